@@ -1,0 +1,27 @@
+// `canary validate <file>` and `canary schema`.
+import { formatPlanError, loadPlanFile } from './loader.js';
+import { planJsonSchema } from './jsonschema.js';
+import { planSummary } from './summary.js';
+
+/** Loads and checks a plan. Prints the summary and `✓ <file> is a valid plan` to `out` and returns
+ * 0; or every problem (`file:line:col: path: message`) and `✗ N problem(s) in <file>` to `err` and
+ * returns 1; or returns 2 when the file cannot be read. */
+export function runValidate(file: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  const result = loadPlanFile(file);
+  if (result.ok) {
+    out.write(`${planSummary(result.plan)}\n\n`);
+    out.write(`✓ ${file} is a valid plan\n`);
+    return 0;
+  }
+  for (const e of result.errors) err.write(`${formatPlanError(e)}\n`);
+  if (result.unreadable) return 2;
+  const n = result.errors.length;
+  err.write(`✗ ${n} problem${n === 1 ? '' : 's'} in ${file}\n`);
+  return 1;
+}
+
+/** Prints the plan's JSON Schema, 2-space indented. */
+export function runSchema(out: NodeJS.WritableStream): number {
+  out.write(`${JSON.stringify(planJsonSchema(), null, 2)}\n`);
+  return 0;
+}

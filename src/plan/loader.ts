@@ -1,0 +1,574 @@
+// Loads a rollout plan from YAML and reports every problem at the exact line and column of the
+// key or value it concerns, so `canary validate` reads like a compiler: file:line:col: path: message.
+//
+// Three layers, each only when the previous one passed:
+//   1. YAML syntax (bad indentation, unclosed quotes, tabs, duplicate keys) from `yaml`'s parser;
+//   2. shapes and types from the zod schema `Plan` (every issue is mapped back to its YAML node);
+//   3. cross-field checks from `crossCheck` (references between sections, orderings).
+// Nothing here throws for bad input: every failure comes back as a `PlanError`.
+import { readFileSync } from 'node:fs';
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Document, Node as YamlNode, Pair } from 'yaml';
+import type { core } from 'zod';
+import { Plan, crossCheck } from './schema.js';
+
+export interface PlanError {
+  file: string;
+  /** 1-based; 0 when the problem concerns the file as a whole (it cannot be read). */
+  line: number;
+  /** 1-based; 0 together with line 0. */
+  col: number;
+  /** Dotted key path such as `phases[1].steps[0].weight`; empty for syntax and file errors. */
+  path: string;
+  message: string;
+}
+
+export type LoadResult =
+  | { ok: true; plan: Plan; file: string }
+  /** `unreadable` is set when the file could not be read at all (missing, a directory, no access). */
+  | { ok: false; errors: PlanError[]; unreadable?: true };
+
+type PathKey = string | number;
+
+/** `file:line:col: path: message`; the path part is left out when empty, the position when 0. */
+export function formatPlanError(e: PlanError): string {
+  const where = e.line > 0 ? `${e.file}:${e.line}:${e.col}` : e.file;
+  return `${where}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+}
+
+/** ['phases', 1, 'steps', 0, 'weight'] -> "phases[1].steps[0].weight". */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else {
+      const s = String(k);
+      if (/^[A-Za-z_][\w-]*$/.test(s)) out += out ? `.${s}` : s;
+      else out += `[${JSON.stringify(s)}]`;
+    }
+  }
+  return out;
+}
+
+/** Reads and loads a plan file. A file that cannot be read is one error with line 0. */
+export function loadPlanFile(path: string): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { ok: false, unreadable: true, errors: [{ file: path, line: 0, col: 0, path: '', message: `cannot read: ${message}` }] };
+  }
+  return loadPlanText(text, path);
+}
+
+/** Parses, validates and cross-checks plan text; `file` is only used in the errors. */
+export function loadPlanText(text: string, file: string): LoadResult {
+  try {
+    return loadUnsafe(text, file);
+  } catch (e) {
+    // A bug of ours or of a library must still come back as an error, never as a crash.
+    const message = e instanceof Error ? e.message : String(e);
+    return { ok: false, errors: [{ file, line: 1, col: 1, path: '', message: `internal error while loading the plan: ${message}` }] };
+  }
+}
+
+function loadUnsafe(text: string, file: string): LoadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const at = (offset: number): { line: number; col: number } => {
+    const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return { line: Math.max(1, p.line), col: Math.max(1, p.col) };
+  };
+
+  // 1. YAML syntax.
+  if (doc.errors.length > 0) {
+    // One error per line: after the first, the parser's further complaints on that line are
+    // usually echoes of the same mistake.
+    const lines = new Set<number>();
+    const errors: PlanError[] = [];
+    for (const e of doc.errors) {
+      let offset = e.pos[0];
+      // The parser notices an unclosed quote where the text runs out; the opening quote is
+      // where the author needs to look.
+      const quote = e.code === 'MISSING_CHAR' ? /closing (["'])/.exec(e.message)?.[1] : undefined;
+      if (quote) {
+        const open = text.lastIndexOf(quote, offset);
+        if (open >= 0) offset = open;
+      }
+      const where = at(offset);
+      if (lines.has(where.line)) continue;
+      lines.add(where.line);
+      errors.push({ file, ...where, path: '', message: yamlMessage(e.code, e.message, text.slice(e.pos[0])) });
+    }
+    return { ok: false, errors: sortErrors(errors) };
+  }
+  const top = doc.contents;
+  if (top === null || (isScalar(top) && (top.value === null || top.value === undefined))) {
+    return {
+      ok: false,
+      errors: [{ file, line: 1, col: 1, path: '', message: `the file is empty; expected a rollout plan: a mapping with ${topKeysText()}` }],
+    };
+  }
+  if (!isMap(top)) {
+    const found = isSeq(top) ? 'a list' : isScalar(top) ? `${describeValue(top.value)}` : 'not a mapping';
+    return {
+      ok: false,
+      errors: [{ file, ...at(top.range?.[0] ?? 0), path: '', message: `not a rollout plan: the top level is ${found}; expected a mapping with ${topKeysText()}` }],
+    };
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // e.g. an alias bomb ("excessive alias count") or a bad merge key.
+    const message = e instanceof Error ? lowerFirst(e.message) : String(e);
+    return { ok: false, errors: [{ file, ...at(top.range?.[0] ?? 0), path: '', message: `cannot turn the YAML into data: ${message}` }] };
+  }
+  const locator = new Locator(doc, text, at);
+
+  // 2. Shapes and types.
+  const parsed = Plan.safeParse(data, { reportInput: true });
+  if (!parsed.success) {
+    const errors: PlanError[] = [];
+    for (const issue of parsed.error.issues) errors.push(...mapIssue(issue, [], data, locator, file));
+    return { ok: false, errors: sortErrors(dedupe(errors)) };
+  }
+
+  // 3. Cross-field checks.
+  const problems = crossCheck(parsed.data);
+  if (problems.length > 0) {
+    const errors = problems.map((p): PlanError => {
+      const { line, col } = locator.valueAt(p.path);
+      return { file, line, col, path: formatPath(p.path), message: p.message };
+    });
+    return { ok: false, errors: sortErrors(dedupe(errors)) };
+  }
+  return { ok: true, plan: parsed.data, file };
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML syntax messages
+
+/** A friendlier text for a `yaml` parser error; `rest` is the source from the error onwards. */
+function yamlMessage(code: string, message: string, rest: string): string {
+  switch (code) {
+    case 'DUPLICATE_KEY': {
+      const m = /^\s*("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^:#\n,{}]*?)\s*:/.exec(rest);
+      const key = m?.[1]?.replace(/^["']|["']$/g, '');
+      return key ? `duplicate key "${key}": keys in a mapping must be unique` : 'duplicate key: keys in a mapping must be unique';
+    }
+    case 'TAB_AS_INDENT':
+      return 'tab used for indentation; YAML indents with spaces only';
+    case 'BAD_INDENT':
+      return `bad indentation: ${lowerFirst(message)}`;
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'MULTILINE_IMPLICIT_KEY':
+      return `${lowerFirst(message)} (is a line around here indented too far, or missing a "- " or ": "?)`;
+    case 'MULTIPLE_DOCS':
+      return 'a plan file holds one YAML document; a second one starts here';
+    case 'MISSING_CHAR':
+      if (/without - indicator/.test(message))
+        return 'bad indentation: this line lines up neither with the keys above it nor as a list item ("- ")';
+      if (/quote/i.test(message)) {
+        const q = /closing (["'])/.exec(message)?.[1] ?? '"';
+        return `unclosed quote: the ${q}...${q} text that starts here has no closing ${q}`;
+      }
+      return lowerFirst(message);
+    default:
+      return lowerFirst(message);
+  }
+}
+
+function lowerFirst(s: string): string {
+  return s.length > 1 && /^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding YAML nodes for paths
+
+class Locator {
+  constructor(
+    private readonly doc: Document,
+    private readonly text: string,
+    private readonly at: (offset: number) => { line: number; col: number },
+  ) {}
+
+  /** The node at `path`, or the nearest existing ancestor (and how much of the path it covers). */
+  node(path: readonly PathKey[]): { node: YamlNode; depth: number } {
+    let node = this.resolve(this.doc.contents as YamlNode);
+    let depth = 0;
+    for (const key of path) {
+      const next = this.child(node, key);
+      if (!next) break;
+      node = next.value;
+      depth++;
+    }
+    return { node, depth };
+  }
+
+  /** The Pair holding `key` inside the mapping at `parent`, if both exist. */
+  pair(parent: readonly PathKey[], key: PathKey): Pair | undefined {
+    const { node, depth } = this.node(parent);
+    if (depth !== parent.length) return undefined;
+    return this.child(node, key)?.pair;
+  }
+
+  /** Position of the value at `path` (or of its nearest existing ancestor). */
+  valueAt(path: readonly PathKey[]): { line: number; col: number } {
+    return this.pos(this.node(path).node);
+  }
+
+  /** Position of a key inside a mapping; falls back to the mapping itself. */
+  keyAt(parent: readonly PathKey[], key: PathKey): { line: number; col: number } {
+    const pair = this.pair(parent, key);
+    if (pair && isNodeLike(pair.key)) return this.pos(pair.key);
+    return this.valueAt(parent);
+  }
+
+  /** The source text of the node at exactly `path`, if it exists. */
+  source(path: readonly PathKey[]): string | undefined {
+    const { node, depth } = this.node(path);
+    if (depth !== path.length || !node.range) return undefined;
+    return this.text.slice(node.range[0], node.range[1]);
+  }
+
+  pos(node: YamlNode | null | undefined): { line: number; col: number } {
+    return this.at(node?.range?.[0] ?? 0);
+  }
+
+  private resolve(node: YamlNode): YamlNode {
+    let n: unknown = node;
+    for (let i = 0; i < 20 && isAlias(n); i++) n = n.resolve(this.doc);
+    return (isNodeLike(n) ? n : node) as YamlNode;
+  }
+
+  private child(node: YamlNode, key: PathKey): { value: YamlNode; pair?: Pair } | undefined {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => {
+        const k = isScalar(p.key) ? p.key.value : p.key;
+        return String(k) === String(key);
+      });
+      if (!pair) return undefined;
+      // `key:` with no value: point at the key, the closest thing there is.
+      const empty = !isNodeLike(pair.value) || (isScalar(pair.value) && pair.value.range?.[0] === pair.value.range?.[1]);
+      const value = !empty ? this.resolve(pair.value as YamlNode) : isNodeLike(pair.key) ? (pair.key as YamlNode) : undefined;
+      return value ? { value, pair } : undefined;
+    }
+    if (isSeq(node) && typeof key === 'number') {
+      const item = node.items[key];
+      if (isPair(item) || !isNodeLike(item)) return undefined;
+      return { value: this.resolve(item as YamlNode) };
+    }
+    return undefined;
+  }
+}
+
+function isNodeLike(x: unknown): x is YamlNode {
+  return typeof x === 'object' && x !== null && 'range' in x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues -> PlanErrors
+
+function mapIssue(issue: core.$ZodIssue, prefix: readonly PathKey[], data: unknown, loc: Locator, file: string): PlanError[] {
+  const path: PathKey[] = [...prefix, ...(issue.path as PathKey[])];
+  const error = (where: { line: number; col: number }, p: readonly PathKey[], message: string): PlanError => ({
+    file,
+    line: where.line,
+    col: where.col,
+    path: formatPath(p),
+    message,
+  });
+
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const allowed = allowedKeys(path);
+      return issue.keys.map((key) => {
+        let message = `unknown key "${key}"`;
+        if (allowed && allowed.length > 0) {
+          message += `; expected one of: ${allowed.join(', ')}`;
+          const guess = closest(key, allowed);
+          if (guess) message += ` (did you mean "${guess}"?)`;
+        } else {
+          message += `: not a key of ${formatPath(path) || 'the plan'}`;
+        }
+        return error(loc.keyAt(path, key), [...path, key], message);
+      });
+    }
+    case 'invalid_union': {
+      // A branch whose issues go deeper than the union itself is the one the author meant
+      // (e.g. `regions` is a list with a bad item): report that branch's issues.
+      const branches = issue.errors.filter((b) => b.length > 0);
+      const deep = branches.find((b) => b.some((i) => i.path.length > 0));
+      if (deep) return deep.flatMap((i) => mapIssue(i, path, data, loc, file));
+      const value = valueAt(data, path);
+      if (value === undefined && isMissingKey(data, path)) return [missing(path, loc, file)];
+      const expected = unique(branches.map((b) => expectation(b[0]!).replace(/^expected /, '')));
+      return [error(loc.valueAt(path), path, `expected ${expected.join(' or ')}, got ${describeValue(value)}`)];
+    }
+    default:
+      break;
+  }
+
+  const value = 'input' in issue && issue.input !== undefined ? issue.input : valueAt(data, path);
+  if (value === undefined && isMissingKey(data, path)) return [missing(path, loc, file)];
+
+  let message = `${expectation(issue)}, got ${describeValue(value)}`;
+  if (issue.code === 'invalid_value' && typeof value === 'string') {
+    const guess = closest(value, issue.values.filter((v): v is string => typeof v === 'string'));
+    if (guess) message += ` (did you mean "${guess}"?)`;
+  }
+  const plainText = issue.code === 'invalid_type' && issue.expected === 'string' && issue.message.startsWith('Invalid');
+  if (plainText && (typeof value === 'number' || typeof value === 'boolean')) {
+    const src = loc.source(path);
+    if (src !== undefined) message += ` (write "${src}" in quotes to keep it as text)`;
+  }
+  return [error(loc.valueAt(path), path, message)];
+}
+
+function missing(path: readonly PathKey[], loc: Locator, file: string): PlanError {
+  const parent = path.slice(0, -1);
+  const key = path[path.length - 1]!;
+  const where = loc.valueAt(parent);
+  const owner = formatPath(parent);
+  return { file, ...where, path: formatPath(path), message: `missing key "${String(key)}"${owner ? ` in ${owner}` : ''}` };
+}
+
+/** What the schema wanted, as a phrase starting with "expected" or the schema's own message. */
+function expectation(issue: core.$ZodIssue): string {
+  const custom = !/^(Invalid|Too (small|big)|Unrecognized)/.test(issue.message);
+  const phrase = (s: string) => (custom ? issue.message : s);
+  switch (issue.code) {
+    case 'invalid_type':
+      return phrase(`expected ${typeName(issue.expected)}`);
+    case 'invalid_value':
+      return phrase(
+        issue.values.length === 1
+          ? `expected ${JSON.stringify(issue.values[0])}`
+          : `expected one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
+      );
+    case 'too_small': {
+      const n = Number(issue.minimum);
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return phrase(`expected at least ${n} item${n === 1 ? '' : 's'}`);
+      if (issue.origin === 'string') return phrase(n === 1 ? 'expected a non-empty text' : `expected at least ${n} characters`);
+      return phrase(`expected a number ${issue.inclusive ? 'of at least' : 'greater than'} ${n}`);
+    }
+    case 'too_big': {
+      const n = Number(issue.maximum);
+      if (issue.origin === 'array' || issue.origin === 'set') return phrase(`expected at most ${n} item${n === 1 ? '' : 's'}`);
+      if (issue.origin === 'string') return phrase(`expected at most ${n} characters`);
+      return phrase(`expected a number ${issue.inclusive ? 'of at most' : 'less than'} ${n}`);
+    }
+    case 'invalid_format':
+      return phrase(`expected ${formatName(issue.format)}`);
+    case 'not_multiple_of':
+      return phrase(`expected a multiple of ${String(issue.divisor)}`);
+    case 'invalid_key':
+      return phrase('expected a valid key');
+    case 'invalid_element':
+      return phrase('expected a valid element');
+    case 'invalid_union':
+      return phrase('expected a valid value');
+    case 'unrecognized_keys':
+      return 'expected no other keys';
+    case 'custom':
+    default:
+      return issue.message;
+  }
+}
+
+function typeName(t: string): string {
+  switch (t) {
+    case 'number':
+      return 'a number';
+    case 'int':
+      return 'a whole number';
+    case 'string':
+      return 'a string';
+    case 'boolean':
+      return 'true or false';
+    case 'array':
+      return 'a list';
+    case 'object':
+    case 'record':
+    case 'map':
+      return 'a mapping';
+    default:
+      return `a ${t}`;
+  }
+}
+
+function formatName(f: string): string {
+  switch (f) {
+    case 'url':
+      return 'a URL such as "http://127.0.0.1:9090"';
+    case 'datetime':
+      return 'an ISO 8601 date-time with an offset, e.g. "2026-11-02T09:00:00-05:00"';
+    case 'date':
+      return 'a date YYYY-MM-DD, e.g. 2026-12-25';
+    case 'regex':
+      return 'text matching the expected pattern';
+    default:
+      return `a valid ${f}`;
+  }
+}
+
+/** `string "five"`, `number 150`, `a list (3 items)`, `nothing` ... */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'an empty value';
+  if (typeof v === 'string') {
+    const s = v.length > 60 ? `${v.slice(0, 57)}...` : v;
+    return `string ${JSON.stringify(s)}`;
+  }
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list (${v.length} item${v.length === 1 ? '' : 's'})`;
+  if (v instanceof Date) return `date ${v.toISOString()}`;
+  if (typeof v === 'object') return 'a mapping';
+  return typeof v;
+}
+
+function valueAt(data: unknown, path: readonly PathKey[]): unknown {
+  let cur: unknown = data;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[String(k)];
+  }
+  return cur;
+}
+
+/** True when the parent of `path` is a mapping that lacks the last key. */
+function isMissingKey(data: unknown, path: readonly PathKey[]): boolean {
+  if (path.length === 0) return false;
+  const parent = valueAt(data, path.slice(0, -1));
+  return parent !== null && typeof parent === 'object' && !Array.isArray(parent) && !(String(path[path.length - 1]) in parent);
+}
+
+function sortErrors(errors: PlanError[]): PlanError[] {
+  return errors
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.line - b.e.line || a.e.col - b.e.col || a.i - b.i)
+    .map(({ e }) => e);
+}
+
+function dedupe(errors: PlanError[]): PlanError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = `${e.line}:${e.col}:${e.path}:${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema introspection: which keys an object at a path allows
+
+interface ZodDefLike {
+  type: string;
+  shape?: Record<string, unknown>;
+  element?: unknown;
+  innerType?: unknown;
+  valueType?: unknown;
+  keyType?: unknown;
+  options?: unknown[];
+  in?: unknown;
+  entries?: Record<string, unknown>;
+  values?: unknown[];
+}
+
+function defOf(schema: unknown): ZodDefLike | undefined {
+  const z = (schema as { _zod?: { def?: ZodDefLike } } | undefined)?._zod;
+  return z?.def;
+}
+
+const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch', 'nonoptional']);
+
+function unwrap(schema: unknown): unknown {
+  let s = schema;
+  for (let i = 0; i < 20; i++) {
+    const def = defOf(s);
+    if (!def) return s;
+    if (WRAPPERS.has(def.type)) s = def.innerType;
+    else if (def.type === 'pipe') s = def.in;
+    else return s;
+  }
+  return s;
+}
+
+/** The schemas that may describe the value at `path` (several when a union is on the way). */
+function schemasAt(path: readonly PathKey[]): unknown[] {
+  let current: unknown[] = [Plan];
+  for (const key of path) {
+    const next: unknown[] = [];
+    const visit = (schema: unknown) => {
+      const s = unwrap(schema);
+      const def = defOf(s);
+      if (!def) return;
+      if (def.type === 'union') return def.options?.forEach(visit);
+      if (def.type === 'object' && typeof key === 'string' && def.shape && key in def.shape) next.push(def.shape[key]);
+      else if (def.type === 'array' && typeof key === 'number') next.push(def.element);
+      else if (def.type === 'record') next.push(def.valueType);
+    };
+    current.forEach(visit);
+    current = next;
+  }
+  return current.map(unwrap);
+}
+
+/** Keys allowed at `path` by the schema (object shape, or an enum record's keys). */
+export function allowedKeys(path: readonly PathKey[]): string[] | undefined {
+  const keys: string[] = [];
+  const visit = (schema: unknown) => {
+    const def = defOf(schema);
+    if (!def) return;
+    if (def.type === 'union') return def.options?.forEach((o) => visit(unwrap(o)));
+    if (def.type === 'object' && def.shape) keys.push(...Object.keys(def.shape));
+    if (def.type === 'record') {
+      const k = defOf(unwrap(def.keyType));
+      if (k?.type === 'enum' && k.entries) keys.push(...Object.values(k.entries).map(String));
+    }
+  };
+  schemasAt(path).forEach(visit);
+  return keys.length > 0 ? unique(keys) : undefined;
+}
+
+function topKeysText(): string {
+  const keys = allowedKeys([]) ?? [];
+  return keys.length > 0 ? `keys such as ${keys.slice(0, 4).join(', ')} ...` : 'the plan keys';
+}
+
+/** The allowed key closest to a typo, if it is close enough to be a likely intent. */
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,390 @@
+// The rollout plan: what the seed document says, as data the engine can judge against.
+// Every shape here is strict (unknown keys are errors) so a typo in a plan never silently
+// turns a safety rule off. Cross-field checks (weights increasing, roles known, SLIs known)
+// live in `refinePlan` so their messages can point at the exact key.
+import { z } from 'zod';
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** "24h" -> 86400000. Returns undefined for anything that is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION_RE.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
+}
+
+/** 86400000 -> "24h", 90000 -> "1m30s". Used by summaries and panes. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '∞';
+  const neg = ms < 0;
+  let s = Math.round(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86_400); s -= d * 86_400;
+  const h = Math.floor(s / 3_600); s -= h * 3_600;
+  const m = Math.floor(s / 60); s -= m * 60;
+  const parts: string[] = [];
+  if (d) parts.push(`${d}d`);
+  if (h) parts.push(`${h}h`);
+  if (m && d === 0) parts.push(`${m}m`);
+  if (s && d === 0 && h === 0) parts.push(`${s}s`);
+  return (neg ? '-' : '') + (parts.length ? parts.join('') : '0s');
+}
+
+/** A duration written the way people write them in plans: 30s, 5m, 4h, 7d. */
+export const Duration = z
+  .string({ error: 'expected a duration such as "30s", "5m", "4h" or "7d"' })
+  .refine((s) => parseDuration(s) !== undefined, {
+    message: 'expected a duration: a number followed by ms, s, m, h, d or w (e.g. "24h", "4h", "7d")',
+  });
+
+const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected an id: lowercase letters, digits, "-" or "_"');
+
+const Weight = z
+  .number({ error: 'expected a traffic weight: a number from 0 to 100' })
+  .min(0, 'a traffic weight is a percentage: 0 to 100')
+  .max(100, 'a traffic weight is a percentage: 0 to 100');
+
+/** How a measured value is compared. `trip` rules fire when the comparison is true;
+ * success criteria pass when it is true. */
+export const Op = z.enum(['<', '<=', '>', '>=', '==']);
+export type Op = z.infer<typeof Op>;
+
+export const Sli = z.strictObject({
+  name: Id,
+  title: z.string(),
+  unit: z.enum(['percent', 'ms', 'count', 'rps']),
+  /** PromQL; `$track` is replaced with the track selector value (canary or baseline). */
+  query: z.string().min(1),
+  /** Which way is good; used by sparkline colouring and the canary-vs-baseline judgment. */
+  direction: z.enum(['higher-is-better', 'lower-is-better']),
+  /** The seed query this SLI is built on, kept verbatim for the audit trail. */
+  seedQuery: z.string().optional(),
+});
+export type Sli = z.infer<typeof Sli>;
+
+export const Criterion = z.strictObject({
+  sli: Id,
+  op: Op,
+  value: z.number(),
+  /** Text of the seed's target, e.g. "<500ms", shown beside the measured value. */
+  seed: z.string().optional(),
+});
+export type Criterion = z.infer<typeof Criterion>;
+
+/** A rule that trips (rolls back) when `sli op value` holds, or, with `baselineFactor`,
+ * when canary `op` baselineFactor x baseline (and at least `minimum` in absolute terms). */
+export const TripRule = z.strictObject({
+  id: Id,
+  title: z.string(),
+  sli: Id.optional(),
+  op: Op.optional(),
+  value: z.number().optional(),
+  baselineFactor: z.number().positive().optional(),
+  minimum: z.number().optional(),
+  /** The condition must hold this long before the rule trips ("service_unavailable: >5min"). */
+  for: Duration.optional(),
+  /** Count of consecutive failed analysis intervals (the seed's consecutive_failures). */
+  consecutive: z.number().int().positive().optional(),
+  /** An operator-declared signal such as a P0 customer escalation. */
+  signal: z.strictObject({ name: Id, severity: z.enum(['P0', 'P1', 'P2']).optional() }).optional(),
+  seed: z.string().optional(),
+});
+export type TripRule = z.infer<typeof TripRule>;
+
+export const Step = z.strictObject({
+  weight: Weight,
+  bake: z.strictObject({ min: Duration, max: Duration.optional() }),
+  /** Steps inside a phase proceed on their own when criteria pass; a phase's first step waits
+   * for its gate (approvals + a person pressing advance). */
+  auto: z.boolean().default(true),
+});
+export type Step = z.infer<typeof Step>;
+
+export const Checkpoint = z.strictObject({
+  at: Duration,
+  title: z.string(),
+});
+
+export const ApprovalRequirement = z.strictObject({
+  role: Id,
+  /** `weekend-or-holiday`: required only when the gate is opened on a weekend or a plan holiday. */
+  when: z.enum(['always', 'weekend-or-holiday']).default('always'),
+});
+
+export const Phase = z.strictObject({
+  id: Id,
+  title: z.string(),
+  audience: z.string(),
+  maxUsers: z.number().int().positive().optional(),
+  regions: z.union([z.literal('all'), z.array(Id).min(1)]),
+  features: z.string(),
+  steps: z.array(Step).min(1),
+  /** Go/no-go decision points, measured from the start of the phase. */
+  checkpoints: z.array(Checkpoint).default([]),
+  /** Who must approve before traffic enters this phase. */
+  approvals: z.array(ApprovalRequirement).default([]),
+  /** Replaces the plan-wide success criteria for this phase. */
+  successCriteria: z.array(Criterion).optional(),
+  /** Monitoring after the last step (the seed's "monitored for 7 days"). */
+  monitor: Duration.optional(),
+  notes: z.array(z.string()).default([]),
+});
+export type Phase = z.infer<typeof Phase>;
+
+export const Person = z.strictObject({
+  id: Id,
+  name: z.string(),
+  roles: z.array(Id).min(1),
+  slack: z.string().optional(),
+  phone: z.string().optional(),
+  timezone: z.string().default('UTC'),
+});
+export type Person = z.infer<typeof Person>;
+
+export const Rotation = z.strictObject({
+  role: Id,
+  handoff: z.enum(['daily', 'weekly']),
+  /** An instant at which `people[0]` starts a shift (ISO 8601 with offset). */
+  start: z.iso.datetime({ offset: true }),
+  people: z.array(Id).min(1),
+});
+export type Rotation = z.infer<typeof Rotation>;
+
+export const EscalationStep = z.strictObject({
+  /** A duration after the incident opens, or the seed's "next_business_day". */
+  after: z.union([Duration, z.literal('next_business_day')]),
+  notify: z.array(Id).min(1),
+  /** The seed says "next_business_day" for P2's last step; kept as written. */
+  label: z.string().optional(),
+});
+
+export const Severity = z.strictObject({
+  description: z.string(),
+  steps: z.array(EscalationStep).min(1),
+});
+
+export const LoadTest = z.strictObject({
+  name: Id,
+  phase: Id,
+  engine: z.enum(['autocannon', 'artillery']),
+  target: z.string().url(),
+  script: z.string().optional(),
+  duration: Duration,
+  rate: z.number().positive().optional(),
+  connections: z.number().int().positive().optional(),
+  variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  output: z.string().optional(),
+  pass: z
+    .strictObject({
+      minRequestsPerMinute: z.number().positive().optional(),
+      maxP95Ms: z.number().positive().optional(),
+      maxErrorRatePercent: z.number().min(0).optional(),
+    })
+    .default({}),
+});
+
+export const Plan = z.strictObject({
+  apiVersion: z.literal('canary/v1'),
+  kind: z.literal('RolloutPlan'),
+  metadata: z.strictObject({
+    name: Id,
+    service: z.string(),
+    release: z.string(),
+    version: z.string(),
+    previousVersion: z.string(),
+    owner: z.string(),
+    document: z.string().optional(),
+    timezone: z.string().default('UTC'),
+  }),
+  target: z.strictObject({
+    namespace: z.string(),
+    deployment: z.string(),
+    primaryRegion: Id,
+    regions: z.array(Id).min(1),
+    selectors: z.strictObject({
+      canary: z.record(z.string(), z.string()),
+      stable: z.record(z.string(), z.string()),
+    }),
+  }),
+  traffic: z.strictObject({
+    provider: z.enum(['sim', 'istio', 'gateway-api', 'smi', 'nginx', 'argo-rollouts', 'replicas']),
+    deploy: z.string().optional(),
+  }),
+  sources: z
+    .strictObject({
+      prometheus: z
+        .strictObject({ url: z.string().url(), timeout: Duration.default('5s') })
+        .optional(),
+    })
+    .default({}),
+  analysis: z.strictObject({
+    interval: Duration,
+    window: Duration,
+    /** No sample for this long: the rollout holds and says so. */
+    noDataAfter: Duration,
+    /** A sample older than this is drawn as stale. */
+    staleAfter: Duration,
+  }),
+  calendar: z
+    .strictObject({ holidays: z.array(z.iso.date()).default([]) })
+    .default({ holidays: [] }),
+  slis: z.array(Sli).min(1),
+  successCriteria: z.array(Criterion).min(1),
+  safetyThresholds: z.array(Criterion).default([]),
+  rollback: z.strictObject({
+    automatic: z.array(TripRule).default([]),
+    circuitBreakers: z.array(TripRule).default([]),
+    immediate: z.array(TripRule).default([]),
+    /** Roles allowed to roll back, with what kind of decision each stands for. */
+    authority: z
+      .array(z.strictObject({ role: Id, scope: z.string(), notifyWithin: Duration.optional() }))
+      .default([]),
+    hook: z.string().optional(),
+    validate: z.string().optional(),
+  }),
+  phases: z.array(Phase).min(1),
+  roster: z.strictObject({
+    people: z.array(Person).min(1),
+    roles: z.array(z.strictObject({ id: Id, title: z.string() })).min(1),
+    rotations: z.array(Rotation).default([]),
+    escalation: z.partialRecord(z.enum(['P0', 'P1', 'P2']), Severity),
+  }),
+  loadTests: z.array(LoadTest).default([]),
+  communications: z
+    .strictObject({
+      schedule: z.array(z.strictObject({ at: z.string().regex(/^T[+-]\d+h$|^T-0$|^T\+0$|^T0$/, 'expected T-24h, T-0, T+6h ...'), what: z.string() })).default([]),
+      internal: z.array(z.strictObject({ audience: z.string(), channel: z.string(), cadence: z.string() })).default([]),
+      templates: z.record(z.string(), z.strictObject({ subject: z.string(), body: z.string() })).default({}),
+    })
+    .default({ schedule: [], internal: [], templates: {} }),
+});
+export type Plan = z.infer<typeof Plan>;
+export type PlanInput = z.input<typeof Plan>;
+
+/** A cross-field problem: where (a key path into the YAML) and what. */
+export interface PlanProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Checks that zod's per-field shapes cannot: references between sections and orderings. */
+export function crossCheck(plan: Plan): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const sliNames = new Set(plan.slis.map((s) => s.name));
+  const roles = new Set(plan.roster.roles.map((r) => r.id));
+  const people = new Set(plan.roster.people.map((p) => p.id));
+  const regions = new Set(plan.target.regions);
+  const phaseIds = new Set<string>();
+  const list = (s: Set<string>) => [...s].join(', ');
+
+  const unique = (items: { id: string; path: (string | number)[] }[], what: string) => {
+    const seen = new Set<string>();
+    for (const it of items) {
+      if (seen.has(it.id)) problems.push({ path: it.path, message: `duplicate ${what} "${it.id}"` });
+      seen.add(it.id);
+    }
+  };
+  unique(plan.slis.map((x, i) => ({ id: x.name, path: ['slis', i, 'name'] })), 'SLI name');
+  unique(plan.roster.roles.map((x, i) => ({ id: x.id, path: ['roster', 'roles', i, 'id'] })), 'role id');
+  unique(plan.roster.people.map((x, i) => ({ id: x.id, path: ['roster', 'people', i, 'id'] })), 'person id');
+  unique(
+    (['immediate', 'automatic', 'circuitBreakers'] as const).flatMap((g) => plan.rollback[g].map((r, i) => ({ id: r.id, path: ['rollback', g, i, 'id'] }))),
+    'rollback rule id',
+  );
+  const checkZone = (tz: string, path: (string | number)[]) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    } catch {
+      problems.push({ path, message: `unknown time zone "${tz}"; expected an IANA name such as "UTC" or "America/New_York"` });
+    }
+  };
+  checkZone(plan.metadata.timezone, ['metadata', 'timezone']);
+  plan.roster.people.forEach((p, i) => checkZone(p.timezone, ['roster', 'people', i, 'timezone']));
+
+  const checkSli = (sli: string | undefined, path: (string | number)[]) => {
+    if (sli !== undefined && !sliNames.has(sli))
+      problems.push({ path, message: `unknown SLI "${sli}"; expected one of: ${list(sliNames)}` });
+  };
+  plan.successCriteria.forEach((c, i) => checkSli(c.sli, ['successCriteria', i, 'sli']));
+  plan.safetyThresholds.forEach((c, i) => checkSli(c.sli, ['safetyThresholds', i, 'sli']));
+  for (const group of ['automatic', 'circuitBreakers', 'immediate'] as const) {
+    plan.rollback[group].forEach((r, i) => {
+      const at = ['rollback', group, i];
+      checkSli(r.sli, [...at, 'sli']);
+      const kinds = [r.sli !== undefined, r.consecutive !== undefined, r.signal !== undefined].filter(Boolean).length;
+      if (kinds !== 1)
+        problems.push({ path: at, message: `rule "${r.id}" must have exactly one of: sli (with op and value or baselineFactor), consecutive, signal` });
+      if (r.sli !== undefined && (r.op === undefined || (r.value === undefined && r.baselineFactor === undefined)))
+        problems.push({ path: at, message: `rule "${r.id}" compares SLI "${r.sli}": it needs op and either value or baselineFactor` });
+    });
+  }
+  plan.rollback.authority.forEach((a, i) => {
+    if (!roles.has(a.role)) problems.push({ path: ['rollback', 'authority', i, 'role'], message: `unknown role "${a.role}"; expected one of: ${list(roles)}` });
+  });
+  if (!regions.has(plan.target.primaryRegion))
+    problems.push({ path: ['target', 'primaryRegion'], message: `primary region "${plan.target.primaryRegion}" is not in target.regions (${list(regions)})` });
+
+  let lastWeight = 0;
+  plan.phases.forEach((phase, p) => {
+    if (phaseIds.has(phase.id)) problems.push({ path: ['phases', p, 'id'], message: `duplicate phase id "${phase.id}"` });
+    phaseIds.add(phase.id);
+    if (phase.regions !== 'all')
+      phase.regions.forEach((r, i) => {
+        if (!regions.has(r)) problems.push({ path: ['phases', p, 'regions', i], message: `unknown region "${r}"; expected one of: ${list(regions)}` });
+      });
+    phase.steps.forEach((step, s) => {
+      if (step.weight <= lastWeight)
+        problems.push({ path: ['phases', p, 'steps', s, 'weight'], message: `weights must increase: ${step.weight} follows ${lastWeight}` });
+      lastWeight = Math.max(lastWeight, step.weight);
+      const min = parseDuration(step.bake.min)!;
+      const max = step.bake.max === undefined ? undefined : parseDuration(step.bake.max)!;
+      if (max !== undefined && max < min)
+        problems.push({ path: ['phases', p, 'steps', s, 'bake', 'max'], message: `bake max ${step.bake.max} is shorter than bake min ${step.bake.min}` });
+    });
+    // Checkpoints are measured from the start of the phase; the phase's steps bake for at most
+    // the sum of their max (or min) bakes.
+    const phaseSpan = phase.steps.reduce((acc, s) => acc + parseDuration(s.bake.max ?? s.bake.min)!, 0);
+    phase.checkpoints.forEach((c, i) => {
+      if (parseDuration(c.at)! > phaseSpan)
+        problems.push({ path: ['phases', p, 'checkpoints', i, 'at'], message: `checkpoint at ${c.at} is after the end of the phase: its steps bake for at most ${formatDuration(phaseSpan)}` });
+    });
+    phase.approvals.forEach((a, i) => {
+      if (!roles.has(a.role)) problems.push({ path: ['phases', p, 'approvals', i, 'role'], message: `unknown role "${a.role}"; expected one of: ${list(roles)}` });
+    });
+    phase.successCriteria?.forEach((c, i) => checkSli(c.sli, ['phases', p, 'successCriteria', i, 'sli']));
+  });
+  if (lastWeight !== 100) {
+    const lastPhase = plan.phases.length - 1;
+    const lastStep = plan.phases[lastPhase]!.steps.length - 1;
+    problems.push({ path: ['phases', lastPhase, 'steps', lastStep, 'weight'], message: `the last step must reach weight 100 (it reaches ${lastWeight})` });
+  }
+
+  plan.roster.people.forEach((person, i) => {
+    person.roles.forEach((r, j) => {
+      if (!roles.has(r)) problems.push({ path: ['roster', 'people', i, 'roles', j], message: `unknown role "${r}"; expected one of: ${list(roles)}` });
+    });
+  });
+  plan.roster.rotations.forEach((rot, i) => {
+    if (!roles.has(rot.role)) problems.push({ path: ['roster', 'rotations', i, 'role'], message: `unknown role "${rot.role}"; expected one of: ${list(roles)}` });
+    rot.people.forEach((id, j) => {
+      if (!people.has(id)) problems.push({ path: ['roster', 'rotations', i, 'people', j], message: `unknown person "${id}"; expected one of: ${list(people)}` });
+    });
+  });
+  for (const [sev, s] of Object.entries(plan.roster.escalation)) {
+    let last = -1;
+    s!.steps.forEach((step, i) => {
+      const after = step.after === 'next_business_day' ? 86_400_000 : parseDuration(step.after)!;
+      if (after < last) problems.push({ path: ['roster', 'escalation', sev, 'steps', i, 'after'], message: `escalation steps must be in time order: ${step.after} comes after a later step` });
+      last = after;
+      step.notify.forEach((r, j) => {
+        if (!roles.has(r)) problems.push({ path: ['roster', 'escalation', sev, 'steps', i, 'notify', j], message: `unknown role "${r}"; expected one of: ${list(roles)}` });
+      });
+    });
+  }
+  plan.loadTests.forEach((t, i) => {
+    if (!phaseIds.has(t.phase)) problems.push({ path: ['loadTests', i, 'phase'], message: `unknown phase "${t.phase}"; expected one of: ${list(phaseIds)}` });
+  });
+  return problems;
+}
