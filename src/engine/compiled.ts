@@ -1,0 +1,112 @@
+// The plan in the units the engine works in (milliseconds, indexes), computed once per plan.
+import { parseDuration, type Criterion, type Plan, type TripRule } from '../plan/schema.js';
+
+export interface CompiledStep {
+  weight: number;
+  minMs: number;
+  maxMs: number;
+  auto: boolean;
+}
+
+export interface CompiledPhase {
+  index: number;
+  id: string;
+  title: string;
+  steps: CompiledStep[];
+  checkpoints: { atMs: number; title: string }[];
+  approvals: { role: string; when: 'always' | 'weekend-or-holiday' }[];
+  regions: string[];
+  criteria: Criterion[];
+}
+
+export interface CompiledRule extends TripRule {
+  group: 'automatic' | 'circuit-breaker' | 'immediate';
+  forMs: number;
+}
+
+export interface CompiledPlan {
+  plan: Plan;
+  phases: CompiledPhase[];
+  rules: CompiledRule[];
+  intervalMs: number;
+  windowMs: number;
+  noDataMs: number;
+  staleMs: number;
+  roleTitles: Record<string, string>;
+}
+
+const cache = new WeakMap<Plan, CompiledPlan>();
+
+const ms = (d: string | undefined, fallback = 0): number => (d === undefined ? fallback : parseDuration(d) ?? fallback);
+
+export function compile(plan: Plan): CompiledPlan {
+  const hit = cache.get(plan);
+  if (hit) return hit;
+  const phases: CompiledPhase[] = plan.phases.map((p, index) => ({
+    index,
+    id: p.id,
+    title: p.title,
+    steps: p.steps.map((s) => {
+      const minMs = ms(s.bake.min);
+      return { weight: s.weight, minMs, maxMs: ms(s.bake.max, minMs), auto: s.auto };
+    }),
+    checkpoints: p.checkpoints.map((c) => ({ atMs: ms(c.at), title: c.title })).sort((a, b) => a.atMs - b.atMs),
+    approvals: p.approvals.map((a) => ({ role: a.role, when: a.when })),
+    regions: p.regions === 'all' ? [...plan.target.regions] : [...p.regions],
+    criteria: [...(p.successCriteria ?? plan.successCriteria), ...plan.safetyThresholds],
+  }));
+  const rules: CompiledRule[] = [
+    ...plan.rollback.immediate.map((r) => ({ ...r, group: 'immediate' as const, forMs: ms(r.for) })),
+    ...plan.rollback.automatic.map((r) => ({ ...r, group: 'automatic' as const, forMs: ms(r.for) })),
+    ...plan.rollback.circuitBreakers.map((r) => ({ ...r, group: 'circuit-breaker' as const, forMs: ms(r.for) })),
+  ];
+  const compiled: CompiledPlan = {
+    plan,
+    phases,
+    rules,
+    intervalMs: ms(plan.analysis.interval, 60_000),
+    windowMs: ms(plan.analysis.window, 300_000),
+    noDataMs: ms(plan.analysis.noDataAfter, 600_000),
+    staleMs: ms(plan.analysis.staleAfter, 180_000),
+    roleTitles: Object.fromEntries(plan.roster.roles.map((r) => [r.id, r.title])),
+  };
+  cache.set(plan, compiled);
+  return compiled;
+}
+
+/** Does `value op threshold` hold? */
+export function compare(value: number, op: string, threshold: number): boolean {
+  switch (op) {
+    case '<': return value < threshold;
+    case '<=': return value <= threshold;
+    case '>': return value > threshold;
+    case '>=': return value >= threshold;
+    case '==': return value === threshold;
+    default: return false;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const dayCache = new Map<string, boolean>();
+
+/** Weekend (Sat/Sun) or a plan holiday, in the plan's time zone. Pure: depends only on `at`.
+ * Memoized per hour (time zones move days only on quarter-hour marks). */
+export function isWeekendOrHoliday(plan: Plan, at: number): boolean {
+  const tz = plan.metadata.timezone;
+  const bucket = `${tz}|${plan.calendar.holidays.join(',')}|${Math.floor(at / 900_000)}`;
+  const hit = dayCache.get(bucket);
+  if (hit !== undefined) return hit;
+  let fmt = formatters.get(tz);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' });
+    formatters.set(tz, fmt);
+  }
+  const parts = fmt.formatToParts(new Date(at));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  const day = `${get('year')}-${get('month')}-${get('day')}`;
+  const weekday = get('weekday');
+  const result = weekday === 'Sat' || weekday === 'Sun' || plan.calendar.holidays.includes(day);
+  if (dayCache.size > 10_000) dayCache.clear();
+  dayCache.set(bucket, result);
+  return result;
+}

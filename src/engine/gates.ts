@@ -1,0 +1,145 @@
+// What stands between the rollout and its next move, as data the engine acts on and the console
+// shows: which gate is next, what it needs, and what it would do. Pure functions of plan + state.
+import type { Plan } from '../plan/schema.js';
+import { formatDuration } from '../plan/schema.js';
+import { compile, isWeekendOrHoliday, type CompiledPhase } from './compiled.js';
+import type { ApprovalGiven, RolloutState } from './types.js';
+
+export interface ApprovalView {
+  role: string;
+  title: string;
+  /** Asked for only on weekends/holidays (and it is one now). */
+  conditional: boolean;
+  given?: ApprovalGiven;
+}
+
+export interface GateView {
+  /** phase: enter phases[phaseIndex]; step: next step of the current phase; complete: finish; none. */
+  kind: 'phase' | 'step' | 'complete' | 'none';
+  phaseIndex: number;
+  phase?: CompiledPhase;
+  /** For kind 'step': it proceeds by itself once allowed. */
+  auto: boolean;
+  fromWeight: number;
+  toWeight: number;
+  regions: string[];
+  approvals: ApprovalView[];
+  /** Why it cannot happen now; empty when allowed. */
+  blockers: string[];
+  allowed: boolean;
+}
+
+/** Approvals asked for at the gate into `phase`, at time `now`. */
+export function requiredApprovals(plan: Plan, phase: CompiledPhase, state: RolloutState): ApprovalView[] {
+  const cp = compile(plan);
+  const special = isWeekendOrHoliday(plan, state.now);
+  const given = state.approvals[phase.id] ?? [];
+  return phase.approvals
+    .filter((a) => a.when === 'always' || special)
+    .map((a) => {
+      const g = given.find((x) => x.role === a.role);
+      return { role: a.role, title: cp.roleTitles[a.role] ?? a.role, conditional: a.when !== 'always', ...(g ? { given: g } : {}) };
+    });
+}
+
+export function gateView(plan: Plan, state: RolloutState): GateView {
+  const cp = compile(plan);
+  const none: GateView = { kind: 'none', phaseIndex: state.phaseIndex, auto: false, fromWeight: state.desiredWeight, toWeight: state.desiredWeight, regions: [], approvals: [], blockers: [], allowed: false };
+
+  if (state.status === 'completed') return { ...none, blockers: ['the rollout is complete'] };
+  if (state.status === 'pending' || state.status === 'rolled-back') {
+    const phase = cp.phases[0]!;
+    const approvals = requiredApprovals(plan, phase, state);
+    const blockers = approvals.filter((a) => !a.given).map((a) => `approval from ${a.title} missing`);
+    return {
+      kind: 'phase',
+      phaseIndex: 0,
+      phase,
+      auto: false,
+      fromWeight: state.desiredWeight,
+      toWeight: phase.steps[0]!.weight,
+      regions: phase.regions,
+      approvals,
+      blockers,
+      allowed: blockers.length === 0,
+    };
+  }
+
+  const phase = cp.phases[state.phaseIndex]!;
+  const step = phase.steps[state.stepIndex]!;
+  const blockers: string[] = [];
+  if (state.status === 'paused') blockers.push('the rollout is paused (p to resume)');
+  if (state.stepBakeMs < step.minMs)
+    blockers.push(`bake ${formatDuration(state.stepBakeMs)} of minimum ${formatDuration(step.minMs)} (${formatDuration(step.minMs - state.stepBakeMs)} left)`);
+  const due = (state.checkpoints[phase.id] ?? []).filter((c) => c.dueAt !== undefined && c.ackedAt === undefined);
+  for (const c of due) blockers.push(`checkpoint hour ${c.at / 3_600_000} "${c.title}" waits for a go (g)`);
+  if (state.criteria.length === 0) blockers.push('no analysis yet');
+  for (const c of state.criteria) {
+    if (c.verdict === 'fail') blockers.push(`${c.sli} ${round(c.value)} fails ${c.op} ${c.threshold}`);
+    else if (c.verdict === 'no-data') blockers.push(`${c.sli}: no data (never counted as a pass)`);
+  }
+  if (Object.keys(state.pending).length) blockers.push('traffic change not yet confirmed');
+
+  if (state.stepIndex < phase.steps.length - 1) {
+    const next = phase.steps[state.stepIndex + 1]!;
+    return { kind: 'step', phaseIndex: phase.index, phase, auto: next.auto, fromWeight: state.desiredWeight, toWeight: next.weight, regions: phase.regions, approvals: [], blockers, allowed: blockers.length === 0 };
+  }
+  const nextPhase = cp.phases[phase.index + 1];
+  if (!nextPhase) {
+    return { kind: 'complete', phaseIndex: phase.index, phase, auto: true, fromWeight: state.desiredWeight, toWeight: state.desiredWeight, regions: phase.regions, approvals: [], blockers, allowed: blockers.length === 0 };
+  }
+  const approvals = requiredApprovals(plan, nextPhase, state);
+  for (const a of approvals) if (!a.given) blockers.push(`approval from ${a.title} missing`);
+  return {
+    kind: 'phase',
+    phaseIndex: nextPhase.index,
+    phase: nextPhase,
+    auto: false,
+    fromWeight: state.desiredWeight,
+    toWeight: nextPhase.steps[0]!.weight,
+    regions: nextPhase.regions,
+    approvals,
+    blockers,
+    allowed: blockers.length === 0,
+  };
+}
+
+function round(v: number | null): string {
+  if (v === null) return 'no data';
+  return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2);
+}
+
+/** The words of the advance dialog: exactly what pressing `y` will do, or why it cannot. */
+export function describeAdvance(plan: Plan, state: RolloutState): { allowed: boolean; title: string; lines: string[] } {
+  const g = gateView(plan, state);
+  if (g.kind === 'none') return { allowed: false, title: 'Nothing to advance', lines: g.blockers };
+  const lines: string[] = [];
+  let title: string;
+  if (g.kind === 'phase') {
+    title = `${state.status === 'rolled-back' ? 'Restart the rollout: ' : 'Open the gate: '}${g.phase!.title}`;
+    lines.push(`Traffic to the canary: ${g.fromWeight}% -> ${g.toWeight}% in ${g.regions.join(', ')}`);
+    lines.push(`Approvals: ${g.approvals.length ? g.approvals.map((a) => `${a.given ? '✓' : '✗'} ${a.title}${a.given ? ` (${a.given.by})` : ''}${a.conditional ? ' [weekend/holiday]' : ''}`).join(', ') : 'none required'}`);
+  } else if (g.kind === 'step') {
+    title = `Next step of ${g.phase!.title}`;
+    lines.push(`Traffic to the canary: ${g.fromWeight}% -> ${g.toWeight}% in ${g.regions.join(', ')}`);
+  } else {
+    title = 'Complete the rollout';
+    lines.push(`Mark the rollout completed at ${g.toWeight}%`);
+  }
+  if (g.allowed) lines.push('Press y to do it; any other key cancels.');
+  else lines.push(...g.blockers.map((b) => `Blocked: ${b}`));
+  return { allowed: g.allowed, title, lines };
+}
+
+/** The words of the rollback dialog. */
+export function describeRollback(plan: Plan, state: RolloutState): { allowed: boolean; title: string; lines: string[] } {
+  if (state.status === 'rolled-back') return { allowed: false, title: 'Already rolled back', lines: [state.rollback?.reason ?? ''] };
+  if (state.status === 'pending') return { allowed: false, title: 'Nothing to roll back', lines: ['No traffic is on the canary yet.'] };
+  const lines = [
+    `Traffic to the canary: ${state.desiredWeight}% -> 0% in ${plan.target.regions.join(', ')}`,
+    `Back to ${plan.metadata.previousVersion}; the rollout stays rolled back until someone restarts it.`,
+  ];
+  if (plan.rollback.hook) lines.push(`Hook: ${plan.rollback.hook}`);
+  lines.push('Press y to roll back now; any other key cancels.');
+  return { allowed: true, title: `ROLL BACK ${plan.metadata.release}`, lines };
+}

@@ -1,0 +1,500 @@
+// The rollout engine: reduce(plan, state, event) -> { state, effects }. Pure: no I/O, no clock;
+// time arrives in events. The same events in the same order always give the same state.
+import type { Plan } from '../plan/schema.js';
+import { formatDuration } from '../plan/schema.js';
+import { compare, compile, type CompiledPlan, type CompiledRule } from './compiled.js';
+import { gateView } from './gates.js';
+import {
+  HISTORY_CAPACITY,
+  SERIES_CAPACITY,
+  type Actor,
+  type CheckpointState,
+  type CriterionResult,
+  type Effect,
+  type EffectInput,
+  type EngineEvent,
+  type HistoryEntry,
+  type RolloutState,
+  type Series,
+  type SliState,
+  type TripExplanation,
+} from './types.js';
+
+export function initialState(plan: Plan, now: number): RolloutState {
+  const slis: Record<string, SliState> = {};
+  for (const s of plan.slis) slis[s.name] = { canary: { t: [], v: [] }, baseline: { t: [], v: [] }, lastAt: null };
+  return {
+    plan: plan.metadata.name,
+    status: 'pending',
+    now,
+    startedAt: null,
+    phaseIndex: -1,
+    stepIndex: 0,
+    stepBakeMs: 0,
+    phaseBakeMs: 0,
+    stepStartedAt: null,
+    monitoring: false,
+    desiredWeight: 0,
+    appliedWeight: 0,
+    approvals: {},
+    checkpoints: {},
+    slis,
+    criteria: [],
+    lastAnalysisAt: null,
+    consecutiveFailures: 0,
+    holding: {},
+    holds: [],
+    pods: {},
+    podsVersion: 0,
+    rollback: null,
+    nextEffectId: 1,
+    pending: {},
+    lastEffectError: null,
+    history: [],
+  };
+}
+
+/** A small mutable context so each handler can add effects and history without ceremony. */
+class Tx {
+  effects: Effect[] = [];
+  constructor(
+    public s: RolloutState,
+    readonly cp: CompiledPlan,
+  ) {}
+  effect(e: EffectInput): Effect {
+    const full = { ...e, id: this.s.nextEffectId } as Effect;
+    this.s.nextEffectId += 1;
+    this.effects.push(full);
+    if (full.type === 'set-weight' || full.type === 'rollback') this.s.pending = { ...this.s.pending, [full.id]: { type: full.type, at: this.s.now } };
+    return full;
+  }
+  log(kind: HistoryEntry['kind'], text: string): void {
+    const h = this.s.history.length >= HISTORY_CAPACITY ? this.s.history.slice(-HISTORY_CAPACITY + 1) : this.s.history.slice();
+    h.push({ at: this.s.now, kind, text });
+    this.s.history = h;
+  }
+}
+
+export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { state: RolloutState; effects: Effect[] } {
+  const cp = compile(plan);
+  const tx = new Tx({ ...state }, cp);
+  advanceTime(tx, event.at);
+  switch (event.type) {
+    case 'tick':
+      break;
+    case 'sli.samples':
+      onSamples(tx, event.at, event.samples);
+      break;
+    case 'pods.sync': {
+      const pods = { ...tx.s.pods };
+      for (const key of Object.keys(pods)) if (pods[key]!.region === event.region) delete pods[key];
+      for (const p of event.pods) pods[p.key] = p;
+      tx.s.pods = pods;
+      tx.s.podsVersion += 1;
+      break;
+    }
+    case 'pods.delta': {
+      if (event.upserts.length === 0 && event.deletes.length === 0) break;
+      const pods = { ...tx.s.pods };
+      for (const k of event.deletes) delete pods[k];
+      for (const p of event.upserts) pods[p.key] = p;
+      tx.s.pods = pods;
+      tx.s.podsVersion += 1;
+      break;
+    }
+    case 'command':
+      onCommand(tx, event.actor, event.command);
+      break;
+    case 'approve':
+      onApprove(tx, event.actor, event.phase, event.role);
+      break;
+    case 'signal':
+      onSignal(tx, event.actor, event.name, event.severity, event.note);
+      break;
+    case 'effect.result':
+      onEffectResult(tx, event.effectId, event.ok, event.detail, event.weight);
+      break;
+  }
+  progress(tx);
+  tx.s.holds = computeHolds(tx);
+  return { state: tx.s, effects: tx.effects };
+}
+
+// ---------------------------------------------------------------------------------------------
+// time
+
+function trafficOn(s: RolloutState): boolean {
+  return (s.status === 'running' || s.status === 'paused') && s.phaseIndex >= 0;
+}
+
+function advanceTime(tx: Tx, at: number): void {
+  const s = tx.s;
+  if (!(at > s.now)) return; // time never goes backwards; late events are applied at `now`
+  const dt = at - s.now;
+  s.now = at;
+  // Bake time counts only while running and once the provider confirmed the weight.
+  if (s.status === 'running' && s.phaseIndex >= 0 && s.appliedWeight === s.desiredWeight) {
+    s.stepBakeMs += dt;
+    s.phaseBakeMs += dt;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLI samples, analysis and rules
+
+function push(series: Series, t: number, v: number | null): Series {
+  const full = series.t.length >= SERIES_CAPACITY;
+  const ts = full ? series.t.slice(1) : series.t.slice();
+  const vs = full ? series.v.slice(1) : series.v.slice();
+  ts.push(t);
+  vs.push(v);
+  return { t: ts, v: vs };
+}
+
+export function latest(series: Series): number | null {
+  return series.v.length ? series.v[series.v.length - 1]! : null;
+}
+
+function onSamples(tx: Tx, at: number, samples: { sli: string; track: 'canary' | 'baseline'; value: number | null }[]): void {
+  const s = tx.s;
+  const slis = { ...s.slis };
+  for (const sample of samples) {
+    const cur = slis[sample.sli];
+    if (!cur) continue; // an SLI the plan does not know
+    const value = sample.value === null || Number.isNaN(sample.value) ? null : sample.value;
+    slis[sample.sli] = {
+      ...cur,
+      [sample.track]: push(cur[sample.track], at, value),
+      lastAt: value === null ? cur.lastAt : Math.max(cur.lastAt ?? 0, at),
+    };
+  }
+  s.slis = slis;
+  if (!trafficOn(s)) return;
+  analyze(tx);
+  checkRules(tx);
+}
+
+/** Success criteria and safety thresholds, once per analysis interval (also when no sample came:
+ * missing data must turn into "no data", never keep an old pass alive). */
+function analyze(tx: Tx): void {
+  const s = tx.s;
+  if (s.lastAnalysisAt !== null && s.now - s.lastAnalysisAt < tx.cp.intervalMs) return;
+  s.lastAnalysisAt = s.now;
+  s.criteria = evaluateCriteria(tx);
+  const failed = s.criteria.some((c) => c.verdict === 'fail');
+  const allPass = s.criteria.length > 0 && s.criteria.every((c) => c.verdict === 'pass');
+  if (failed) s.consecutiveFailures += 1;
+  else if (allPass) s.consecutiveFailures = 0;
+}
+
+function evaluateCriteria(tx: Tx): CriterionResult[] {
+  const s = tx.s;
+  const phase = tx.cp.phases[s.phaseIndex];
+  if (!phase) return [];
+  return phase.criteria.map((c) => {
+    const sli = s.slis[c.sli];
+    const fresh = sli && sli.lastAt !== null && s.now - sli.lastAt <= tx.cp.noDataMs;
+    const value = sli && fresh ? latest(sli.canary) : null;
+    return {
+      sli: c.sli,
+      op: c.op,
+      threshold: c.value,
+      value,
+      verdict: value === null ? 'no-data' : compare(value, c.op, c.value) ? 'pass' : 'fail',
+      ...(c.seed !== undefined ? { seed: c.seed } : {}),
+    } satisfies CriterionResult;
+  });
+}
+
+function fmt(v: number | null | undefined, unit?: string): string {
+  if (v === null || v === undefined) return 'no data';
+  const n = Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3).replace(/\.?0+$/, '') || '0';
+  return unit === 'percent' ? `${n}%` : unit === 'ms' ? `${n}ms` : n;
+}
+
+/** Evaluate one value rule. Returns the explanation when its condition holds now. */
+function ruleCondition(tx: Tx, r: CompiledRule): TripExplanation | null {
+  if (r.sli === undefined || r.op === undefined) return null;
+  const sli = tx.s.slis[r.sli];
+  const def = tx.cp.plan.slis.find((x) => x.name === r.sli);
+  if (!sli || !def) return null;
+  const canary = latest(sli.canary);
+  if (canary === null || sli.lastAt === null || tx.s.now - sli.lastAt > tx.cp.noDataMs) return null; // no data is never a trip and never a pass
+  let threshold: number;
+  let baseline: number | null = null;
+  if (r.baselineFactor !== undefined) {
+    baseline = latest(sli.baseline);
+    if (baseline === null) return null;
+    threshold = r.baselineFactor * baseline;
+    if (r.minimum !== undefined) threshold = r.op.startsWith('>') ? Math.max(threshold, r.minimum) : Math.min(threshold, r.minimum);
+  } else if (r.value !== undefined) {
+    threshold = r.value;
+  } else return null;
+  if (!compare(canary, r.op, threshold)) return null;
+  const window = tx.cp.plan.analysis.window;
+  const against =
+    r.baselineFactor !== undefined
+      ? `${r.baselineFactor}x baseline ${fmt(baseline, def.unit)} = ${fmt(threshold, def.unit)}${r.minimum !== undefined ? ` (floor ${fmt(r.minimum, def.unit)})` : ''}`
+      : fmt(threshold, def.unit);
+  return {
+    rule: r.id,
+    group: r.group,
+    title: r.title,
+    sli: r.sli,
+    canary,
+    baseline,
+    threshold,
+    op: r.op,
+    window,
+    query: def.query.replaceAll('$track', 'canary'),
+    text: `${r.title} (${r.id}): canary ${def.title} ${fmt(canary, def.unit)} ${r.op} ${against}${r.forMs ? ` for ${formatDuration(r.forMs)}` : ''} [window ${window}]`,
+  };
+}
+
+function checkRules(tx: Tx): void {
+  const s = tx.s;
+  if (!trafficOn(s)) return;
+  const holding = { ...s.holding };
+  for (const r of tx.cp.rules) {
+    let trip: TripExplanation | null = null;
+    if (r.consecutive !== undefined) {
+      if (s.consecutiveFailures >= r.consecutive) {
+        const failing = s.criteria.filter((c) => c.verdict === 'fail').map((c) => `${c.sli} ${fmt(c.value)} (needs ${c.op} ${c.threshold})`);
+        trip = {
+          rule: r.id,
+          group: r.group,
+          title: r.title,
+          text: `${r.title} (${r.id}): ${s.consecutiveFailures} consecutive failed analyses >= ${r.consecutive} [interval ${tx.cp.plan.analysis.interval}; failing: ${failing.join(', ') || 'n/a'}]`,
+          threshold: r.consecutive,
+          op: '>=',
+          canary: s.consecutiveFailures,
+        };
+      }
+    } else if (r.sli !== undefined) {
+      const cond = ruleCondition(tx, r);
+      if (cond === null) {
+        delete holding[r.id];
+      } else if (r.forMs > 0) {
+        const since = holding[r.id] ?? s.now;
+        holding[r.id] = since;
+        if (s.now - since >= r.forMs) trip = cond;
+      } else trip = cond;
+    }
+    if (trip) {
+      s.holding = holding;
+      doRollback(tx, { id: 'system', name: 'canary' }, `automatic: ${trip.text}`, trip);
+      return;
+    }
+  }
+  s.holding = holding;
+}
+
+// ---------------------------------------------------------------------------------------------
+// commands
+
+function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command' } extends { command: infer C } ? C : never): void {
+  const s = tx.s;
+  const who = actor.name ?? actor.id;
+  switch (command.kind) {
+    case 'rollback': {
+      if (s.status === 'rolled-back') return tx.log('info', `${who} asked to roll back: already rolled back`);
+      if (s.status === 'pending') return tx.log('info', `${who} asked to roll back: no traffic is on the canary`);
+      const reason = `manual rollback by ${who}${command.reason ? `: ${command.reason}` : ''}`;
+      doRollback(tx, actor, reason, { rule: 'manual', group: 'manual', title: 'Manual rollback', text: reason });
+      return;
+    }
+    case 'pause':
+      if (s.status !== 'running') return tx.log('info', `${who} asked to pause: rollout is ${s.status}`);
+      s.status = 'paused';
+      tx.log('command', `${who} paused the rollout (bake clock stopped; safety rules still watch)`);
+      return;
+    case 'resume':
+      if (s.status !== 'paused') return tx.log('info', `${who} asked to resume: rollout is ${s.status}`);
+      s.status = 'running';
+      tx.log('command', `${who} resumed the rollout`);
+      return;
+    case 'ack-checkpoint': {
+      const phase = tx.cp.phases[s.phaseIndex];
+      const cps = phase ? s.checkpoints[phase.id] : undefined;
+      const due = cps?.find((c) => c.dueAt !== undefined && c.ackedAt === undefined);
+      if (!trafficOn(s) || !phase || !cps || !due) return tx.log('info', `${who} gave a go: no checkpoint is waiting`);
+      s.checkpoints = {
+        ...s.checkpoints,
+        [phase.id]: cps.map((c) => (c === due ? { ...c, ackedAt: s.now, ackedBy: who } : c)),
+      };
+      tx.log('checkpoint', `${who} gave GO at ${phase.title} checkpoint ${formatDuration(due.at)}: ${due.title}`);
+      return;
+    }
+    case 'advance':
+      return advance(tx, actor);
+  }
+}
+
+function enterPhase(tx: Tx, index: number, actor: Actor): void {
+  const s = tx.s;
+  const phase = tx.cp.phases[index]!;
+  const step = phase.steps[0]!;
+  const from = s.desiredWeight;
+  s.phaseIndex = index;
+  s.stepIndex = 0;
+  s.stepBakeMs = 0;
+  s.phaseBakeMs = 0;
+  s.stepStartedAt = s.now;
+  s.status = 'running';
+  s.consecutiveFailures = 0;
+  s.lastAnalysisAt = null;
+  s.criteria = [];
+  s.holding = {};
+  if (index === 0) {
+    s.startedAt = s.now;
+    s.rollback = null;
+  }
+  s.desiredWeight = step.weight;
+  s.checkpoints = {
+    ...s.checkpoints,
+    [phase.id]: phase.checkpoints.map((c, i): CheckpointState => ({ index: i, at: c.atMs, title: c.title })),
+  };
+  const by = actor.name ?? actor.id;
+  tx.log('phase', `${by} opened the gate: ${phase.title}, traffic ${from}% -> ${step.weight}% in ${phase.regions.join(', ')}`);
+  tx.effect({ type: 'set-weight', weight: step.weight, phase: phase.id, step: 0, regions: phase.regions });
+  tx.effect({ type: 'notify', severity: 'info', message: `${tx.cp.plan.metadata.service}: entering ${phase.title} (${step.weight}%), gate opened by ${by}` });
+}
+
+function advance(tx: Tx, actor: Actor): void {
+  const s = tx.s;
+  const who = actor.name ?? actor.id;
+  const gate = gateView(tx.cp.plan, s);
+  if (!gate.allowed) {
+    tx.log('info', `${who} asked to advance: refused - ${gate.blockers.join('; ')}`);
+    return;
+  }
+  if (gate.kind === 'phase') enterPhase(tx, gate.phaseIndex, actor);
+  else if (gate.kind === 'step') nextStep(tx, who);
+  else if (gate.kind === 'complete') complete(tx, who);
+}
+
+function nextStep(tx: Tx, who: string): void {
+  const s = tx.s;
+  const phase = tx.cp.phases[s.phaseIndex]!;
+  const from = phase.steps[s.stepIndex]!.weight;
+  s.stepIndex += 1;
+  s.stepBakeMs = 0;
+  s.stepStartedAt = s.now;
+  const step = phase.steps[s.stepIndex]!;
+  s.desiredWeight = step.weight;
+  tx.log('phase', `${who}: ${phase.title} step ${s.stepIndex + 1}/${phase.steps.length}, traffic ${from}% -> ${step.weight}%`);
+  tx.effect({ type: 'set-weight', weight: step.weight, phase: phase.id, step: s.stepIndex, regions: phase.regions });
+}
+
+function complete(tx: Tx, who: string): void {
+  const s = tx.s;
+  s.status = 'completed';
+  tx.log('phase', `rollout completed at ${s.desiredWeight}% (${who})`);
+  tx.effect({ type: 'notify', severity: 'info', message: `${tx.cp.plan.metadata.service}: rollout completed, ${s.desiredWeight}% on ${tx.cp.plan.metadata.version}` });
+}
+
+function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanation): void {
+  const s = tx.s;
+  const fromWeight = s.desiredWeight;
+  const regions = tx.cp.plan.target.regions;
+  s.status = 'rolled-back';
+  s.desiredWeight = 0;
+  s.rollback = { at: s.now, by: actor.name ?? actor.id, reason, trigger, fromWeight };
+  // Approvals and checkpoint answers were given for the rollout that just failed: a restart asks again.
+  s.approvals = {};
+  s.holding = {};
+  tx.log('rollback', `ROLLBACK from ${fromWeight}%: ${reason}`);
+  tx.effect({ type: 'rollback', reason, fromWeight, regions, trigger });
+  tx.effect({ type: 'notify', severity: 'critical', message: `${tx.cp.plan.metadata.service}: ROLLED BACK from ${fromWeight}% - ${reason}` });
+}
+
+// ---------------------------------------------------------------------------------------------
+// approvals and signals
+
+function onApprove(tx: Tx, actor: Actor, phaseId: string, role: string): void {
+  const s = tx.s;
+  const who = actor.name ?? actor.id;
+  const phase = tx.cp.phases.find((p) => p.id === phaseId);
+  if (!phase) return tx.log('info', `${who} approved unknown phase "${phaseId}": ignored`);
+  if (!phase.approvals.some((a) => a.role === role))
+    return tx.log('info', `${who} approved ${phase.title} as ${role}: that role is not asked for at this gate`);
+  if (actor.roles && !actor.roles.includes(role)) return tx.log('info', `${who} cannot approve as ${role}: not one of their roles`);
+  const given = s.approvals[phaseId] ?? [];
+  if (given.some((g) => g.role === role)) return tx.log('info', `${who} approved ${phase.title} as ${role}: already approved`);
+  if (given.some((g) => g.by === who)) return tx.log('info', `${who} already approved ${phase.title} in another role; one person fills one role`);
+  s.approvals = { ...s.approvals, [phaseId]: [...given, { role, by: who, at: s.now }] };
+  tx.log('approval', `${who} approved ${phase.title} as ${tx.cp.roleTitles[role] ?? role}`);
+}
+
+function onSignal(tx: Tx, actor: Actor, name: string, severity: string | undefined, note: string | undefined): void {
+  const who = actor.name ?? actor.id;
+  tx.log('info', `${who} signalled ${name}${severity ? ` ${severity}` : ''}${note ? `: ${note}` : ''}`);
+  if (!trafficOn(tx.s)) return;
+  const rule = tx.cp.rules.find((r) => r.signal?.name === name && (r.signal.severity === undefined || r.signal.severity === severity));
+  if (!rule) return;
+  const text = `${rule.title} (${rule.id}): ${name}${severity ? ` ${severity}` : ''} declared by ${who}${note ? ` - ${note}` : ''}`;
+  doRollback(tx, actor, `${rule.group}: ${text}`, { rule: rule.id, group: rule.group, title: rule.title, text });
+}
+
+function onEffectResult(tx: Tx, id: number, ok: boolean, detail: string, weight: number | undefined): void {
+  const s = tx.s;
+  const p = s.pending[id];
+  if (!p) return;
+  const pending = { ...s.pending };
+  delete pending[id];
+  s.pending = pending;
+  if (ok) {
+    if (weight !== undefined) s.appliedWeight = weight;
+    s.lastEffectError = null;
+    tx.log('effect', `${p.type} #${id} confirmed: ${detail}`);
+  } else {
+    s.lastEffectError = `${p.type} #${id} failed: ${detail}`;
+    tx.log('effect', s.lastEffectError);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// progress: checkpoints coming due, steps that proceed on their own, completion
+
+function progress(tx: Tx): void {
+  const s = tx.s;
+  if (!trafficOn(s)) return;
+  if (s.lastAnalysisAt !== null) {
+    analyze(tx);
+    checkRules(tx);
+    if (!trafficOn(s)) return;
+  }
+  const phase = tx.cp.phases[s.phaseIndex]!;
+  const cps = s.checkpoints[phase.id];
+  if (cps?.some((c) => c.dueAt === undefined && s.phaseBakeMs >= c.at)) {
+    s.checkpoints = {
+      ...s.checkpoints,
+      [phase.id]: cps.map((c) => {
+        if (c.dueAt !== undefined || s.phaseBakeMs < c.at) return c;
+        tx.log('checkpoint', `checkpoint due: ${phase.title} hour ${c.at / 3_600_000}: ${c.title} - waiting for a go (g)`);
+        tx.effect({ type: 'notify', severity: 'warning', message: `${phase.title}: go/no-go checkpoint "${c.title}" (hour ${c.at / 3_600_000}) is due` });
+        return { ...c, dueAt: s.now };
+      }),
+    };
+  }
+  if (s.status !== 'running') return;
+  const gate = gateView(tx.cp.plan, s);
+  if (gate.allowed && gate.kind === 'step' && gate.auto) nextStep(tx, 'canary (step criteria met)');
+  else if (gate.allowed && gate.kind === 'complete') complete(tx, 'canary (final bake complete)');
+}
+
+function computeHolds(tx: Tx): string[] {
+  const s = tx.s;
+  if (!trafficOn(s)) return [];
+  const holds: string[] = [];
+  if (s.status === 'paused') holds.push('paused by a person');
+  for (const c of s.criteria) {
+    if (c.verdict === 'no-data') {
+      const last = s.slis[c.sli]?.lastAt;
+      holds.push(`no data for ${c.sli}${last ? ` for ${formatDuration(s.now - last)}` : ' yet'} (holds after ${tx.cp.plan.analysis.noDataAfter})`);
+    }
+  }
+  if (s.lastEffectError) holds.push(s.lastEffectError);
+  if (Object.keys(s.pending).length) holds.push('waiting for the traffic provider to confirm the weight');
+  return holds;
+}

@@ -1,0 +1,181 @@
+// The engine's vocabulary: what can happen (events), what the rollout is (state), and what it
+// asks the world to do (effects). Everything here is plain data so that it can be journaled,
+// sent over a socket and replayed.
+
+export type Track = 'canary' | 'baseline';
+
+/** Who did something. `system` for the engine's own decisions, `sim` for the embedded crew. */
+export interface Actor {
+  id: string;
+  name?: string;
+  roles?: string[];
+}
+
+export type RolloutStatus =
+  | 'pending' // not started: waiting for the first gate
+  | 'running' // traffic on the canary, baking
+  | 'paused' // a person paused: bake clock stopped, safety rules still watch
+  | 'completed' // 100% and the final monitoring period is over
+  | 'rolled-back'; // traffic back on stable; stays so until a person starts again
+
+export interface PodInfo {
+  /** Unique key: cluster/region + namespace + name. */
+  key: string;
+  name: string;
+  namespace: string;
+  region: string;
+  track: Track | 'stable' | 'unknown';
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  ready: boolean;
+  /** What kubectl shows in STATUS: Running, CrashLoopBackOff, ImagePullBackOff, OOMKilled, ContainerCreating… */
+  reason: string;
+  /** Longer explanation (e.g. Pending because of Insufficient cpu). */
+  message?: string;
+  restarts: number;
+  lastRestartReason?: string;
+  startedAt: number;
+}
+
+export interface SliSample {
+  sli: string;
+  track: Track;
+  /** null: the query returned no data (kept distinct from 0). */
+  value: number | null;
+}
+
+export type Command =
+  | { kind: 'advance' }
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'rollback'; reason?: string }
+  | { kind: 'ack-checkpoint' };
+
+export type EngineEvent =
+  | { type: 'tick'; at: number }
+  | { type: 'sli.samples'; at: number; samples: SliSample[] }
+  /** A whole region's pods as the source now sees them (list, or watch re-sync). */
+  | { type: 'pods.sync'; at: number; region: string; pods: PodInfo[] }
+  | { type: 'pods.delta'; at: number; upserts: PodInfo[]; deletes: string[] }
+  | { type: 'command'; at: number; actor: Actor; command: Command }
+  | { type: 'approve'; at: number; actor: Actor; phase: string; role: string }
+  /** A person-declared signal, e.g. a P0 customer escalation (immediate rollback). */
+  | { type: 'signal'; at: number; actor: Actor; name: string; severity?: 'P0' | 'P1' | 'P2'; note?: string }
+  /** An actuator reports how an effect went. */
+  | { type: 'effect.result'; at: number; effectId: number; ok: boolean; detail: string; weight?: number };
+
+export type Effect =
+  | { id: number; type: 'set-weight'; weight: number; phase: string; step: number; regions: string[] }
+  | { id: number; type: 'rollback'; reason: string; fromWeight: number; regions: string[]; trigger?: TripExplanation }
+  | { id: number; type: 'notify'; severity: 'info' | 'warning' | 'critical'; message: string }
+  | { id: number; type: 'start-load-test'; name: string };
+
+export type EffectInput = Effect extends infer E ? (E extends { id: number } ? Omit<E, 'id'> : never) : never;
+
+/** Why a rule tripped, in words and numbers: the rule, the value(s), the threshold. */
+export interface TripExplanation {
+  rule: string;
+  group: 'automatic' | 'circuit-breaker' | 'immediate' | 'manual';
+  title: string;
+  sli?: string;
+  canary?: number | null;
+  baseline?: number | null;
+  threshold?: number;
+  op?: string;
+  window?: string;
+  query?: string;
+  text: string;
+}
+
+export type Verdict = 'pass' | 'fail' | 'no-data';
+
+export interface CriterionResult {
+  sli: string;
+  op: string;
+  threshold: number;
+  value: number | null;
+  verdict: Verdict;
+  seed?: string;
+}
+
+export interface Series {
+  /** Times (ms) and values, oldest first, at most SERIES_CAPACITY long. */
+  t: number[];
+  v: (number | null)[];
+}
+
+export interface SliState {
+  canary: Series;
+  baseline: Series;
+  /** Time of the newest sample of either track. */
+  lastAt: number | null;
+}
+
+export interface CheckpointState {
+  index: number;
+  at: number; // ms into the phase
+  title: string;
+  /** When it came due (phase bake reached `at`). */
+  dueAt?: number;
+  ackedAt?: number;
+  ackedBy?: string;
+}
+
+export interface ApprovalGiven {
+  role: string;
+  by: string;
+  at: number;
+}
+
+export interface HistoryEntry {
+  at: number;
+  kind: 'phase' | 'command' | 'approval' | 'checkpoint' | 'rollback' | 'effect' | 'hold' | 'info';
+  text: string;
+}
+
+export interface RolloutState {
+  plan: string;
+  status: RolloutStatus;
+  now: number;
+  /** When the first gate was passed (or the last restart). */
+  startedAt: number | null;
+  phaseIndex: number; // -1 before the first phase
+  stepIndex: number;
+  /** Bake time accumulated in the current step (paused time excluded). */
+  stepBakeMs: number;
+  /** Bake time accumulated in the current phase (all its steps). */
+  phaseBakeMs: number;
+  /** When the current step started (wall/injected clock). */
+  stepStartedAt: number | null;
+  /** In the final monitoring period after the last step. */
+  monitoring: boolean;
+  /** The weight canary asked for, and the weight the traffic provider confirmed. */
+  desiredWeight: number;
+  appliedWeight: number | null;
+  approvals: Record<string, ApprovalGiven[]>; // by phase id: approvals for entering it
+  checkpoints: Record<string, CheckpointState[]>; // by phase id
+  slis: Record<string, SliState>;
+  criteria: CriterionResult[];
+  /** The last analysis interval's outcome and the run of consecutive failures. */
+  lastAnalysisAt: number | null;
+  consecutiveFailures: number;
+  /** Per rule: since when its condition has held (for rules with `for:`). */
+  holding: Record<string, number>;
+  /** Why the rollout cannot move on right now (no data, a checkpoint, approvals...). */
+  holds: string[];
+  pods: Record<string, PodInfo>;
+  podsVersion: number;
+  rollback: { at: number; by: string; reason: string; trigger?: TripExplanation; fromWeight: number } | null;
+  nextEffectId: number;
+  /** Effects sent but not yet confirmed. */
+  pending: Record<number, { type: Effect['type']; at: number }>;
+  lastEffectError: string | null;
+  history: HistoryEntry[];
+}
+
+export interface ReduceResult {
+  state: RolloutState;
+  effects: Effect[];
+}
+
+export const SERIES_CAPACITY = 120;
+export const HISTORY_CAPACITY = 200;

@@ -1,0 +1,37 @@
+// The small interfaces between the pure engine and the world. Each has a real implementation
+// (Prometheus, Kubernetes, ...) and a simulated one (src/sim). The runtime owns them; components
+// never see them.
+import type { EngineEvent } from '../engine/types.js';
+
+export type Emit = (event: EngineEvent) => void;
+
+/** Time, injected: the real clock, or a simulated one running `speed` times faster. */
+export interface Clock {
+  now(): number;
+  /** Simulated milliseconds per real millisecond (1 for the real clock). */
+  readonly speed: number;
+}
+
+/** Turns part of the world into events: SLI samples, pod lists and watches. */
+export interface Source {
+  readonly name: string;
+  start(emit: Emit): void;
+  stop(): Promise<void> | void;
+}
+
+export interface ActuationResult {
+  /** The weight read back from the provider after the change. */
+  weight: number;
+  detail: string;
+}
+
+/** Moves traffic. `setWeight` and `rollback` resolve after the change has been read back. */
+export interface TrafficActuator {
+  readonly name: string;
+  setWeight(weight: number, regions: string[]): Promise<ActuationResult>;
+  rollback(reason: string, regions: string[]): Promise<ActuationResult>;
+}
+
+export interface Notifier {
+  notify(severity: 'info' | 'warning' | 'critical', message: string): Promise<void>;
+}

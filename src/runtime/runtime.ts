@@ -1,0 +1,133 @@
+// The loop: events in (sources, keys, clock ticks), reduce, tell the views, hand effects to the
+// actuators, and turn their outcomes back into events. The only stateful part besides the
+// sources; the engine it drives is pure.
+import type { Plan } from '../plan/schema.js';
+import { initialState, reduce } from '../engine/reduce.js';
+import type { Effect, EngineEvent, RolloutState } from '../engine/types.js';
+import type { Clock, Notifier, Source, TrafficActuator } from './ports.js';
+import type { Store } from './store.js';
+
+export interface RuntimeOptions {
+  plan: Plan;
+  clock: Clock;
+  sources?: Source[];
+  traffic: TrafficActuator;
+  notifier?: Notifier;
+  initial?: RolloutState;
+  /** Real milliseconds between clock ticks. */
+  tickMs?: number;
+  /** Actuator calls that take longer than this fail (real ms). */
+  actuatorTimeoutMs?: number;
+  /** Called after every reduce (journal, war room, crew...). May return follow-up events. */
+  observers?: ((state: RolloutState, event: EngineEvent, effects: Effect[]) => EngineEvent[] | void)[];
+}
+
+export class Runtime implements Store {
+  private state: RolloutState;
+  private listeners = new Set<() => void>();
+  private queue: EngineEvent[] = [];
+  private draining = false;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** Every effect handed out, newest last (bounded), for the status line and tests. */
+  readonly effects: Effect[] = [];
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.state = opts.initial ?? initialState(opts.plan, opts.clock.now());
+  }
+
+  getState = (): RolloutState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Synchronous: when dispatch returns, the event is reduced and its effects are under way. */
+  dispatch = (event: EngineEvent): void => {
+    this.queue.push(event);
+    if (this.draining) return; // an observer or listener dispatched: handled in this same drain
+    this.draining = true;
+    try {
+      while (this.queue.length) {
+        const e = this.queue.shift()!;
+        const { state, effects } = reduce(this.opts.plan, this.state, e);
+        this.state = state;
+        for (const eff of effects) this.carryOut(eff);
+        for (const obs of this.opts.observers ?? []) {
+          const more = obs(state, e, effects);
+          if (more) this.queue.push(...more);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+    for (const l of this.listeners) l();
+  };
+
+  start(): void {
+    for (const s of this.opts.sources ?? []) s.start(this.dispatch);
+    const tickMs = this.opts.tickMs ?? 250;
+    this.timer = setInterval(() => this.dispatch({ type: 'tick', at: this.opts.clock.now() }), tickMs);
+    this.timer.unref?.();
+    this.dispatch({ type: 'tick', at: this.opts.clock.now() });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.all((this.opts.sources ?? []).map((s) => s.stop()));
+  }
+
+  private carryOut(effect: Effect): void {
+    this.effects.push(effect);
+    if (this.effects.length > 500) this.effects.splice(0, this.effects.length - 500);
+    const done = (ok: boolean, detail: string, weight?: number) => {
+      if (this.stopped) return;
+      this.dispatch({ type: 'effect.result', at: this.opts.clock.now(), effectId: effect.id, ok, detail, ...(weight !== undefined ? { weight } : {}) });
+    };
+    const timeoutMs = this.opts.actuatorTimeoutMs ?? 30_000;
+    switch (effect.type) {
+      case 'set-weight':
+        withTimeout(this.opts.traffic.setWeight(effect.weight, effect.regions), timeoutMs, `${this.opts.traffic.name}: set weight ${effect.weight}%`).then(
+          (r) => done(r.weight === effect.weight, r.weight === effect.weight ? r.detail : `read back ${r.weight}%, expected ${effect.weight}%: ${r.detail}`, r.weight),
+          (err: unknown) => done(false, errorText(err)),
+        );
+        return;
+      case 'rollback':
+        withTimeout(this.opts.traffic.rollback(effect.reason, effect.regions), timeoutMs, `${this.opts.traffic.name}: rollback`).then(
+          (r) => done(r.weight === 0, r.weight === 0 ? r.detail : `read back ${r.weight}% after rollback: ${r.detail}`, r.weight),
+          (err: unknown) => done(false, errorText(err)),
+        );
+        return;
+      case 'notify':
+        this.opts.notifier?.notify(effect.severity, effect.message).catch(() => undefined);
+        return;
+      case 'start-load-test':
+        done(false, `load test "${effect.name}": no load-test runner is configured`);
+        return;
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms`)), ms);
+    t.unref?.();
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,90 @@
+// The embedded world's people: approvers who approve a gate some time after it comes up, an
+// on-call SRE who gives a go at checkpoints and opens gates once they are ready. Without them the
+// demo would stop at the first gate. They act only through the same events a person would send;
+// they never restart a rolled-back rollout (that stays a human decision).
+import type { Plan } from '../plan/schema.js';
+import { compile } from '../engine/compiled.js';
+import { gateView } from '../engine/gates.js';
+import { whoIs } from '../engine/roster.js';
+import type { Actor, EngineEvent, RolloutState } from '../engine/types.js';
+
+export interface CrewOptions {
+  /** How long after a gate comes up each approval takes (sim time). */
+  approveAfterMs?: number;
+  /** How long a due checkpoint waits before the on-call gives a go. */
+  goAfterMs?: number;
+  /** How long an open gate waits before the on-call advances. */
+  advanceAfterMs?: number;
+  /** Do not open the very first gate (leave `a` to the person at the keyboard). */
+  leaveFirstGate?: boolean;
+}
+
+export class SimCrew {
+  private seen = new Map<string, number>();
+  private readonly approveAfterMs: number;
+  private readonly goAfterMs: number;
+  private readonly advanceAfterMs: number;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly opts: CrewOptions = {},
+  ) {
+    this.approveAfterMs = opts.approveAfterMs ?? 20 * 60_000;
+    this.goAfterMs = opts.goAfterMs ?? 30 * 60_000;
+    this.advanceAfterMs = opts.advanceAfterMs ?? 30 * 60_000;
+  }
+
+  private since(key: string, now: number): number {
+    const t = this.seen.get(key);
+    if (t !== undefined) return now - t;
+    this.seen.set(key, now);
+    return 0;
+  }
+
+  private actorFor(role: string, now: number, exclude: Set<string>): Actor | null {
+    const rotating = whoIs(this.plan, role, now).person;
+    const candidates = [rotating, ...this.plan.roster.people.filter((p) => p.roles.includes(role))];
+    const p = candidates.find((c) => c && !exclude.has(c.name));
+    return p ? { id: p.id, name: p.name, roles: p.roles } : null;
+  }
+
+  /** What the crew does now, given the state. Deterministic for the same sequence of states. */
+  decide(state: RolloutState): EngineEvent[] {
+    const now = state.now;
+    const out: EngineEvent[] = [];
+    if (state.status === 'completed' || state.status === 'paused') return out;
+    const sre = this.actorFor('sre-primary', now, new Set()) ?? { id: 'sim-sre', name: 'sim SRE' };
+
+    const phase = compile(this.plan).phases[state.phaseIndex];
+    const due = phase ? (state.checkpoints[phase.id] ?? []).find((c) => c.dueAt !== undefined && c.ackedAt === undefined) : undefined;
+    if (state.status === 'running' && due && phase && this.since(`go:${state.startedAt}:${phase.id}:${due.index}`, now) >= this.goAfterMs) {
+      out.push({ type: 'command', at: now, actor: sre, command: { kind: 'ack-checkpoint' } });
+    }
+
+    const gate = gateView(this.plan, state);
+    if (gate.kind !== 'phase' || !gate.phase) return out;
+    if (state.status === 'pending' && this.opts.leaveFirstGate && gate.approvals.every((a) => a.given)) return out;
+    // Approvers start looking once the current step has baked half its minimum (or at once before the start).
+    const step = phase?.steps[state.stepIndex];
+    const looking = state.status === 'pending' || state.status === 'rolled-back' || (step !== undefined && state.stepBakeMs >= step.minMs / 2);
+    if (looking) {
+      const gateKey = `gate:${state.startedAt}:${gate.phase.id}`;
+      if (this.since(gateKey, now) >= this.approveAfterMs) {
+        const used = new Set((state.approvals[gate.phase.id] ?? []).map((g) => g.by));
+        for (const a of gate.approvals) {
+          if (a.given) continue;
+          const actor = this.actorFor(a.role, now, used);
+          if (!actor) continue;
+          used.add(actor.name!);
+          out.push({ type: 'approve', at: now, actor, phase: gate.phase.id, role: a.role });
+        }
+      }
+    }
+    // After a rollback the approvers sign again, but only a person restarts (a, then y).
+    if (state.status === 'rolled-back') return out;
+    if (gate.allowed && this.since(`advance:${state.startedAt}:${gate.phase.id}`, now) >= (state.status === 'pending' ? 0 : this.advanceAfterMs)) {
+      out.push({ type: 'command', at: now, actor: sre, command: { kind: 'advance' } });
+    }
+    return out;
+  }
+}
