@@ -1,0 +1,45 @@
+// The simulated world as a Source: every `periodMs` of real time it moves the world to the sim
+// clock's now and emits what happened. The first call is made at once so the first frame has data.
+import type { Clock, Emit, Source } from '../runtime/ports.js';
+import type { SimWorld } from './world.js';
+
+export interface SimSourceOptions {
+  /** Real ms between world advances (default 250). */
+  periodMs?: number;
+}
+
+export class SimSource implements Source {
+  readonly name = 'sim';
+  private readonly periodMs: number;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private emit: Emit | null = null;
+
+  constructor(
+    private readonly world: SimWorld,
+    private readonly clock: Clock,
+    opts: SimSourceOptions = {},
+  ) {
+    this.periodMs = Math.max(1, opts.periodMs ?? 250);
+  }
+
+  start(emit: Emit): void {
+    if (this.timer !== null) return; // already running
+    this.emit = emit;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.emit = null;
+  }
+
+  /** One advance: exposed so a caller (or a test) can step the source without a timer. */
+  tick(): void {
+    const emit = this.emit;
+    if (!emit) return;
+    for (const event of this.world.advanceTo(this.clock.now())) emit(event);
+  }
+}
