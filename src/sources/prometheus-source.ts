@@ -1,0 +1,267 @@
+// The plan's SLIs, measured by a real Prometheus. Every `periodMs` of real time the source sends
+// every SLI query for every track at once (`$track` substituted), waits for all of them, and emits
+// ONE `sli.samples` event holding every sample: a value, or null when the query found no data or
+// failed. A failing query only nulls its own SLI/track; the failure is kept in `lastError` and
+// reported through `onStatus` when it changes (there is no engine event for source health yet).
+//
+// Ticks never overlap: when the previous tick's queries are still in flight at the next period,
+// that period is skipped (and counted), so a slow Prometheus is not buried under retries.
+// `stop()` aborts whatever is in flight; nothing is emitted after it.
+//
+// Prometheus evaluates the instant queries at its own "now" (no `time` is sent), so the source
+// also works when the engine runs on a simulated clock; the event's `at` is `clock.now()`.
+import { setMaxListeners } from 'node:events';
+import type { EngineEvent, SliSample, Track } from '../engine/types.js';
+import type { Plan } from '../plan/schema.js';
+import { parseDuration } from '../plan/schema.js';
+import type { Clock, Emit, Source } from '../runtime/ports.js';
+import { MAX_POINTS_PER_SERIES, PromError, scalarOf, shortenQuery } from './prometheus.js';
+import type { PrometheusClient, PrometheusClientOptions, QueryResult } from './prometheus.js';
+
+/** What the source needs from a client (a PrometheusClient, or a stand-in). */
+export type PromQuerier = Pick<PrometheusClient, 'query' | 'queryRange'>;
+
+export interface PrometheusSourceStatus {
+  /** Every query of the last round (tick or backfill) answered. */
+  ok: boolean;
+  /** Clock time of that round. */
+  at: number;
+  /** The first failure of the last round (plan order), or null. */
+  lastError: PromError | null;
+  /** Every failed query of the last round. */
+  failures: { sli: string; track: Track; error: PromError }[];
+  /** Prometheus warnings and SLI-shape problems (e.g. a query returning several series), "sli/track: text". */
+  warnings: string[];
+  /** Clock time of the last round in which at least one query answered. */
+  lastSuccessAt: number | null;
+  skippedTicks: number;
+}
+
+export interface PrometheusSourceOptions {
+  plan: Plan;
+  client: PromQuerier;
+  clock: Clock;
+  /** Real ms between rounds of queries (default 1000). */
+  periodMs?: number;
+  tracks?: Track[];
+  /** Called after the first round and whenever the set of failures or warnings changes. */
+  onStatus?: (status: PrometheusSourceStatus) => void;
+  /** Real epoch ms, to place backfilled points on the clock (Date.now by default). */
+  realNow?: () => number;
+}
+
+interface SliQuery {
+  sli: string;
+  track: Track;
+  promql: string;
+}
+
+type Outcome = { ok: true; result: QueryResult } | { ok: false; error: PromError };
+
+/** Client options from the plan's `sources.prometheus` (null when the plan has none). Credentials,
+ * headers and TLS settings are not in the plan: pass them in `extra`. */
+export function clientOptionsFromPlan(plan: Plan, extra: Partial<PrometheusClientOptions> = {}): PrometheusClientOptions | null {
+  const p = plan.sources.prometheus;
+  if (!p) return null;
+  return { url: p.url, timeoutMs: parseDuration(p.timeout) ?? 5_000, ...extra };
+}
+
+/** `$track` in an SLI query replaced by the track name. */
+export function sliQuery(query: string, track: Track): string {
+  return query.split('$track').join(track);
+}
+
+export class PrometheusSource implements Source {
+  readonly name = 'prometheus';
+  readonly periodMs: number;
+  /** The first failure of the last round, or null when every query answered. */
+  lastError: PromError | null = null;
+  /** Clock time of the last round in which at least one query answered. */
+  lastSuccessAt: number | null = null;
+  /** Periods skipped because the previous tick was still in flight. */
+  skippedTicks = 0;
+
+  private readonly client: PromQuerier;
+  private readonly clock: Clock;
+  private readonly onStatus: ((status: PrometheusSourceStatus) => void) | undefined;
+  private readonly realNow: () => number;
+  private readonly queries: SliQuery[];
+  private emit: Emit | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private inFlight: Promise<void> | null = null;
+  private readonly controllers = new Set<AbortController>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private lastSignature: string | null = null;
+  private lastStatus: PrometheusSourceStatus | null = null;
+
+  constructor(opts: PrometheusSourceOptions) {
+    this.client = opts.client;
+    this.clock = opts.clock;
+    this.periodMs = Math.max(1, opts.periodMs ?? 1000);
+    this.onStatus = opts.onStatus;
+    this.realNow = opts.realNow ?? (() => Date.now());
+    const tracks = opts.tracks ?? ['canary', 'baseline'];
+    this.queries = opts.plan.slis.flatMap((sli) => tracks.map((track) => ({ sli: sli.name, track, promql: sliQuery(sli.query, track) })));
+  }
+
+  start(emit: Emit): void {
+    if (this.timer !== null) return; // already running
+    this.emit = emit;
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.periodMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer, aborts what is in flight and waits for it to settle. */
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.emit = null;
+    for (const c of this.controllers) c.abort();
+    await Promise.allSettled([...this.pending]);
+  }
+
+  /** One round of instant queries; skipped (and counted) while the previous one is in flight.
+   * Exposed so that a caller (or a test) can step the source without the timer. */
+  tick(): Promise<void> {
+    if (this.emit === null) return Promise.resolve();
+    if (this.inFlight !== null) {
+      this.skippedTicks += 1;
+      return Promise.resolve();
+    }
+    const run = this.track((signal) => this.runTick(signal)).finally(() => {
+      this.inFlight = null;
+    });
+    this.inFlight = run;
+    return run;
+  }
+
+  /**
+   * History for the sparklines: the last `points` periods (spaced `periodMs`, ending now) through
+   * query_range, as one `sli.samples` event per step, oldest first. Steps where a series has no
+   * point are null. When every query fails nothing is learned and the result is empty (the error
+   * is in `lastError`). Call it once for the points the view lacks; ticks then add instant values.
+   */
+  async backfill(points: number): Promise<EngineEvent[]> {
+    const n = Math.min(Math.floor(points), MAX_POINTS_PER_SERIES);
+    if (!(n > 0)) return [];
+    return this.track(async (signal) => {
+      const step = this.periodMs;
+      const endReal = this.realNow();
+      const startReal = endReal - (n - 1) * step;
+      const outcomes = await Promise.all(
+        this.queries.map((q) => settle(this.client.queryRange(q.promql, startReal, endReal, step, { signal }), q.promql)),
+      );
+      if (signal.aborted) return [];
+      const clockNow = this.clock.now();
+      const grid: (number | null)[][] = Array.from({ length: n }, () => this.queries.map(() => null));
+      const warnings: string[] = [];
+      outcomes.forEach((o, qi) => {
+        if (!o.ok) return;
+        const q = this.queries[qi]!;
+        for (const w of o.result.warnings) warnings.push(`${q.sli}/${q.track}: ${w}`);
+        if (o.result.series.length > 1) {
+          warnings.push(`${q.sli}/${q.track}: the query returned ${o.result.series.length} series, not one: an SLI query must aggregate, e.g. sum(...)`);
+          return;
+        }
+        for (const [t, v] of o.result.series[0]?.points ?? []) {
+          const k = Math.round((t - startReal) / step);
+          if (k >= 0 && k < n) grid[k]![qi] = Number.isNaN(v) ? null : v;
+        }
+      });
+      const anyOk = outcomes.some((o) => o.ok);
+      this.record(clockNow, outcomes, warnings);
+      if (!anyOk) return [];
+      const speed = this.clock.speed;
+      return grid.map((row, k): EngineEvent => ({
+        type: 'sli.samples',
+        at: clockNow - (endReal - (startReal + k * step)) * speed,
+        samples: row.map((value, qi) => ({ sli: this.queries[qi]!.sli, track: this.queries[qi]!.track, value })),
+      }));
+    });
+  }
+
+  /** The status as of the last round. */
+  status(): PrometheusSourceStatus {
+    return this.lastStatus ?? {
+      ok: true,
+      at: this.clock.now(),
+      lastError: null,
+      failures: [],
+      warnings: [],
+      lastSuccessAt: this.lastSuccessAt,
+      skippedTicks: this.skippedTicks,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async runTick(signal: AbortSignal): Promise<void> {
+    const outcomes = await Promise.all(this.queries.map((q) => settle(this.client.query(q.promql, undefined, { signal }), q.promql)));
+    const emit = this.emit;
+    if (signal.aborted || emit === null) return; // stopped meanwhile: nothing to say
+    const at = this.clock.now();
+    const warnings: string[] = [];
+    const samples: SliSample[] = this.queries.map((q, i) => {
+      const o = outcomes[i]!;
+      if (!o.ok) return { sli: q.sli, track: q.track, value: null };
+      for (const w of o.result.warnings) warnings.push(`${q.sli}/${q.track}: ${w}`);
+      const value = scalarOf(o.result, (w) => warnings.push(`${q.sli}/${q.track}: ${w}`));
+      return { sli: q.sli, track: q.track, value };
+    });
+    this.record(at, outcomes, warnings);
+    emit({ type: 'sli.samples', at, samples });
+  }
+
+  private record(at: number, outcomes: Outcome[], warnings: string[]): void {
+    const failures = outcomes.flatMap((o, i) => (o.ok ? [] : [{ sli: this.queries[i]!.sli, track: this.queries[i]!.track, error: o.error }]));
+    this.lastError = failures[0]?.error ?? null;
+    if (outcomes.some((o) => o.ok)) this.lastSuccessAt = at;
+    const status: PrometheusSourceStatus = {
+      ok: failures.length === 0,
+      at,
+      lastError: this.lastError,
+      failures,
+      warnings,
+      lastSuccessAt: this.lastSuccessAt,
+      skippedTicks: this.skippedTicks,
+    };
+    this.lastStatus = status;
+    const signature = JSON.stringify([failures.map((f) => [f.sli, f.track, f.error.kind, f.error.message]), warnings]);
+    if (signature === this.lastSignature) return;
+    this.lastSignature = signature;
+    this.onStatus?.(status);
+  }
+
+  /** Runs `work` with an AbortController that `stop()` aborts, and remembers the promise. */
+  private track<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal); // one listener per query of the round, all at once
+    this.controllers.add(controller);
+    const p = work(controller.signal).finally(() => {
+      this.controllers.delete(controller);
+      this.pending.delete(p);
+    });
+    this.pending.add(p);
+    return p;
+  }
+}
+
+async function settle(p: Promise<QueryResult>, promql: string): Promise<Outcome> {
+  try {
+    return { ok: true, result: await p };
+  } catch (err) {
+    if (err instanceof PromError) return { ok: false, error: err };
+    // A stand-in client threw something else: keep only its message.
+    return {
+      ok: false,
+      error: new PromError({
+        kind: 'bad-response',
+        endpoint: 'query',
+        query: shortenQuery(promql),
+        what: err instanceof Error ? err.message : String(err),
+        hint: 'See the client in use',
+      }),
+    };
+  }
+}
