@@ -94,3 +94,12 @@ export function describeScenarios(): string {
   const width = Math.max(...SCENARIO_NAMES.map((n) => n.length));
   return SCENARIO_NAMES.map((n) => `${n.padEnd(width)}  ${SCENARIOS[n].description}`).join('\n');
 }
+
+/**
+ * The scenario's fault at full strength at any canary weight, without a ramp: for
+ * `SimWorld.inject` when the fault must show at once (real-time tests, a demo's "break it now").
+ */
+export function atOnce(scenario: ScenarioName | Scenario): Scenario {
+  const s = resolveScenario(scenario);
+  return { ...s, name: `${s.name} (at once)`, atWeight: 0, rampMs: 0 };
+}

@@ -6,6 +6,9 @@ import type { SimWorld } from './world.js';
 export interface SimSourceOptions {
   /** Real ms between world advances (default 250). */
   periodMs?: number;
+  /** Emit one sample per analysis interval crossed (default true), so the engine judges every
+   * interval the plan names (consecutive_failures counts minutes) however fast the clock runs. */
+  everyInterval?: boolean;
 }
 
 export class SimSource implements Source {
@@ -13,6 +16,7 @@ export class SimSource implements Source {
   private readonly periodMs: number;
   private timer: ReturnType<typeof setInterval> | null = null;
   private emit: Emit | null = null;
+  private readonly everyInterval: boolean;
 
   constructor(
     private readonly world: SimWorld,
@@ -20,6 +24,7 @@ export class SimSource implements Source {
     opts: SimSourceOptions = {},
   ) {
     this.periodMs = Math.max(1, opts.periodMs ?? 250);
+    this.everyInterval = opts.everyInterval ?? true;
   }
 
   start(emit: Emit): void {
@@ -40,6 +45,6 @@ export class SimSource implements Source {
   tick(): void {
     const emit = this.emit;
     if (!emit) return;
-    for (const event of this.world.advanceTo(this.clock.now())) emit(event);
+    for (const event of this.world.advanceTo(this.clock.now(), { everyInterval: this.everyInterval })) emit(event);
   }
 }

@@ -3,7 +3,9 @@
 // set of pods that start, restart, get replaced and crash. `npm start` runs the product on it.
 //
 // Time only moves through `advanceTo(t)`. Counters are integrated piecewise between calls (and at
-// every analysis-interval boundary, where a snapshot is kept); SLI values are computed from
+// every analysis-interval boundary, where a snapshot is kept), so `counters()` grows on every
+// advance, however short: a Prometheus scraping the exporter (exporter.ts) every second at speed 1
+// sees them rise every scrape. Noise changes only at boundaries. SLI values are computed from
 // snapshot deltas over each SLI's PromQL window (rate over [5m], histogram_quantile, increase over
 // [1h]/[24h]), so a value is what the plan's query would return from the same counters.
 //
@@ -65,7 +67,9 @@ const C_COMPLAINTS = 9; // customer_complaints_total
 const C_SEC_INC = 10; // security_incidents_total
 const C_LAT_SUM = 11; // http_request_duration_seconds_sum (seconds; not floored when exported)
 const C_BUCKET = 12; // http_request_duration_seconds_bucket{le=...}, then le="+Inf"
-const STRIDE = C_BUCKET + LATENCY_BUCKETS.length + 1;
+/** http_requests_total{code="503"}: the mesh's fast fails (no healthy upstream), a part of C_ERR. */
+const C_ERR_503 = C_BUCKET + LATENCY_BUCKETS.length + 1;
+const STRIDE = C_ERR_503 + 1;
 const TRACKS: readonly Track[] = ['canary', 'baseline'];
 
 const EVENT_COUNTERS: Record<keyof ScenarioEventRates, number> = {
@@ -336,7 +340,6 @@ export interface AdvanceOptions {
 export class SimWorld implements TrafficActuator {
   readonly name = 'sim';
   readonly plan: Plan;
-  readonly scenario: Scenario;
   readonly seed: number;
   readonly start: number;
   readonly regions: readonly string[];
@@ -363,6 +366,7 @@ export class SimWorld implements TrafficActuator {
   private readonly acc = new Float64Array(2 * STRIDE);
   private readonly scratch = new Float64Array(BOUNDS_WITH_INF.length);
 
+  private _scenario: Scenario;
   private _weight = 0;
   private canaryRegions: string[] = [];
   private faultSince: number | null = null;
@@ -387,7 +391,7 @@ export class SimWorld implements TrafficActuator {
 
   constructor(opts: SimWorldOptions) {
     this.plan = opts.plan;
-    this.scenario = resolveScenario(opts.scenario);
+    this._scenario = resolveScenario(opts.scenario);
     this.seed = (opts.seed ?? 1) >>> 0;
     if (!Number.isFinite(opts.start)) throw new Error(`SimWorld: start must be epoch ms, got ${opts.start}`);
     this.start = opts.start;
@@ -422,6 +426,11 @@ export class SimWorld implements TrafficActuator {
     return this.t;
   }
 
+  /** What the canary does: the scenario given at construction, or the last one injected. */
+  get scenario(): Scenario {
+    return this._scenario;
+  }
+
   /** The canary traffic weight in effect (percent). */
   get weight(): number {
     return this._weight;
@@ -448,7 +457,11 @@ export class SimWorld implements TrafficActuator {
     return this.pods.size;
   }
 
-  /** The cumulative counters of a track as Prometheus would scrape them now (for the exporter). */
+  /**
+   * The cumulative counters of a track as Prometheus would scrape them at the world's time (`now`,
+   * the last advanceTo: the exporter advances first). Every value only grows (the per-code and
+   * per-kind splits are floors of differences: up to float rounding, which the exporter absorbs).
+   */
   counters(track: Track): {
     requests: number;
     errors: number;
@@ -465,6 +478,13 @@ export class SimWorld implements TrafficActuator {
     buckets: number[];
     /** http_request_duration_seconds_sum. */
     latencySumSeconds: number;
+    /**
+     * http_requests_total split by status code ("200", "500", "503"): each one is the floor of
+     * its own (monotone) expected count, so their sum can be 1-2 below `requests`.
+     */
+    requestsByCode: Record<'200' | '500' | '503', number>;
+    /** safety_violations_total split by kind: "security" (= securityViolations) and "content". */
+    safetyViolationsByKind: Record<'security' | 'content', number>;
   } {
     const b = (track === 'canary' ? 0 : 1) * STRIDE;
     const f = (i: number) => Math.floor(this.acc[b + i]!);
@@ -484,6 +504,15 @@ export class SimWorld implements TrafficActuator {
       securityIncidents: f(C_SEC_INC),
       buckets,
       latencySumSeconds: this.acc[b + C_LAT_SUM]!,
+      requestsByCode: {
+        '200': Math.max(0, Math.floor(this.acc[b + C_REQ]! - this.acc[b + C_ERR]!)),
+        '500': Math.max(0, Math.floor(this.acc[b + C_ERR]! - this.acc[b + C_ERR_503]!)),
+        '503': f(C_ERR_503),
+      },
+      safetyViolationsByKind: {
+        security: f(C_SEC_VIOL),
+        content: Math.max(0, Math.floor(this.acc[b + C_SAFETY]! - this.acc[b + C_SEC_VIOL]!)),
+      },
     };
   }
 
@@ -566,6 +595,25 @@ export class SimWorld implements TrafficActuator {
     this.applyWeight(0, []);
     const detail = `rolled back to stable (${reason}): canary 0%, ${before} canary pod${before === 1 ? '' : 's'} terminating`;
     return this.later({ weight: 0, detail });
+  }
+
+  /**
+   * Switches what the canary does, from the world's current time (`now`) on: the fault shows at
+   * once if the canary weight is already at or above the new scenario's `atWeight` (its ramp
+   * starts over from now), else when a later setWeight reaches it; a scenario without a fault
+   * (`'healthy'`) clears it. `atOnce(name)` from scenarios.ts gives a fault at full strength from
+   * any weight, without a ramp: what a real-time test or a "break it now" demo wants.
+   *
+   * In real time, advance the world to the clock first (`world.advanceTo(clock.now())`): the
+   * stretch between the last advance and the next one is integrated with the new scenario.
+   * Canary pods already crashing (crashloop) keep crashing until replaced; a crashloop scenario
+   * injected makes the running canary pods crash like a setWeight would.
+   */
+  inject(scenario: ScenarioName | Scenario): void {
+    this._scenario = resolveScenario(scenario);
+    this.faultSince = null;
+    if (!this._scenario.crashLoop) this.crashActive = false;
+    this.applyWeight(this._weight, this.canaryRegions);
   }
 
   private later(result: ActuationResult): Promise<ActuationResult> {
@@ -664,6 +712,7 @@ export class SimWorld implements TrafficActuator {
       const errAll = 1 - (1 - err) * (1 - fail);
       acc[base + C_REQ] = acc[base + C_REQ]! + n;
       acc[base + C_ERR] = acc[base + C_ERR]! + n * errAll;
+      if (fail > 0) acc[base + C_ERR_503] = acc[base + C_ERR_503]! + n * fail;
       const wf = n * WORKFLOWS_PER_REQUEST;
       acc[base + C_WF] = acc[base + C_WF]! + wf;
       const wfFail = clamp(HEALTHY_WORKFLOW_FAILURE * errF + 0.8 * (errAll - healthyErr), 0, 1);
