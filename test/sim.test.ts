@@ -355,16 +355,18 @@ describe('SimWorld', () => {
     console.log(`[sim] pods over one sim day: ${view.upserts} upserts, ${view.deletes} deletes`);
   });
 
-  it('advancing a minute with 3000 pods costs well under a millisecond', async () => {
+  it('a day with 3000 pods keeps every pod and turns over only a few of them', async () => {
+    // Its cost is measured by `npm run bench` (sim_minute_3000_pods_us), not asserted here.
     const w = new SimWorld({ plan, scenario: 'healthy', seed: 3, start: START, podsPerRegion: 1000, actuationDelayMs: 0 });
     const view = new PodView().apply(w.advanceTo(START));
     expect(view.pods.size).toBe(3000);
     await w.setWeight(5, ALL);
-    const t0 = performance.now();
-    for (let m = 1; m <= 1440; m++) w.advanceTo(START + m * MIN);
-    const perMinuteMs = (performance.now() - t0) / 1440;
-    console.log(`[sim] 3000 pods: ${(perMinuteMs * 1000).toFixed(1)} µs per sim minute (1 sim day)`);
-    expect(perMinuteMs).toBeLessThan(0.5);
+    for (let m = 1; m <= 1440; m++) view.apply(w.advanceTo(START + m * MIN));
+    const stable = [...view.pods.values()].filter((p) => p.track === 'stable').length;
+    // A replacement starts its new pod before the old one is gone, so a few extra may be in flight.
+    expect(stable).toBeGreaterThanOrEqual(3000);
+    expect(stable).toBeLessThanOrEqual(3010);
+    expect([...view.pods.values()].filter((p) => p.track === 'canary').length).toBeGreaterThanOrEqual(3 * 50);
   });
 });
 

@@ -247,7 +247,7 @@ export const Plan = z.strictObject({
   phases: z.array(Phase).min(1),
   roster: z.strictObject({
     people: z.array(Person).min(1),
-    roles: z.array(z.strictObject({ id: Id, title: z.string() })).min(1),
+    roles: z.array(z.strictObject({ id: Id, title: z.string(), slack: z.string().optional() })).min(1),
     rotations: z.array(Rotation).default([]),
     escalation: z.partialRecord(z.enum(['P0', 'P1', 'P2']), Severity),
   }),

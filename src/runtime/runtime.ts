@@ -18,6 +18,9 @@ export interface RuntimeOptions {
   tickMs?: number;
   /** Actuator calls that take longer than this fail (real ms). */
   actuatorTimeoutMs?: number;
+  /** Tell views at most this often (real ms); 0 tells them after every dispatch. The engine still
+   * reduces every event at once and effects start at once: only redraws are coalesced. */
+  notifyEveryMs?: number;
   /** Called after every reduce (journal, war room, crew...). May return follow-up events. */
   observers?: ((state: RolloutState, event: EngineEvent, effects: Effect[]) => EngineEvent[] | void)[];
 }
@@ -62,8 +65,26 @@ export class Runtime implements Store {
     } finally {
       this.draining = false;
     }
-    for (const l of this.listeners) l();
+    this.notify();
   };
+
+  private notifyTimer: NodeJS.Timeout | null = null;
+  private lastNotify = 0;
+
+  private notify(): void {
+    const every = this.opts.notifyEveryMs ?? 0;
+    if (every <= 0) {
+      for (const l of this.listeners) l();
+      return;
+    }
+    if (this.notifyTimer) return; // a redraw is already scheduled; it will see this state
+    const wait = Math.max(0, this.lastNotify + every - performance.now());
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = null;
+      this.lastNotify = performance.now();
+      for (const l of this.listeners) l();
+    }, wait);
+  }
 
   start(): void {
     for (const s of this.opts.sources ?? []) s.start(this.dispatch);
@@ -76,6 +97,8 @@ export class Runtime implements Store {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    this.notifyTimer = null;
     this.timer = null;
     await Promise.all((this.opts.sources ?? []).map((s) => s.stop()));
   }

@@ -1,0 +1,187 @@
+// npm run bench: figures as JSON lines {"name","value","unit","goal"}; runs in well under 2 minutes.
+//   first_frame_ms          process start to the first frame with all four panes (spawned CLI)
+//   render_frame_median_ms  one full frame (React + layout + output) with 3,000 pods and 8 sparklines
+//   engine_full_plan_ms     the whole seed plan (about 16 days of 1-minute analyses) through the pure engine
+//   sim_minute_3000_pods_us one simulated minute of the embedded world with 3 regions x 1000 pods
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import React from 'react';
+import { render } from 'ink';
+import { parse } from 'yaml';
+import { App } from '../components/App.js';
+import { Plan } from '../src/plan/schema.js';
+import { initialState, reduce } from '../src/engine/reduce.js';
+import type { EngineEvent, PodInfo, RolloutState, SliSample } from '../src/engine/types.js';
+import type { Store } from '../src/runtime/store.js';
+import { SimCrew } from '../src/sim/crew.js';
+import { packageRoot } from '../src/cli.js';
+import { SimWorld } from '../src/sim/world.js';
+
+const root = packageRoot();
+const plan = Plan.parse(parse(readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8')));
+const T0 = Date.parse('2026-11-30T14:00:00Z');
+
+function emit(name: string, value: number, unit: string, goal: string): void {
+  process.stdout.write(`${JSON.stringify({ name, value: Math.round(value * 100) / 100, unit, goal })}\n`);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+/** Spawns the real CLI and waits for the first frame that shows all four pane titles. */
+function firstFrame(): Promise<number> {
+  return new Promise((resolveP, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
+    delete env.CI; // Ink prints only the last frame in CI mode
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [join(root, 'dist', 'canary.mjs'), 'start'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no frame with all panes after 10 s; got:\n${out.slice(-2000)}`));
+    }, 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (['Phases', 'SLIs', 'Pods', 'Roster'].every((t) => out.includes(t))) {
+        const ms = performance.now() - t0;
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolveP(ms);
+      }
+    });
+    child.on('error', reject);
+  });
+}
+
+class BenchStore implements Store {
+  private listeners = new Set<() => void>();
+  constructor(public state: RolloutState) {}
+  getState = () => this.state;
+  subscribe = (l: () => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+  dispatch = (e: EngineEvent) => {
+    this.state = reduce(plan, this.state, e).state;
+    for (const l of this.listeners) l();
+  };
+}
+
+function pods(n: number, at: number): PodInfo[] {
+  const regions = plan.target.regions;
+  return Array.from({ length: n }, (_, i) => {
+    const canary = i % 10 === 0;
+    const crash = i % 97 === 0;
+    return {
+      key: `${regions[i % regions.length]}/${plan.target.namespace}/orchestrator-${canary ? 'canary-' : ''}${i.toString(36).padStart(5, '0')}`,
+      name: `orchestrator-${canary ? 'canary-7d9f8-' : '6c5b4-'}${i.toString(36).padStart(5, '0')}`,
+      namespace: plan.target.namespace,
+      region: regions[i % regions.length]!,
+      track: canary ? 'canary' : 'stable',
+      phase: 'Running',
+      ready: !crash,
+      reason: crash ? 'CrashLoopBackOff' : 'Running',
+      restarts: crash ? 7 : 0,
+      startedAt: at - i * 1000,
+    } satisfies PodInfo;
+  });
+}
+
+function sample(i: number): SliSample[] {
+  const w = Math.sin(i / 7);
+  return plan.slis.flatMap((s) => {
+    const base = s.unit === 'percent' ? 99.9 : s.unit === 'ms' ? 220 : s.unit === 'rps' ? 80 : 0;
+    const amp = s.unit === 'percent' ? 0.05 : s.unit === 'ms' ? 40 : s.unit === 'rps' ? 10 : 0;
+    return [
+      { sli: s.name, track: 'canary' as const, value: base + amp * w },
+      { sli: s.name, track: 'baseline' as const, value: base + amp * Math.cos(i / 5) },
+    ];
+  });
+}
+
+async function renderFrames(): Promise<number> {
+  let s = initialState(plan, T0);
+  const crew = new SimCrew(plan, { approveAfterMs: 0 });
+  for (const e of crew.decide(s)) s = reduce(plan, s, e).state;
+  s = reduce(plan, s, { type: 'effect.result', at: T0, effectId: 1, ok: true, detail: 'ok', weight: 1 }).state;
+  s = reduce(plan, s, { type: 'pods.delta', at: T0, upserts: pods(3000, T0), deletes: [] }).state;
+  for (let i = 0; i < 120; i++) s = reduce(plan, s, { type: 'sli.samples', at: T0 + i * 60_000, samples: sample(i) }).state;
+  const store = new BenchStore(s);
+  const stdout = Object.assign(new PassThrough(), { columns: 120, rows: 40, isTTY: true });
+  stdout.resume();
+  const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined, ref: () => undefined, unref: () => undefined });
+  let onFrame: (() => void) | null = null;
+  const ink = render(<App plan={plan} store={store} actor={{ id: 'bench' }} now={() => store.state.now} columns={120} rows={40} />, {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    debug: true, // unthrottled: one output per commit
+    patchConsole: false,
+    exitOnCtrlC: false,
+    onRender: () => onFrame?.(),
+  });
+  const times: number[] = [];
+  for (let i = 120; i < 320; i++) {
+    const framed = new Promise<void>((r) => (onFrame = r));
+    const t0 = performance.now();
+    store.dispatch({ type: 'sli.samples', at: T0 + i * 60_000, samples: sample(i) });
+    await framed;
+    times.push(performance.now() - t0);
+  }
+  ink.unmount();
+  return median(times.slice(20));
+}
+
+function engineFullPlan(): { ms: number; events: number; status: string } {
+  const healthy: Record<string, number> = { availability: 99.97, latency_p95: 220, error_rate: 0.03, workflow_success_rate: 99.9, request_rate: 8 };
+  const smp: SliSample[] = plan.slis.flatMap((s) => [
+    { sli: s.name, track: 'canary' as const, value: healthy[s.name] ?? 0 },
+    { sli: s.name, track: 'baseline' as const, value: healthy[s.name] ?? 0 },
+  ]);
+  const t0 = performance.now();
+  let s = initialState(plan, T0);
+  const crew = new SimCrew(plan);
+  let events = 0;
+  const send = (e: EngineEvent) => {
+    events++;
+    const r = reduce(plan, s, e);
+    s = r.state;
+    for (const eff of r.effects)
+      if (eff.type === 'set-weight') send({ type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight });
+  };
+  for (let t = T0; s.status !== 'completed' && t < T0 + 30 * 86_400_000; t += 60_000) {
+    send({ type: 'sli.samples', at: t, samples: smp });
+    for (const e of crew.decide(s)) send(e);
+  }
+  return { ms: performance.now() - t0, events, status: s.status };
+}
+
+async function simMinute(): Promise<number> {
+  const world = new SimWorld({ plan, scenario: 'healthy', seed: 3, start: T0, podsPerRegion: 1000, actuationDelayMs: 0 });
+  world.advanceTo(T0);
+  await world.setWeight(5, plan.target.regions);
+  const t0 = performance.now();
+  const minutes = 3 * 1440;
+  for (let m = 1; m <= minutes; m++) world.advanceTo(T0 + m * 60_000, { everyInterval: true });
+  return ((performance.now() - t0) / minutes) * 1000;
+}
+
+async function main(): Promise<void> {
+  const ff: number[] = [];
+  for (let i = 0; i < 5; i++) ff.push(await firstFrame());
+  emit('first_frame_ms', median(ff), 'ms', '<= 400');
+  emit('render_frame_median_ms', await renderFrames(), 'ms', '<= 10 (3000 pods, 8 sparklines, 120x40)');
+  const full = engineFullPlan();
+  if (full.status !== 'completed') throw new Error(`engine bench: the plan ended ${full.status}`);
+  emit('engine_full_plan_ms', full.ms, 'ms', '<= 1000');
+  emit('sim_minute_3000_pods_us', await simMinute(), 'us', '<= 500');
+  emit('engine_events_per_s', (full.events / full.ms) * 1000, 'events/s', `>= ${Math.round(full.events)} (the whole plan in 1 s)`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,156 @@
+// The console: four panes (phases, SLIs, pods, roster), a status bar, help and confirmations.
+// A function of the store's state; a key press becomes at most one engine command, sent to the
+// store synchronously from the input handler, before any React state update, so a rollback is
+// never waiting for a render.
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { Box, useApp, useInput, useStdout, type Key } from 'ink';
+import type { Plan } from '../src/plan/schema.js';
+import { describeAdvance, describeRollback, gateView } from '../src/engine/gates.js';
+import type { Actor } from '../src/engine/types.js';
+import type { Store } from '../src/runtime/store.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
+import { formatPercent } from './format.js';
+import { HelpOverlay } from './HelpOverlay.js';
+import { handleKey, inProgress, INITIAL_UI, type KeyContext, type UiState } from './keys.js';
+import { computeLayout } from './layout.js';
+import { PhasesPane } from './PhasesPane.js';
+import { PodsPane, podsPageSize, usePodRows } from './PodsPane.js';
+import { RosterPane } from './RosterPane.js';
+import { SliPane } from './SliPane.js';
+import { StatusBar } from './StatusBar.js';
+import { makeTheme } from './theme.js';
+
+export interface AppProps {
+  plan: Plan;
+  store: Store;
+  /** Who is at this keyboard: the actor of every command sent from here. */
+  actor: Actor;
+  /** The clock for command timestamps (injected: real or simulated). */
+  now: () => number;
+  /** Override the terminal size (tests, the war-room screen). Default: stdout's, following resizes. */
+  columns?: number;
+  rows?: number;
+  /** Called when the user quits (after confirming if a rollout is in progress). Default: exit Ink. */
+  onQuit?: () => void;
+}
+
+function useTerminalSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = useCallback(() => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 }), [stdout]);
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, read]);
+  return size;
+}
+
+export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps) {
+  const subscribe = useCallback((listener: () => void) => store.subscribe(listener), [store]);
+  const getState = useCallback(() => store.getState(), [store]);
+  const state = useSyncExternalStore(subscribe, getState, getState);
+  const size = useTerminalSize();
+  const cols = Math.max(20, Math.floor(columns ?? size.columns));
+  // In a real terminal keep the last line free: when the output is as tall as the terminal, Ink 6
+  // clears the whole screen and redraws every frame (flicker) instead of updating in place.
+  const height = Math.max(3, Math.floor(rows ?? size.rows - 1));
+  const theme = useMemo(() => makeTheme(), []);
+  const { exit } = useApp();
+
+  const [ui, setUi] = useState<UiState>(INITIAL_UI);
+  // The UI state the key handler works from: updated synchronously with each key, so keys that
+  // arrive before React re-renders (R then y in one burst) see the state the previous key made.
+  const uiRef = useRef<UiState>(ui);
+
+  const sliRows = useMemo(() => plan.slis.filter((s) => s.unit !== 'count').length, [plan]);
+  const layout = computeLayout(cols, height, sliRows);
+  const pods = usePodRows(state, ui.filter);
+  const pageSize = podsPageSize(layout.pods.height);
+
+  // Everything the key handler needs, as of the latest render (the handler itself never changes).
+  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, pageSize: 1 });
+  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, pageSize };
+
+  const onInput = useCallback((input: string, key: Key) => {
+    const l = live.current;
+    const st = l.store.getState();
+    const prev = uiRef.current;
+    const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize };
+    if (prev.overlay === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
+    const res = handleKey(prev, input, key, ctx);
+    // The command first: synchronously, before any state update or render.
+    if (res.command) l.store.dispatch({ type: 'command', at: l.now(), actor: l.actor, command: res.command });
+    if (res.ui !== prev) {
+      uiRef.current = res.ui;
+      setUi(res.ui);
+    }
+    if (res.quit) (l.onQuit ?? l.exit)();
+  }, []);
+  useInput(onInput);
+
+  const { phases, slis, pods: podsBox, roster } = layout;
+  const phasesPane = <PhasesPane plan={plan} state={state} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} />;
+  const sliPane = <SliPane plan={plan} state={state} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} />;
+  const minute = Math.floor(state.now / 60_000) * 60_000;
+  const rosterPane = <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />;
+  const podsPane = (
+    <PodsPane
+      state={state}
+      model={pods.model}
+      rows={pods.rows}
+      filter={ui.filter}
+      editingFilter={ui.editingFilter}
+      offset={ui.podsOffset}
+      width={podsBox.width}
+      height={podsBox.height}
+      focused={ui.focus === 'pods'}
+      theme={theme}
+    />
+  );
+
+  let overlay: ReactNode = null;
+  if (ui.overlay === 'help') overlay = <HelpOverlay columns={cols} rows={height} theme={theme} />;
+  else if (ui.overlay === 'confirm-advance') {
+    const d = describeAdvance(plan, state);
+    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone={d.allowed ? 'info' : 'warn'} columns={cols} rows={height} theme={theme} />;
+  } else if (ui.overlay === 'confirm-rollback') {
+    const d = describeRollback(plan, state);
+    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="bad" columns={cols} rows={height} theme={theme} />;
+  } else if (ui.overlay === 'confirm-quit') {
+    const lines = inProgress(state.status)
+      ? [`A rollout is in progress; quitting stops watching it but leaves traffic as it is (${formatPercent(state.desiredWeight)}). Quit? y/N`]
+      : ['Quit? y/N'];
+    overlay = <ConfirmDialog title="Quit canary" lines={lines} allowed tone="warn" columns={cols} rows={height} theme={theme} />;
+  }
+
+  return (
+    <Box flexDirection="column" width={cols} height={height} overflowY="hidden">
+      {layout.mode === 'wide' ? (
+        <>
+          <Box flexDirection="row" height={phases.height} flexShrink={0}>
+            {phasesPane}
+            {sliPane}
+          </Box>
+          <Box flexDirection="row" height={podsBox.height} flexShrink={0}>
+            {podsPane}
+            {rosterPane}
+          </Box>
+        </>
+      ) : (
+        <>
+          <Box flexDirection="row" height={phases.height} flexShrink={0}>
+            {phasesPane}
+            {rosterPane}
+          </Box>
+          {sliPane}
+          {podsPane}
+        </>
+      )}
+      <StatusBar plan={plan} state={state} ui={ui} width={cols} theme={theme} />
+      {overlay}
+    </Box>
+  );
+}

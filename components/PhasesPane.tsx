@@ -1,0 +1,185 @@
+// Phases: where the rollout is, how long it still bakes, what the next checkpoint and gate need,
+// and, after a rollback, why, in full.
+import { Box } from 'ink';
+import type { Plan } from '../src/plan/schema.js';
+import { compile, type CompiledPhase } from '../src/engine/compiled.js';
+import { gateView } from '../src/engine/gates.js';
+import type { RolloutState } from '../src/engine/types.js';
+import { cellWidth, fit, formatAge, formatDur, trimNumber, wrap } from './format.js';
+import { fitLines, flowItems, Lines, type PLine, type Seg } from './line.js';
+import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
+import type { Theme, Tone } from './theme.js';
+
+export interface PhasesPaneProps {
+  plan: Plan;
+  state: RolloutState;
+  width: number;
+  height: number;
+  focused: boolean;
+  theme: Theme;
+}
+
+type PhaseMark = 'done' | 'current' | 'rolled-back' | 'pending';
+const MARK_GLYPH: Record<PhaseMark, string> = { done: '✓', current: '▶', 'rolled-back': '✗', pending: '·' };
+const MARK_TONE: Record<PhaseMark, Tone> = { done: 'ok', current: 'info', 'rolled-back': 'bad', pending: 'muted' };
+
+function markOf(state: RolloutState, i: number): PhaseMark {
+  switch (state.status) {
+    case 'pending':
+      return 'pending';
+    case 'completed':
+      return 'done';
+    case 'rolled-back':
+      return i < state.phaseIndex ? 'done' : i === state.phaseIndex ? 'rolled-back' : 'pending';
+    default:
+      return i < state.phaseIndex ? 'done' : i === state.phaseIndex ? 'current' : 'pending';
+  }
+}
+
+/** 50→75→90→100% */
+export function phaseWeights(p: CompiledPhase): string {
+  return `${p.steps.map((s) => trimNumber(s.weight, 2)).join('→')}%`;
+}
+
+/** A bake bar of `width` cells: █ baked, ░ still to bake; it spans the minimum bake, or the maximum
+ * when that is longer, with the minimum marked │. */
+export function bakeBar(bakeMs: number, minMs: number, maxMs: number, width: number): string {
+  if (width <= 0) return '';
+  const total = Math.max(minMs, maxMs);
+  const f = total > 0 ? Math.max(0, Math.min(1, bakeMs / total)) : 1;
+  const n = Math.round(f * width);
+  const cells: string[] = [];
+  for (let i = 0; i < width; i++) cells.push(i < n ? '█' : '░');
+  if (maxMs > minMs && width >= 3) {
+    const m = Math.max(1, Math.min(width - 1, Math.round((minMs / maxMs) * width)));
+    cells[m] = '│';
+  }
+  return cells.join('');
+}
+
+const hourOf = (ms: number) => trimNumber(ms / 3_600_000, 2);
+
+/** Every line the pane would like to show, with priorities; `width` is the inner width. */
+export function phaseLines(plan: Plan, state: RolloutState, width: number): PLine[] {
+  const cp = compile(plan);
+  const gate = gateView(plan, state);
+  const lines: PLine[] = [];
+  const push = (prio: number, ...segs: Seg[]) => lines.push({ prio, segs });
+  const pushWrapped = (prio: number, text: string, tone: Tone, bold = false) => {
+    wrap(text, width, '  ').forEach((t, k) => push(prio - (k > 0 ? 0.01 * k : 0), { text: t, tone, bold }));
+  };
+  const approvalsLines = (prio: number) => {
+    if (gate.kind !== 'phase' || gate.approvals.length === 0) return;
+    const given = gate.approvals.filter((a) => a.given).length;
+    const items: Seg[][] = gate.approvals.map((a) => [
+      { text: a.given ? '✓' : '✗', tone: a.given ? 'ok' : 'bad' },
+      { text: ` ${a.title}${a.conditional ? ' (weekend/holiday)' : ''}` },
+    ]);
+    // continuation lines matter while the gate is what the rollout waits for; otherwise the other
+    // phases come first
+    const contPrio = prio >= 80 ? prio - 1 : 35;
+    flowItems([{ text: `  approvals ${given}/${gate.approvals.length}: `, tone: given === gate.approvals.length ? 'ok' : 'warn' }], items, width, '    ').forEach(
+      (segs, k) => lines.push({ prio: k === 0 ? prio : contPrio - 0.01 * k, segs }),
+    );
+  };
+
+  cp.phases.forEach((p, i) => {
+    const mark = markOf(state, i);
+    const weights = phaseWeights(p);
+    const isGate = gate.kind === 'phase' && gate.phaseIndex === i;
+    const titleW = Math.max(1, width - 2 - cellWidth(weights) - 1);
+    const prio =
+      mark === 'current' || mark === 'rolled-back'
+        ? 95
+        : isGate
+          ? 60
+          : mark === 'done'
+            ? (i === state.phaseIndex - 1 ? 26 : 20)
+            : 40 - i;
+    push(
+      prio,
+      { text: MARK_GLYPH[mark], tone: MARK_TONE[mark], bold: mark !== 'pending' && mark !== 'done' },
+      { text: ` ${fit(p.title, titleW)} `, tone: mark === 'pending' ? 'muted' : undefined, bold: mark === 'current' },
+      { text: weights, tone: mark === 'current' ? 'info' : mark === 'pending' ? 'muted' : undefined },
+    );
+
+    if (mark === 'current') currentDetails(p);
+    if (mark === 'rolled-back' && state.rollback) {
+      const rb = state.rollback;
+      pushWrapped(100, `✗ ROLLED BACK from ${trimNumber(rb.fromWeight, 2)}%: ${rb.reason}`, 'bad', true);
+      push(30, { text: `  by ${rb.by}, ${formatAge(state.now - rb.at)} ago · a restarts (approvals asked again)`, tone: 'muted' });
+    }
+    if (isGate) approvalsLines(state.status === 'pending' || state.status === 'rolled-back' ? 85 : 55);
+  });
+
+  if (state.status === 'rolled-back' && state.rollback && state.phaseIndex < 0) {
+    pushWrapped(100, `✗ ROLLED BACK from ${trimNumber(state.rollback.fromWeight, 2)}%: ${state.rollback.reason}`, 'bad', true);
+  }
+  if (state.status === 'completed') push(90, { text: `✓ COMPLETED at ${trimNumber(state.desiredWeight, 2)}%`, tone: 'ok', bold: true });
+  if (state.status === 'pending') push(15, { text: 'press a to open the first gate once approvals are in', tone: 'muted' });
+  // Holds, in the engine's words; the per-SLI "no data for X" holds are folded into one line (the
+  // SLI pane shows which ones, with ages).
+  const noData = state.criteria.filter((c) => c.verdict === 'no-data').map((c) => c.sli);
+  const holds = state.holds.filter((h) => h !== 'paused by a person' && !h.startsWith('no data for '));
+  if (noData.length) holds.unshift(`no data for ${noData.join(', ')} (never a pass; holds after ${plan.analysis.noDataAfter})`);
+  for (const h of holds) {
+    wrap(`! hold: ${h}`, width, '  ').forEach((t, k) => push(k === 0 ? 70 : 45 - 0.01 * k, { text: t, tone: 'warn' }));
+  }
+  return lines;
+
+  function currentDetails(p: CompiledPhase): void {
+    const step = p.steps[state.stepIndex];
+    if (!step) return;
+    const stepText = p.steps.length > 1 ? `step ${state.stepIndex + 1}/${p.steps.length} ` : '';
+    let text: string;
+    let tone: Tone = 'info';
+    const applying = state.appliedWeight !== state.desiredWeight;
+    const bake = state.stepBakeMs;
+    if (applying) {
+      text = `traffic ${state.appliedWeight ?? '?'}% → ${trimNumber(state.desiredWeight, 2)}% not confirmed yet: bake clock stopped`;
+      tone = 'warn';
+    } else if (bake < step.minMs) {
+      text = `${formatDur(bake)}/${formatDur(step.minMs)} min, ${step.maxMs > step.minMs ? `${formatDur(step.maxMs - bake)} to max` : `${formatDur(step.minMs - bake)} left`}`;
+    } else {
+      text = `${formatDur(bake)} baked, min ${formatDur(step.minMs)} reached${step.maxMs > bake ? `, ${formatDur(step.maxMs - bake)} to max` : ''}`;
+      tone = 'ok';
+    }
+    if (state.status === 'paused') {
+      text += ' (paused)';
+      tone = 'warn';
+    }
+    const barW = Math.max(4, Math.min(20, width - 4 - cellWidth(stepText) - cellWidth(text) - 1));
+    const reached = bake >= step.minMs;
+    if (applying) wrap(`${stepText}${text}`, width - 2).forEach((t, k) => push(80 - 0.01 * k, { text: `  ${t}`, tone }));
+    else
+      push(
+        80,
+        { text: `  ${stepText}` },
+        { text: bakeBar(bake, step.minMs, step.maxMs, barW), tone: reached ? 'ok' : 'info' },
+        { text: ` ${text}`, tone },
+      );
+
+    const cps = state.checkpoints[p.id] ?? [];
+    const due = cps.find((c) => c.dueAt !== undefined && c.ackedAt === undefined);
+    if (due) {
+      wrap(`⚑ GO? hour ${hourOf(due.at)} ${due.title} — press g`, width - 2, '  ').forEach((t, k) =>
+        push(92 - 0.01 * k, { text: `  ${t}`, tone: 'warn', bold: true }),
+      );
+    } else {
+      const next = cps.find((c) => c.dueAt === undefined);
+      if (next) push(50, { text: `  go/no-go in ${formatDur(Math.max(0, next.at - state.phaseBakeMs))}: ${next.title}`, tone: 'muted' });
+    }
+  }
+}
+
+export function PhasesPane({ plan, state, width, height, focused, theme }: PhasesPaneProps) {
+  const w = paneInnerWidth(width);
+  const lines = fitLines(phaseLines(plan, state, w), paneInnerHeight(height));
+  return (
+    <Pane title="Phases" right={plan.metadata.release} focused={focused} width={width} height={height} theme={theme}>
+      <Box flexDirection="column">
+        <Lines lines={lines} width={w} theme={theme} />
+      </Box>
+    </Pane>
+  );
+}

@@ -1,0 +1,230 @@
+// SLIs: canary against baseline, one row per rate/latency/percentage SLI (two sparklines on a
+// shared scale, current values, the target and the rollback trigger, a verdict, the sample age),
+// and the zero-tolerance counters on a compact line at the bottom.
+import { Box } from 'ink';
+import type { Plan, Sli } from '../src/plan/schema.js';
+import { compare, compile, type CompiledPlan, type CompiledRule } from '../src/engine/compiled.js';
+import { latest } from '../src/engine/reduce.js';
+import type { RolloutState } from '../src/engine/types.js';
+import { cellWidth, fit, fitLeft, formatAge, formatOp, formatThreshold, formatValue } from './format.js';
+import { fitLines, flowItems, Lines, type PLine, type Seg } from './line.js';
+import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
+import { sparkRange, sparkRuns } from './sparkline.js';
+import type { Theme, Tone } from './theme.js';
+
+export type SliVerdict = 'pass' | 'fail' | 'no-data' | 'none';
+export const VERDICT_GLYPH: Record<SliVerdict, string> = { pass: '✓', fail: '✗', 'no-data': '?', none: '·' };
+const VERDICT_TONE: Record<SliVerdict, Tone> = { pass: 'ok', fail: 'bad', 'no-data': 'warn', none: 'muted' };
+
+/** Short names for the counters line. */
+const COUNT_LABELS: Record<string, string> = {
+  critical_errors: 'critical',
+  security_violations: 'security',
+  data_integrity_failures: 'data',
+  memory_leaks: 'leaks',
+  customer_complaints: 'complaints',
+  security_incidents: 'incidents',
+};
+export function countLabel(name: string): string {
+  return COUNT_LABELS[name] ?? name.split('_')[0] ?? name;
+}
+
+interface SliMeta {
+  sli: Sli;
+  /** The absolute rollback rule that trips first as the value degrades (shown as `rb ≥ 1000ms`). */
+  rb?: CompiledRule & { op: string; value: number };
+  /** A baseline-relative rule, shown when there is no absolute one (`rb ≥ 3×base`). */
+  rbRelative?: CompiledRule & { op: string; baselineFactor: number };
+  /** Absolute rules on this SLI: a point is drawn red when one of them holds. */
+  trips: (CompiledRule & { op: string; value: number })[];
+}
+
+const metaCache = new WeakMap<Plan, SliMeta[]>();
+
+function sliMeta(cp: CompiledPlan): SliMeta[] {
+  const hit = metaCache.get(cp.plan);
+  if (hit) return hit;
+  const metas = cp.plan.slis.map((sli): SliMeta => {
+    const rules = cp.rules.filter((r) => r.sli === sli.name && r.op !== undefined);
+    const trips = rules.filter((r): r is CompiledRule & { op: string; value: number } => r.value !== undefined && r.baselineFactor === undefined);
+    // the one that trips first: for `<`/`<=` the highest threshold, for `>`/`>=` the lowest
+    let rb: (typeof trips)[number] | undefined;
+    for (const r of trips) {
+      if (!rb) rb = r;
+      else if (r.op.startsWith('<') ? r.value > rb.value : r.value < rb.value) rb = r;
+    }
+    const rbRelative = rules.find((r): r is CompiledRule & { op: string; baselineFactor: number } => r.baselineFactor !== undefined);
+    return { sli, trips, ...(rb ? { rb } : {}), ...(rbRelative ? { rbRelative } : {}) };
+  });
+  metaCache.set(cp.plan, metas);
+  return metas;
+}
+
+export interface SliView {
+  sli: Sli;
+  canary: (number | null)[];
+  baseline: (number | null)[];
+  canaryNow: number | null;
+  baselineNow: number | null;
+  target: string;
+  rollback: string;
+  verdict: SliVerdict;
+  ageMs: number | null;
+  stale: boolean;
+  flag?: (v: number) => boolean;
+}
+
+/** What the pane shows for each SLI. The verdict uses the engine's own rules: the latest canary
+ * value while fresh (within noDataAfter), else no data; judged by the current phase's criterion
+ * and the absolute rollback triggers. */
+export function sliViews(plan: Plan, state: RolloutState): SliView[] {
+  const cp = compile(plan);
+  const phase = cp.phases[Math.max(0, state.phaseIndex)];
+  const criteria = phase ? phase.criteria : [...plan.successCriteria, ...plan.safetyThresholds];
+  return sliMeta(cp).map((m): SliView => {
+    const s = state.slis[m.sli.name];
+    const canary = s?.canary.v ?? [];
+    const baseline = s?.baseline.v ?? [];
+    const lastAt = s?.lastAt ?? null;
+    const ageMs = lastAt === null ? null : Math.max(0, state.now - lastAt);
+    const fresh = ageMs !== null && ageMs <= cp.noDataMs;
+    const canaryNow = s ? latest(s.canary) : null;
+    const baselineNow = s ? latest(s.baseline) : null;
+    const judged = fresh ? canaryNow : null;
+    const crit = criteria.find((c) => c.sli === m.sli.name);
+    let verdict: SliVerdict;
+    if (!crit && m.trips.length === 0) verdict = judged === null ? 'no-data' : 'none';
+    else if (judged === null) verdict = 'no-data';
+    else if ((crit && !compare(judged, crit.op, crit.value)) || m.trips.some((r) => compare(judged, r.op, r.value))) verdict = 'fail';
+    else verdict = 'pass';
+    const unit = m.sli.unit;
+    const target = crit ? `${formatOp(crit.op)} ${formatThreshold(crit.value, unit)}` : '';
+    const rollback = m.rb
+      ? `rb ${formatOp(m.rb.op)} ${formatThreshold(m.rb.value, unit)}`
+      : m.rbRelative
+        ? `rb ${formatOp(m.rbRelative.op)} ${m.rbRelative.baselineFactor}×base`
+        : '';
+    const view: SliView = {
+      sli: m.sli,
+      canary,
+      baseline,
+      canaryNow,
+      baselineNow,
+      target,
+      rollback,
+      verdict,
+      ageMs,
+      stale: ageMs !== null && ageMs > cp.staleMs,
+    };
+    if (m.trips.length) view.flag = (v) => m.trips.some((r) => compare(v, r.op, r.value));
+    return view;
+  });
+}
+
+function ageText(v: SliView): string {
+  if (v.ageMs === null) return '—';
+  return `${formatAge(v.ageMs)}${v.stale ? '⌛' : ''}`;
+}
+
+/** The pane's lines for an inner area of `width` x `height`. */
+export function sliLines(plan: Plan, state: RolloutState, width: number, height: number, colour = true): PLine[] {
+  const views = sliViews(plan, state);
+  const rowsV = views.filter((v) => v.sli.unit !== 'count');
+  const countsV = views.filter((v) => v.sli.unit === 'count');
+  const lines: PLine[] = [];
+
+  // column widths
+  const maxTitle = Math.max(4, ...rowsV.map((v) => cellWidth(v.sli.title)));
+  const titleW = Math.min(maxTitle, width >= 100 ? 20 : width >= 76 ? 14 : 12);
+  const valW = Math.max(6, ...rowsV.flatMap((v) => [cellWidth(formatValue(v.canaryNow, v.sli.unit)), cellWidth(formatValue(v.baselineNow, v.sli.unit))]));
+  const targetW = Math.max(0, ...rowsV.map((v) => cellWidth(v.target)));
+  const rbMax = Math.max(0, ...rowsV.map((v) => cellWidth(v.rollback)));
+  const ageW = Math.max(3, ...rowsV.map((v) => cellWidth(ageText(v))));
+  const fixedNoRb = titleW + 1 + valW + 2 + valW + 1 + targetW + 1 + 1 + 1 + ageW;
+  const showRb = rbMax > 0 && width - fixedNoRb - rbMax - 1 - 2 >= 2 * 7;
+  const fixed = fixedNoRb + (showRb ? rbMax + 1 : 0);
+  const sparkW = Math.max(1, Math.floor((width - fixed - 2) / 2));
+  const showSparks = width - fixed - 2 >= 4;
+
+  if (rowsV.length && showSparks) {
+    lines.push({
+      prio: 40,
+      segs: [
+        {
+          text:
+            `${' '.repeat(titleW)} ${fit('canary', sparkW + 1 + valW)}  ${fit('baseline', sparkW + 1 + valW)} ${fit('target', targetW)} ` +
+            (showRb ? `${fit('rollback', rbMax)} ` : '') +
+            `  ${fitLeft('age', ageW)}`,
+          tone: 'muted',
+        },
+      ],
+    });
+  }
+  for (const v of rowsV) {
+    const unit = v.sli.unit;
+    const range = sparkRange(sparkW, v.canary, v.baseline);
+    const segs: Seg[] = [{ text: `${fit(v.sli.title, titleW)} ` }];
+    if (showSparks) {
+      for (const r of sparkRuns(v.canary, sparkW, range, colour ? v.flag : undefined)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'info' });
+      segs.push({ text: ' ' });
+    }
+    segs.push({ text: fitLeft(formatValue(v.canaryNow, unit), valW), tone: VERDICT_TONE[v.verdict], bold: v.verdict === 'fail' });
+    segs.push({ text: '  ' });
+    if (showSparks) {
+      for (const r of sparkRuns(v.baseline, sparkW, range, colour ? v.flag : undefined)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'muted' });
+      segs.push({ text: ' ' });
+    }
+    segs.push({ text: fitLeft(formatValue(v.baselineNow, unit), valW), tone: 'muted' });
+    segs.push({ text: ` ${fit(v.target, targetW)} ` });
+    if (showRb) segs.push({ text: `${fit(v.rollback, rbMax)} `, tone: 'muted' });
+    segs.push({ text: VERDICT_GLYPH[v.verdict], tone: VERDICT_TONE[v.verdict], bold: true });
+    segs.push({ text: ` ${fitLeft(ageText(v), ageW)}`, tone: v.stale || v.ageMs === null ? 'warn' : 'muted' });
+    lines.push({ prio: 90, segs });
+  }
+
+  if (countsV.length) {
+    const order: Record<SliVerdict, number> = { fail: 0, 'no-data': 1, pass: 2, none: 3 };
+    const sorted = [...countsV].sort((a, b) => order[a.verdict] - order[b.verdict]);
+    const item = (v: SliView): Seg[] => [
+      { text: `${countLabel(v.sli.name)} ` },
+      { text: formatValue(v.canaryNow === null || v.verdict === 'no-data' ? null : v.canaryNow, 'count'), tone: VERDICT_TONE[v.verdict] },
+      { text: ` ${VERDICT_GLYPH[v.verdict]}`, tone: VERDICT_TONE[v.verdict], bold: v.verdict !== 'pass' },
+    ];
+    const budget = Math.max(1, height - rowsV.length);
+    let flowed: Seg[][] = [];
+    for (let k = sorted.length; k >= 0; k--) {
+      const shown = sorted.slice(0, k).map(item);
+      const rest = sorted.slice(k);
+      if (rest.length) {
+        const allOk = rest.every((v) => v.verdict === 'pass' || v.verdict === 'none');
+        shown.push([{ text: `+${rest.length} ${allOk ? '✓' : 'more'}`, tone: allOk ? 'ok' : 'warn' }]);
+      }
+      flowed = flowItems([], shown, width, '', ' · ');
+      if (flowed.length <= budget) break;
+    }
+    flowed.forEach((segs, k) => lines.push({ prio: 80 - k, segs }));
+  }
+  return lines;
+}
+
+export interface SliPaneProps {
+  plan: Plan;
+  state: RolloutState;
+  width: number;
+  height: number;
+  focused: boolean;
+  theme: Theme;
+}
+
+export function SliPane({ plan, state, width, height, focused, theme }: SliPaneProps) {
+  const w = paneInnerWidth(width);
+  const h = paneInnerHeight(height);
+  const lines = fitLines(sliLines(plan, state, w, h, theme.enabled), h);
+  return (
+    <Pane title="SLIs" right="canary vs baseline" focused={focused} width={width} height={height} theme={theme}>
+      <Box flexDirection="column">
+        <Lines lines={lines} width={w} theme={theme} />
+      </Box>
+    </Pane>
+  );
+}

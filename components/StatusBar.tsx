@@ -1,0 +1,63 @@
+// The bottom line: status, weight, elapsed time, data freshness, and the keys.
+import type { Plan } from '../src/plan/schema.js';
+import { compile } from '../src/engine/compiled.js';
+import type { RolloutState, RolloutStatus } from '../src/engine/types.js';
+import { cellWidth, formatAge, formatDur, formatPercent } from './format.js';
+import { SegLine, segsWidth, type Seg } from './line.js';
+import type { UiState } from './keys.js';
+import type { Theme, Tone } from './theme.js';
+
+export const STATUS_LABEL: Record<RolloutStatus, { glyph: string; text: string; tone: Tone }> = {
+  pending: { glyph: '◌', text: 'PENDING', tone: 'muted' },
+  running: { glyph: '▶', text: 'RUNNING', tone: 'info' },
+  paused: { glyph: '‖', text: 'PAUSED', tone: 'warn' },
+  completed: { glyph: '✓', text: 'COMPLETED', tone: 'ok' },
+  'rolled-back': { glyph: '✗', text: 'ROLLED BACK', tone: 'bad' },
+};
+
+const HINTS = [
+  '? help  a advance  g go  p pause  R rollback  / filter  tab focus  q quit',
+  '? help  a adv  g go  p pause  R rollback  / filter  q quit',
+  '?:help a g p R:rollback /:filter q',
+  'R rollback  ? help',
+];
+
+/** Newest SLI sample of any SLI. */
+export function newestSampleAt(state: RolloutState): number | null {
+  let at: number | null = null;
+  for (const k in state.slis) {
+    const t = state.slis[k]!.lastAt;
+    if (t !== null && (at === null || t > at)) at = t;
+  }
+  return at;
+}
+
+export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: number): Seg[] {
+  const st = STATUS_LABEL[state.status];
+  const left: Seg[] = [{ text: ` ${st.glyph} ${st.text} `, tone: st.tone, bold: true }];
+  if (state.appliedWeight !== state.desiredWeight) {
+    left.push({ text: ` ${formatPercent(state.appliedWeight)}`, bold: true }, { text: ` → ${formatPercent(state.desiredWeight)} (applying)`, tone: 'warn' });
+  } else left.push({ text: ` ${formatPercent(state.desiredWeight)}`, bold: true });
+  if (state.startedAt !== null) left.push({ text: ` · T+${formatDur(state.now - state.startedAt)}`, tone: 'muted' });
+  const newest = newestSampleAt(state);
+  if (newest === null) left.push({ text: ' · data ? none yet', tone: 'warn' });
+  else {
+    const age = state.now - newest;
+    const stale = age > compile(plan).staleMs;
+    left.push({ text: ` · data ${formatAge(age)}${stale ? '⌛' : ''}`, tone: stale ? 'warn' : 'muted' });
+  }
+
+  let hints: string[];
+  if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit') hints = ['y: yes  any other key: no', 'y/N'];
+  else if (ui.overlay === 'help') hints = ['? or esc: close help  R rollback', 'esc close'];
+  else if (ui.editingFilter) hints = ['type to filter  enter keep  esc clear  R rollback', 'enter keep  esc clear', 'esc'];
+  else hints = HINTS;
+  const room = width - segsWidth(left) - 1;
+  const hint = hints.find((h) => cellWidth(h) <= room);
+  if (!hint) return left;
+  return [...left, { text: ' '.repeat(Math.max(1, room - cellWidth(hint) + 1)) }, { text: hint, tone: 'accent' }];
+}
+
+export function StatusBar({ plan, state, ui, width, theme }: { plan: Plan; state: RolloutState; ui: UiState; width: number; theme: Theme }) {
+  return <SegLine segs={statusSegs(plan, state, ui, width)} width={width} theme={theme} />;
+}

@@ -1,0 +1,257 @@
+// Key bindings as data, and the one pure function that turns a key press into a new UI state and,
+// maybe, an engine command. The App sends that command to the store at once, before any React
+// state update, so nothing on screen can delay it.
+//
+// Rollback is always exactly two keystrokes, `R` then `y`, from every state: with help open, with
+// another dialog open, while typing a pod filter (pod names are lowercase RFC 1123, so an uppercase
+// `R` is never filter text).
+import type { Command, RolloutStatus } from '../src/engine/types.js';
+
+export type Focus = 'phases' | 'slis' | 'pods' | 'roster';
+export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'];
+
+export type Overlay = 'none' | 'help' | 'confirm-advance' | 'confirm-rollback' | 'confirm-quit';
+
+export interface UiState {
+  focus: Focus;
+  overlay: Overlay;
+  /** Pod filter (substring of name, region, track or status; case-insensitive). */
+  filter: string;
+  /** The filter prompt has the keyboard. */
+  editingFilter: boolean;
+  /** First visible row of the pods table. */
+  podsOffset: number;
+}
+
+export const INITIAL_UI: UiState = { focus: 'phases', overlay: 'none', filter: '', editingFilter: false, podsOffset: 0 };
+
+export type Action =
+  | 'rollback'
+  | 'advance'
+  | 'go'
+  | 'pause'
+  | 'help'
+  | 'close'
+  | 'quit'
+  | 'confirm'
+  | 'focus-next'
+  | 'focus-prev'
+  | 'filter'
+  | 'up'
+  | 'down'
+  | 'page-up'
+  | 'page-down'
+  | 'home'
+  | 'end';
+
+export interface Binding {
+  /** As shown in help; named keys: tab, shift-tab, esc, enter, ↑, ↓, pgup, pgdn, home, end. */
+  keys: string[];
+  action: Action;
+  help: string;
+  group: 'Rollout' | 'Panes' | 'Pods' | 'General';
+}
+
+export const BINDINGS: readonly Binding[] = [
+  { keys: ['R'], action: 'rollback', help: 'roll back (y confirms)', group: 'Rollout' },
+  { keys: ['a'], action: 'advance', help: 'advance (next gate/step)', group: 'Rollout' },
+  { keys: ['g'], action: 'go', help: 'GO at a due checkpoint', group: 'Rollout' },
+  { keys: ['p'], action: 'pause', help: 'pause / resume the bake', group: 'Rollout' },
+  { keys: ['tab'], action: 'focus-next', help: 'next pane', group: 'Panes' },
+  { keys: ['shift-tab'], action: 'focus-prev', help: 'previous pane', group: 'Panes' },
+  { keys: ['/'], action: 'filter', help: 'filter pods (enter/esc)', group: 'Pods' },
+  { keys: ['↑', 'k'], action: 'up', help: 'scroll up', group: 'Pods' },
+  { keys: ['↓', 'j'], action: 'down', help: 'scroll down', group: 'Pods' },
+  { keys: ['pgup'], action: 'page-up', help: 'page up', group: 'Pods' },
+  { keys: ['pgdn'], action: 'page-down', help: 'page down', group: 'Pods' },
+  { keys: ['home'], action: 'home', help: 'first row', group: 'Pods' },
+  { keys: ['end'], action: 'end', help: 'last row', group: 'Pods' },
+  { keys: ['?'], action: 'help', help: 'this help', group: 'General' },
+  { keys: ['esc'], action: 'close', help: 'close / clear the filter', group: 'General' },
+  { keys: ['y'], action: 'confirm', help: 'yes, in a dialog', group: 'General' },
+  { keys: ['q'], action: 'quit', help: 'quit (asks if running)', group: 'General' },
+];
+
+/** The parts of Ink's `Key` the dispatcher reads (all optional, so tests can pass `{}`). */
+export interface KeyLike {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+}
+
+export interface KeyContext {
+  status: RolloutStatus;
+  /** describeAdvance(...).allowed now; when false, `y` in the advance dialog only closes it. Default true (the engine re-checks). */
+  canAdvance?: boolean;
+  /** Rows after filtering, and rows the pods table shows: for clamping the scroll. */
+  podCount?: number;
+  pageSize?: number;
+}
+
+export interface KeyResult {
+  ui: UiState;
+  command?: Command;
+  quit?: boolean;
+}
+
+const NAMED: Record<string, (input: string, key: KeyLike) => boolean> = {
+  tab: (_i, k) => !!k.tab && !k.shift,
+  'shift-tab': (_i, k) => !!k.tab && !!k.shift,
+  esc: (_i, k) => !!k.escape,
+  enter: (_i, k) => !!k.return,
+  '↑': (_i, k) => !!k.upArrow,
+  '↓': (_i, k) => !!k.downArrow,
+  pgup: (_i, k) => !!k.pageUp,
+  pgdn: (_i, k) => !!k.pageDown,
+  home: (_i, k) => !!k.home,
+  end: (_i, k) => !!k.end,
+};
+
+function matches(spec: string, input: string, key: KeyLike): boolean {
+  const named = NAMED[spec];
+  if (named) return named(input, key);
+  return input === spec && !key.ctrl && !key.meta;
+}
+
+/** The action bound to this key press, if any. */
+export function actionFor(input: string, key: KeyLike): Action | undefined {
+  for (const b of BINDINGS) if (b.keys.some((k) => matches(k, input, key))) return b.action;
+  return undefined;
+}
+
+/** A rollout is in progress: traffic is (or may be) on the canary. */
+export function inProgress(status: RolloutStatus): boolean {
+  return status === 'running' || status === 'paused';
+}
+
+/** What describeRollback allows: anything but pending and already rolled back. */
+function canRollback(status: RolloutStatus): boolean {
+  return status !== 'pending' && status !== 'rolled-back';
+}
+
+function clampOffset(offset: number, ctx: KeyContext): number {
+  const page = Math.max(1, ctx.pageSize ?? 1);
+  const max = ctx.podCount === undefined ? Number.MAX_SAFE_INTEGER : Math.max(0, ctx.podCount - page);
+  return Math.max(0, Math.min(max, offset));
+}
+
+// Pod filter text: what can appear in a pod name, region, track or status (no uppercase R: that is
+// the rollback key). Uppercase letters are folded since matching ignores case.
+const FILTER_CHAR = /^[a-zA-Z0-9._:/-]$/;
+
+/**
+ * The dispatcher. Order matters:
+ *   1. `R` opens the rollback confirmation from any state (so `R`, `y` always rolls back);
+ *   2. an open confirmation: only `y` confirms, any other key cancels;
+ *   3. help: `?`, `esc` or `q` close it, other keys are ignored;
+ *   4. the filter prompt takes text;
+ *   5. the bindings table.
+ * Multi-character input (a paste) is never a command: it is filter text or nothing.
+ */
+export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): KeyResult {
+  const single = input.length <= 1;
+
+  // 1. rollback, from anywhere
+  if (single && input === 'R' && !key.ctrl && !key.meta) {
+    return { ui: { ...ui, overlay: 'confirm-rollback', editingFilter: false } };
+  }
+
+  // 2. confirmations: y does it, anything else cancels
+  if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit') {
+    const closed: UiState = { ...ui, overlay: 'none' };
+    const yes = single && input === 'y' && !key.ctrl && !key.meta;
+    if (!yes) return { ui: closed };
+    if (ui.overlay === 'confirm-rollback') return canRollback(ctx.status) ? { ui: closed, command: { kind: 'rollback' } } : { ui: closed };
+    if (ui.overlay === 'confirm-advance') return ctx.canAdvance === false ? { ui: closed } : { ui: closed, command: { kind: 'advance' } };
+    return { ui: closed, quit: true };
+  }
+
+  // 3. help is modal
+  if (ui.overlay === 'help') {
+    if (key.escape || (single && (input === '?' || input === 'q') && !key.ctrl)) return { ui: { ...ui, overlay: 'none' } };
+    return { ui };
+  }
+
+  // 4. the filter prompt
+  if (ui.editingFilter) {
+    if (key.escape) return { ui: { ...ui, filter: '', editingFilter: false, podsOffset: 0 } };
+    if (key.return) return { ui: { ...ui, editingFilter: false } };
+    if (key.tab) return handleKey({ ...ui, editingFilter: false }, input, key, ctx);
+    if (key.backspace || key.delete) return { ui: { ...ui, filter: ui.filter.slice(0, -1), podsOffset: 0 } };
+    if (key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.home || key.end) return scroll(ui, key, ctx);
+    if (key.ctrl || key.meta) return { ui };
+    const text = [...input].filter((ch) => FILTER_CHAR.test(ch)).join('').toLowerCase();
+    return text ? { ui: { ...ui, filter: ui.filter + text, podsOffset: 0 } } : { ui };
+  }
+
+  if (!single) return { ui }; // a paste outside the filter prompt: never a command
+
+  switch (actionFor(input, key)) {
+    case 'advance':
+      return { ui: { ...ui, overlay: 'confirm-advance' } };
+    case 'go':
+      return { ui, command: { kind: 'ack-checkpoint' } };
+    case 'pause':
+      if (ctx.status === 'running') return { ui, command: { kind: 'pause' } };
+      if (ctx.status === 'paused') return { ui, command: { kind: 'resume' } };
+      return { ui };
+    case 'help':
+      return { ui: { ...ui, overlay: 'help' } };
+    case 'close':
+      return ui.filter ? { ui: { ...ui, filter: '', podsOffset: 0 } } : { ui };
+    case 'quit':
+      return inProgress(ctx.status) ? { ui: { ...ui, overlay: 'confirm-quit' } } : { ui, quit: true };
+    case 'focus-next':
+    case 'focus-prev': {
+      const i = FOCUS_ORDER.indexOf(ui.focus);
+      const n = FOCUS_ORDER.length;
+      const next = FOCUS_ORDER[(i + (key.shift ? n - 1 : 1)) % n]!;
+      return { ui: { ...ui, focus: next } };
+    }
+    case 'filter':
+      return { ui: { ...ui, focus: 'pods', editingFilter: true } };
+    case 'up':
+    case 'down':
+    case 'page-up':
+    case 'page-down':
+    case 'home':
+    case 'end':
+      if (ui.focus !== 'pods') return { ui };
+      return scroll(ui, { ...key, upArrow: key.upArrow || input === 'k', downArrow: key.downArrow || input === 'j' }, ctx);
+    case 'confirm':
+    case 'rollback': // handled above
+    case undefined:
+      return { ui };
+  }
+}
+
+function scroll(ui: UiState, key: KeyLike, ctx: KeyContext): KeyResult {
+  const page = Math.max(1, ctx.pageSize ?? 10);
+  let offset = clampOffset(ui.podsOffset, ctx);
+  if (key.upArrow) offset -= 1;
+  else if (key.downArrow) offset += 1;
+  else if (key.pageUp) offset -= page;
+  else if (key.pageDown) offset += page;
+  else if (key.home) offset = 0;
+  else if (key.end) offset = Number.MAX_SAFE_INTEGER;
+  offset = clampOffset(offset, ctx);
+  return offset === ui.podsOffset ? { ui } : { ui: { ...ui, podsOffset: offset } };
+}
+
+/** Help text for the key column: `↑/k`, `shift-tab`. */
+export function keyLabel(b: Binding): string {
+  return b.keys.join('/');
+}

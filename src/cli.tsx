@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// canary: a terminal command center for progressive rollouts.
+//   canary [start]         the console on the embedded simulated world (the default)
+//   canary validate <plan> check a plan, file:line:col for every problem
+//   canary schema          the plan's JSON Schema, for editors
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import React from 'react';
+import { render } from 'ink';
+import { App } from '../components/App.js';
+import { formatPlanError, loadPlanFile } from './plan/loader.js';
+import { runSchema, runValidate } from './plan/commands.js';
+import type { Plan } from './plan/schema.js';
+import { whoIs } from './engine/roster.js';
+import type { Actor } from './engine/types.js';
+import { Runtime } from './runtime/runtime.js';
+import { DEMO_START, SimClock } from './sim/clock.js';
+import { SimCrew } from './sim/crew.js';
+import { SCENARIO_NAMES, describeScenarios, isScenarioName } from './sim/scenarios.js';
+import { SimSource } from './sim/sources.js';
+import { SimWorld } from './sim/world.js';
+
+/** The package root (holds package.json and config/), whether running from src/ or dist/src/. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
+export const DEFAULT_PLAN = join(packageRoot(), 'config', 'maestro-conductor-rc.yaml');
+
+const HELP = `canary - a terminal command center for progressive rollouts
+
+Usage:
+  canary [start] [options]    the console, on the embedded simulated world
+  canary validate <plan.yaml> check a plan; prints a summary, or file:line:col: problem
+  canary schema               print the plan's JSON Schema (for editors)
+  canary help                 this text
+
+Options for start:
+  --plan <file>          rollout plan (default: config/maestro-conductor-rc.yaml)
+  --scenario <name>      what the simulated canary does (default: latency-regression)
+  --speed <n>            simulated seconds per real second (default: 3600, one hour a second)
+  --seed <n>             seed of the simulated world (default: 1)
+  --pods-per-region <n>  stable pods per region (default: 6)
+  --as <person-id>       who you are in the plan's roster (default: the primary SRE on call)
+  --no-crew              no simulated approvers: gates wait for people
+
+Scenarios:
+${describeScenarios()
+  .split('\n')
+  .map((l) => `  ${l}`)
+  .join('\n')}
+
+Keys: ? help, tab focus, / filter pods, a advance gate, g go at checkpoint, p pause/resume,
+      R then y roll back (from anywhere), q quit.
+
+Exit codes: 0 ok, 1 invalid plan or bad usage, 2 plan file unreadable.
+`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`canary: ${message}\n`);
+  process.exit(code);
+}
+
+function loadPlanOrExit(file: string): Plan {
+  const r = loadPlanFile(file);
+  if (!r.ok) {
+    for (const e of r.errors) process.stderr.write(`${formatPlanError(e)}\n`);
+    process.stderr.write(`canary: the plan has ${r.errors.length} problem(s); run \`canary validate ${file}\` for a summary\n`);
+    process.exit(r.unreadable ? 2 : 1);
+  }
+  return r.plan;
+}
+
+function numberOption(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min) fail(`--${name} expects a number >= ${min}, got "${text}"`);
+  return n;
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      plan: { type: 'string' },
+      scenario: { type: 'string' },
+      speed: { type: 'string' },
+      seed: { type: 'string' },
+      'pods-per-region': { type: 'string' },
+      as: { type: 'string' },
+      'no-crew': { type: 'boolean' },
+    },
+    allowPositionals: false,
+  });
+  const plan = loadPlanOrExit(resolve(values.plan ?? DEFAULT_PLAN));
+  const scenario = values.scenario ?? 'latency-regression';
+  if (!isScenarioName(scenario)) fail(`unknown scenario "${scenario}"; expected one of: ${SCENARIO_NAMES.join(', ')}`);
+  const speed = numberOption('speed', values.speed, 3600, 0);
+  const seed = numberOption('seed', values.seed, 1, 0);
+  const podsPerRegion = numberOption('pods-per-region', values['pods-per-region'], 6, 0);
+
+  const clock = new SimClock({ start: DEMO_START, speed });
+  const world = new SimWorld({ plan, scenario, seed, start: DEMO_START, podsPerRegion });
+  const crew = values['no-crew'] ? null : new SimCrew(plan);
+  let actor: Actor;
+  if (values.as) {
+    const p = plan.roster.people.find((x) => x.id === values.as);
+    if (!p) fail(`--as ${values.as}: no such person in the plan's roster; expected one of: ${plan.roster.people.map((x) => x.id).join(', ')}`);
+    actor = { id: p.id, name: p.name, roles: p.roles };
+  } else {
+    const p = whoIs(plan, 'sre-primary', DEMO_START).person;
+    actor = p ? { id: p.id, name: p.name, roles: p.roles } : { id: 'operator', name: 'operator' };
+  }
+
+  const runtime = new Runtime({
+    plan,
+    clock,
+    // Poll the world twice per simulated analysis interval (at most every 250 ms real), so samples
+    // are never older than the plan's staleAfter only because the clock runs fast.
+    sources: [new SimSource(world, clock, { periodMs: Math.min(250, Math.max(5, world.intervalMs / Math.max(speed, 1e-9) / 2)) })],
+    traffic: world,
+    notifyEveryMs: 100,
+    observers: crew ? [(state) => crew.decide(state)] : [],
+  });
+
+  const tty = Boolean(process.stdout.isTTY);
+  const leaveAltScreen = () => {
+    if (tty) process.stdout.write('\x1b[?1049l');
+  };
+  if (tty) process.stdout.write('\x1b[?1049h\x1b[H');
+  process.on('exit', leaveAltScreen);
+
+  // Sources first, so the very first frame already has data.
+  runtime.start();
+  let quit: () => void = () => undefined;
+  const ink = render(<App plan={plan} store={runtime} actor={actor} now={() => clock.now()} onQuit={() => quit()} />, {
+    exitOnCtrlC: true,
+    patchConsole: true,
+    maxFps: 15,
+    incrementalRendering: false,
+  });
+  quit = () => ink.unmount();
+  await ink.waitUntilExit();
+  await runtime.stop();
+  leaveAltScreen();
+  const s = runtime.getState();
+  process.stdout.write(`canary: left the console; rollout ${s.status} at ${s.desiredWeight}%${s.rollback ? ` (${s.rollback.reason})` : ''}\n`);
+  process.exit(0);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+      return start([]);
+    case 'start':
+      return start(rest);
+    case 'validate': {
+      if (rest.length !== 1) fail('usage: canary validate <plan.yaml>');
+      process.exit(runValidate(rest[0]!, process.stdout, process.stderr));
+    }
+    case 'schema':
+      process.exit(runSchema(process.stdout));
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      if (cmd.startsWith('--')) return start(argv);
+      fail(`unknown command "${cmd}"; try \`canary help\``);
+  }
+}
+
+const invokedDirectly = (() => {
+  try {
+    return Boolean(process.argv[1]) && realpathSync(process.argv[1]!) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+if (invokedDirectly) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`canary: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
