@@ -13,6 +13,11 @@ await build({
   target: 'node20',
   format: 'esm',
   logLevel: 'warning',
+  // React's production build: the development one checks and warns on every render (~25% slower).
+  define: { 'process.env.NODE_ENV': '"production"' },
+  // Less text for V8 to compile at start; identifiers are kept so stack traces stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Ink imports react-devtools-core only when DEV=true; it is not installed, so link a stub.
   alias: { 'react-devtools-core': `${root}/build/no-devtools.mjs` },
   banner: { js: "import { createRequire as __canaryRequire } from 'node:module'; const require = __canaryRequire(import.meta.url);" },

@@ -4,7 +4,7 @@
 import { Box } from 'ink';
 import type { Plan, Sli } from '../src/plan/schema.js';
 import { compare, compile, type CompiledPlan, type CompiledRule } from '../src/engine/compiled.js';
-import { latest } from '../src/engine/reduce.js';
+import { latest, seriesValues } from '../src/engine/series.js';
 import type { RolloutState } from '../src/engine/types.js';
 import { cellWidth, fit, fitLeft, formatAge, formatOp, formatThreshold, formatValue } from './format.js';
 import { fitLines, flowItems, Lines, type PLine, type Seg } from './line.js';
@@ -83,8 +83,8 @@ export function sliViews(plan: Plan, state: RolloutState): SliView[] {
   const criteria = phase ? phase.criteria : [...plan.successCriteria, ...plan.safetyThresholds];
   return sliMeta(cp).map((m): SliView => {
     const s = state.slis[m.sli.name];
-    const canary = s?.canary.v ?? [];
-    const baseline = s?.baseline.v ?? [];
+    const canary = s ? seriesValues(s.canary) : [];
+    const baseline = s ? seriesValues(s.baseline) : [];
     const lastAt = s?.lastAt ?? null;
     const ageMs = lastAt === null ? null : Math.max(0, state.now - lastAt);
     const fresh = ageMs !== null && ageMs <= cp.noDataMs;

@@ -8,7 +8,8 @@ import {
   normalQuantile,
   rankWithTies,
 } from '../src/analysis/mannwhitney.js';
-import { judge, metricsFromSlis, smallestTwoSidedP, type MetricInput } from '../src/analysis/judge.js';
+import { judge, smallestTwoSidedP, type MetricInput } from '../src/analysis/judge.js';
+import { metricsFromSlis } from '../src/engine/judgment.js';
 import type { SliState } from '../src/engine/types.js';
 
 /** Deterministic noise (mulberry32): the same seed always gives the same sequence. */
@@ -368,7 +369,7 @@ describe('judge', () => {
   });
 
   it("builds its input from the plan's SLIs and the engine's series", () => {
-    const series = (t: number[], v: (number | null)[]) => ({ t, v });
+    const series = (t: number[], v: (number | null)[]) => ({ bt: t, bv: v, start: 0, end: t.length });
     const state: Record<string, SliState> = {
       latency_p95: { canary: series([1, 2, 3], [300, null, 310]), baseline: series([1, 2, 3], [200, 210, 220]), lastAt: 3 },
       request_rate: { canary: series([1], [5]), baseline: series([1], [500]), lastAt: 1 },

@@ -40,7 +40,6 @@
 // 2 / C(8, 4) = 0.029 > 0.02), and with canary's 1m analysis interval over a 5m window it is what
 // one window holds. The attainability rule above still applies for other confidences and for
 // unbalanced sample sizes (5 against 3 cannot reject at 98%: 2 / C(8, 3) = 0.036).
-import type { SliState } from '../engine/types.js';
 import type { Sli } from '../plan/schema.js';
 import { hodgesLehmann, mannWhitney, median } from './mannwhitney.js';
 
@@ -326,47 +325,4 @@ export function judge(input: JudgeInput): Judgment {
     return result('inconclusive', `critical metric${criticalNoData.length > 1 ? 's' : ''} without enough data: ${names(criticalNoData)} (score ${scoreText(score)} without ${criticalNoData.length > 1 ? 'them' : 'it'})`);
   if (score >= pass) return result('pass', `score ${scoreText(score)} reaches the pass threshold ${pass} (${tally})`);
   return result('marginal', `score ${scoreText(score)} is between the marginal threshold ${marginal} and the pass threshold ${pass} (${tally}${failedText})`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// From the engine's state.
-
-export interface MetricsFromSlisOptions {
-  /** Only samples at or after this time (ms) count: the analysis window. Default: all samples held. */
-  since?: number;
-  /** The group of each SLI. Default: one group, "slis". */
-  group?: (sli: Pick<Sli, 'name' | 'direction' | 'unit'>) => string;
-  /** Names of SLIs whose failure fails the judgment whatever the score. */
-  critical?: readonly string[];
-  /** Which SLIs to judge. Default: every SLI except traffic volumes (unit "rps"): a canary at 1%
-   * serves a fraction of the baseline's requests, so its request rate is "Low" by design. */
-  include?: (sli: Pick<Sli, 'name' | 'direction' | 'unit'>) => boolean;
-}
-
-/** The judge's input from the plan's SLIs and the engine's per-SLI series (pure; an SLI without a
- * series gets empty samples and so comes out NoData). */
-export function metricsFromSlis(
-  slis: readonly Pick<Sli, 'name' | 'direction' | 'unit'>[],
-  state: Readonly<Record<string, SliState>>,
-  opts: MetricsFromSlisOptions = {},
-): MetricInput[] {
-  const since = opts.since ?? -Infinity;
-  const include = opts.include ?? ((s) => s.unit !== 'rps');
-  const critical = new Set(opts.critical ?? []);
-  const pick = (series: SliState['canary'] | undefined): (number | null)[] => {
-    if (!series) return [];
-    const out: (number | null)[] = [];
-    series.t.forEach((t, i) => {
-      if (t >= since) out.push(series.v[i] ?? null);
-    });
-    return out;
-  };
-  return slis.filter(include).map((sli) => ({
-    name: sli.name,
-    group: opts.group?.(sli) ?? 'slis',
-    direction: sli.direction,
-    critical: critical.has(sli.name),
-    canary: pick(state[sli.name]?.canary),
-    baseline: pick(state[sli.name]?.baseline),
-  }));
 }

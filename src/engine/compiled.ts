@@ -33,6 +33,7 @@ export interface CompiledPlan {
   noDataMs: number;
   staleMs: number;
   roleTitles: Record<string, string>;
+  sliByName: Record<string, Plan['slis'][number]>;
 }
 
 const cache = new WeakMap<Plan, CompiledPlan>();
@@ -69,6 +70,7 @@ export function compile(plan: Plan): CompiledPlan {
     noDataMs: ms(plan.analysis.noDataAfter, 600_000),
     staleMs: ms(plan.analysis.staleAfter, 180_000),
     roleTitles: Object.fromEntries(plan.roster.roles.map((r) => [r.id, r.title])),
+    sliByName: Object.fromEntries(plan.slis.map((s) => [s.name, s])),
   };
   cache.set(plan, compiled);
   return compiled;

@@ -4,9 +4,9 @@ import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/schema.js';
 import { compare, compile, type CompiledPlan, type CompiledRule } from './compiled.js';
 import { gateView } from './gates.js';
+import { append, emptySeries, latest } from './series.js';
 import {
   HISTORY_CAPACITY,
-  SERIES_CAPACITY,
   type Actor,
   type CheckpointState,
   type CriterionResult,
@@ -15,14 +15,13 @@ import {
   type EngineEvent,
   type HistoryEntry,
   type RolloutState,
-  type Series,
   type SliState,
   type TripExplanation,
 } from './types.js';
 
 export function initialState(plan: Plan, now: number): RolloutState {
   const slis: Record<string, SliState> = {};
-  for (const s of plan.slis) slis[s.name] = { canary: { t: [], v: [] }, baseline: { t: [], v: [] }, lastAt: null };
+  for (const s of plan.slis) slis[s.name] = { canary: emptySeries(), baseline: emptySeries(), lastAt: null };
   return {
     plan: plan.metadata.name,
     status: 'pending',
@@ -142,18 +141,7 @@ function advanceTime(tx: Tx, at: number): void {
 // ---------------------------------------------------------------------------------------------
 // SLI samples, analysis and rules
 
-function push(series: Series, t: number, v: number | null): Series {
-  const full = series.t.length >= SERIES_CAPACITY;
-  const ts = full ? series.t.slice(1) : series.t.slice();
-  const vs = full ? series.v.slice(1) : series.v.slice();
-  ts.push(t);
-  vs.push(v);
-  return { t: ts, v: vs };
-}
-
-export function latest(series: Series): number | null {
-  return series.v.length ? series.v[series.v.length - 1]! : null;
-}
+export { latest } from './series.js';
 
 function onSamples(tx: Tx, at: number, samples: { sli: string; track: 'canary' | 'baseline'; value: number | null }[]): void {
   const s = tx.s;
@@ -162,11 +150,12 @@ function onSamples(tx: Tx, at: number, samples: { sli: string; track: 'canary' |
     const cur = slis[sample.sli];
     if (!cur) continue; // an SLI the plan does not know
     const value = sample.value === null || Number.isNaN(sample.value) ? null : sample.value;
-    slis[sample.sli] = {
-      ...cur,
-      [sample.track]: push(cur[sample.track], at, value),
-      lastAt: value === null ? cur.lastAt : Math.max(cur.lastAt ?? 0, at),
-    };
+    const lastAt = value === null ? cur.lastAt : Math.max(cur.lastAt ?? 0, at);
+    // Spelled out (no computed key): keeps these objects in V8's fast shape.
+    slis[sample.sli] =
+      sample.track === 'canary'
+        ? { canary: append(cur.canary, at, value), baseline: cur.baseline, lastAt }
+        : { canary: cur.canary, baseline: append(cur.baseline, at, value), lastAt };
   }
   s.slis = slis;
   if (!trafficOn(s)) return;
@@ -216,7 +205,7 @@ function fmt(v: number | null | undefined, unit?: string): string {
 function ruleCondition(tx: Tx, r: CompiledRule): TripExplanation | null {
   if (r.sli === undefined || r.op === undefined) return null;
   const sli = tx.s.slis[r.sli];
-  const def = tx.cp.plan.slis.find((x) => x.name === r.sli);
+  const def = tx.cp.sliByName[r.sli];
   if (!sli || !def) return null;
   const canary = latest(sli.canary);
   if (canary === null || sli.lastAt === null || tx.s.now - sli.lastAt > tx.cp.noDataMs) return null; // no data is never a trip and never a pass
@@ -478,6 +467,8 @@ function progress(tx: Tx): void {
     };
   }
   if (s.status !== 'running') return;
+  // Nothing can proceed by itself before the step's minimum bake: skip the full gate check.
+  if (s.stepBakeMs < phase.steps[s.stepIndex]!.minMs) return;
   const gate = gateView(tx.cp.plan, s);
   if (gate.allowed && gate.kind === 'step' && gate.auto) nextStep(tx, 'canary (step criteria met)');
   else if (gate.allowed && gate.kind === 'complete') complete(tx, 'canary (final bake complete)');

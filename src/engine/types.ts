@@ -97,10 +97,13 @@ export interface CriterionResult {
   seed?: string;
 }
 
+/** Sample history: a window [start, end) over append-only buffers shared between versions.
+ * Read it with the functions in series.ts (seriesValues, latest, valuesSince...). */
 export interface Series {
-  /** Times (ms) and values, oldest first, at most SERIES_CAPACITY long. */
-  t: number[];
-  v: (number | null)[];
+  readonly bt: number[];
+  readonly bv: (number | null)[];
+  readonly start: number;
+  readonly end: number;
 }
 
 export interface SliState {
