@@ -386,3 +386,27 @@ describe('judge', () => {
     ]);
   });
 });
+
+describe('judge: effect-size tolerance (Kayenta allowedIncrease / allowedDecrease)', () => {
+  const base = [200, 205, 210, 215, 220, 225, 230, 235, 240, 245];
+  const up = (f: number) => base.map((v) => v * f);
+  it('a significant increase inside allowedIncrease passes, and says so', () => {
+    const r = judge({ metrics: [{ name: 'latency_p95', group: 'latency', direction: 'lower-is-better', canary: up(1.1), baseline: base, allowedIncrease: 1.2 }] });
+    expect(r.metrics[0]!.classification).toBe('Pass');
+    expect(r.metrics[0]!.explanation).toContain('significant but within the allowed increase x1.2');
+    expect(r.verdict).toBe('pass');
+  });
+  it('the same increase beyond allowedIncrease is High and fails', () => {
+    const r = judge({ metrics: [{ name: 'latency_p95', group: 'latency', direction: 'lower-is-better', canary: up(1.3), baseline: base, allowedIncrease: 1.2 }] });
+    expect(r.metrics[0]!.classification).toBe('High');
+    expect(r.verdict).toBe('fail');
+  });
+  it('allowedDecrease tolerates a small significant drop of a higher-is-better metric', () => {
+    const avail = [99.95, 99.96, 99.97, 99.96, 99.95, 99.97, 99.96, 99.95, 99.96, 99.97];
+    const lower = avail.map((v) => v - 0.03);
+    const ok = judge({ metrics: [{ name: 'availability', group: 'a', direction: 'higher-is-better', canary: lower, baseline: avail, allowedDecrease: 0.9995 }] });
+    expect(ok.metrics[0]!.classification).toBe('Pass');
+    const bad = judge({ metrics: [{ name: 'availability', group: 'a', direction: 'higher-is-better', canary: avail.map((v) => v - 0.1), baseline: avail, allowedDecrease: 0.9995 }] });
+    expect(bad.metrics[0]!.classification).toBe('Low');
+  });
+});

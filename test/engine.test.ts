@@ -275,3 +275,48 @@ describe('engine: gates, checkpoints, approvals', () => {
     expect(d.state.rollback).toBeNull();
   });
 });
+
+describe('engine: canary against baseline (Mann-Whitney judgment)', () => {
+  const at5 = (canary: Record<string, number>) => {
+    const d = new Driver(plan);
+    d.runFor(5 * 24 * HOUR, (s) => s.desiredWeight === 5 && s.stepBakeMs > 2 * HOUR);
+    expect(d.state.desiredWeight).toBe(5);
+    d.canary = () => ({ ...HEALTHY, ...canary });
+    return d;
+  };
+
+  it('a significant but tolerated drift (p95 +15%, allowed x1.2) still passes', () => {
+    const d = at5({ latency_p95: 253 });
+    d.runFor(2 * HOUR);
+    expect(d.state.judgment?.verdict).toBe('pass');
+    const m = d.state.judgment!.metrics.find((x) => x.name === 'latency_p95')!;
+    expect(m.explanation).toContain('within the allowed increase x1.2');
+  });
+
+  it('p95 +32% (under every threshold) is High: the judgment is marginal, the gate holds and says why', () => {
+    const d = at5({ latency_p95: 290 });
+    d.runFor(2 * HOUR);
+    const j = d.state.judgment!;
+    expect(j.verdict).toBe('marginal');
+    expect(j.score).toBe(75);
+    expect(j.metrics.find((x) => x.name === 'latency_p95')!.explanation).toMatch(/canary median 290 vs baseline 220 \(x1\.3\d*\), shift \+70 \[\+70, \+70\] at 98%, p[=<].*High - fail \(lower is better\)/);
+    expect(gateView(plan, d.state).blockers.join('\n')).toContain('canary judgment marginal (score 75)');
+    expect(d.state.status).toBe('running');
+  });
+
+  it('error rate 3x baseline (0.09%, under the 0.1% criterion and the 5x breaker) fails the critical metric and rolls back after 10 failed judgments', () => {
+    const d = at5({ error_rate: 0.09 });
+    d.runFor(3 * HOUR, (s) => s.status === 'rolled-back');
+    expect(d.state.status).toBe('rolled-back');
+    const reason = d.state.rollback!.reason;
+    expect(reason).toContain('consecutive_failures');
+    expect(reason).toContain('critical metric failed: error_rate is High');
+  });
+
+  it('no data is inconclusive, never a pass', () => {
+    const d = at5({ latency_p95: null as unknown as number, error_rate: null as unknown as number, availability: null as unknown as number, workflow_success_rate: null as unknown as number });
+    d.runFor(2 * HOUR);
+    expect(d.state.judgment?.verdict).toBe('inconclusive');
+    expect(gateView(plan, d.state).allowed).toBe(false);
+  });
+});

@@ -53,6 +53,11 @@ export interface MetricInput {
   direction: Direction;
   /** A failing critical metric fails the whole judgment whatever the score. */
   critical?: boolean;
+  /** Kayenta's effect-size tolerance: a significant difference only counts as High when the
+   * ratio of medians canary/baseline is at least `allowedIncrease`, as Low when it is at most
+   * `allowedDecrease` (defaults 1: any significant difference counts). */
+  allowedIncrease?: number;
+  allowedDecrease?: number;
   /** Samples of the metric on each track; null / NaN / infinities are ignored. */
   canary: readonly (number | null)[];
   baseline: readonly (number | null)[];
@@ -226,14 +231,26 @@ function judgeMetric(m: MetricInput, confidence: number, minSamples: number): Me
   const ratio = mb === 0 ? null : mc / mb;
   const mn = n.canary * n.baseline;
   let classification: Classification = 'Pass';
-  if (mw.p < alpha) classification = mw.u1 > mn / 2 ? 'High' : 'Low';
+  let tolerated = '';
+  if (mw.p < alpha) {
+    const side: Classification = mw.u1 > mn / 2 ? 'High' : 'Low';
+    // A significant difference smaller than the tolerated effect size is still a Pass (Kayenta's
+    // allowedIncrease / allowedDecrease): statistics find tiny drifts; people care about real ones.
+    const inc = m.allowedIncrease ?? 1;
+    const dec = m.allowedDecrease ?? 1;
+    const within = ratio !== null && (side === 'High' ? ratio < inc : ratio > dec);
+    if (within) tolerated = ` within the allowed ${side === 'High' ? `increase x${formatNumber(inc)}` : `decrease x${formatNumber(dec)}`}`;
+    else classification = side;
+  }
   const bad = m.direction === 'lower-is-better' ? 'High' : 'Low';
   const outcome = classification === bad ? 'fail' : 'pass';
   const uMin = Math.min(mw.u1, mw.u2);
 
   const verdictText =
     classification === 'Pass'
-      ? 'Pass - no significant difference'
+      ? tolerated
+        ? `Pass - significant but${tolerated}`
+        : 'Pass - no significant difference'
       : `${classification} - ${outcome} (${directionText(m.direction)})`;
   const explanation =
     `${m.name}: canary median ${formatNumber(mc)} vs baseline ${formatNumber(mb)}` +

@@ -34,6 +34,8 @@ export interface CompiledPlan {
   staleMs: number;
   roleTitles: Record<string, string>;
   sliByName: Record<string, Plan['slis'][number]>;
+  judgmentLookbackMs: number;
+  judgmentEveryMs: number;
 }
 
 const cache = new WeakMap<Plan, CompiledPlan>();
@@ -71,6 +73,8 @@ export function compile(plan: Plan): CompiledPlan {
     staleMs: ms(plan.analysis.staleAfter, 180_000),
     roleTitles: Object.fromEntries(plan.roster.roles.map((r) => [r.id, r.title])),
     sliByName: Object.fromEntries(plan.slis.map((s) => [s.name, s])),
+    judgmentLookbackMs: ms(plan.analysis.judgment?.lookback, 1_800_000),
+    judgmentEveryMs: ms(plan.analysis.judgment?.every, ms(plan.analysis.interval, 60_000)),
   };
   cache.set(plan, compiled);
   return compiled;

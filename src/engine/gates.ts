@@ -78,6 +78,12 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
     if (c.verdict === 'fail') blockers.push(`${c.sli} ${round(c.value)} fails ${c.op} ${c.threshold}`);
     else if (c.verdict === 'no-data') blockers.push(`${c.sli}: no data (never counted as a pass)`);
   }
+  if (plan.analysis.judgment) {
+    const j = state.judgment;
+    if (!j) blockers.push('canary judgment: none yet');
+    else if (j.verdict !== 'pass') blockers.push(`canary judgment ${j.verdict}${j.score !== null ? ` (score ${Math.round(j.score)})` : ''}: ${j.reason}`);
+  }
+  for (const [name, h] of Object.entries(state.sources)) if (!h.ok) blockers.push(`source ${name} failing: ${h.message ?? 'unknown error'}`);
   if (Object.keys(state.pending).length) blockers.push('traffic change not yet confirmed');
 
   if (state.stepIndex < phase.steps.length - 1) {

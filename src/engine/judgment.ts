@@ -8,6 +8,9 @@ import type { SliState } from './types.js';
 export interface MetricsFromSlisOptions {
   /** Only samples at or after this time (ms) count: the analysis window. Default: all samples held. */
   since?: number;
+  /** Keep samples at least this far apart (newest first), so overlapping query windows do not
+   * count as independent observations. Default 0: every sample. */
+  spacingMs?: number;
   /** The group of each SLI. Default: one group, "slis". */
   group?: (sli: Pick<Sli, 'name' | 'direction' | 'unit'>) => string;
   /** Names of SLIs whose failure fails the judgment whatever the score. */
@@ -29,7 +32,7 @@ export function metricsFromSlis(
   const critical = new Set(opts.critical ?? []);
   const pick = (series: SliState['canary'] | undefined): (number | null)[] => {
     if (!series) return [];
-    return valuesSince(series, since);
+    return valuesSince(series, since, opts.spacingMs ?? 0);
   };
   return slis.filter(include).map((sli) => ({
     name: sli.name,

@@ -5,6 +5,8 @@ import { formatDuration } from '../plan/schema.js';
 import { compare, compile, type CompiledPlan, type CompiledRule } from './compiled.js';
 import { gateView } from './gates.js';
 import { append, emptySeries, latest } from './series.js';
+import { metricsFromSlis } from './judgment.js';
+import { judge } from '../analysis/judge.js';
 import {
   HISTORY_CAPACITY,
   type Actor,
@@ -14,6 +16,7 @@ import {
   type EffectInput,
   type EngineEvent,
   type HistoryEntry,
+  type JudgmentState,
   type RolloutState,
   type SliState,
   type TripExplanation,
@@ -39,6 +42,8 @@ export function initialState(plan: Plan, now: number): RolloutState {
     checkpoints: {},
     slis,
     criteria: [],
+    judgment: null,
+    sources: {},
     lastAnalysisAt: null,
     consecutiveFailures: 0,
     holding: {},
@@ -113,6 +118,14 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
     case 'effect.result':
       onEffectResult(tx, event.effectId, event.ok, event.detail, event.weight);
       break;
+    case 'source.status': {
+      const prev = tx.s.sources[event.source];
+      const message = event.message ?? null;
+      if (prev && prev.ok === event.ok && prev.message === message) break;
+      tx.s.sources = { ...tx.s.sources, [event.source]: { ok: event.ok, message, since: prev && prev.ok === event.ok ? prev.since : tx.s.now } };
+      if (!prev || prev.ok !== event.ok) tx.log('info', `source ${event.source} ${event.ok ? 'is back' : `failing: ${message ?? 'unknown error'}`}`);
+      break;
+    }
   }
   progress(tx);
   tx.s.holds = computeHolds(tx);
@@ -170,10 +183,42 @@ function analyze(tx: Tx): void {
   if (s.lastAnalysisAt !== null && s.now - s.lastAnalysisAt < tx.cp.intervalMs) return;
   s.lastAnalysisAt = s.now;
   s.criteria = evaluateCriteria(tx);
-  const failed = s.criteria.some((c) => c.verdict === 'fail');
-  const allPass = s.criteria.length > 0 && s.criteria.every((c) => c.verdict === 'pass');
+  const fresh = s.judgment === null || s.now - s.judgment.at >= tx.cp.judgmentEveryMs;
+  if (fresh) s.judgment = judgeNow(tx);
+  // A failed judgment counts once, when it is made, not at every interval until the next one.
+  const failed = s.criteria.some((c) => c.verdict === 'fail') || (fresh && s.judgment?.verdict === 'fail');
+  const allPass = s.criteria.length > 0 && s.criteria.every((c) => c.verdict === 'pass') && (s.judgment === null || s.judgment.verdict === 'pass');
   if (failed) s.consecutiveFailures += 1;
   else if (allPass) s.consecutiveFailures = 0;
+}
+
+/** Canary against baseline over the judgment's lookback, when the plan asks for one. */
+function judgeNow(tx: Tx): JudgmentState | null {
+  const j = tx.cp.plan.analysis.judgment;
+  if (!j) return null;
+  const s = tx.s;
+  const bySli = new Map(j.metrics.map((m) => [m.sli, m]));
+  const since = s.now - tx.cp.judgmentLookbackMs;
+  const inputs = metricsFromSlis(tx.cp.plan.slis, s.slis, {
+    since,
+    // One sample per analysis window: the SLI queries average over `window`, so samples closer
+    // together share most of their data and would look far more certain than they are.
+    spacingMs: tx.cp.windowMs,
+    include: (sli) => bySli.has(sli.name),
+    group: (sli) => bySli.get(sli.name)!.group,
+    critical: j.metrics.filter((m) => m.critical).map((m) => m.sli),
+  }).map((m) => {
+    const cfg = bySli.get(m.name)!;
+    return { ...m, ...(cfg.allowedIncrease !== undefined ? { allowedIncrease: cfg.allowedIncrease } : {}), ...(cfg.allowedDecrease !== undefined ? { allowedDecrease: cfg.allowedDecrease } : {}) };
+  });
+  const r = judge({ metrics: inputs, confidence: j.confidence, thresholds: { pass: j.pass, marginal: j.marginal }, minSamples: j.minSamples, ...(j.weights ? { weights: j.weights } : {}) });
+  return {
+    at: s.now,
+    score: r.score,
+    verdict: r.verdict,
+    reason: r.reason,
+    metrics: r.metrics.map((m) => ({ name: m.name, outcome: m.outcome, classification: m.classification, critical: m.critical, explanation: m.explanation })),
+  };
 }
 
 function evaluateCriteria(tx: Tx): CriterionResult[] {
@@ -249,6 +294,7 @@ function checkRules(tx: Tx): void {
     if (r.consecutive !== undefined) {
       if (s.consecutiveFailures >= r.consecutive) {
         const failing = s.criteria.filter((c) => c.verdict === 'fail').map((c) => `${c.sli} ${fmt(c.value)} (needs ${c.op} ${c.threshold})`);
+        if (s.judgment?.verdict === 'fail') failing.push(`canary judgment: ${s.judgment.reason}`);
         trip = {
           rule: r.id,
           group: r.group,
@@ -333,6 +379,7 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
   s.consecutiveFailures = 0;
   s.lastAnalysisAt = null;
   s.criteria = [];
+  s.judgment = null;
   s.holding = {};
   if (index === 0) {
     s.startedAt = s.now;
@@ -485,6 +532,8 @@ function computeHolds(tx: Tx): string[] {
       holds.push(`no data for ${c.sli}${last ? ` for ${formatDuration(s.now - last)}` : ' yet'} (holds after ${tx.cp.plan.analysis.noDataAfter})`);
     }
   }
+  for (const [name, h] of Object.entries(s.sources)) if (!h.ok) holds.push(`source ${name} failing since ${formatDuration(s.now - h.since)} ago: ${h.message ?? 'unknown error'}`);
+  if (s.judgment && s.judgment.verdict !== 'pass') holds.push(`canary judgment ${s.judgment.verdict}: ${s.judgment.reason}`);
   if (s.lastEffectError) holds.push(s.lastEffectError);
   if (Object.keys(s.pending).length) holds.push('waiting for the traffic provider to confirm the weight');
   return holds;

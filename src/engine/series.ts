@@ -50,9 +50,17 @@ export function latest(s: Series): number | null {
   return s.end > s.start ? (s.bv[s.end - 1] ?? null) : null;
 }
 
-/** Values with time >= since, oldest first. */
-export function valuesSince(s: Series, since: number): (number | null)[] {
+/** Values with time >= since, oldest first; with `spacing`, only samples at least that far apart
+ * (counting back from the newest). */
+export function valuesSince(s: Series, since: number, spacing = 0): (number | null)[] {
   const out: (number | null)[] = [];
-  for (let i = s.start; i < s.end; i++) if (s.bt[i]! >= since) out.push(s.bv[i] ?? null);
-  return out;
+  let next = Number.POSITIVE_INFINITY;
+  for (let i = s.end - 1; i >= s.start; i--) {
+    const t = s.bt[i]!;
+    if (t < since) break;
+    if (t > next) continue;
+    out.push(s.bv[i] ?? null);
+    next = t - spacing;
+  }
+  return out.reverse();
 }

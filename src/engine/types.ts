@@ -60,6 +60,8 @@ export type EngineEvent =
   | { type: 'approve'; at: number; actor: Actor; phase: string; role: string }
   /** A person-declared signal, e.g. a P0 customer escalation (immediate rollback). */
   | { type: 'signal'; at: number; actor: Actor; name: string; severity?: 'P0' | 'P1' | 'P2'; note?: string }
+  /** A source's health changed (Prometheus unreachable, a query failing...). */
+  | { type: 'source.status'; at: number; source: string; ok: boolean; message?: string }
   /** An actuator reports how an effect went. */
   | { type: 'effect.result'; at: number; effectId: number; ok: boolean; detail: string; weight?: number };
 
@@ -129,6 +131,22 @@ export interface ApprovalGiven {
   at: number;
 }
 
+/** The last canary-versus-baseline judgment, as the views and the journal keep it. */
+export interface JudgmentState {
+  at: number;
+  score: number | null;
+  verdict: 'pass' | 'marginal' | 'fail' | 'inconclusive';
+  reason: string;
+  metrics: { name: string; outcome: 'pass' | 'fail' | 'nodata'; classification: string; critical: boolean; explanation: string }[];
+}
+
+export interface SourceHealth {
+  ok: boolean;
+  message: string | null;
+  /** Since when it has been in this condition. */
+  since: number;
+}
+
 export interface HistoryEntry {
   at: number;
   kind: 'phase' | 'command' | 'approval' | 'checkpoint' | 'rollback' | 'effect' | 'hold' | 'info';
@@ -158,6 +176,10 @@ export interface RolloutState {
   checkpoints: Record<string, CheckpointState[]>; // by phase id
   slis: Record<string, SliState>;
   criteria: CriterionResult[];
+  /** Canary versus baseline, when the plan asks for a judgment (null before the first one). */
+  judgment: JudgmentState | null;
+  /** Health of each source by name, as the sources report it. */
+  sources: Record<string, SourceHealth>;
   /** The last analysis interval's outcome and the run of consecutive failures. */
   lastAnalysisAt: number | null;
   consecutiveFailures: number;

@@ -226,6 +226,33 @@ export const Plan = z.strictObject({
     noDataAfter: Duration,
     /** A sample older than this is drawn as stale. */
     staleAfter: Duration,
+    /** Canary-versus-baseline judgment (Kayenta-style Mann-Whitney per metric). A gate opens only
+     * on a `pass`; `fail` counts as a failed analysis; no data is `inconclusive`, never a pass. */
+    judgment: z
+      .strictObject({
+        confidence: z.number().gt(0.5).lt(1).default(0.98),
+        /** Samples from this far back are compared. */
+        lookback: Duration.default('30m'),
+        /** How often to judge (default: every analysis interval). */
+        every: Duration.optional(),
+        minSamples: z.number().int().min(3).default(5),
+        pass: z.number().min(0).max(100).default(95),
+        marginal: z.number().min(0).max(100).default(75),
+        metrics: z
+          .array(
+            z.strictObject({
+              sli: Id,
+              group: Id,
+              critical: z.boolean().default(false),
+              /** Kayenta's effect-size tolerance as a ratio of medians canary/baseline. */
+              allowedIncrease: z.number().min(1).optional(),
+              allowedDecrease: z.number().positive().max(1).optional(),
+            }),
+          )
+          .min(1),
+        weights: z.record(Id, z.number().min(0)).optional(),
+      })
+      .optional(),
   }),
   calendar: z
     .strictObject({ holidays: z.array(z.iso.date()).default([]) })
@@ -309,6 +336,18 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   };
   plan.successCriteria.forEach((c, i) => checkSli(c.sli, ['successCriteria', i, 'sli']));
   plan.safetyThresholds.forEach((c, i) => checkSli(c.sli, ['safetyThresholds', i, 'sli']));
+  const j = plan.analysis.judgment;
+  if (j) {
+    j.metrics.forEach((m, i) => checkSli(m.sli, ['analysis', 'judgment', 'metrics', i, 'sli']));
+    if (j.marginal > j.pass) problems.push({ path: ['analysis', 'judgment', 'marginal'], message: `marginal ${j.marginal} must not be above pass ${j.pass}` });
+    const groups = new Set(j.metrics.map((m) => m.group));
+    if (j.weights) {
+      for (const g of groups)
+        if (!(g in j.weights)) problems.push({ path: ['analysis', 'judgment', 'weights'], message: `no weight for group "${g}"; give every group of judgment.metrics a weight (or leave weights out)` });
+      for (const g of Object.keys(j.weights))
+        if (!groups.has(g)) problems.push({ path: ['analysis', 'judgment', 'weights', g], message: `weight for unknown group "${g}"; groups are: ${[...groups].join(', ')}` });
+    }
+  }
   for (const group of ['automatic', 'circuitBreakers', 'immediate'] as const) {
     plan.rollback[group].forEach((r, i) => {
       const at = ['rollback', group, i];
