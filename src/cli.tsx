@@ -18,9 +18,13 @@ import type { Actor } from './engine/types.js';
 import { Runtime } from './runtime/runtime.js';
 import { DEMO_START, SimClock } from './sim/clock.js';
 import { SimCrew } from './sim/crew.js';
-import { SCENARIO_NAMES, describeScenarios, isScenarioName } from './sim/scenarios.js';
+import { SCENARIOS, SCENARIO_NAMES, describeScenarios, isScenarioName, type Scenario, type ScenarioName } from './sim/scenarios.js';
 import { SimSource } from './sim/sources.js';
 import { SimWorld } from './sim/world.js';
+import { startExporter } from './sim/exporter.js';
+import { PrometheusClient, type PrometheusClientOptions } from './sources/prometheus.js';
+import { clientOptionsFromPlan, PrometheusSource } from './sources/prometheus-source.js';
+import type { Clock, Source } from './runtime/ports.js';
 
 /** The package root (holds package.json and config/), whether running from src/ or dist/src/. */
 export function packageRoot(): string {
@@ -50,6 +54,19 @@ Options for start:
   --pods-per-region <n>  stable pods per region (default: 6)
   --as <person-id>       who you are in the plan's roster (default: the primary SRE on call)
   --no-crew              no simulated approvers: gates wait for people
+  --regress-at <weight>  the scenario's fault starts at this canary weight (default: the scenario's)
+
+SLIs from a real Prometheus (or Thanos, Mimir, VictoriaMetrics: anything with its HTTP API):
+  --prometheus <url>     query the plan's PromQL there instead of the simulated world's numbers;
+                         the clock is then real time. Pods and traffic stay simulated until the
+                         Kubernetes sources land.
+  --sli-source <name>    sim (default) or prometheus (with the plan's sources.prometheus.url)
+  --prometheus-header 'Name: value'   extra header, e.g. 'X-Scope-OrgID: tenant-1' (repeatable)
+  --prometheus-ca <file> CA bundle for https
+  CANARY_PROMETHEUS_TOKEN             bearer token (environment only: never on the command line)
+  CANARY_PROMETHEUS_USER / _PASSWORD  basic auth (environment only)
+  --export <host:port>   serve the simulated world's metrics at http://host:port/metrics
+                         (loopback only), for a Prometheus to scrape
 
 Scenarios:
 ${describeScenarios()
@@ -78,6 +95,39 @@ function loadPlanOrExit(file: string): Plan {
   return r.plan;
 }
 
+function resolveScenarioByName(name: ScenarioName): Scenario {
+  return SCENARIOS[name];
+}
+
+/** Client options from the plan, the command line and the environment. Secrets only from the
+ * environment: a command line is visible to every user of the machine (ps). */
+function prometheusOptions(plan: Plan, values: { prometheus?: string | undefined; 'prometheus-header'?: string[] | undefined; 'prometheus-ca'?: string | undefined }): PrometheusClientOptions {
+  const fromPlan = clientOptionsFromPlan(plan);
+  const url = values.prometheus ?? fromPlan?.url;
+  if (!url) fail('no Prometheus URL: give --prometheus <url> or set sources.prometheus.url in the plan');
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    fail(`--prometheus "${url}" is not an http(s) URL, e.g. http://127.0.0.1:9090`);
+  }
+  const headers: Record<string, string> = {};
+  for (const h of values['prometheus-header'] ?? []) {
+    const i = h.indexOf(':');
+    if (i <= 0) fail(`--prometheus-header expects 'Name: value', got "${h}"`);
+    headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+  }
+  const env = process.env;
+  return {
+    url,
+    timeoutMs: fromPlan?.timeoutMs ?? 5_000,
+    ...(Object.keys(headers).length ? { headers } : {}),
+    ...(env.CANARY_PROMETHEUS_TOKEN ? { bearerToken: env.CANARY_PROMETHEUS_TOKEN } : {}),
+    ...(env.CANARY_PROMETHEUS_USER ? { basicAuth: { username: env.CANARY_PROMETHEUS_USER, password: env.CANARY_PROMETHEUS_PASSWORD ?? '' } } : {}),
+    ...(values['prometheus-ca'] ? { caFile: values['prometheus-ca'] } : {}),
+  };
+}
+
 function numberOption(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
@@ -96,35 +146,65 @@ async function start(argv: string[]): Promise<void> {
       'pods-per-region': { type: 'string' },
       as: { type: 'string' },
       'no-crew': { type: 'boolean' },
+      'regress-at': { type: 'string' },
+      prometheus: { type: 'string' },
+      'sli-source': { type: 'string' },
+      'prometheus-header': { type: 'string', multiple: true },
+      'prometheus-ca': { type: 'string' },
+      export: { type: 'string' },
     },
     allowPositionals: false,
   });
   const plan = loadPlanOrExit(resolve(values.plan ?? DEFAULT_PLAN));
   const scenario = values.scenario ?? 'latency-regression';
   if (!isScenarioName(scenario)) fail(`unknown scenario "${scenario}"; expected one of: ${SCENARIO_NAMES.join(', ')}`);
-  const speed = numberOption('speed', values.speed, 3600, 0);
   const seed = numberOption('seed', values.seed, 1, 0);
   const podsPerRegion = numberOption('pods-per-region', values['pods-per-region'], 6, 0);
-
-  const clock = new SimClock({ start: DEMO_START, speed });
-  const world = new SimWorld({ plan, scenario, seed, start: DEMO_START, podsPerRegion });
-  const crew = values['no-crew'] ? null : new SimCrew(plan);
+  const sliSource = values['sli-source'] ?? (values.prometheus ? 'prometheus' : 'sim');
+  if (sliSource !== 'sim' && sliSource !== 'prometheus') fail(`--sli-source expects sim or prometheus, got "${sliSource}"`);
+  const prometheus = sliSource === 'prometheus' ? prometheusOptions(plan, values) : null;
+  // Prometheus evaluates queries at its own "now": with it the clock must be the real one.
+  if (prometheus && values.speed !== undefined && Number(values.speed) !== 1)
+    fail(`--speed ${values.speed} cannot be used with Prometheus: it answers for real time only; leave --speed out`);
+  const speed = prometheus ? 1 : numberOption('speed', values.speed, 3600, 0);
+  const start = prometheus ? Date.now() : DEMO_START;
+  const clock: Clock = prometheus ? { now: () => Date.now(), speed: 1 } : new SimClock({ start, speed });
+  const base = resolveScenarioByName(scenario);
+  const regressAt = values['regress-at'] === undefined ? undefined : numberOption('regress-at', values['regress-at'], 0, 0);
+  const world = new SimWorld({ plan, scenario: regressAt === undefined ? base : { ...base, atWeight: regressAt }, seed, start, podsPerRegion });
+  // In real time (with Prometheus) the simulated people answer in seconds, not sim-minutes.
+  const crew = values['no-crew'] ? null : new SimCrew(plan, prometheus ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000 } : {});
   let actor: Actor;
   if (values.as) {
     const p = plan.roster.people.find((x) => x.id === values.as);
     if (!p) fail(`--as ${values.as}: no such person in the plan's roster; expected one of: ${plan.roster.people.map((x) => x.id).join(', ')}`);
     actor = { id: p.id, name: p.name, roles: p.roles };
   } else {
-    const p = whoIs(plan, 'sre-primary', DEMO_START).person;
+    const p = whoIs(plan, 'sre-primary', start).person;
     actor = p ? { id: p.id, name: p.name, roles: p.roles } : { id: 'operator', name: 'operator' };
+  }
+
+  const sources: Source[] = [
+    // Poll the world twice per simulated analysis interval (at most every 250 ms real), so samples
+    // are never older than the plan's staleAfter only because the clock runs fast.
+    new SimSource(world, clock, { periodMs: Math.min(250, Math.max(5, world.intervalMs / Math.max(speed, 1e-9) / 2)), samples: !prometheus }),
+  ];
+  if (prometheus) sources.push(new PrometheusSource({ plan, client: new PrometheusClient(prometheus), clock, periodMs: 1000 }));
+  let exporter: Awaited<ReturnType<typeof startExporter>> | null = null;
+  if (values.export) {
+    const m = /^([^:]+|\[[^\]]+\]):(\d+)$/.exec(values.export);
+    if (!m) fail(`--export expects host:port, e.g. 127.0.0.1:9464, got "${values.export}"`);
+    try {
+      exporter = await startExporter({ world, clock, host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), advance: false });
+    } catch (err) {
+      fail(`--export ${values.export}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   const runtime = new Runtime({
     plan,
     clock,
-    // Poll the world twice per simulated analysis interval (at most every 250 ms real), so samples
-    // are never older than the plan's staleAfter only because the clock runs fast.
-    sources: [new SimSource(world, clock, { periodMs: Math.min(250, Math.max(5, world.intervalMs / Math.max(speed, 1e-9) / 2)) })],
+    sources,
     traffic: world,
     notifyEveryMs: 100,
     observers: crew ? [(state) => crew.decide(state)] : [],
@@ -149,6 +229,7 @@ async function start(argv: string[]): Promise<void> {
   quit = () => ink.unmount();
   await ink.waitUntilExit();
   await runtime.stop();
+  await exporter?.close();
   leaveAltScreen();
   const s = runtime.getState();
   process.stdout.write(`canary: left the console; rollout ${s.status} at ${s.desiredWeight}%${s.rollback ? ` (${s.rollback.reason})` : ''}\n`);

@@ -413,6 +413,8 @@ const BY_QUERY = new Map(
 );
 
 type Samples = Extract<EngineEvent, { type: 'sli.samples' }>;
+/** Source health events, kept apart from the samples the tests below count. */
+let statusEvents: EngineEvent[] = [];
 
 describe('PrometheusSource', () => {
   it('one tick: all queries go out together, one sli.samples event holds every SLI x track; a failure nulls only its own', async () => {
@@ -432,7 +434,8 @@ describe('PrometheusSource', () => {
     const statuses: PrometheusSourceStatus[] = [];
     const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock, onStatus: (s) => statuses.push(s), periodMs: 60_000 });
     const events: EngineEvent[] = [];
-    src.start((e) => events.push(e));
+    statusEvents = [];
+    src.start((e) => (e.type === 'sli.samples' ? events : statusEvents).push(e));
     await waitFor(() => events.length === 1, 'the first event');
     await src.stop();
 
@@ -458,7 +461,8 @@ describe('PrometheusSource', () => {
     const f = await fake((_, res) => held.push(() => send(res, 200, ok([{ metric: {}, value: [1, '1'] }]))));
     const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock: new ManualClock(), periodMs: 10 });
     const events: EngineEvent[] = [];
-    src.start((e) => events.push(e));
+    statusEvents = [];
+    src.start((e) => (e.type === 'sli.samples' ? events : statusEvents).push(e));
     await waitFor(() => f.seen.length === N && src.skippedTicks >= 3, 'skipped ticks');
     expect(f.seen).toHaveLength(N); // no second round was sent
     expect(events).toHaveLength(0);
@@ -474,7 +478,8 @@ describe('PrometheusSource', () => {
     const statuses: PrometheusSourceStatus[] = [];
     const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock: new ManualClock(), periodMs: 60_000, onStatus: (s) => statuses.push(s) });
     const events: EngineEvent[] = [];
-    src.start((e) => events.push(e));
+    statusEvents = [];
+    src.start((e) => (e.type === 'sli.samples' ? events : statusEvents).push(e));
     await waitFor(() => f.seen.length === N, 'every query');
     await src.stop();
     await waitFor(() => f.seen.every((s) => s.closed), 'the server to see the requests go away');
@@ -489,7 +494,8 @@ describe('PrometheusSource', () => {
     const statuses: PrometheusSourceStatus[] = [];
     const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock: new ManualClock(), periodMs: 60_000, onStatus: (s) => statuses.push(s) });
     const events: EngineEvent[] = [];
-    src.start((e) => events.push(e));
+    statusEvents = [];
+    src.start((e) => (e.type === 'sli.samples' ? events : statusEvents).push(e));
     await waitFor(() => events.length === 1, 'the event');
     await src.tick();
     await src.stop();
@@ -498,6 +504,10 @@ describe('PrometheusSource', () => {
     expect(src.lastError?.kind).toBe('unreachable');
     expect(src.lastSuccessAt).toBeNull();
     expect(statuses).toHaveLength(1); // the same failure twice is one change
+    // ...and the engine hears it once, as a source.status event it can hold the rollout on.
+    expect(statusEvents).toHaveLength(1);
+    expect(statusEvents[0]).toMatchObject({ type: 'source.status', source: 'prometheus', ok: false });
+    expect((statusEvents[0] as { message: string }).message).toMatch(/cannot reach .*connection refused/);
   });
 
   it('backfill: one sli.samples per step, oldest first, null where a series has no point', async () => {

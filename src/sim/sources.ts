@@ -9,6 +9,9 @@ export interface SimSourceOptions {
   /** Emit one sample per analysis interval crossed (default true), so the engine judges every
    * interval the plan names (consecutive_failures counts minutes) however fast the clock runs. */
   everyInterval?: boolean;
+  /** Emit the world's own SLI samples (default true). Off when a real Prometheus scrapes the
+   * world and the SLIs come from there: then this source only carries pods. */
+  samples?: boolean;
 }
 
 export class SimSource implements Source {
@@ -17,6 +20,7 @@ export class SimSource implements Source {
   private timer: ReturnType<typeof setInterval> | null = null;
   private emit: Emit | null = null;
   private readonly everyInterval: boolean;
+  private readonly samples: boolean;
 
   constructor(
     private readonly world: SimWorld,
@@ -25,6 +29,7 @@ export class SimSource implements Source {
   ) {
     this.periodMs = Math.max(1, opts.periodMs ?? 250);
     this.everyInterval = opts.everyInterval ?? true;
+    this.samples = opts.samples ?? true;
   }
 
   start(emit: Emit): void {
@@ -45,6 +50,9 @@ export class SimSource implements Source {
   tick(): void {
     const emit = this.emit;
     if (!emit) return;
-    for (const event of this.world.advanceTo(this.clock.now(), { everyInterval: this.everyInterval })) emit(event);
+    for (const event of this.world.advanceTo(this.clock.now(), { everyInterval: this.everyInterval })) {
+      if (event.type === 'sli.samples' && !this.samples) continue;
+      emit(event);
+    }
   }
 }

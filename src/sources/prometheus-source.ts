@@ -231,6 +231,8 @@ export class PrometheusSource implements Source {
     if (signature === this.lastSignature) return;
     this.lastSignature = signature;
     this.onStatus?.(status);
+    // The engine hears about it too, so the rollout holds and the screen says why.
+    this.emit?.({ type: 'source.status', at, source: this.name, ok: status.ok, ...(status.ok ? {} : { message: statusMessage(failures, this.queries.length) }) });
   }
 
   /** Runs `work` with an AbortController that `stop()` aborts, and remembers the promise. */
@@ -264,4 +266,12 @@ async function settle(p: Promise<QueryResult>, promql: string): Promise<Outcome>
       }),
     };
   }
+}
+
+/** One line for the screen: the first failure's message and how many queries failed. */
+function statusMessage(failures: { sli: string; track: string; error: PromError }[], total: number): string {
+  const first = failures[0];
+  if (!first) return '';
+  const more = failures.length > 1 ? ` (${failures.length} of ${total} queries failing)` : '';
+  return `${first.sli}/${first.track}: ${first.error.message}${more}`;
 }
