@@ -16,7 +16,8 @@ import { computeLayout } from './layout.js';
 import { PhasesPane } from './PhasesPane.js';
 import { PodsPane, podsPageSize, usePodRows } from './PodsPane.js';
 import { RosterPane } from './RosterPane.js';
-import { SliPane } from './SliPane.js';
+import { SliPane, sliOrder } from './SliPane.js';
+import { sliDetails } from './sliDetails.js';
 import { StatusBar } from './StatusBar.js';
 import { makeTheme } from './theme.js';
 
@@ -78,7 +79,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps
     const l = live.current;
     const st = l.store.getState();
     const prev = uiRef.current;
-    const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize };
+    const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize, sliCount: sliOrder(l.plan).length };
     if (prev.overlay === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
     const res = handleKey(prev, input, key, ctx);
     // The command first: synchronously, before any state update or render.
@@ -93,7 +94,9 @@ export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps
 
   const { phases, slis, pods: podsBox, roster } = layout;
   const phasesPane = <PhasesPane plan={plan} state={state} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} />;
-  const sliPane = <SliPane plan={plan} state={state} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} />;
+  const order = useMemo(() => sliOrder(plan), [plan]);
+  const selectedSli = order[Math.min(ui.sliIndex, order.length - 1)] ?? '';
+  const sliPane = <SliPane plan={plan} state={state} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} selected={selectedSli} />;
   const minute = Math.floor(state.now / 60_000) * 60_000;
   const rosterPane = <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />;
   const podsPane = (
@@ -119,6 +122,9 @@ export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps
   } else if (ui.overlay === 'confirm-rollback') {
     const d = describeRollback(plan, state);
     overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="bad" columns={cols} rows={height} theme={theme} />;
+  } else if (ui.overlay === 'sli-details') {
+    const d = sliDetails(plan, state, selectedSli);
+    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed tone="info" columns={cols} rows={height} theme={theme} />;
   } else if (ui.overlay === 'confirm-quit') {
     const lines = inProgress(state.status)
       ? [`A rollout is in progress; quitting stops watching it but leaves traffic as it is (${formatPercent(state.desiredWeight)}). Quit? y/N`]

@@ -18,7 +18,7 @@ export interface ConfirmDialogProps {
 }
 
 export function ConfirmDialog({ title, lines, allowed, tone, columns, rows, theme }: ConfirmDialogProps) {
-  const width = Math.min(columns - 2, 78);
+  const width = Math.min(columns - 2, tone === 'info' && allowed ? 110 : 78);
   const inner = Math.max(4, width - 4);
   const body: Seg[][] = [];
   for (const l of lines) {

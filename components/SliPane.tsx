@@ -2,6 +2,7 @@
 // shared scale, current values, the target and the rollback trigger, a verdict, the sample age),
 // and the zero-tolerance counters on a compact line at the bottom.
 import { Box } from 'ink';
+import { useEffect, useState } from 'react';
 import type { Plan, Sli } from '../src/plan/schema.js';
 import { compare, compile, type CompiledPlan, type CompiledRule } from '../src/engine/compiled.js';
 import { latest, seriesValues } from '../src/engine/series.js';
@@ -127,20 +128,37 @@ function ageText(v: SliView): string {
 }
 
 /** The pane's lines for an inner area of `width` x `height`. */
-export function sliLines(plan: Plan, state: RolloutState, width: number, height: number, colour = true): PLine[] {
+/** SLIs in the order the pane shows them (rows, then the counters line): what ↑/↓ select. */
+export function sliOrder(plan: Plan): string[] {
+  return [...plan.slis.filter((s) => s.unit !== 'count'), ...plan.slis.filter((s) => s.unit === 'count')].map((s) => s.name);
+}
+
+export interface SliLineOptions {
+  /** Name of the selected SLI (marked with ▸ when the pane has focus). */
+  selected?: string | null;
+  /** Phase of the pulse of data that is older than noDataAfter (false: the mark is hidden). */
+  pulseOn?: boolean;
+}
+
+export function sliLines(plan: Plan, state: RolloutState, width: number, height: number, colour = true, opts: SliLineOptions = {}): PLine[] {
   const views = sliViews(plan, state);
   const rowsV = views.filter((v) => v.sli.unit !== 'count');
   const countsV = views.filter((v) => v.sli.unit === 'count');
+  const cp = compile(plan);
+  const mark = (name: string) => (opts.selected === undefined || opts.selected === null ? '' : opts.selected === name ? '▸' : ' ');
+  // Data older than noDataAfter (the rollout holds on it) pulses: its mark blinks.
+  const age = (v: SliView) => (v.ageMs !== null && v.ageMs > cp.noDataMs && opts.pulseOn === false ? ageText(v).replace('⌛', ' ') : ageText(v));
   const lines: PLine[] = [];
 
   // column widths
   const maxTitle = Math.max(4, ...rowsV.map((v) => cellWidth(v.sli.title)));
-  const titleW = Math.min(maxTitle, width >= 100 ? 20 : width >= 76 ? 14 : 12);
+  const titleW = Math.min(maxTitle, width >= 100 ? 20 : width >= 76 ? 14 : 12) - (opts.selected === undefined || opts.selected === null ? 0 : 1);
   const valW = Math.max(6, ...rowsV.flatMap((v) => [cellWidth(formatValue(v.canaryNow, v.sli.unit)), cellWidth(formatValue(v.baselineNow, v.sli.unit))]));
   const targetW = Math.max(0, ...rowsV.map((v) => cellWidth(v.target)));
   const rbMax = Math.max(0, ...rowsV.map((v) => cellWidth(v.rollback)));
   const ageW = Math.max(3, ...rowsV.map((v) => cellWidth(ageText(v))));
-  const fixedNoRb = titleW + 1 + valW + 2 + valW + 1 + targetW + 1 + 1 + 1 + ageW;
+  const markW = opts.selected === undefined || opts.selected === null ? 0 : 1;
+  const fixedNoRb = markW + titleW + 1 + valW + 2 + valW + 1 + targetW + 1 + 1 + 1 + ageW;
   const showRb = rbMax > 0 && width - fixedNoRb - rbMax - 1 - 2 >= 2 * 7;
   const fixed = fixedNoRb + (showRb ? rbMax + 1 : 0);
   const sparkW = Math.max(1, Math.floor((width - fixed - 2) / 2));
@@ -152,7 +170,7 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
       segs: [
         {
           text:
-            `${' '.repeat(titleW)} ${fit('canary', sparkW + 1 + valW)}  ${fit('baseline', sparkW + 1 + valW)} ${fit('target', targetW)} ` +
+            `${' '.repeat(markW + titleW)} ${fit('canary', sparkW + 1 + valW)}  ${fit('baseline', sparkW + 1 + valW)} ${fit('target', targetW)} ` +
             (showRb ? `${fit('rollback', rbMax)} ` : '') +
             `  ${fitLeft('age', ageW)}`,
           tone: 'muted',
@@ -163,7 +181,7 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
   for (const v of rowsV) {
     const unit = v.sli.unit;
     const range = sparkRange(sparkW, v.canary, v.baseline);
-    const segs: Seg[] = [{ text: `${fit(v.sli.title, titleW)} ` }];
+    const segs: Seg[] = [{ text: mark(v.sli.name), tone: 'info', bold: true }, { text: `${fit(v.sli.title, titleW)} ` }];
     if (showSparks) {
       for (const r of sparkRuns(v.canary, sparkW, range, colour ? v.flag : undefined)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'info' });
       segs.push({ text: ' ' });
@@ -178,7 +196,7 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
     segs.push({ text: ` ${fit(v.target, targetW)} ` });
     if (showRb) segs.push({ text: `${fit(v.rollback, rbMax)} `, tone: 'muted' });
     segs.push({ text: VERDICT_GLYPH[v.verdict], tone: VERDICT_TONE[v.verdict], bold: true });
-    segs.push({ text: ` ${fitLeft(ageText(v), ageW)}`, tone: v.stale || v.ageMs === null ? 'warn' : 'muted' });
+    segs.push({ text: ` ${fitLeft(age(v), ageW)}`, tone: v.stale || v.ageMs === null ? 'warn' : 'muted' });
     lines.push({ prio: 90, segs });
   }
 
@@ -186,7 +204,7 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
     const order: Record<SliVerdict, number> = { fail: 0, 'no-data': 1, pass: 2, none: 3 };
     const sorted = [...countsV].sort((a, b) => order[a.verdict] - order[b.verdict]);
     const item = (v: SliView): Seg[] => [
-      { text: `${countLabel(v.sli.name)} ` },
+      { text: `${opts.selected === v.sli.name ? '▸' : ''}${countLabel(v.sli.name)} ` },
       { text: formatValue(v.canaryNow === null || v.verdict === 'no-data' ? null : v.canaryNow, 'count'), tone: VERDICT_TONE[v.verdict] },
       { text: ` ${VERDICT_GLYPH[v.verdict]}`, tone: VERDICT_TONE[v.verdict], bold: v.verdict !== 'pass' },
     ];
@@ -214,17 +232,42 @@ export interface SliPaneProps {
   height: number;
   focused: boolean;
   theme: Theme;
+  /** The selected SLI's name (marked when focused). */
+  selected?: string;
 }
 
-export function SliPane({ plan, state, width, height, focused, theme }: SliPaneProps) {
+/** The judgment in a few characters, for the pane title: glyph, verdict, score. */
+export function judgmentBadge(state: RolloutState): string {
+  const j = state.judgment;
+  if (!j) return 'canary vs baseline';
+  const glyph = j.verdict === 'pass' ? '✓' : j.verdict === 'fail' ? '✗' : j.verdict === 'marginal' ? '~' : '?';
+  return `judgment ${glyph} ${j.verdict}${j.score === null ? '' : ` ${Math.round(j.score)}`}`;
+}
+
+export function SliPane({ plan, state, width, height, focused, theme, selected }: SliPaneProps) {
   const w = paneInnerWidth(width);
   const h = paneInnerHeight(height);
-  const lines = fitLines(sliLines(plan, state, w, h, theme.enabled), h);
+  const pulseOn = usePulse(sliViews(plan, state).some((v) => v.ageMs !== null && v.ageMs > compile(plan).noDataMs));
+  const lines = fitLines(sliLines(plan, state, w, h, theme.enabled, { selected: focused ? (selected ?? null) : null, pulseOn }), h);
   return (
-    <Pane title="SLIs" right="canary vs baseline" focused={focused} width={width} height={height} theme={theme}>
+    <Pane title="SLIs" right={judgmentBadge(state)} focused={focused} width={width} height={height} theme={theme}>
       <Box flexDirection="column">
         <Lines lines={lines} width={w} theme={theme} />
       </Box>
     </Pane>
   );
+}
+
+/** A 1 Hz blink while `active`: no timer at all otherwise. */
+function usePulse(active: boolean): boolean {
+  const [on, setOn] = useState(true);
+  useEffect(() => {
+    if (!active) {
+      setOn(true);
+      return;
+    }
+    const t = setInterval(() => setOn((x) => !x), 500);
+    return () => clearInterval(t);
+  }, [active]);
+  return on;
 }

@@ -46,10 +46,12 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
     const stale = age > compile(plan).staleMs;
     left.push({ text: ` · data ${formatAge(age)}${stale ? '⌛' : ''}`, tone: stale ? 'warn' : 'muted' });
   }
+  for (const [name, h] of Object.entries(state.sources)) if (!h.ok) left.push({ text: ` · ✗ ${name}`, tone: 'bad', bold: true });
 
   let hints: string[];
   if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit') hints = ['y: yes  any other key: no', 'y/N'];
   else if (ui.overlay === 'help') hints = ['? or esc: close help  R rollback', 'esc close'];
+  else if (ui.overlay === 'sli-details') hints = ['esc close  ↑/↓ next SLI  R rollback', 'esc close'];
   else if (ui.editingFilter) hints = ['type to filter  enter keep  esc clear  R rollback', 'enter keep  esc clear', 'esc'];
   else hints = HINTS;
   const room = width - segsWidth(left) - 1;

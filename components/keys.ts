@@ -10,7 +10,7 @@ import type { Command, RolloutStatus } from '../src/engine/types.js';
 export type Focus = 'phases' | 'slis' | 'pods' | 'roster';
 export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'];
 
-export type Overlay = 'none' | 'help' | 'confirm-advance' | 'confirm-rollback' | 'confirm-quit';
+export type Overlay = 'none' | 'help' | 'confirm-advance' | 'confirm-rollback' | 'confirm-quit' | 'sli-details';
 
 export interface UiState {
   focus: Focus;
@@ -21,9 +21,11 @@ export interface UiState {
   editingFilter: boolean;
   /** First visible row of the pods table. */
   podsOffset: number;
+  /** The selected SLI row (SLIs pane), whose details `enter` opens. */
+  sliIndex: number;
 }
 
-export const INITIAL_UI: UiState = { focus: 'phases', overlay: 'none', filter: '', editingFilter: false, podsOffset: 0 };
+export const INITIAL_UI: UiState = { focus: 'phases', overlay: 'none', filter: '', editingFilter: false, podsOffset: 0, sliIndex: 0 };
 
 export type Action =
   | 'rollback'
@@ -42,7 +44,8 @@ export type Action =
   | 'page-up'
   | 'page-down'
   | 'home'
-  | 'end';
+  | 'end'
+  | 'details';
 
 export interface Binding {
   /** As shown in help; named keys: tab, shift-tab, esc, enter, ↑, ↓, pgup, pgdn, home, end. */
@@ -59,9 +62,10 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['p'], action: 'pause', help: 'pause / resume the bake', group: 'Rollout' },
   { keys: ['tab'], action: 'focus-next', help: 'next pane', group: 'Panes' },
   { keys: ['shift-tab'], action: 'focus-prev', help: 'previous pane', group: 'Panes' },
+  { keys: ['enter'], action: 'details', help: 'SLI details (SLIs pane)', group: 'Panes' },
   { keys: ['/'], action: 'filter', help: 'filter pods (enter/esc)', group: 'Pods' },
-  { keys: ['↑', 'k'], action: 'up', help: 'scroll up', group: 'Pods' },
-  { keys: ['↓', 'j'], action: 'down', help: 'scroll down', group: 'Pods' },
+  { keys: ['↑', 'k'], action: 'up', help: 'scroll up / previous SLI', group: 'Pods' },
+  { keys: ['↓', 'j'], action: 'down', help: 'scroll down / next SLI', group: 'Pods' },
   { keys: ['pgup'], action: 'page-up', help: 'page up', group: 'Pods' },
   { keys: ['pgdn'], action: 'page-down', help: 'page down', group: 'Pods' },
   { keys: ['home'], action: 'home', help: 'first row', group: 'Pods' },
@@ -99,6 +103,8 @@ export interface KeyContext {
   /** Rows after filtering, and rows the pods table shows: for clamping the scroll. */
   podCount?: number;
   pageSize?: number;
+  /** SLI rows in the SLIs pane, for clamping the selection. */
+  sliCount?: number;
 }
 
 export interface KeyResult {
@@ -179,7 +185,12 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
     return { ui: closed, quit: true };
   }
 
-  // 3. help is modal
+  // 3. help and the SLI details are modal (R still works: see 1)
+  if (ui.overlay === 'sli-details') {
+    if (key.escape || key.return || (single && (input === 'q' || input === '?') && !key.ctrl)) return { ui: { ...ui, overlay: 'none' } };
+    if (key.upArrow || key.downArrow || (single && (input === 'k' || input === 'j'))) return { ui: moveSli(ui, key.upArrow || input === 'k' ? -1 : 1, ctx) };
+    return { ui };
+  }
   if (ui.overlay === 'help') {
     if (key.escape || (single && (input === '?' || input === 'q') && !key.ctrl)) return { ui: { ...ui, overlay: 'none' } };
     return { ui };
@@ -223,8 +234,13 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
     }
     case 'filter':
       return { ui: { ...ui, focus: 'pods', editingFilter: true } };
+    case 'details':
+      return ui.focus === 'slis' ? { ui: { ...ui, overlay: 'sli-details' } } : { ui };
     case 'up':
     case 'down':
+      if (ui.focus === 'slis') return { ui: moveSli(ui, key.upArrow || input === 'k' ? -1 : 1, ctx) };
+      if (ui.focus !== 'pods') return { ui };
+      return scroll(ui, { ...key, upArrow: key.upArrow || input === 'k', downArrow: key.downArrow || input === 'j' }, ctx);
     case 'page-up':
     case 'page-down':
     case 'home':
@@ -236,6 +252,12 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
     case undefined:
       return { ui };
   }
+}
+
+function moveSli(ui: UiState, by: number, ctx: KeyContext): UiState {
+  const n = Math.max(1, ctx.sliCount ?? 1);
+  const i = Math.max(0, Math.min(n - 1, ui.sliIndex + by));
+  return i === ui.sliIndex ? ui : { ...ui, sliIndex: i };
 }
 
 function scroll(ui: UiState, key: KeyLike, ctx: KeyContext): KeyResult {

@@ -540,3 +540,51 @@ describe('helpers', () => {
     expect(filterRows(m.rows, 'CRASH').every((r) => r.pod.reason === 'CrashLoopBackOff')).toBe(true);
   });
 });
+
+describe('SLI details, judgment and source health (what is behind a verdict)', () => {
+  it('tab to the SLIs pane, ↓ selects the next SLI, enter shows its criterion, rules, judgment and query', async () => {
+    const ui = await show(running(90), 120, 40);
+    ui.write(KEY.tab);
+    await settle();
+    ui.write(KEY.down);
+    await settle();
+    expect(ui.frame()).toMatch(/▸Latency p95/);
+    ui.write(KEY.enter);
+    await settle();
+    const f = ui.frame();
+    expect(f).toContain('Latency p95 (latency_p95)');
+    expect(f).toMatch(/criterion: canary < 500ms \(seed: <500ms\) over 5m: ✓ pass/);
+    expect(f).toMatch(/rule latency_p95_threshold \[automatic\]: roll back when canary >= 1000ms: not tripped/);
+    expect(f).toMatch(/rule latency_degradation \[circuit-breaker\]: roll back when canary >= 3x baseline/);
+    expect(f).toMatch(/judgment \(98%\): latency_p95: canary median \d+/);
+    expect(f).toContain('histogram_quantile(0.95');
+    // R still rolls back from here.
+    ui.write('R');
+    await settle();
+    ui.write('y');
+    expect(ui.store.effects.some((e) => e.type === 'rollback')).toBe(true);
+  });
+
+  it('esc closes the details; the pane title carries the judgment verdict and score', async () => {
+    const ui = await show(running(90), 120, 40);
+    expect(ui.frame()).toMatch(/judgment ✓ pass 100/);
+    ui.write(KEY.tab);
+    await settle();
+    ui.write(KEY.enter);
+    await settle();
+    expect(ui.frame()).toContain('Availability (availability)');
+    ui.write(KEY.esc);
+    await settle();
+    await settle();
+    expect(ui.frame()).not.toContain('Availability (availability)');
+  });
+
+  it('a failing source is shown in the status bar and holds the rollout with its message', async () => {
+    const store = running(30);
+    store.dispatch({ type: 'source.status', at: store.clock.t, source: 'prometheus', ok: false, message: 'Prometheus GET http://127.0.0.1:9090/api/v1/query: cannot reach 127.0.0.1:9090: connection refused' });
+    const ui = await show(store, 120, 40);
+    const f = ui.frame();
+    expect(f).toContain('✗ prometheus');
+    expect(f).toMatch(/source prometheus failing/);
+  });
+});

@@ -1,0 +1,61 @@
+// The details view of one SLI: everything behind its verdict, in words and numbers — the queries
+// as sent, the newest values, the criterion and each rollback rule on it with its threshold and
+// state, the canary-versus-baseline judgment with its effect size and interval, and the data's age.
+import type { Plan } from '../src/plan/schema.js';
+import { formatDuration } from '../src/plan/schema.js';
+import { compare, compile } from '../src/engine/compiled.js';
+import { latest, seriesLength } from '../src/engine/series.js';
+import type { RolloutState } from '../src/engine/types.js';
+import { formatValue } from './format.js';
+
+export function sliDetails(plan: Plan, state: RolloutState, name: string): { title: string; lines: string[] } {
+  const cp = compile(plan);
+  const def = cp.sliByName[name];
+  if (!def) return { title: name, lines: ['unknown SLI'] };
+  const sli = state.slis[name];
+  const canary = sli ? latest(sli.canary) : null;
+  const baseline = sli ? latest(sli.baseline) : null;
+  const age = sli?.lastAt === null || sli?.lastAt === undefined ? null : state.now - sli.lastAt;
+  const lines: string[] = [];
+  const v = (x: number | null) => formatValue(x, def.unit);
+
+  lines.push(`canary ${v(canary)}   baseline ${v(baseline)}   (${def.direction}; ${sli ? seriesLength(sli.canary) : 0} samples held)`);
+  lines.push(
+    age === null
+      ? 'data: none yet'
+      : `data: newest sample ${formatDuration(age)} old${age > cp.noDataMs ? ` - NO DATA (over ${plan.analysis.noDataAfter}): holds the rollout` : age > cp.staleMs ? ` - stale (over ${plan.analysis.staleAfter})` : ''}`,
+  );
+  for (const [src, h] of Object.entries(state.sources)) if (!h.ok) lines.push(`source ${src} failing: ${h.message ?? ''}`);
+
+  const crit = cp.phases[Math.max(0, state.phaseIndex)]?.criteria.find((c) => c.sli === name);
+  if (crit) {
+    const r = state.criteria.find((c) => c.sli === name);
+    const verdict = r ? (r.verdict === 'pass' ? '✓ pass' : r.verdict === 'fail' ? '✗ FAIL' : '? no data (never a pass)') : 'not judged yet';
+    lines.push(`criterion: canary ${crit.op} ${v(crit.value)}${crit.seed ? ` (seed: ${crit.seed})` : ''} over ${plan.analysis.window}: ${verdict}`);
+  }
+  const rules = cp.rules.filter((r) => r.sli === name);
+  for (const r of rules) {
+    let state_ = 'not tripped';
+    let threshold: string;
+    if (r.baselineFactor !== undefined) {
+      const t = baseline === null ? null : Math.max(r.baselineFactor * baseline, r.minimum ?? 0);
+      threshold = `${r.op} ${r.baselineFactor}x baseline${t === null ? '' : ` = ${v(t)}`}${r.minimum !== undefined ? ` (floor ${v(r.minimum)})` : ''}`;
+      if (canary !== null && t !== null && compare(canary, r.op!, t)) state_ = 'CONDITION HOLDS';
+    } else {
+      threshold = `${r.op} ${v(r.value ?? null)}`;
+      if (canary !== null && r.value !== undefined && compare(canary, r.op!, r.value)) state_ = 'CONDITION HOLDS';
+    }
+    const holding = state.holding[r.id];
+    const forText = r.forMs ? ` for ${formatDuration(r.forMs)}${holding !== undefined ? ` (holding ${formatDuration(state.now - holding)})` : ''}` : '';
+    lines.push(`rule ${r.id} [${r.group}]: roll back when canary ${threshold}${forText}: ${state_}`);
+  }
+
+  const j = state.judgment?.metrics.find((m) => m.name === name);
+  if (j) lines.push(`judgment (${plan.analysis.judgment?.confidence !== undefined ? `${plan.analysis.judgment.confidence * 100}%` : ''}): ${j.explanation}`);
+  else if (plan.analysis.judgment?.metrics.some((m) => m.sli === name)) lines.push('judgment: none yet');
+
+  lines.push(`query (canary):   ${def.query.replaceAll('$track', 'canary')}`);
+  if (def.seedQuery) lines.push(`seed query:       ${def.seedQuery}`);
+  lines.push('esc closes; ↑/↓ the next SLI; R then y rolls back.');
+  return { title: `${def.title} (${name})`, lines };
+}
