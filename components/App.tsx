@@ -11,7 +11,7 @@ import type { Store } from '../src/runtime/store.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { formatPercent } from './format.js';
 import { HelpOverlay } from './HelpOverlay.js';
-import { handleKey, inProgress, INITIAL_UI, type KeyContext, type UiState } from './keys.js';
+import { handleInput, inProgress, INITIAL_UI, type KeyContext, type UiState } from './keys.js';
 import { computeLayout } from './layout.js';
 import { PhasesPane } from './PhasesPane.js';
 import { PodsPane, podsPageSize, usePodRows } from './PodsPane.js';
@@ -62,6 +62,21 @@ export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps
   const { exit } = useApp();
 
   const [ui, setUi] = useState<UiState>(INITIAL_UI);
+  // The advance dialog's words as they were when it opened: what `y` confirms.
+  const advanceSnap = useRef<ReturnType<typeof describeAdvance> | null>(null);
+  const [flash, setFlashState] = useState<string | null>(null);
+  const flashTimer = useRef<NodeJS.Timeout | null>(null);
+  const setFlash = useCallback((text: string | null) => {
+    setFlashState(text);
+    if (flashTimer.current) clearTimeout(flashTimer.current);
+    if (text) flashTimer.current = setTimeout(() => setFlashState(null), 4_000);
+  }, []);
+  useEffect(
+    () => () => {
+      if (flashTimer.current) clearTimeout(flashTimer.current);
+    },
+    [],
+  );
   // The UI state the key handler works from: updated synchronously with each key, so keys that
   // arrive before React re-renders (R then y in one burst) see the state the previous key made.
   const uiRef = useRef<UiState>(ui);
@@ -81,9 +96,21 @@ export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps
     const prev = uiRef.current;
     const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize, sliCount: sliOrder(l.plan).length };
     if (prev.overlay === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
-    const res = handleKey(prev, input, key, ctx);
-    // The command first: synchronously, before any state update or render.
-    if (res.command) l.store.dispatch({ type: 'command', at: l.now(), actor: l.actor, command: res.command });
+    const res = handleInput(prev, input, key, ctx);
+    const before = st.history.length;
+    // Commands first: synchronously, before any state update or render. An advance carries the
+    // move the dialog showed, so the engine refuses it if the next gate changed meanwhile.
+    for (const command of res.commands) {
+      const c = command.kind === 'advance' ? { ...command, ...(advanceSnap.current?.target ? { target: advanceSnap.current.target } : {}) } : command;
+      l.store.dispatch({ type: 'command', at: l.now(), actor: l.actor, command: c });
+    }
+    if (res.approve) approveAs(l.plan, l.store, l.actor, l.now(), setFlash);
+    // When the engine refused (it writes why as an 'info' entry), say so where the hints are.
+    const after = l.store.getState().history;
+    const said = after.length > before || (after.length === before && after.at(-1) !== st.history.at(-1)) ? after.at(-1) : undefined;
+    if (res.commands.length && said?.kind === 'info') setFlash(said.text);
+    if (res.ui.overlay === 'confirm-advance' && prev.overlay !== 'confirm-advance') advanceSnap.current = describeAdvance(l.plan, l.store.getState());
+    if (res.ui.overlay !== 'confirm-advance') advanceSnap.current = null;
     if (res.ui !== prev) {
       uiRef.current = res.ui;
       setUi(res.ui);
@@ -117,7 +144,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps
   let overlay: ReactNode = null;
   if (ui.overlay === 'help') overlay = <HelpOverlay columns={cols} rows={height} theme={theme} />;
   else if (ui.overlay === 'confirm-advance') {
-    const d = describeAdvance(plan, state);
+    const d = advanceSnap.current ?? describeAdvance(plan, state);
     overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone={d.allowed ? 'info' : 'warn'} columns={cols} rows={height} theme={theme} />;
   } else if (ui.overlay === 'confirm-rollback') {
     const d = describeRollback(plan, state);
@@ -155,8 +182,24 @@ export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps
           {podsPane}
         </>
       )}
-      <StatusBar plan={plan} state={state} ui={ui} width={cols} theme={theme} />
+      <StatusBar plan={plan} state={state} ui={ui} width={cols} theme={theme} flash={flash} />
       {overlay}
     </Box>
   );
+}
+
+/** `A`: approve the next gate in a role of the person at this keyboard that the gate still needs
+ * (one person fills one role). Says so when there is nothing this person can approve. */
+function approveAs(plan: Plan, store: Store, actor: Actor, at: number, say: (text: string | null) => void): void {
+  const s = store.getState();
+  const g = gateView(plan, s);
+  const who = actor.name ?? actor.id;
+  if (g.kind !== 'phase' || !g.phase) return say(`nothing to approve: the next move is not a gate (${g.kind})`);
+  const missing = g.approvals.filter((a) => !a.given);
+  if (!missing.length) return say(`${g.phase.title}: every approval is in`);
+  if ((s.approvals[g.phase.id] ?? []).some((a) => a.by === who)) return say(`${who} already approved ${g.phase.title}; one person fills one role`);
+  const mine = missing.find((a) => actor.roles?.includes(a.role));
+  if (!mine) return say(`${who} holds none of the roles ${g.phase.title} still needs: ${missing.map((a) => a.title).join(', ')} (start with --as <person>)`);
+  store.dispatch({ type: 'approve', at, actor, phase: g.phase.id, role: mine.role });
+  say(`${who} approved ${g.phase.title} as ${mine.title}`);
 }

@@ -32,7 +32,7 @@ export function newestSampleAt(state: RolloutState): number | null {
   return at;
 }
 
-export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: number): Seg[] {
+export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: number, flash?: string | null): Seg[] {
   const st = STATUS_LABEL[state.status];
   const left: Seg[] = [{ text: ` ${st.glyph} ${st.text} `, tone: st.tone, bold: true }];
   if (state.appliedWeight !== state.desiredWeight) {
@@ -53,13 +53,18 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
   else if (ui.overlay === 'help') hints = ['? or esc: close help  R rollback', 'esc close'];
   else if (ui.overlay === 'sli-details') hints = ['esc close  ↑/↓ next SLI  R rollback', 'esc close'];
   else if (ui.editingFilter) hints = ['type to filter  enter keep  esc clear  R rollback', 'enter keep  esc clear', 'esc'];
-  else hints = HINTS;
+  else hints = state.status === 'paused' ? HINTS.map((h) => h.replace('p pause', 'p resume')) : HINTS;
+  if (flash) {
+    // What the engine just said about the last key (a refusal and why): shown instead of the hints.
+    const room0 = width - segsWidth(left) - 3;
+    if (room0 > 10) return [...left, { text: '  ' }, { text: flash.length > room0 ? `${flash.slice(0, room0 - 1)}…` : flash, tone: 'warn', bold: true }];
+  }
   const room = width - segsWidth(left) - 1;
   const hint = hints.find((h) => cellWidth(h) <= room);
   if (!hint) return left;
   return [...left, { text: ' '.repeat(Math.max(1, room - cellWidth(hint) + 1)) }, { text: hint, tone: 'accent' }];
 }
 
-export function StatusBar({ plan, state, ui, width, theme }: { plan: Plan; state: RolloutState; ui: UiState; width: number; theme: Theme }) {
-  return <SegLine segs={statusSegs(plan, state, ui, width)} width={width} theme={theme} />;
+export function StatusBar({ plan, state, ui, width, theme, flash }: { plan: Plan; state: RolloutState; ui: UiState; width: number; theme: Theme; flash?: string | null }) {
+  return <SegLine segs={statusSegs(plan, state, ui, width, flash)} width={width} theme={theme} />;
 }

@@ -45,7 +45,8 @@ export type Action =
   | 'page-down'
   | 'home'
   | 'end'
-  | 'details';
+  | 'details'
+  | 'approve';
 
 export interface Binding {
   /** As shown in help; named keys: tab, shift-tab, esc, enter, ↑, ↓, pgup, pgdn, home, end. */
@@ -59,6 +60,7 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['R'], action: 'rollback', help: 'roll back (y confirms)', group: 'Rollout' },
   { keys: ['a'], action: 'advance', help: 'advance (next gate/step)', group: 'Rollout' },
   { keys: ['g'], action: 'go', help: 'GO at a due checkpoint', group: 'Rollout' },
+  { keys: ['A'], action: 'approve', help: 'approve the next gate in your role', group: 'Rollout' },
   { keys: ['p'], action: 'pause', help: 'pause / resume the bake', group: 'Rollout' },
   { keys: ['tab'], action: 'focus-next', help: 'next pane', group: 'Panes' },
   { keys: ['shift-tab'], action: 'focus-prev', help: 'previous pane', group: 'Panes' },
@@ -111,6 +113,8 @@ export interface KeyResult {
   ui: UiState;
   command?: Command;
   quit?: boolean;
+  /** Approve the next gate as the person at this keyboard (the App knows who and which role). */
+  approve?: boolean;
 }
 
 const NAMED: Record<string, (input: string, key: KeyLike) => boolean> = {
@@ -215,6 +219,8 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
       return { ui: { ...ui, overlay: 'confirm-advance' } };
     case 'go':
       return { ui, command: { kind: 'ack-checkpoint' } };
+    case 'approve':
+      return { ui, approve: true };
     case 'pause':
       if (ctx.status === 'running') return { ui, command: { kind: 'pause' } };
       if (ctx.status === 'paused') return { ui, command: { kind: 'resume' } };
@@ -252,6 +258,33 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
     case undefined:
       return { ui };
   }
+}
+
+/** Longest input that is fast typing rather than a paste: a busy event loop can deliver `R` and
+ * `y` typed 10 ms apart in one read, and that must still roll back. */
+export const BURST_MAX = 4;
+
+/** One read from the terminal: a burst of up to BURST_MAX plain characters is each character in
+ * turn (so `Ry` in one read rolls back); anything longer outside the filter prompt is a paste and
+ * never a command. */
+export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean } {
+  const chars = [...input];
+  const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && chars.every((c) => c >= ' ' && c !== '\u007f');
+  if (chars.length <= 1 || !plain || chars.length > BURST_MAX || ui.editingFilter) {
+    const r = handleKey(ui, input, key, ctx);
+    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true };
+  }
+  let state = ui;
+  const commands: Command[] = [];
+  let approve = false;
+  for (const ch of chars) {
+    const r = handleKey(state, ch, {}, ctx);
+    state = r.ui;
+    if (r.command) commands.push(r.command);
+    if (r.approve) approve = true;
+    if (r.quit) return { ui: state, commands, quit: true, approve };
+  }
+  return { ui: state, commands, quit: false, approve };
 }
 
 function moveSli(ui: UiState, by: number, ctx: KeyContext): UiState {

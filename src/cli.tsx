@@ -89,7 +89,7 @@ function loadPlanOrExit(file: string): Plan {
   const r = loadPlanFile(file);
   if (!r.ok) {
     for (const e of r.errors) process.stderr.write(`${formatPlanError(e)}\n`);
-    process.stderr.write(`canary: the plan has ${r.errors.length} problem(s); run \`canary validate ${file}\` for a summary\n`);
+    if (!r.unreadable) process.stderr.write(`canary: the plan has ${r.errors.length} problem(s); fix them, then \`canary validate ${file}\` shows a summary\n`);
     process.exit(r.unreadable ? 2 : 1);
   }
   return r.plan;
@@ -135,8 +135,18 @@ function numberOption(name: string, text: string | undefined, fallback: number, 
   return n;
 }
 
+/** parseArgs, with its errors turned into one line that says what to do. */
+function parseOrExit<T extends import('node:util').ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs<T>(config);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.replace(/\. To specify a positional argument.*$/s, '') : String(err);
+    fail(`${msg}; see \`canary help\``);
+  }
+}
+
 async function start(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseOrExit({
     args: argv,
     options: {
       plan: { type: 'string' },

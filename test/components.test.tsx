@@ -363,7 +363,7 @@ describe('rendering', () => {
       const ui = await show(store, c, r);
       const f = ui.frame();
       expect(f).toContain('✗ ROLLED BACK from 1%');
-      for (const word of ['automatic:', 'p95', 'latency', 'threshold', '(latency_p95_threshold):', '1500ms', '>=', '1000ms']) expect(f).toContain(word);
+      for (const word of ['automatic', 'trigger:', 'p95', 'latency', 'threshold', '(latency_p95_threshold):', '1500ms', '>=', '1000ms']) expect(f).toContain(word);
       expect(f.split('\n').at(-1)).toContain('ROLLED BACK');
       expectFits(f, c, r);
       cleanup();
@@ -586,5 +586,61 @@ describe('SLI details, judgment and source health (what is behind a verdict)', (
     const f = ui.frame();
     expect(f).toContain('✗ prometheus');
     expect(f).toMatch(/source prometheus failing/);
+  });
+});
+
+describe('keys under load and keys that say no', () => {
+  it('R and y arriving in one read (a busy event loop) still roll back', async () => {
+    const ui = await show(running(30), 120, 40);
+    ui.write('Ry');
+    expect(ui.store.effects.some((e) => e.type === 'rollback')).toBe(true);
+  });
+
+  it('a longer paste outside the filter prompt is never a command', async () => {
+    const ui = await show(running(30), 120, 40);
+    ui.write('xxRyxx');
+    await settle();
+    expect(ui.store.effects.some((e) => e.type === 'rollback')).toBe(false);
+  });
+
+  it('the advance dialog confirms the move it showed: if the next gate changed, the engine refuses and says so', async () => {
+    const store = running(30);
+    const ui = await show(store, 120, 40);
+    ui.write('a');
+    await settle();
+    expect(ui.frame()).toContain('Open the gate: Canary 5%');
+    // Meanwhile someone else rolls back: the next move is now "restart at 1%".
+    store.dispatch({ type: 'command', at: store.clock.t, actor: CHLOE, command: { kind: 'rollback' } });
+    store.dispatch({ type: 'approve', at: store.clock.t, actor: DEV, phase: 'canary-1', role: 'eng-lead' });
+    store.dispatch({ type: 'approve', at: store.clock.t, actor: CHLOE, phase: 'canary-1', role: 'sre-lead' });
+    await settle();
+    expect(ui.frame()).toContain('Open the gate: Canary 5%'); // the dialog keeps the words it opened with
+    ui.write('y');
+    await settle();
+    expect(store.getState().status).toBe('rolled-back'); // not restarted behind the person's back
+    expect(ui.frame()).toMatch(/refused - the next move has changed/);
+  });
+
+  it('g with no checkpoint due: the engine\'s refusal shows in the status bar', async () => {
+    const ui = await show(running(30), 120, 40);
+    ui.write('g');
+    await settle();
+    expect(ui.frame()).toContain('no checkpoint is waiting');
+  });
+
+  it('A approves the next gate in the role of the person at the keyboard, once', async () => {
+    const store = makeStore(loadPlan(), T0);
+    const plan = loadPlan();
+    const r = render(<App plan={plan} store={store} actor={DEV} now={() => store.clock.t} columns={120} rows={40} />);
+    await settle();
+    r.stdin.write('A');
+    await settle();
+    expect(store.getState().approvals['canary-1']).toEqual([{ role: 'eng-lead', by: 'Dev Raman', at: T0 }]);
+    expect(plain(r.lastFrame())).toContain('Dev Raman approved Canary 1%: internal validation as Engineering Lead');
+    r.stdin.write('A');
+    await settle();
+    expect(store.getState().approvals['canary-1']).toHaveLength(1);
+    expect(plain(r.lastFrame())).toContain('one person fills one role');
+    r.unmount();
   });
 });

@@ -320,3 +320,65 @@ describe('engine: canary against baseline (Mann-Whitney judgment)', () => {
     expect(gateView(plan, d.state).allowed).toBe(false);
   });
 });
+
+describe('engine: decisions the plan expects from people', () => {
+  const start = () => {
+    const d = new Driver(plan, { crew: false });
+    d.approve('canary-1', 'eng-lead', 'Dev Raman');
+    d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
+    d.command('advance');
+    return d;
+  };
+
+  it('past the maximum bake (48h at 1%) without moving on: one warning, and a hold that says decide', () => {
+    const d = start();
+    d.runFor(47 * HOUR);
+    expect(d.state.overdueSince).toBeNull();
+    d.runFor(2 * HOUR);
+    expect(d.state.overdueSince).not.toBeNull();
+    const warnings = d.effects.filter((e) => e.type === 'notify' && e.message.includes('maximum bake 2d passed'));
+    expect(warnings).toHaveLength(1);
+    expect(d.state.holds.some((h) => h.startsWith('overdue: maximum bake 2d passed'))).toBe(true);
+    expect(d.state.checkpoints['canary-1']![3]!.dueAt).toBeDefined(); // hour 48: phase 2 readiness assessment
+    d.runFor(5 * HOUR);
+    expect(d.effects.filter((e) => e.type === 'notify' && e.message.includes('maximum bake 2d passed'))).toHaveLength(1);
+  });
+
+  it('an advance bound to a move that is no longer next is refused', () => {
+    const d = start();
+    d.runFor(30 * HOUR);
+    for (let i = 0; i < 3; i++) d.command('ack-checkpoint');
+    for (const [role, who] of [['product-lead', 'Emma Brandt'], ['eng-lead', 'Dev Raman'], ['customer-success', 'Femi Adeyemi']] as const) d.approve('canary-5', role, who);
+    d.send({ type: 'command', at: d.now, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'advance', target: { kind: 'phase', phase: 'canary-25', step: 0 } } });
+    expect(d.state.desiredWeight).toBe(1);
+    expect(d.state.history.at(-1)!.text).toContain('advance refused - the next move has changed');
+    d.send({ type: 'command', at: d.now, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'advance', target: { kind: 'phase', phase: 'canary-5', step: 0 } } });
+    expect(d.state.desiredWeight).toBe(5);
+  });
+
+  it('a load test starts only if the plan declares it and only in its phase', () => {
+    const d = start();
+    d.runFor(HOUR);
+    const ask = (name: string) => d.send({ type: 'command', at: d.now, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'load-test', name } });
+    expect(ask('not-in-plan')).toHaveLength(0);
+    expect(d.state.history.at(-1)!.text).toContain('not declared in the plan');
+    expect(ask('api-smoke')).toHaveLength(0);
+    expect(d.state.history.at(-1)!.text).toContain('it may run in canary-25, the rollout is in canary-1');
+    const d25 = new Driver(plan);
+    d25.runFor(6 * 24 * HOUR, (s) => s.desiredWeight === 25);
+    const eff = d25.send({ type: 'command', at: d25.now, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'load-test', name: 'api-smoke' } });
+    expect(eff).toEqual([expect.objectContaining({ type: 'start-load-test', name: 'api-smoke' })]);
+  });
+
+  it('rollback reasons say which kind of rule: trigger, circuit breaker, immediate', () => {
+    const run = (values: Record<string, number>) => {
+      const d = new Driver(plan);
+      d.canary = (s) => (s.desiredWeight >= 5 ? { ...HEALTHY, ...values } : HEALTHY);
+      d.runFor(6 * 24 * HOUR, (s) => s.status === 'rolled-back');
+      return d.state.rollback!.reason;
+    };
+    expect(run({ latency_p95: 1200 })).toMatch(/^automatic rollback trigger: /);
+    expect(run({ latency_p95: 700 })).toMatch(/^circuit breaker: /);
+    expect(run({ data_integrity_failures: 1 })).toMatch(/^immediate rollback: /);
+  });
+});

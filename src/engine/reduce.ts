@@ -3,7 +3,7 @@
 import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/schema.js';
 import { compare, compile, type CompiledPlan, type CompiledRule } from './compiled.js';
-import { gateView } from './gates.js';
+import { gateTarget, gateView, sameTarget } from './gates.js';
 import { append, emptySeries, latest } from './series.js';
 import { metricsFromSlis } from './judgment.js';
 import { judge } from '../analysis/judge.js';
@@ -15,6 +15,7 @@ import {
   type Effect,
   type EffectInput,
   type EngineEvent,
+  type GateTarget,
   type HistoryEntry,
   type JudgmentState,
   type RolloutState,
@@ -36,6 +37,7 @@ export function initialState(plan: Plan, now: number): RolloutState {
     phaseBakeMs: 0,
     stepStartedAt: null,
     monitoring: false,
+    overdueSince: null,
     desiredWeight: 0,
     appliedWeight: 0,
     approvals: {},
@@ -285,6 +287,13 @@ function ruleCondition(tx: Tx, r: CompiledRule): TripExplanation | null {
   };
 }
 
+const GROUP_LABEL: Record<TripExplanation['group'], string> = {
+  automatic: 'automatic rollback trigger',
+  'circuit-breaker': 'circuit breaker',
+  immediate: 'immediate rollback',
+  manual: 'manual',
+};
+
 function checkRules(tx: Tx): void {
   const s = tx.s;
   if (!trafficOn(s)) return;
@@ -317,7 +326,7 @@ function checkRules(tx: Tx): void {
     }
     if (trip) {
       s.holding = holding;
-      doRollback(tx, { id: 'system', name: 'canary' }, `automatic: ${trip.text}`, trip);
+      doRollback(tx, { id: 'system', name: 'canary' }, `${GROUP_LABEL[trip.group]}: ${trip.text}`, trip);
       return;
     }
   }
@@ -361,7 +370,9 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
       return;
     }
     case 'advance':
-      return advance(tx, actor);
+      return advance(tx, actor, command.target);
+    case 'load-test':
+      return loadTest(tx, actor, command.name);
   }
 }
 
@@ -375,6 +386,7 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
   s.stepBakeMs = 0;
   s.phaseBakeMs = 0;
   s.stepStartedAt = s.now;
+  s.overdueSince = null;
   s.status = 'running';
   s.consecutiveFailures = 0;
   s.lastAnalysisAt = null;
@@ -396,10 +408,14 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
   tx.effect({ type: 'notify', severity: 'info', message: `${tx.cp.plan.metadata.service}: entering ${phase.title} (${step.weight}%), gate opened by ${by}` });
 }
 
-function advance(tx: Tx, actor: Actor): void {
+function advance(tx: Tx, actor: Actor, target: GateTarget | undefined): void {
   const s = tx.s;
   const who = actor.name ?? actor.id;
   const gate = gateView(tx.cp.plan, s);
+  if (target && !sameTarget(target, gateTarget(gate, s))) {
+    tx.log('info', `advance refused - the next move has changed since the dialog opened (it showed ${target.phase} step ${target.step + 1}); look again (${who})`);
+    return;
+  }
   if (!gate.allowed) {
     tx.log('info', `${who} asked to advance: refused - ${gate.blockers.join('; ')}`);
     return;
@@ -409,6 +425,18 @@ function advance(tx: Tx, actor: Actor): void {
   else if (gate.kind === 'complete') complete(tx, who);
 }
 
+function loadTest(tx: Tx, actor: Actor, name: string): void {
+  const s = tx.s;
+  const who = actor.name ?? actor.id;
+  const test = tx.cp.plan.loadTests.find((t) => t.name === name);
+  const phase = tx.cp.phases[s.phaseIndex];
+  if (!test) return tx.log('info', `${who} asked for load test "${name}": not declared in the plan (declared: ${tx.cp.plan.loadTests.map((t) => t.name).join(', ') || 'none'})`);
+  if (s.status !== 'running' || !phase) return tx.log('info', `${who} asked for load test "${name}": the rollout is ${s.status}; load tests run only while running`);
+  if (test.phase !== phase.id) return tx.log('info', `${who} asked for load test "${name}": it may run in ${test.phase}, the rollout is in ${phase.id}`);
+  tx.log('command', `${who} started load test "${name}" against ${test.target}`);
+  tx.effect({ type: 'start-load-test', name });
+}
+
 function nextStep(tx: Tx, who: string): void {
   const s = tx.s;
   const phase = tx.cp.phases[s.phaseIndex]!;
@@ -416,6 +444,7 @@ function nextStep(tx: Tx, who: string): void {
   s.stepIndex += 1;
   s.stepBakeMs = 0;
   s.stepStartedAt = s.now;
+  s.overdueSince = null;
   const step = phase.steps[s.stepIndex]!;
   s.desiredWeight = step.weight;
   tx.log('phase', `${who}: ${phase.title} step ${s.stepIndex + 1}/${phase.steps.length}, traffic ${from}% -> ${step.weight}%`);
@@ -469,7 +498,7 @@ function onSignal(tx: Tx, actor: Actor, name: string, severity: string | undefin
   const rule = tx.cp.rules.find((r) => r.signal?.name === name && (r.signal.severity === undefined || r.signal.severity === severity));
   if (!rule) return;
   const text = `${rule.title} (${rule.id}): ${name}${severity ? ` ${severity}` : ''} declared by ${who}${note ? ` - ${note}` : ''}`;
-  doRollback(tx, actor, `${rule.group}: ${text}`, { rule: rule.id, group: rule.group, title: rule.title, text });
+  doRollback(tx, actor, `${GROUP_LABEL[rule.group]}: ${text}`, { rule: rule.id, group: rule.group, title: rule.title, text });
 }
 
 function onEffectResult(tx: Tx, id: number, ok: boolean, detail: string, weight: number | undefined): void {
@@ -514,11 +543,19 @@ function progress(tx: Tx): void {
     };
   }
   if (s.status !== 'running') return;
+  const step = phase.steps[s.stepIndex]!;
   // Nothing can proceed by itself before the step's minimum bake: skip the full gate check.
-  if (s.stepBakeMs < phase.steps[s.stepIndex]!.minMs) return;
+  if (s.stepBakeMs < step.minMs) return;
   const gate = gateView(tx.cp.plan, s);
-  if (gate.allowed && gate.kind === 'step' && gate.auto) nextStep(tx, 'canary (step criteria met)');
-  else if (gate.allowed && gate.kind === 'complete') complete(tx, 'canary (final bake complete)');
+  if (gate.allowed && gate.kind === 'step' && gate.auto) return nextStep(tx, 'canary (step criteria met)');
+  if (gate.allowed && gate.kind === 'complete') return complete(tx, 'canary (final bake complete)');
+  // Past the maximum bake and still here: the plan wanted a decision by now. Say it once, loudly.
+  if (s.stepBakeMs > step.maxMs && s.overdueSince === null) {
+    s.overdueSince = s.now;
+    const what = `${phase.title}: maximum bake ${formatDuration(step.maxMs)} passed without moving on - advance (a) when the gate is open, or roll back`;
+    tx.log('hold', `OVERDUE ${what}; waiting on: ${gate.blockers.join('; ') || 'a person to advance'}`);
+    tx.effect({ type: 'notify', severity: 'warning', message: `${tx.cp.plan.metadata.service}: ${what}` });
+  }
 }
 
 function computeHolds(tx: Tx): string[] {
@@ -526,6 +563,10 @@ function computeHolds(tx: Tx): string[] {
   if (!trafficOn(s)) return [];
   const holds: string[] = [];
   if (s.status === 'paused') holds.push('paused by a person');
+  if (s.overdueSince !== null) {
+    const step = tx.cp.phases[s.phaseIndex]?.steps[s.stepIndex];
+    if (step) holds.push(`overdue: maximum bake ${formatDuration(step.maxMs)} passed ${formatDuration(s.now - s.overdueSince)} ago - decide: advance or roll back`);
+  }
   for (const c of s.criteria) {
     if (c.verdict === 'no-data') {
       const last = s.slis[c.sli]?.lastAt;

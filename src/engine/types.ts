@@ -43,8 +43,18 @@ export interface SliSample {
   value: number | null;
 }
 
+/** Which move an advance makes: enter a phase, take a phase's next step, or complete. */
+export interface GateTarget {
+  kind: 'phase' | 'step' | 'complete';
+  phase: string;
+  step: number;
+}
+
 export type Command =
-  | { kind: 'advance' }
+  /** `target`: the gate the person saw when they confirmed; refused if it is no longer next. */
+  | { kind: 'advance'; target?: GateTarget }
+  /** Start one of the plan's load tests (declared in the plan, allowed in the current phase). */
+  | { kind: 'load-test'; name: string }
   | { kind: 'pause' }
   | { kind: 'resume' }
   | { kind: 'rollback'; reason?: string }
@@ -169,6 +179,8 @@ export interface RolloutState {
   stepStartedAt: number | null;
   /** In the final monitoring period after the last step. */
   monitoring: boolean;
+  /** When the current step passed its maximum bake without moving on (null: not overdue). */
+  overdueSince: number | null;
   /** The weight canary asked for, and the weight the traffic provider confirmed. */
   desiredWeight: number;
   appliedWeight: number | null;
