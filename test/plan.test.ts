@@ -57,6 +57,27 @@ function errorFor(text: string, fragment: string): PlanError {
   return hit;
 }
 
+/** The seed documents beside the project (../shared/seed/*.txt), when they are there. */
+function seedTexts(): string[] {
+  const seedDir = join(import.meta.dirname, '..', '..', 'shared', 'seed');
+  if (!existsSync(seedDir)) return [];
+  return readdirSync(seedDir)
+    .filter((n) => n.endsWith('.txt'))
+    .map((f) => readFileSync(join(seedDir, f), 'utf8'));
+}
+
+/** The `key: value` lines of the seed's ```yaml block that holds `marker`, trimmed. */
+function seedYamlLines(seed: string, marker: string): string[] {
+  for (const m of seed.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+    if (!m[1]!.includes(marker)) continue;
+    return m[1]!
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^\w+: \S/.test(l));
+  }
+  throw new Error(`no yaml block with ${marker} in the seed`);
+}
+
 function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
   const stream = new Writable({
@@ -190,6 +211,121 @@ describe('the reference plan', () => {
     expect(d.max).toBe((48 + 72 + 96 + 12 + 7 * 24) * h + monitor);
   });
 
+  it("has the seed's phase 3 performance benchmarks on canary-25", () => {
+    const b = phase('canary-25').benchmarks ?? [];
+    expect(b.map((x) => [x.name, x.op, x.value, x.unit])).toEqual([
+      ['concurrent_workflows', '>=', 10000, 'workflows'],
+      ['api_throughput', '>=', 50000, 'req/min'],
+      ['model_inference_latency', '<', 200, 'ms'],
+      ['graph_query_performance', '<', 100, 'ms'],
+      ['federated_learning_rounds', '>=', 24, 'rounds/day'],
+    ]);
+    // The load tests' pass criteria stay as they were, and agree with the benchmarks.
+    const sim = plan.loadTests.find((t) => t.name === 'production-simulation')!;
+    expect(sim.pass).toEqual({ minRequestsPerMinute: 50000, maxP95Ms: 200 });
+    for (const seed of seedTexts()) expect(b.map((x) => x.seed)).toEqual(seedYamlLines(seed, 'phase3_benchmarks:'));
+    expect(plan.phases.filter((p) => p.benchmarks).map((p) => p.id)).toEqual(['canary-25']);
+  });
+
+  it("keeps the seed's load-test targets verbatim but aims load only at loopback", () => {
+    const t = Object.fromEntries(plan.loadTests.map((x) => [x.name, x]));
+    expect(t['production-simulation']!.seedTarget).toBe('https://api.maestro-conductor.com');
+    expect(t['streaming-metrics']!.seedTarget).toBe('wss://api.maestro-conductor.com/ws');
+    for (const x of plan.loadTests) expect(new URL(x.target).hostname, x.name).toMatch(/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/);
+    expect(t['production-simulation']).toMatchObject({
+      engine: 'artillery',
+      script: './tests/load/production-simulation.yml',
+      variables: { canary_weight: 25 },
+      output: 'phase3-load-test.json',
+    });
+    expect(t['streaming-metrics']).toMatchObject({ engine: 'artillery', script: './tests/load/streaming-metrics.yml', count: 1000, rate: 10 });
+    for (const seed of seedTexts()) {
+      expect(seed).toContain(`--target ${t['production-simulation']!.seedTarget} \\`);
+      expect(seed).toContain(`--target ${t['streaming-metrics']!.seedTarget} \\`);
+    }
+  });
+
+  it("has the seed's technical and business KPIs, machine-readable", () => {
+    const k = plan.kpis!;
+    const flat = (['technical', 'business'] as const).flatMap((kind) =>
+      Object.entries(k[kind] ?? {}).flatMap(([group, list]) => list.map((x) => ({ kind, group, ...x }))),
+    );
+    const by = Object.fromEntries(flat.map((x) => [x.name, x]));
+    expect(flat).toHaveLength(16);
+    expect(Object.keys(k.technical!)).toEqual(['deployment_success', 'operational_excellence']);
+    expect(Object.keys(k.business!)).toEqual(['customer_satisfaction', 'product_metrics']);
+    expect(by['zero_downtime']).toMatchObject({ target: true });
+    expect(by['zero_downtime']!.op).toBeUndefined();
+    expect(by['performance_regression']).toMatchObject({ op: '<', target: 5, unit: 'percent' });
+    expect(by['rollback_incidents']).toMatchObject({ op: '==', target: 0 });
+    expect(by['sla_compliance']).toMatchObject({ group: 'operational_excellence', op: '>=', target: 99.95, seed: 'sla_compliance: 99.95%' });
+    expect(by['nps_score_delta']).toMatchObject({ op: '>=', target: 5, seed: 'nps_score_delta: +5' });
+    expect(by['workflow_completion_rate']).toMatchObject({ group: 'product_metrics', op: '>', target: 99.8 });
+    expect(by['api_adoption_velocity']).toMatchObject({ op: '>=', target: 40, seed: 'api_adoption_velocity: 40% increase' });
+    expect(flat.map((x) => x.target)).toEqual([true, 5, 80, 0, 25, 40, 95, 99.95, 5, 20, 30, 15, 99.8, 40, 60, 95]);
+    for (const x of flat) {
+      // Every KPI's seed line is "name: text", and a number in the text is the target.
+      expect(x.seed!.startsWith(`${x.name}: `), x.name).toBe(true);
+      if (typeof x.target === 'number') expect(x.seed!.replace(/[^\d.]+/g, ' ').trim(), x.name).toBe(String(x.target));
+    }
+    for (const seed of seedTexts()) {
+      const lines = [...seedYamlLines(seed, 'deployment_success:'), ...seedYamlLines(seed, 'customer_satisfaction:')];
+      expect(flat.map((x) => x.seed).sort()).toEqual(lines.sort());
+    }
+  });
+
+  it('has the post-rollout validation commands and the rollback validation, verbatim', () => {
+    expect(plan.postRollout?.validate).toEqual([
+      'npm run test:production-smoke',
+      'npm run test:integration-full',
+      'npm run test:performance-regression',
+      'npm run test:security-scan',
+      'curl -X POST https://api.maestro-conductor.com/v1/workflows/validate -H "Authorization: Bearer ${VALIDATION_TOKEN}" -d @customer-workflows.json',
+    ]);
+    expect(plan.rollback.validate).toBe(
+      './scripts/validate-rollback.sh --check-data-integrity --verify-service-health --confirm-customer-access',
+    );
+  });
+
+  it('has the pre-deployment checklist and post-deployment actions, items verbatim', () => {
+    const c = plan.checklists ?? [];
+    expect(c.map((x) => [x.name, x.items.length])).toEqual([
+      ['Pre-deployment: Infrastructure Readiness', 6],
+      ['Pre-deployment: Monitoring & Observability', 6],
+      ['Pre-deployment: Security & Compliance', 6],
+      ['Post-deployment Week 1: Stabilization', 4],
+      ['Post-deployment Week 2-4: Optimization', 4],
+      ['Post-deployment Month 1: Retrospective', 4],
+    ]);
+    expect(c[0]!.items).toContain('Neo4j graph database performance benchmarked');
+    for (const seed of seedTexts()) {
+      const boxes = [...seed.matchAll(/^- \[ \] (.+)$/gm)].map((m) => m[1]!);
+      expect(c.flatMap((x) => x.items)).toEqual(boxes);
+    }
+  });
+
+  it('has the customer selection criteria, the communication plan and the phase notes', () => {
+    expect(phase('canary-5').selection).toEqual([
+      'Active API usage >1000 requests/day',
+      'Established integration patterns',
+      'Dedicated support channel',
+      'Signed canary participation agreement',
+    ]);
+    expect(plan.communications.schedule.map((x) => x.at)).toEqual(['T-24h', 'T-0', 'T+6h', 'T+24h', 'T+72h']);
+    expect(plan.communications.internal.map((x) => x.audience)).toEqual(['Engineering', 'Product', 'Customer Success', 'Executive']);
+    const n1 = phase('canary-1').notes;
+    expect(n1).toContain('Core Service Health: Database connection pool stability');
+    expect(n1).toContain('Safety Guardrails: Authorization policy enforcement');
+    expect(n1.filter((n) => /^(Core Service Health|Workflow Execution|Safety Guardrails): /.test(n))).toHaveLength(12);
+    expect(phase('canary-25').notes.filter((n) => n.startsWith('Feature flag validation: '))).toEqual([
+      'Feature flag validation: Gradual enablement of advanced features',
+      'Feature flag validation: A/B testing for UI changes',
+      'Feature flag validation: Progressive ML model deployment',
+      'Feature flag validation: Federated learning experiment rollout',
+    ]);
+    expect(phase('full').notes).toContain('Week 1 monitoring intensification: Customer success proactive outreach');
+  });
+
   it('summarizes on one screen', () => {
     const s = planSummary(plan);
     const lines = s.split('\n');
@@ -205,6 +341,11 @@ describe('the reference plan', () => {
     expect(s).toMatch(/P0 Service Down: 0m \/ 15m \/ 30m/);
     expect(s).toContain('3 tests');
     expect(s).toContain('11 people');
+    expect(s).toContain('benchmarks: >= 10000 workflows, >= 50000 req/min, < 200 ms, < 100 ms, >= 24 rounds/day');
+    expect(s).toContain('selection: 4 criteria');
+    expect(s).toContain('post      5 validation commands');
+    expect(s).toContain('kpis      16 in 4 groups (technical 8, business 8)');
+    expect(s).toContain('checklist 6 lists, 30 items');
   });
 });
 
@@ -246,6 +387,37 @@ describe('bad plans are reported at the exact line and column', () => {
     expect(e.message).toContain('did you mean "bake"?');
     // The missing `bake` is reported too, at the step's mapping.
     expect(errorFor(text, 'missing key "bake"')).toMatchObject({ line, col: colOf(text, line, '{') });
+  });
+
+  it('a typo in a KPI points at the key, in its group', () => {
+    const { text } = edit('{ name: sla_compliance, op: ">=", target:', '{ name: sla_compliance, op: ">=", tagret:');
+    const line = lineOf(text, 'tagret:');
+    const e = errorFor(text, 'unknown key "tagret"');
+    expect([e.line, e.col, e.path]).toEqual([line, colOf(text, line, 'tagret'), 'kpis.technical.operational_excellence[3].tagret']);
+    expect(e.message).toContain('did you mean "target"?');
+    expect(errorFor(text, 'missing key "target"')).toMatchObject({ line, col: colOf(text, line, '{') });
+  });
+
+  it('a typo in a benchmark points at the key', () => {
+    const { text } = edit('{ name: api_throughput, op: ">=", value:', '{ name: api_throughput, op: ">=", valeu:');
+    const line = lineOf(text, 'valeu:');
+    const e = errorFor(text, 'unknown key "valeu"');
+    expect([e.line, e.col, e.path]).toEqual([line, colOf(text, line, 'valeu'), 'phases[2].benchmarks[1].valeu']);
+  });
+
+  it('a misspelt new section is an unknown top-level key', () => {
+    const { text } = edit('\npostRollout:\n', '\npostRollot:\n');
+    const line = lineOf(text, 'postRollot:');
+    const e = errorFor(text, 'unknown key "postRollot"');
+    expect([e.line, e.col, e.path]).toEqual([line, 1, 'postRollot']);
+    expect(e.message).toContain('did you mean "postRollout"?');
+  });
+
+  it('a numeric KPI target without op', () => {
+    const { text } = edit('{ name: workflow_completion_rate, op: ">", target:', '{ name: workflow_completion_rate, target:');
+    const line = lineOf(text, 'name: workflow_completion_rate');
+    const e = errorFor(text, 'KPI "workflow_completion_rate" has a numeric target');
+    expect([e.line, e.col, e.path]).toEqual([line, colOf(text, line, '99.8'), 'kpis.business.product_metrics[0].target']);
   });
 
   it('a wrong type says what was found', () => {

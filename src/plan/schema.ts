@@ -113,6 +113,44 @@ export const ApprovalRequirement = z.strictObject({
   when: z.enum(['always', 'weekend-or-holiday']).default('always'),
 });
 
+/** A number the seed states for a phase that no SLI judges (yet): the seed's phase3_benchmarks.
+ * Load tests of the phase are meant to be judged against these. */
+export const Benchmark = z.strictObject({
+  name: Id,
+  op: Op,
+  value: z.number(),
+  /** Free text such as "req/min", "ms", "rounds/day", "workflows". */
+  unit: z.string().min(1).optional(),
+  /** The seed's line, verbatim, e.g. "api_throughput: 50000 req/min". */
+  seed: z.string().optional(),
+});
+export type Benchmark = z.infer<typeof Benchmark>;
+
+/** A success metric of the release as a whole (the seed's "Success Metrics & KPIs"). `target` is
+ * machine-readable (a number is compared with `op`; a boolean must hold); `seed` keeps the text. */
+export const Kpi = z.strictObject({
+  name: Id,
+  op: Op.optional(),
+  target: z.union([z.number(), z.boolean(), z.string().min(1)]),
+  unit: z.string().min(1).optional(),
+  seed: z.string().optional(),
+});
+export type Kpi = z.infer<typeof Kpi>;
+
+/** KPI groups by kind; each group (e.g. `deployment_success`) is a list of KPIs. */
+export const Kpis = z.strictObject({
+  technical: z.record(Id, z.array(Kpi).min(1)).optional(),
+  business: z.record(Id, z.array(Kpi).min(1)).optional(),
+});
+export type Kpis = z.infer<typeof Kpis>;
+
+/** A named list of things people tick off (pre-deployment readiness, post-deployment actions). */
+export const Checklist = z.strictObject({
+  name: z.string().min(1),
+  items: z.array(z.string().min(1)).min(1),
+});
+export type Checklist = z.infer<typeof Checklist>;
+
 export const Phase = z.strictObject({
   id: Id,
   title: z.string(),
@@ -130,6 +168,10 @@ export const Phase = z.strictObject({
   /** Monitoring after the last step (the seed's "monitored for 7 days"). */
   monitor: Duration.optional(),
   notes: z.array(z.string()).default([]),
+  /** Who may be in this phase's audience (the seed's "Customer Selection Criteria"), as written. */
+  selection: z.array(z.string().min(1)).optional(),
+  /** Numbers the phase must meet that are judged by load tests, not by SLIs. */
+  benchmarks: z.array(Benchmark).optional(),
 });
 export type Phase = z.infer<typeof Phase>;
 
@@ -170,10 +212,14 @@ export const LoadTest = z.strictObject({
   phase: Id,
   engine: z.enum(['autocannon', 'artillery']),
   target: z.string().url(),
+  /** The seed's target, verbatim, for the audit trail only: load is only ever aimed at `target`. */
+  seedTarget: z.string().min(1).optional(),
   script: z.string().optional(),
   duration: Duration,
   rate: z.number().positive().optional(),
   connections: z.number().int().positive().optional(),
+  /** artillery's --count: how many virtual users arrive in all (at `rate` per second). */
+  count: z.number().int().positive().optional(),
   variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
   output: z.string().optional(),
   pass: z
@@ -286,6 +332,12 @@ export const Plan = z.strictObject({
       templates: z.record(z.string(), z.strictObject({ subject: z.string(), body: z.string() })).default({}),
     })
     .default({ schedule: [], internal: [], templates: {} }),
+  /** After the last step reaches 100%: commands that validate the release, as written. */
+  postRollout: z.strictObject({ validate: z.array(z.string().min(1)).min(1) }).optional(),
+  /** Success metrics of the release as a whole, by kind and group. */
+  kpis: Kpis.optional(),
+  /** Pre- and post-deployment checklists, items as written. */
+  checklists: z.array(Checklist).optional(),
 });
 export type Plan = z.infer<typeof Plan>;
 export type PlanInput = z.input<typeof Plan>;
@@ -425,5 +477,24 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   plan.loadTests.forEach((t, i) => {
     if (!phaseIds.has(t.phase)) problems.push({ path: ['loadTests', i, 'phase'], message: `unknown phase "${t.phase}"; expected one of: ${list(phaseIds)}` });
   });
+
+  plan.phases.forEach((phase, p) => {
+    if (phase.benchmarks)
+      unique(phase.benchmarks.map((b, i) => ({ id: b.name, path: ['phases', p, 'benchmarks', i, 'name'] })), 'benchmark name');
+  });
+  for (const kind of ['technical', 'business'] as const) {
+    for (const [group, kpis] of Object.entries(plan.kpis?.[kind] ?? {})) {
+      unique(kpis.map((k, i) => ({ id: k.name, path: ['kpis', kind, group, i, 'name'] })), 'KPI name');
+      kpis.forEach((k, i) => {
+        const at = ['kpis', kind, group, i];
+        if (typeof k.target === 'number' && k.op === undefined)
+          problems.push({ path: [...at, 'target'], message: `KPI "${k.name}" has a numeric target: give it op ("<", "<=", ">", ">=" or "==") so it can be judged` });
+        if (typeof k.target === 'boolean' && k.op !== undefined && k.op !== '==')
+          problems.push({ path: [...at, 'op'], message: `KPI "${k.name}" has a true/false target: op can only be "==" (or left out)` });
+      });
+    }
+  }
+  if (plan.checklists)
+    unique(plan.checklists.map((c, i) => ({ id: c.name, path: ['checklists', i, 'name'] })), 'checklist name');
   return problems;
 }

@@ -39,6 +39,11 @@ export function planSummary(plan: Plan): string {
     const approvals = phase.approvals.map((r) => (r.when === 'weekend-or-holiday' ? `${title(r.role)} (weekend/holiday)` : title(r.role)));
     lines.push(`${indent}approvals: ${approvals.length > 0 ? approvals.join(', ') : 'none'}`);
     if (phase.successCriteria) lines.push(`${indent}own success criteria: ${phase.successCriteria.length}`);
+    if (phase.selection?.length) lines.push(`${indent}selection: ${phase.selection.length} criteria`);
+    if (phase.benchmarks?.length) {
+      const targets = phase.benchmarks.map((b) => `${b.op} ${b.value}${b.unit ? ` ${b.unit}` : ''}`);
+      lines.push(oneLine(`${indent}benchmarks: `, targets));
+    }
   });
 
   lines.push(
@@ -67,6 +72,22 @@ export function planSummary(plan: Plan): string {
     lines.push(`load      ${plan.loadTests.length} tests (${[...byPhase].map(([p, n]) => `${n} in ${p}`).join(', ')})`);
   } else {
     lines.push('load      no load tests');
+  }
+  if (plan.postRollout) lines.push(`post      ${plan.postRollout.validate.length} validation commands after 100%`);
+  const kpiKinds = (['technical', 'business'] as const)
+    .map((kind) => {
+      const groups = Object.values(plan.kpis?.[kind] ?? {});
+      return { kind, groups: groups.length, n: groups.reduce((acc, g) => acc + g.length, 0) };
+    })
+    .filter((k) => k.n > 0);
+  if (kpiKinds.length > 0) {
+    const n = kpiKinds.reduce((acc, k) => acc + k.n, 0);
+    const groups = kpiKinds.reduce((acc, k) => acc + k.groups, 0);
+    lines.push(`kpis      ${n} in ${groups} groups (${kpiKinds.map((k) => `${k.kind} ${k.n}`).join(', ')})`);
+  }
+  if (plan.checklists?.length) {
+    const items = plan.checklists.reduce((acc, c) => acc + c.items.length, 0);
+    lines.push(`checklist ${plan.checklists.length} lists, ${items} items`);
   }
 
   const t = planDuration(plan);
@@ -117,6 +138,16 @@ function wrapList(prefix: string, items: string[]): string[] {
   });
   out.push(line.trimEnd());
   return out;
+}
+
+/** `prefix` + comma-separated items on one line; items that do not fit become "+N more". */
+function oneLine(prefix: string, items: string[]): string {
+  for (let shown = items.length; shown > 0; shown--) {
+    const rest = items.length - shown;
+    const line = prefix + items.slice(0, shown).join(', ') + (rest > 0 ? `, +${rest} more` : '');
+    if ([...line].length <= SUMMARY_MAX_COLS) return line;
+  }
+  return `${prefix}${items.length}`;
 }
 
 function fit(lines: string[]): string[] {
