@@ -16,6 +16,7 @@ import type { Plan } from './plan/schema.js';
 import { whoIs } from './engine/roster.js';
 import type { Actor } from './engine/types.js';
 import { Runtime } from './runtime/runtime.js';
+import { runHeadless } from './headless.js';
 import { DEMO_START, SimClock } from './sim/clock.js';
 import { SimCrew } from './sim/crew.js';
 import { SCENARIOS, SCENARIO_NAMES, describeScenarios, isScenarioName, type Scenario, type ScenarioName } from './sim/scenarios.js';
@@ -42,6 +43,8 @@ const HELP = `canary - a terminal command center for progressive rollouts
 
 Usage:
   canary [start] [options]    the console, on the embedded simulated world
+  canary run --headless [--json] [--until <phase|complete>] [options]
+                              no screen: what happens as lines (or JSON lines) and an exit code
   canary validate <plan.yaml> check a plan; prints a summary, or file:line:col: problem
   canary schema               print the plan's JSON Schema (for editors)
   canary help                 this text
@@ -77,7 +80,15 @@ ${describeScenarios()
 Keys: ? help, tab focus, / filter pods, a advance gate, g go at checkpoint, p pause/resume,
       R then y roll back (from anywhere), q quit.
 
-Exit codes: 0 ok, 1 invalid plan or bad usage, 2 plan file unreadable.
+Exit codes of canary run --headless:
+  0    completed (promoted and baked), or the --until point was reached
+  1    configuration error (the plan or the options)
+  3    rolled back (automatically or by a person): the reason is the last line
+  4    held: waiting for a person (approvals, a checkpoint go, an overdue decision)
+  5    a source (Prometheus) stayed unavailable past the plan's noDataAfter
+  130  stopped by SIGINT/SIGTERM, after effects in flight were confirmed
+canary validate: 0 valid, 1 problems, 2 file unreadable. Other commands: 0 ok, 1 bad usage.
+run --headless defaults to --speed 36000 (ten simulated hours a second) on the embedded world.
 `;
 
 function fail(message: string, code = 1): never {
@@ -90,7 +101,7 @@ function loadPlanOrExit(file: string): Plan {
   if (!r.ok) {
     for (const e of r.errors) process.stderr.write(`${formatPlanError(e)}\n`);
     if (!r.unreadable) process.stderr.write(`canary: the plan has ${r.errors.length} problem(s); fix them, then \`canary validate ${file}\` shows a summary\n`);
-    process.exit(r.unreadable ? 2 : 1);
+    process.exit(1);
   }
   return r.plan;
 }
@@ -145,26 +156,50 @@ function parseOrExit<T extends import('node:util').ParseArgsConfig>(config: T): 
   }
 }
 
-async function start(argv: string[]): Promise<void> {
-  const { values } = parseOrExit({
-    args: argv,
-    options: {
-      plan: { type: 'string' },
-      scenario: { type: 'string' },
-      speed: { type: 'string' },
-      seed: { type: 'string' },
-      'pods-per-region': { type: 'string' },
-      as: { type: 'string' },
-      'no-crew': { type: 'boolean' },
-      'regress-at': { type: 'string' },
-      prometheus: { type: 'string' },
-      'sli-source': { type: 'string' },
-      'prometheus-header': { type: 'string', multiple: true },
-      'prometheus-ca': { type: 'string' },
-      export: { type: 'string' },
-    },
-    allowPositionals: false,
-  });
+const WORLD_OPTIONS = {
+  plan: { type: 'string' },
+  scenario: { type: 'string' },
+  speed: { type: 'string' },
+  seed: { type: 'string' },
+  'pods-per-region': { type: 'string' },
+  as: { type: 'string' },
+  'no-crew': { type: 'boolean' },
+  'regress-at': { type: 'string' },
+  prometheus: { type: 'string' },
+  'sli-source': { type: 'string' },
+  'prometheus-header': { type: 'string', multiple: true },
+  'prometheus-ca': { type: 'string' },
+  export: { type: 'string' },
+} as const;
+
+type WorldValues = {
+  plan?: string | undefined;
+  scenario?: string | undefined;
+  speed?: string | undefined;
+  seed?: string | undefined;
+  'pods-per-region'?: string | undefined;
+  as?: string | undefined;
+  'no-crew'?: boolean | undefined;
+  'regress-at'?: string | undefined;
+  prometheus?: string | undefined;
+  'sli-source'?: string | undefined;
+  'prometheus-header'?: string[] | undefined;
+  'prometheus-ca'?: string | undefined;
+  export?: string | undefined;
+};
+
+interface Setup {
+  plan: Plan;
+  clock: Clock;
+  runtime: Runtime;
+  actor: Actor;
+  crew: SimCrew | null;
+  close(): Promise<void>;
+}
+
+/** The plan, the clock, the embedded world (or Prometheus) and the runtime, as the options say.
+ * Shared by the console and the headless runner, so both drive exactly the same machinery. */
+async function setup(values: WorldValues, defaults: { speed: number; notifyEveryMs: number }): Promise<Setup> {
   const plan = loadPlanOrExit(resolve(values.plan ?? DEFAULT_PLAN));
   const scenario = values.scenario ?? 'latency-regression';
   if (!isScenarioName(scenario)) fail(`unknown scenario "${scenario}"; expected one of: ${SCENARIO_NAMES.join(', ')}`);
@@ -176,12 +211,15 @@ async function start(argv: string[]): Promise<void> {
   // Prometheus evaluates queries at its own "now": with it the clock must be the real one.
   if (prometheus && values.speed !== undefined && Number(values.speed) !== 1)
     fail(`--speed ${values.speed} cannot be used with Prometheus: it answers for real time only; leave --speed out`);
-  const speed = prometheus ? 1 : numberOption('speed', values.speed, 3600, 0);
+  const speed = prometheus ? 1 : numberOption('speed', values.speed, defaults.speed, 0);
   const start = prometheus ? Date.now() : DEMO_START;
   const clock: Clock = prometheus ? { now: () => Date.now(), speed: 1 } : new SimClock({ start, speed });
   const base = resolveScenarioByName(scenario);
   const regressAt = values['regress-at'] === undefined ? undefined : numberOption('regress-at', values['regress-at'], 0, 0);
-  const world = new SimWorld({ plan, scenario: regressAt === undefined ? base : { ...base, atWeight: regressAt }, seed, start, podsPerRegion });
+  // The world's actuators answer after a short real delay; at very high speeds keep it tiny so a
+  // weight change does not take simulated hours to be confirmed.
+  const actuationDelayMs = speed > 3600 ? 1 : 20;
+  const world = new SimWorld({ plan, scenario: regressAt === undefined ? base : { ...base, atWeight: regressAt }, seed, start, podsPerRegion, actuationDelayMs });
   // In real time (with Prometheus) the simulated people answer in seconds, not sim-minutes.
   const crew = values['no-crew'] ? null : new SimCrew(plan, prometheus ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000 } : {});
   let actor: Actor;
@@ -199,7 +237,11 @@ async function start(argv: string[]): Promise<void> {
     // are never older than the plan's staleAfter only because the clock runs fast.
     new SimSource(world, clock, { periodMs: Math.min(250, Math.max(5, world.intervalMs / Math.max(speed, 1e-9) / 2)), samples: !prometheus }),
   ];
-  if (prometheus) sources.push(new PrometheusSource({ plan, client: new PrometheusClient(prometheus), clock, periodMs: 1000 }));
+  let client: PrometheusClient | null = null;
+  if (prometheus) {
+    client = new PrometheusClient(prometheus);
+    sources.push(new PrometheusSource({ plan, client, clock, periodMs: 1000 }));
+  }
   let exporter: Awaited<ReturnType<typeof startExporter>> | null = null;
   if (values.export) {
     const m = /^([^:]+|\[[^\]]+\]):(\d+)$/.exec(values.export);
@@ -210,15 +252,34 @@ async function start(argv: string[]): Promise<void> {
       fail(`--export ${values.export}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-
   const runtime = new Runtime({
     plan,
     clock,
     sources,
     traffic: world,
-    notifyEveryMs: 100,
+    notifyEveryMs: defaults.notifyEveryMs,
+    // On the simulated world its source carries time (ticks after each batch); with Prometheus
+    // the real clock ticks.
+    tickMs: prometheus ? 250 : 0,
     observers: crew ? [(state) => crew.decide(state)] : [],
   });
+  return {
+    plan,
+    clock,
+    runtime,
+    actor,
+    crew,
+    async close() {
+      await runtime.stop();
+      client?.close();
+      await exporter?.close();
+    },
+  };
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseOrExit({ args: argv, options: WORLD_OPTIONS, allowPositionals: false });
+  const { plan, clock, runtime, actor, close } = await setup(values, { speed: 3600, notifyEveryMs: 100 });
 
   const tty = Boolean(process.stdout.isTTY);
   const leaveAltScreen = () => {
@@ -238,12 +299,36 @@ async function start(argv: string[]): Promise<void> {
   });
   quit = () => ink.unmount();
   await ink.waitUntilExit();
-  await runtime.stop();
-  await exporter?.close();
+  await close();
   leaveAltScreen();
   const s = runtime.getState();
   process.stdout.write(`canary: left the console; rollout ${s.status} at ${s.desiredWeight}%${s.rollback ? ` (${s.rollback.reason})` : ''}\n`);
   process.exit(0);
+}
+
+/** `canary run --headless`: no screen; lines (or JSON lines) and an exit code. */
+async function run(argv: string[]): Promise<void> {
+  const { values } = parseOrExit({
+    args: argv,
+    options: { ...WORLD_OPTIONS, headless: { type: 'boolean' }, json: { type: 'boolean' }, until: { type: 'string' }, sim: { type: 'boolean' } },
+    allowPositionals: false,
+  });
+  if (!values.headless) fail('`canary run` needs --headless (the console is `canary start`)');
+  const s = await setup(values, { speed: 36_000, notifyEveryMs: 0 });
+  if (values.until !== undefined && values.until !== 'complete' && !s.plan.phases.some((p) => p.id === values.until))
+    fail(`--until ${values.until}: expected "complete" or a phase id: ${s.plan.phases.map((p) => p.id).join(', ')}`);
+  s.runtime.start();
+  const result = await runHeadless({
+    plan: s.plan,
+    runtime: s.runtime,
+    json: values.json === true,
+    peopleAct: s.crew !== null,
+    ...(values.until !== undefined ? { until: values.until } : {}),
+  });
+  await s.close();
+  process.exitCode = result.code;
+  // Let stdout drain before leaving (a pipe may still hold lines).
+  process.stdout.write('', () => process.exit(result.code));
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -253,6 +338,8 @@ export async function main(argv: string[]): Promise<void> {
       return start([]);
     case 'start':
       return start(rest);
+    case 'run':
+      return run(rest);
     case 'validate': {
       if (rest.length !== 1) fail('usage: canary validate <plan.yaml>');
       process.exit(runValidate(rest[0]!, process.stdout, process.stderr));

@@ -3,7 +3,7 @@
 // tmux fails the test, it is never skipped.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -40,9 +40,7 @@ function launch(cols: number, rows: number, args = ''): string {
 }
 
 describe.skipIf(!hasTmux)('the console in a real terminal (tmux)', () => {
-  beforeAll(() => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-  }, 120_000);
+  // dist/canary.mjs is built once for the whole run by test/global-setup.ts.
   afterEach(() => {
     for (const s of sessions.splice(0)) spawnSync('tmux', ['kill-session', '-t', s]);
   });

@@ -14,7 +14,7 @@ export interface RuntimeOptions {
   traffic: TrafficActuator;
   notifier?: Notifier;
   initial?: RolloutState;
-  /** Real milliseconds between clock ticks. */
+  /** Real milliseconds between clock ticks (0: none; the sources carry time). */
   tickMs?: number;
   /** Actuator calls that take longer than this fail (real ms). */
   actuatorTimeoutMs?: number;
@@ -31,7 +31,6 @@ export class Runtime implements Store {
   private queue: EngineEvent[] = [];
   private draining = false;
   private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
   /** Every effect handed out, newest last (bounded), for the status line and tests. */
   readonly effects: Effect[] = [];
 
@@ -88,14 +87,17 @@ export class Runtime implements Store {
 
   start(): void {
     for (const s of this.opts.sources ?? []) s.start(this.dispatch);
+    // tickMs 0: no clock ticks of our own (a simulated world that moves time with its samples, so
+    // time never runs ahead of the data only because this process was busy for a moment).
     const tickMs = this.opts.tickMs ?? 250;
-    this.timer = setInterval(() => this.dispatch({ type: 'tick', at: this.opts.clock.now() }), tickMs);
-    this.timer.unref?.();
+    if (tickMs > 0) {
+      this.timer = setInterval(() => this.dispatch({ type: 'tick', at: this.opts.clock.now() }), tickMs);
+      this.timer.unref?.();
+    }
     this.dispatch({ type: 'tick', at: this.opts.clock.now() });
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.notifyTimer) clearTimeout(this.notifyTimer);
     this.notifyTimer = null;
@@ -107,7 +109,8 @@ export class Runtime implements Store {
     this.effects.push(effect);
     if (this.effects.length > 500) this.effects.splice(0, this.effects.length - 500);
     const done = (ok: boolean, detail: string, weight?: number) => {
-      if (this.stopped) return;
+      // Even after stop(): an effect handed to an actuator is reported, so the state never
+      // claims less (or more) than what happened.
       this.dispatch({ type: 'effect.result', at: this.opts.clock.now(), effectId: effect.id, ok, detail, ...(weight !== undefined ? { weight } : {}) });
     };
     const timeoutMs = this.opts.actuatorTimeoutMs ?? 30_000;

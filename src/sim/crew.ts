@@ -34,6 +34,17 @@ export class SimCrew {
     this.advanceAfterMs = opts.advanceAfterMs ?? 30 * 60_000;
   }
 
+  /** What was already asked for, so the same approval or command is not sent twice while the
+   * runtime is still working through the first one. */
+  private sent = new Map<string, number>();
+
+  private once(key: string, now: number, againAfterMs = 5 * 60_000): boolean {
+    const t = this.sent.get(key);
+    if (t !== undefined && now - t < againAfterMs) return false;
+    this.sent.set(key, now);
+    return true;
+  }
+
   private since(key: string, now: number): number {
     const t = this.seen.get(key);
     if (t !== undefined) return now - t;
@@ -57,7 +68,7 @@ export class SimCrew {
 
     const phase = compile(this.plan).phases[state.phaseIndex];
     const due = phase ? (state.checkpoints[phase.id] ?? []).find((c) => c.dueAt !== undefined && c.ackedAt === undefined) : undefined;
-    if (state.status === 'running' && due && phase && this.since(`go:${state.startedAt}:${phase.id}:${due.index}`, now) >= this.goAfterMs) {
+    if (state.status === 'running' && due && phase && this.since(`go:${state.startedAt}:${phase.id}:${due.index}`, now) >= this.goAfterMs && this.once(`go-sent:${state.startedAt}:${phase.id}:${due.index}`, now)) {
       out.push({ type: 'command', at: now, actor: sre, command: { kind: 'ack-checkpoint' } });
     }
 
@@ -74,7 +85,7 @@ export class SimCrew {
         for (const a of gate.approvals) {
           if (a.given) continue;
           const actor = this.actorFor(a.role, now, used);
-          if (!actor) continue;
+          if (!actor || !this.once(`approve:${state.startedAt}:${gate.phase.id}:${a.role}`, now)) continue;
           used.add(actor.name!);
           out.push({ type: 'approve', at: now, actor, phase: gate.phase.id, role: a.role });
         }
@@ -82,7 +93,7 @@ export class SimCrew {
     }
     // After a rollback the approvers sign again, but only a person restarts (a, then y).
     if (state.status === 'rolled-back') return out;
-    if (gate.allowed && this.since(`advance:${state.startedAt}:${gate.phase.id}`, now) >= (state.status === 'pending' ? 0 : this.advanceAfterMs)) {
+    if (gate.allowed && this.since(`advance:${state.startedAt}:${gate.phase.id}`, now) >= (state.status === 'pending' ? 0 : this.advanceAfterMs) && this.once(`advance-sent:${state.startedAt}:${gate.phase.id}`, now)) {
       out.push({ type: 'command', at: now, actor: sre, command: { kind: 'advance' } });
     }
     return out;

@@ -50,9 +50,13 @@ export class SimSource implements Source {
   tick(): void {
     const emit = this.emit;
     if (!emit) return;
-    for (const event of this.world.advanceTo(this.clock.now(), { everyInterval: this.everyInterval })) {
+    const now = this.clock.now();
+    for (const event of this.world.advanceTo(now, { everyInterval: this.everyInterval })) {
       if (event.type === 'sli.samples' && !this.samples) continue;
       emit(event);
     }
+    // The world's time, after its events: the runtime can then leave ticking to this source, and
+    // time never runs ahead of the samples when the process is busy for a moment.
+    emit({ type: 'tick', at: now });
   }
 }

@@ -1,0 +1,166 @@
+// `canary run --headless`: the same runtime, engine, sources and actuators as the console, no
+// screen. It prints what happens (short lines, or one JSON object per line with --json) and ends
+// with an exit code a pipeline can branch on.
+import type { Plan } from './plan/schema.js';
+import { formatDuration } from './plan/schema.js';
+import { gateView } from './engine/gates.js';
+import { compile } from './engine/compiled.js';
+import type { Effect, HistoryEntry, RolloutState } from './engine/types.js';
+import type { Runtime } from './runtime/runtime.js';
+
+/** Exit codes, documented in the README and `canary help`. */
+export const EXIT = {
+  completed: 0, // completed (promoted to 100% and baked), or the --until point was reached
+  config: 1, // bad plan, bad options
+  rolledBack: 3, // the rollout was rolled back (automatically or by a person)
+  held: 4, // waiting for a person: approvals, a checkpoint go, or an overdue decision
+  sourceDown: 5, // a source stayed unavailable past the plan's noDataAfter
+  signal: 130, // stopped by SIGINT/SIGTERM (after in-flight effects settled)
+} as const;
+
+export interface HeadlessOptions {
+  plan: Plan;
+  runtime: Runtime;
+  json: boolean;
+  /** A phase id (stop once the rollout has entered it) or 'complete'. */
+  until?: string;
+  /** People act (the simulated crew). When false, a rollout waiting only on people ends with `held`. */
+  peopleAct: boolean;
+  out?: NodeJS.WritableStream;
+  /** Real ms: give up waiting for in-flight effects after this long on a signal. */
+  settleMs?: number;
+}
+
+export interface HeadlessResult {
+  code: number;
+  reason: string;
+  state: RolloutState;
+}
+
+const HUMAN = [/approval from .* missing/, /waits for a go/, /paused/];
+
+/** The blockers of the next gate if every one of them needs a person, else null. */
+export function heldOnPeople(plan: Plan, s: RolloutState): string[] | null {
+  if (s.status === 'paused') return ['paused by a person'];
+  if (s.status !== 'running' && s.status !== 'pending') return null;
+  const g = gateView(plan, s);
+  if (g.kind !== 'phase' && !(g.kind === 'step' && !g.auto)) {
+    const due = g.blockers.filter((b) => /waits for a go/.test(b));
+    return due.length && due.length === g.blockers.length ? due : null;
+  }
+  if (g.allowed) return ['the gate is open: a person must advance (a)'];
+  return g.blockers.length && g.blockers.every((b) => HUMAN.some((re) => re.test(b))) ? g.blockers : null;
+}
+
+export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
+  const { plan, runtime, json } = opts;
+  const out = opts.out ?? process.stdout;
+  const print = (obj: Record<string, unknown>, text: string) => out.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
+  const t0 = () => runtime.getState().startedAt;
+  const stamp = (at: number) => {
+    const st = t0();
+    return st === null ? new Date(at).toISOString().slice(0, 16).replace('T', ' ') : `T+${formatDuration(Math.max(0, at - st))}`;
+  };
+
+  let last = runtime.getState();
+  let seenHistory = last.history.length ? last.history.at(-1)! : null;
+  let seenEffects = runtime.effects.length;
+  let lastVerdicts = verdictKey(last);
+
+  return new Promise<HeadlessResult>((resolve) => {
+    let done = false;
+    // Sources and the runtime's clock use unref'd timers (a console keeps the process up through
+    // stdin); with no screen, this keeps it alive until the run ends.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    const finish = async (code: number, reason: string) => {
+      if (done) return;
+      done = true;
+      clearInterval(keepAlive);
+      unsubscribe();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // Nothing half-done: stop the sources, then wait for effects already handed to actuators.
+      await runtime.stop();
+      const end = Date.now() + (opts.settleMs ?? 10_000);
+      while (Object.keys(runtime.getState().pending).length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      report();
+      const s = runtime.getState();
+      const pending = Object.keys(s.pending);
+      if (pending.length) reason += `; ${pending.length} effect(s) still unconfirmed after ${opts.settleMs ?? 10_000} ms: ${pending.join(', ')}`;
+      print({ type: 'exit', code, reason, status: s.status, weight: s.desiredWeight, appliedWeight: s.appliedWeight }, `exit ${code}: ${reason}`);
+      resolve({ code, reason, state: s });
+    };
+    const onSignal = (sig: NodeJS.Signals) => void finish(EXIT.signal, `stopped by ${sig}; rollout ${runtime.getState().status} at ${runtime.getState().desiredWeight}%`);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    /** Everything new since the last call: history lines, effects, verdict changes, the state line. */
+    const report = () => {
+      const s = runtime.getState();
+      // history: only what is new (the history is bounded; find where we left off)
+      const h = s.history;
+      let from = seenHistory ? h.lastIndexOf(seenHistory) + 1 : 0;
+      if (seenHistory && from === 0 && h[0] !== seenHistory) from = 0;
+      for (const e of h.slice(from)) printHistory(e);
+      seenHistory = h.at(-1) ?? seenHistory;
+      for (const eff of runtime.effects.slice(seenEffects)) printEffect(eff);
+      seenEffects = runtime.effects.length;
+      const vk = verdictKey(s);
+      if (vk !== lastVerdicts) {
+        lastVerdicts = vk;
+        print(
+          { type: 'verdict', at: s.now, criteria: s.criteria, judgment: s.judgment },
+          `${stamp(s.now)} verdict: ${s.criteria.map((c) => `${c.sli} ${c.verdict}${c.value === null ? '' : ` (${round(c.value)} ${c.op} ${c.threshold})`}`).join(', ')}` +
+            (s.judgment ? `; judgment ${s.judgment.verdict}${s.judgment.score === null ? '' : ` ${Math.round(s.judgment.score)}`}: ${s.judgment.reason}` : ''),
+        );
+      }
+      if (s.status !== last.status || s.phaseIndex !== last.phaseIndex || s.stepIndex !== last.stepIndex || s.desiredWeight !== last.desiredWeight || s.appliedWeight !== last.appliedWeight) {
+        const phase = plan.phases[s.phaseIndex];
+        print(
+          { type: 'state', at: s.now, status: s.status, phase: phase?.id ?? null, step: s.stepIndex, weight: s.desiredWeight, appliedWeight: s.appliedWeight, holds: s.holds },
+          `${stamp(s.now)} ${s.status} ${phase ? `${phase.id} ` : ''}weight ${s.desiredWeight}%${s.appliedWeight !== s.desiredWeight ? ` (applied ${s.appliedWeight}%)` : ''}`,
+        );
+      }
+      last = s;
+    };
+    const printHistory = (e: HistoryEntry) => print({ type: 'event', at: e.at, kind: e.kind, text: e.text }, `${stamp(e.at)} ${e.kind}: ${e.text}`);
+    const printEffect = (e: Effect) => {
+      const text =
+        e.type === 'set-weight' ? `set weight ${e.weight}% in ${e.regions.join(', ')}` : e.type === 'rollback' ? `ROLLBACK from ${e.fromWeight}%: ${e.reason}` : e.type === 'notify' ? `notify ${e.severity}: ${e.message}` : `start load test ${e.name}`;
+      print({ type: 'effect', at: runtime.getState().now, effect: e }, `${stamp(runtime.getState().now)} effect #${e.id}: ${text}`);
+    };
+
+    const check = () => {
+      if (done) return;
+      report();
+      const s = runtime.getState();
+      if (s.status === 'rolled-back') return void finish(EXIT.rolledBack, `rolled back from ${s.rollback?.fromWeight ?? '?'}%: ${s.rollback?.reason ?? ''}`);
+      if (s.status === 'completed') return void finish(EXIT.completed, `completed at ${s.desiredWeight}%`);
+      if (opts.until && opts.until !== 'complete') {
+        const idx = plan.phases.findIndex((p) => p.id === opts.until);
+        if (s.phaseIndex >= idx && Object.keys(s.pending).length === 0) return void finish(EXIT.completed, `reached ${opts.until} at ${s.desiredWeight}%`);
+      }
+      const down = Object.entries(s.sources).filter(([, h]) => !h.ok);
+      if (down.length) {
+        const noData = plan.analysis.noDataAfter;
+        const since = Math.min(...down.map(([, h]) => h.since));
+        if (s.now - since > compile(plan).noDataMs)
+          return void finish(EXIT.sourceDown, `source ${down.map(([n, h]) => `${n}: ${h.message ?? ''}`).join('; ')} unavailable for more than ${noData}`);
+      }
+      if (!opts.peopleAct && Object.keys(s.pending).length === 0) {
+        const held = heldOnPeople(plan, s);
+        if (held) return void finish(EXIT.held, `held waiting for a person: ${held.join('; ')}`);
+      }
+    };
+    const unsubscribe = runtime.subscribe(check);
+    check();
+  });
+}
+
+function verdictKey(s: RolloutState): string {
+  return `${s.criteria.map((c) => `${c.sli}:${c.verdict}`).join(',')}|${s.judgment?.verdict ?? ''}`;
+}
+
+function round(v: number): string {
+  return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2);
+}

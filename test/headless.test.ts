@@ -1,0 +1,121 @@
+// `canary run --headless` as a pipeline runs it: the built binary, its output lines and its exit
+// code, one scenario built for each exit code.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'dist', 'canary.mjs');
+const tmp = mkdtempSync(join(tmpdir(), 'canary-headless-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+  lines: Record<string, unknown>[];
+}
+
+function run(args: string[], opts: { onLine?: (line: Record<string, unknown>, kill: (s: NodeJS.Signals) => void) => void; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.CI;
+    const child = spawn(process.execPath, [cli, 'run', '--headless', ...args], { cwd: tmp, env });
+    let out = '';
+    let err = '';
+    let buf = '';
+    const lines: Record<string, unknown>[] = [];
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no exit after ${opts.timeoutMs ?? 60_000} ms; output:\n${out.slice(-3000)}\n${err}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const text = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!args.includes('--json')) continue;
+        const obj = JSON.parse(text) as Record<string, unknown>; // every --json line parses
+        lines.push(obj);
+        opts.onLine?.(obj, (s) => child.kill(s));
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, out, err, lines });
+    });
+  });
+}
+
+const exitLine = (r: Run) => r.lines.find((l) => l.type === 'exit') as { code: number; reason: string; status: string; weight: number; appliedWeight: number };
+
+describe('canary run --headless', () => {
+  it('--until canary-5 on a healthy canary: exit 0 once 5% is applied; JSON lines carry verdicts with explanations', async () => {
+    const r = await run(['--json', '--scenario', 'healthy', '--until', 'canary-5']);
+    expect(r.code).toBe(0);
+    expect(exitLine(r)).toMatchObject({ code: 0, status: 'running', weight: 5, appliedWeight: 5 });
+    const verdict = r.lines.find((l) => l.type === 'verdict' && (l.judgment as { verdict: string } | null)?.verdict === 'pass') as { criteria: { sli: string; verdict: string }[]; judgment: { reason: string; metrics: { explanation: string }[] } };
+    expect(verdict.criteria.map((c) => c.sli)).toContain('latency_p95');
+    expect(verdict.judgment.reason).toMatch(/score 100 reaches the pass threshold 95/);
+    expect(verdict.judgment.metrics[0]!.explanation).toMatch(/canary median .* vs baseline .*p[=<]/);
+    const effects = r.lines.filter((l) => l.type === 'effect').map((l) => (l.effect as { type: string }).type);
+    expect(effects).toContain('set-weight');
+    expect(r.lines.filter((l) => l.type === 'state').map((l) => l.phase)).toEqual(expect.arrayContaining(['canary-1', 'canary-5']));
+  });
+
+  it('a regression rolls back: exit 3, and the last line names the rule, the value and the threshold', async () => {
+    const r = await run([]);
+    expect(r.code).toBe(3);
+    const last = r.out.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^exit 3: rolled back from 25%: circuit breaker: p95 degradation vs baseline \(latency_degradation\): canary Latency p95 \d+ms >= 3x baseline \d+ms = \d+ms/);
+  });
+
+  it('nobody to approve (--no-crew): exit 4, held waiting for a person, with who is missing', async () => {
+    const r = await run(['--json', '--no-crew']);
+    expect(r.code).toBe(4);
+    expect(exitLine(r).reason).toBe('held waiting for a person: approval from Engineering Lead missing; approval from SRE Lead missing');
+  });
+
+  it('a bad plan: exit 1 with file:line:col', async () => {
+    const bad = join(tmp, 'bad.yaml');
+    writeFileSync(bad, readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8').replace('weight: 25, bake', 'weight: 125, bake'));
+    const r = await run(['--plan', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: phases\\[2\\]\\.steps\\[0\\]\\.weight: a traffic weight is a percentage: 0 to 100`));
+  });
+
+  it('Prometheus unreachable for longer than noDataAfter: exit 5 with the error', async () => {
+    const plan = join(tmp, 'fast-nodata.yaml');
+    writeFileSync(plan, readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8').replace('noDataAfter: 10m', 'noDataAfter: 3s').replace('staleAfter: 3m', 'staleAfter: 2s'));
+    const r = await run(['--json', '--plan', plan, '--prometheus', 'http://127.0.0.1:1'], { timeoutMs: 30_000 });
+    expect(r.code).toBe(5);
+    expect(exitLine(r).reason).toMatch(/source prometheus: .*cannot reach 127\.0\.0\.1:1: connection refused.* unavailable for more than 3s/);
+  });
+
+  it('SIGTERM in the middle: exit 130, and every weight change handed out is confirmed (nothing half-applied)', async () => {
+    let sent = false;
+    const r = await run(['--json', '--scenario', 'healthy'], {
+      onLine: (line, kill) => {
+        // Right after a traffic change has been handed to the actuator, before its result.
+        if (!sent && line.type === 'effect' && (line.effect as { type: string; weight?: number }).type === 'set-weight' && (line.effect as { weight: number }).weight === 5) {
+          sent = true;
+          kill('SIGTERM');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    const exit = exitLine(r);
+    expect(exit.reason).toMatch(/^stopped by SIGTERM/);
+    expect(exit.reason).not.toMatch(/unconfirmed/);
+    expect(exit.appliedWeight).toBe(exit.weight);
+    const ids = r.lines.filter((l) => l.type === 'effect' && ['set-weight', 'rollback'].includes((l.effect as { type: string }).type)).map((l) => (l.effect as { id: number }).id);
+    for (const id of ids) expect(r.lines.some((l) => l.type === 'event' && String(l.text).startsWith(`set-weight #${id} confirmed`))).toBe(true);
+  });
+});
