@@ -3,6 +3,10 @@
 //   render_frame_median_ms  one full frame (React + layout + output) with 3,000 pods and 8 sparklines
 //   engine_full_plan_ms     the whole seed plan (about 16 days of 1-minute analyses) through the pure engine
 //   sim_minute_3000_pods_us one simulated minute of the embedded world with 3 regions x 1000 pods
+//   soak_*                  the whole seed plan on the embedded world (3 regions x 1000 pods) fast-
+//                           forwarded through the real Runtime, the console rendering offscreen at
+//                           10 frames a second: RSS through the run, CPU seconds per simulated day
+//   idle_cpu_percent        the real-time console (--speed 1) in a pseudo-terminal, sampled over 8 s
 //   rollback_after_bad_request_ms  real Prometheus (1 s scrape): from the first slow request served
 //                           by the simulated canary to the rollback effect (needs `prometheus`)
 import { spawn, spawnSync } from 'node:child_process';
@@ -18,6 +22,7 @@ import { initialState, reduce } from '../src/engine/reduce.js';
 import type { EngineEvent, PodInfo, RolloutState, SliSample } from '../src/engine/types.js';
 import type { Store } from '../src/runtime/store.js';
 import { SimCrew } from '../src/sim/crew.js';
+import { Runtime } from '../src/runtime/runtime.js';
 import { packageRoot } from '../src/cli.js';
 import { SimWorld } from '../src/sim/world.js';
 import { startLiveLoop } from '../test/helpers/live.js';
@@ -196,6 +201,83 @@ async function rollbackLatency(): Promise<number[] | null> {
   return out;
 }
 
+/** The whole plan, fast-forwarded: world -> Runtime (crew, actuator) -> offscreen console. */
+async function soak(): Promise<{ rssEndMb: number; rssMaxMb: number; growthLastHalfMb: number; cpuPerSimDayS: number; simDays: number; status: string; frames: number }> {
+  const world = new SimWorld({ plan, scenario: 'healthy', seed: 11, start: T0, podsPerRegion: 1000, actuationDelayMs: 0 });
+  const crew = new SimCrew(plan);
+  let now = T0;
+  const runtime = new Runtime({ plan, clock: { now: () => now, speed: 0 }, traffic: world, tickMs: 0, observers: [(st) => crew.decide(st)] });
+  const stdout = Object.assign(new PassThrough(), { columns: 120, rows: 40, isTTY: true });
+  stdout.resume();
+  const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined, ref: () => undefined, unref: () => undefined });
+  let frames = 0;
+  const ink = render(<App plan={plan} store={runtime} actor={{ id: 'bench' }} now={() => now} columns={120} rows={40} />, {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    patchConsole: false,
+    exitOnCtrlC: false,
+    maxFps: 10,
+    onRender: () => void frames++,
+  });
+  const rss: { t: number; mb: number }[] = [];
+  const cpu0 = process.cpuUsage();
+  const end = T0 + 20 * 86_400_000;
+  const perChunk = 240; // simulated minutes between chances to render (~10 renders a second)
+  while (now < end) {
+    const s = runtime.getState();
+    if (s.status === 'completed' || s.status === 'rolled-back') break;
+    for (let i = 0; i < perChunk && now < end; i++) {
+      now += 60_000;
+      for (const e of world.advanceTo(now, { everyInterval: true })) runtime.dispatch(e);
+      runtime.dispatch({ type: 'tick', at: now });
+    }
+    await new Promise((r) => setTimeout(r, 5)); // let actuator promises settle and Ink draw
+    rss.push({ t: now, mb: process.memoryUsage().rss / 1e6 });
+  }
+  const cpu = process.cpuUsage(cpu0);
+  ink.unmount();
+  const simDays = (now - T0) / 86_400_000;
+  const half = rss.slice(Math.floor(rss.length / 2));
+  const growth = half.length > 1 ? half.at(-1)!.mb - Math.min(...half.map((x) => x.mb)) : 0;
+  return {
+    rssEndMb: rss.at(-1)?.mb ?? 0,
+    rssMaxMb: Math.max(...rss.map((x) => x.mb)),
+    growthLastHalfMb: growth,
+    cpuPerSimDayS: (cpu.user + cpu.system) / 1e6 / simDays,
+    simDays,
+    status: runtime.getState().status,
+    frames,
+  };
+}
+
+/** CPU of the real-time console (speed 1) in a pseudo-terminal, after it settled. */
+async function idleCpu(): Promise<number | null> {
+  if (!hasScript) return null;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.CI;
+  const cli = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(root, 'dist', 'canary.mjs'))} start --speed 1`;
+  const child = spawn('script', ['-qfec', `stty cols 120 rows 40; exec ${cli}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdout.resume();
+  try {
+    await new Promise((r) => setTimeout(r, 3_000));
+    const pid = Number(spawnSync('pgrep', ['-f', '-n', 'canary.mjs start --speed 1'], { encoding: 'utf8' }).stdout.trim());
+    if (!pid) return null;
+    const ticks = () => {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks
+    };
+    const a = ticks();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 8_000));
+    const b = ticks();
+    const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    return (((b - a) / hz) * 1000 * 100) / (performance.now() - t0);
+  } finally {
+    child.kill('SIGKILL');
+    spawnSync('pkill', ['-f', 'canary.mjs start --speed 1']);
+  }
+}
+
 async function main(): Promise<void> {
   const ff: number[] = [];
   for (let i = 0; i < 5; i++) ff.push(await firstFrame());
@@ -207,6 +289,13 @@ async function main(): Promise<void> {
   if (full.status !== 'completed') throw new Error(`engine bench: the plan ended ${full.status}`);
   emit('engine_full_plan_ms', full.ms, 'ms', 1000); // 16 days of 1-minute analyses, median of 3
   emit('sim_minute_3000_pods_us', await simMinute(), 'us', 500);
+  const soaked = await soak();
+  if (soaked.status !== 'completed') throw new Error(`soak: the plan ended ${soaked.status} after ${soaked.simDays.toFixed(1)} simulated days`);
+  emit('soak_rss_end_mb', soaked.rssEndMb, 'MB', 150); // after the whole plan (~15.6 simulated days), 3,000 pods
+  emit('soak_rss_growth_last_half_mb', soaked.growthLastHalfMb, 'MB', 10); // flat: no growth across the last half
+  emit('soak_cpu_s_per_sim_day', soaked.cpuPerSimDayS, 's', 5); // world + engine + console at 10 fps
+  const idle = await idleCpu();
+  if (idle !== null) emit('idle_cpu_percent', idle, '% of a core', 1); // real-time console, --speed 1
   const rb = await rollbackLatency();
   if (rb) emit('rollback_after_bad_request_ms', median(rb), 'ms', 3000); // real Prometheus, 1 s scrape; median of 3
   else process.stderr.write('bench: prometheus not installed (apt-get install -y prometheus): rollback_after_bad_request_ms not measured\n');
