@@ -21,6 +21,10 @@ export interface RuntimeOptions {
   /** Tell views at most this often (real ms); 0 tells them after every dispatch. The engine still
    * reduces every event at once and effects start at once: only redraws are coalesced. */
   notifyEveryMs?: number;
+  /** The journal: each event is appended after it is reduced and before its effects are carried
+   * out, so a decision is on disk before it acts. If append throws (the journal cannot be
+   * written) the event's state is not taken and its effects are not carried out. */
+  journal?: { append(event: EngineEvent, state: RolloutState, effects: Effect[]): unknown };
   /** Called after every reduce (journal, war room, crew...). May return follow-up events. */
   observers?: ((state: RolloutState, event: EngineEvent, effects: Effect[]) => EngineEvent[] | void)[];
 }
@@ -54,6 +58,7 @@ export class Runtime implements Store {
       while (this.queue.length) {
         const e = this.queue.shift()!;
         const { state, effects } = reduce(this.opts.plan, this.state, e);
+        this.opts.journal?.append(e, state, effects);
         this.state = state;
         for (const eff of effects) this.carryOut(eff);
         for (const obs of this.opts.observers ?? []) {
