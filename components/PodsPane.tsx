@@ -3,16 +3,18 @@
 // Our own table, not @alcalzone/ink-table: that component draws a separator line between every
 // row (so half of a 24-line pane would be lines), and its cell renderer is not told which row it
 // is drawing, so an unhealthy row cannot be highlighted as a whole. It also lays out every row it
-// is given; here only the visible window is rendered, one <Text> per row, so 3,000 pods cost the
-// same per frame as 30. The sort (O(n log n)) happens once per pods change (podsVersion), the
+// is given; here only the visible window is rendered, one <Text> per run of rows (see runs), so
+// 3,000 pods cost the same per frame as 30. NAME gets the width the longest name needs before the
+// other columns (see podColumns); a name that still does not fit is cut from the middle with …,
+// keeping its distinctive end (orchestrator-canary-…-khjlq), never mid-name. The sort (O(n log n)) happens once per pods change (podsVersion), the
 // filter once per filter change.
 import { useMemo } from 'react';
 import { Box, Text } from 'ink';
 import type { PodInfo, RolloutState } from '../src/engine/types.js';
-import { fit, fitAscii, formatAge, truncateMiddle } from './format.js';
+import { fit, fitAscii, formatAge } from './format.js';
 import { SegLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
-import { filterRows, HEALTH_GLYPH, podModel, type Health, type PodModel, type PodRow } from './pods.js';
+import { abbreviateRegion, cutPodName, filterRows, HEALTH_GLYPH, needsCut, podModel, podNameTail, truncatePodName, type Health, type PodModel, type PodRow } from './pods.js';
 import type { Theme, Tone } from './theme.js';
 
 /** The sorted model (per podsVersion) and the filtered rows (per filter). */
@@ -38,10 +40,16 @@ interface Columns {
   status: number;
   restarts: number;
   age: number;
+  readyLabel: string;
+  regionLabel: string;
   restartsLabel: string;
+  /** REGION in the short form (us-east-1 -> use1). */
+  shortRegion: boolean;
 }
 
-/** Column widths for an inner width; NAME takes what is left. */
+/** Column widths for an inner width. NAME gets the width its longest name needs first: the other
+ * columns give way (RESTARTS -> RST, READY -> RDY, then REGION abbreviated); NAME takes what is
+ * left, and only when a name still does not fit is it cut (from the middle, see truncatePodName). */
 export function podColumns(width: number, model: PodModel): Columns {
   const c: Columns = {
     name: 0,
@@ -51,45 +59,79 @@ export function podColumns(width: number, model: PodModel): Columns {
     status: Math.min(Math.max(6, model.statusWidth), 18),
     restarts: 8,
     age: 4,
+    readyLabel: 'READY',
+    regionLabel: 'REGION',
     restartsLabel: 'RESTARTS',
+    shortRegion: false,
   };
   // glyph + 7 columns with a space after each but the last
   const fixed = () => 2 + c.track + 1 + c.region + 1 + c.ready + 1 + c.status + 1 + c.restarts + 1 + c.age;
-  c.name = width - fixed() - 1;
-  // a pod name's distinctive part is its end; give NAME room before the wide headers
-  if (c.name < 24 && c.restarts > 3) {
+  const room = () => width - fixed() - 1;
+  const need = model.nameWidth;
+  // narrower headers cost nothing: the values fit (restarts < 1000, yes/no)
+  if (room() < need) {
     c.restarts = 3;
     c.restartsLabel = 'RST';
-    c.name = width - fixed() - 1;
+  }
+  if (room() < need) {
+    c.ready = 3;
+    c.readyLabel = 'RDY';
+  }
+  // then the region in its short form, when the short forms are distinct
+  if (room() < need && model.regionShortWidth !== null && model.regionShortWidth < c.region) {
+    c.region = model.regionShortWidth;
+    c.regionLabel = c.region >= 6 ? 'REGION' : 'RGN';
+    c.shortRegion = true;
   }
   // STATUS says what is wrong (CrashLoopBackOff): cut it only when NAME is nearly gone
-  if (c.name < 12 && c.status > 10) {
-    c.status = Math.max(10, c.status - (12 - c.name));
-    c.name = width - fixed() - 1;
-  }
-  c.name = Math.max(1, c.name);
+  if (room() < 12 && c.status > 10) c.status = Math.max(10, c.status - (12 - room()));
+  c.name = Math.max(1, room());
   return c;
 }
 
 const HEALTH_TONE: Record<Health, Tone | undefined> = { ok: undefined, crash: 'bad', waiting: 'warn' };
 
-/** One table row as one string. Healthy rows are pure ASCII (cut names marked `~`, not `…`):
- * Ink measures every row on every frame and ASCII lines take its fast path. */
-function rowText(p: PodInfo, health: Health, c: Columns, now: number): string {
+/** The cells after NAME, one string (ASCII for every pod name and status kubectl produces). */
+function restText(p: PodInfo, c: Columns, now: number): string {
   return (
-    `${HEALTH_GLYPH[health]} ${fitAscii(truncateMiddle(p.name, c.name, '~'), c.name)} ${fitAscii(p.track, c.track)} ${fitAscii(p.region, c.region)} ` +
+    `${fitAscii(p.track, c.track)} ${fitAscii(c.shortRegion ? abbreviateRegion(p.region) : p.region, c.region)} ` +
     `${fitAscii(p.ready ? 'yes' : 'no', c.ready)} ${fitAscii(p.reason || p.phase, c.status)} ${fitAscii(String(p.restarts), c.restarts, 'right')} ${fitAscii(formatAge(now - p.startedAt), c.age, 'right')}`
   );
 }
 
-/** Consecutive rows of the same health: each run is drawn as one multi-line <Text> (one node for
- * a screenful of healthy pods instead of one per row). */
-function runs(rows: PodRow[]): PodRow[][] {
-  const out: PodRow[][] = [];
+/** A run of rows drawn together: consecutive rows of the same health, either as one multi-line
+ * <Text> (`text`), or, for names that had to be cut, as three side-by-side columns: the rows up
+ * to the cut (`left`), a column of … and the rows from the kept end of the name on (`right`). */
+type Run = { key: string; health: Health; text: string } | { key: string; health: Health; left: string; right: string; rows: number };
+
+/** The visible rows as runs. Ink measures every line of every <Text> on every frame, and an ASCII
+ * line takes its fast path while any other character costs a grapheme segmentation of the whole
+ * line (about 3x): so a healthy row is one ASCII string, and a cut name's … is drawn in a column
+ * of its own, at the same place on every cut row (the names keep the same number of characters
+ * of their end: enough for the longest -suffix among them), leaving the rest of those rows ASCII
+ * too. One node per run, not per row: 3,000 pods cost what a screenful costs. */
+function runs(rows: PodRow[], c: Columns, now: number): Run[] {
+  let tail = 0;
+  for (const r of rows) if (needsCut(r.pod.name, c.name)) tail = Math.max(tail, podNameTail(r.pod.name, c.name));
+  const out: Run[] = [];
   for (const r of rows) {
+    const glyph = HEALTH_GLYPH[r.health];
+    const rest = restText(r.pod, c, now);
     const last = out[out.length - 1];
-    if (last && last[0]!.health === r.health) last.push(r);
-    else out.push([r]);
+    if (needsCut(r.pod.name, c.name)) {
+      const cut = cutPodName(r.pod.name, c.name, tail);
+      const left = `${glyph} ${cut.head}`;
+      const right = `${cut.tail} ${rest}`;
+      if (last && 'left' in last && last.health === r.health) {
+        last.left += `\n${left}`;
+        last.right += `\n${right}`;
+        last.rows += 1;
+      } else out.push({ key: r.pod.key, health: r.health, left, right, rows: 1 });
+      continue;
+    }
+    const text = `${glyph} ${fitAscii(truncatePodName(r.pod.name, c.name), c.name)} ${rest}`;
+    if (last && 'text' in last && last.health === r.health) last.text += `\n${text}`;
+    else out.push({ key: r.pod.key, health: r.health, text });
   }
   return out;
 }
@@ -125,7 +167,7 @@ export function PodsPane({ state, model, rows, filter, editingFilter, offset, wi
   const visible = rows.slice(start, start + page);
   const c = podColumns(w, model);
   const header =
-    `  ${fitAscii('NAME', c.name)} ${fitAscii('TRACK', c.track)} ${fitAscii('REGION', c.region)} ${fitAscii('READY', c.ready)} ` +
+    `  ${fitAscii('NAME', c.name)} ${fitAscii('TRACK', c.track)} ${fitAscii(c.regionLabel, c.region)} ${fitAscii(c.readyLabel, c.ready)} ` +
     `${fitAscii('STATUS', c.status)} ${fitAscii(c.restartsLabel, c.restarts, 'right')} ${fitAscii('AGE', c.age, 'right')}`;
   const right = total === 0 ? `0 of ${model.counts.total}` : `rows ${start + 1}-${start + visible.length} of ${total}${filter ? `/${model.counts.total}` : ''}`;
   return (
@@ -134,11 +176,29 @@ export function PodsPane({ state, model, rows, filter, editingFilter, offset, wi
         <Text wrap="truncate" bold>
           {fit(header, w)}
         </Text>
-        {runs(visible).map((run) => (
-          <Text key={run[0]!.pod.key} color={theme.c(HEALTH_TONE[run[0]!.health])} bold={run[0]!.health === 'crash'}>
-            {run.map((r) => rowText(r.pod, r.health, c, state.now)).join('\n')}
-          </Text>
-        ))}
+        {runs(visible, c, state.now).map((run) => {
+          const color = theme.c(HEALTH_TONE[run.health]);
+          const bold = run.health === 'crash';
+          if ('text' in run)
+            return (
+              <Text key={run.key} color={color} bold={bold}>
+                {run.text}
+              </Text>
+            );
+          return (
+            <Box key={run.key} flexDirection="row" height={run.rows} flexShrink={0}>
+              <Text color={color} bold={bold}>
+                {run.left}
+              </Text>
+              <Text color={color} bold={bold}>
+                {Array.from({ length: run.rows }, () => '…').join('\n')}
+              </Text>
+              <Text color={color} bold={bold} wrap="truncate">
+                {run.right}
+              </Text>
+            </Box>
+          );
+        })}
         {total === 0 ? (
           <SegLine segs={[{ text: model.counts.total === 0 ? 'no pods yet' : `no pods match /${filter} (esc clears)`, tone: 'muted' }]} width={w} theme={theme} />
         ) : null}

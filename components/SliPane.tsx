@@ -10,7 +10,7 @@ import type { RolloutState } from '../src/engine/types.js';
 import { cellWidth, fit, fitLeft, formatAge, formatOp, formatThreshold, formatValue } from './format.js';
 import { fitLines, flowItems, Lines, type PLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
-import { sparkRange, sparkRuns } from './sparkline.js';
+import { eitherFlag, scaledRange, sliSparkScale, sparkRange, sparkRuns } from './sparkline.js';
 import type { Theme, Tone } from './theme.js';
 
 export type SliVerdict = 'pass' | 'fail' | 'no-data' | 'none';
@@ -180,16 +180,20 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
   }
   for (const v of rowsV) {
     const unit = v.sli.unit;
-    const range = sparkRange(sparkW, v.canary, v.baseline);
+    // one honest scale for canary and baseline: it reaches the ideal end and the threshold, and
+    // points that miss the criterion or trip a rollback rule are drawn in the bad tone
+    const scale = sliSparkScale(plan, state.phaseIndex, v.sli);
+    const range = scaledRange(sparkRange(sparkW, v.canary, v.baseline), scale);
+    const flag = colour ? eitherFlag(v.flag, scale.miss) : undefined;
     const segs: Seg[] = [{ text: mark(v.sli.name), tone: 'info', bold: true }, { text: `${fit(v.sli.title, titleW)} ` }];
     if (showSparks) {
-      for (const r of sparkRuns(v.canary, sparkW, range, colour ? v.flag : undefined)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'info' });
+      for (const r of sparkRuns(v.canary, sparkW, range, flag)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'info' });
       segs.push({ text: ' ' });
     }
     segs.push({ text: fitLeft(formatValue(v.canaryNow, unit), valW), tone: VERDICT_TONE[v.verdict], bold: v.verdict === 'fail' });
     segs.push({ text: '  ' });
     if (showSparks) {
-      for (const r of sparkRuns(v.baseline, sparkW, range, colour ? v.flag : undefined)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'muted' });
+      for (const r of sparkRuns(v.baseline, sparkW, range, flag)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'muted' });
       segs.push({ text: ' ' });
     }
     segs.push({ text: fitLeft(formatValue(v.baselineNow, unit), valW), tone: 'muted' });

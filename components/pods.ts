@@ -2,6 +2,7 @@
 // and the title's counts. Sorting 3,000 pods is the expensive part, so callers memoize `podRows`
 // on `state.podsVersion` (see usePodRows in PodsPane.tsx) and only slice a window per frame.
 import type { PodInfo } from '../src/engine/types.js';
+import { truncate } from './format.js';
 
 export type Health = 'ok' | 'crash' | 'waiting';
 
@@ -48,9 +49,12 @@ export interface PodCounts {
 export interface PodModel {
   rows: PodRow[];
   counts: PodCounts;
-  /** Widest region and status, for column widths. */
+  /** Widest name, region and status, for column widths. */
+  nameWidth: number;
   regionWidth: number;
   statusWidth: number;
+  /** Widest abbreviated region (`use1`), or null when two regions would abbreviate alike. */
+  regionShortWidth: number | null;
 }
 
 const TRACK_RANK: Record<string, number> = { canary: 0, baseline: 1, stable: 2, unknown: 3 };
@@ -71,8 +75,10 @@ export function podModel(pods: Record<string, PodInfo>): PodModel {
   let canary = 0;
   let stable = 0;
   let other = 0;
+  let nameWidth = 4;
   let regionWidth = 6;
   let statusWidth = 6;
+  const regions = new Set<string>();
   const problems = new Map<string, { health: Exclude<Health, 'ok'>; label: string; count: number }>();
   for (const key in pods) {
     const pod = pods[key]!;
@@ -81,7 +87,9 @@ export function podModel(pods: Record<string, PodInfo>): PodModel {
     if (pod.track === 'canary') canary += 1;
     else if (pod.track === 'stable') stable += 1;
     else other += 1;
+    if (pod.name.length > nameWidth) nameWidth = pod.name.length;
     if (pod.region.length > regionWidth) regionWidth = pod.region.length;
+    regions.add(pod.region);
     if (pod.reason.length > statusWidth) statusWidth = pod.reason.length;
     if (health !== 'ok') {
       const label = health === 'waiting' && pod.phase === 'Running' && !pod.ready ? 'not ready' : pod.reason || pod.phase;
@@ -93,7 +101,9 @@ export function podModel(pods: Record<string, PodInfo>): PodModel {
   }
   rows.sort(comparePods);
   const list = [...problems.values()].sort((a, b) => (a.health !== b.health ? (a.health === 'crash' ? -1 : 1) : b.count - a.count));
-  return { rows, counts: { total: rows.length, canary, stable, other, problems: list }, regionWidth, statusWidth };
+  const shorts = new Set([...regions].map(abbreviateRegion));
+  const regionShortWidth = shorts.size === regions.size ? Math.max(3, ...[...shorts].map((r) => r.length)) : null;
+  return { rows, counts: { total: rows.length, canary, stable, other, problems: list }, nameWidth, regionWidth, statusWidth, regionShortWidth };
 }
 
 /** The rows matching `filter` (substring, case-insensitive). O(n); memoize on (model, filter). */
@@ -103,4 +113,74 @@ export function filterRows(rows: PodRow[], filter: string): PodRow[] {
   const out: PodRow[] = [];
   for (const r of rows) if (r.search.includes(f)) out.push(r);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fitting names and regions into the table
+
+const COMPASS: Record<string, string> = {
+  north: 'n',
+  south: 's',
+  east: 'e',
+  west: 'w',
+  central: 'c',
+  northeast: 'ne',
+  northwest: 'nw',
+  southeast: 'se',
+  southwest: 'sw',
+};
+const shortRegions = new Map<string, string>();
+
+/** A cloud region in the usual short form: us-east-1 -> use1, ap-southeast-2 -> apse2,
+ * us-central1 -> usc1; a name without that shape is kept as it is. */
+export function abbreviateRegion(region: string): string {
+  const hit = shortRegions.get(region);
+  if (hit !== undefined) return hit;
+  const parts = region.split('-');
+  let out = region;
+  if (parts.length >= 2 && parts.every((p) => /^[a-z]+\d*$|^\d+$/.test(p))) {
+    out = parts
+      .map((part, i) => {
+        if (i === 0) return part;
+        const m = /^([a-z]*)(\d*)$/.exec(part)!;
+        const word = m[1]!;
+        return `${word ? (COMPASS[word] ?? word[0]) : ''}${m[2]}`;
+      })
+      .join('');
+    if (out.length >= region.length) out = region;
+  }
+  shortRegions.set(region, out);
+  return out;
+}
+
+const ASCII = /^[\x20-\x7e]*$/;
+
+/** Whether `name` must be cut to fit `width` the ASCII way (head + … + tail, see cutPodName). */
+export function needsCut(name: string, width: number): boolean {
+  return name.length > width && width > 2 && ASCII.test(name);
+}
+
+/** How many characters of a cut name's end to keep at `width`: its last `-suffix` (the pod's own
+ * part: -khjlq) when that leaves the start at least as much room, else half. */
+export function podNameTail(name: string, width: number): number {
+  const half = Math.floor((width - 1) / 2);
+  const dash = name.lastIndexOf('-');
+  const suffix = dash > 0 ? name.length - dash : 0; // "-khjlq"
+  return suffix > 0 && suffix <= half ? suffix : half;
+}
+
+/** The start and the end kept of an ASCII name cut to `width` with its last `tail` characters
+ * (the … goes between them). */
+export function cutPodName(name: string, width: number, tail: number): { head: string; tail: string } {
+  const t = Math.max(0, Math.min(tail, width - 1));
+  return { head: name.slice(0, width - 1 - t), tail: t ? name.slice(name.length - t) : '' };
+}
+
+/** A pod name cut to `width` from the middle, marked with …, keeping its distinctive ends: the
+ * workload's name at the start and the pod's own suffix at the end
+ * (orchestrator-canary-pshns-khjlq at 27 -> orchestrator-canary-…-khjlq). Unchanged when it fits. */
+export function truncatePodName(name: string, width: number): string {
+  if (!needsCut(name, width)) return name.length <= width && ASCII.test(name) ? name : truncate(name, width);
+  const cut = cutPodName(name, width, podNameTail(name, width));
+  return `${cut.head}…${cut.tail}`;
 }

@@ -1,5 +1,15 @@
 // Sparklines: a series of values (with gaps) drawn with the eight block glyphs ▁▂▃▄▅▆▇█.
 // Pure; the newest point is at the right edge, so two series drawn at the same width line up.
+//
+// An SLI's sparklines are drawn on an honest scale (sliSparkScale + scaledRange), not on the
+// data's own min–max: a line scaled to its own extremes turns 99.95–99.97% availability into a
+// full-height collapse and 0.02–0.05% error-rate noise into a spike. The scale always reaches the
+// ideal end (0 for lower-is-better, 100% for a higher-is-better percentage) and goes past the
+// success criterion's threshold by 1.5x the ideal-to-threshold distance, so while the data stays
+// within that, the threshold sits at a fixed height (40% of the way from the ideal end), noise
+// inside the target is a nearly flat line near the ideal end, and a crossing is visibly far.
+import { compare, compile } from '../src/engine/compiled.js';
+import type { Criterion, Plan, Sli } from '../src/plan/schema.js';
 
 export const BLOCKS = '▁▂▃▄▅▆▇█';
 /** Drawn for a sample that had no data (distinct from a 0, which is ▁). */
@@ -81,4 +91,75 @@ export function sparkRuns(
     else runs.push({ text: cells[i]!, flagged });
   }
   return runs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scale of an SLI's sparklines
+
+/** Past the threshold, the scale goes on for this many times the distance ideal → threshold. */
+export const THRESHOLD_HEADROOM = 1.5;
+
+export interface SparkScale {
+  /** The ideal end of the scale: 0 (lower-is-better) or 100 (a higher-is-better percentage). */
+  ideal?: number;
+  /** The success criterion's threshold: always on the scale, with headroom beyond it. */
+  threshold?: number;
+  /** Other levels the scale must include (0 for a request rate: a drop to nothing is far). */
+  include?: number[];
+  /** Percentages: the headroom stops at 0 and 100 (the data itself may go anywhere). */
+  clamp?: SparkRange;
+  /** The point misses the success criterion (drawn like a rollback trip). */
+  miss?: (v: number) => boolean;
+}
+
+/** The data's range widened to the scale's levels; null (nothing to draw) stays null. */
+export function scaledRange(data: SparkRange | null, scale: SparkScale, headroom = THRESHOLD_HEADROOM): SparkRange | null {
+  if (!data) return null;
+  let { min, max } = data;
+  const take = (v: number | undefined) => {
+    if (v === undefined || !Number.isFinite(v)) return;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  };
+  take(scale.ideal);
+  take(scale.threshold);
+  for (const v of scale.include ?? []) take(v);
+  if (scale.ideal !== undefined && scale.threshold !== undefined) {
+    let far = scale.threshold + (scale.threshold - scale.ideal) * headroom;
+    if (scale.clamp) far = Math.max(scale.clamp.min, Math.min(scale.clamp.max, far));
+    take(far);
+  }
+  return { min, max };
+}
+
+/** The scale for an SLI judged by `criterion` (the current phase's, as the target column shows). */
+export function sliScale(sli: Pick<Sli, 'unit' | 'direction'>, criterion?: Pick<Criterion, 'op' | 'value'>): SparkScale {
+  const scale: SparkScale = {};
+  if (sli.unit === 'count') return scale;
+  const lower = sli.direction === 'lower-is-better';
+  if (lower) scale.ideal = 0;
+  else if (sli.unit === 'percent') scale.ideal = 100;
+  else if (sli.unit === 'rps') scale.include = [0];
+  if (sli.unit === 'percent') scale.clamp = { min: 0, max: 100 };
+  if (criterion) {
+    scale.threshold = criterion.value;
+    const { op, value } = criterion;
+    scale.miss = (v) => !compare(v, op, value);
+  }
+  return scale;
+}
+
+/** sliScale with the criterion found as the SLI pane finds its target: the current phase's
+ * criteria, else the plan's success criteria and safety thresholds. */
+export function sliSparkScale(plan: Plan, phaseIndex: number, sli: Sli): SparkScale {
+  const phase = compile(plan).phases[Math.max(0, phaseIndex)];
+  const criteria = phase ? phase.criteria : [...plan.successCriteria, ...plan.safetyThresholds];
+  return sliScale(sli, criteria.find((c) => c.sli === sli.name));
+}
+
+/** Either flag holds (a rollback trip, or a miss of the criterion); undefined when neither exists. */
+export function eitherFlag(a?: (v: number) => boolean, b?: (v: number) => boolean): ((v: number) => boolean) | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return (v) => a(v) || b(v);
 }
