@@ -3,7 +3,7 @@
 //   canary [start]         the console on the embedded simulated world (the default)
 //   canary validate <plan> check a plan, file:line:col for every problem
 //   canary schema          the plan's JSON Schema, for editors
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,11 @@ import { whoIs } from './engine/roster.js';
 import type { Actor } from './engine/types.js';
 import { Runtime } from './runtime/runtime.js';
 import { runHeadless } from './headless.js';
+import { JournalWriter, readJournal, replayJournal, replaySteps, resumeSync, sha256Hex, verifyJournal, type ResumeResult } from './journal/journal.js';
+import { initialState } from './engine/reduce.js';
+import { Replay, type ReplayFrame } from '../components/Replay.js';
+import { report } from './journal/report.js';
+import { statusText } from './status.js';
 import { DEMO_START, SimClock } from './sim/clock.js';
 import { SimCrew } from './sim/crew.js';
 import { SCENARIOS, SCENARIO_NAMES, describeScenarios, isScenarioName, type Scenario, type ScenarioName } from './sim/scenarios.js';
@@ -47,6 +52,10 @@ Usage:
                               no screen: what happens as lines (or JSON lines) and an exit code
   canary validate <plan.yaml> check a plan; prints a summary, or file:line:col: problem
   canary schema               print the plan's JSON Schema (for editors)
+  canary status --journal <file> [--json]   one-shot summary of a rollout from its journal
+  canary audit verify <journal> [--expect-head seq:hash]   check the hash chain; print the head
+  canary report <journal>     a Markdown retrospective of the rollout
+  canary replay <journal>     the console as it was: ←/→ event, [/] hour, n next rollback
   canary help                 this text
 
 Options for start:
@@ -68,6 +77,9 @@ SLIs from a real Prometheus (or Thanos, Mimir, VictoriaMetrics: anything with it
   --prometheus-ca <file> CA bundle for https
   CANARY_PROMETHEUS_TOKEN             bearer token (environment only: never on the command line)
   CANARY_PROMETHEUS_USER / _PASSWORD  basic auth (environment only)
+  --journal <file>       keep every decision in this journal (append-only, hash-chained, fsynced
+                         before effects); if it exists, pick the rollout up exactly where it was.
+                         CANARY_JOURNAL_KEY (environment) makes the chain an HMAC.
   --export <host:port>   serve the simulated world's metrics at http://host:port/metrics
                          (loopback only), for a Prometheus to scrape
 
@@ -170,6 +182,7 @@ const WORLD_OPTIONS = {
   'prometheus-header': { type: 'string', multiple: true },
   'prometheus-ca': { type: 'string' },
   export: { type: 'string' },
+  journal: { type: 'string' },
 } as const;
 
 type WorldValues = {
@@ -186,6 +199,7 @@ type WorldValues = {
   'prometheus-header'?: string[] | undefined;
   'prometheus-ca'?: string | undefined;
   export?: string | undefined;
+  journal?: string | undefined;
 };
 
 interface Setup {
@@ -200,7 +214,19 @@ interface Setup {
 /** The plan, the clock, the embedded world (or Prometheus) and the runtime, as the options say.
  * Shared by the console and the headless runner, so both drive exactly the same machinery. */
 async function setup(values: WorldValues, defaults: { speed: number; notifyEveryMs: number }): Promise<Setup> {
-  const plan = loadPlanOrExit(resolve(values.plan ?? DEFAULT_PLAN));
+  const planPath = resolve(values.plan ?? DEFAULT_PLAN);
+  const plan = loadPlanOrExit(planPath);
+  const planText = readFileSync(planPath, 'utf8');
+  const key = process.env.CANARY_JOURNAL_KEY || undefined;
+  // A journal that exists is a rollout to pick up where it was; otherwise a new one starts.
+  let resumed: ResumeResult | null = null;
+  if (values.journal && existsSync(values.journal)) {
+    try {
+      resumed = resumeSync(plan, values.journal, { planText, ...(key ? { key } : {}) });
+    } catch (err) {
+      fail(`--journal ${values.journal}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const scenario = values.scenario ?? 'latency-regression';
   if (!isScenarioName(scenario)) fail(`unknown scenario "${scenario}"; expected one of: ${SCENARIO_NAMES.join(', ')}`);
   const seed = numberOption('seed', values.seed, 1, 0);
@@ -212,7 +238,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   if (prometheus && values.speed !== undefined && Number(values.speed) !== 1)
     fail(`--speed ${values.speed} cannot be used with Prometheus: it answers for real time only; leave --speed out`);
   const speed = prometheus ? 1 : numberOption('speed', values.speed, defaults.speed, 0);
-  const start = prometheus ? Date.now() : DEMO_START;
+  const start = prometheus ? Date.now() : (resumed?.state.now ?? DEMO_START);
   const clock: Clock = prometheus ? { now: () => Date.now(), speed: 1 } : new SimClock({ start, speed });
   const base = resolveScenarioByName(scenario);
   const regressAt = values['regress-at'] === undefined ? undefined : numberOption('regress-at', values['regress-at'], 0, 0);
@@ -252,11 +278,33 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
       fail(`--export ${values.export}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  let writer: JournalWriter | null = resumed?.writer ?? null;
+  if (values.journal && !resumed) {
+    try {
+      writer = await JournalWriter.open(values.journal, { plan, planText, start: clock.now(), ...(key ? { key } : {}) });
+    } catch (err) {
+      fail(`--journal ${values.journal}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (resumed) {
+    // The simulated world starts where the rollout was: the confirmed weight in the phase's regions.
+    const phase = plan.phases[resumed.state.phaseIndex];
+    if (resumed.state.appliedWeight && phase) await world.setWeight(resumed.state.appliedWeight, phase.regions === 'all' ? plan.target.regions : phase.regions);
+    const t = resumed.torn;
+    process.stderr.write(
+      `canary: resumed ${values.journal} at seq ${resumed.lastSeq}: ${resumed.state.status} at ${resumed.state.desiredWeight}%` +
+        (t ? `; a torn last line (${t.bytes} bytes, line ${t.line}) was set aside in ${t.movedTo}` : '') +
+        (resumed.inDoubt.length ? `; redoing ${resumed.inDoubt.length} traffic change(s) never confirmed` : '') +
+        '\n',
+    );
+  }
   const runtime = new Runtime({
     plan,
     clock,
     sources,
     traffic: world,
+    ...(resumed ? { initial: resumed.state } : {}),
+    ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
     // console then costs well under 1% of a core. Fast-forwarded, ten times a second.
     notifyEveryMs: speed <= 1 && defaults.notifyEveryMs > 0 ? 1000 : defaults.notifyEveryMs,
@@ -265,6 +313,15 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     tickMs: prometheus ? 250 : 0,
     observers: crew ? [(state) => crew.decide(state)] : [],
   });
+  // Effects decided but never confirmed before the last stop: carry them out again (setting a
+  // weight and rolling back are both safe to repeat), with their results journaled as usual.
+  for (const e of resumed?.inDoubt ?? []) {
+    const p = e.type === 'set-weight' ? world.setWeight(e.weight, e.regions) : e.type === 'rollback' ? world.rollback(e.reason, e.regions) : null;
+    p?.then(
+      (r) => runtime.dispatch({ type: 'effect.result', at: clock.now(), effectId: e.id, ok: true, detail: `redone after resume: ${r.detail}`, weight: r.weight }),
+      (err: unknown) => runtime.dispatch({ type: 'effect.result', at: clock.now(), effectId: e.id, ok: false, detail: `redone after resume: ${String(err)}` }),
+    );
+  }
   return {
     plan,
     clock,
@@ -273,6 +330,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     crew,
     async close() {
       await runtime.stop();
+      writer?.close();
       client?.close();
       await exporter?.close();
     },
@@ -333,6 +391,77 @@ async function run(argv: string[]): Promise<void> {
   process.stdout.write('', () => process.exit(result.code));
 }
 
+/** `canary audit verify <journal> [--expect-head seq:hash]`: the chain, the first tampered entry, the head. */
+function audit(argv: string[]): void {
+  const { values, positionals } = parseOrExit({ args: argv, options: { 'expect-head': { type: 'string' } }, allowPositionals: true });
+  if (positionals[0] !== 'verify' || positionals.length !== 2) fail('usage: canary audit verify <journal> [--expect-head seq:hash]');
+  const file = positionals[1]!;
+  if (!existsSync(file)) fail(`${file}: no such journal`);
+  const key = process.env.CANARY_JOURNAL_KEY || undefined;
+  const r = verifyJournal(file, { ...(key ? { key } : {}), ...(values['expect-head'] ? { expectedHead: values['expect-head'] } : {}) });
+  process.stdout.write(`${r.text}\n`);
+  process.exit(r.ok ? 0 : 1);
+}
+
+function planAndText(values: { plan?: string | undefined }): { plan: Plan; planText: string } {
+  const planPath = resolve(values.plan ?? DEFAULT_PLAN);
+  return { plan: loadPlanOrExit(planPath), planText: readFileSync(planPath, 'utf8') };
+}
+
+/** `canary replay <journal>`: the console as it was, with time to move through. */
+async function replayCmd(argv: string[]): Promise<void> {
+  const { values, positionals } = parseOrExit({ args: argv, options: { plan: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length !== 1) fail('usage: canary replay <journal> [--plan file]');
+  const file = positionals[0]!;
+  const { plan, planText } = planAndText(values);
+  const key = process.env.CANARY_JOURNAL_KEY || undefined;
+  let frames: ReplayFrame[];
+  try {
+    const read = readJournal(file, key ? { key } : {});
+    if (read.problems.length) process.stderr.write(`canary: ${file} does not verify (${read.problems.length} problem(s)); replaying what is there. Run \`canary audit verify ${file}\`.\n`);
+    if (!read.header) fail(`${file}: no journal header`);
+    if (sha256Hex(planText) !== read.header.event.planHash) process.stderr.write(`canary: ${file} was written with another version of the plan file\n`);
+    frames = [{ seq: 0, state: initialState(plan, read.header.at) }];
+    for (const step of replaySteps(plan, read)) frames.push({ seq: step.entry.seq, state: step.state });
+  } catch (err) {
+    fail(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const tty = Boolean(process.stdout.isTTY);
+  if (tty) process.stdout.write('\x1b[?1049h\x1b[H');
+  const ink = render(<Replay plan={plan} frames={frames} file={file} />, { exitOnCtrlC: true, patchConsole: true, maxFps: 30, incrementalRendering: false });
+  await ink.waitUntilExit();
+  if (tty) process.stdout.write('\x1b[?1049l');
+  process.exit(0);
+}
+
+/** `canary report <journal> [--plan file]`: the Markdown retrospective. */
+function reportCmd(argv: string[]): void {
+  const { values, positionals } = parseOrExit({ args: argv, options: { plan: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length !== 1) fail('usage: canary report <journal> [--plan file]');
+  const { plan, planText } = planAndText(values);
+  const key = process.env.CANARY_JOURNAL_KEY || undefined;
+  try {
+    process.stdout.write(report(plan, positionals[0]!, { planText, ...(key ? { key } : {}) }));
+  } catch (err) {
+    fail(`${positionals[0]}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** `canary status --journal <file> [--json]`: one-shot summary, like `kubectl argo rollouts status`. */
+function statusCmd(argv: string[]): void {
+  const { values } = parseOrExit({ args: argv, options: { journal: { type: 'string' }, plan: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: false });
+  if (!values.journal) fail('usage: canary status --journal <file> [--json] (status from a running `canary serve` arrives with the war room)');
+  const { plan, planText } = planAndText(values);
+  const key = process.env.CANARY_JOURNAL_KEY || undefined;
+  try {
+    const r = replayJournal(plan, values.journal, { planText, ...(key ? { key } : {}) });
+    const text = statusText(plan, r.state, { json: values.json === true, problems: r.problems.map((p) => `${p.kind} at line ${p.line}: ${p.message}`), torn: r.torn !== null });
+    process.stdout.write(text);
+  } catch (err) {
+    fail(`${values.journal}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -348,6 +477,14 @@ export async function main(argv: string[]): Promise<void> {
     }
     case 'schema':
       process.exit(runSchema(process.stdout));
+    case 'audit':
+      return audit(rest);
+    case 'report':
+      return reportCmd(rest);
+    case 'replay':
+      return replayCmd(rest);
+    case 'status':
+      return statusCmd(rest);
     case 'help':
     case '--help':
     case '-h':

@@ -119,3 +119,49 @@ describe('canary run --headless', () => {
     for (const id of ids) expect(r.lines.some((l) => l.type === 'event' && String(l.text).startsWith(`set-weight #${id} confirmed`))).toBe(true);
   });
 });
+
+describe('the journal from the command line', () => {
+  const journal = join(tmp, 'rollout.jsonl');
+  const cmd = (args: string[]) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.CI;
+      const child = spawn(process.execPath, [cli, ...args], { cwd: tmp, env });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('exit', (code) => resolve({ code, out, err }));
+    });
+
+  it('run --journal, then status, audit verify, report; a second run resumes the same chain; an edit is caught', async () => {
+    const first = await run(['--scenario', 'healthy', '--until', 'canary-5', '--journal', journal]);
+    expect(first.code).toBe(0);
+    const status = await cmd(['status', '--journal', journal]);
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(/Status:\s+RUNNING/);
+    expect(status.out).toMatch(/Weight:\s+5%/);
+    const verify = await cmd(['audit', 'verify', journal]);
+    expect(verify.code).toBe(0);
+    expect(verify.out).toMatch(/chain: OK/);
+    const head = /head: seq (\d+) ([0-9a-f]{64})/.exec(verify.out)!;
+
+    const second = await run(['--scenario', 'healthy', '--until', 'canary-25', '--journal', journal]);
+    expect(second.code).toBe(0);
+    expect(second.err).toMatch(/resumed .* at seq \d+: running at 5%/);
+    const verify2 = await cmd(['audit', 'verify', journal, '--expect-head', `${head[1]}:${head[2]}`]);
+    expect(verify2.code).toBe(0);
+    const report = await cmd(['report', journal]);
+    expect(report.out).toContain('# Rollout retrospective');
+    expect(report.out).toMatch(/approved Canary 25%: expanded rollout as VP Engineering/);
+
+    // Someone edits an approval after the fact.
+    const lines = readFileSync(journal, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('"type":"approve"'));
+    lines[at] = lines[at]!.replace('Dev Raman', 'Mallory');
+    writeFileSync(journal, lines.join('\n'));
+    const tampered = await cmd(['audit', 'verify', journal]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.out).toContain(`line ${at + 1}`);
+  }, 120_000);
+});

@@ -1,0 +1,90 @@
+// `canary replay <journal>`: the same console, driven by the recorded events, with time you can
+// move: ←/→ one event, [/] one hour, n the next rollback, home/end. Read-only: commands typed here
+// change nothing (the store ignores them) and the banner says so.
+import { useCallback, useMemo, useState } from 'react';
+import { Box, Text, useInput, useStdout } from 'ink';
+import type { Plan } from '../src/plan/schema.js';
+import type { EngineEvent, RolloutState } from '../src/engine/types.js';
+import type { Store } from '../src/runtime/store.js';
+import { App } from './App.js';
+import { makeTheme } from './theme.js';
+
+export interface ReplayFrame {
+  seq: number;
+  state: RolloutState;
+}
+
+/** A store showing one recorded state at a time; dispatch is a no-op (a replay never acts). */
+class ReplayStore implements Store {
+  private listeners = new Set<() => void>();
+  constructor(private state: RolloutState) {}
+  getState = () => this.state;
+  subscribe = (l: () => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+  dispatch = (_e: EngineEvent) => undefined;
+  show(state: RolloutState): void {
+    if (state === this.state) return;
+    this.state = state;
+    for (const l of this.listeners) l();
+  }
+}
+
+const HOUR = 3_600_000;
+
+/** Index of the first frame at or after `t` (or the last one). */
+function frameAt(frames: ReplayFrame[], t: number): number {
+  let lo = 0;
+  let hi = frames.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (frames[mid]!.state.now < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function moveReplay(frames: ReplayFrame[], i: number, input: string, key: { leftArrow?: boolean; rightArrow?: boolean; home?: boolean; end?: boolean }): number {
+  const last = frames.length - 1;
+  if (key.rightArrow) return Math.min(last, i + 1);
+  if (key.leftArrow) return Math.max(0, i - 1);
+  if (key.home) return 0;
+  if (key.end) return last;
+  const now = frames[i]!.state.now;
+  if (input === ']') return Math.min(last, Math.max(i + 1, frameAt(frames, now + HOUR)));
+  if (input === '[') return Math.max(0, Math.min(i - 1, frameAt(frames, now - HOUR)));
+  if (input === 'n') {
+    // the next frame at which the rollout becomes rolled back
+    for (let k = i + 1; k <= last; k++) if (frames[k]!.state.status === 'rolled-back' && frames[k - 1]!.state.status !== 'rolled-back') return k;
+    return i;
+  }
+  return i;
+}
+
+export function Replay({ plan, frames, file, columns, rows }: { plan: Plan; frames: ReplayFrame[]; file: string; columns?: number; rows?: number }) {
+  const [i, setI] = useState(0);
+  const { stdout } = useStdout();
+  const height = rows ?? Math.max(4, (stdout.rows || 24) - 1);
+  const width = columns ?? (stdout.columns || 80);
+  const theme = useMemo(() => makeTheme(), []);
+  const frame = frames[i]!;
+  const store = useMemo(() => new ReplayStore(frames[0]!.state), [frames]);
+  store.show(frame.state);
+  useInput(
+    useCallback(
+      (input: string, key: { leftArrow?: boolean; rightArrow?: boolean; home?: boolean; end?: boolean }) => setI((cur) => moveReplay(frames, cur, input, key)),
+      [frames],
+    ),
+  );
+  const when = new Date(frame.state.now).toISOString().slice(0, 16).replace('T', ' ');
+  const banner = ` REPLAY ${file}  event ${i + 1}/${frames.length} (seq ${frame.seq}) at ${when} UTC  ←/→ event  [/] hour  n next rollback  home/end  q quit  (read-only)`;
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text {...(theme.enabled ? { color: 'black', backgroundColor: 'yellow' } : {})} wrap="truncate">
+        {banner.padEnd(width).slice(0, width)}
+      </Text>
+      <App plan={plan} store={store} actor={{ id: 'replay', name: 'replay (read-only)' }} now={() => frame.state.now} columns={width} rows={height - 1} />
+    </Box>
+  );
+}
