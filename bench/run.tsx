@@ -6,11 +6,13 @@
 //   soak_*                  the whole seed plan on the embedded world (3 regions x 1000 pods) fast-
 //                           forwarded through the real Runtime, the console rendering offscreen at
 //                           10 frames a second: RSS through the run, CPU seconds per simulated day
+//   journal_*               one decision appended and fsynced; resuming a 100,000-event journal
 //   idle_cpu_percent        the real-time console (--speed 1) in a pseudo-terminal, sampled over 8 s
 //   rollback_after_bad_request_ms  real Prometheus (1 s scrape): from the first slow request served
 //                           by the simulated canary to the rollback effect (needs `prometheus`)
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
@@ -24,6 +26,7 @@ import type { EngineEvent, PodInfo, RolloutState, SliSample } from '../src/engin
 import type { Store } from '../src/runtime/store.js';
 import { SimCrew } from '../src/sim/crew.js';
 import { Runtime } from '../src/runtime/runtime.js';
+import { JournalWriter, resumeSync } from '../src/journal/journal.js';
 import { packageRoot } from '../src/cli.js';
 import { SimWorld } from '../src/sim/world.js';
 import { startLiveLoop } from '../test/helpers/live.js';
@@ -32,6 +35,8 @@ const root = packageRoot();
 const plan = Plan.parse(parse(readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8')));
 const T0 = Date.parse('2026-11-30T14:00:00Z');
 const hasScript = spawnSync('script', ['--version']).status === 0;
+/** The CLI journals by default under $XDG_STATE_HOME: keep the bench's runs out of the user's. */
+const benchState = mkdtempSync(join(tmpdir(), 'canary-bench-state-'));
 
 /** One JSON line. `goal` is a number in `unit`: the figure should be at most that. */
 function emit(name: string, value: number, unit: string, goal: number): void {
@@ -46,7 +51,7 @@ const median = (xs: number[]) => {
 /** Spawns the real CLI and waits for the first frame that shows all four pane titles. */
 function firstFrame(): Promise<number> {
   return new Promise((resolveP, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', XDG_STATE_HOME: benchState };
     delete env.CI; // Ink prints only the last frame in CI mode
     const t0 = performance.now();
     // In a pseudo-terminal (util-linux `script`) when there is one, as a person would run it; a
@@ -263,7 +268,7 @@ async function soak(): Promise<{ rssEndMb: number; heapEndMb: number; rssMaxMb: 
 /** CPU of the real-time console (speed 1) in a pseudo-terminal, after it settled. */
 async function idleCpu(): Promise<number | null> {
   if (!hasScript) return null;
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: benchState };
   delete env.CI;
   const cli = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(root, 'dist', 'canary.mjs'))} start --speed 1`;
   const child = spawn('script', ['-qfec', `stty cols 120 rows 40; exec ${cli}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -278,13 +283,61 @@ async function idleCpu(): Promise<number | null> {
     };
     const a = ticks();
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 8_000));
+    await new Promise((r) => setTimeout(r, 6_000));
     const b = ticks();
     const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
     return (((b - a) / hz) * 1000 * 100) / (performance.now() - t0);
   } finally {
     child.kill('SIGKILL');
     spawnSync('pkill', ['-f', 'canary.mjs start --speed 1']);
+  }
+}
+
+/** Journal: the cost of one decision (appended and fsynced before its effect), and resuming a
+ * journal of 100,000 events (read, verify the chain, replay every event through the engine). */
+function journalBench(): { appendUs: number; resumeMs: number; events: number; bytes: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'canary-bench-journal-'));
+  const planText = readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8');
+  try {
+    // Decisions: approvals and go/pause commands, each fsynced.
+    const w1 = JournalWriter.openSync(join(dir, 'decisions.jsonl'), { plan, planText, start: T0 });
+    let s1 = initialState(plan, T0);
+    const n = 300;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const e: EngineEvent = { type: 'command', at: T0 + i * 1000, actor: { id: 'bench', name: 'bench' }, command: { kind: i % 2 ? 'pause' : 'resume' } };
+      const r = reduce(plan, s1, e);
+      w1.append(e, r.state, r.effects);
+      s1 = r.state;
+    }
+    const appendUs = ((performance.now() - t0) / n) * 1000;
+    w1.close();
+    // 100,000 events: a long rollout's samples, approvals and decisions.
+    const path = join(dir, 'long.jsonl');
+    const w2 = JournalWriter.openSync(path, { plan, planText, start: T0, flushEveryMs: 60_000 });
+    let s = initialState(plan, T0);
+    const crew = new SimCrew(plan);
+    let events = 0;
+    const send = (e: EngineEvent) => {
+      const r = reduce(plan, s, e);
+      w2.append(e, r.state, r.effects);
+      s = r.state;
+      events++;
+      for (const eff of r.effects) if (eff.type === 'set-weight') send({ type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight });
+    };
+    for (let t = T0, k = 0; events < 100_000; t += 60_000, k++) {
+      send({ type: 'sli.samples', at: t, samples: sample(k) });
+      for (const e of crew.decide(s)) send(e);
+    }
+    w2.close();
+    const bytes = statSync(path).size;
+    const t1 = performance.now();
+    const r = resumeSync(plan, path, { planText });
+    const resumeMs = performance.now() - t1;
+    r.writer.close();
+    return { appendUs, resumeMs, events, bytes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -308,7 +361,7 @@ async function main(): Promise<void> {
     return;
   }
   const ff: number[] = [];
-  for (let i = 0; i < 5; i++) ff.push(await firstFrame());
+  for (let i = 0; i < 3; i++) ff.push(await firstFrame());
   emit('first_frame_ms', median(ff), 'ms', 400);
   emit('render_frame_median_ms', await renderFrames(), 'ms', 10); // 3,000 pods, 10 sparklines, 120x40
   // Three runs; the median (the first pays for the JIT warming up).
@@ -317,6 +370,9 @@ async function main(): Promise<void> {
   if (full.status !== 'completed') throw new Error(`engine bench: the plan ended ${full.status}`);
   emit('engine_full_plan_ms', full.ms, 'ms', 1000); // 16 days of 1-minute analyses, median of 3
   emit('sim_minute_3000_pods_us', await simMinute(), 'us', 500);
+  const jb = journalBench();
+  emit('journal_append_decision_us', jb.appendUs, 'us', 5000); // one decision, fsynced before its effect
+  emit('journal_resume_100k_ms', jb.resumeMs, 'ms', 10000); // read + verify + replay 100,000 events
   const soaked = await soakInChild();
   if (soaked.status !== 'completed') throw new Error(`soak: the plan ended ${soaked.status} after ${soaked.simDays.toFixed(1)} simulated days`);
   emit('soak_rss_end_mb', soaked.rssEndMb, 'MB', 150); // after the whole plan (~15.6 simulated days), 3,000 pods

@@ -33,6 +33,8 @@ export interface AppProps {
   rows?: number;
   /** Called when the user quits (after confirming if a rollout is in progress). Default: exit Ink. */
   onQuit?: () => void;
+  /** Where the journal is being written (shown in the status bar). */
+  journal?: string;
 }
 
 function useTerminalSize(): { columns: number; rows: number } {
@@ -49,7 +51,7 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
-export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps) {
+export function App({ plan, store, actor, now, columns, rows, onQuit, journal }: AppProps) {
   const subscribe = useCallback((listener: () => void) => store.subscribe(listener), [store]);
   const getState = useCallback(() => store.getState(), [store]);
   const state = useSyncExternalStore(subscribe, getState, getState);
@@ -182,7 +184,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit }: AppProps
           {podsPane}
         </>
       )}
-      <StatusBar plan={plan} state={state} ui={ui} width={cols} theme={theme} flash={flash} />
+      <StatusBar plan={plan} state={state} ui={ui} width={cols} theme={theme} flash={flash} {...(journal ? { journal } : {})} />
       {overlay}
     </Box>
   );

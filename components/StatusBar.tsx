@@ -32,7 +32,7 @@ export function newestSampleAt(state: RolloutState): number | null {
   return at;
 }
 
-export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: number, flash?: string | null): Seg[] {
+export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: number, flash?: string | null, journal?: string): Seg[] {
   const st = STATUS_LABEL[state.status];
   const left: Seg[] = [{ text: ` ${st.glyph} ${st.text} `, tone: st.tone, bold: true }];
   if (state.appliedWeight !== state.desiredWeight) {
@@ -59,12 +59,18 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
     const room0 = width - segsWidth(left) - 3;
     if (room0 > 10) return [...left, { text: '  ' }, { text: flash.length > room0 ? `${flash.slice(0, room0 - 1)}…` : flash, tone: 'warn', bold: true }];
   }
+  // The journal's file (its name; the full path is printed on exit) when there is room beside the hints.
+  if (journal) {
+    const name = ` · journal ${journal.split('/').pop()}`;
+    const longest = Math.max(...hints.map((h) => cellWidth(h)));
+    if (width - segsWidth(left) - 1 - cellWidth(name) >= Math.min(longest, 40)) left.push({ text: name, tone: 'muted' });
+  }
   const room = width - segsWidth(left) - 1;
   const hint = hints.find((h) => cellWidth(h) <= room);
   if (!hint) return left;
   return [...left, { text: ' '.repeat(Math.max(1, room - cellWidth(hint) + 1)) }, { text: hint, tone: 'accent' }];
 }
 
-export function StatusBar({ plan, state, ui, width, theme, flash }: { plan: Plan; state: RolloutState; ui: UiState; width: number; theme: Theme; flash?: string | null }) {
-  return <SegLine segs={statusSegs(plan, state, ui, width, flash)} width={width} theme={theme} />;
+export function StatusBar({ plan, state, ui, width, theme, flash, journal }: { plan: Plan; state: RolloutState; ui: UiState; width: number; theme: Theme; flash?: string | null; journal?: string }) {
+  return <SegLine segs={statusSegs(plan, state, ui, width, flash, journal)} width={width} theme={theme} />;
 }

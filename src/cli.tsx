@@ -3,7 +3,8 @@
 //   canary [start]         the console on the embedded simulated world (the default)
 //   canary validate <plan> check a plan, file:line:col for every problem
 //   canary schema          the plan's JSON Schema, for editors
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -79,7 +80,10 @@ SLIs from a real Prometheus (or Thanos, Mimir, VictoriaMetrics: anything with it
   CANARY_PROMETHEUS_USER / _PASSWORD  basic auth (environment only)
   --journal <file>       keep every decision in this journal (append-only, hash-chained, fsynced
                          before effects); if it exists, pick the rollout up exactly where it was.
-                         CANARY_JOURNAL_KEY (environment) makes the chain an HMAC.
+                         Default: $XDG_STATE_HOME/canary (~/.local/state/canary): <plan>.jsonl
+                         live (resumed when started again), <plan>-sim-<time>.jsonl on the
+                         simulated world. CANARY_JOURNAL_KEY (environment) makes the chain an HMAC.
+  --no-journal           keep nothing
   --export <host:port>   serve the simulated world's metrics at http://host:port/metrics
                          (loopback only), for a Prometheus to scrape
 
@@ -183,6 +187,7 @@ const WORLD_OPTIONS = {
   'prometheus-ca': { type: 'string' },
   export: { type: 'string' },
   journal: { type: 'string' },
+  'no-journal': { type: 'boolean' },
 } as const;
 
 type WorldValues = {
@@ -200,9 +205,11 @@ type WorldValues = {
   'prometheus-ca'?: string | undefined;
   export?: string | undefined;
   journal?: string | undefined;
+  'no-journal'?: boolean | undefined;
 };
 
 interface Setup {
+  journal: string | null;
   plan: Plan;
   clock: Clock;
   runtime: Runtime;
@@ -218,13 +225,17 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   const plan = loadPlanOrExit(planPath);
   const planText = readFileSync(planPath, 'utf8');
   const key = process.env.CANARY_JOURNAL_KEY || undefined;
+  const live = (values['sli-source'] ?? (values.prometheus ? 'prometheus' : 'sim')) === 'prometheus';
+  // The journal is on by default, under $XDG_STATE_HOME/canary (~/.local/state/canary): one per
+  // plan for a live rollout (started again, it resumes), a fresh one per run on the simulated world.
+  const journalPath = values['no-journal'] ? undefined : (values.journal ?? defaultJournalPath(plan, live));
   // A journal that exists is a rollout to pick up where it was; otherwise a new one starts.
   let resumed: ResumeResult | null = null;
-  if (values.journal && existsSync(values.journal)) {
+  if (journalPath && existsSync(journalPath)) {
     try {
-      resumed = resumeSync(plan, values.journal, { planText, ...(key ? { key } : {}) });
+      resumed = resumeSync(plan, journalPath, { planText, ...(key ? { key } : {}) });
     } catch (err) {
-      fail(`--journal ${values.journal}: ${err instanceof Error ? err.message : String(err)}`);
+      fail(`journal ${journalPath}: ${err instanceof Error ? err.message : String(err)} (--journal <other file> or --no-journal to run without it)`);
     }
   }
   const scenario = values.scenario ?? 'latency-regression';
@@ -279,11 +290,12 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     }
   }
   let writer: JournalWriter | null = resumed?.writer ?? null;
-  if (values.journal && !resumed) {
+  if (journalPath && !resumed) {
     try {
-      writer = await JournalWriter.open(values.journal, { plan, planText, start: clock.now(), ...(key ? { key } : {}) });
+      mkdirSync(dirname(journalPath), { recursive: true });
+      writer = await JournalWriter.open(journalPath, { plan, planText, start: clock.now(), ...(key ? { key } : {}) });
     } catch (err) {
-      fail(`--journal ${values.journal}: ${err instanceof Error ? err.message : String(err)}`);
+      fail(`journal ${journalPath}: ${err instanceof Error ? err.message : String(err)} (--journal <other file> or --no-journal to run without it)`);
     }
   }
   if (resumed) {
@@ -292,7 +304,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     if (resumed.state.appliedWeight && phase) await world.setWeight(resumed.state.appliedWeight, phase.regions === 'all' ? plan.target.regions : phase.regions);
     const t = resumed.torn;
     process.stderr.write(
-      `canary: resumed ${values.journal} at seq ${resumed.lastSeq}: ${resumed.state.status} at ${resumed.state.desiredWeight}%` +
+      `canary: resumed ${journalPath} at seq ${resumed.lastSeq}: ${resumed.state.status} at ${resumed.state.desiredWeight}%` +
         (t ? `; a torn last line (${t.bytes} bytes, line ${t.line}) was set aside in ${t.movedTo}` : '') +
         (resumed.inDoubt.length ? `; redoing ${resumed.inDoubt.length} traffic change(s) never confirmed` : '') +
         '\n',
@@ -328,6 +340,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     runtime,
     actor,
     crew,
+    journal: journalPath ?? null,
     async close() {
       await runtime.stop();
       writer?.close();
@@ -339,7 +352,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
 
 async function start(argv: string[]): Promise<void> {
   const { values } = parseOrExit({ args: argv, options: WORLD_OPTIONS, allowPositionals: false });
-  const { plan, clock, runtime, actor, close } = await setup(values, { speed: 3600, notifyEveryMs: 100 });
+  const { plan, clock, runtime, actor, close, journal } = await setup(values, { speed: 3600, notifyEveryMs: 100 });
 
   const tty = Boolean(process.stdout.isTTY);
   const leaveAltScreen = () => {
@@ -351,7 +364,7 @@ async function start(argv: string[]): Promise<void> {
   // Sources first, so the very first frame already has data.
   runtime.start();
   let quit: () => void = () => undefined;
-  const ink = render(<App plan={plan} store={runtime} actor={actor} now={() => clock.now()} onQuit={() => quit()} />, {
+  const ink = render(<App plan={plan} store={runtime} actor={actor} now={() => clock.now()} onQuit={() => quit()} {...(journal ? { journal } : {})} />, {
     exitOnCtrlC: true,
     patchConsole: true,
     maxFps: 15,
@@ -362,7 +375,7 @@ async function start(argv: string[]): Promise<void> {
   await close();
   leaveAltScreen();
   const s = runtime.getState();
-  process.stdout.write(`canary: left the console; rollout ${s.status} at ${s.desiredWeight}%${s.rollback ? ` (${s.rollback.reason})` : ''}\n`);
+  process.stdout.write(`canary: left the console; rollout ${s.status} at ${s.desiredWeight}%${s.rollback ? ` (${s.rollback.reason})` : ''}${journal ? `; journal ${journal}` : ''}\n`);
   process.exit(0);
 }
 
@@ -389,6 +402,14 @@ async function run(argv: string[]): Promise<void> {
   process.exitCode = result.code;
   // Let stdout drain before leaving (a pipe may still hold lines).
   process.stdout.write('', () => process.exit(result.code));
+}
+
+/** $XDG_STATE_HOME/canary (default ~/.local/state/canary): <plan>.jsonl for a live rollout,
+ * <plan>-sim-<time>.jsonl for a run on the simulated world (never resumed by default). */
+export function defaultJournalPath(plan: Plan, live: boolean): string {
+  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  const name = live ? `${plan.metadata.name}.jsonl` : `${plan.metadata.name}-sim-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
+  return join(base, 'canary', name);
 }
 
 /** `canary audit verify <journal> [--expect-head seq:hash]`: the chain, the first tampered entry, the head. */

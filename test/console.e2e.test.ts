@@ -2,6 +2,8 @@
 // and we read the screen a person would see. Needs tmux (CI installs it); under CI=true a missing
 // tmux fails the test, it is never skipped.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -10,6 +12,7 @@ const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 if (!hasTmux && process.env.CI) throw new Error('tmux is required for the console test (apt-get install -y tmux); CI must install it');
 
 const sessions: string[] = [];
+const stateDir = mkdtempSync(join(tmpdir(), 'canary-e2e-state-'));
 function tmux(...args: string[]): string {
   return execFileSync('tmux', args, { encoding: 'utf8' });
 }
@@ -34,7 +37,7 @@ async function waitFor(session: string, ok: (s: string) => boolean, ms = 20_000)
 function launch(cols: number, rows: number, args = ''): string {
   const name = `canary-e2e-${process.pid}-${sessions.length}`;
   sessions.push(name);
-  const env = 'env -u CI NO_COLOR=1';
+  const env = `env -u CI NO_COLOR=1 XDG_STATE_HOME=${stateDir}`;
   tmux('new-session', '-d', '-s', name, '-x', String(cols), '-y', String(rows), `cd ${root} && ${env} node dist/canary.mjs start ${args}; echo EXITED $?; sleep 30`);
   return name;
 }

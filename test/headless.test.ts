@@ -1,7 +1,7 @@
 // `canary run --headless` as a pipeline runs it: the built binary, its output lines and its exit
 // code, one scenario built for each exit code.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ interface Run {
 
 function run(args: string[], opts: { onLine?: (line: Record<string, unknown>, kill: (s: NodeJS.Signals) => void) => void; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: join(tmp, 'state') };
     delete env.CI;
     const child = spawn(process.execPath, [cli, 'run', '--headless', ...args], { cwd: tmp, env });
     let out = '';
@@ -124,7 +124,7 @@ describe('the journal from the command line', () => {
   const journal = join(tmp, 'rollout.jsonl');
   const cmd = (args: string[]) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const env: NodeJS.ProcessEnv = { ...process.env };
+      const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: join(tmp, 'state') };
       delete env.CI;
       const child = spawn(process.execPath, [cli, ...args], { cwd: tmp, env });
       let out = '';
@@ -164,4 +164,13 @@ describe('the journal from the command line', () => {
     expect(tampered.code).toBe(1);
     expect(tampered.out).toContain(`line ${at + 1}`);
   }, 120_000);
+});
+
+it('by default the journal goes under $XDG_STATE_HOME/canary, a fresh one per simulated run', async () => {
+  const r = await run(['--json', '--scenario', 'healthy', '--until', 'canary-1']);
+  expect(r.code).toBe(0);
+  const dir = join(tmp, 'state', 'canary');
+  const files = readdirSync(dir).filter((f) => /^maestro-conductor-vnext-rc-sim-.*\.jsonl$/.test(f));
+  expect(files.length).toBeGreaterThanOrEqual(1);
+  expect(readFileSync(join(dir, files[0]!), 'utf8').split('\n')[0]).toContain('"type":"journal.open"');
 });
