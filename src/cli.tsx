@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-// canary: a terminal command center for progressive rollouts.
-//   canary [start]         the console on the embedded simulated world (the default)
-//   canary validate <plan> check a plan, file:line:col for every problem
-//   canary schema          the plan's JSON Schema, for editors
+// canary: a terminal command center for progressive rollouts. Commands: start (the console; the
+// default), run --headless, validate, schema, status, audit verify, report, replay, help.
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
