@@ -62,3 +62,44 @@ describe('replay', () => {
     r.unmount();
   });
 });
+
+describe('replay of a recorded journal', () => {
+  it('a journal written during a rollout with a rollback replays to the same screens: n shows the rollback', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { JournalWriter, readJournal, replaySteps } = await import('../src/journal/journal.js');
+    const { initialState } = await import('../src/engine/reduce.js');
+    const { PLAN_PATH } = await import('./helpers/drive.js');
+    const dir = mkdtempSync(join(tmpdir(), 'canary-replay-'));
+    try {
+      const path = join(dir, 'rollout.jsonl');
+      const d = new Driver(plan);
+      const writer = JournalWriter.openSync(path, { plan, planText: readFileSync(PLAN_PATH, 'utf8'), start: d.state.now });
+      const send = d.send.bind(d);
+      d.send = (e) => {
+        const effects = send(e);
+        writer.append(e, d.state, effects);
+        return effects;
+      };
+      d.canary = (s) => (s.desiredWeight >= 25 ? { ...HEALTHY, latency_p95: 1200 } : HEALTHY);
+      d.runFor(8 * 24 * HOUR, (s) => s.status === 'rolled-back');
+      writer.close();
+      const read = readJournal(path);
+      const recorded: ReplayFrame[] = [{ seq: 0, state: initialState(plan, read.header!.at) }];
+      for (const step of replaySteps(plan, read)) recorded.push({ seq: step.entry.seq, state: step.state });
+      expect(recorded.at(-1)!.state.status).toBe('rolled-back');
+      expect(recorded.at(-1)!.state.rollback!.reason).toBe(d.state.rollback!.reason);
+      const r = render(<Replay plan={plan} frames={recorded} file="rollout.jsonl" columns={120} rows={40} />);
+      await settle();
+      r.stdin.write('n');
+      await settle();
+      const frame = stripVTControlCharacters(r.lastFrame() ?? '');
+      expect(frame).toContain('ROLLED BACK');
+      expect(frame).toMatch(/latency_p95_threshold/);
+      r.unmount();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
