@@ -61,9 +61,12 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
   }
   // The journal's file (its name; the full path is printed on exit) when there is room beside the hints.
   if (journal) {
-    const name = ` · journal ${journal.split('/').pop()}`;
-    const longest = Math.max(...hints.map((h) => cellWidth(h)));
-    if (width - segsWidth(left) - 1 - cellWidth(name) >= Math.min(longest, 40)) left.push({ text: name, tone: 'muted' });
+    // Keep room for a hint line that still names every key (~34 columns) and show as much of the
+    // name as fits, its end first (the time stamp tells runs apart).
+    const file = journal.split('/').pop() ?? journal;
+    const shortest = Math.min(...hints.map((h) => cellWidth(h)).filter((w) => w >= 30), 34);
+    const room = width - segsWidth(left) - 2 - shortest - cellWidth(' · journal ');
+    if (room >= 12) left.push({ text: ` · journal ${file.length <= room ? file : `…${file.slice(file.length - room + 1)}`}`, tone: 'muted' });
   }
   const room = width - segsWidth(left) - 1;
   const hint = hints.find((h) => cellWidth(h) <= room);
