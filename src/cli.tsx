@@ -273,9 +273,11 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     new SimSource(world, clock, { periodMs: Math.min(250, Math.max(5, world.intervalMs / Math.max(speed, 1e-9) / 2)), samples: !prometheus }),
   ];
   let client: PrometheusClient | null = null;
+  let promSource: PrometheusSource | null = null;
   if (prometheus) {
     client = new PrometheusClient(prometheus);
-    sources.push(new PrometheusSource({ plan, client, clock, periodMs: 1000 }));
+    promSource = new PrometheusSource({ plan, client, clock, periodMs: 1000 });
+    sources.push(promSource);
   }
   let exporter: Awaited<ReturnType<typeof startExporter>> | null = null;
   if (values.export) {
@@ -323,6 +325,12 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     tickMs: prometheus ? 250 : 0,
     observers: crew ? [(state) => crew.decide(state)] : [],
   });
+  // The sparklines' history from Prometheus (query_range), once, before the live ticks: later
+  // ticks ask only for the newest point. Not when a rollout is already under way: rules would
+  // judge old points as if they were news.
+  if (promSource && (resumed === null || resumed.state.status === 'pending')) {
+    for (const e of await promSource.backfill(60)) runtime.dispatch(e);
+  }
   // Effects decided but never confirmed before the last stop: carry them out again (setting a
   // weight and rolling back are both safe to repeat), with their results journaled as usual.
   for (const e of resumed?.inDoubt ?? []) {
