@@ -251,7 +251,9 @@ export function judgmentBadge(state: RolloutState): string {
 export function SliPane({ plan, state, width, height, focused, theme, selected }: SliPaneProps) {
   const w = paneInnerWidth(width);
   const h = paneInnerHeight(height);
-  const pulseOn = usePulse(sliViews(plan, state).some((v) => v.ageMs !== null && v.ageMs > compile(plan).noDataMs));
+  // Cheap per frame: only the newest sample time of each SLI, not a second pass over the views.
+  const noDataMs = compile(plan).noDataMs;
+  const pulseOn = usePulse(Object.values(state.slis).some((x) => x.lastAt !== null && state.now - x.lastAt > noDataMs));
   const lines = fitLines(sliLines(plan, state, w, h, theme.enabled, { selected: focused ? (selected ?? null) : null, pulseOn }), h);
   return (
     <Pane title="SLIs" right={judgmentBadge(state)} focused={focused} width={width} height={height} theme={theme}>

@@ -3,7 +3,7 @@
 // state, the canary-versus-baseline judgment with its effect size and interval, and the data's age.
 import type { Plan } from '../src/plan/schema.js';
 import { formatDuration } from '../src/plan/schema.js';
-import { compare, compile } from '../src/engine/compiled.js';
+import { compare, compile, ruleThreshold } from '../src/engine/compiled.js';
 import { latest, seriesLength } from '../src/engine/series.js';
 import type { RolloutState } from '../src/engine/types.js';
 import { formatValue } from './format.js';
@@ -35,16 +35,12 @@ export function sliDetails(plan: Plan, state: RolloutState, name: string): { tit
   }
   const rules = cp.rules.filter((r) => r.sli === name);
   for (const r of rules) {
-    let state_ = 'not tripped';
-    let threshold: string;
-    if (r.baselineFactor !== undefined) {
-      const t = baseline === null ? null : Math.max(r.baselineFactor * baseline, r.minimum ?? 0);
-      threshold = `${r.op} ${r.baselineFactor}x baseline${t === null ? '' : ` = ${v(t)}`}${r.minimum !== undefined ? ` (floor ${v(r.minimum)})` : ''}`;
-      if (canary !== null && t !== null && compare(canary, r.op!, t)) state_ = 'CONDITION HOLDS';
-    } else {
-      threshold = `${r.op} ${v(r.value ?? null)}`;
-      if (canary !== null && r.value !== undefined && compare(canary, r.op!, r.value)) state_ = 'CONDITION HOLDS';
-    }
+    const t = ruleThreshold(r, baseline);
+    const threshold =
+      r.baselineFactor !== undefined
+        ? `${r.op} ${r.baselineFactor}x baseline${t === null ? '' : ` = ${v(t)}`}${r.minimum !== undefined ? ` (floor ${v(r.minimum)})` : ''}`
+        : `${r.op} ${v(t)}`;
+    const state_ = canary !== null && t !== null && compare(canary, r.op!, t) ? 'CONDITION HOLDS' : 'not tripped';
     const holding = state.holding[r.id];
     const forText = r.forMs ? ` for ${formatDuration(r.forMs)}${holding !== undefined ? ` (holding ${formatDuration(state.now - holding)})` : ''}` : '';
     lines.push(`rule ${r.id} [${r.group}]: roll back when canary ${threshold}${forText}: ${state_}`);

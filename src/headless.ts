@@ -37,19 +37,14 @@ export interface HeadlessResult {
   state: RolloutState;
 }
 
-const HUMAN = [/approval from .* missing/, /waits for a go/, /paused/];
-
-/** The blockers of the next gate if every one of them needs a person, else null. */
+/** The blockers of the next move if every one of them needs a person, else null. */
 export function heldOnPeople(plan: Plan, s: RolloutState): string[] | null {
-  if (s.status === 'paused') return ['paused by a person'];
-  if (s.status !== 'running' && s.status !== 'pending') return null;
+  if (s.status !== 'running' && s.status !== 'pending' && s.status !== 'paused') return null;
   const g = gateView(plan, s);
-  if (g.kind !== 'phase' && !(g.kind === 'step' && !g.auto)) {
-    const due = g.blockers.filter((b) => /waits for a go/.test(b));
-    return due.length && due.length === g.blockers.length ? due : null;
-  }
-  if (g.allowed) return ['the gate is open: a person must advance (a)'];
-  return g.blockers.length && g.blockers.every((b) => HUMAN.some((re) => re.test(b))) ? g.blockers : null;
+  if (g.kind === 'none') return null;
+  // Open, but only a person opens gates (steps inside a phase that are `auto` move by themselves).
+  if (g.allowed) return g.kind === 'phase' || (g.kind === 'step' && !g.auto) ? ['the gate is open: a person must advance (a)'] : null;
+  return g.peopleBlockers.length === g.blockers.length ? g.blockers : null;
 }
 
 export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {

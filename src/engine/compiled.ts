@@ -80,6 +80,19 @@ export function compile(plan: Plan): CompiledPlan {
   return compiled;
 }
 
+/** The threshold a value rule compares the canary with: its `value`, or `baselineFactor` x the
+ * baseline held to its `minimum` (the floor on the side the rule trips). Null when it needs a
+ * baseline and there is none. The engine trips on it; the views show it. */
+export function ruleThreshold(r: TripRule, baseline: number | null): number | null {
+  if (r.baselineFactor !== undefined) {
+    if (baseline === null) return null;
+    const t = r.baselineFactor * baseline;
+    if (r.minimum === undefined) return t;
+    return r.op?.startsWith('>') ? Math.max(t, r.minimum) : Math.min(t, r.minimum);
+  }
+  return r.value ?? null;
+}
+
 /** Does `value op threshold` hold? */
 export function compare(value: number, op: string, threshold: number): boolean {
   switch (op) {

@@ -26,6 +26,9 @@ export interface GateView {
   approvals: ApprovalView[];
   /** Why it cannot happen now; empty when allowed. */
   blockers: string[];
+  /** The blockers only a person can clear (approvals, a checkpoint go, a pause), a subset of
+   * `blockers`: when they are all there is, nothing will move without someone. */
+  peopleBlockers: string[];
   allowed: boolean;
 }
 
@@ -42,37 +45,49 @@ export function requiredApprovals(plan: Plan, phase: CompiledPhase, state: Rollo
     });
 }
 
+/** The gate into `phase`: its approvals join whatever else blocks it. */
+function phaseGate(plan: Plan, state: RolloutState, phase: CompiledPhase, blockers: string[], people: string[]): GateView {
+  const approvals = requiredApprovals(plan, phase, state);
+  for (const a of approvals) {
+    if (a.given) continue;
+    const text = `approval from ${a.title} missing`;
+    blockers.push(text);
+    people.push(text);
+  }
+  return {
+    kind: 'phase',
+    phaseIndex: phase.index,
+    phase,
+    auto: false,
+    fromWeight: state.desiredWeight,
+    toWeight: phase.steps[0]!.weight,
+    regions: phase.regions,
+    approvals,
+    blockers,
+    peopleBlockers: people,
+    allowed: blockers.length === 0,
+  };
+}
+
 export function gateView(plan: Plan, state: RolloutState): GateView {
   const cp = compile(plan);
-  const none: GateView = { kind: 'none', phaseIndex: state.phaseIndex, auto: false, fromWeight: state.desiredWeight, toWeight: state.desiredWeight, regions: [], approvals: [], blockers: [], allowed: false };
-
-  if (state.status === 'completed') return { ...none, blockers: ['the rollout is complete'] };
-  if (state.status === 'pending' || state.status === 'rolled-back') {
-    const phase = cp.phases[0]!;
-    const approvals = requiredApprovals(plan, phase, state);
-    const blockers = approvals.filter((a) => !a.given).map((a) => `approval from ${a.title} missing`);
-    return {
-      kind: 'phase',
-      phaseIndex: 0,
-      phase,
-      auto: false,
-      fromWeight: state.desiredWeight,
-      toWeight: phase.steps[0]!.weight,
-      regions: phase.regions,
-      approvals,
-      blockers,
-      allowed: blockers.length === 0,
-    };
-  }
+  if (state.status === 'completed')
+    return { kind: 'none', phaseIndex: state.phaseIndex, auto: false, fromWeight: state.desiredWeight, toWeight: state.desiredWeight, regions: [], approvals: [], blockers: ['the rollout is complete'], peopleBlockers: [], allowed: false };
+  if (state.status === 'pending' || state.status === 'rolled-back') return phaseGate(plan, state, cp.phases[0]!, [], []);
 
   const phase = cp.phases[state.phaseIndex]!;
   const step = phase.steps[state.stepIndex]!;
   const blockers: string[] = [];
-  if (state.status === 'paused') blockers.push('the rollout is paused (p to resume)');
+  const people: string[] = [];
+  const byPeople = (text: string) => {
+    blockers.push(text);
+    people.push(text);
+  };
+  if (state.status === 'paused') byPeople('the rollout is paused (p to resume)');
   if (state.stepBakeMs < step.minMs)
     blockers.push(`bake ${formatDuration(state.stepBakeMs)} of minimum ${formatDuration(step.minMs)} (${formatDuration(step.minMs - state.stepBakeMs)} left)`);
   const due = (state.checkpoints[phase.id] ?? []).filter((c) => c.dueAt !== undefined && c.ackedAt === undefined);
-  for (const c of due) blockers.push(`checkpoint hour ${c.at / 3_600_000} "${c.title}" waits for a go (g)`);
+  for (const c of due) byPeople(`checkpoint hour ${c.at / 3_600_000} "${c.title}" waits for a go (g)`);
   if (state.criteria.length === 0) blockers.push('no analysis yet');
   for (const c of state.criteria) {
     if (c.verdict === 'fail') blockers.push(`${c.sli} ${round(c.value)} fails ${c.op} ${c.threshold}`);
@@ -86,28 +101,14 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
   for (const [name, h] of Object.entries(state.sources)) if (!h.ok) blockers.push(`source ${name} failing: ${h.message ?? 'unknown error'}`);
   if (Object.keys(state.pending).length) blockers.push('traffic change not yet confirmed');
 
+  const rest = { phaseIndex: phase.index, phase, fromWeight: state.desiredWeight, regions: phase.regions, approvals: [], blockers, peopleBlockers: people, allowed: blockers.length === 0 };
   if (state.stepIndex < phase.steps.length - 1) {
     const next = phase.steps[state.stepIndex + 1]!;
-    return { kind: 'step', phaseIndex: phase.index, phase, auto: next.auto, fromWeight: state.desiredWeight, toWeight: next.weight, regions: phase.regions, approvals: [], blockers, allowed: blockers.length === 0 };
+    return { kind: 'step', auto: next.auto, toWeight: next.weight, ...rest };
   }
   const nextPhase = cp.phases[phase.index + 1];
-  if (!nextPhase) {
-    return { kind: 'complete', phaseIndex: phase.index, phase, auto: true, fromWeight: state.desiredWeight, toWeight: state.desiredWeight, regions: phase.regions, approvals: [], blockers, allowed: blockers.length === 0 };
-  }
-  const approvals = requiredApprovals(plan, nextPhase, state);
-  for (const a of approvals) if (!a.given) blockers.push(`approval from ${a.title} missing`);
-  return {
-    kind: 'phase',
-    phaseIndex: nextPhase.index,
-    phase: nextPhase,
-    auto: false,
-    fromWeight: state.desiredWeight,
-    toWeight: nextPhase.steps[0]!.weight,
-    regions: nextPhase.regions,
-    approvals,
-    blockers,
-    allowed: blockers.length === 0,
-  };
+  if (!nextPhase) return { kind: 'complete', auto: true, toWeight: state.desiredWeight, ...rest };
+  return phaseGate(plan, state, nextPhase, blockers, people);
 }
 
 function round(v: number | null): string {

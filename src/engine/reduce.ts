@@ -2,7 +2,7 @@
 // time arrives in events. The same events in the same order always give the same state.
 import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/schema.js';
-import { compare, compile, type CompiledPlan, type CompiledRule } from './compiled.js';
+import { compare, compile, ruleThreshold, type CompiledPlan, type CompiledRule } from './compiled.js';
 import { gateTarget, gateView, sameTarget } from './gates.js';
 import { append, emptySeries, latest } from './series.js';
 import { metricsFromSlis } from './judgment.js';
@@ -256,16 +256,9 @@ function ruleCondition(tx: Tx, r: CompiledRule): TripExplanation | null {
   if (!sli || !def) return null;
   const canary = latest(sli.canary);
   if (canary === null || sli.lastAt === null || tx.s.now - sli.lastAt > tx.cp.noDataMs) return null; // no data is never a trip and never a pass
-  let threshold: number;
-  let baseline: number | null = null;
-  if (r.baselineFactor !== undefined) {
-    baseline = latest(sli.baseline);
-    if (baseline === null) return null;
-    threshold = r.baselineFactor * baseline;
-    if (r.minimum !== undefined) threshold = r.op.startsWith('>') ? Math.max(threshold, r.minimum) : Math.min(threshold, r.minimum);
-  } else if (r.value !== undefined) {
-    threshold = r.value;
-  } else return null;
+  const baseline = r.baselineFactor !== undefined ? latest(sli.baseline) : null;
+  const threshold = ruleThreshold(r, baseline);
+  if (threshold === null) return null;
   if (!compare(canary, r.op, threshold)) return null;
   const window = tx.cp.plan.analysis.window;
   const against =
