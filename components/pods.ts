@@ -70,7 +70,7 @@ function comparePods(a: PodRow, b: PodRow): number {
 }
 
 /** All pods, sorted, with health and counts. O(n log n): memoize on podsVersion. */
-export function podModel(pods: Record<string, PodInfo>): PodModel {
+export function podModel(pods: ReadonlyMap<string, PodInfo>): PodModel {
   const rows: PodRow[] = [];
   let canary = 0;
   let stable = 0;
@@ -80,8 +80,7 @@ export function podModel(pods: Record<string, PodInfo>): PodModel {
   let statusWidth = 6;
   const regions = new Set<string>();
   const problems = new Map<string, { health: Exclude<Health, 'ok'>; label: string; count: number }>();
-  for (const key in pods) {
-    const pod = pods[key]!;
+  for (const pod of pods.values()) {
     const health = podHealth(pod);
     rows.push({ pod, health, search: `${pod.name} ${pod.region} ${pod.track} ${pod.reason}`.toLowerCase() });
     if (pod.track === 'canary') canary += 1;

@@ -403,7 +403,7 @@ describe('rendering', () => {
   it('renders only the visible window of 3,000 pods and scrolls it', async () => {
     const store = running();
     for (const region of ['us-east-1', 'us-west-2', 'eu-west-1']) store.dispatch({ type: 'pods.sync', at: store.clock.t, region, pods: manyPods(1000, region) });
-    expect(Object.keys(store.getState().pods)).toHaveLength(3000);
+    expect(store.getState().pods.size).toBe(3000);
     const ui = await show(store, 120, 40);
     let f = ui.frame();
     expectFits(f, 120, 40);
@@ -533,9 +533,8 @@ describe('helpers', () => {
   });
 
   it('sorts pods canary first, then region, then name, and filters them', () => {
-    const state: Pick<RolloutState, 'pods'> = { pods: {} };
-    for (const p of [...manyPods(20, 'us-west-2'), ...manyPods(20, 'eu-west-1')]) state.pods[p.key] = p;
-    const m = podModel(state.pods);
+    const pods = new Map([...manyPods(20, 'us-west-2'), ...manyPods(20, 'eu-west-1')].map((p) => [p.key, p] as const));
+    const m = podModel(pods);
     expect(m.rows.map((r) => `${r.pod.track}/${r.pod.region}`).slice(0, 4)).toEqual(['canary/eu-west-1', 'canary/eu-west-1', 'canary/us-west-2', 'canary/us-west-2']);
     expect(filterRows(m.rows, 'CRASH').every((r) => r.pod.reason === 'CrashLoopBackOff')).toBe(true);
   });

@@ -129,7 +129,7 @@ describe('journal: replay is the live state', () => {
     // includePods: pods journaled whole, and replay gives them back too.
     const withPods = await runtimeRun({ hours: 3, includePods: true });
     const rp = replayJournal(plan, withPods.path);
-    expect(Object.keys(withPods.rt.getState().pods).length).toBeGreaterThan(0);
+    expect(withPods.rt.getState().pods.size).toBeGreaterThan(0);
     same(rp.state, withPods.rt.getState(), { includePods: true });
   });
 

@@ -210,7 +210,7 @@ describe('pod names', () => {
   });
 
   it('other columns give way first: RESTARTS, READY, then REGION abbreviated', () => {
-    const m = podModel(Object.fromEntries(simPods().map((p) => [p.key, p])));
+    const m = podModel(new Map(simPods().map((p) => [p.key, p] as const)));
     expect(m.nameWidth).toBe(31);
     const wide = podColumns(100, m);
     expect([wide.restartsLabel, wide.readyLabel, wide.regionLabel, wide.name >= 31]).toEqual(['RESTARTS', 'READY', 'REGION', true]);
@@ -229,7 +229,7 @@ describe('pod names', () => {
   it('when a name truly does not fit, only that row gets … and the short names stay whole and ASCII', () => {
     const pods = simPods();
     const state = { ...running().getState() };
-    const model = podModel(Object.fromEntries(pods.map((p) => [p.key, p])));
+    const model = podModel(new Map(pods.map((p) => [p.key, p] as const)));
     const { lastFrame } = render(
       <PodsPane state={state} model={model} rows={model.rows} filter="" editingFilter={false} offset={0} width={64} height={8} focused={false} theme={theme} />,
     );
@@ -252,7 +252,7 @@ describe('pod names', () => {
       pod('orchestrator-canary-7d9f8-00028', { track: 'canary', region: 'eu-west-1' }),
       pod('orch-1', { region: 'us-east-1' }),
     ];
-    const model = podModel(Object.fromEntries(pods.map((p) => [p.key, p])));
+    const model = podModel(new Map(pods.map((p) => [p.key, p] as const)));
     const width = computeLayout(120, 40).pods.width;
     const { lastFrame } = render(
       <PodsPane state={running().getState()} model={model} rows={model.rows} filter="" editingFilter={false} offset={0} width={width} height={9} focused={false} theme={theme} />,

@@ -50,7 +50,7 @@ export function initialState(plan: Plan, now: number): RolloutState {
     consecutiveFailures: 0,
     holding: {},
     holds: [],
-    pods: {},
+    pods: new Map(),
     podsVersion: 0,
     rollback: null,
     nextEffectId: 1,
@@ -92,18 +92,18 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
       onSamples(tx, event.at, event.samples);
       break;
     case 'pods.sync': {
-      const pods = { ...tx.s.pods };
-      for (const key of Object.keys(pods)) if (pods[key]!.region === event.region) delete pods[key];
-      for (const p of event.pods) pods[p.key] = p;
+      const pods = new Map(tx.s.pods);
+      for (const [key, p] of pods) if (p.region === event.region) pods.delete(key);
+      for (const p of event.pods) pods.set(p.key, p);
       tx.s.pods = pods;
       tx.s.podsVersion += 1;
       break;
     }
     case 'pods.delta': {
       if (event.upserts.length === 0 && event.deletes.length === 0) break;
-      const pods = { ...tx.s.pods };
-      for (const k of event.deletes) delete pods[k];
-      for (const p of event.upserts) pods[p.key] = p;
+      const pods = new Map(tx.s.pods);
+      for (const k of event.deletes) pods.delete(k);
+      for (const p of event.upserts) pods.set(p.key, p);
       tx.s.pods = pods;
       tx.s.podsVersion += 1;
       break;

@@ -199,7 +199,8 @@ export interface RolloutState {
   holding: Record<string, number>;
   /** Why the rollout cannot move on right now (no data, a checkpoint, approvals...). */
   holds: string[];
-  pods: Record<string, PodInfo>;
+  /** By key. A Map: replacing it per pods event costs ~6x less than spreading a 3,000-key object. */
+  pods: ReadonlyMap<string, PodInfo>;
   podsVersion: number;
   rollback: { at: number; by: string; reason: string; trigger?: TripExplanation; fromWeight: number } | null;
   nextEffectId: number;

@@ -832,7 +832,7 @@ export function comparableState(state: RolloutState, opts: { includePods?: boole
   const { pods, podsVersion, slis, ...rest } = state;
   const out: Record<string, unknown> = { ...rest, slis: Object.fromEntries(Object.entries(slis).map(([k, s]) => [k, { canary: plainSeries(s.canary), baseline: plainSeries(s.baseline), lastAt: s.lastAt }])) };
   if (opts.includePods) {
-    out.pods = pods;
+    out.pods = Object.fromEntries(pods);
     out.podsVersion = podsVersion;
   }
   return out;
