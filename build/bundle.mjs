@@ -20,5 +20,9 @@ await build({
   minifySyntax: true,
   // Ink imports react-devtools-core only when DEV=true; it is not installed, so link a stub.
   alias: { 'react-devtools-core': `${root}/build/no-devtools.mjs` },
+  // @kubernetes/client-node (and its node-fetch, openid-client, ws...) is loaded from
+  // node_modules, and only by the Kubernetes commands (a dynamic import in src/kube/config.ts):
+  // the embedded world's first frame does not pay for compiling it.
+  external: ['@kubernetes/client-node'],
   banner: { js: "import { createRequire as __canaryRequire } from 'node:module'; const require = __canaryRequire(import.meta.url);" },
 });

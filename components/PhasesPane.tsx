@@ -115,6 +115,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number): PLin
   if (state.status === 'rolled-back' && state.rollback && state.phaseIndex < 0) {
     pushWrapped(100, `✗ ROLLED BACK from ${trimNumber(state.rollback.fromWeight, 2)}%: ${state.rollback.reason}`, 'bad', true);
   }
+  clusterLines();
   if (state.status === 'completed') push(90, { text: `✓ COMPLETED at ${trimNumber(state.desiredWeight, 2)}%`, tone: 'ok', bold: true });
   if (state.status === 'pending') push(15, { text: 'press a to open the first gate once approvals are in', tone: 'muted' });
   // Holds, in the engine's words; the per-SLI "no data for X" holds are folded into one line (the
@@ -126,6 +127,20 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number): PLin
     wrap(`! hold: ${h}`, width, '  ').forEach((t, k) => push(k === 0 ? 70 : 45 - 0.01 * k, { text: t, tone: 'warn' }));
   }
   return lines;
+
+  /** Per cluster: how the last traffic change went (after a rollback: before everything else). */
+  function clusterLines(): void {
+    const a = state.actuation;
+    if (!a) return;
+    const prio = a.type === 'rollback' ? 98 : a.ok ? 58 : 88;
+    const items: Seg[][] = a.clusters.map((c) => [
+      { text: c.ok ? '✓' : '✗', tone: c.ok ? 'ok' : 'bad', bold: !c.ok },
+      { text: ` ${c.cluster} ${c.weight ?? '?'}%${c.attempts > 1 ? ` (${c.attempts} tries)` : ''}` },
+    ]);
+    const head = a.type === 'rollback' ? (a.ok ? '  rollback confirmed: ' : '  ROLLBACK NOT CONFIRMED: ') : '  clusters: ';
+    flowItems([{ text: head, tone: a.ok ? 'ok' : 'bad', bold: !a.ok }], items, width, '    ').forEach((segs, k) => lines.push({ prio: prio - 0.01 * k, segs }));
+    for (const c of a.clusters) if (!c.ok) pushWrapped(prio - 0.5, `  ✗ ${c.cluster}: ${c.detail}`, 'bad');
+  }
 
   function currentDetails(p: CompiledPhase): void {
     const step = p.steps[state.stepIndex];

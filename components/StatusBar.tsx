@@ -47,6 +47,11 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
     left.push({ text: ` · data ${formatAge(age)}${stale ? '⌛' : ''}`, tone: stale ? 'warn' : 'muted' });
   }
   for (const [name, h] of Object.entries(state.sources)) if (!h.ok) left.push({ text: ` · ✗ ${name}`, tone: 'bad', bold: true });
+  // With a Lease: does this terminal drive, or who does.
+  if (state.driver) {
+    if (state.driver.self) left.push({ text: ' · ◆ driving', tone: 'ok' });
+    else left.push({ text: ` · READ-ONLY: ${state.driver.holder ?? 'nobody'} drives`, tone: 'warn', bold: true });
+  }
 
   let hints: string[];
   if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit') hints = ['y: yes  any other key: no', 'y/N'];

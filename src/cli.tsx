@@ -30,6 +30,7 @@ import { startExporter } from './sim/exporter.js';
 import { PrometheusClient, type PrometheusClientOptions } from './sources/prometheus.js';
 import { clientOptionsFromPlan, PrometheusSource } from './sources/prometheus-source.js';
 import type { Clock, Source } from './runtime/ports.js';
+import { connectKubernetes, isKubernetesPlan, type KubeWiring } from './kubernetes.js';
 
 /** The package root (holds package.json and config/), whether running from src/ or dist/src/. */
 export function packageRoot(): string {
@@ -55,6 +56,9 @@ Usage:
   canary audit verify <journal> [--expect-head seq:hash]   check the hash chain; print the head
   canary report <journal>     a Markdown retrospective of the rollout
   canary replay <journal>     the console as it was: ←/→ event, [/] hour, n next rollback
+  canary rollback --reason "..." [--plan f] [--kubeconfig f] [--context c]
+                              traffic to 0% in every cluster of the plan, now, from any shell
+                              (0: every cluster read back 0%, 3: not confirmed, 1: config)
   canary help                 this text
 
 Options for start:
@@ -69,8 +73,8 @@ Options for start:
 
 SLIs from a real Prometheus (or Thanos, Mimir, VictoriaMetrics: anything with its HTTP API):
   --prometheus <url>     query the plan's PromQL there instead of the simulated world's numbers;
-                         the clock is then real time. Pods and traffic stay simulated until the
-                         Kubernetes sources land.
+                         the clock is then real time. Pods and traffic stay simulated unless
+                         the plan names a Kubernetes traffic provider (below).
   --sli-source <name>    sim (default) or prometheus (with the plan's sources.prometheus.url)
   --prometheus-header 'Name: value'   extra header, e.g. 'X-Scope-OrgID: tenant-1' (repeatable)
   --prometheus-ca <file> CA bundle for https
@@ -84,6 +88,14 @@ SLIs from a real Prometheus (or Thanos, Mimir, VictoriaMetrics: anything with it
   --no-journal           keep nothing
   --export <host:port>   serve the simulated world's metrics at http://host:port/metrics
                          (loopback only), for a Prometheus to scrape
+
+Kubernetes (a plan whose traffic.provider is istio, gateway-api, smi, nginx, argo-rollouts or
+replicas): pods and traffic come from the clusters of the plan's regions, in real time.
+  --kubeconfig <file>    like kubectl: else KUBECONFIG, else ~/.kube/config, else in-cluster
+  --context <name>       for every region; or --context <region>=<name> (repeatable); default:
+                         the plan's target.clusters.<region>.context, else the current context
+  One terminal drives (holds the Lease canary-<plan> in the primary region's cluster); others are
+  read-only and show who drives. Any terminal can roll back.
 
 Scenarios:
 ${describeScenarios()
@@ -186,6 +198,8 @@ const WORLD_OPTIONS = {
   export: { type: 'string' },
   journal: { type: 'string' },
   'no-journal': { type: 'boolean' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string', multiple: true },
 } as const;
 
 type WorldValues = {
@@ -204,6 +218,8 @@ type WorldValues = {
   export?: string | undefined;
   journal?: string | undefined;
   'no-journal'?: boolean | undefined;
+  kubeconfig?: string | undefined;
+  context?: string[] | undefined;
 };
 
 interface Setup {
@@ -223,7 +239,9 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   const plan = loadPlanOrExit(planPath);
   const planText = readFileSync(planPath, 'utf8');
   const key = process.env.CANARY_JOURNAL_KEY || undefined;
-  const live = (values['sli-source'] ?? (values.prometheus ? 'prometheus' : 'sim')) === 'prometheus';
+  // A Kubernetes traffic provider: pods and traffic come from the plan's clusters, in real time.
+  const kubePlan = isKubernetesPlan(plan);
+  const live = kubePlan || (values['sli-source'] ?? (values.prometheus ? 'prometheus' : 'sim')) === 'prometheus';
   // The journal is on by default, under $XDG_STATE_HOME/canary (~/.local/state/canary): one per
   // plan for a live rollout (started again, it resumes), a fresh one per run on the simulated world.
   const journalPath = values['no-journal'] ? undefined : (values.journal ?? defaultJournalPath(plan, live));
@@ -244,11 +262,27 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   if (sliSource !== 'sim' && sliSource !== 'prometheus') fail(`--sli-source expects sim or prometheus, got "${sliSource}"`);
   const prometheus = sliSource === 'prometheus' ? prometheusOptions(plan, values) : null;
   // Prometheus evaluates queries at its own "now": with it the clock must be the real one.
-  if (prometheus && values.speed !== undefined && Number(values.speed) !== 1)
-    fail(`--speed ${values.speed} cannot be used with Prometheus: it answers for real time only; leave --speed out`);
-  const speed = prometheus ? 1 : numberOption('speed', values.speed, defaults.speed, 0);
-  const start = prometheus ? Date.now() : (resumed?.state.now ?? DEMO_START);
-  const clock: Clock = prometheus ? { now: () => Date.now(), speed: 1 } : new SimClock({ start, speed });
+  if ((prometheus || kubePlan) && values.speed !== undefined && Number(values.speed) !== 1)
+    fail(`--speed ${values.speed} cannot be used with ${prometheus ? 'Prometheus' : 'Kubernetes'}: it answers for real time only; leave --speed out`);
+  const realTime = prometheus !== null || kubePlan;
+  const speed = realTime ? 1 : numberOption('speed', values.speed, defaults.speed, 0);
+  const start = realTime ? Date.now() : (resumed?.state.now ?? DEMO_START);
+  const clock: Clock = realTime ? { now: () => Date.now(), speed: 1 } : new SimClock({ start, speed });
+  let kube: KubeWiring | null = null;
+  if (kubePlan) {
+    try {
+      kube = await connectKubernetes(plan, {
+        planPath,
+        now: () => clock.now(),
+        ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+        ...(values.context ? { contexts: values.context } : {}),
+      });
+    } catch (err) {
+      fail(err instanceof Error ? err.message : String(err));
+    }
+  } else if (values.kubeconfig || values.context) {
+    fail(`--kubeconfig/--context: the plan's traffic.provider is "sim"; name a Kubernetes provider (istio, gateway-api, smi, nginx, argo-rollouts, replicas) to use clusters`);
+  }
   const base = resolveScenarioByName(scenario);
   const regressAt = values['regress-at'] === undefined ? undefined : numberOption('regress-at', values['regress-at'], 0, 0);
   // The world's actuators answer after a short real delay; at very high speeds keep it tiny so a
@@ -256,7 +290,8 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   const actuationDelayMs = speed > 3600 ? 1 : 20;
   const world = new SimWorld({ plan, scenario: regressAt === undefined ? base : { ...base, atWeight: regressAt }, seed, start, podsPerRegion, actuationDelayMs });
   // In real time (with Prometheus) the simulated people answer in seconds, not sim-minutes.
-  const crew = values['no-crew'] ? null : new SimCrew(plan, prometheus ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000 } : {});
+  // Simulated people never approve anything on real clusters.
+  const crew = values['no-crew'] || kube ? null : new SimCrew(plan, prometheus ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000 } : {});
   let actor: Actor;
   if (values.as) {
     const p = plan.roster.people.find((x) => x.id === values.as);
@@ -270,8 +305,10 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   const sources: Source[] = [
     // Poll the world twice per simulated analysis interval (at most every 250 ms real), so samples
     // are never older than the plan's staleAfter only because the clock runs fast.
-    new SimSource(world, clock, { periodMs: Math.min(250, Math.max(5, world.intervalMs / Math.max(speed, 1e-9) / 2)), samples: !prometheus }),
+    new SimSource(world, clock, { periodMs: Math.min(250, Math.max(5, world.intervalMs / Math.max(speed, 1e-9) / 2)), samples: !prometheus, pods: !kube }),
   ];
+  if (kube) sources.push(kube.pods, kube.watch, ...(kube.lease ? [kube.lease] : []));
+  const traffic = kube ? kube.traffic : world;
   let client: PrometheusClient | null = null;
   let promSource: PrometheusSource | null = null;
   if (prometheus) {
@@ -314,7 +351,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     plan,
     clock,
     sources,
-    traffic: world,
+    traffic,
     ...(resumed ? { initial: resumed.state } : {}),
     ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
@@ -322,7 +359,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     notifyEveryMs: speed <= 1 && defaults.notifyEveryMs > 0 ? 1000 : defaults.notifyEveryMs,
     // On the simulated world its source carries time (ticks after each batch); with Prometheus
     // the real clock ticks.
-    tickMs: prometheus ? 250 : 0,
+    tickMs: realTime ? 250 : 0,
     observers: crew ? [(state) => crew.decide(state)] : [],
   });
   // The sparklines' history from Prometheus (query_range), once, before the live ticks: later
@@ -334,7 +371,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   // Effects decided but never confirmed before the last stop: carry them out again (setting a
   // weight and rolling back are both safe to repeat), with their results journaled as usual.
   for (const e of resumed?.inDoubt ?? []) {
-    const p = e.type === 'set-weight' ? world.setWeight(e.weight, e.regions) : e.type === 'rollback' ? world.rollback(e.reason, e.regions) : null;
+    const p = e.type === 'set-weight' ? traffic.setWeight(e.weight, e.regions) : e.type === 'rollback' ? traffic.rollback(e.reason, e.regions) : null;
     p?.then(
       (r) => runtime.dispatch({ type: 'effect.result', at: clock.now(), effectId: e.id, ok: true, detail: `redone after resume: ${r.detail}`, weight: r.weight }),
       (err: unknown) => runtime.dispatch({ type: 'effect.result', at: clock.now(), effectId: e.id, ok: false, detail: `redone after resume: ${String(err)}` }),
@@ -351,6 +388,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
       await runtime.stop();
       writer?.close();
       client?.close();
+      kube?.close();
       await exporter?.close();
     },
   };
@@ -489,6 +527,46 @@ function statusCmd(argv: string[]): void {
   }
 }
 
+/** `canary rollback --reason "..."`: traffic off the canary in every cluster of the plan, from any
+ * shell, with the same code as `R` `y` in the console. Never needs the lease (taking traffic off
+ * is always allowed); the driving console sees 0% as drift and holds. */
+async function rollbackCmd(argv: string[]): Promise<void> {
+  const { values } = parseOrExit({
+    args: argv,
+    options: { plan: { type: 'string' }, reason: { type: 'string' }, kubeconfig: { type: 'string' }, context: { type: 'string', multiple: true }, json: { type: 'boolean' }, as: { type: 'string' } },
+    allowPositionals: false,
+  });
+  if (!values.reason?.trim()) fail('canary rollback needs --reason "what happened" (it goes to the hook, the notification and the record)');
+  const planPath = resolve(values.plan ?? DEFAULT_PLAN);
+  const plan = loadPlanOrExit(planPath);
+  if (!isKubernetesPlan(plan)) fail(`${planPath}: traffic.provider is "sim"; canary rollback acts on a Kubernetes provider (istio, gateway-api, smi, nginx, argo-rollouts, replicas)`);
+  let kube: KubeWiring;
+  try {
+    kube = await connectKubernetes(plan, {
+      planPath,
+      now: () => Date.now(),
+      lease: false,
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values.context ? { contexts: values.context } : {}),
+    });
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const who = values.as ?? process.env.USER ?? 'someone';
+  const reason = `manual rollback by ${who}: ${values.reason.trim()}`;
+  const t0 = performance.now();
+  const r = await kube.traffic.rollback(reason, plan.target.regions);
+  const ms = Math.round(performance.now() - t0);
+  kube.close();
+  const ok = (r.clusters ?? []).every((c) => c.ok);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ok, reason, ms, clusters: r.clusters, detail: r.detail })}\n`);
+  else {
+    for (const c of r.clusters ?? []) process.stdout.write(`${c.ok ? '✓' : '✗'} ${c.cluster.padEnd(20)} ${c.weight ?? '?'}%  ${c.detail}${c.attempts > 1 ? ` (${c.attempts} tries)` : ''}\n`);
+    process.stdout.write(`${ok ? 'rolled back' : 'ROLLBACK NOT CONFIRMED'} in ${ms} ms: ${r.detail}\n`);
+  }
+  process.exit(ok ? 0 : 3);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -512,6 +590,8 @@ export async function main(argv: string[]): Promise<void> {
       return replayCmd(rest);
     case 'status':
       return statusCmd(rest);
+    case 'rollback':
+      return rollbackCmd(rest);
     case 'help':
     case '--help':
     case '-h':

@@ -56,6 +56,9 @@ export function initialState(plan: Plan, now: number): RolloutState {
     nextEffectId: 1,
     pending: {},
     lastEffectError: null,
+    actuation: null,
+    traffic: {},
+    driver: null,
     history: [],
   };
 }
@@ -119,7 +122,29 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
       break;
     case 'effect.result':
       onEffectResult(tx, event.effectId, event.ok, event.detail, event.weight);
+      if (event.clusters) {
+        const p = state.pending[event.effectId];
+        if (p) tx.s.actuation = { effectId: event.effectId, type: p.type, at: tx.s.now, ok: event.ok, clusters: event.clusters };
+      }
       break;
+    case 'traffic.observed': {
+      const prev = tx.s.traffic[event.cluster];
+      tx.s.traffic = { ...tx.s.traffic, [event.cluster]: { regions: event.regions, weight: event.weight, detail: event.detail, at: tx.s.now } };
+      const drift = driftOf(tx, event.cluster);
+      if (drift && (!prev || prev.weight !== event.weight)) {
+        tx.log('info', `traffic drift: ${drift} - someone or something else changed the weights`);
+        tx.effect({ type: 'notify', severity: 'warning', message: `${tx.cp.plan.metadata.service}: traffic drift: ${drift}` });
+      }
+      break;
+    }
+    case 'driver.status': {
+      const prev = tx.s.driver;
+      if (prev && prev.holder === event.holder && prev.self === event.self && prev.message === (event.message ?? null)) break;
+      tx.s.driver = { holder: event.holder, self: event.self, since: prev && prev.holder === event.holder && prev.self === event.self ? prev.since : tx.s.now, message: event.message ?? null };
+      if (!prev || prev.self !== event.self || prev.holder !== event.holder)
+        tx.log('info', event.self ? 'this terminal drives the rollout (holds the lease)' : `read-only: ${event.holder ?? 'nobody'} drives${event.message ? ` (${event.message})` : ''}`);
+      break;
+    }
     case 'source.status': {
       const prev = tx.s.sources[event.source];
       const message = event.message ?? null;
@@ -332,6 +357,8 @@ function checkRules(tx: Tx): void {
 function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command' } extends { command: infer C } ? C : never): void {
   const s = tx.s;
   const who = actor.name ?? actor.id;
+  // Any terminal may take traffic off the canary; everything else is the driver's.
+  if (readOnly(s) && command.kind !== 'rollback') return tx.log('info', `${who} asked to ${command.kind}: read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout`);
   switch (command.kind) {
     case 'rollback': {
       if (s.status === 'rolled-back') return tx.log('info', `${who} asked to roll back: already rolled back`);
@@ -535,7 +562,7 @@ function progress(tx: Tx): void {
       }),
     };
   }
-  if (s.status !== 'running') return;
+  if (s.status !== 'running' || readOnly(s)) return;
   const step = phase.steps[s.stepIndex]!;
   // Nothing can proceed by itself before the step's minimum bake: skip the full gate check.
   if (s.stepBakeMs < step.minMs) return;
@@ -570,5 +597,28 @@ function computeHolds(tx: Tx): string[] {
   if (s.judgment && s.judgment.verdict !== 'pass') holds.push(`canary judgment ${s.judgment.verdict}: ${s.judgment.reason}`);
   if (s.lastEffectError) holds.push(s.lastEffectError);
   if (Object.keys(s.pending).length) holds.push('waiting for the traffic provider to confirm the weight');
+  for (const cluster of Object.keys(s.traffic)) {
+    const d = driftOf(tx, cluster);
+    if (d) holds.push(`traffic drift: ${d}`);
+  }
+  if (readOnly(s)) holds.push(`read-only: ${s.driver!.holder ?? 'nobody'} drives${s.driver!.message ? ` (${s.driver!.message})` : ''}`);
   return holds;
+}
+
+/** Not this terminal's rollout to drive (another holds the lease, or ours lapsed). */
+export function readOnly(s: RolloutState): boolean {
+  return s.driver !== null && !s.driver.self;
+}
+
+/** What the cluster reads against what canary set there; null when they agree (or a change is
+ * under way, or there is nothing to compare). */
+function driftOf(tx: Tx, cluster: string): string | null {
+  const s = tx.s;
+  const t = s.traffic[cluster];
+  if (!t || t.weight === null || Object.keys(s.pending).length) return null;
+  const phase = tx.cp.phases[s.phaseIndex];
+  const inPhase = trafficOn(s) && phase !== undefined && t.regions.some((r) => phase.regions.includes(r));
+  const expected = inPhase || s.status === 'completed' ? s.appliedWeight : s.status === 'pending' ? null : 0;
+  if (expected === null || expected === t.weight) return null;
+  return `${cluster} reads ${t.weight}%, canary set ${expected}%`;
 }

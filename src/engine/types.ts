@@ -73,7 +73,20 @@ export type EngineEvent =
   /** A source's health changed (Prometheus unreachable, a query failing...). */
   | { type: 'source.status'; at: number; source: string; ok: boolean; message?: string }
   /** An actuator reports how an effect went. */
-  | { type: 'effect.result'; at: number; effectId: number; ok: boolean; detail: string; weight?: number };
+  | { type: 'effect.result'; at: number; effectId: number; ok: boolean; detail: string; weight?: number; clusters?: ClusterResult[] }
+  /** What a cluster's traffic provider reads now (drift checks); sent when it changes. */
+  | { type: 'traffic.observed'; at: number; cluster: string; regions: string[]; weight: number | null; detail: string }
+  /** Who drives the rollout (holds the Lease); `self`: this terminal. */
+  | { type: 'driver.status'; at: number; holder: string | null; self: boolean; message?: string };
+
+/** How one cluster took a traffic change. */
+export interface ClusterResult {
+  cluster: string;
+  ok: boolean;
+  weight: number | null;
+  attempts: number;
+  detail: string;
+}
 
 export type Effect =
   | { id: number; type: 'set-weight'; weight: number; phase: string; step: number; regions: string[] }
@@ -207,6 +220,12 @@ export interface RolloutState {
   /** Effects sent but not yet confirmed. */
   pending: Record<number, { type: Effect['type']; at: number }>;
   lastEffectError: string | null;
+  /** The last traffic change as each cluster took it (console: per-cluster result). */
+  actuation: { effectId: number; type: Effect['type']; at: number; ok: boolean; clusters: ClusterResult[] } | null;
+  /** What each cluster's provider read last (drift checks). */
+  traffic: Record<string, { regions: string[]; weight: number | null; detail: string; at: number }>;
+  /** Who drives (the Lease holder); null when no lease is used (embedded world, one terminal). */
+  driver: { holder: string | null; self: boolean; since: number; message: string | null } | null;
   history: HistoryEntry[];
 }
 

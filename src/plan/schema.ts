@@ -253,10 +253,42 @@ export const Plan = z.strictObject({
       canary: z.record(z.string(), z.string()),
       stable: z.record(z.string(), z.string()),
     }),
+    /** Kubernetes: the kubeconfig context of each region (default: the current context). */
+    clusters: z.record(Id, z.strictObject({ context: z.string().min(1) })).optional(),
+    /** Pod label naming the region, when one cluster serves several regions. */
+    regionLabel: z.string().default('topology.kubernetes.io/region'),
+    /** The Lease that makes one terminal the driver (coordination.k8s.io/v1). */
+    lease: z
+      .strictObject({ name: z.string().optional(), duration: Duration.default('15s') })
+      .default({ duration: '15s' }),
   }),
   traffic: z.strictObject({
     provider: z.enum(['sim', 'istio', 'gateway-api', 'smi', 'nginx', 'argo-rollouts', 'replicas']),
     deploy: z.string().optional(),
+    istio: z
+      .strictObject({
+        virtualService: z.string(),
+        apiVersion: z.enum(['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3']).optional(),
+        /** The http route by name (default: the first one sending to the stable host). */
+        route: z.string().optional(),
+        canary: z.strictObject({ host: z.string(), subset: z.string().optional() }),
+        stable: z.strictObject({ host: z.string(), subset: z.string().optional() }),
+      })
+      .optional(),
+    gatewayApi: z
+      .strictObject({ httpRoute: z.string(), rule: z.number().int().min(0).optional(), canaryBackend: z.string(), stableBackend: z.string() })
+      .optional(),
+    smi: z
+      .strictObject({
+        trafficSplit: z.string(),
+        apiVersion: z.enum(['split.smi-spec.io/v1alpha1', 'split.smi-spec.io/v1alpha2', 'split.smi-spec.io/v1alpha3', 'split.smi-spec.io/v1alpha4']).optional(),
+        canaryBackend: z.string(),
+        stableBackend: z.string(),
+      })
+      .optional(),
+    nginx: z.strictObject({ canaryIngress: z.string() }).optional(),
+    argoRollouts: z.strictObject({ rollout: z.string() }).optional(),
+    replicas: z.strictObject({ canaryDeployment: z.string(), stableDeployment: z.string(), total: z.number().int().min(1) }).optional(),
   }),
   sources: z
     .strictObject({
@@ -316,6 +348,8 @@ export const Plan = z.strictObject({
       .default([]),
     hook: z.string().optional(),
     validate: z.string().optional(),
+    /** Kubernetes: after traffic is at 0%, scale the canary Deployment (target.deployment) to 0. */
+    scaleCanaryToZero: z.boolean().default(false),
   }),
   phases: z.array(Phase).min(1),
   roster: z.strictObject({
@@ -380,6 +414,25 @@ export function crossCheck(plan: Plan): PlanProblem[] {
     }
   };
   checkZone(plan.metadata.timezone, ['metadata', 'timezone']);
+  for (const r of Object.keys(plan.target.clusters ?? {}))
+    if (!regions.has(r)) problems.push({ path: ['target', 'clusters', r], message: `"${r}" is not one of target.regions (${list(regions)})` });
+  const providerKey = ({ istio: 'istio', 'gateway-api': 'gatewayApi', smi: 'smi', nginx: 'nginx', 'argo-rollouts': 'argoRollouts', replicas: 'replicas' } as const)[
+    plan.traffic.provider as Exclude<Plan['traffic']['provider'], 'sim'>
+  ];
+  if (providerKey && !plan.traffic[providerKey])
+    problems.push({ path: ['traffic', 'provider'], message: `provider "${plan.traffic.provider}" needs its settings under traffic.${providerKey}` });
+  const whole = (w: number, scale: number) => Math.abs(Math.round(w * scale) - w * scale) < 1e-9;
+  plan.phases.forEach((ph, i) =>
+    ph.steps.forEach((st, k) => {
+      const path = ['phases', i, 'steps', k, 'weight'];
+      const p = plan.traffic.provider;
+      if (p === 'istio' && !whole(st.weight, 1)) problems.push({ path, message: `istio route weights are whole percentages; ${st.weight} is not` });
+      if ((p === 'gateway-api' || p === 'smi' || p === 'nginx') && !whole(st.weight, 10)) problems.push({ path, message: `${p}: weights are kept in tenths of a percent; ${st.weight} is finer` });
+      const total = plan.traffic.replicas?.total;
+      if (p === 'replicas' && total && !whole((st.weight * total) / 100, 1))
+        problems.push({ path, message: `replicas: ${st.weight}% of traffic.replicas.total (${total}) is ${(st.weight * total) / 100} pods, not a whole number` });
+    }),
+  );
   plan.roster.people.forEach((p, i) => checkZone(p.timezone, ['roster', 'people', i, 'timezone']));
 
   const checkSli = (sli: string | undefined, path: (string | number)[]) => {

@@ -1,7 +1,7 @@
 // The small interfaces between the pure engine and the world. Each has a real implementation
 // (Prometheus, Kubernetes, ...) and a simulated one (src/sim). The runtime owns them; components
 // never see them.
-import type { EngineEvent } from '../engine/types.js';
+import type { ClusterResult, EngineEvent } from '../engine/types.js';
 
 export type Emit = (event: EngineEvent) => void;
 
@@ -23,7 +23,11 @@ export interface ActuationResult {
   /** The weight read back from the provider after the change. */
   weight: number;
   detail: string;
+  /** Per cluster, when the provider spans several. */
+  clusters?: ClusterResult[];
 }
+
+export type { ClusterResult };
 
 /** Moves traffic. `setWeight` and `rollback` resolve after the change has been read back. */
 export interface TrafficActuator {

@@ -4,7 +4,7 @@
 import type { Plan } from '../plan/schema.js';
 import { initialState, reduce } from '../engine/reduce.js';
 import type { Effect, EngineEvent, RolloutState } from '../engine/types.js';
-import type { Clock, Notifier, Source, TrafficActuator } from './ports.js';
+import type { ActuationResult, Clock, Notifier, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
 
 export interface RuntimeOptions {
@@ -113,22 +113,22 @@ export class Runtime implements Store {
   private carryOut(effect: Effect): void {
     this.effects.push(effect);
     if (this.effects.length > 500) this.effects.splice(0, this.effects.length - 500);
-    const done = (ok: boolean, detail: string, weight?: number) => {
+    const done = (ok: boolean, detail: string, weight?: number, clusters?: ActuationResult['clusters']) => {
       // Even after stop(): an effect handed to an actuator is reported, so the state never
       // claims less (or more) than what happened.
-      this.dispatch({ type: 'effect.result', at: this.opts.clock.now(), effectId: effect.id, ok, detail, ...(weight !== undefined ? { weight } : {}) });
+      this.dispatch({ type: 'effect.result', at: this.opts.clock.now(), effectId: effect.id, ok, detail, ...(weight !== undefined ? { weight } : {}), ...(clusters ? { clusters } : {}) });
     };
     const timeoutMs = this.opts.actuatorTimeoutMs ?? 30_000;
     switch (effect.type) {
       case 'set-weight':
         withTimeout(this.opts.traffic.setWeight(effect.weight, effect.regions), timeoutMs, `${this.opts.traffic.name}: set weight ${effect.weight}%`).then(
-          (r) => done(r.weight === effect.weight, r.weight === effect.weight ? r.detail : `read back ${r.weight}%, expected ${effect.weight}%: ${r.detail}`, r.weight),
+          (r) => done(r.weight === effect.weight, r.weight === effect.weight ? r.detail : `read back ${r.weight}%, expected ${effect.weight}%: ${r.detail}`, r.weight, r.clusters),
           (err: unknown) => done(false, errorText(err)),
         );
         return;
       case 'rollback':
         withTimeout(this.opts.traffic.rollback(effect.reason, effect.regions), timeoutMs, `${this.opts.traffic.name}: rollback`).then(
-          (r) => done(r.weight === 0, r.weight === 0 ? r.detail : `read back ${r.weight}% after rollback: ${r.detail}`, r.weight),
+          (r) => done(r.weight === 0, r.weight === 0 ? r.detail : `read back ${r.weight}% after rollback: ${r.detail}`, r.weight, r.clusters),
           (err: unknown) => done(false, errorText(err)),
         );
         return;

@@ -12,6 +12,8 @@ export interface SimSourceOptions {
   /** Emit the world's own SLI samples (default true). Off when a real Prometheus scrapes the
    * world and the SLIs come from there: then this source only carries pods. */
   samples?: boolean;
+  /** Emit the world's pods (default true). Off when the pods come from Kubernetes. */
+  pods?: boolean;
 }
 
 export class SimSource implements Source {
@@ -21,6 +23,7 @@ export class SimSource implements Source {
   private emit: Emit | null = null;
   private readonly everyInterval: boolean;
   private readonly samples: boolean;
+  private readonly pods: boolean;
 
   constructor(
     private readonly world: SimWorld,
@@ -30,6 +33,7 @@ export class SimSource implements Source {
     this.periodMs = Math.max(1, opts.periodMs ?? 250);
     this.everyInterval = opts.everyInterval ?? true;
     this.samples = opts.samples ?? true;
+    this.pods = opts.pods ?? true;
   }
 
   start(emit: Emit): void {
@@ -53,6 +57,7 @@ export class SimSource implements Source {
     const now = this.clock.now();
     for (const event of this.world.advanceTo(now, { everyInterval: this.everyInterval })) {
       if (event.type === 'sli.samples' && !this.samples) continue;
+      if ((event.type === 'pods.sync' || event.type === 'pods.delta') && !this.pods) continue;
       emit(event);
     }
     // The world's time, after its events: the runtime can then leave ticking to this source, and

@@ -1,0 +1,192 @@
+// Moves traffic in every cluster of the plan at once, through one provider, and says per cluster
+// what happened. A change is done only when a read-back shows it: 409 (someone wrote in between)
+// and a failed `test` op (422) are retried after a fresh read; a rollback is retried until every
+// cluster reads 0% or its deadline passes, and it is idempotent (a cluster already at 0 is left
+// alone). Mutations stop when `guard` says this terminal may not drive (the Lease is not ours).
+import { execFile } from 'node:child_process';
+import { KubeError, CONTENT } from '../../kube/client.js';
+import type { ClusterTarget } from '../../kube/config.js';
+import type { ActuationResult, ClusterResult, TrafficActuator } from '../../runtime/ports.js';
+import type { TrafficProvider } from './providers.js';
+
+export interface KubeTrafficOptions {
+  targets: ClusterTarget[];
+  provider: TrafficProvider;
+  /** Null when this terminal may mutate; otherwise why not (e.g. "the lease is held by ana"). */
+  guard?: () => string | null;
+  /** Attempts per cluster for a weight change (409/422 retried after a fresh read). */
+  attempts?: number;
+  /** A rollback keeps trying each cluster until it reads 0 or this much time passed. */
+  rollbackDeadlineMs?: number;
+  retryDelayMs?: number;
+  /** After traffic is at 0: scale the canary Deployment to 0 replicas. */
+  scaleCanaryToZero?: { namespace: string; deployment: string };
+  /** After traffic is at 0: the plan's rollback hook, e.g. emergency-rollback.sh. */
+  hook?: { command: string; env: Record<string, string>; timeoutMs?: number; cwd?: string };
+}
+
+export class KubeTraffic implements TrafficActuator {
+  readonly name: string;
+  constructor(private readonly o: KubeTrafficOptions) {
+    this.name = `${o.provider.kind} (${o.provider.object})`;
+  }
+
+  async setWeight(weight: number, regions: string[]): Promise<ActuationResult> {
+    const bad = this.o.provider.invalid(weight);
+    if (bad) throw new Error(bad);
+    this.checkGuard();
+    // The phase's regions get the weight; the others keep the canary at 0.
+    const results = await Promise.all(
+      this.o.targets.map((t) => this.converge(t, t.regions.some((r) => regions.includes(r)) ? weight : 0, this.o.attempts ?? 5, 0)),
+    );
+    return summarize(results, weight);
+  }
+
+  async rollback(reason: string, _regions: string[]): Promise<ActuationResult> {
+    // A rollback is never refused for want of the lease: taking traffic off the canary is always
+    // safe, and a driver that sees 0% where it expected more says "drift" and holds.
+    const deadline = performance.now() + (this.o.rollbackDeadlineMs ?? 60_000);
+    const results = await Promise.all(this.o.targets.map((t) => this.converge(t, 0, Infinity, deadline)));
+    const extra: string[] = [];
+    if (results.every((r) => r.ok)) {
+      if (this.o.scaleCanaryToZero) extra.push(...(await Promise.all(this.o.targets.map((t) => this.scaleToZero(t)))));
+      if (this.o.hook) extra.push(await runHook(this.o.hook, reason));
+    }
+    const res = summarize(results, 0);
+    return { ...res, detail: [res.detail, ...extra].join('; ') };
+  }
+
+  /** Reads every cluster (for drift checks and `canary status`). */
+  async readAll(): Promise<ClusterResult[]> {
+    return Promise.all(
+      this.o.targets.map(async (t) => {
+        try {
+          const r = await this.o.provider.read(t.cluster);
+          return { cluster: t.cluster.name, ok: r.weight !== null, weight: r.weight, attempts: 1, detail: r.detail };
+        } catch (err) {
+          return { cluster: t.cluster.name, ok: false, weight: null, attempts: 1, detail: msg(err) };
+        }
+      }),
+    );
+  }
+
+  private checkGuard(): void {
+    const why = this.o.guard?.();
+    if (why) throw new Error(`not changing traffic: ${why}`);
+  }
+
+  private async converge(t: ClusterTarget, weight: number, attempts: number, deadline: number): Promise<ClusterResult> {
+    const c = t.cluster;
+    let last = '';
+    let lastWeight: number | null = null;
+    let tries = 0;
+    for (let i = 1; i <= attempts; i++) {
+      tries = i;
+      try {
+        const seen = await this.o.provider.read(c);
+        lastWeight = seen.weight;
+        if (seen.weight === weight) return { cluster: c.name, ok: true, weight, attempts: i, detail: i === 1 ? `already ${weight}%` : `${weight}% read back` };
+        if (weight !== 0) this.checkGuard();
+        await this.o.provider.write(c, weight, seen);
+        const after = await this.o.provider.read(c);
+        lastWeight = after.weight;
+        if (after.weight === weight) return { cluster: c.name, ok: true, weight, attempts: i, detail: `${weight}% read back` };
+        last = `wrote ${weight}%, read back ${after.weight ?? '?'}% (${after.detail})`;
+      } catch (err) {
+        last = msg(err);
+        // Not worth retrying: the object or the permission is missing, or the request is invalid.
+        if (err instanceof KubeError && [401, 403, 404, 415].includes(err.status)) break;
+        if (!(err instanceof KubeError) && /not changing traffic|takes whole|is not one of them|cannot go down|is missing|no (stable|canary) destination|no http route|no rule/.test(last)) break;
+      }
+      if (deadline && performance.now() > deadline) break;
+      if (i < attempts) await sleep(Math.min(2_000, (this.o.retryDelayMs ?? 100) * 2 ** Math.min(i - 1, 5)));
+    }
+    return { cluster: c.name, ok: false, weight: lastWeight, attempts: tries, detail: last };
+  }
+
+  private async scaleToZero(t: ClusterTarget): Promise<string> {
+    const s = this.o.scaleCanaryToZero!;
+    try {
+      await t.cluster.request('PATCH', `/apis/apps/v1/namespaces/${encodeURIComponent(s.namespace)}/deployments/${encodeURIComponent(s.deployment)}/scale`, {
+        verb: 'patch',
+        resource: 'deployments.apps/scale',
+        body: { spec: { replicas: 0 } },
+        contentType: CONTENT.merge,
+      });
+      return `${t.cluster.name}: ${s.deployment} scaled to 0`;
+    } catch (err) {
+      return `${t.cluster.name}: scaling ${s.deployment} to 0 failed: ${msg(err)}`;
+    }
+  }
+}
+
+function summarize(results: ClusterResult[], weight: number): ActuationResult {
+  const failed = results.filter((r) => !r.ok);
+  // The weight reported: the one asked for when every cluster confirmed it; otherwise what a
+  // failed cluster reads (never the asked-for weight: the change is not done), -1 if unknown.
+  const w = failed.length === 0 ? weight : (failed.find((r) => r.weight !== null && r.weight !== weight)?.weight ?? -1);
+  const detail = results.map((r) => `${r.cluster} ${r.ok ? `${r.weight}% ✓` : `✗ ${r.detail}`}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`).join(', ');
+  return { weight: w, detail, clusters: results };
+}
+
+/** Runs the plan's rollback hook with ${VAR} from `env` and the reason; never through a shell
+ * string built from the reason (it is passed as an environment variable and an argument). */
+export function runHook(h: NonNullable<KubeTrafficOptions['hook']>, reason: string): Promise<string> {
+  const env = { ...process.env, ...h.env, ROLLBACK_REASON: reason };
+  return new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', h.command], { env, timeout: h.timeoutMs ?? 120_000, cwd: h.cwd }, (err, stdout, stderr) => {
+      const out = (stderr || stdout).trim().split('\n').slice(-1)[0] ?? '';
+      if (err) resolve(`rollback hook failed (${(err as NodeJS.ErrnoException).code ?? 'error'}): ${out || err.message}`);
+      else resolve(`rollback hook ran${out ? `: ${out}` : ''}`);
+    });
+  });
+}
+
+function msg(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Reads every cluster's weight every `everyMs` and reports changes (`traffic.observed`), so the
+ * engine notices drift: GitOps self-heal, another person, a provider's controller. */
+export class TrafficWatch {
+  readonly name = 'traffic-watch';
+  private timer: NodeJS.Timeout | null = null;
+  private last = new Map<string, string>();
+  private running = false;
+
+  constructor(
+    private readonly traffic: KubeTraffic,
+    private readonly targets: ClusterTarget[],
+    private readonly now: () => number,
+    private readonly everyMs = 10_000,
+  ) {}
+
+  start(emit: (e: import('../../engine/types.js').EngineEvent) => void): void {
+    const round = async () => {
+      if (this.running) return;
+      this.running = true;
+      try {
+        const results = await this.traffic.readAll();
+        results.forEach((r, i) => {
+          const key = `${r.weight}|${r.ok ? '' : r.detail}`;
+          if (this.last.get(r.cluster) === key) return;
+          this.last.set(r.cluster, key);
+          emit({ type: 'traffic.observed', at: this.now(), cluster: r.cluster, regions: this.targets[i]!.regions, weight: r.ok ? r.weight : null, detail: r.detail });
+        });
+      } finally {
+        this.running = false;
+      }
+    };
+    void round();
+    this.timer = setInterval(() => void round(), this.everyMs);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
