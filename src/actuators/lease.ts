@@ -143,9 +143,16 @@ export class LeaseKeeper {
       return this.won();
     } catch (err) {
       if (err instanceof KubeError && err.status === 409) {
-        // Lost a race: whoever wrote first holds it; we read it on the next round.
+        // Lost a race: whoever wrote first holds it. Read who, so the console can say so.
         this.observed = null;
-        return this.lost(this.holder && this.holder !== this.identity ? this.holder : 'another terminal (race)');
+        let holder = 'another terminal';
+        try {
+          const now = await c.request<Raw>('GET', `${this.path}/${this.o.name}`, { verb: 'get', resource: res, timeoutMs: 5_000 });
+          holder = now.spec?.holderIdentity || holder;
+        } catch {
+          /* said as "another terminal" */
+        }
+        return this.lost(holder);
       }
       const message = err instanceof Error ? err.message : String(err);
       if (this.held && !this.canMutate()) {

@@ -180,6 +180,8 @@ export class KubeCluster {
       }
       res.on('data', () => cb.onActivity?.());
       const lines = createInterface({ input: res, crlfDelay: Infinity });
+      // readline re-emits the response's errors; the response's own handler below reports them.
+      lines.on('error', () => undefined);
       lines.on('line', (line) => {
         if (aborted || ended || !line.trim()) return;
         let ev: unknown;

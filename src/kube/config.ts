@@ -125,7 +125,10 @@ export async function connectClusters(plan: PlanClusters, o: KubeOptions): Promi
   const targets: ClusterTarget[] = [];
   for (const [ctx, regions] of byContext) {
     const one = new KubeConfig();
-    one.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: ctx });
+    // A plain-http server (kubectl proxy, a local test server) has no TLS to verify; client-node
+    // refuses http unless skipTLSVerify is set, kubectl does not: do as kubectl does.
+    const clusters = kc.clusters.map((c) => (c.server.startsWith('http:') ? { ...c, skipTLSVerify: true } : c));
+    one.loadFromOptions({ clusters, users: kc.users, contexts: kc.contexts, currentContext: ctx });
     const cluster = one.getCurrentCluster();
     if (!cluster?.server) throw new KubeConfigError(`kubeconfig ${from}: context "${ctx}" has no cluster server`);
     targets.push({ cluster: new KubeCluster(regions.join('+'), ctx, one, o.timeoutMs), regions });
