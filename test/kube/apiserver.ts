@@ -1,0 +1,1455 @@
+// A Kubernetes API server for tests and benchmarks: node:http on 127.0.0.1 (ephemeral port) that
+// speaks the real wire protocol for what canary uses, so that the installed `kubectl` and
+// @kubernetes/client-node 1.x work against it unmodified. No Kubernetes API server can be installed
+// on these machines; this is what canary's Kubernetes tests talk to instead, so every behaviour here
+// copies a real kube-apiserver (1.32) — where it cannot, the comment says so.
+//
+// What it serves
+//   Discovery  /version, /api, /apis (legacy JSON, and aggregated discovery v2 when the client asks
+//              for it as kubectl 1.32 does), /api/v1, /apis/<group>[/<version>]; /openapi/* is 404.
+//   Resources  pods (+status), deployments.apps (+status, +scale), leases.coordination.k8s.io,
+//              ingresses.networking.k8s.io, namespaces; custom resources installed per test
+//              (virtualservices.networking.istio.io, httproutes.gateway.networking.k8s.io,
+//              trafficsplits.split.smi-spec.io, rollouts.argoproj.io (+status, +scale)); an absent
+//              CRD is a 404 "the server could not find the requested resource" and is not in discovery.
+//   Verbs      get, list (labelSelector, fieldSelector, limit/continue, resourceVersion,
+//              resourceVersionMatch), watch (resourceVersion, allowWatchBookmarks, timeoutSeconds,
+//              sendInitialEvents), create, update (PUT, resourceVersion precondition -> 409), patch
+//              (merge, JSON Patch, strategic for built-ins; anything else -> 415), delete
+//              (preconditions), deletecollection; `dryRun=All`.
+//   Errors     always `kind: Status` with the real reason strings and messages (status.ts).
+//   Auth       an optional bearer token (401), per-test RBAC-like denials (403 with the real message).
+//
+// Wire details a client can rely on (as on a real server)
+//   - Every write bumps one global resourceVersion; lists carry it in metadata.resourceVersion.
+//   - A watch from a resourceVersion that has left the bounded event history gets HTTP 200 and one
+//     in-stream ERROR event {code: 410, reason: "Expired", message: "too old resource version: X (Y)"},
+//     then the stream ends — that is what the watch cache of a 1.32 server does. `watchExpiredAs:
+//     'http'` (or an injected {type: 'status', code: 410} fault) answers an HTTP 410 instead.
+//   - A watch with no resourceVersion (or "0") starts with ADDED events for what exists.
+//   - A filtered watch turns an object that stops matching into DELETED, one that starts into ADDED.
+//   - A JSON Patch whose `test` fails (or whose path is missing) is 422 Invalid "the server rejected
+//     our request due to an error in our request"; a body that is not a JSON Patch is 400.
+//   - metadata.resourceVersion in a merge patch (or set by a JSON Patch) is a precondition -> 409.
+//   - Built-in list items leave out kind/apiVersion (custom resource lists keep them), as real.
+//   - Leases' spec.acquireTime/renewTime come back as MicroTime, "2026-11-26T13:18:07.123000Z",
+//     whatever RFC 3339 precision they were sent with (client-node sends milliseconds).
+//   - Writes through HTTP to a type with a status subresource keep the stored status (and the
+//     /status subresource changes only status); creating one over HTTP resets its status (pods:
+//     phase Pending). The control API below writes objects as given, status included.
+//   Not copied: server-side apply, protobuf, gzip, Table output for humans (kubectl's default
+//   columns; use -o json/-o name/-o jsonpath), namespaces need not exist, no controllers (a
+//   deployment's status only changes when a test changes it), list pages after the first show
+//   objects as they are now, not as of the first page.
+//
+// @kubernetes/client-node 1.x: choosing the patch Content-Type
+//   The generated patch methods (patchNamespacedPod, patchNamespacedCustomObject, ...) send
+//   `application/json-patch+json` unless told otherwise. Pass a per-call middleware that sets the
+//   header; the body is then a merge patch object or a JSON Patch array accordingly:
+//
+//     import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+//     await custom.patchNamespacedCustomObject(
+//       { group, version, namespace, plural, name, body: { spec: { ... } } },
+//       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+//     );
+//     await core.patchNamespacedPod(
+//       { name, namespace, body: [{ op: 'test', path: '/metadata/resourceVersion', value: rv }, { op: 'replace', ... }] },
+//       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+//     );
+//   Errors surface as ApiException with .code (HTTP status) and .body (the Status JSON as a string).
+//   The Watch class (new Watch(kc).watch(path, query, onEvent, onDone)) sets watch=true, ignores
+//   lines it cannot parse, and calls onDone(null) when the server ends the stream cleanly.
+//
+// kubectl against it
+//   kubectl --kubeconfig <server.kubeconfig({path})> get pods -o json. kubectl caches discovery per
+//   server in ~/.kube/cache: give each test run its own `--cache-dir` (or KUBECACHEDIR) so an
+//   installed/removed CRD is seen. Human-readable output (no -o) is not supported (no Table).
+//
+// Control API (in-process, for tests and benchmarks) — see the KubeApiServer class:
+//   startKubeApiServer(opts) -> server; server.url, server.close()
+//   objects:   create(res, obj) / createMany(res, objs) / apply(res, obj) / update(res, obj) /
+//              patch(res, ns, name, mergePatch | (obj) => obj) / remove(res, ns, name) /
+//              get(res, ns, name) / list(res, ns?) / resourceVersion
+//              (`res` is 'pods', 'deployments.apps', 'leases.coordination.k8s.io',
+//              'virtualservices.networking.istio.io', ... or a short plural such as 'leases')
+//   CRDs:      installCrd(name), removeCrd(name), crds()
+//   faults:    fault({ match..., times, action }) -> handle; clearFaults()
+//   RBAC:      deny({ verb, resource, namespace, name, subresource }) -> handle; clearDenials()
+//   watches:   openWatches(), closeWatches(), expireWatches(), sendBookmarks(), compact()
+//   wire log:  requests (every request: method, path, query, contentType, accept, body, status,
+//              time, verb, resource...), clearRequests()
+//   kubeconfig(opts) / kubeconfigFor([...]) for kubectl and client-node; several servers at once
+//   (one per cluster/region) are independent.
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { applyJsonPatch, decodeJsonPatch, deepEqual, mergePatch, PatchError, strategicMergePatch } from './patch.js';
+import type { Json } from './patch.js';
+import { apiVersionOf, BUILTINS, CRDS, resourceKey, VERBS } from './resources.js';
+import type { ResourceDef } from './resources.js';
+import { parseFieldSelector, parseLabelSelector, readPath } from './selectors.js';
+import type { FieldPredicate, LabelPredicate } from './selectors.js';
+import { ApiError, errors, genericStatus, statusBody } from './status.js';
+import type { StatusBody } from './status.js';
+import { entryFor, Store } from './store.js';
+import { TEST_TLS_CERT, TEST_TLS_KEY } from './tls.js';
+import type { KubeObject, StoredEntry, StoreEvent } from './store.js';
+
+export type { KubeObject } from './store.js';
+export type { ResourceDef } from './resources.js';
+export { CRDS, BUILTINS } from './resources.js';
+
+// =============================================================================================
+// Options and public types
+
+export interface KubeApiServerOptions {
+  /** Bearer token required on every request (401 without it or with another). Default: none required. */
+  token?: string;
+  /**
+   * Serve https with the self-signed test certificate (tls.ts); kubeconfig() then carries it as
+   * certificate-authority-data. Needed for token tests with kubectl, which never sends a bearer token
+   * over plain http (client-node does). Default false.
+   */
+  tls?: boolean;
+  /** The user named in 403 messages. Default "system:serviceaccount:canary:canary". */
+  user?: string;
+  /** CRDs installed at start (names as in CRDS, e.g. 'virtualservices.networking.istio.io'). */
+  crds?: string[];
+  /** Events kept for resuming watches (the watch cache's capacity). Default 1000. */
+  historySize?: number;
+  /** The resourceVersion before the first write. Default 1000. */
+  startResourceVersion?: number;
+  /** How often an open watch that allowed bookmarks gets one. Default 60 s (a real server: about a minute). */
+  bookmarkIntervalMs?: number;
+  /** A too-old watch: 'event' (HTTP 200 + in-stream 410 ERROR, as a real 1.32 server) or 'http' (HTTP 410). */
+  watchExpiredAs?: 'event' | 'http';
+  /** The gitVersion /version reports. Default v1.32.4. */
+  version?: string;
+}
+
+export type Verb = (typeof VERBS)[number];
+
+/** One request as it went over the wire. */
+export interface RequestRecord {
+  /** Epoch milliseconds when the request arrived. */
+  time: number;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType: string | undefined;
+  accept: string | undefined;
+  userAgent: string | undefined;
+  /** The request body as sent (POST/PUT/PATCH). */
+  body: string | undefined;
+  /** The response status (200 for a watch once its headers went out); 0 while not yet answered; -1 for a reset. */
+  status: number;
+  verb: Verb | 'discovery' | undefined;
+  /** Resource key: 'pods', 'deployments.apps', ... */
+  resource: string | undefined;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+  watch: boolean;
+  /** Which injected fault answered, if any. */
+  fault: string | undefined;
+}
+
+export interface FaultMatch {
+  method?: string;
+  verb?: Verb;
+  /** Resource key or plural ('pods', 'virtualservices', 'deployments.apps'). */
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  watch?: boolean;
+  /** Matches the URL path (string: exact; RegExp: test). */
+  path?: string | RegExp;
+}
+
+export type FaultAction =
+  /** Answer with this status and a Status body (reason/message default to the real wording for the code). */
+  | { type: 'status'; code: number; reason?: string; message?: string; retryAfterSeconds?: number }
+  /** Destroy the socket: at once, or (watches) after `afterMs` of normal streaming. */
+  | { type: 'reset'; afterMs?: number }
+  /** Watches: send 200 and headers, then nothing at all (no events, no bookmarks) until closed. */
+  | { type: 'silent' }
+  /** Watches: after the first `afterEvents` events (default 0), write a line that is not JSON, then go on normally. */
+  | { type: 'malformed'; line?: string; afterEvents?: number }
+  /** Watches: stream normally, then after `afterMs` (default 0) send an in-stream ERROR 410 Expired and end. */
+  | { type: 'expire'; afterMs?: number }
+  /** Wait, then handle the request normally. */
+  | { type: 'delay'; ms: number };
+
+export interface FaultSpec extends FaultMatch {
+  /** How many matching requests it applies to. Default 1; Infinity for all. */
+  times?: number;
+  action: FaultAction;
+  /** A label for the request log. */
+  label?: string;
+}
+
+export interface FaultHandle {
+  /** Requests it has answered so far. */
+  readonly hits: number;
+  readonly remaining: number;
+  remove(): void;
+}
+
+export interface DenyRule {
+  verb?: Verb;
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export interface KubeconfigOptions {
+  /** Write the YAML here too. */
+  path?: string;
+  context?: string;
+  cluster?: string;
+  user?: string;
+  namespace?: string;
+  /** Token for the user; defaults to the server's token. null: no token in the kubeconfig. */
+  token?: string | null;
+}
+
+export interface WatchInfo {
+  resource: string;
+  namespace: string | undefined;
+  query: Record<string, string>;
+  silent: boolean;
+}
+
+// =============================================================================================
+// Internals: routes, watches
+
+interface Route {
+  def: ResourceDef;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+  verb: Verb;
+}
+
+interface OpenWatch {
+  route: Route;
+  res: ServerResponse;
+  query: URLSearchParams;
+  labels: LabelPredicate;
+  fields: FieldPredicate;
+  silent: boolean;
+  sent: number;
+  malformed: { line: string; afterEvents: number } | undefined;
+  timers: NodeJS.Timeout[];
+  unsubscribe: () => void;
+  ended: boolean;
+}
+
+const JSON_TYPE = 'application/json';
+const PATCH_TYPES_BUILTIN = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const PATCH_TYPES_CRD = ['application/json-patch+json', 'application/merge-patch+json'];
+const BODY_TYPES = ['application/json', 'application/yaml'];
+const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+/** metav1.Time: RFC 3339, whole seconds. */
+function nowTime(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * metav1.MicroTime: accepts any RFC 3339 time (client-node sends "…T13:18:07.123Z") and renders it
+ * with exactly six fractional digits in UTC, as the Go encoder does. A value that is not a time is
+ * a 400, as when the real server fails to decode the object.
+ */
+export function toMicroTime(v: unknown, kind: string): string {
+  if (typeof v !== 'string') throw errors.badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: invalid time ${JSON.stringify(v)}`);
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})$/.exec(v);
+  if (!m) throw errors.badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: parsing time "${v}" as "2006-01-02T15:04:05.000000Z07:00": cannot parse`);
+  const frac = ((m[3] ?? '') + '000000').slice(0, 6);
+  const tz = (m[4] as string).toUpperCase();
+  if (tz === 'Z') return `${m[1]}T${m[2]}.${frac}Z`;
+  const base = Date.parse(`${m[1]}T${m[2]}${tz}`);
+  return `${new Date(base).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+function setPath(obj: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let cur = obj;
+  for (const p of path.slice(0, -1)) {
+    const next = cur[p];
+    if (typeof next !== 'object' || next === null) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[path[path.length - 1] as string] = value;
+}
+
+function getPath(obj: unknown, path: readonly string[]): unknown {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** Continue tokens: base64 JSON like the real server's {"v":"meta.k8s.io/v1","rv":N,"start":"key\u0000"}. */
+function encodeContinue(rv: number, lastKey: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: `${lastKey}\u0000` })).toString('base64');
+}
+function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { v?: string; rv?: number; start?: string };
+    if (t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad');
+    return { rv: t.rv, start: t.start.replace(/\u0000$/, '') };
+  } catch {
+    throw errors.badRequest('continue key is not valid: illegal base64 data at input byte 0');
+  }
+}
+
+// =============================================================================================
+// The server
+
+export class KubeApiServer {
+  readonly url: string;
+  readonly port: number;
+  /** Every request, in arrival order. */
+  readonly requests: RequestRecord[] = [];
+
+  private readonly store: Store;
+  private readonly defs = new Map<string, ResourceDef>();
+  private readonly installedCrds = new Set<string>();
+  private readonly faults: { spec: FaultSpec; left: number; hits: number }[] = [];
+  private readonly denials: DenyRule[] = [];
+  private readonly watches = new Set<OpenWatch>();
+  private readonly sockets = new Set<Socket>();
+  private readonly user: string;
+  private readonly bookmarkIntervalMs: number;
+  private readonly watchExpiredAs: 'event' | 'http';
+  private readonly gitVersion: string;
+
+  private constructor(
+    private readonly server: Server,
+    readonly options: KubeApiServerOptions,
+  ) {
+    this.port = (server.address() as AddressInfo).port;
+    this.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+    this.store = new Store(options.startResourceVersion ?? 1000, options.historySize ?? 1000);
+    this.user = options.user ?? 'system:serviceaccount:canary:canary';
+    this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
+    this.watchExpiredAs = options.watchExpiredAs ?? 'event';
+    this.gitVersion = options.version ?? 'v1.32.4';
+    for (const d of BUILTINS) this.defs.set(resourceKey(d), d);
+    for (const c of options.crds ?? []) this.installCrd(c);
+  }
+
+  /** Starts a server on 127.0.0.1 and an ephemeral port. */
+  static async start(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
+    const server: Server = options.tls
+      ? (createHttpsServer({ keepAlive: true, cert: TEST_TLS_CERT, key: TEST_TLS_KEY }) as unknown as Server)
+      : createServer({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const api = new KubeApiServer(server, options);
+    server.on('connection', (s: Socket) => {
+      s.setNoDelay(true);
+      api.sockets.add(s);
+      s.on('close', () => api.sockets.delete(s));
+    });
+    server.on('request', (req, res) => void api.handle(req, res));
+    return api;
+  }
+
+  /** Ends open watches cleanly, drops every connection and stops listening. */
+  async close(): Promise<void> {
+    this.closeWatches();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Control API: objects
+
+  /** The current global resourceVersion. */
+  get resourceVersion(): string {
+    return String(this.store.resourceVersion);
+  }
+
+  /** Resolves 'pods', 'leases', 'deployments.apps', 'virtualservices.networking.istio.io', 'Pod', 'vs'... */
+  resolve(resource: string): ResourceDef {
+    const direct = this.defs.get(resource);
+    if (direct) return direct;
+    const lower = resource.toLowerCase();
+    const hits = [...this.defs.values()].filter(
+      (d) => d.resource === lower || d.kind.toLowerCase() === lower || d.singular === lower || d.shortNames.includes(lower),
+    );
+    if (hits.length === 1) return hits[0] as ResourceDef;
+    if (hits.length > 1) throw new Error(`"${resource}" is ambiguous here: ${hits.map(resourceKey).join(', ')}`);
+    throw new Error(`this test API server serves no resource "${resource}" (installed: ${[...this.defs.keys()].join(', ')})`);
+  }
+
+  /** Stores a new object as given (status included), bumping the resourceVersion; watches see ADDED. */
+  create(resource: string, obj: KubeObject): KubeObject {
+    const def = this.resolve(resource);
+    const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
+    if (this.store.get(def, ns, obj.metadata.name)) throw new Error(`${resourceKey(def)} ${ns ?? ''}/${obj.metadata.name} already exists`);
+    return this.write(def, this.stampNew(def, obj, ns), undefined).obj;
+  }
+
+  /** Creates many objects at once (3,000 pods load in a few tens of milliseconds). */
+  createMany(resource: string, objs: readonly KubeObject[]): void {
+    for (const o of objs) this.create(resource, o);
+  }
+
+  /** Creates the object, or replaces the stored one (keeping uid and creationTimestamp). */
+  apply(resource: string, obj: KubeObject): KubeObject {
+    const def = this.resolve(resource);
+    const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
+    return this.store.get(def, ns, obj.metadata.name) ? this.update(resource, obj) : this.create(resource, obj);
+  }
+
+  /** Replaces a stored object as given (no precondition); watches see MODIFIED. */
+  update(resource: string, obj: KubeObject): KubeObject {
+    const def = this.resolve(resource);
+    const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
+    const cur = this.store.get(def, ns, obj.metadata.name);
+    if (!cur) throw new Error(`${resourceKey(def)} ${ns ?? ''}/${obj.metadata.name} does not exist`);
+    const next = structuredClone(obj);
+    next.metadata = { ...next.metadata, namespace: ns, uid: cur.obj.metadata.uid, creationTimestamp: cur.obj.metadata.creationTimestamp };
+    if (ns === undefined) delete next.metadata.namespace;
+    return this.write(def, next, cur).obj;
+  }
+
+  /** Changes a stored object by a merge patch or a function of a copy of it; watches see MODIFIED. */
+  patch(resource: string, namespace: string | undefined, name: string, change: Record<string, unknown> | ((obj: KubeObject) => KubeObject | void)): KubeObject {
+    const def = this.resolve(resource);
+    const ns = def.namespaced ? (namespace ?? 'default') : undefined;
+    const cur = this.store.get(def, ns, name);
+    if (!cur) throw new Error(`${resourceKey(def)} ${ns ?? ''}/${name} does not exist`);
+    let next: KubeObject;
+    if (typeof change === 'function') {
+      const copy = structuredClone(cur.obj);
+      next = change(copy) ?? copy;
+    } else next = mergePatch(cur.obj as unknown as Json, change as Json) as unknown as KubeObject;
+    next.metadata = { ...next.metadata, name, namespace: ns };
+    if (ns === undefined) delete next.metadata.namespace;
+    return this.write(def, next, cur).obj;
+  }
+
+  /** Deletes a stored object; watches see DELETED. Returns false when there was none. */
+  remove(resource: string, namespace: string | undefined, name: string): boolean {
+    const def = this.resolve(resource);
+    const ns = def.namespaced ? (namespace ?? 'default') : undefined;
+    return this.store.remove(def, ns, name, this.store.nextResourceVersion()) !== undefined;
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const def = this.resolve(resource);
+    const e = this.store.get(def, def.namespaced ? (namespace ?? 'default') : undefined, name);
+    return e ? structuredClone(e.obj) : undefined;
+  }
+
+  list(resource: string, namespace?: string): KubeObject[] {
+    const def = this.resolve(resource);
+    return this.store.list(def, namespace).map((e) => structuredClone(e.obj));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Control API: CRDs
+
+  /** Serves a custom resource type from now on (a name from CRDS, or a whole definition). */
+  installCrd(crd: string | ResourceDef): ResourceDef {
+    const def = typeof crd === 'string' ? CRDS[crd] : crd;
+    if (!def) throw new Error(`unknown CRD "${String(crd)}" (known: ${Object.keys(CRDS).join(', ')})`);
+    this.defs.set(resourceKey(def), def);
+    this.installedCrds.add(resourceKey(def));
+    return def;
+  }
+
+  /** Stops serving a custom resource type: its objects are gone, its watches end, its paths are 404. */
+  removeCrd(name: string): void {
+    const def = this.defs.get(name) ?? this.resolve(name);
+    if (!this.installedCrds.has(resourceKey(def))) throw new Error(`${name} is not an installed CRD`);
+    for (const w of [...this.watches]) if (w.route.def === def) this.endWatch(w);
+    this.store.dropType(def);
+    this.defs.delete(resourceKey(def));
+    this.installedCrds.delete(resourceKey(def));
+  }
+
+  crds(): string[] {
+    return [...this.installedCrds];
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Control API: faults and denials
+
+  /** Makes the next `times` matching requests fail as `action` says. */
+  fault(spec: FaultSpec): FaultHandle {
+    const f = { spec, left: spec.times ?? 1, hits: 0 };
+    this.faults.push(f);
+    const faults = this.faults;
+    return {
+      get hits() {
+        return f.hits;
+      },
+      get remaining() {
+        return f.left;
+      },
+      remove() {
+        const i = faults.indexOf(f);
+        if (i >= 0) faults.splice(i, 1);
+      },
+    };
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  /** Denies a verb on a resource (every field optional = any): 403 Forbidden with the real message. */
+  deny(rule: DenyRule): { remove(): void } {
+    const r = { ...rule, resource: rule.resource ? this.keyFor(rule.resource) : undefined };
+    this.denials.push(r);
+    return { remove: () => void this.denials.splice(this.denials.indexOf(r), 1) };
+  }
+
+  clearDenials(): void {
+    this.denials.length = 0;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Control API: watches
+
+  openWatches(): WatchInfo[] {
+    return [...this.watches].map((w) => ({
+      resource: resourceKey(w.route.def),
+      namespace: w.route.namespace,
+      query: Object.fromEntries(w.query),
+      silent: w.silent,
+    }));
+  }
+
+  /** Ends every open watch cleanly (the terminating chunk), as a server does at its timeout. */
+  closeWatches(): void {
+    for (const w of [...this.watches]) this.endWatch(w);
+  }
+
+  /** Sends every open watch an in-stream ERROR 410 Expired and ends it (a watch cache being re-initialised). */
+  expireWatches(): void {
+    for (const w of [...this.watches]) this.expireWatch(w);
+  }
+
+  /** Sends a BOOKMARK now on every open watch that allowed bookmarks. */
+  sendBookmarks(): void {
+    for (const w of this.watches) if (!w.silent && w.query.get('allowWatchBookmarks') === 'true') this.bookmark(w);
+  }
+
+  /** Forgets the event history: a watch resuming from any resourceVersion before now gets 410. */
+  compact(): void {
+    this.store.compact();
+  }
+
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Control API: kubeconfig
+
+  /** A kubeconfig for this server (and writes it to opts.path if given). */
+  kubeconfig(opts: KubeconfigOptions = {}): string {
+    const token = opts.token === undefined ? this.options.token : (opts.token ?? undefined);
+    const yaml = kubeconfigFor([{ server: this, ...opts, token: token ?? null }]);
+    if (opts.path) writeFileSync(opts.path, yaml);
+    return yaml;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Writes
+
+  private keyFor(resource: string): string {
+    try {
+      return resourceKey(this.resolve(resource));
+    } catch {
+      return resource;
+    }
+  }
+
+  private stampNew(def: ResourceDef, obj: KubeObject, ns: string | undefined): KubeObject {
+    const next = structuredClone(obj);
+    next.metadata = {
+      ...next.metadata,
+      ...(ns !== undefined ? { namespace: ns } : {}),
+      uid: (next.metadata.uid as string | undefined) ?? randomUUID(),
+      creationTimestamp: (next.metadata.creationTimestamp as string | undefined) ?? nowTime(),
+    };
+    if (ns === undefined) delete next.metadata.namespace;
+    if (this.hasGeneration(def)) next.metadata.generation = 1;
+    return next;
+  }
+
+  private hasGeneration(def: ResourceDef): boolean {
+    return !def.builtIn || def.resource === 'deployments' || def.resource === 'ingresses';
+  }
+
+  /** Normalises, bumps generation when the spec changed, takes a resourceVersion and stores. */
+  private write(def: ResourceDef, obj: KubeObject, prev: StoredEntry | undefined): StoredEntry {
+    for (const path of def.microTimeFields) {
+      const v = getPath(obj, path);
+      if (v !== undefined && v !== null) setPath(obj, path, toMicroTime(v, def.kind));
+    }
+    if (prev && this.hasGeneration(def)) {
+      const { metadata: _m1, status: _s1, ...a } = prev.obj;
+      const { metadata: _m2, status: _s2, ...b } = obj;
+      const changed = !deepEqual({ ...a, kind: undefined, apiVersion: undefined }, { ...b, kind: undefined, apiVersion: undefined });
+      const gen = Number(prev.obj.metadata.generation ?? 1);
+      obj.metadata.generation = changed ? gen + 1 : gen;
+    }
+    delete obj.apiVersion;
+    delete obj.kind;
+    const rv = this.store.nextResourceVersion();
+    obj.metadata.resourceVersion = String(rv);
+    return this.store.put(def, obj, rv);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // HTTP
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const rec: RequestRecord = {
+      time: Date.now(),
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      contentType: req.headers['content-type'],
+      accept: req.headers.accept,
+      userAgent: req.headers['user-agent'],
+      body: undefined,
+      status: 0,
+      verb: undefined,
+      resource: undefined,
+      namespace: undefined,
+      name: undefined,
+      subresource: undefined,
+      watch: false,
+      fault: undefined,
+    };
+    this.requests.push(rec);
+    res.on('close', () => {
+      if (rec.status === 0) rec.status = res.headersSent ? res.statusCode : -1;
+    });
+    try {
+      const body = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' ? await readBody(req) : undefined;
+      rec.body = body;
+      const route = this.route(req.method ?? 'GET', url);
+      if (route) {
+        rec.verb = route.verb;
+        rec.resource = resourceKey(route.def);
+        rec.namespace = route.namespace;
+        rec.name = route.name;
+        rec.subresource = route.subresource;
+        rec.watch = route.verb === 'watch';
+      } else rec.verb = 'discovery';
+
+      // Injected faults first: they stand for anything between the client and the object store.
+      const fault = this.takeFault(rec, url);
+      let watchFault: FaultAction | undefined;
+      if (fault) {
+        rec.fault = fault.label ?? fault.action.type;
+        const a = fault.action;
+        if (a.type === 'delay') await new Promise((r) => setTimeout(r, a.ms));
+        else if (a.type === 'status') {
+          const st = genericStatus(a.code, a.reason, a.message);
+          if (a.retryAfterSeconds !== undefined) {
+            st.details = { ...(st.details ?? {}), retryAfterSeconds: a.retryAfterSeconds };
+            res.setHeader('Retry-After', String(a.retryAfterSeconds));
+          }
+          return this.sendStatus(res, rec, st);
+        } else if (a.type === 'reset' && !(route?.verb === 'watch' && a.afterMs !== undefined)) {
+          rec.status = -1;
+          req.socket.destroy();
+          return;
+        } else watchFault = a;
+      }
+
+      this.authenticate(req);
+      if (!route) return this.discovery(req, res, rec, url);
+      this.authorize(route);
+      await this.serve(req, res, rec, url, route, body, watchFault);
+    } catch (err) {
+      if (err instanceof ApiError) return this.sendStatus(res, rec, err.status);
+      const message = err instanceof Error ? err.message : String(err);
+      return this.sendStatus(res, rec, errors.internal(message).status);
+    }
+  }
+
+  private takeFault(rec: RequestRecord, url: URL): FaultSpec | undefined {
+    for (const f of this.faults) {
+      const s = f.spec;
+      if (f.left <= 0) continue;
+      if (s.method && s.method.toUpperCase() !== rec.method) continue;
+      if (s.verb && s.verb !== rec.verb) continue;
+      if (s.resource && this.keyFor(s.resource) !== rec.resource) continue;
+      if (s.namespace && s.namespace !== rec.namespace) continue;
+      if (s.name && s.name !== rec.name) continue;
+      if (s.subresource !== undefined && s.subresource !== rec.subresource) continue;
+      if (s.watch !== undefined && s.watch !== rec.watch) continue;
+      if (s.path !== undefined && (typeof s.path === 'string' ? s.path !== url.pathname : !s.path.test(url.pathname))) continue;
+      f.left -= 1;
+      f.hits += 1;
+      return s;
+    }
+    return undefined;
+  }
+
+  private authenticate(req: IncomingMessage): void {
+    if (this.options.token === undefined) return;
+    if (req.headers.authorization !== `Bearer ${this.options.token}`) throw errors.unauthorized();
+  }
+
+  private authorize(route: Route): void {
+    const rk = resourceKey(route.def);
+    for (const d of this.denials) {
+      if (d.verb && d.verb !== route.verb) continue;
+      if (d.resource && d.resource !== rk) continue;
+      if (d.namespace && d.namespace !== route.namespace) continue;
+      if (d.name && d.name !== route.name) continue;
+      if (d.subresource !== undefined && d.subresource !== route.subresource) continue;
+      const resource = route.subresource ? `${route.def.resource}/${route.subresource}` : route.def.resource;
+      throw errors.forbidden(route.def, route.name, this.user, route.verb, resource, route.def.namespaced ? route.namespace : undefined);
+    }
+  }
+
+  /**
+   * /api/v1/[watch/][namespaces/{ns}/]{resource}[/{name}[/{subresource}]] and the same under
+   * /apis/{group}/{version}/. Returns undefined for discovery paths; throws 404 for paths that name
+   * a group, version or resource the server does not serve.
+   */
+  private route(method: string, url: URL): Route | undefined {
+    const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (parts[0] === 'api') {
+      if (parts.length <= 2) return undefined;
+      group = '';
+      version = parts[1] as string;
+      rest = parts.slice(2);
+    } else if (parts[0] === 'apis') {
+      if (parts.length <= 3) return undefined;
+      group = parts[1] as string;
+      version = parts[2] as string;
+      rest = parts.slice(3);
+    } else return undefined;
+    let legacyWatch = false;
+    if (rest[0] === 'watch') {
+      legacyWatch = true;
+      rest = rest.slice(1);
+    }
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const [resource, name, subresource, ...extra] = rest;
+    const def = [...this.defs.values()].find((d) => d.group === group && d.version === version && d.resource === resource);
+    if (!def || extra.length > 0) throw errors.noResource();
+    if (namespace !== undefined && !def.namespaced) throw errors.noResource();
+    if (subresource !== undefined && !(subresource === 'status' && def.subresources.status) && !(subresource === 'scale' && def.subresources.scale)) {
+      throw errors.noResource();
+    }
+    const watch = legacyWatch || url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    let verb: Verb;
+    switch (method) {
+      case 'GET':
+        verb = watch ? 'watch' : name === undefined ? 'list' : 'get';
+        break;
+      case 'POST':
+        if (name !== undefined) throw errors.methodNotAllowed();
+        verb = 'create';
+        break;
+      case 'PUT':
+        if (name === undefined) throw errors.methodNotAllowed();
+        verb = 'update';
+        break;
+      case 'PATCH':
+        if (name === undefined) throw errors.methodNotAllowed();
+        verb = 'patch';
+        break;
+      case 'DELETE':
+        verb = name === undefined ? 'deletecollection' : 'delete';
+        break;
+      default:
+        throw errors.methodNotAllowed();
+    }
+    return { def, namespace: def.namespaced ? namespace : undefined, name, subresource, verb };
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, url: URL, route: Route, body: string | undefined, watchFault: FaultAction | undefined): Promise<void> {
+    const q = url.searchParams;
+    const dryRun = q.get('dryRun') === 'All';
+    switch (route.verb) {
+      case 'get':
+        return this.sendJson(res, rec, 200, route.subresource === 'scale' ? JSON.stringify(this.scaleOf(route)) : this.mustGet(route).json);
+      case 'list':
+        return this.sendList(res, rec, route, q);
+      case 'watch':
+        return this.startWatch(req, res, rec, route, q, watchFault);
+      case 'create': {
+        const obj = this.decodeBody(req, body, route);
+        const created = this.createFromRequest(route, obj, dryRun);
+        return this.sendJson(res, rec, 201, created.json);
+      }
+      case 'update': {
+        const obj = this.decodeBody(req, body, route);
+        return this.sendJson(res, rec, 200, this.updateFromRequest(route, obj, dryRun));
+      }
+      case 'patch':
+        return this.sendJson(res, rec, 200, this.patchFromRequest(req, route, body ?? '', dryRun));
+      case 'delete':
+        return this.sendJson(res, rec, 200, this.deleteFromRequest(route, body, dryRun));
+      case 'deletecollection': {
+        const labels = parseLabelSelector(q.get('labelSelector'));
+        const fields = parseFieldSelector(q.get('fieldSelector'), route.def.selectableFields, route.def.kind, apiVersionOf(route.def));
+        const gone: string[] = [];
+        for (const e of this.store.list(route.def, route.namespace)) {
+          if (!labels(e.obj.metadata.labels ?? {}) || !fields(e.obj)) continue;
+          if (!dryRun) this.store.remove(route.def, e.obj.metadata.namespace, e.obj.metadata.name, this.store.nextResourceVersion());
+          gone.push(e.itemJson);
+        }
+        return this.sendJson(res, rec, 200, this.listJson(route.def, String(this.store.resourceVersion), gone, undefined, undefined));
+      }
+    }
+  }
+
+  private mustGet(route: Route): StoredEntry {
+    const e = this.store.get(route.def, route.namespace, route.name as string);
+    if (!e) throw errors.notFound(route.def, route.name as string);
+    return e;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Bodies
+
+  private decodeBody(req: IncomingMessage, body: string | undefined, route: Route): KubeObject {
+    const type = mediaType(req.headers['content-type']);
+    if (!BODY_TYPES.includes(type)) throw errors.unsupportedMediaType(['application/json', 'application/yaml']);
+    let obj: unknown;
+    try {
+      obj = type === 'application/yaml' ? parseYaml(body ?? '') : JSON.parse(body ?? '');
+    } catch (err) {
+      throw errors.badRequest(`${route.def.kind} in version "${route.def.version}" cannot be handled as a ${route.def.kind}: ${(err as Error).message}`);
+    }
+    if (!isObj(obj)) throw errors.badRequest(`${route.def.kind} in version "${route.def.version}" cannot be handled as a ${route.def.kind}: not an object`);
+    if (route.subresource === 'scale') return obj as KubeObject;
+    const av = obj.apiVersion;
+    const kind = obj.kind;
+    if ((av !== undefined && av !== apiVersionOf(route.def)) || (kind !== undefined && kind !== route.def.kind)) {
+      throw errors.badRequest(`the API version in the data (${String(av)}) does not match the expected API version (${apiVersionOf(route.def)})`);
+    }
+    if (!isObj(obj.metadata)) obj.metadata = {};
+    return obj as KubeObject;
+  }
+
+  private createFromRequest(route: Route, obj: KubeObject, dryRun: boolean): StoredEntry {
+    if (route.subresource) throw errors.methodNotAllowed();
+    const def = route.def;
+    const md = obj.metadata;
+    if (def.namespaced) {
+      if (md.namespace !== undefined && md.namespace !== '' && md.namespace !== route.namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      if (route.namespace === undefined) throw errors.noResource();
+    }
+    if (!md.name && typeof md.generateName === 'string' && md.generateName) {
+      md.name = `${md.generateName}${Math.random().toString(36).slice(2, 7)}`;
+    }
+    if (!md.name) throw errors.invalid(def.kind, def.group, '', [{ field: 'metadata.name', type: 'Required value', detail: 'name or generateName is required' }]);
+    if (this.store.get(def, route.namespace, md.name)) throw errors.alreadyExists(def, md.name);
+    delete md.resourceVersion;
+    delete md.uid;
+    delete md.creationTimestamp;
+    if (def.subresources.status) obj.status = def.resource === 'pods' ? { phase: 'Pending', qosClass: 'BestEffort' } : {};
+    const stamped = this.stampNew(def, obj, route.namespace);
+    if (dryRun) return entryFor(def, { ...stamped, metadata: { ...stamped.metadata, resourceVersion: '' } });
+    return this.write(def, stamped, undefined);
+  }
+
+  /** PUT: a resourceVersion in the body must be the stored one (409 otherwise). */
+  private updateFromRequest(route: Route, obj: KubeObject, dryRun: boolean): string {
+    const def = route.def;
+    const name = route.name as string;
+    if (route.subresource === 'scale') return JSON.stringify(this.writeScale(route, obj as unknown as Record<string, unknown>, dryRun));
+    if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (def.namespaced && obj.metadata.namespace !== undefined && obj.metadata.namespace !== '' && obj.metadata.namespace !== route.namespace) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const cur = this.mustGet(route);
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== '' && rv !== cur.obj.metadata.resourceVersion) throw errors.conflict(def, name);
+    if (rv === undefined || rv === '') {
+      // Unconditional update: allowed for the types whose strategy allows it (all served here).
+    }
+    return this.commit(route, cur, obj, dryRun);
+  }
+
+  /** Keeps what a write through this endpoint may not change, and stores. */
+  private commit(route: Route, cur: StoredEntry, next: KubeObject, dryRun: boolean): string {
+    const def = route.def;
+    const out = structuredClone(next);
+    out.metadata = {
+      ...out.metadata,
+      name: cur.obj.metadata.name,
+      uid: cur.obj.metadata.uid,
+      creationTimestamp: cur.obj.metadata.creationTimestamp,
+      ...(def.namespaced ? { namespace: cur.obj.metadata.namespace } : {}),
+    };
+    if (def.subresources.status) {
+      if (route.subresource === 'status') {
+        // The status subresource changes status only.
+        const status = out.status;
+        const keep = structuredClone(cur.obj);
+        if (status === undefined) delete keep.status;
+        else keep.status = status;
+        return this.store_(def, keep, cur, dryRun);
+      }
+      if (cur.obj.status === undefined) delete out.status;
+      else out.status = structuredClone(cur.obj.status);
+    }
+    return this.store_(def, out, cur, dryRun);
+  }
+
+  private store_(def: ResourceDef, obj: KubeObject, cur: StoredEntry, dryRun: boolean): string {
+    if (dryRun) return entryFor(def, obj).json;
+    return this.write(def, obj, cur).json;
+  }
+
+  private patchFromRequest(req: IncomingMessage, route: Route, body: string, dryRun: boolean): string {
+    const def = route.def;
+    const type = mediaType(req.headers['content-type']);
+    const accepted = def.builtIn ? PATCH_TYPES_BUILTIN : PATCH_TYPES_CRD;
+    if (!accepted.includes(type)) throw errors.unsupportedMediaType(accepted);
+    let patch: unknown;
+    try {
+      patch = JSON.parse(body);
+    } catch (err) {
+      throw errors.badRequest(`error decoding patch: ${(err as Error).message}`);
+    }
+    const name = route.name as string;
+    const cur: KubeObject | Record<string, unknown> = route.subresource === 'scale' ? this.scaleOf(route) : this.mustGet(route).obj;
+    const curRv = (cur.metadata as { resourceVersion?: string }).resourceVersion;
+    let patched: Json;
+    if (type === 'application/json-patch+json') {
+      let ops;
+      try {
+        ops = decodeJsonPatch(patch);
+      } catch (err) {
+        throw errors.badRequest((err as Error).message);
+      }
+      try {
+        patched = applyJsonPatch(cur as unknown as Json, ops);
+      } catch (err) {
+        if (err instanceof PatchError) throw errors.patchUnprocessable();
+        throw err;
+      }
+    } else if (type === 'application/merge-patch+json') {
+      if (!isObj(patch)) throw errors.badRequest('error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}');
+      patched = mergePatch(cur as unknown as Json, patch as Json);
+    } else {
+      if (!isObj(patch)) throw errors.badRequest('error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}');
+      patched = strategicMergePatch(cur as unknown as Json, patch as Json);
+    }
+    if (!isObj(patched) || !isObj(patched.metadata)) throw errors.badRequest('the patched object has no metadata');
+    // metadata.resourceVersion in the result is a precondition (the real patcher passes it on to the update).
+    const rv = patched.metadata.resourceVersion;
+    if (rv !== undefined && rv !== null && rv !== '' && rv !== curRv) throw errors.conflict(def, name);
+    if (patched.metadata.name !== undefined && patched.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${String(patched.metadata.name)}) does not match the name on the URL (${name})`);
+    }
+    if (route.subresource === 'scale') return JSON.stringify(this.writeScale(route, patched, dryRun));
+    return this.commit(route, this.mustGet(route), patched as unknown as KubeObject, dryRun);
+  }
+
+  private deleteFromRequest(route: Route, body: string | undefined, dryRun: boolean): string {
+    if (route.subresource) throw errors.methodNotAllowed();
+    const cur = this.mustGet(route);
+    if (body) {
+      let opts: unknown;
+      try {
+        opts = JSON.parse(body);
+      } catch {
+        throw errors.badRequest('DeleteOptions in version "v1" cannot be handled as a DeleteOptions');
+      }
+      const pre = isObj(opts) && isObj(opts.preconditions) ? opts.preconditions : undefined;
+      if (pre?.resourceVersion !== undefined && pre.resourceVersion !== cur.obj.metadata.resourceVersion) {
+        throw errors.conflict(route.def, route.name as string, `the ResourceVersion in the precondition (${String(pre.resourceVersion)}) does not match the ResourceVersion in record (${cur.obj.metadata.resourceVersion}). The object might have been modified`);
+      }
+      if (pre?.uid !== undefined && pre.uid !== cur.obj.metadata.uid) {
+        throw errors.conflict(route.def, route.name as string, `the UID in the precondition (${String(pre.uid)}) does not match the UID in record (${String(cur.obj.metadata.uid)}). The object might have been deleted and then recreated`);
+      }
+    }
+    if (dryRun) return cur.json;
+    const gone = this.store.remove(route.def, route.namespace, route.name as string, this.store.nextResourceVersion());
+    return (gone ?? cur).json;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The scale subresource (autoscaling/v1 Scale)
+
+  private scaleOf(route: Route): Record<string, unknown> {
+    const spec = route.def.subresources.scale;
+    if (!spec) throw errors.noResource();
+    const o = this.mustGet(route).obj;
+    const selector = spec.labelSelectorPath
+      ? readPath(o, spec.labelSelectorPath)
+      : Object.entries((getPath(o, ['spec', 'selector', 'matchLabels']) as Record<string, string> | undefined) ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',');
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: {
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        uid: o.metadata.uid,
+        resourceVersion: o.metadata.resourceVersion,
+        creationTimestamp: o.metadata.creationTimestamp,
+      },
+      spec: { replicas: Number(getPath(o, spec.specReplicasPath) ?? 0) },
+      status: { replicas: Number(getPath(o, spec.statusReplicasPath) ?? 0), selector },
+    };
+  }
+
+  private writeScale(route: Route, scale: Record<string, unknown>, dryRun: boolean): Record<string, unknown> {
+    const spec = route.def.subresources.scale;
+    if (!spec) throw errors.noResource();
+    const cur = this.mustGet(route);
+    const md = isObj(scale.metadata) ? scale.metadata : {};
+    if (md.resourceVersion !== undefined && md.resourceVersion !== '' && md.resourceVersion !== cur.obj.metadata.resourceVersion) {
+      throw errors.conflict(route.def, route.name as string);
+    }
+    const replicas = getPath(scale, ['spec', 'replicas']);
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw errors.invalid('Scale', 'autoscaling', route.name as string, [
+        { field: 'spec.replicas', type: 'Invalid value', detail: `${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` },
+      ]);
+    }
+    const next = structuredClone(cur.obj);
+    setPath(next, spec.specReplicasPath, replicas);
+    if (!dryRun) this.write(route.def, next, cur);
+    return this.scaleOf(route);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Lists
+
+  private listJson(def: ResourceDef, rv: string, items: string[], cont: string | undefined, remaining: number | undefined): string {
+    const meta: Record<string, unknown> = { resourceVersion: rv };
+    if (cont) meta.continue = cont;
+    if (remaining !== undefined && remaining > 0) meta.remainingItemCount = remaining;
+    return `{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def)}","metadata":${JSON.stringify(meta)},"items":[${items.join(',')}]}`;
+  }
+
+  private sendList(res: ServerResponse, rec: RequestRecord, route: Route, q: URLSearchParams): void {
+    const def = route.def;
+    const labels = parseLabelSelector(q.get('labelSelector'));
+    const fields = parseFieldSelector(q.get('fieldSelector'), def.selectableFields, def.kind, apiVersionOf(def));
+    const limit = Number(q.get('limit') ?? 0);
+    const cont = q.get('continue');
+    let rv = this.store.resourceVersion;
+    let start: string | undefined;
+    if (cont) {
+      const t = decodeContinue(cont);
+      if (t.rv < this.store.oldestResumable()) {
+        throw errors.expired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      }
+      rv = t.rv;
+      start = t.start;
+    } else {
+      const want = q.get('resourceVersion');
+      const match = q.get('resourceVersionMatch');
+      if (match && match !== 'Exact' && match !== 'NotOlderThan') throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${match}"`);
+      if (want !== null && want !== '' && !/^\d+$/.test(want)) {
+        throw errors.badRequest(`resourceVersion: Invalid value: "${want}": must be a non-negative integer`);
+      }
+      if (match === 'Exact') {
+        // Only the newest state is kept: an exact list at an older resourceVersion is too old, as after compaction.
+        const n = Number(want);
+        if (n < this.store.oldestResumable() || (n < this.store.resourceVersion && n !== this.store.resourceVersion)) {
+          throw errors.expired(`too old resource version: ${n} (${this.store.oldestResumable()})`);
+        }
+      }
+    }
+    const items: string[] = [];
+    let lastKey: string | undefined;
+    let remaining = 0;
+    for (const e of this.store.list(def, route.namespace)) {
+      const key = e.obj.metadata.namespace ? `${e.obj.metadata.namespace}/${e.obj.metadata.name}` : e.obj.metadata.name;
+      if (start !== undefined && key <= start) continue;
+      if (!labels(e.obj.metadata.labels ?? {}) || !fields(e.obj)) continue;
+      if (limit > 0 && items.length >= limit) {
+        remaining += 1;
+        continue;
+      }
+      items.push(e.itemJson);
+      lastKey = key;
+    }
+    const next = limit > 0 && remaining > 0 && lastKey !== undefined ? encodeContinue(rv, lastKey) : undefined;
+    // remainingItemCount is only given without selectors, as on a real server.
+    const plain = !q.get('labelSelector') && !q.get('fieldSelector');
+    this.sendJson(res, rec, 200, this.listJson(def, String(rv), items, next, next && plain ? remaining : undefined));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Watches
+
+  private startWatch(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, route: Route, q: URLSearchParams, fault: FaultAction | undefined): void {
+    const def = route.def;
+    // A watch on one object: the path names it (fieldSelector metadata.name, as client-go does it).
+    const byName: FieldPredicate = route.name ? (o) => (o.metadata as { name?: string }).name === route.name : () => true;
+    const fieldsQ = parseFieldSelector(q.get('fieldSelector'), def.selectableFields, def.kind, apiVersionOf(def));
+    const labels = parseLabelSelector(q.get('labelSelector'));
+    const fields: FieldPredicate = (o) => byName(o) && fieldsQ(o);
+    const rvParam = q.get('resourceVersion') ?? '';
+    if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a non-negative integer`);
+    const from = rvParam === '' ? 0 : Number(rvParam);
+    const tooOld = from > 0 && from < this.store.oldestResumable();
+    if (tooOld && this.watchExpiredAs === 'http') throw errors.expired(`too old resource version: ${from} (${this.store.oldestResumable()})`);
+
+    res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    rec.status = 200;
+    const w: OpenWatch = {
+      route,
+      res,
+      query: q,
+      labels,
+      fields,
+      silent: fault?.type === 'silent',
+      sent: 0,
+      malformed: fault?.type === 'malformed' ? { line: fault.line ?? '{"type":"MODIFIED","object":{"kind":', afterEvents: fault.afterEvents ?? 0 } : undefined,
+      timers: [],
+      unsubscribe: () => {},
+      ended: false,
+    };
+    this.watches.add(w);
+    const cleanup = () => {
+      w.ended = true;
+      w.unsubscribe();
+      for (const t of w.timers) clearTimeout(t);
+      this.watches.delete(w);
+    };
+    res.on('close', cleanup);
+    req.on('close', () => {
+      if (!res.writableEnded) res.end();
+    });
+    if (w.silent) return;
+    if (w.malformed && w.malformed.afterEvents === 0) this.writeMalformed(w);
+
+    if (tooOld) {
+      this.writeLine(w, `{"type":"ERROR","object":${JSON.stringify(errors.expired(`too old resource version: ${from} (${this.store.oldestResumable()})`).status)}}`);
+      res.end();
+      return;
+    }
+    // Initial state: everything that exists (no resourceVersion, "0", or sendInitialEvents=true), or the history after `from`.
+    const initial = rvParam === '' || from === 0 || q.get('sendInitialEvents') === 'true';
+    if (initial) {
+      for (const e of this.store.list(def, route.namespace)) if (this.matches(w, e.obj)) this.writeEvent(w, 'ADDED', e.json);
+      if (q.get('sendInitialEvents') === 'true' && q.get('allowWatchBookmarks') === 'true') this.bookmark(w, true);
+    } else {
+      for (const ev of this.store.since(from)) this.deliver(w, ev);
+    }
+    w.unsubscribe = this.store.subscribe((ev) => this.deliver(w, ev));
+
+    if (q.get('allowWatchBookmarks') === 'true') {
+      const tick = () => {
+        if (w.ended) return;
+        this.bookmark(w);
+        w.timers.push(setTimeout(tick, this.bookmarkIntervalMs).unref());
+      };
+      w.timers.push(setTimeout(tick, this.bookmarkIntervalMs).unref());
+    }
+    const timeout = Number(q.get('timeoutSeconds') ?? 0);
+    if (timeout > 0) w.timers.push(setTimeout(() => this.endWatch(w), timeout * 1000).unref());
+    if (fault?.type === 'reset') w.timers.push(setTimeout(() => res.socket?.destroy(), fault.afterMs ?? 0).unref());
+    if (fault?.type === 'expire') w.timers.push(setTimeout(() => this.expireWatch(w), fault.afterMs ?? 0).unref());
+  }
+
+  private matches(w: OpenWatch, obj: KubeObject): boolean {
+    if (w.route.namespace !== undefined && obj.metadata.namespace !== w.route.namespace) return false;
+    return w.labels(obj.metadata.labels ?? {}) && w.fields(obj);
+  }
+
+  /** An event for this watch, with the selector transitions of the watch cache. */
+  private deliver(w: OpenWatch, ev: StoreEvent): void {
+    if (w.ended || w.silent || ev.entry.def !== w.route.def) return;
+    const now = this.matches(w, ev.entry.obj);
+    if (ev.type === 'MODIFIED') {
+      const before = ev.prev ? this.matches(w, ev.prev) : false;
+      if (now && before) this.writeEvent(w, 'MODIFIED', ev.entry.json);
+      else if (now) this.writeEvent(w, 'ADDED', ev.entry.json);
+      else if (before) this.writeEvent(w, 'DELETED', ev.entry.json);
+    } else if (now) this.writeEvent(w, ev.type, ev.entry.json);
+  }
+
+  private writeEvent(w: OpenWatch, type: string, json: string): void {
+    this.writeLine(w, `{"type":"${type}","object":${json}}`);
+    w.sent += 1;
+    if (w.malformed && w.sent === w.malformed.afterEvents) this.writeMalformed(w);
+  }
+
+  private writeMalformed(w: OpenWatch): void {
+    if (!w.malformed) return;
+    this.writeLine(w, w.malformed.line);
+    w.malformed = undefined;
+  }
+
+  private writeLine(w: OpenWatch, line: string): void {
+    if (w.ended || w.res.writableEnded) return;
+    w.res.write(`${line}\n`);
+  }
+
+  private bookmark(w: OpenWatch, initialEventsEnd = false): void {
+    const def = w.route.def;
+    const metadata: Record<string, unknown> = { resourceVersion: String(this.store.resourceVersion), creationTimestamp: null };
+    if (initialEventsEnd) metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
+    this.writeLine(w, `{"type":"BOOKMARK","object":${JSON.stringify({ kind: def.kind, apiVersion: apiVersionOf(def), metadata })}}`);
+  }
+
+  private endWatch(w: OpenWatch): void {
+    if (!w.res.writableEnded) w.res.end();
+    w.ended = true;
+    w.unsubscribe();
+    for (const t of w.timers) clearTimeout(t);
+    this.watches.delete(w);
+  }
+
+  private expireWatch(w: OpenWatch): void {
+    const st = errors.expired(`too old resource version: ${this.store.resourceVersion - 1} (${this.store.resourceVersion})`).status;
+    w.silent = false;
+    this.writeLine(w, `{"type":"ERROR","object":${JSON.stringify(st)}}`);
+    this.endWatch(w);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Discovery
+
+  private visibleDefs(): ResourceDef[] {
+    return [...this.defs.values()];
+  }
+
+  private groups(): { name: string; versions: string[] }[] {
+    const out = new Map<string, string[]>();
+    for (const d of this.visibleDefs()) {
+      if (!d.group) continue;
+      const v = out.get(d.group) ?? [];
+      if (!v.includes(d.version)) v.push(d.version);
+      out.set(d.group, v);
+    }
+    return [...out].map(([name, versions]) => ({ name, versions }));
+  }
+
+  private resourceList(group: string, version: string): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    for (const d of this.visibleDefs()) {
+      if (d.group !== group || d.version !== version) continue;
+      out.push({
+        name: d.resource,
+        singularName: d.singular,
+        namespaced: d.namespaced,
+        kind: d.kind,
+        verbs: [...VERBS],
+        ...(d.shortNames.length ? { shortNames: d.shortNames } : {}),
+        ...(d.categories.length ? { categories: d.categories } : {}),
+      });
+      if (d.subresources.status) out.push({ name: `${d.resource}/status`, singularName: '', namespaced: d.namespaced, kind: d.kind, verbs: ['get', 'patch', 'update'] });
+      if (d.subresources.scale) {
+        out.push({ name: `${d.resource}/scale`, singularName: '', namespaced: d.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+      }
+    }
+    return out;
+  }
+
+  private aggregatedResources(group: string, version: string): Record<string, unknown>[] {
+    return this.visibleDefs()
+      .filter((d) => d.group === group && d.version === version)
+      .map((d) => {
+        const subresources: Record<string, unknown>[] = [];
+        if (d.subresources.status) subresources.push({ subresource: 'status', responseKind: { group: d.group, version: d.version, kind: d.kind }, verbs: ['get', 'patch', 'update'] });
+        if (d.subresources.scale) subresources.push({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
+        return {
+          resource: d.resource,
+          responseKind: { group: d.group, version: d.version, kind: d.kind },
+          scope: d.namespaced ? 'Namespaced' : 'Cluster',
+          singularResource: d.singular,
+          verbs: [...VERBS],
+          ...(d.shortNames.length ? { shortNames: d.shortNames } : {}),
+          ...(d.categories.length ? { categories: d.categories } : {}),
+          ...(subresources.length ? { subresources } : {}),
+        };
+      });
+  }
+
+  private wantsAggregated(req: IncomingMessage): boolean {
+    const accept = req.headers.accept ?? '';
+    return accept.split(',').some((a) => {
+      const p = a.replace(/\s/g, '');
+      return p.includes('as=APIGroupDiscoveryList') && p.includes('g=apidiscovery.k8s.io') && p.includes('v=v2') && !p.includes('v=v2beta1');
+    });
+  }
+
+  private discovery(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, url: URL): void {
+    if (req.method !== 'GET') throw errors.methodNotAllowed();
+    const parts = url.pathname.split('/').filter((p) => p !== '');
+    const path = `/${parts.join('/')}`;
+    const serverAddress = [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.port}` }];
+    if (path === '/version') {
+      const [major, minor] = this.gitVersion.replace(/^v/, '').split('.');
+      return this.sendJson(res, rec, 200, JSON.stringify({
+        major,
+        minor,
+        gitVersion: this.gitVersion,
+        gitCommit: '0000000000000000000000000000000000000000',
+        gitTreeState: 'clean',
+        buildDate: '2025-04-22T16:03:58Z',
+        goVersion: 'go1.23.8',
+        compiler: 'gc',
+        platform: 'linux/amd64',
+      }));
+    }
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      rec.status = 200;
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return;
+    }
+    if (path === '/api') {
+      if (this.wantsAggregated(req)) {
+        return this.sendJson(res, rec, 200, JSON.stringify({
+          kind: 'APIGroupDiscoveryList',
+          apiVersion: 'apidiscovery.k8s.io/v2',
+          metadata: {},
+          items: [{ metadata: { creationTimestamp: null }, versions: [{ version: 'v1', resources: this.aggregatedResources('', 'v1'), freshness: 'Current' }] }],
+        }), AGGREGATED_V2);
+      }
+      return this.sendJson(res, rec, 200, JSON.stringify({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: serverAddress }));
+    }
+    if (path === '/apis') {
+      if (this.wantsAggregated(req)) {
+        return this.sendJson(res, rec, 200, JSON.stringify({
+          kind: 'APIGroupDiscoveryList',
+          apiVersion: 'apidiscovery.k8s.io/v2',
+          metadata: {},
+          items: this.groups().map((g) => ({
+            metadata: { name: g.name, creationTimestamp: null },
+            versions: g.versions.map((v) => ({ version: v, resources: this.aggregatedResources(g.name, v), freshness: 'Current' })),
+          })),
+        }), AGGREGATED_V2);
+      }
+      return this.sendJson(res, rec, 200, JSON.stringify({
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: this.groups().map((g) => this.apiGroup(g)),
+      }));
+    }
+    if (path === '/api/v1') {
+      return this.sendJson(res, rec, 200, JSON.stringify({ kind: 'APIResourceList', groupVersion: 'v1', resources: this.resourceList('', 'v1') }));
+    }
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const g = this.groups().find((x) => x.name === parts[1]);
+      if (!g) throw errors.noResource();
+      return this.sendJson(res, rec, 200, JSON.stringify({ kind: 'APIGroup', apiVersion: 'v1', ...this.apiGroup(g) }));
+    }
+    if (parts[0] === 'apis' && parts.length === 3) {
+      const g = this.groups().find((x) => x.name === parts[1]);
+      if (!g || !g.versions.includes(parts[2] as string)) throw errors.noResource();
+      return this.sendJson(res, rec, 200, JSON.stringify({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${parts[1]}/${parts[2]}`, resources: this.resourceList(parts[1] as string, parts[2] as string) }));
+    }
+    throw errors.noResource();
+  }
+
+  private apiGroup(g: { name: string; versions: string[] }): Record<string, unknown> {
+    const versions = g.versions.map((v) => ({ groupVersion: `${g.name}/${v}`, version: v }));
+    return { name: g.name, versions, preferredVersion: versions[0] };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Responses
+
+  private sendJson(res: ServerResponse, rec: RequestRecord, code: number, json: string, contentType = JSON_TYPE): void {
+    rec.status = code;
+    res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(json), 'Cache-Control': 'no-cache, private' });
+    res.end(json);
+  }
+
+  private sendStatus(res: ServerResponse, rec: RequestRecord, st: StatusBody): void {
+    if (res.headersSent) {
+      // A watch already streaming: report in-stream, as a real server does.
+      res.end(`{"type":"ERROR","object":${JSON.stringify(st)}}\n`);
+      return;
+    }
+    this.sendJson(res, rec, st.code, JSON.stringify(st));
+  }
+}
+
+/** Starts a test Kubernetes API server on 127.0.0.1 (see KubeApiServer). */
+export function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
+  return KubeApiServer.start(options);
+}
+
+/**
+ * One kubeconfig with a context per server (one per cluster/region), the first one current.
+ * Contexts/clusters/users are named after `context` (default "kapi-<port>").
+ */
+export function kubeconfigFor(entries: (KubeconfigOptions & { server: KubeApiServer })[], current?: string): string {
+  const clusters: unknown[] = [];
+  const users: unknown[] = [];
+  const contexts: unknown[] = [];
+  for (const e of entries) {
+    const ctx = e.context ?? `kapi-${e.server.port}`;
+    const cluster = e.cluster ?? ctx;
+    const user = e.user ?? `${ctx}-user`;
+    const token = e.token === undefined ? e.server.options.token : (e.token ?? undefined);
+    const ca = e.server.options.tls ? { 'certificate-authority-data': Buffer.from(TEST_TLS_CERT).toString('base64') } : {};
+    clusters.push({ name: cluster, cluster: { server: e.server.url, ...ca } });
+    users.push({ name: user, user: token ? { token } : {} });
+    contexts.push({ name: ctx, context: { cluster, user, ...(e.namespace ? { namespace: e.namespace } : {}) } });
+  }
+  const first = entries[0];
+  const currentContext = current ?? (first ? (first.context ?? `kapi-${first.server.port}`) : '');
+  return stringifyYaml({ apiVersion: 'v1', kind: 'Config', preferences: {}, clusters, users, contexts, 'current-context': currentContext });
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+// Re-exported for tests that build Status bodies to compare with.
+export { statusBody, errors as statusErrors };
+export type { StatusBody };
