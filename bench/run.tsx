@@ -10,6 +10,7 @@
 //   idle_cpu_percent        the real-time console (--speed 1) in a pseudo-terminal, sampled over 8 s
 //   rollback_after_bad_request_ms  real Prometheus (1 s scrape): from the first slow request served
 //                           by the simulated canary to the rollback effect (needs `prometheus`)
+//   kube_*                  Kubernetes over the wire (test/kube API servers): see bench/kube.tsx
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ import { JournalWriter, resumeSync } from '../src/journal/journal.js';
 import { packageRoot } from '../src/cli.js';
 import { SimWorld } from '../src/sim/world.js';
 import { startLiveLoop } from '../test/helpers/live.js';
+import { kubeListBench, kubeRollbackBench, p99 } from './kube.js';
 
 const root = packageRoot();
 const plan = Plan.parse(parse(readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8')));
@@ -384,6 +386,13 @@ async function main(): Promise<void> {
   const rb = await rollbackLatency();
   if (rb) emit('rollback_after_bad_request_ms', Math.max(...rb), 'ms', 3000); // real Prometheus, 1 s scrape (one run: the bench has 2 minutes)
   else process.stderr.write('bench: prometheus not installed (apt-get install -y prometheus): rollback_after_bad_request_ms not measured\n');
+  const seedText = readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8');
+  emit('kube_rollback_key_to_patch_p99_ms', p99(await kubeRollbackBench(seedText)), 'ms', 20); // R y to the last of 3 clusters' PATCH, 3,000 pods live
+  const kl = await kubeListBench();
+  if (kl) {
+    emit('kube_list_3000_pods_ms', kl.canaryMs, 'ms', kl.kubectlMs); // list to pods classified; goal: kubectl's time
+    emit('kube_list_3000_pods_ratio', kl.canaryMs / kl.kubectlMs, 'ratio', 1); // over `kubectl get pods -o json`
+  }
 }
 
 main().catch((err: unknown) => {

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { KubeError, CONTENT } from '../../kube/client.js';
 import type { ClusterTarget } from '../../kube/config.js';
 import type { ActuationResult, ClusterResult, TrafficActuator } from '../../runtime/ports.js';
-import type { TrafficProvider } from './providers.js';
+import type { ProviderRead, TrafficProvider } from './providers.js';
 
 export interface KubeTrafficOptions {
   targets: ClusterTarget[];
@@ -27,6 +27,9 @@ export interface KubeTrafficOptions {
 
 export class KubeTraffic implements TrafficActuator {
   readonly name: string;
+  /** The last read of each cluster: a rollback patches from it at once (no read first); if the
+   * object changed since, the patch's preconditions fail (409/422) and a fresh read follows. */
+  private readonly lastRead = new Map<string, ProviderRead>();
   constructor(private readonly o: KubeTrafficOptions) {
     this.name = `${o.provider.kind} (${o.provider.object})`;
   }
@@ -61,13 +64,19 @@ export class KubeTraffic implements TrafficActuator {
     return Promise.all(
       this.o.targets.map(async (t) => {
         try {
-          const r = await this.o.provider.read(t.cluster);
+          const r = await this.read(t.cluster);
           return { cluster: t.cluster.name, ok: r.weight !== null, weight: r.weight, attempts: 1, detail: r.detail };
         } catch (err) {
           return { cluster: t.cluster.name, ok: false, weight: null, attempts: 1, detail: msg(err) };
         }
       }),
     );
+  }
+
+  private async read(c: ClusterTarget['cluster']): Promise<ProviderRead> {
+    const r = await this.o.provider.read(c);
+    this.lastRead.set(c.name, r);
+    return r;
   }
 
   private checkGuard(): void {
@@ -83,12 +92,15 @@ export class KubeTraffic implements TrafficActuator {
     for (let i = 1; i <= attempts; i++) {
       tries = i;
       try {
-        const seen = await this.o.provider.read(c);
+        // Rolling back: straight from the last read when it shows traffic on the canary.
+        const cached = i === 1 && weight === 0 ? this.lastRead.get(c.name) : undefined;
+        const seen = cached && cached.weight !== null && cached.weight !== 0 ? cached : await this.read(c);
         lastWeight = seen.weight;
         if (seen.weight === weight) return { cluster: c.name, ok: true, weight, attempts: i, detail: i === 1 ? `already ${weight}%` : `${weight}% read back` };
         if (weight !== 0) this.checkGuard();
+        this.lastRead.delete(c.name);
         await this.o.provider.write(c, weight, seen);
-        const after = await this.o.provider.read(c);
+        const after = await this.read(c);
         lastWeight = after.weight;
         if (after.weight === weight) return { cluster: c.name, ok: true, weight, attempts: i, detail: `${weight}% read back` };
         last = `wrote ${weight}%, read back ${after.weight ?? '?'}% (${after.detail})`;

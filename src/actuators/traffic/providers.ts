@@ -12,6 +12,8 @@ export interface ProviderRead {
   weight: number | null;
   resourceVersion: string;
   detail: string;
+  /** The object as read (a write based on this read pins it with `test` ops). */
+  object?: Raw;
 }
 
 export interface TrafficProvider {
@@ -73,20 +75,20 @@ abstract class WeightedList implements TrafficProvider {
   protected interpret(obj: Raw): ProviderRead {
     const rv = obj.metadata?.resourceVersion ?? '';
     const loc = this.locate(obj);
-    if (typeof loc === 'string') return { weight: null, resourceVersion: rv, detail: loc };
+    if (typeof loc === 'string') return { weight: null, resourceVersion: rv, detail: loc, object: obj };
     const can = loc.entries.find((e) => this.isCanary(e));
     const stb = loc.entries.find((e) => this.isStable(e));
-    if (!stb) return { weight: null, resourceVersion: rv, detail: `${this.object}: no stable destination in ${loc.at}` };
+    if (!stb) return { weight: null, resourceVersion: rv, detail: `${this.object}: no stable destination in ${loc.at}`, object: obj };
     const d = this.defaultWeight(loc.entries);
     const cw = can ? Number(can.weight ?? d) : 0;
     const sw = Number(stb.weight ?? d);
     const total = cw + sw;
-    return { weight: total > 0 ? round((cw / total) * 100) : 0, resourceVersion: rv, detail: `${this.object} ${loc.at}: canary ${cw}, stable ${sw}` };
+    return { weight: total > 0 ? round((cw / total) * 100) : 0, resourceVersion: rv, detail: `${this.object} ${loc.at}: canary ${cw}, stable ${sw}`, object: obj };
   }
 
-  async write(c: KubeCluster, weight: number, _seen: ProviderRead): Promise<void> {
-    // Read the object itself (not only the weight) so the test ops pin the indices we change.
-    const obj = await c.request<Raw>('GET', this.url, { verb: 'get', resource: this.resource });
+  async write(c: KubeCluster, weight: number, seen: ProviderRead): Promise<void> {
+    // The object as read: the test ops pin its resourceVersion and the entries at the indices we change.
+    const obj = seen.object ?? (await c.request<Raw>('GET', this.url, { verb: 'get', resource: this.resource }));
     const loc = this.locate(obj);
     if (typeof loc === 'string') throw new Error(loc);
     const ci = loc.entries.findIndex((e) => this.isCanary(e));

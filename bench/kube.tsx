@@ -1,0 +1,199 @@
+// Kubernetes benchmarks, against the wire-protocol API servers of test/kube on 127.0.0.1:
+//   kube_rollback_key_to_patch_p99_ms  from the `y` of `R` `y` written to the console's stdin until
+//                  the last of three clusters has received its PATCH (server clock), with 3,000 pods
+//                  live (1,000 per cluster, 50 pod changes a second streaming through the watches)
+//   kube_list_3000_pods_ratio          canary's initial list of 3,000 pods (request to pods.sync
+//                  classified) over `kubectl get pods -o json` on the same server (its wall time)
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import React from 'react';
+import { render } from 'ink';
+import { stringify, parse } from 'yaml';
+import { App } from '../components/App.js';
+import { Plan } from '../src/plan/schema.js';
+import { initialState, reduce } from '../src/engine/reduce.js';
+import type { EngineEvent, RolloutState } from '../src/engine/types.js';
+import { Runtime } from '../src/runtime/runtime.js';
+import { connectKubernetes } from '../src/kubernetes.js';
+import { connectClusters } from '../src/kube/config.js';
+import { KubePodsSource } from '../src/sources/kube-pods.js';
+import { SimCrew } from '../src/sim/crew.js';
+import { startKubeApiServer, kubeconfigFor, type KubeApiServer } from '../test/kube/apiserver.js';
+import { makePods, makeVirtualService } from '../test/kube/fixtures.js';
+
+const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
+const NS = 'maestro-conductor-canary';
+
+const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function istioPlan(seedText: string): Plan {
+  const raw = parse(seedText);
+  raw.target.selectors = { canary: { app: 'orchestrator', track: 'canary' }, stable: { app: 'orchestrator', track: 'stable' } };
+  raw.target.clusters = Object.fromEntries(REGIONS.map((r) => [r, { context: r }]));
+  raw.traffic = { provider: 'istio', istio: { virtualService: 'orchestrator', canary: { host: 'orchestrator', subset: 'canary' }, stable: { host: 'orchestrator', subset: 'stable' } } };
+  delete raw.rollback.hook;
+  return Plan.parse(raw);
+}
+
+/** A state at 25% in every region, as after three gates (the crew approves at once). */
+function at25(plan: Plan, t0: number): RolloutState {
+  let s = initialState(plan, t0);
+  const crew = new SimCrew(plan, { approveAfterMs: 0, goAfterMs: 0, advanceAfterMs: 0 });
+  const send = (e: EngineEvent) => {
+    const r = reduce(plan, s, e);
+    s = r.state;
+    for (const eff of r.effects)
+      if (eff.type === 'set-weight') s = reduce(plan, s, { type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight }).state;
+  };
+  const healthy = [
+    ...['canary', 'baseline'].flatMap((track) =>
+      Object.entries({ availability: 99.97, latency_p95: 220, error_rate: 0.03, workflow_success_rate: 99.9, request_rate: 8, safety_violations: 0, critical_errors: 0, security_violations: 0, data_integrity_failures: 0, memory_leaks: 0, customer_complaints: 0, security_incidents: 0 }).map(
+        ([sli, value]) => ({ sli, track: track as 'canary' | 'baseline', value }),
+      ),
+    ),
+  ];
+  for (let m = 0; m < 60 * 24 * 10 && s.desiredWeight < 25; m++) {
+    send({ type: 'sli.samples', at: s.now + 60_000, samples: healthy });
+    for (const e of crew.decide(s)) send(e);
+  }
+  if (s.desiredWeight !== 25) throw new Error(`bench: could not reach 25% (at ${s.desiredWeight}%)`);
+  return s;
+}
+
+export async function kubeRollbackBench(seedText: string, iterations = 30): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'canary-bench-kube-'));
+  const plan = istioPlan(seedText);
+  const servers: KubeApiServer[] = [];
+  for (const region of REGIONS) {
+    const s = await startKubeApiServer({ crds: ['virtualservices.networking.istio.io'] });
+    s.createMany('pods', makePods(1000, { namespace: NS, app: 'orchestrator', prefix: `orch-${region}` }));
+    servers.push(s);
+  }
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigFor(servers.map((server, i) => ({ server, context: REGIONS[i]! }))));
+  const planPath = join(dir, 'plan.yaml');
+  writeFileSync(planPath, stringify(plan));
+  const start = at25(plan, Date.parse('2026-11-30T14:00:00Z'));
+  const kube = await connectKubernetes(plan, { planPath, kubeconfig, now: () => Date.now(), lease: false, driftEveryMs: 100 });
+  let runtime: Runtime | null = null;
+  // One pods source for the whole bench, feeding whichever console is current.
+  const early: EngineEvent[] = [];
+  const forward = (e: EngineEvent) => (runtime ? runtime.dispatch(e) : early.push(e));
+  kube.pods.start(forward);
+  kube.watch.start(forward); // as in the console (every 10 s there; every 100 ms here to keep the bench short)
+  // Live churn: 50 pod changes a second across the clusters.
+  let churn = 0;
+  const names = servers.map((s) => s.list('pods', NS).map((p) => p.metadata.name as string));
+  const churner = setInterval(() => {
+    for (let i = 0; i < 5; i++) {
+      const k = churn % 3;
+      const s = servers[k]!;
+      const name = names[k]![(churn * 7) % names[k]!.length]!;
+      s.patch('pods', NS, name, (o) => {
+        const st = o.status as { containerStatuses?: { restartCount: number }[] };
+        if (st.containerStatuses?.[0]) st.containerStatuses[0].restartCount += 1;
+      });
+      churn++;
+    }
+  }, 100);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < iterations + 3; i++) {
+      for (const s of servers) {
+        s.apply('virtualservices.networking.istio.io', makeVirtualService('orchestrator', { namespace: NS, stable: 75, canary: 25 }));
+        s.clearRequests();
+      }
+      await new Promise((r) => setTimeout(r, 150)); // the drift watch has read the new weights
+      const pods = runtime?.getState().pods;
+      const rt: Runtime = new Runtime({ plan, clock: { now: () => Date.now(), speed: 1 }, traffic: kube.traffic, initial: { ...start, ...(pods ? { pods } : {}) }, tickMs: 0, notifyEveryMs: 100 });
+      runtime = rt;
+      for (const e of early.splice(0)) rt.dispatch(e);
+      const stdout = Object.assign(new PassThrough(), { columns: 120, rows: 40, isTTY: true });
+      stdout.resume();
+      const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined, ref: () => undefined, unref: () => undefined });
+      const ink = render(<App plan={plan} store={rt} actor={{ id: 'bench', name: 'Bench' }} now={() => Date.now()} columns={120} rows={40} />, {
+        stdout: stdout as unknown as NodeJS.WriteStream,
+        stdin: stdin as unknown as NodeJS.ReadStream,
+        patchConsole: false,
+        exitOnCtrlC: false,
+      });
+      if (i === 0) await waitFor(() => (runtime?.getState().pods.size ?? 0) >= 3000, 'the 3,000 pods', 20_000);
+      await new Promise((r) => setTimeout(r, 30));
+      stdin.write('R');
+      await new Promise((r) => setTimeout(r, 30));
+      const t0 = Date.now();
+      stdin.write('y');
+      await waitFor(() => servers.every((s) => s.requests.some((q) => q.method === 'PATCH')), 'three PATCHes', 5_000);
+      const last = Math.max(...servers.map((s) => s.requests.find((q) => q.method === 'PATCH')!.time));
+      if (i >= 3) times.push(last - t0); // the first runs warm the JIT up
+      await waitFor(() => rt.getState().pending && Object.keys(rt.getState().pending).length === 0, 'the confirmation', 5_000);
+      ink.unmount();
+    }
+  } finally {
+    clearInterval(churner);
+    kube.watch.stop();
+    await kube.pods.stop();
+    kube.close();
+    await Promise.all(servers.map((s) => s.close()));
+  }
+  return times;
+}
+
+export async function kubeListBench(runs = 3): Promise<{ canaryMs: number; kubectlMs: number } | null> {
+  const dir = mkdtempSync(join(tmpdir(), 'canary-bench-kubelist-'));
+  const server = await startKubeApiServer();
+  server.createMany('pods', makePods(3000, { namespace: NS, app: 'orchestrator' }));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigFor([{ server, context: 'us-east-1' }]));
+  try {
+    const kubectl = (ns = NS) =>
+      new Promise<number>((resolve, reject) => {
+        const t0 = performance.now();
+        execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), 'get', 'pods', '-n', ns, '-o', 'json'], { maxBuffer: 256 * 1024 * 1024 }, (err, out) => {
+          if (err) reject(err);
+          else if (!out.includes('"items"')) reject(new Error('kubectl: no items'));
+          else resolve(performance.now() - t0);
+        });
+      });
+    let k: number[];
+    try {
+      await kubectl('empty'); // discovery cache warm, as for anyone who used kubectl before
+      k = [];
+      for (let i = 0; i < runs; i++) k.push(await kubectl());
+    } catch (err) {
+      process.stderr.write(`bench: kubectl could not run (${err instanceof Error ? err.message : String(err)}): kube_list_3000_pods_ratio not measured\n`);
+      return null;
+    }
+    const { targets } = await connectClusters({ regions: ['us-east-1'] }, { kubeconfig });
+    const c: number[] = [];
+    for (let i = 0; i < runs + 1; i++) {
+      const t0 = performance.now();
+      const src = new KubePodsSource({ targets, namespace: NS, selectors: { canary: { app: 'orchestrator', track: 'canary' }, stable: { app: 'orchestrator', track: 'stable' } }, now: () => Date.now() });
+      await new Promise<void>((resolve) => {
+        src.start((e) => {
+          if (e.type === 'pods.sync' && e.pods.length === 3000) resolve();
+        });
+      });
+      if (i > 0) c.push(performance.now() - t0);
+      await src.stop();
+    }
+    for (const t of targets) t.cluster.close();
+    return { canaryMs: median(c), kubectlMs: median(k) };
+  } finally {
+    await server.close();
+  }
+}
+
+async function waitFor(cond: () => boolean | undefined, what: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+export { p99 };
