@@ -71,7 +71,7 @@ describe('console and `canary rollback` on three clusters over the Kubernetes wi
     expect(d.state.desiredWeight).toBe(25);
     let kube: KubeWiring | null = null;
     kube = await connectKubernetes(plan, { planPath, kubeconfig, now: () => d.state.now, identity: 'ana@console', driftEveryMs: 200, podOptions: { batchMs: 20 } });
-    const runtime = new Runtime({ plan, clock: { now: () => runtime.getState().now, speed: 1 }, sources: [kube.pods, kube.watch, kube.lease!], traffic: kube.traffic, initial: d.state, tickMs: 0 });
+    const runtime: Runtime = new Runtime({ plan, clock: { now: (): number => runtime.getState().now, speed: 1 }, sources: [kube.pods, kube.watch, kube.lease!], traffic: kube.traffic, initial: d.state, tickMs: 0 });
     runtime.start();
     const actor = { id: 'ana', name: 'Ana Ortiz', roles: ['sre'] };
     const r = render(<App plan={plan} store={runtime} actor={actor} now={() => runtime.getState().now} columns={140} rows={44} />);
