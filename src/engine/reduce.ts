@@ -499,6 +499,8 @@ function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanati
 function onApprove(tx: Tx, actor: Actor, phaseId: string, role: string): void {
   const s = tx.s;
   const who = actor.name ?? actor.id;
+  // Approvals go to the driver's terminal (the war room brings remote approvers there).
+  if (readOnly(s)) return tx.log('info', `${who} approved ${phaseId} as ${role}: read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout; approve there`);
   const phase = tx.cp.phases.find((p) => p.id === phaseId);
   if (!phase) return tx.log('info', `${who} approved unknown phase "${phaseId}": ignored`);
   if (!phase.approvals.some((a) => a.role === role))
