@@ -164,7 +164,10 @@ export function PodsPane({ state, model, rows, filter, editingFilter, offset, wi
   const page = podsPageSize(height);
   const total = rows.length;
   const start = Math.max(0, Math.min(offset, total - page));
-  const visible = rows.slice(start, start + page);
+  // Why the first unhealthy pod on screen is unhealthy (kubectl describe's Last State and message),
+  // on the pane's last line.
+  const why = page > 3 ? whyLine(rows.slice(start, start + page)) : null;
+  const visible = rows.slice(start, start + page - (why ? 1 : 0));
   const c = podColumns(w, model);
   const header =
     `  ${fitAscii('NAME', c.name)} ${fitAscii('TRACK', c.track)} ${fitAscii(c.regionLabel, c.region)} ${fitAscii(c.readyLabel, c.ready)} ` +
@@ -202,7 +205,23 @@ export function PodsPane({ state, model, rows, filter, editingFilter, offset, wi
         {total === 0 ? (
           <SegLine segs={[{ text: model.counts.total === 0 ? 'no pods yet' : `no pods match /${filter} (esc clears)`, tone: 'muted' }]} width={w} theme={theme} />
         ) : null}
+        {why ? (
+          <Text wrap="truncate" color={theme.c(HEALTH_TONE[why.health])}>
+            {fit(why.text, w)}
+          </Text>
+        ) : null}
       </Box>
     </Pane>
   );
+}
+
+/** "why orch-7x: CrashLoopBackOff, last restart OOMKilled: back-off 5m0s restarting failed…" */
+export function whyLine(rows: PodRow[]): { health: Health; text: string } | null {
+  const r = rows.find((x) => x.health !== 'ok' && (x.pod.message || x.pod.lastRestartReason));
+  if (!r) return null;
+  const p = r.pod;
+  const parts = [`why ${p.name}: ${p.reason || p.phase}`];
+  if (p.lastRestartReason && p.lastRestartReason !== p.reason) parts.push(`, last restart ${p.lastRestartReason}`);
+  if (p.message) parts.push(`: ${p.message}`);
+  return { health: r.health, text: parts.join('') };
 }

@@ -83,6 +83,8 @@ describe('console and `canary rollback` on three clusters over the Kubernetes wi
       await until(() => /◆ driving/.test(plain(r.lastFrame())), 'the lease');
       const frame = plain(r.lastFrame());
       expect(frame).toMatch(/CrashLoopBackOff/);
+      // and why, as kubectl describe would say it
+      expect(frame).toMatch(/why orch-canary-oom-[\w-]+: CrashLoopBackOff, last restart OOMKilled: back/);
       expect(frame).toMatch(/us-west-2|eu-west-1/);
       r.stdin.write('R');
       await until(() => /y/.test(plain(r.lastFrame())) && /roll/i.test(plain(r.lastFrame())), 'the confirm dialog');
