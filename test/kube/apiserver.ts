@@ -102,6 +102,7 @@ import type { KubeObject, StoredEntry, StoreEvent } from './store.js';
 export type { KubeObject } from './store.js';
 export type { ResourceDef } from './resources.js';
 export { CRDS, BUILTINS } from './resources.js';
+export { TEST_TLS_CERT } from './tls.js';
 
 // =============================================================================================
 // Options and public types
@@ -110,9 +111,10 @@ export interface KubeApiServerOptions {
   /** Bearer token required on every request (401 without it or with another). Default: none required. */
   token?: string;
   /**
-   * Serve https with the self-signed test certificate (tls.ts); kubeconfig() then carries it as
-   * certificate-authority-data. Needed for token tests with kubectl, which never sends a bearer token
-   * over plain http (client-node does). Default false.
+   * Serve https with the self-signed test certificate (tls.ts), which kubeconfig() carries as
+   * certificate-authority-data. Default true, because both clients want it: client-node 1.x refuses
+   * an http:// server unless the kubeconfig says insecure-skip-tls-verify, and kubectl never sends
+   * a bearer token over plain http. With false, the kubeconfig says insecure-skip-tls-verify: true.
    */
   tls?: boolean;
   /** The user named in 403 messages. Default "system:serviceaccount:canary:canary". */
@@ -215,7 +217,11 @@ export interface KubeconfigOptions {
   cluster?: string;
   user?: string;
   namespace?: string;
-  /** Token for the user; defaults to the server's token. null: no token in the kubeconfig. */
+  /**
+   * Token for the user; defaults to the server's token, or "canary-test" when the server requires
+   * none (it then accepts any). Always give kubectl one: over https with no credentials at all it
+   * prompts for a username on stdin ("Please enter Username: error: EOF"). null: no token.
+   */
   token?: string | null;
 }
 
@@ -345,7 +351,7 @@ export class KubeApiServer {
     readonly options: KubeApiServerOptions,
   ) {
     this.port = (server.address() as AddressInfo).port;
-    this.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+    this.url = `${options.tls === false ? 'http' : 'https'}://127.0.0.1:${this.port}`;
     this.store = new Store(options.startResourceVersion ?? 1000, options.historySize ?? 1000);
     this.user = options.user ?? 'system:serviceaccount:canary:canary';
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
@@ -357,7 +363,7 @@ export class KubeApiServer {
 
   /** Starts a server on 127.0.0.1 and an ephemeral port. */
   static async start(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
-    const server: Server = options.tls
+    const server: Server = options.tls !== false
       ? (createHttpsServer({ keepAlive: true, cert: TEST_TLS_CERT, key: TEST_TLS_KEY }) as unknown as Server)
       : createServer({ keepAlive: true });
     await new Promise<void>((resolve, reject) => {
@@ -574,8 +580,7 @@ export class KubeApiServer {
 
   /** A kubeconfig for this server (and writes it to opts.path if given). */
   kubeconfig(opts: KubeconfigOptions = {}): string {
-    const token = opts.token === undefined ? this.options.token : (opts.token ?? undefined);
-    const yaml = kubeconfigFor([{ server: this, ...opts, token: token ?? null }]);
+    const yaml = kubeconfigFor([{ server: this, ...opts }]);
     if (opts.path) writeFileSync(opts.path, yaml);
     return yaml;
   }
@@ -1430,8 +1435,8 @@ export function kubeconfigFor(entries: (KubeconfigOptions & { server: KubeApiSer
     const ctx = e.context ?? `kapi-${e.server.port}`;
     const cluster = e.cluster ?? ctx;
     const user = e.user ?? `${ctx}-user`;
-    const token = e.token === undefined ? e.server.options.token : (e.token ?? undefined);
-    const ca = e.server.options.tls ? { 'certificate-authority-data': Buffer.from(TEST_TLS_CERT).toString('base64') } : {};
+    const token = e.token === undefined ? (e.server.options.token ?? 'canary-test') : (e.token ?? undefined);
+    const ca = e.server.url.startsWith('https:') ? { 'certificate-authority-data': Buffer.from(TEST_TLS_CERT).toString('base64') } : { 'insecure-skip-tls-verify': true };
     clusters.push({ name: cluster, cluster: { server: e.server.url, ...ca } });
     users.push({ name: user, user: token ? { token } : {} });
     contexts.push({ name: ctx, context: { cluster, user, ...(e.namespace ? { namespace: e.namespace } : {}) } });

@@ -77,7 +77,6 @@ export function makePod(o: PodOptions): KubeObject {
       creationTimestamp: t,
       labels: { ...labels, 'pod-template-hash': '7d9f8b6c5d' },
       annotations: {
-        'kubectl.kubernetes.io/restartedAt': '2026-11-20T08:00:00Z',
         'prometheus.io/scrape': 'true',
         'prometheus.io/port': '9090',
       },
@@ -154,7 +153,6 @@ export function makePod(o: PodOptions): KubeObject {
                 imageID: `${image.split(':')[0]}@sha256:${'a'.repeat(64)}`,
                 ...(phase === 'Running' ? { containerID: `containerd://${'c'.repeat(64)}` } : {}),
                 started: phase === 'Running',
-                volumeMounts: [{ name: 'kube-api-access-x7k2p', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true, recursiveReadOnly: 'Disabled' }],
               },
             ],
           }
