@@ -77,10 +77,11 @@
 //   RBAC:      deny({ verb, resource, namespace, name, subresource }) -> handle; clearDenials()
 //   watches:   openWatches(), closeWatches(), expireWatches(), sendBookmarks(), compact()
 //   wire log:  requests (every request: method, path, query, contentType, accept, body, status,
-//              time, verb, resource...), clearRequests()
+//              time, at, verb, resource...), clearRequests(), onRequest(fn)
 //   kubeconfig(opts) / kubeconfigFor([...]) for kubectl and client-node; several servers at once
 //   (one per cluster/region) are independent.
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -95,7 +96,7 @@ import { parseFieldSelector, parseLabelSelector, readPath } from './selectors.js
 import type { FieldPredicate, LabelPredicate } from './selectors.js';
 import { ApiError, errors, genericStatus, statusBody } from './status.js';
 import type { StatusBody } from './status.js';
-import { entryFor, Store } from './store.js';
+import { entryFor, itemBytes, Store } from './store.js';
 import { TEST_TLS_CERT, TEST_TLS_KEY } from './tls.js';
 import type { KubeObject, StoredEntry, StoreEvent } from './store.js';
 
@@ -139,6 +140,8 @@ export type Verb = (typeof VERBS)[number];
 export interface RequestRecord {
   /** Epoch milliseconds when the request arrived. */
   time: number;
+  /** performance.now() when the request arrived (same clock as the test's, for latency measurements). */
+  at: number;
   method: string;
   path: string;
   query: Record<string, string>;
@@ -262,6 +265,8 @@ const PATCH_TYPES_BUILTIN = ['application/json-patch+json', 'application/merge-p
 const PATCH_TYPES_CRD = ['application/json-patch+json', 'application/merge-patch+json'];
 const BODY_TYPES = ['application/json', 'application/yaml'];
 const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+const COMMA = Buffer.from(',');
+const CLOSE_LIST = Buffer.from(']}');
 
 /** metav1.Time: RFC 3339, whole seconds. */
 function nowTime(): string {
@@ -341,6 +346,7 @@ export class KubeApiServer {
   private readonly denials: DenyRule[] = [];
   private readonly watches = new Set<OpenWatch>();
   private readonly sockets = new Set<Socket>();
+  private readonly requestListeners = new Set<(rec: RequestRecord) => void>();
   private readonly user: string;
   private readonly bookmarkIntervalMs: number;
   private readonly watchExpiredAs: 'event' | 'http';
@@ -436,7 +442,7 @@ export class KubeApiServer {
     const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
     const cur = this.store.get(def, ns, obj.metadata.name);
     if (!cur) throw new Error(`${resourceKey(def)} ${ns ?? ''}/${obj.metadata.name} does not exist`);
-    const next = structuredClone(obj);
+    const next = { ...obj };
     next.metadata = { ...next.metadata, namespace: ns, uid: cur.obj.metadata.uid, creationTimestamp: cur.obj.metadata.creationTimestamp };
     if (ns === undefined) delete next.metadata.namespace;
     return this.write(def, next, cur).obj;
@@ -468,12 +474,12 @@ export class KubeApiServer {
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const def = this.resolve(resource);
     const e = this.store.get(def, def.namespaced ? (namespace ?? 'default') : undefined, name);
-    return e ? structuredClone(e.obj) : undefined;
+    return e ? (JSON.parse(e.json) as KubeObject) : undefined;
   }
 
   list(resource: string, namespace?: string): KubeObject[] {
     const def = this.resolve(resource);
-    return this.store.list(def, namespace).map((e) => structuredClone(e.obj));
+    return this.store.list(def, namespace).map((e) => JSON.parse(e.json) as KubeObject);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -575,6 +581,15 @@ export class KubeApiServer {
     this.requests.length = 0;
   }
 
+  /**
+   * Calls `fn` for every request as soon as it has been read (body and route known, before it is
+   * answered), e.g. to resolve a promise when canary's PATCH reaches the wire. Returns an unsubscribe.
+   */
+  onRequest(fn: (rec: RequestRecord) => void): () => void {
+    this.requestListeners.add(fn);
+    return () => this.requestListeners.delete(fn);
+  }
+
   // ------------------------------------------------------------------------------------------
   // Control API: kubeconfig
 
@@ -596,8 +611,9 @@ export class KubeApiServer {
     }
   }
 
+  /** A shallow copy with uid, creationTimestamp, namespace and generation (write() copies deeply). */
   private stampNew(def: ResourceDef, obj: KubeObject, ns: string | undefined): KubeObject {
-    const next = structuredClone(obj);
+    const next = { ...obj };
     next.metadata = {
       ...next.metadata,
       ...(ns !== undefined ? { namespace: ns } : {}),
@@ -613,8 +629,13 @@ export class KubeApiServer {
     return !def.builtIn || def.resource === 'deployments' || def.resource === 'ingresses';
   }
 
-  /** Normalises, bumps generation when the spec changed, takes a resourceVersion and stores. */
-  private write(def: ResourceDef, obj: KubeObject, prev: StoredEntry | undefined): StoredEntry {
+  /**
+   * Normalises, bumps generation when the spec changed, takes a resourceVersion and stores. `obj`
+   * may share nested values with the caller's objects or the stored ones: only its top level and
+   * its metadata object are changed here (the store keeps its own parsed copy).
+   */
+  private write(def: ResourceDef, input: KubeObject, prev: StoredEntry | undefined): StoredEntry {
+    const obj = def.microTimeFields.length > 0 ? structuredClone(input) : { ...input, metadata: { ...input.metadata } };
     for (const path of def.microTimeFields) {
       const v = getPath(obj, path);
       if (v !== undefined && v !== null) setPath(obj, path, toMicroTime(v, def.kind));
@@ -640,6 +661,7 @@ export class KubeApiServer {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const rec: RequestRecord = {
       time: Date.now(),
+      at: performance.now(),
       method: req.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
@@ -672,6 +694,7 @@ export class KubeApiServer {
         rec.subresource = route.subresource;
         rec.watch = route.verb === 'watch';
       } else rec.verb = 'discovery';
+      for (const fn of this.requestListeners) fn(rec);
 
       // Injected faults first: they stand for anything between the client and the object store.
       const fault = this.takeFault(rec, url);
@@ -709,6 +732,8 @@ export class KubeApiServer {
     for (const f of this.faults) {
       const s = f.spec;
       if (f.left <= 0) continue;
+      // Stream faults only ever apply to watches.
+      if ((s.action.type === 'silent' || s.action.type === 'malformed' || s.action.type === 'expire') && !rec.watch) continue;
       if (s.method && s.method.toUpperCase() !== rec.method) continue;
       if (s.verb && s.verb !== rec.verb) continue;
       if (s.resource && this.keyFor(s.resource) !== rec.resource) continue;
@@ -833,13 +858,13 @@ export class KubeApiServer {
       case 'deletecollection': {
         const labels = parseLabelSelector(q.get('labelSelector'));
         const fields = parseFieldSelector(q.get('fieldSelector'), route.def.selectableFields, route.def.kind, apiVersionOf(route.def));
-        const gone: string[] = [];
+        const gone: StoredEntry[] = [];
         for (const e of this.store.list(route.def, route.namespace)) {
           if (!labels(e.obj.metadata.labels ?? {}) || !fields(e.obj)) continue;
           if (!dryRun) this.store.remove(route.def, e.obj.metadata.namespace, e.obj.metadata.name, this.store.nextResourceVersion());
-          gone.push(e.itemJson);
+          gone.push(e);
         }
-        return this.sendJson(res, rec, 200, this.listJson(route.def, String(this.store.resourceVersion), gone, undefined, undefined));
+        return this.sendJson(res, rec, 200, this.listBody(route.def, String(this.store.resourceVersion), gone, undefined, undefined));
       }
     }
   }
@@ -1067,11 +1092,18 @@ export class KubeApiServer {
   // ------------------------------------------------------------------------------------------
   // Lists
 
-  private listJson(def: ResourceDef, rv: string, items: string[], cont: string | undefined, remaining: number | undefined): string {
+  /** A list body from the items' cached UTF-8 bytes: one memory copy, no JSON work per request. */
+  private listBody(def: ResourceDef, rv: string, items: StoredEntry[], cont: string | undefined, remaining: number | undefined): Buffer {
     const meta: Record<string, unknown> = { resourceVersion: rv };
     if (cont) meta.continue = cont;
     if (remaining !== undefined && remaining > 0) meta.remainingItemCount = remaining;
-    return `{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def)}","metadata":${JSON.stringify(meta)},"items":[${items.join(',')}]}`;
+    const parts: Buffer[] = [Buffer.from(`{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def)}","metadata":${JSON.stringify(meta)},"items":[`)];
+    items.forEach((e, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(itemBytes(e));
+    });
+    parts.push(CLOSE_LIST);
+    return Buffer.concat(parts);
   }
 
   private sendList(res: ServerResponse, rec: RequestRecord, route: Route, q: URLSearchParams): void {
@@ -1106,7 +1138,7 @@ export class KubeApiServer {
         }
       }
     }
-    const items: string[] = [];
+    const items: StoredEntry[] = [];
     let lastKey: string | undefined;
     let remaining = 0;
     for (const e of this.store.list(def, route.namespace)) {
@@ -1117,13 +1149,13 @@ export class KubeApiServer {
         remaining += 1;
         continue;
       }
-      items.push(e.itemJson);
+      items.push(e);
       lastKey = key;
     }
     const next = limit > 0 && remaining > 0 && lastKey !== undefined ? encodeContinue(rv, lastKey) : undefined;
     // remainingItemCount is only given without selectors, as on a real server.
     const plain = !q.get('labelSelector') && !q.get('fieldSelector');
-    this.sendJson(res, rec, 200, this.listJson(def, String(rv), items, next, next && plain ? remaining : undefined));
+    this.sendJson(res, rec, 200, this.listBody(def, String(rv), items, next, next && plain ? remaining : undefined));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1402,7 +1434,7 @@ export class KubeApiServer {
   // ------------------------------------------------------------------------------------------
   // Responses
 
-  private sendJson(res: ServerResponse, rec: RequestRecord, code: number, json: string, contentType = JSON_TYPE): void {
+  private sendJson(res: ServerResponse, rec: RequestRecord, code: number, json: string | Buffer, contentType = JSON_TYPE): void {
     rec.status = code;
     res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(json), 'Cache-Control': 'no-cache, private' });
     res.end(json);
