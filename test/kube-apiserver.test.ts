@@ -52,7 +52,9 @@ function request(url: string, opts: { method?: string; headers?: Record<string, 
 /** Raw HTTP, for what neither client shows (exact bytes of a watch stream, arbitrary content types). */
 function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, timeout: 10_000 }, (res) => {
+    // Content-Length always: Node's client sends a DELETE body unframed otherwise.
+    const headers = { ...opts.headers, ...(opts.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(opts.body)) } : {}) };
+    const req = request(url, { method: opts.method ?? 'GET', headers, timeout: 10_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -764,5 +766,174 @@ describe('3,000 pods', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+// =============================================================================================
+// Protocol details a client could depend on
+
+describe('protocol details', () => {
+  let server: KubeApiServer;
+  const pods = `/api/v1/namespaces/${NS}/pods`;
+  const json = { 'Content-Type': 'application/json' };
+  const call = (path: string, opts: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) =>
+    raw(`${server.url}${path}`, { ...opts, body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }).then((r) => ({
+      status: r.status,
+      body: r.body ? (JSON.parse(r.body) as Record<string, any>) : {},
+    }));
+
+  beforeEach(async () => {
+    server = await startKubeApiServer();
+    server.createMany('pods', makePods(12, { namespace: NS }));
+  });
+  afterEach(() => server.close());
+
+  it('JSON Patch: add/remove/move/copy on arrays and escaped keys, all or nothing', async () => {
+    const name = 'checkout-stable-00001';
+    const ops = [
+      { op: 'add', path: '/metadata/annotations/canary.io~1weight', value: '5' },
+      { op: 'add', path: '/metadata/labels/tier', value: 'web' },
+      { op: 'copy', from: '/metadata/labels/tier', path: '/metadata/labels/tier-copy' },
+      { op: 'move', from: '/metadata/labels/tier-copy', path: '/metadata/labels/moved' },
+      { op: 'add', path: '/spec/tolerations/-', value: { key: 'k', operator: 'Exists' } },
+      { op: 'remove', path: '/spec/tolerations/0' },
+      { op: 'test', path: '/spec/tolerations/1/key', value: 'k' },
+    ];
+    const r = await call(`${pods}/${name}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json-patch+json' }, body: ops });
+    expect(r.status).toBe(200);
+    expect(r.body.metadata.annotations['canary.io/weight']).toBe('5');
+    expect(r.body.metadata.labels).toMatchObject({ tier: 'web', moved: 'web' });
+    expect(r.body.metadata.labels).not.toHaveProperty('tier-copy');
+    expect(r.body.spec.tolerations.map((t: { key: string }) => t.key)).toEqual(['node.kubernetes.io/unreachable', 'k']);
+    const before = server.get('pods', NS, name);
+    for (const bad of [
+      [{ op: 'add', path: '/metadata/labels/a', value: 'b' }, { op: 'remove', path: '/metadata/nope' }],
+      [{ op: 'replace', path: '/spec/missing/deep', value: 1 }],
+      [{ op: 'add', path: '/spec/tolerations/9', value: {} }],
+    ]) {
+      const f = await call(`${pods}/${name}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json-patch+json' }, body: bad });
+      expect(f.status).toBe(422);
+      expect(f.body.reason).toBe('Invalid');
+    }
+    expect(server.get('pods', NS, name)).toEqual(before);
+    const notAPatch = await call(`${pods}/${name}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json-patch+json' }, body: { op: 'add' } });
+    expect(notAPatch.status).toBe(400);
+  });
+
+  it('merge patch: null deletes a key and arrays are replaced whole; strategic merge patch merges by key and honours $patch: delete', async () => {
+    const name = 'checkout-stable-00002';
+    let r = await call(`${pods}/${name}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+      body: { metadata: { annotations: { 'prometheus.io/port': null } }, spec: { tolerations: [{ key: 'only', operator: 'Exists' }] } },
+    });
+    expect(r.body.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true' });
+    expect(r.body.spec.tolerations).toEqual([{ key: 'only', operator: 'Exists' }]);
+    r = await call(`${pods}/${name}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
+      body: { spec: { containers: [{ name: 'sidecar', image: 'envoy:1' }, { name: 'checkout', env: [{ name: 'TRACK', $patch: 'delete' }] }] } },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.spec.containers.map((c: { name: string }) => c.name)).toEqual(['checkout', 'sidecar']);
+    expect(r.body.spec.containers[0].env).toEqual([{ name: 'GOMAXPROCS', value: '2' }]);
+    expect(r.body.spec.containers[0].image).toBe('registry.example.com/shop/checkout:4.18.0');
+  });
+
+  it('create over HTTP: 201, uid/creationTimestamp/resourceVersion set, status reset, generateName, 409 AlreadyExists, 422 without a name', async () => {
+    const pod = makePod({ name: 'made-over-http', namespace: NS });
+    let r = await call(pods, { method: 'POST', headers: json, body: pod });
+    expect(r.status).toBe(201);
+    expect(r.body.metadata.uid).not.toBe(pod.metadata.uid);
+    expect(r.body.metadata.resourceVersion).toBe(server.resourceVersion);
+    expect(r.body.status).toEqual({ phase: 'Pending', qosClass: 'BestEffort' });
+    r = await call(pods, { method: 'POST', headers: json, body: pod });
+    expect(r).toMatchObject({ status: 409, body: { reason: 'AlreadyExists', message: 'pods "made-over-http" already exists' } });
+    r = await call(pods, { method: 'POST', headers: json, body: { ...pod, metadata: { generateName: 'gen-' } } });
+    expect(r.status).toBe(201);
+    expect(r.body.metadata.name).toMatch(/^gen-[a-z0-9]{5}$/);
+    r = await call(pods, { method: 'POST', headers: json, body: { ...pod, metadata: {} } });
+    expect(r).toMatchObject({ status: 422, body: { reason: 'Invalid', message: 'Pod "" is invalid: metadata.name: Required value: name or generateName is required' } });
+    r = await call(pods, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' });
+    expect(r).toMatchObject({ status: 415, body: { reason: 'UnsupportedMediaType' } });
+    r = await call(pods, { method: 'POST', headers: json, body: '{not json' });
+    expect(r).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
+    r = await call(`/api/v1/namespaces/other/pods`, { method: 'POST', headers: json, body: makePod({ name: 'x', namespace: NS }) });
+    expect(r).toMatchObject({ status: 400, body: { message: 'the namespace of the provided object does not match the namespace sent on the request' } });
+  });
+
+  it('update, delete and dryRun: name mismatch 400, delete preconditions 409, deleted object returned, dryRun stores nothing', async () => {
+    const name = 'checkout-stable-00003';
+    const cur = server.get('pods', NS, name) as KubeObject;
+    let r = await call(`${pods}/${name}`, { method: 'PUT', headers: json, body: { ...cur, metadata: { ...cur.metadata, name: 'other' } } });
+    expect(r).toMatchObject({ status: 400, body: { message: `the name of the object (other) does not match the name on the URL (${name})` } });
+    const rv = server.resourceVersion;
+    r = await call(`${pods}/${name}?dryRun=All`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: { metadata: { labels: { dry: 'run' } } } });
+    expect(r.body.metadata.labels.dry).toBe('run');
+    expect(server.resourceVersion).toBe(rv);
+    expect(server.get('pods', NS, name)?.metadata.labels?.dry).toBeUndefined();
+    r = await call(`${pods}/${name}`, { method: 'DELETE', headers: json, body: { preconditions: { resourceVersion: '1' } } });
+    expect(r).toMatchObject({ status: 409, body: { reason: 'Conflict' } });
+    r = await call(`${pods}/${name}`, { method: 'DELETE' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ kind: 'Pod', metadata: { name, resourceVersion: server.resourceVersion } });
+    expect(server.get('pods', NS, name)).toBeUndefined();
+    r = await call(`${pods}/${name}`, { method: 'DELETE' });
+    expect(r).toMatchObject({ status: 404, body: { reason: 'NotFound', message: `pods "${name}" not found`, details: { name, kind: 'pods' } } });
+    r = await call(`${pods}?labelSelector=track%3Dcanary`, { method: 'DELETE' });
+    expect(r.body.items.map((p: KubeObject) => p.metadata.name)).toEqual(['checkout-canary-00000', 'checkout-canary-0000a']);
+    expect(server.list('pods', NS)).toHaveLength(9);
+  });
+
+  it('label selector grammar: =, ==, !=, in, notin, exists, !exists; a bad selector is 400', async () => {
+    server.patch('pods', NS, 'checkout-stable-00004', { metadata: { labels: { 'canary.io/pinned': 'yes' } } });
+    const names = async (sel: string) =>
+      (await call(`${pods}?labelSelector=${encodeURIComponent(sel)}`)).body.items.map((p: KubeObject) => p.metadata.name.replace('checkout-', ''));
+    expect(await names('track==canary')).toEqual(['canary-00000', 'canary-0000a']);
+    expect(await names('track!=stable,app=checkout')).toEqual(['canary-00000', 'canary-0000a']);
+    expect(await names('track in (canary, nope)')).toEqual(['canary-00000', 'canary-0000a']);
+    expect(await names('canary.io/pinned')).toEqual(['stable-00004']);
+    expect(await names('!canary.io/pinned,track notin (canary)')).toHaveLength(9);
+    expect((await call(`${pods}?labelSelector=${encodeURIComponent('a b c')}`)).status).toBe(400);
+  });
+
+  it('a watch without resourceVersion starts with ADDED for what exists; sendInitialEvents ends with the initial-events-end bookmark', async () => {
+    const r = await new Promise<string>((resolve, reject) => {
+      const req = request(`${server.url}${pods}?watch=true&labelSelector=track%3Dcanary&timeoutSeconds=1`, {}, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(r.trim().split('\n').map((l) => [JSON.parse(l).type, JSON.parse(l).object.metadata.name])).toEqual([
+      ['ADDED', 'checkout-canary-00000'],
+      ['ADDED', 'checkout-canary-0000a'],
+    ]);
+    const streamed = await new Promise<string>((resolve, reject) => {
+      const req = request(`${server.url}${pods}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dcheckout-stable-00001&timeoutSeconds=1`, {}, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const evs = streamed.trim().split('\n').map((l) => JSON.parse(l));
+    expect(evs.map((e) => e.type)).toEqual(['ADDED', 'BOOKMARK']);
+    expect(evs[1].object.metadata).toEqual({ resourceVersion: server.resourceVersion, creationTimestamp: null, annotations: { 'k8s.io/initial-events-end': 'true' } });
+  });
+
+  it('onRequest sees a request with its body before it is answered', async () => {
+    const seen: string[] = [];
+    const off = server.onRequest((q) => seen.push(`${q.method} ${q.resource} ${q.name} ${q.status} ${q.body ?? ''}`));
+    await call(`${pods}/checkout-stable-00001`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: { metadata: { labels: { a: 'b' } } } });
+    off();
+    await call(pods);
+    expect(seen).toEqual(['PATCH pods checkout-stable-00001 0 {"metadata":{"labels":{"a":"b"}}}']);
+    expect(server.requests.at(-2)?.status).toBe(200);
   });
 });

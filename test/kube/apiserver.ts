@@ -148,7 +148,7 @@ export interface RequestRecord {
   contentType: string | undefined;
   accept: string | undefined;
   userAgent: string | undefined;
-  /** The request body as sent (POST/PUT/PATCH). */
+  /** The request body as sent (POST/PUT/PATCH/DELETE; '' when there was none). */
   body: string | undefined;
   /** The response status (200 for a watch once its headers went out); 0 while not yet answered; -1 for a reset. */
   status: number;
@@ -683,7 +683,8 @@ export class KubeApiServer {
       if (rec.status === 0) rec.status = res.headersSent ? res.statusCode : -1;
     });
     try {
-      const body = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' ? await readBody(req) : undefined;
+      // DELETE carries DeleteOptions (preconditions) in its body.
+      const body = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' || req.method === 'DELETE' ? await readBody(req) : undefined;
       rec.body = body;
       const route = this.route(req.method ?? 'GET', url);
       if (route) {
