@@ -276,6 +276,23 @@ describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
     }
   });
 
+  it('get pods without -o prints the server-side Table: READY, STATUS with the reason, RESTARTS with when', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    server.create('pods', makePod({ name: 'ok', namespace: 'human', createdAt: hourAgo }));
+    server.create('pods', makePod({ name: 'crashing', namespace: 'human', createdAt: hourAgo, waitingReason: 'CrashLoopBackOff', restarts: 4, lastTerminationReason: 'OOMKilled', lastTerminatedAt: new Date(Date.now() - 300_000) }));
+    server.create('pods', makePod({ name: 'stuck', namespace: 'human', createdAt: hourAgo, phase: 'Pending', unschedulable: '0/3 nodes are available: 3 Insufficient cpu.' }));
+    const r = await kubectl(ctx, ['get', 'pods', '-n', 'human']);
+    expect(r.stderr).toBe('');
+    const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+    expect(rows).toEqual([
+      ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
+      ['crashing', '0/1', 'CrashLoopBackOff', expect.stringMatching(/^4 \((5|6)m\d*s? ago\)$/), expect.stringMatching(/^6\dm$/)],
+      ['ok', '1/1', 'Running', '0', expect.stringMatching(/^6\dm$/)],
+      ['stuck', '0/1', 'Pending', '0', expect.stringMatching(/^6\dm$/)],
+    ]);
+    expect(server.requests.find((q) => q.verb === 'list')?.accept).toContain('as=Table');
+  });
+
   it('kubectl with a bearer token over https: accepted with the right one, 401 with another', async () => {
     const secure = await startKubeApiServer({ token: 'good-token' });
     try {

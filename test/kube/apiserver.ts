@@ -37,10 +37,13 @@
 //   - Writes through HTTP to a type with a status subresource keep the stored status (and the
 //     /status subresource changes only status); creating one over HTTP resets its status (pods:
 //     phase Pending). The control API below writes objects as given, status included.
-//   Not copied: server-side apply, protobuf, gzip, Table output for humans (kubectl's default
-//   columns; use -o json/-o name/-o jsonpath), namespaces need not exist, no controllers (a
-//   deployment's status only changes when a test changes it), list pages after the first show
-//   objects as they are now, not as of the first page.
+//   - kubectl's human output (no -o) gets a server-side Table for pods (NAME READY STATUS RESTARTS
+//     AGE, and IP/NODE with -o wide; table.ts); other types answer JSON, which kubectl prints as
+//     NAME AGE itself.
+//   Not copied: server-side apply, protobuf, gzip, the per-type Table columns of types other than
+//   pods, namespaces need not exist, no controllers (a deployment's status only changes when a test
+//   changes it), list pages after the first show objects as they are now, not as of the first
+//   page, and an Exact list can only be had at the current resourceVersion.
 //
 // @kubernetes/client-node 1.x: choosing the patch Content-Type
 //   The generated patch methods (patchNamespacedPod, patchNamespacedCustomObject, ...) send
@@ -61,9 +64,10 @@
 //   lines it cannot parse, and calls onDone(null) when the server ends the stream cleanly.
 //
 // kubectl against it
-//   kubectl --kubeconfig <server.kubeconfig({path})> get pods -o json. kubectl caches discovery per
-//   server in ~/.kube/cache: give each test run its own `--cache-dir` (or KUBECACHEDIR) so an
-//   installed/removed CRD is seen. Human-readable output (no -o) is not supported (no Table).
+//   kubectl --kubeconfig <server.kubeconfig({path})> get pods -o json (test/kube/kubectl.ts runs it
+//   without blocking this process). kubectl caches discovery per server in ~/.kube/cache: give each
+//   test run its own `--cache-dir` so an installed/removed CRD is seen. It sends a token only over
+//   https and, with no credentials at all, prompts for a username: hence https and a token by default.
 //
 // Control API (in-process, for tests and benchmarks) — see the KubeApiServer class:
 //   startKubeApiServer(opts) -> server; server.url, server.close()
@@ -97,6 +101,7 @@ import type { FieldPredicate, LabelPredicate } from './selectors.js';
 import { ApiError, errors, genericStatus, statusBody } from './status.js';
 import type { StatusBody } from './status.js';
 import { entryFor, itemBytes, Store } from './store.js';
+import { podTable, tableVersion } from './table.js';
 import { TEST_TLS_CERT, TEST_TLS_KEY } from './tls.js';
 import type { KubeObject, StoredEntry, StoreEvent } from './store.js';
 
@@ -255,6 +260,8 @@ interface OpenWatch {
   silent: boolean;
   sent: number;
   malformed: { line: string; afterEvents: number } | undefined;
+  /** Human-readable kubectl: events carry a one-row Table (pods only). */
+  table: { version: 'v1' | 'v1beta1'; includeObject: string | null } | undefined;
   timers: NodeJS.Timeout[];
   unsubscribe: () => void;
   ended: boolean;
@@ -538,7 +545,12 @@ export class KubeApiServer {
   deny(rule: DenyRule): { remove(): void } {
     const r = { ...rule, resource: rule.resource ? this.keyFor(rule.resource) : undefined };
     this.denials.push(r);
-    return { remove: () => void this.denials.splice(this.denials.indexOf(r), 1) };
+    return {
+      remove: () => {
+        const i = this.denials.indexOf(r);
+        if (i >= 0) this.denials.splice(i, 1);
+      },
+    };
   }
 
   clearDenials(): void {
@@ -686,7 +698,15 @@ export class KubeApiServer {
       // DELETE carries DeleteOptions (preconditions) in its body.
       const body = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' || req.method === 'DELETE' ? await readBody(req) : undefined;
       rec.body = body;
-      const route = this.route(req.method ?? 'GET', url);
+      // A path the server does not serve is a 404, but only after authentication (as on a real server).
+      let route: Route | undefined;
+      let unrouted: ApiError | undefined;
+      try {
+        route = this.route(req.method ?? 'GET', url);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        unrouted = err;
+      }
       if (route) {
         rec.verb = route.verb;
         rec.resource = resourceKey(route.def);
@@ -719,6 +739,7 @@ export class KubeApiServer {
       }
 
       this.authenticate(req);
+      if (unrouted) throw unrouted;
       if (!route) return this.discovery(req, res, rec, url);
       this.authorize(route);
       await this.serve(req, res, rec, url, route, body, watchFault);
@@ -837,10 +858,15 @@ export class KubeApiServer {
     const q = url.searchParams;
     const dryRun = q.get('dryRun') === 'All';
     switch (route.verb) {
-      case 'get':
-        return this.sendJson(res, rec, 200, route.subresource === 'scale' ? JSON.stringify(this.scaleOf(route)) : this.mustGet(route).json);
+      case 'get': {
+        if (route.subresource === 'scale') return this.sendJson(res, rec, 200, JSON.stringify(this.scaleOf(route)));
+        const e = this.mustGet(route);
+        const tv = route.def === this.defs.get('pods') && !route.subresource ? tableVersion(req.headers.accept) : undefined;
+        if (tv) return this.sendJson(res, rec, 200, podTable([e.obj], { resourceVersion: e.obj.metadata.resourceVersion }, tv, q.get('includeObject'), Date.now()));
+        return this.sendJson(res, rec, 200, e.json);
+      }
       case 'list':
-        return this.sendList(res, rec, route, q);
+        return this.sendList(req, res, rec, route, q);
       case 'watch':
         return this.startWatch(req, res, rec, route, q, watchFault);
       case 'create': {
@@ -858,7 +884,7 @@ export class KubeApiServer {
         return this.sendJson(res, rec, 200, this.deleteFromRequest(route, body, dryRun));
       case 'deletecollection': {
         const labels = parseLabelSelector(q.get('labelSelector'));
-        const fields = parseFieldSelector(q.get('fieldSelector'), route.def.selectableFields, route.def.kind, apiVersionOf(route.def));
+        const fields = parseFieldSelector(q.get('fieldSelector'), route.def.selectableFields);
         const gone: StoredEntry[] = [];
         for (const e of this.store.list(route.def, route.namespace)) {
           if (!labels(e.obj.metadata.labels ?? {}) || !fields(e.obj)) continue;
@@ -935,11 +961,9 @@ export class KubeApiServer {
       throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const cur = this.mustGet(route);
+    // Without a resourceVersion the update is unconditional (every type served here allows that).
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== '' && rv !== cur.obj.metadata.resourceVersion) throw errors.conflict(def, name);
-    if (rv === undefined || rv === '') {
-      // Unconditional update: allowed for the types whose strategy allows it (all served here).
-    }
     return this.commit(route, cur, obj, dryRun);
   }
 
@@ -961,15 +985,15 @@ export class KubeApiServer {
         const keep = structuredClone(cur.obj);
         if (status === undefined) delete keep.status;
         else keep.status = status;
-        return this.store_(def, keep, cur, dryRun);
+        return this.save(def, keep, cur, dryRun);
       }
       if (cur.obj.status === undefined) delete out.status;
       else out.status = structuredClone(cur.obj.status);
     }
-    return this.store_(def, out, cur, dryRun);
+    return this.save(def, out, cur, dryRun);
   }
 
-  private store_(def: ResourceDef, obj: KubeObject, cur: StoredEntry, dryRun: boolean): string {
+  private save(def: ResourceDef, obj: KubeObject, cur: StoredEntry, dryRun: boolean): string {
     if (dryRun) return entryFor(def, obj).json;
     return this.write(def, obj, cur).json;
   }
@@ -1107,10 +1131,10 @@ export class KubeApiServer {
     return Buffer.concat(parts);
   }
 
-  private sendList(res: ServerResponse, rec: RequestRecord, route: Route, q: URLSearchParams): void {
+  private sendList(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, route: Route, q: URLSearchParams): void {
     const def = route.def;
     const labels = parseLabelSelector(q.get('labelSelector'));
-    const fields = parseFieldSelector(q.get('fieldSelector'), def.selectableFields, def.kind, apiVersionOf(def));
+    const fields = parseFieldSelector(q.get('fieldSelector'), def.selectableFields);
     const limit = Number(q.get('limit') ?? 0);
     const cont = q.get('continue');
     let rv = this.store.resourceVersion;
@@ -1156,7 +1180,13 @@ export class KubeApiServer {
     const next = limit > 0 && remaining > 0 && lastKey !== undefined ? encodeContinue(rv, lastKey) : undefined;
     // remainingItemCount is only given without selectors, as on a real server.
     const plain = !q.get('labelSelector') && !q.get('fieldSelector');
-    this.sendJson(res, rec, 200, this.listBody(def, String(rv), items, next, next && plain ? remaining : undefined));
+    const count = next && plain ? remaining : undefined;
+    const tv = def === this.defs.get('pods') ? tableVersion(req.headers.accept) : undefined;
+    if (tv) {
+      const meta: Record<string, unknown> = { resourceVersion: String(rv), ...(next ? { continue: next } : {}), ...(count ? { remainingItemCount: count } : {}) };
+      return this.sendJson(res, rec, 200, podTable(items.map((e) => e.obj), meta, tv, q.get('includeObject'), Date.now()));
+    }
+    this.sendJson(res, rec, 200, this.listBody(def, String(rv), items, next, count));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1166,7 +1196,7 @@ export class KubeApiServer {
     const def = route.def;
     // A watch on one object: the path names it (fieldSelector metadata.name, as client-go does it).
     const byName: FieldPredicate = route.name ? (o) => (o.metadata as { name?: string }).name === route.name : () => true;
-    const fieldsQ = parseFieldSelector(q.get('fieldSelector'), def.selectableFields, def.kind, apiVersionOf(def));
+    const fieldsQ = parseFieldSelector(q.get('fieldSelector'), def.selectableFields);
     const labels = parseLabelSelector(q.get('labelSelector'));
     const fields: FieldPredicate = (o) => byName(o) && fieldsQ(o);
     const rvParam = q.get('resourceVersion') ?? '';
@@ -1187,6 +1217,10 @@ export class KubeApiServer {
       silent: fault?.type === 'silent',
       sent: 0,
       malformed: fault?.type === 'malformed' ? { line: fault.line ?? '{"type":"MODIFIED","object":{"kind":', afterEvents: fault.afterEvents ?? 0 } : undefined,
+      table: (() => {
+        const tv = def === this.defs.get('pods') ? tableVersion(req.headers.accept) : undefined;
+        return tv ? { version: tv, includeObject: q.get('includeObject') } : undefined;
+      })(),
       timers: [],
       unsubscribe: () => {},
       ended: false,
@@ -1213,7 +1247,7 @@ export class KubeApiServer {
     // Initial state: everything that exists (no resourceVersion, "0", or sendInitialEvents=true), or the history after `from`.
     const initial = rvParam === '' || from === 0 || q.get('sendInitialEvents') === 'true';
     if (initial) {
-      for (const e of this.store.list(def, route.namespace)) if (this.matches(w, e.obj)) this.writeEvent(w, 'ADDED', e.json);
+      for (const e of this.store.list(def, route.namespace)) if (this.matches(w, e.obj)) this.writeEvent(w, 'ADDED', e);
       if (q.get('sendInitialEvents') === 'true' && q.get('allowWatchBookmarks') === 'true') this.bookmark(w, true);
     } else {
       for (const ev of this.store.since(from)) this.deliver(w, ev);
@@ -1245,13 +1279,14 @@ export class KubeApiServer {
     const now = this.matches(w, ev.entry.obj);
     if (ev.type === 'MODIFIED') {
       const before = ev.prev ? this.matches(w, ev.prev) : false;
-      if (now && before) this.writeEvent(w, 'MODIFIED', ev.entry.json);
-      else if (now) this.writeEvent(w, 'ADDED', ev.entry.json);
-      else if (before) this.writeEvent(w, 'DELETED', ev.entry.json);
-    } else if (now) this.writeEvent(w, ev.type, ev.entry.json);
+      if (now && before) this.writeEvent(w, 'MODIFIED', ev.entry);
+      else if (now) this.writeEvent(w, 'ADDED', ev.entry);
+      else if (before) this.writeEvent(w, 'DELETED', ev.entry);
+    } else if (now) this.writeEvent(w, ev.type, ev.entry);
   }
 
-  private writeEvent(w: OpenWatch, type: string, json: string): void {
+  private writeEvent(w: OpenWatch, type: string, e: StoredEntry): void {
+    const json = w.table ? podTable([e.obj], { resourceVersion: e.obj.metadata.resourceVersion }, w.table.version, w.table.includeObject, Date.now()) : e.json;
     this.writeLine(w, `{"type":"${type}","object":${json}}`);
     w.sent += 1;
     if (w.malformed && w.sent === w.malformed.afterEvents) this.writeMalformed(w);
