@@ -1,5 +1,6 @@
-// A Kubernetes API server for tests and benchmarks: node:http on 127.0.0.1 (ephemeral port) that
-// speaks the real wire protocol for what canary uses, so that the installed `kubectl` and
+// A Kubernetes API server for tests and benchmarks: https on 127.0.0.1 and an ephemeral port (a
+// self-signed test certificate that kubeconfig() carries; `tls: false` for plain http) that speaks
+// the real wire protocol for what canary uses, so that the installed `kubectl` and
 // @kubernetes/client-node 1.x work against it unmodified. No Kubernetes API server can be installed
 // on these machines; this is what canary's Kubernetes tests talk to instead, so every behaviour here
 // copies a real kube-apiserver (1.32) — where it cannot, the comment says so.
@@ -18,7 +19,8 @@
 //              (merge, JSON Patch, strategic for built-ins; anything else -> 415), delete
 //              (preconditions), deletecollection; `dryRun=All`.
 //   Errors     always `kind: Status` with the real reason strings and messages (status.ts).
-//   Auth       an optional bearer token (401), per-test RBAC-like denials (403 with the real message).
+//   Auth       an optional bearer token (401; without one any token is accepted), per-test RBAC-like
+//              denials (403 with the real message).
 //
 // Wire details a client can rely on (as on a real server)
 //   - Every write bumps one global resourceVersion; lists carry it in metadata.resourceVersion.
@@ -59,9 +61,16 @@
 //       { name, namespace, body: [{ op: 'test', path: '/metadata/resourceVersion', value: rv }, { op: 'replace', ... }] },
 //       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
 //     );
-//   Errors surface as ApiException with .code (HTTP status) and .body (the Status JSON as a string).
+//   Errors surface as ApiException with .code (HTTP status) and .body (the Status JSON as a string,
+//   to JSON.parse; for a 401 client-node drops the body: .body is undefined).
 //   The Watch class (new Watch(kc).watch(path, query, onEvent, onDone)) sets watch=true, ignores
-//   lines it cannot parse, and calls onDone(null) when the server ends the stream cleanly.
+//   lines it cannot parse, hands an in-stream ERROR to onEvent('ERROR', status) and calls
+//   onDone(null) when the server ends the stream cleanly, onDone(err) with err.statusCode for an
+//   HTTP error, onDone(err) for a reset connection.
+//   Leases: client-node 1.x types acquireTime/renewTime as V1MicroTime (a Date) but hands them back
+//   as the server's string ("…07.123000Z"): parse them. It sends a plain Date with milliseconds and a
+//   V1MicroTime with six digits; the server accepts both.
+//   client-node refuses an http:// server unless the cluster has insecure-skip-tls-verify.
 //
 // kubectl against it
 //   kubectl --kubeconfig <server.kubeconfig({path})> get pods -o json (test/kube/kubectl.ts runs it
