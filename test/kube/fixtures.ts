@@ -14,6 +14,8 @@ export interface PodOptions {
   /** A waiting reason (CrashLoopBackOff, ImagePullBackOff, ContainerCreating...) or a last termination reason (OOMKilled). */
   waitingReason?: string;
   lastTerminationReason?: string;
+  /** When that last termination finished (default: the creation time). */
+  lastTerminatedAt?: Date;
   /** Pending: the PodScheduled condition's reason and message (Unschedulable, "0/3 nodes are available: ..."). */
   unschedulable?: string;
   image?: string;
@@ -48,7 +50,9 @@ export function makePod(o: PodOptions): KubeObject {
   const image = o.image ?? 'registry.example.com/shop/checkout:4.18.0';
   const node = o.node ?? `ip-10-0-${(o.name.length * 7) % 250}-${(o.name.charCodeAt(o.name.length - 1) * 3) % 250}.eu-west-1.compute.internal`;
   const app = labels.app ?? 'app';
-  const podIP = o.podIP ?? `10.1.${(o.name.length * 13) % 250}.${(o.name.charCodeAt(0) + o.name.length) % 250}`;
+  let h = 0;
+  for (const c of o.name) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  const podIP = o.podIP ?? `10.1.${(h >>> 8) % 250}.${(h % 250) + 2}`;
   const rsName = `${app}-${labels.track ?? 'stable'}-7d9f8b6c5d`;
   const containerState: Record<string, unknown> =
     phase === 'Pending' && !o.waitingReason
@@ -77,7 +81,6 @@ export function makePod(o: PodOptions): KubeObject {
       creationTimestamp: t,
       labels: { ...labels, 'pod-template-hash': '7d9f8b6c5d' },
       annotations: {
-        'kubectl.kubernetes.io/restartedAt': '2026-11-20T08:00:00Z',
         'prometheus.io/scrape': 'true',
         'prometheus.io/port': '9090',
       },
@@ -146,7 +149,7 @@ export function makePod(o: PodOptions): KubeObject {
                 name: app,
                 state: containerState,
                 ...(o.lastTerminationReason
-                  ? { lastState: { terminated: { exitCode: 137, reason: o.lastTerminationReason, startedAt: t, finishedAt: t, containerID: `containerd://${'b'.repeat(64)}` } } }
+                  ? { lastState: { terminated: { exitCode: 137, reason: o.lastTerminationReason, startedAt: t, finishedAt: o.lastTerminatedAt ? time(o.lastTerminatedAt) : t, containerID: `containerd://${'b'.repeat(64)}` } } }
                   : { lastState: {} }),
                 ready,
                 restartCount: o.restarts ?? 0,
@@ -154,7 +157,6 @@ export function makePod(o: PodOptions): KubeObject {
                 imageID: `${image.split(':')[0]}@sha256:${'a'.repeat(64)}`,
                 ...(phase === 'Running' ? { containerID: `containerd://${'c'.repeat(64)}` } : {}),
                 started: phase === 'Running',
-                volumeMounts: [{ name: 'kube-api-access-x7k2p', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true, recursiveReadOnly: 'Disabled' }],
               },
             ],
           }

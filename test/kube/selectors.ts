@@ -91,7 +91,7 @@ export function readPath(obj: unknown, path: readonly string[]): string {
  * @param fields the selectable fields of the type besides metadata.name and metadata.namespace.
  * An unknown field is a 400, as the real server says: `field label not supported: x`.
  */
-export function parseFieldSelector(s: string | null, fields: Record<string, string[]>, kind: string, apiVersion: string): FieldPredicate {
+export function parseFieldSelector(s: string | null, fields: Record<string, string[]>): FieldPredicate {
   if (!s) return () => true;
   const all: Record<string, string[]> = { 'metadata.name': ['metadata', 'name'], 'metadata.namespace': ['metadata', 'namespace'], ...fields };
   const tests = splitTerms(s).map((term) => {
@@ -101,7 +101,5 @@ export function parseFieldSelector(s: string | null, fields: Record<string, stri
     if (!path) throw errors.badRequest(`field label not supported: ${m[1]}`);
     return { path, negate: m[2] === '!=', value: m[3] as string };
   });
-  void kind;
-  void apiVersion;
   return (obj) => tests.every((t) => (readPath(obj, t.path) === t.value) !== t.negate);
 }

@@ -26,6 +26,8 @@ export interface StoredEntry {
   readonly json: string;
   /** JSON as the item of a list: built-in lists leave out the items' kind/apiVersion, custom resource lists keep them. */
   readonly itemJson: string;
+  /** itemJson as UTF-8, made on the first list that needs it. */
+  itemBuffer?: Buffer;
 }
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -45,14 +47,23 @@ function keyOf(ns: string | undefined, name: string): string {
   return ns ? `${ns}/${name}` : name;
 }
 
-/** Renders an object with kind and apiVersion first, then the rest in its own order. */
+/**
+ * Renders an object with kind and apiVersion first, then the rest in its own order. The stored
+ * object is parsed back from that JSON, so it shares nothing with what the caller passed (one
+ * stringify and one parse: cheaper than structuredClone, and the JSON is needed anyway).
+ */
 export function entryFor(def: ResourceDef, obj: KubeObject): StoredEntry {
   const { apiVersion: _a, kind: _k, ...rest } = obj;
   const restJson = JSON.stringify(rest);
   const head = `{"kind":${JSON.stringify(def.kind)},"apiVersion":${JSON.stringify(apiVersionOf(def))}`;
   const json = restJson === '{}' ? `${head}}` : `${head},${restJson.slice(1)}`;
-  const full = { kind: def.kind, apiVersion: apiVersionOf(def), ...rest } as KubeObject;
-  return { def, obj: full, json, itemJson: def.builtIn ? restJson : json };
+  return { def, obj: JSON.parse(json) as KubeObject, json, itemJson: def.builtIn ? restJson : json };
+}
+
+/** The UTF-8 bytes of an entry as a list item, kept with the entry (entries are replaced on every write). */
+export function itemBytes(e: StoredEntry): Buffer {
+  e.itemBuffer ??= Buffer.from(e.itemJson);
+  return e.itemBuffer;
 }
 
 export class Store {
