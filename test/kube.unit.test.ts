@@ -1,7 +1,7 @@
 // The Kubernetes pieces that need no API server: kubectl's STATUS column, the server-side
 // selector, kubeconfig discovery and its errors, provider weight checks in the plan, and the
 // engine's drift / read-only / per-cluster rules.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -94,6 +94,27 @@ current-context: ${contexts[0]}
 
   it('no kubeconfig anywhere is an error that says where it looked, not a silent localhost:8080', async () => {
     await expect(loadKubeConfig({ env: { HOME: dir } })).rejects.toThrow(/no kubeconfig found: give --kubeconfig FILE, set KUBECONFIG, create .*\.kube\/config.*never falls back to http:\/\/localhost:8080/);
+  });
+  it('in a pod: the service account (token, CA) and KUBERNETES_SERVICE_HOST, as kubectl does in-cluster', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'canary-sa-'));
+    const sa = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    mkdirSync(sa, { recursive: true });
+    writeFileSync(join(sa, 'token'), 'sa-token');
+    writeFileSync(join(sa, 'ca.crt'), 'not a real CA');
+    writeFileSync(join(sa, 'namespace'), 'shop');
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+    process.env.KUBERNETES_SERVICE_HOST = '10.96.0.1';
+    process.env.KUBERNETES_SERVICE_PORT = '443';
+    try {
+      const { kc, from } = await loadKubeConfig({ env: { HOME: dir, KUBERNETES_SERVICE_HOST: '10.96.0.1' }, inClusterRoot: root });
+      expect(from).toBe('in-cluster service account');
+      expect(kc.getCurrentCluster()?.server).toBe('https://10.96.0.1:443');
+    } finally {
+      if (saved.host === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
+      else process.env.KUBERNETES_SERVICE_HOST = saved.host;
+      if (saved.port === undefined) delete process.env.KUBERNETES_SERVICE_PORT;
+      else process.env.KUBERNETES_SERVICE_PORT = saved.port;
+    }
   });
   it('a --kubeconfig that does not exist, and a KUBECONFIG whose files are all missing', async () => {
     await expect(loadKubeConfig({ kubeconfig: join(dir, 'nope') })).rejects.toThrow(/kubeconfig .*nope: no such file/);
