@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startKubeApiServer, kubeconfigFor, type KubeApiServer } from './kube/apiserver.js';
 import { makeDeployment, makeHttpRoute, makeIngress, makePod, makePods, makeRollout, makeTrafficSplit, makeVirtualService } from './kube/fixtures.js';
 import { connectClusters, type ClusterTarget } from '../src/kube/config.js';
@@ -58,21 +58,17 @@ const watchRequests = (s: KubeApiServer) => s.requests.filter((r) => r.watch && 
 const lists = (s: KubeApiServer) => s.requests.filter((r) => r.verb === 'list' && r.resource === 'pods');
 
 describe('pods: list, then a watch that survives everything a long-lived watch meets', () => {
+  // A fresh server per test: what one test leaves open (a watch being torn down) never counts in the next.
   let server: KubeApiServer;
   let targets: ClusterTarget[];
   let stop: (() => Promise<void>) | null = null;
-  beforeAll(async () => {
+  beforeEach(async () => {
     server = await startKubeApiServer({ token: 't0ken' });
     targets = await clustersFor([server], ['us-east-1']);
   });
   afterEach(async () => {
     await stop?.();
     stop = null;
-    server.clearFaults();
-    server.clearRequests();
-    for (const p of server.list('pods', NS)) server.remove('pods', NS, p.metadata.name as string);
-  });
-  afterAll(async () => {
     for (const t of targets) t.cluster.close();
     await server.close();
   });
@@ -87,7 +83,7 @@ describe('pods: list, then a watch that survives everything a long-lived watch m
     expect([...pods.values()].filter((p) => p.track === 'canary')).toHaveLength(3);
     // the selector went to the server: the list asked only for the rollout's pods
     expect(lists(server)[0]!.query.labelSelector).toBe('app=checkout,track in (canary,stable)');
-    await until(() => watchRequests(server).length === 1, 'the watch');
+    await until(() => server.openWatches().length === 1, 'the watch');
     // the watch starts where the list was
     expect(watchRequests(server)[0]!.query).toMatchObject({ resourceVersion: rv, allowWatchBookmarks: 'true', watch: 'true' });
     server.create('pods', makePod({ name: 'checkout-canary-new', namespace: NS, labels: { app: 'checkout', track: 'canary' }, waitingReason: 'CrashLoopBackOff', restarts: 4, lastTerminationReason: 'OOMKilled' }));
@@ -102,7 +98,7 @@ describe('pods: list, then a watch that survives everything a long-lived watch m
     server.createMany('pods', makePods(5, { namespace: NS }));
     const { src, pods } = podsSource(targets);
     stop = () => src.stop();
-    await until(() => watchRequests(server).length === 1, 'the first watch');
+    await until(() => server.openWatches().length === 1, 'the first watch'); // open on the server, not only asked for
     server.create('pods', makePod({ name: 'checkout-stable-x', namespace: NS, labels: { app: 'checkout', track: 'stable' } }));
     await until(() => pods.size === 6, 'the sixth pod');
     const rvSeen = server.resourceVersion;
@@ -118,7 +114,7 @@ describe('pods: list, then a watch that survives everything a long-lived watch m
     server.createMany('pods', makePods(5, { namespace: NS }));
     const { src } = podsSource(targets);
     stop = () => src.stop();
-    await until(() => watchRequests(server).length === 1, 'the first watch');
+    await until(() => server.openWatches().length === 1, 'the first watch'); // open on the server, not only asked for
     server.fault({ verb: 'watch', resource: 'pods', action: { type: 'status', code: 410 } });
     server.closeWatches();
     await until(() => src.stats.lists === 2, 'a relist');
@@ -129,7 +125,7 @@ describe('pods: list, then a watch that survives everything a long-lived watch m
     server.createMany('pods', makePods(5, { namespace: NS }));
     const { src, pods, events } = podsSource(targets);
     stop = () => src.stop();
-    await until(() => watchRequests(server).length === 1, 'the first watch');
+    await until(() => server.openWatches().length === 1, 'the first watch'); // open on the server, not only asked for
     server.expireWatches();
     // while no watch runs, a pod goes away: only the relist can tell
     server.remove('pods', NS, server.list('pods', NS)[0]!.metadata.name as string);
@@ -142,7 +138,7 @@ describe('pods: list, then a watch that survives everything a long-lived watch m
     server.createMany('pods', makePods(5, { namespace: NS }));
     const { src, events } = podsSource(targets);
     stop = () => src.stop();
-    await until(() => watchRequests(server).length === 1, 'the first watch');
+    await until(() => server.openWatches().length === 1, 'the first watch'); // open on the server, not only asked for
     server.fault({ verb: 'watch', resource: 'pods', action: { type: 'reset' }, times: 2 });
     server.closeWatches();
     await until(() => server.requests.filter((r) => r.watch && r.status === 200).length === 2, 'a watch that works again');
@@ -170,7 +166,7 @@ describe('pods: list, then a watch that survives everything a long-lived watch m
     server.fault({ verb: 'watch', resource: 'pods', action: { type: 'malformed', line: '{"type":"MODIFIED","object":{', afterEvents: 0 } });
     const { src, pods, events } = podsSource(targets);
     stop = () => src.stop();
-    await until(() => watchRequests(server).length === 1, 'the watch');
+    await until(() => server.openWatches().length === 1, 'the watch');
     server.create('pods', makePod({ name: 'checkout-canary-after', namespace: NS, labels: { app: 'checkout', track: 'canary' } }));
     await until(() => pods.has(`us-east-1/${NS}/checkout-canary-after`), 'the pod after the bad line');
     expect(src.stats.malformed).toBe(1);
