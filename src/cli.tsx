@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // canary: a terminal command center for progressive rollouts. Commands: start (the console; the
 // default), run --headless, validate, schema, status, audit verify, report, replay, help.
-import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -244,7 +244,22 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   const live = kubePlan || (values['sli-source'] ?? (values.prometheus ? 'prometheus' : 'sim')) === 'prometheus';
   // The journal is on by default, under $XDG_STATE_HOME/canary (~/.local/state/canary): one per
   // plan for a live rollout (started again, it resumes), a fresh one per run on the simulated world.
-  const journalPath = values['no-journal'] ? undefined : (values.journal ?? defaultJournalPath(plan, live));
+  let journalPath = values['no-journal'] ? undefined : (values.journal ?? defaultJournalPath(plan, live));
+  // One writer per journal: a second canary on this machine (a read-only terminal next to the
+  // driver) must not fork the hash chain. The default one gets its own file; an explicit one is an error.
+  let unlockJournal: (() => void) | null = null;
+  if (journalPath) {
+    const lock = lockJournal(journalPath);
+    if (lock.ok) unlockJournal = lock.release;
+    else if (values.journal) fail(`journal ${journalPath} is in use by ${lock.holder}; give another --journal, or --no-journal`);
+    else {
+      const mine = journalPath.replace(/\.jsonl$/, `-pid${process.pid}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+      process.stderr.write(`canary: journal ${journalPath} is in use by ${lock.holder}; this terminal journals to ${mine}\n`);
+      journalPath = mine;
+      const again = lockJournal(journalPath);
+      unlockJournal = again.ok ? again.release : null;
+    }
+  }
   // A journal that exists is a rollout to pick up where it was; otherwise a new one starts.
   let resumed: ResumeResult | null = null;
   if (journalPath && existsSync(journalPath)) {
@@ -352,6 +367,9 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     clock,
     sources,
     traffic,
+    // A Kubernetes rollback keeps trying for 60 s, then scales down and runs the hook (up to 120 s):
+    // the runtime must not give up on it first.
+    ...(kube ? { actuatorTimeoutMs: 240_000 } : {}),
     ...(resumed ? { initial: resumed.state } : {}),
     ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
@@ -367,6 +385,12 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   // judge old points as if they were news.
   if (promSource && (resumed === null || resumed.state.status === 'pending')) {
     for (const e of await promSource.backfill(60)) runtime.dispatch(e);
+  }
+  // Who drives, before anything can move traffic: a resumed journal may say "this terminal" from an
+  // earlier process, and the in-doubt redo below needs the lease.
+  if (kube?.lease) {
+    const won = await kube.lease.tryAcquireOrRenew();
+    runtime.dispatch({ type: 'driver.status', at: clock.now(), holder: won ? kube.lease.identity : kube.lease.holder, self: won });
   }
   // Effects decided but never confirmed before the last stop: carry them out again (setting a
   // weight and rolling back are both safe to repeat), with their results journaled as usual.
@@ -387,6 +411,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     async close() {
       await runtime.stop();
       writer?.close();
+      unlockJournal?.();
       client?.close();
       kube?.close();
       await exporter?.close();
@@ -446,6 +471,40 @@ async function run(argv: string[]): Promise<void> {
   process.exitCode = result.code;
   // Let stdout drain before leaving (a pipe may still hold lines).
   process.stdout.write('', () => process.exit(result.code));
+}
+
+/** An exclusive lock next to the journal (`<journal>.lock`, holding our pid). A lock whose process
+ * is gone is taken over. */
+export function lockJournal(path: string): { ok: true; release: () => void } | { ok: false; holder: string } {
+  const lock = `${path}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  for (let i = 0; i < 2; i++) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      const release = () => {
+        try {
+          if (readFileSync(lock, 'utf8').trim() === String(process.pid)) rmSync(lock);
+        } catch {
+          /* gone already */
+        }
+      };
+      process.once('exit', release);
+      return { ok: true, release };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(lock, 'utf8').trim());
+      let alive = false;
+      try {
+        process.kill(pid, 0);
+        alive = pid > 0;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (alive) return { ok: false, holder: `canary pid ${pid}` };
+      rmSync(lock, { force: true }); // stale: its process is gone
+    }
+  }
+  return { ok: false, holder: 'another canary (lock file could not be taken)' };
 }
 
 /** $XDG_STATE_HOME/canary (default ~/.local/state/canary): <plan>.jsonl for a live rollout,
@@ -536,7 +595,7 @@ async function rollbackCmd(argv: string[]): Promise<void> {
     options: { plan: { type: 'string' }, reason: { type: 'string' }, kubeconfig: { type: 'string' }, context: { type: 'string', multiple: true }, json: { type: 'boolean' }, as: { type: 'string' } },
     allowPositionals: false,
   });
-  if (!values.reason?.trim()) fail('canary rollback needs --reason "what happened" (it goes to the hook, the notification and the record)');
+  if (!values.reason?.trim()) fail('canary rollback needs --reason "what happened" (the hook gets it as $ROLLBACK_REASON; the driving console sees the rollback and records it)');
   const planPath = resolve(values.plan ?? DEFAULT_PLAN);
   const plan = loadPlanOrExit(planPath);
   if (!isKubernetesPlan(plan)) fail(`${planPath}: traffic.provider is "sim"; canary rollback acts on a Kubernetes provider (istio, gateway-api, smi, nginx, argo-rollouts, replicas)`);

@@ -71,7 +71,7 @@ export async function connectKubernetes(plan: Plan, o: KubeWiringOptions): Promi
     targets,
     namespace: plan.target.namespace,
     selectors: plan.target.selectors,
-    regionLabel: plan.target.regionLabel,
+    ...(plan.target.regionLabel ? { regionLabel: plan.target.regionLabel } : {}),
     now: o.now,
     ...o.podOptions,
   });

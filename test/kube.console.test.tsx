@@ -87,7 +87,7 @@ describe('console and `canary rollback` on three clusters over the Kubernetes wi
       expect(frame).toMatch(/why orch-canary-oom-[\w-]+: CrashLoopBackOff, last restart OOMKilled: back/);
       expect(frame).toMatch(/us-west-2|eu-west-1/);
       r.stdin.write('R');
-      await until(() => /y/.test(plain(r.lastFrame())) && /roll/i.test(plain(r.lastFrame())), 'the confirm dialog');
+      await until(() => /ROLL BACK maestro-conductor-rc/.test(plain(r.lastFrame())), 'the confirm dialog');
       r.stdin.write('y');
       await until(() => /rollback confirmed/.test(plain(r.lastFrame())), 'the per-cluster confirmation');
       const after = plain(r.lastFrame());

@@ -301,21 +301,24 @@ describe('traffic providers: precise patches, read back, on the wire', () => {
 
   it('argo-rollouts: promote to the next setWeight step, abort to roll back (no weights written into its objects)', async () => {
     server.apply('rollouts.argoproj.io', makeRollout('checkout', { namespace: NS }));
-    const t = new KubeTraffic({ targets, provider: makeProvider('argo-rollouts', { namespace: NS, argoRollouts: { rollout: 'checkout' } }), retryDelayMs: 5, attempts: 3 });
-    // the test plays Argo's controller: after a promote, it moves to the next step
+    const t = new KubeTraffic({ targets, provider: makeProvider('argo-rollouts', { namespace: NS, argoRollouts: { rollout: 'checkout' } }), retryDelayMs: 5, setWeightDeadlineMs: 5_000, rollbackDeadlineMs: 5_000 });
+    // the test plays Argo's controller, one step at a time and a little late: after a promote it
+    // moves to the next pause step; an abort makes the rollout Degraded
     const controller = setInterval(() => {
       const ro = server.get('rollouts.argoproj.io', NS, 'checkout')!;
-      const st = ro.status as { pauseConditions?: unknown; currentStepIndex: number; abort?: boolean };
-      if (!st.pauseConditions && !st.abort && st.currentStepIndex < 3)
+      const st = ro.status as { pauseConditions?: unknown; currentStepIndex: number; abort?: boolean; phase?: string };
+      if (st.abort && st.phase !== 'Degraded') server.patch('rollouts.argoproj.io', NS, 'checkout', (o) => void ((o.status as Record<string, unknown>).phase = 'Degraded'));
+      else if (!st.pauseConditions && !st.abort && st.currentStepIndex < 5)
         server.patch('rollouts.argoproj.io', NS, 'checkout', (o) => {
-          (o.status as Record<string, unknown>).currentStepIndex = 3;
+          (o.status as Record<string, unknown>).currentStepIndex = st.currentStepIndex + 2;
           (o.status as Record<string, unknown>).pauseConditions = [{ reason: 'CanaryPauseStep' }];
         });
-    }, 5);
+    }, 30);
     try {
       expect(await t.setWeight(25, ['us-east-1'])).toMatchObject({ weight: 25 });
-      const statusPatch = patches().find((p) => p.subresource === 'status');
-      expect(JSON.parse(statusPatch!.body!)).toEqual({ status: { pauseConditions: null, abort: false } });
+      const statusPatches = () => patches().filter((p) => p.subresource === 'status');
+      expect(statusPatches()).toHaveLength(1); // one promote for one step, however slow the controller
+      expect(JSON.parse(statusPatches()[0]!.body!)).toEqual({ status: { pauseConditions: null, abort: false } });
       expect(await t.rollback('r', ['us-east-1'])).toMatchObject({ weight: 0 });
       expect((server.get('rollouts.argoproj.io', NS, 'checkout')!.status as { abort: boolean }).abort).toBe(true);
       await expect(t.setWeight(30, ['us-east-1'])).resolves.toMatchObject({ clusters: [{ ok: false, detail: expect.stringMatching(/steps set 5\/25\/50%; 30% is not one of them/) }] });
@@ -329,11 +332,15 @@ describe('traffic providers: precise patches, read back, on the wire', () => {
     server.apply('deployments.apps', makeDeployment('checkout-stable', { namespace: NS, replicas: 20 }));
     const t = traffic({ replicas: { canaryDeployment: 'checkout-canary', stableDeployment: 'checkout-stable', total: 20 } }, 'replicas');
     expect(await t.setWeight(25, ['us-east-1'])).toMatchObject({ weight: 25 });
+    // going up, the canary grows first; going down, stable grows first: never fewer than 20 pods
     expect(patches().map((p) => [p.name, p.subresource])).toEqual([
-      ['checkout-stable', 'scale'],
       ['checkout-canary', 'scale'],
+      ['checkout-stable', 'scale'],
     ]);
     expect((server.get('deployments.apps', NS, 'checkout-canary')!.spec as { replicas: number }).replicas).toBe(5);
+    server.clearRequests();
+    expect(await t.rollback('r', ['us-east-1'])).toMatchObject({ weight: 0 });
+    expect(patches().map((p) => p.name)).toEqual(['checkout-stable', 'checkout-canary']);
     await expect(t.setWeight(1, ['us-east-1'])).rejects.toThrow(/1% of 20 replicas is 0.2 pods/);
   });
 });
@@ -370,20 +377,33 @@ describe('rollback across three clusters, drift, one driver', () => {
       ['us-west-2', true, 0, 3],
       ['eu-west-1', true, 0, 1],
     ]);
-    // the three PATCHes went out together, not one cluster after the other
+    // the three PATCHes went out together, not one cluster after the other: every cluster's first
+    // PATCH arrived before the slow cluster's last retry
     const firstPatch = servers.map((s) => s.requests.find((x) => x.method === 'PATCH')!.time);
-    expect(Math.max(...firstPatch) - Math.min(...firstPatch)).toBeLessThan(500);
+    const retries = servers[1]!.requests.filter((x) => x.method === 'PATCH').map((x) => x.time);
+    expect(Math.max(...firstPatch)).toBeLessThanOrEqual(retries.at(-1)!);
     const again = await t.rollback('again', REGIONS);
     expect(again.clusters!.every((c) => c.ok && c.detail === 'already 0%')).toBe(true);
     expect(servers.every((s) => s.requests.filter((x) => x.method === 'PATCH').length === (s === servers[1] ? 3 : 1))).toBe(true);
   });
 
-  it('a rollback not confirmed in one cluster by its deadline is reported as such, per cluster', async () => {
-    servers[2]!.deny({ verb: 'patch', resource: 'virtualservices.networking.istio.io' });
+  it('a rollback keeps retrying a failing cluster until its deadline, then says which cluster was not confirmed', async () => {
+    servers[2]!.fault({ verb: 'patch', resource: 'virtualservices', times: Infinity, action: { type: 'status', code: 500 } });
     const t = new KubeTraffic({ targets, provider: makeProvider('istio', { namespace: NS, ...settings }), retryDelayMs: 5, rollbackDeadlineMs: 300 });
     const r = await t.rollback('x', REGIONS);
     expect(r.weight).toBe(25);
-    expect(r.clusters!.filter((c) => !c.ok).map((c) => c.cluster)).toEqual(['eu-west-1']);
+    const failed = r.clusters!.filter((c) => !c.ok);
+    expect(failed.map((c) => c.cluster)).toEqual(['eu-west-1']);
+    expect(failed[0]!.attempts).toBeGreaterThan(2);
+    expect(failed[0]!.detail).toMatch(/500/);
+    expect(servers[2]!.requests.filter((x) => x.method === 'PATCH').length).toBe(failed[0]!.attempts);
+  });
+
+  it('a 403 on rollback is not retried (a person must grant it) and is reported at once', async () => {
+    servers[2]!.deny({ verb: 'patch', resource: 'virtualservices.networking.istio.io' });
+    const t = new KubeTraffic({ targets, provider: makeProvider('istio', { namespace: NS, ...settings }), retryDelayMs: 5, rollbackDeadlineMs: 10_000 });
+    const r = await t.rollback('x', REGIONS);
+    expect(r.clusters!.find((c) => c.cluster === 'eu-west-1')).toMatchObject({ ok: false, attempts: 1 });
   });
 
   it('scales the canary to zero and runs the plan\'s hook once traffic is at 0', async () => {
@@ -417,7 +437,10 @@ describe('rollback across three clusters, drift, one driver', () => {
       });
       await until(() => events.length === 4, 'the drift');
       expect(events[3]).toMatchObject({ type: 'traffic.observed', cluster: 'us-east-1', weight: 0 });
-      await new Promise((r) => setTimeout(r, 200));
+      // more rounds of reading (each cluster read twice more) bring no new event: nothing changed
+      const reads = () => servers[0]!.requests.filter((x) => x.verb === 'get' && x.resource?.startsWith('virtualservices')).length;
+      const before = reads();
+      await until(() => reads() >= before + 2, 'two more reads');
       expect(events).toHaveLength(4);
     } finally {
       w.stop();

@@ -11,6 +11,8 @@ import { connectClusters, loadKubeConfig } from '../src/kube/config.js';
 import { Plan, crossCheck } from '../src/plan/schema.js';
 import { makeProvider } from '../src/actuators/traffic/providers.js';
 import { Driver, HOUR, loadSeedPlan } from './helpers/drive.js';
+import { describeRollback, gateView } from '../src/engine/gates.js';
+import { lockJournal } from '../src/cli.js';
 
 const pod = (status: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   metadata: { name: 'orch-1', namespace: 'ns', labels: { track: 'canary' }, ...extra },
@@ -120,10 +122,12 @@ current-context: ${contexts[0]}
     await expect(loadKubeConfig({ kubeconfig: join(dir, 'nope') })).rejects.toThrow(/kubeconfig .*nope: no such file/);
     await expect(loadKubeConfig({ env: { KUBECONFIG: `${join(dir, 'a')}:${join(dir, 'b')}` } })).rejects.toThrow(/KUBECONFIG=.*none of these files exists/);
   });
-  it('a broken kubeconfig names the file', async () => {
+  it('a broken kubeconfig names the file, and never prints the token next to the error', async () => {
     const bad = join(dir, 'bad');
-    writeFileSync(bad, 'clusters: [ {');
-    await expect(loadKubeConfig({ kubeconfig: bad })).rejects.toThrow(/kubeconfig .*bad: cannot be read/);
+    writeFileSync(bad, 'users:\n- name: u\n  user:\n    token: sUpErSeCrEt123\n  : [ {\n');
+    const err = (await loadKubeConfig({ kubeconfig: bad }).then(() => new Error("loaded"), (e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/kubeconfig .*bad: cannot be read/);
+    expect(err.message).not.toContain('sUpErSeCrEt123');
   });
   it('KUBECONFIG with several files merges them (missing entries are skipped, like kubectl)', async () => {
     const other = join(dir, 'other');
@@ -207,6 +211,46 @@ describe('engine: per-cluster results, drift, one driver', () => {
     expect(d.state.holds.join('\n')).not.toContain('drift');
   });
 
+  it('drift blocks every gate and the steps that would proceed by themselves: no weight is re-applied over it', () => {
+    const d = new Driver(plan, { crew: {} });
+    d.runFor(30 * HOUR, (s) => s.desiredWeight === 5 && s.appliedWeight === 5);
+    d.send({ type: 'traffic.observed', at: d.now, cluster: 'east', regions: ['us-east-1'], weight: 2, detail: 'hand-edited' });
+    expect(gateView(plan, d.state).blockers.join('\n')).toContain('traffic drift: east reads 2%, canary set 5%');
+    const weightsBefore = d.effects.filter((e) => e.type === 'set-weight').length;
+    d.runFor(200 * HOUR); // long past the bake: the crew asks, the gate stays shut
+    expect(d.effects.filter((e) => e.type === 'set-weight').length).toBe(weightsBefore);
+    expect(d.state.desiredWeight).toBe(5);
+  });
+
+  it('every cluster of the phase at 0% (a rollback from a shell) is a rollback here too, never undone by the next step', () => {
+    const d = new Driver(plan, { crew: {} });
+    d.runFor(30 * HOUR, (s) => s.desiredWeight === 5 && s.appliedWeight === 5);
+    const phaseRegions = plan.phases[1]!.regions === 'all' ? plan.target.regions : (plan.phases[1]!.regions as string[]);
+    let fx: ReturnType<typeof d.send> = [];
+    phaseRegions.forEach((r, i) => (fx = d.send({ type: 'traffic.observed', at: d.now, cluster: `c${i}`, regions: [r], weight: 0, detail: '' })));
+    expect(d.state.status).toBe('rolled-back');
+    expect(d.state.rollback?.reason).toMatch(/traffic is at 0% in every cluster of .*rolled back outside this console/);
+    expect(fx.some((e) => e.type === 'rollback')).toBe(true); // idempotent: confirms every cluster reads 0
+  });
+
+  it('a rollback that was not confirmed can be asked again; a terminal that never drove can roll back traffic it sees', () => {
+    const d = new Driver(plan, { crew: {} });
+    d.runFor(30 * HOUR, (s) => s.desiredWeight === 5 && s.appliedWeight === 5);
+    d.confirm = false;
+    const [rb] = d.command('rollback').filter((e) => e.type === 'rollback');
+    d.send({ type: 'effect.result', at: d.now, effectId: rb!.id, ok: false, detail: 'us-west-2 ✗', weight: 5, clusters });
+    expect(describeRollback(plan, d.state).allowed).toBe(true);
+    expect(d.command('rollback').some((e) => e.type === 'rollback')).toBe(true);
+
+    const viewer = new Driver(plan, { crew: false });
+    expect(describeRollback(plan, viewer.state)).toMatchObject({ allowed: false, title: 'Nothing to roll back' });
+    viewer.send({ type: 'driver.status', at: viewer.now, holder: 'ana@wall:42', self: false });
+    viewer.send({ type: 'traffic.observed', at: viewer.now, cluster: 'east', regions: ['us-east-1'], weight: 25, detail: '' });
+    expect(describeRollback(plan, viewer.state).lines[0]).toContain('25% -> 0%');
+    const fx = viewer.command('rollback');
+    expect(fx.find((e) => e.type === 'rollback')).toMatchObject({ fromWeight: 25 });
+  });
+
   it('a read-only terminal refuses to advance or pause, still rolls back, and does not proceed by itself', () => {
     const d = new Driver(plan, { crew: {} });
     d.runFor(30 * HOUR, (s) => s.desiredWeight === 5 && s.appliedWeight === 5);
@@ -217,5 +261,21 @@ describe('engine: per-cluster results, drift, one driver', () => {
     expect(d.state.history.at(-1)!.text).toContain('read-only, ana@wall:42 drives this rollout');
     const fx = d.command('rollback');
     expect(fx.some((e) => e.type === 'rollback')).toBe(true);
+  });
+});
+
+describe('one journal writer per file', () => {
+  it('a second canary on the machine cannot take the lock; a lock whose process is gone is taken over', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canary-lock-'));
+    const path = join(dir, 'plan.jsonl');
+    const first = lockJournal(path);
+    expect(first.ok).toBe(true);
+    // the same process asking again is "another canary": the file says our pid, which is alive
+    expect(lockJournal(path)).toEqual({ ok: false, holder: `canary pid ${process.pid}` });
+    if (first.ok) first.release();
+    writeFileSync(`${path}.lock`, '999999999\n'); // a pid that cannot exist
+    const stale = lockJournal(path);
+    expect(stale.ok).toBe(true);
+    if (stale.ok) stale.release();
   });
 });

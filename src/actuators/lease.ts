@@ -21,6 +21,8 @@ export interface LeaseOptions {
   renewEveryMs?: number;
   /** Stop mutating if the last successful renewal is older than this (default 2/3 of duration). */
   renewDeadlineMs?: number;
+  /** After a failed renewal, try again this soon (default 2 s, client-go's RetryPeriod). */
+  retryMs?: number;
   /** Time for events (the injected clock); lease timing itself uses the real monotonic clock. */
   now: () => number;
   /** Real monotonic ms (tests may inject). */
@@ -42,6 +44,7 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | null = null;
   private emit: Emit = () => undefined;
   private stopped = false;
+  private inflight: Promise<unknown> | null = null;
   holder: string | null = null;
   readonly identity: string;
   private readonly durationMs: number;
@@ -77,6 +80,8 @@ export class LeaseKeeper {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // A round in flight could take the lease again just after it was handed back.
+    await this.inflight?.catch(() => undefined);
     if (this.held) {
       // Hand it back at once rather than making the next driver wait out the duration.
       try {
@@ -94,10 +99,16 @@ export class LeaseKeeper {
 
   private async loop(): Promise<void> {
     if (this.stopped) return;
-    await this.tryAcquireOrRenew();
+    const round = this.tryAcquireOrRenew();
+    this.inflight = round;
+    const ok = await round;
+    this.inflight = null;
     if (this.stopped) return;
+    // client-go: renew every RetryPeriod while holding; after a failed renewal try again soon,
+    // so one lost request does not eat the whole renew deadline.
     const every = this.o.renewEveryMs ?? this.durationMs / 3;
-    this.timer = setTimeout(() => void this.loop(), this.held ? every : Math.max(every, 1000) / 2);
+    const wait = this.held ? (ok ? every : Math.min(every, this.o.retryMs ?? 2_000)) : Math.max(every, 1000) / 2;
+    this.timer = setTimeout(() => void this.loop(), wait);
     this.timer.unref?.();
   }
 
@@ -152,6 +163,8 @@ export class LeaseKeeper {
         } catch {
           /* said as "another terminal" */
         }
+        // Our own earlier write that timed out on our side but was committed: still ours.
+        if (holder === this.identity) return this.won();
         return this.lost(holder);
       }
       const message = err instanceof Error ? err.message : String(err);

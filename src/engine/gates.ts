@@ -4,6 +4,7 @@ import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/schema.js';
 import { compile, isWeekendOrHoliday, type CompiledPhase } from './compiled.js';
 import type { ApprovalGiven, GateTarget, RolloutState } from './types.js';
+import { rollbackScope, trafficDrift } from './traffic.js';
 
 export interface ApprovalView {
   role: string;
@@ -100,6 +101,7 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
   }
   for (const [name, h] of Object.entries(state.sources)) if (!h.ok) blockers.push(`source ${name} failing: ${h.message ?? 'unknown error'}`);
   if (Object.keys(state.pending).length) blockers.push('traffic change not yet confirmed');
+  for (const d of trafficDrift(cp, state)) blockers.push(`traffic drift: ${d} (a person decides: put it back, or roll back)`);
 
   const rest = { phaseIndex: phase.index, phase, fromWeight: state.desiredWeight, regions: phase.regions, approvals: [], blockers, peopleBlockers: people, allowed: blockers.length === 0 };
   if (state.stepIndex < phase.steps.length - 1) {
@@ -152,10 +154,12 @@ export function describeAdvance(plan: Plan, state: RolloutState): { allowed: boo
 
 /** The words of the rollback dialog. */
 export function describeRollback(plan: Plan, state: RolloutState): { allowed: boolean; title: string; lines: string[] } {
-  if (state.status === 'rolled-back') return { allowed: false, title: 'Already rolled back', lines: [state.rollback?.reason ?? ''] };
-  if (state.status === 'pending') return { allowed: false, title: 'Nothing to roll back', lines: ['No traffic is on the canary yet.'] };
+  const scope = rollbackScope(state);
+  if (!scope.ok && state.status === 'rolled-back') return { allowed: false, title: 'Already rolled back', lines: [state.rollback?.reason ?? ''] };
+  if (!scope.ok) return { allowed: false, title: 'Nothing to roll back', lines: ['No traffic is on the canary yet.'] };
   const lines = [
-    `Traffic to the canary: ${state.desiredWeight}% -> 0% in ${plan.target.regions.join(', ')}`,
+    ...(state.status === 'rolled-back' ? ['The last rollback was not confirmed in every cluster: try again.'] : []),
+    `Traffic to the canary: ${scope.fromWeight}% -> 0% in ${plan.target.regions.join(', ')}`,
     `Back to ${plan.metadata.previousVersion}; the rollout stays rolled back until someone restarts it.`,
   ];
   if (plan.rollback.hook) lines.push(`Hook: ${plan.rollback.hook}`);

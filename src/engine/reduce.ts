@@ -6,6 +6,7 @@ import { compare, compile, ruleThreshold, type CompiledPlan, type CompiledRule }
 import { gateTarget, gateView, sameTarget } from './gates.js';
 import { append, emptySeries, latest } from './series.js';
 import { metricsFromSlis } from './judgment.js';
+import { rollbackScope, trafficDrift } from './traffic.js';
 import { judge } from '../analysis/judge.js';
 import {
   HISTORY_CAPACITY,
@@ -125,16 +126,25 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
       if (event.clusters) {
         const p = state.pending[event.effectId];
         if (p) tx.s.actuation = { effectId: event.effectId, type: p.type, at: tx.s.now, ok: event.ok, clusters: event.clusters };
+        // The read-backs are readings too: the drift check compares against them, not a 10 s old poll.
+        const traffic = { ...tx.s.traffic };
+        for (const c of event.clusters) {
+          const t = traffic[c.cluster];
+          if (t && c.weight !== null) traffic[c.cluster] = { ...t, weight: c.weight, detail: c.detail, at: tx.s.now };
+        }
+        tx.s.traffic = traffic;
       }
       break;
     case 'traffic.observed': {
-      const prev = tx.s.traffic[event.cluster];
+      const before = new Set(trafficDrift(tx.cp, tx.s));
       tx.s.traffic = { ...tx.s.traffic, [event.cluster]: { regions: event.regions, weight: event.weight, detail: event.detail, at: tx.s.now } };
-      const drift = driftOf(tx, event.cluster);
-      if (drift && (!prev || prev.weight !== event.weight)) {
-        tx.log('info', `traffic drift: ${drift} - someone or something else changed the weights`);
-        tx.effect({ type: 'notify', severity: 'warning', message: `${tx.cp.plan.metadata.service}: traffic drift: ${drift}` });
-      }
+      const drift = trafficDrift(tx.cp, tx.s);
+      for (const d of drift)
+        if (!before.has(d)) {
+          tx.log('info', `traffic drift: ${d} - someone or something else changed the weights`);
+          tx.effect({ type: 'notify', severity: 'warning', message: `${tx.cp.plan.metadata.service}: traffic drift: ${d}` });
+        }
+      externalRollback(tx);
       break;
     }
     case 'driver.status': {
@@ -361,10 +371,10 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
   if (readOnly(s) && command.kind !== 'rollback') return tx.log('info', `${who} asked to ${command.kind}: read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout`);
   switch (command.kind) {
     case 'rollback': {
-      if (s.status === 'rolled-back') return tx.log('info', `${who} asked to roll back: already rolled back`);
-      if (s.status === 'pending') return tx.log('info', `${who} asked to roll back: no traffic is on the canary`);
+      const scope = rollbackScope(s);
+      if (!scope.ok) return tx.log('info', `${who} asked to roll back: ${scope.why}`);
       const reason = `manual rollback by ${who}${command.reason ? `: ${command.reason}` : ''}`;
-      doRollback(tx, actor, reason, { rule: 'manual', group: 'manual', title: 'Manual rollback', text: reason });
+      doRollback(tx, actor, reason, { rule: 'manual', group: 'manual', title: 'Manual rollback', text: reason }, scope.fromWeight);
       return;
     }
     case 'pause':
@@ -478,9 +488,9 @@ function complete(tx: Tx, who: string): void {
   tx.effect({ type: 'notify', severity: 'info', message: `${tx.cp.plan.metadata.service}: rollout completed, ${s.desiredWeight}% on ${tx.cp.plan.metadata.version}` });
 }
 
-function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanation): void {
+function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanation, from?: number): void {
   const s = tx.s;
-  const fromWeight = s.desiredWeight;
+  const fromWeight = from ?? s.desiredWeight;
   const regions = tx.cp.plan.target.regions;
   s.status = 'rolled-back';
   s.desiredWeight = 0;
@@ -582,7 +592,8 @@ function progress(tx: Tx): void {
 
 function computeHolds(tx: Tx): string[] {
   const s = tx.s;
-  if (!trafficOn(s)) return [];
+  // Not running: only what still needs a person (a rollback not confirmed everywhere, drift).
+  if (!trafficOn(s)) return [...(s.lastEffectError ? [s.lastEffectError] : []), ...trafficDrift(tx.cp, s).map((d) => `traffic drift: ${d}`)];
   const holds: string[] = [];
   if (s.status === 'paused') holds.push('paused by a person');
   if (s.overdueSince !== null) {
@@ -599,12 +610,23 @@ function computeHolds(tx: Tx): string[] {
   if (s.judgment && s.judgment.verdict !== 'pass') holds.push(`canary judgment ${s.judgment.verdict}: ${s.judgment.reason}`);
   if (s.lastEffectError) holds.push(s.lastEffectError);
   if (Object.keys(s.pending).length) holds.push('waiting for the traffic provider to confirm the weight');
-  for (const cluster of Object.keys(s.traffic)) {
-    const d = driftOf(tx, cluster);
-    if (d) holds.push(`traffic drift: ${d}`);
-  }
+  for (const d of trafficDrift(tx.cp, s)) holds.push(`traffic drift: ${d}`);
   if (readOnly(s)) holds.push(`read-only: ${s.driver!.holder ?? 'nobody'} drives${s.driver!.message ? ` (${s.driver!.message})` : ''}`);
   return holds;
+}
+
+/** Every cluster of the phase reads 0% while canary had traffic there and no change is under way:
+ * someone rolled back outside this console (`canary rollback` in a shell, a person with kubectl).
+ * The rollout is rolled back, here too, with that reason: never re-applied by the next step. */
+function externalRollback(tx: Tx): void {
+  const s = tx.s;
+  if (!trafficOn(s) || !(s.appliedWeight && s.appliedWeight > 0) || Object.keys(s.pending).length) return;
+  const phase = tx.cp.phases[s.phaseIndex]!;
+  const mine = Object.entries(s.traffic).filter(([, t]) => t.regions.some((r) => phase.regions.includes(r)));
+  const covered = new Set(mine.flatMap(([, t]) => t.regions));
+  if (!phase.regions.every((r) => covered.has(r)) || !mine.every(([, t]) => t.weight === 0)) return;
+  const reason = `traffic is at 0% in every cluster of ${phase.title}: rolled back outside this console (canary rollback, or by hand)`;
+  doRollback(tx, { id: 'system', name: 'system' }, reason, { rule: 'external', group: 'manual', title: 'Rolled back outside canary', text: reason });
 }
 
 /** Not this terminal's rollout to drive (another holds the lease, or ours lapsed). */
@@ -612,15 +634,3 @@ export function readOnly(s: RolloutState): boolean {
   return s.driver !== null && !s.driver.self;
 }
 
-/** What the cluster reads against what canary set there; null when they agree (or a change is
- * under way, or there is nothing to compare). */
-function driftOf(tx: Tx, cluster: string): string | null {
-  const s = tx.s;
-  const t = s.traffic[cluster];
-  if (!t || t.weight === null || Object.keys(s.pending).length) return null;
-  const phase = tx.cp.phases[s.phaseIndex];
-  const inPhase = trafficOn(s) && phase !== undefined && t.regions.some((r) => phase.regions.includes(r));
-  const expected = inPhase || s.status === 'completed' ? s.appliedWeight : s.status === 'pending' ? null : 0;
-  if (expected === null || expected === t.weight) return null;
-  return `${cluster} reads ${t.weight}%, canary set ${expected}%`;
-}

@@ -64,6 +64,7 @@ export interface WatchCallbacks {
 export class KubeCluster {
   private readonly agent: http.Agent;
   private readonly server: URL;
+  private readonly proxied: boolean;
 
   constructor(
     /** The region (or name) this cluster serves in the plan. */
@@ -75,6 +76,7 @@ export class KubeCluster {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error(`kubeconfig context "${context}" names no cluster`);
     this.server = new URL(cluster.server);
+    this.proxied = Boolean(cluster.proxyUrl);
     const Agent = this.server.protocol === 'https:' ? https.Agent : http.Agent;
     this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
   }
@@ -93,8 +95,9 @@ export class KubeCluster {
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const opts: https.RequestOptions = { method, headers: { Accept: 'application/json', 'User-Agent': 'canary', ...headers } };
     await this.kc.applyToHTTPSOptions(opts);
-    // client-node makes a new agent per call; keep one keep-alive agent per cluster instead.
-    opts.agent = this.agent;
+    // client-node makes a new agent per call; keep one keep-alive agent per cluster instead,
+    // unless the kubeconfig names a proxy (proxy-url): then its proxy agent is the way out.
+    if (!this.proxied) opts.agent = this.agent;
     opts.protocol = url.protocol;
     opts.hostname = url.hostname;
     opts.port = url.port;

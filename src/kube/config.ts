@@ -52,7 +52,10 @@ export async function loadKubeConfig(o: KubeOptions): Promise<{ kc: KubeConfig; 
       into.loadFromString(readFileSync(file, 'utf8'));
       into.makePathsAbsolute(join(file, '..'));
     } catch (err) {
-      throw new KubeConfigError(`kubeconfig ${file}: cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+      // The YAML parser quotes the lines around the problem: they may hold a token or a key.
+      const first = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+      const safe = first.replace(/((?:token|password|client-key-data|client-certificate-data|secret)\s*:\s*)\S+/gi, '$1***');
+      throw new KubeConfigError(`kubeconfig ${file}: cannot be read: ${safe}`);
     }
   };
   if (o.kubeconfig) {

@@ -255,8 +255,10 @@ export const Plan = z.strictObject({
     }),
     /** Kubernetes: the kubeconfig context of each region (default: the current context). */
     clusters: z.record(Id, z.strictObject({ context: z.string().min(1) })).optional(),
-    /** Pod label naming the region, when one cluster serves several regions. */
-    regionLabel: z.string().default('topology.kubernetes.io/region'),
+    /** Pod label naming the region, when one cluster serves several regions (pods do not carry the
+     * nodes' topology labels: the Deployment's pod template must set it). Without it, a cluster's
+     * pods count for the first region it serves. */
+    regionLabel: z.string().optional(),
     /** The Lease that makes one terminal the driver (coordination.k8s.io/v1). */
     lease: z
       .strictObject({ name: z.string().optional(), duration: Duration.default('15s') })

@@ -128,6 +128,8 @@ class ClusterLoop {
   private wake: (() => void) | null = null;
   private failures = 0;
   private lastOk: boolean | null = null;
+  /** Ends the watch in progress (stop): its promise settles, the loop returns. */
+  private endWatch: (() => void) | null = null;
 
   constructor(
     private readonly src: KubePodsSource,
@@ -140,6 +142,7 @@ class ClusterLoop {
 
   stop(): void {
     this.stopped = true;
+    this.endWatch?.();
     this.handle?.abort();
     if (this.watchdog) clearInterval(this.watchdog);
     this.wake?.();
@@ -155,15 +158,21 @@ class ClusterLoop {
     while (!this.stopped) {
       try {
         if (this.rv === null) await this.list();
-        const outcome = await this.watchOnce();
+        const started = performance.now();
+        const { outcome, events } = await this.watchOnce();
         if (outcome === 'gone') {
           this.src.stats.relists410++;
           this.rv = null;
           continue;
         }
-        if (outcome === 'closed') {
-          this.failures = 0;
-          continue;
+        // A watch that ran a while or brought news was a good one: the backoff starts over.
+        const productive = events > 0 || performance.now() - started > 30_000;
+        if (productive) this.failures = 0;
+        if (outcome === 'closed' && !productive && !this.stopped) {
+          // Closed at once with nothing in it (a proxy that answers and hangs up): back off, as
+          // client-go does with a "very short watch", instead of spinning.
+          this.failures++;
+          await this.backoff();
         }
         // 'silent': resume at once from the last resourceVersion.
       } catch (err) {
@@ -177,10 +186,15 @@ class ClusterLoop {
         this.failures++;
         const message = err instanceof Error ? err.message : String(err);
         this.health(false, message);
-        const base = Math.min(this.src.o.backoffMaxMs ?? 30_000, (this.src.o.backoffInitialMs ?? 500) * 2 ** (this.failures - 1));
-        await this.sleep(base / 2 + ((this.src.o.random ?? Math.random)() * base) / 2);
+        await this.backoff();
       }
     }
+  }
+
+  /** Exponential, with jitter: half the step plus up to another half. */
+  private backoff(): Promise<void> {
+    const base = Math.min(this.src.o.backoffMaxMs ?? 30_000, (this.src.o.backoffInitialMs ?? 500) * 2 ** Math.max(0, this.failures - 1));
+    return this.sleep(base / 2 + ((this.src.o.random ?? Math.random)() * base) / 2);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -227,8 +241,9 @@ class ClusterLoop {
   }
 
   /** One watch stream, until it ends. */
-  private watchOnce(): Promise<'closed' | 'gone' | 'silent'> {
-    return new Promise((resolve, reject) => {
+  private watchOnce(): Promise<{ outcome: 'closed' | 'gone' | 'silent'; events: number }> {
+    let events = 0;
+    return new Promise<'closed' | 'gone' | 'silent'>((resolve, reject) => {
       let last = performance.now();
       let done = false;
       const finish = (f: () => void) => {
@@ -259,6 +274,7 @@ class ClusterLoop {
             },
             onEvent: (ev) => {
               this.src.stats.events++;
+              if (ev.type !== 'BOOKMARK') events++;
               if (ev.type === 'ERROR') {
                 const st = ev.object as Raw;
                 if (st.code === 410) return finish(() => resolve('gone'));
@@ -281,8 +297,11 @@ class ClusterLoop {
         )
         .then(
           (h) => {
-            if (done) h.abort();
-            else {
+            // stop() may have come while the watch was connecting (auth plugins can be slow).
+            if (done || this.stopped) {
+              h.abort();
+              finish(() => resolve('closed'));
+            } else {
               this.handle = h;
               this.health(true);
             }
@@ -298,8 +317,9 @@ class ClusterLoop {
         }
       }, Math.max(50, Math.min(5_000, silentAfter / 4)));
       this.watchdog.unref?.();
-      if (this.stopped) finish(() => resolve('closed'));
-    });
+      this.endWatch = () => finish(() => resolve('closed'));
+      if (this.stopped) this.endWatch();
+    }).then((outcome) => ({ outcome, events }));
   }
 
   private onPod(type: string, obj: Raw): void {

@@ -14,8 +14,11 @@ export interface KubeTrafficOptions {
   provider: TrafficProvider;
   /** Null when this terminal may mutate; otherwise why not (e.g. "the lease is held by ana"). */
   guard?: () => string | null;
-  /** Attempts per cluster for a weight change (409/422 retried after a fresh read). */
+  /** Attempts per cluster for a weight change (default: until the deadline). */
   attempts?: number;
+  /** A weight change keeps trying (409/422 after a fresh read, a controller still taking the step)
+   * until it reads back or this much time passed (default 60 s). */
+  setWeightDeadlineMs?: number;
   /** A rollback keeps trying each cluster until it reads 0 or this much time passed. */
   rollbackDeadlineMs?: number;
   retryDelayMs?: number;
@@ -39,8 +42,9 @@ export class KubeTraffic implements TrafficActuator {
     if (bad) throw new Error(bad);
     this.checkGuard();
     // The phase's regions get the weight; the others keep the canary at 0.
+    const deadline = performance.now() + (this.o.setWeightDeadlineMs ?? 60_000);
     const results = await Promise.all(
-      this.o.targets.map((t) => this.converge(t, t.regions.some((r) => regions.includes(r)) ? weight : 0, this.o.attempts ?? 5, 0)),
+      this.o.targets.map((t) => this.converge(t, t.regions.some((r) => regions.includes(r)) ? weight : 0, this.o.attempts ?? Infinity, deadline)),
     );
     return summarize(results, weight);
   }
@@ -49,9 +53,12 @@ export class KubeTraffic implements TrafficActuator {
     // A rollback is never refused for want of the lease: taking traffic off the canary is always
     // safe, and a driver that sees 0% where it expected more says "drift" and holds.
     const deadline = performance.now() + (this.o.rollbackDeadlineMs ?? 60_000);
-    const results = await Promise.all(this.o.targets.map((t) => this.converge(t, 0, Infinity, deadline)));
+    const results = await Promise.all(this.o.targets.map((t) => this.converge(t, 0, this.o.attempts ?? Infinity, deadline)));
     const extra: string[] = [];
-    if (results.every((r) => r.ok)) {
+    // Every cluster already at 0 (a repeated rollback, or one done from another terminal): the
+    // scale-down and the hook have run already; don't notify the stakeholders twice.
+    const changed = results.some((r) => r.detail !== 'already 0%');
+    if (results.every((r) => r.ok) && changed) {
       if (this.o.scaleCanaryToZero) extra.push(...(await Promise.all(this.o.targets.map((t) => this.scaleToZero(t)))));
       if (this.o.hook) extra.push(await runHook(this.o.hook, reason));
     }
@@ -110,7 +117,7 @@ export class KubeTraffic implements TrafficActuator {
         if (err instanceof KubeError && [401, 403, 404, 415].includes(err.status)) break;
         if (!(err instanceof KubeError) && /not changing traffic|takes whole|is not one of them|cannot go down|is missing|no (stable|canary) destination|no http route|no rule/.test(last)) break;
       }
-      if (deadline && performance.now() > deadline) break;
+      if (performance.now() > deadline) break;
       if (i < attempts) await sleep(Math.min(2_000, (this.o.retryDelayMs ?? 100) * 2 ** Math.min(i - 1, 5)));
     }
     return { cluster: c.name, ok: false, weight: lastWeight, attempts: tries, detail: last };

@@ -239,7 +239,11 @@ class ArgoRollouts implements TrafficProvider {
   readonly kind = 'argo-rollouts';
   readonly object: string;
   private readonly url: string;
-  private steps: number[] | null = null;
+  /** Per cluster: the Rollout's setWeight steps, as last read. */
+  private steps = new Map<string, number[]>();
+  /** Per cluster: the step index at which canary last promoted. Never promote twice from the same
+   * step (the controller may not have taken it yet; a second promote would skip a pause). */
+  private promotedAt = new Map<string, number>();
   constructor(s: NonNullable<ProviderSettings['argoRollouts']>, ns: string) {
     this.object = `rollout ${s.rollout}`;
     this.url = path('argoproj.io', 'v1alpha1', ns, 'rollouts', s.rollout);
@@ -247,11 +251,14 @@ class ArgoRollouts implements TrafficProvider {
   invalid(): string | null {
     return null; // checked against the Rollout's own steps when read
   }
+  /** The weight the controller reports (with traffic routing), else what its current step set.
+   * After an abort, 0 only once the controller says so: the abort flag is what canary wrote, not
+   * proof that traffic moved. */
   private weightOf(obj: Raw): number | null {
     const st = obj.status ?? {};
-    if (st.abort) return 0;
     const traffic = st.canary?.weights?.canary?.weight;
     if (typeof traffic === 'number') return traffic;
+    if (st.abort) return st.phase === 'Degraded' || /abort/i.test(String(st.message ?? '')) ? 0 : null;
     const steps: Raw[] = obj.spec?.strategy?.canary?.steps ?? [];
     const idx = Number(st.currentStepIndex ?? 0);
     let w = 0;
@@ -260,26 +267,31 @@ class ArgoRollouts implements TrafficProvider {
   }
   async read(c: KubeCluster): Promise<ProviderRead> {
     const obj = await c.request<Raw>('GET', this.url, { verb: 'get', resource: 'rollouts.argoproj.io' });
-    this.steps = ((obj.spec?.strategy?.canary?.steps ?? []) as Raw[]).filter((s) => typeof s.setWeight === 'number').map((s) => s.setWeight as number);
+    this.steps.set(c.name, ((obj.spec?.strategy?.canary?.steps ?? []) as Raw[]).filter((s) => typeof s.setWeight === 'number').map((s) => s.setWeight as number));
     const st = obj.status ?? {};
     return {
       weight: this.weightOf(obj),
       resourceVersion: obj.metadata?.resourceVersion ?? '',
       detail: `${this.object}: step ${st.currentStepIndex ?? 0}${st.abort ? ', aborted' : ''}${st.pauseConditions?.length ? ', paused' : ''}`,
+      object: obj,
     };
   }
   async write(c: KubeCluster, weight: number, seen: ProviderRead): Promise<void> {
     if (weight === 0) {
-      // kubectl argo rollouts abort
+      // kubectl argo rollouts abort (idempotent)
       await c.request('PATCH', `${this.url}/status`, { verb: 'patch', resource: 'rollouts.argoproj.io/status', body: { status: { abort: true } }, contentType: CONTENT.merge });
       return;
     }
-    if (this.steps && !this.steps.includes(weight) && weight !== 100)
-      throw new Error(`${this.object}: its steps set ${this.steps.join('/')}%; ${weight}% is not one of them (align the Rollout's steps with the plan)`);
+    const steps = this.steps.get(c.name);
+    if (steps && !steps.includes(weight) && weight !== 100)
+      throw new Error(`${this.object}: its steps set ${steps.join('/')}%; ${weight}% is not one of them (align the Rollout's steps with the plan)`);
     if ((seen.weight ?? 0) > weight) throw new Error(`${this.object}: at ${seen.weight}%, cannot go down to ${weight}% by promoting; abort instead`);
+    const index = Number(seen.object?.status?.currentStepIndex ?? 0);
+    if (this.promotedAt.get(c.name) === index) throw new Error(`${this.object}: promoted at step ${index}; waiting for Argo's controller to take it`);
     // kubectl argo rollouts promote: clear the pause so the controller takes the next step.
     await c.request('PATCH', this.url, { verb: 'patch', resource: 'rollouts.argoproj.io', body: { metadata: { resourceVersion: seen.resourceVersion }, spec: { paused: false } }, contentType: CONTENT.merge });
     await c.request('PATCH', `${this.url}/status`, { verb: 'patch', resource: 'rollouts.argoproj.io/status', body: { status: { pauseConditions: null, abort: false } }, contentType: CONTENT.merge });
+    this.promotedAt.set(c.name, index);
   }
 }
 
@@ -317,11 +329,10 @@ class Replicas implements TrafficProvider {
   async write(c: KubeCluster, weight: number, seen: ProviderRead): Promise<void> {
     const canary = round((weight / 100) * this.s.total);
     const [crv, srv] = seen.resourceVersion.split('/');
-    // Stable up first, canary down last when rolling back: never fewer pods than the total.
-    const order: [string, number, string | undefined][] = [
-      [this.s.stableDeployment, this.s.total - canary, srv],
-      [this.s.canaryDeployment, canary, crv],
-    ];
+    // The side that grows first, the side that shrinks last: never fewer pods than the total.
+    const stable: [string, number, string | undefined] = [this.s.stableDeployment, this.s.total - canary, srv];
+    const can: [string, number, string | undefined] = [this.s.canaryDeployment, canary, crv];
+    const order = weight < (seen.weight ?? 0) ? [stable, can] : [can, stable];
     for (const [name, replicas, rv] of order)
       await c.request('PATCH', this.url(name), { verb: 'patch', resource: 'deployments.apps/scale', body: { metadata: { resourceVersion: rv }, spec: { replicas } }, contentType: CONTENT.merge });
   }
