@@ -88,14 +88,15 @@ SLIs from a real Prometheus (or Thanos, Mimir, VictoriaMetrics: anything with it
                          live (resumed when started again), <plan>-sim-<time>.jsonl on the
                          simulated world. CANARY_JOURNAL_KEY (environment) makes the chain an HMAC.
   --no-journal           keep nothing
-  --comms-dir <dir>      where w (in the communications preview, c) writes the rendered
-                         templates (default: ./canary-comms)
-
-Notifications go to the plan's notifications.channels (webhook, slack, command); their URLs and
-tokens come from the environment variables the plan names (e.g. CANARY_SLACK_WEBHOOK_URL); a
-channel whose variable is unset is off.
   --export <host:port>   serve the simulated world's metrics at http://host:port/metrics
                          (loopback only), for a Prometheus to scrape
+
+People: incidents, notifications, communications
+  --comms-dir <dir>      where w (in the communications preview, c) writes the rendered
+                         templates (default: ./canary-comms)
+  Notifications go to the plan's notifications.channels (webhook, slack, command); their URLs
+  and tokens come from the environment variables the plan names (e.g. CANARY_SLACK_WEBHOOK_URL);
+  a channel whose variable is unset is off (the c overlay says which).
 
 Kubernetes (a plan whose traffic.provider is istio, gateway-api, smi, nginx, argo-rollouts or
 replicas): pods and traffic come from the clusters of the plan's regions, in real time.
