@@ -138,11 +138,17 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const selectedSli = order[Math.min(ui.sliIndex, order.length - 1)] ?? '';
   const sliPane = <SliPane plan={plan} state={state} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} selected={selectedSli} />;
   const minute = Math.floor(state.now / 60_000) * 60_000;
-  // Incidents, due reminders and failed notifications lead the roster pane, with a countdown
-  // (redrawn every second while there is one).
+  // Incidents, due reminders and failed notifications lead the roster pane. Redrawn every second
+  // while a clock counts down (an escalation, the rollback notice), else once a minute.
   const peopleNow = state.incidents.some((i) => i.resolvedAt === undefined) || state.comms.items.some((i) => i.doneAt === undefined && i.dueAt <= state.now) || state.notifications.failed > 0;
+  const ticking = state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined) || state.comms.items.some((i) => i.kind === 'rollback-notice' && i.doneAt === undefined);
+  const rosterNow = ticking ? Math.floor(state.now / 1000) * 1000 : minute;
+  const peopleView = useMemo(
+    () => ({ now: rosterNow, incidents: state.incidents, comms: state.comms, notifications: state.notifications }),
+    [rosterNow, state.incidents, state.comms, state.notifications],
+  );
   const rosterPane = peopleNow ? (
-    <RosterPane plan={plan} now={Math.floor(state.now / 1000) * 1000} state={state} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+    <RosterPane plan={plan} now={rosterNow} state={peopleView} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
   ) : (
     <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
   );

@@ -8,8 +8,7 @@ import { cellWidth, fit, formatClock } from './format.js';
 import { fitLines, flowItems, Lines, segsWidth, truncateSegs, type PLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
 import type { Theme } from './theme.js';
-import type { RolloutState } from '../src/engine/types.js';
-import { peopleLines } from './people.js';
+import { peopleLines, type PeopleView } from './people.js';
 
 /** Role labels for narrow panes. */
 const SHORT_ROLE: Record<string, string> = {
@@ -138,7 +137,7 @@ export interface RosterPaneProps {
   theme: Theme;
   /** Given while there are incidents, reminders or failed notifications to show: they lead the
    * pane (escalation clock: paged, next and countdown), the on-call list and matrix follow. */
-  state?: RolloutState;
+  state?: PeopleView;
 }
 
 /** Memoized: its inputs change at most once a minute, not on every SLI sample. */

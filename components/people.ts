@@ -75,7 +75,10 @@ function reminderSegs(plan: Plan, item: CommsItem, now: number): Seg[] {
 }
 
 /** Open incidents (most severe first) and due reminders, for the top of the roster pane. */
-export function peopleLines(plan: Plan, s: RolloutState, width: number): PLine[] {
+/** What the roster pane's people lines read (stable references between samples). */
+export type PeopleView = Pick<RolloutState, 'now' | 'incidents' | 'comms' | 'notifications'>;
+
+export function peopleLines(plan: Plan, s: PeopleView, width: number): PLine[] {
   const lines: PLine[] = [];
   openIncidents(s).forEach((inc, i) => lines.push(...incidentLines(plan, inc, s.now, width, 99 - i)));
   const due = s.comms.items.filter((i) => i.doneAt === undefined && i.dueAt <= s.now);

@@ -42,7 +42,7 @@ export function isOpen(i: Incident): boolean {
 }
 
 /** Open incidents, most severe first, then oldest. */
-export function openIncidents(s: RolloutState): Incident[] {
+export function openIncidents(s: Pick<RolloutState, 'incidents'>): Incident[] {
   return s.incidents.filter(isOpen).sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.openedAt - b.openedAt);
 }
 

@@ -50,7 +50,19 @@ function shiftStart(rot: Rotation, n: number): number {
   return fromWall(rot.timezone, wall0 + n * shift);
 }
 
+/** The last shift looked up per rotation: whoIs is asked many times a minute (gates, the crew,
+ * the roster pane) and a zone lookup costs microseconds; a shift lasts a day or a week. */
+const lastShift = new WeakMap<Rotation, { n: number; from: number; to: number }>();
+
 function shiftIndex(rot: Rotation, now: number): number {
+  const hit = lastShift.get(rot);
+  if (hit && hit.from <= now && now < hit.to) return hit.n;
+  const n = computeShiftIndex(rot, now);
+  lastShift.set(rot, { n, from: shiftStart(rot, n), to: shiftStart(rot, n + 1) });
+  return n;
+}
+
+function computeShiftIndex(rot: Rotation, now: number): number {
   const start = Date.parse(rot.start);
   const shift = SHIFT_MS[rot.handoff];
   let n = rot.timezone ? Math.floor((now + zoneOffset(rot.timezone, now) - (start + zoneOffset(rot.timezone, start))) / shift) : Math.floor((now - start) / shift);
@@ -68,7 +80,7 @@ export function whoIs(plan: Plan, role: string, now: number): OnCall {
   if (rot) {
     const n = shiftIndex(rot, now);
     const len = rot.people.length;
-    let until = shiftStart(rot, n + 1);
+    let until = lastShift.get(rot)!.to;
     for (const o of rot.overrides) {
       const from = Date.parse(o.from);
       const to = Date.parse(o.until);
