@@ -8,6 +8,7 @@ import { formatPlanError, loadPlanText } from '../src/plan/loader.js';
 import { initialState, reduce } from '../src/engine/reduce.js';
 import { nextBusinessDay, whoIs } from '../src/engine/roster.js';
 import { escalationClock } from '../src/engine/people.js';
+import { statusText } from '../src/status.js';
 import { renderAll, renderTemplate, templateValues, TemplateError } from '../src/engine/comms.js';
 import type { Actor, Effect, EngineEvent, RolloutState } from '../src/engine/types.js';
 import { Driver, HEALTHY, HOUR, MIN, PLAN_PATH, T0, loadSeedPlan } from './helpers/drive.js';
@@ -178,6 +179,14 @@ describe('incidents and escalation clocks (injected time)', () => {
     expect(done.state.incidents[0]!.resolvedBy).toBe('Ana Ortiz');
     // the resolved P1 pages nobody after being resolved (its 30m and 1h steps never come)
     expect(notifies(done.effects).filter((e) => e.kind === 'escalation' && e.incident === 'INC-1')).toHaveLength(1);
+  });
+
+  it('canary status names open incidents and their clocks', () => {
+    const r = run([declare, tick(16)]);
+    const text = statusText(plan, r.state, { json: false });
+    expect(text).toContain('Incident:   INC-1 P0 open 16m: checkout API returns 503 (next page in 14m: ceo, customer-success-vp)');
+    const json = JSON.parse(statusText(plan, r.state, { json: true })) as { incidents: { id: string; next: { inMs: number } }[] };
+    expect(json.incidents).toEqual([expect.objectContaining({ id: 'INC-1', severity: 'P0', ackedBy: null, next: { roles: ['ceo', 'customer-success-vp'], inMs: 14 * MIN } })]);
   });
 
   it('a declaration without a summary is refused with a reason', () => {
