@@ -8,6 +8,8 @@
 //                           10 frames a second: RSS through the run, CPU seconds per simulated day
 //   journal_*               one decision appended and fsynced; resuming a 100,000-event journal
 //   idle_cpu_percent        the real-time console (--speed 1) in a pseudo-terminal, sampled over 8 s
+//   notify_*                dispatch with notify effects while the receiver is dead (never waits for
+//                           it); dispatch -> delivered notify.result with a live 127.0.0.1 receiver
 //   rollback_after_bad_request_ms  real Prometheus (1 s scrape): from the first slow request served
 //                           by the simulated canary to the rollback effect (needs `prometheus`)
 //   kube_*                  Kubernetes over the wire (test/kube API servers): see bench/kube.tsx
@@ -29,6 +31,7 @@ import { SimCrew } from '../src/sim/crew.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { JournalWriter, resumeSync } from '../src/journal/journal.js';
 import { packageRoot } from '../src/cli.js';
+import { notifyBench } from './people.js';
 import { SimWorld } from '../src/sim/world.js';
 import { startLiveLoop } from '../test/helpers/live.js';
 import { kubeListBench, kubeRollbackBench, p99 } from './kube.js';
@@ -375,6 +378,9 @@ async function main(): Promise<void> {
   const jb = journalBench();
   emit('journal_append_decision_us', jb.appendUs, 'us', 5000); // one decision, fsynced before its effect
   emit('journal_resume_100k_ms', jb.resumeMs, 'ms', 10000); // read + verify + replay 100,000 events
+  const nb = await notifyBench(plan, T0);
+  emit('notify_dispatch_dead_receiver_us', nb.dispatchDeadUs, 'us', 1000); // median dispatch making 2 notify effects x 2 channels, receiver never answers
+  emit('notify_delivery_ms', nb.deliveryMs, 'ms', 50); // dispatch -> 2 deliveries confirmed as events, live receiver on 127.0.0.1
   const soaked = await soakInChild();
   if (soaked.status !== 'completed') throw new Error(`soak: the plan ended ${soaked.status} after ${soaked.simDays.toFixed(1)} simulated days`);
   emit('soak_rss_end_mb', soaked.rssEndMb, 'MB', 150); // after the whole plan (~15.6 simulated days), 3,000 pods

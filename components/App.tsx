@@ -20,6 +20,9 @@ import { SliPane, sliOrder } from './SliPane.js';
 import { sliDetails } from './sliDetails.js';
 import { StatusBar } from './StatusBar.js';
 import { makeTheme } from './theme.js';
+import { Overlay } from './Overlay.js';
+import { commsLines, declareLines, resolveLines } from './people.js';
+import { openIncidents } from '../src/engine/people.js';
 
 export interface AppProps {
   plan: Plan;
@@ -35,6 +38,8 @@ export interface AppProps {
   onQuit?: () => void;
   /** Where the journal is being written (shown in the status bar). */
   journal?: string;
+  /** Notification channels on and off, and where `w` writes communications (the preview says). */
+  people?: { notifyOn?: readonly string[]; notifyOff?: readonly string[]; commsDir?: string };
 }
 
 function useTerminalSize(): { columns: number; rows: number } {
@@ -51,7 +56,7 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
-export function App({ plan, store, actor, now, columns, rows, onQuit, journal }: AppProps) {
+export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people }: AppProps) {
   const subscribe = useCallback((listener: () => void) => store.subscribe(listener), [store]);
   const getState = useCallback(() => store.getState(), [store]);
   const state = useSyncExternalStore(subscribe, getState, getState);
@@ -89,8 +94,9 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal }:
   const pageSize = podsPageSize(layout.pods.height);
 
   // Everything the key handler needs, as of the latest render (the handler itself never changes).
-  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, pageSize: 1 });
-  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, pageSize };
+  const overlayWidth = Math.min(cols - 2, 100);
+  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, pageSize: 1, height, overlayWidth, people });
+  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, pageSize, height, overlayWidth, people };
 
   const onInput = useCallback((input: string, key: Key) => {
     const l = live.current;
@@ -98,6 +104,11 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal }:
     const prev = uiRef.current;
     const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize, sliCount: sliOrder(l.plan).length };
     if (prev.overlay === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
+    ctx.openIncidents = openIncidents(st).map((i) => i.id);
+    if (prev.overlay === 'communications') {
+      ctx.commsLines = commsLines(l.plan, st, l.overlayWidth - 4, l.people ?? {}).length;
+      ctx.pageSize = Math.max(1, l.height - 4);
+    }
     const res = handleInput(prev, input, key, ctx);
     const before = st.history.length;
     // Commands first: synchronously, before any state update or render. An advance carries the
@@ -110,7 +121,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal }:
     // When the engine refused (it writes why as an 'info' entry), say so where the hints are.
     const after = l.store.getState().history;
     const said = after.length > before || (after.length === before && after.at(-1) !== st.history.at(-1)) ? after.at(-1) : undefined;
-    if (res.commands.length && said?.kind === 'info') setFlash(said.text);
+    if (res.commands.length && (said?.kind === 'info' || said?.kind === 'incident')) setFlash(said.text);
     if (res.ui.overlay === 'confirm-advance' && prev.overlay !== 'confirm-advance') advanceSnap.current = describeAdvance(l.plan, l.store.getState());
     if (res.ui.overlay !== 'confirm-advance') advanceSnap.current = null;
     if (res.ui !== prev) {
@@ -127,7 +138,20 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal }:
   const selectedSli = order[Math.min(ui.sliIndex, order.length - 1)] ?? '';
   const sliPane = <SliPane plan={plan} state={state} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} selected={selectedSli} />;
   const minute = Math.floor(state.now / 60_000) * 60_000;
-  const rosterPane = <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />;
+  // Incidents, due reminders and failed notifications lead the roster pane. Redrawn every second
+  // while a clock counts down (an escalation, the rollback notice), else once a minute.
+  const peopleNow = state.incidents.some((i) => i.resolvedAt === undefined) || state.comms.items.some((i) => i.doneAt === undefined && i.dueAt <= state.now) || state.notifications.failed > 0;
+  const ticking = state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined) || state.comms.items.some((i) => i.kind === 'rollback-notice' && i.doneAt === undefined);
+  const rosterNow = ticking ? Math.floor(state.now / 1000) * 1000 : minute;
+  const peopleView = useMemo(
+    () => ({ now: rosterNow, incidents: state.incidents, comms: state.comms, notifications: state.notifications }),
+    [rosterNow, state.incidents, state.comms, state.notifications],
+  );
+  const rosterPane = peopleNow ? (
+    <RosterPane plan={plan} now={rosterNow} state={peopleView} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+  ) : (
+    <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+  );
   const podsPane = (
     <PodsPane
       state={state}
@@ -154,6 +178,17 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal }:
   } else if (ui.overlay === 'sli-details') {
     const d = sliDetails(plan, state, selectedSli);
     overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed tone="info" columns={cols} rows={height} theme={theme} />;
+  } else if (ui.overlay === 'declare-incident') {
+    const draft = ui.draft ?? { severity: 'P0' as const, summary: '' };
+    overlay = <Overlay title="Declare an incident" tone={draft.severity === 'P0' ? 'bad' : 'warn'} lines={declareLines(draft, Math.min(cols - 2, 72) - 4)} columns={cols} rows={height} width={Math.min(cols - 2, 72)} theme={theme} />;
+  } else if (ui.overlay === 'resolve-incident') {
+    overlay = <Overlay title="Resolve an incident" tone="info" lines={resolveLines(state, ui.resolveIndex ?? 0)} columns={cols} rows={height} width={Math.min(cols - 2, 90)} theme={theme} />;
+  } else if (ui.overlay === 'communications') {
+    const all = commsLines(plan, state, overlayWidth - 4, people ?? {});
+    const page = Math.max(1, height - 4);
+    const off = Math.min(ui.commsOffset ?? 0, Math.max(0, all.length - page));
+    const more = all.length > page ? ` ${off + 1}-${Math.min(all.length, off + page)} of ${all.length} (↑/↓)` : '';
+    overlay = <Overlay title={`Communications${more}`} tone="info" lines={all.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
   } else if (ui.overlay === 'confirm-quit') {
     const lines = inProgress(state.status)
       ? [`A rollout is in progress; quitting stops watching it but leaves traffic as it is (${formatPercent(state.desiredWeight)}). Quit? y/N`]

@@ -5,7 +5,7 @@ import { segsWidth, truncateSegs, type Seg } from './line.js';
 import { Overlay } from './Overlay.js';
 import type { Theme } from './theme.js';
 
-const GROUPS: Binding['group'][] = ['Rollout', 'Pods', 'Panes', 'General'];
+const GROUPS: Binding['group'][] = ['Rollout', 'Pods', 'Panes', 'General', 'People'];
 
 function groupLines(group: Binding['group'], keyW: number): Seg[][] {
   const lines: Seg[][] = [[{ text: group, bold: true, tone: 'info' }]];
@@ -26,9 +26,9 @@ export function HelpOverlay({ columns, rows, theme }: { columns: number; rows: n
   if (!twoColumns) {
     lines = groups.flatMap((g, i) => (i ? [[{ text: '' }], ...g] : g));
   } else {
-    // two columns: Rollout + General | Pods + Panes
+    // two columns: Rollout + People + General | Pods + Panes
     const colW = Math.floor((inner - 2) / 2);
-    const leftCol = [...groups[0]!, [{ text: '' }], ...groups[3]!];
+    const leftCol = [...groups[0]!, [{ text: '' }], ...groups[4]!, [{ text: '' }], ...groups[3]!];
     const rightCol = [...groups[1]!, [{ text: '' }], ...groups[2]!];
     lines = [];
     for (let i = 0; i < Math.max(leftCol.length, rightCol.length); i++) {

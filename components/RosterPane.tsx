@@ -8,6 +8,7 @@ import { cellWidth, fit, formatClock } from './format.js';
 import { fitLines, flowItems, Lines, segsWidth, truncateSegs, type PLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
 import type { Theme } from './theme.js';
+import { peopleLines, type PeopleView } from './people.js';
 
 /** Role labels for narrow panes. */
 const SHORT_ROLE: Record<string, string> = {
@@ -134,15 +135,20 @@ export interface RosterPaneProps {
   height: number;
   focused: boolean;
   theme: Theme;
+  /** Given while there are incidents, reminders or failed notifications to show: they lead the
+   * pane (escalation clock: paged, next and countdown), the on-call list and matrix follow. */
+  state?: PeopleView;
 }
 
 /** Memoized: its inputs change at most once a minute, not on every SLI sample. */
-export const RosterPane = memo(function RosterPane({ plan, now, width, height, focused, theme }: RosterPaneProps) {
+export const RosterPane = memo(function RosterPane({ plan, now, width, height, focused, theme, state }: RosterPaneProps) {
   const w = paneInnerWidth(width);
   const h = paneInnerHeight(height);
-  const lines = fitLines(rosterLines(plan, now, w, h), h);
+  const people = state ? peopleLines(plan, state, w).map((l) => ({ ...l, segs: cutSegs(l.segs, w) })) : [];
+  const lines = people.length ? fitLines([...people, ...rosterLines(plan, now, w, Math.max(1, h - people.length))], h) : fitLines(rosterLines(plan, now, w, h), h);
+  const open = state ? state.incidents.filter((i) => i.resolvedAt === undefined).length : 0;
   return (
-    <Pane title="Roster" right="on call" focused={focused} width={width} height={height} theme={theme}>
+    <Pane title="Roster" right={open ? `● ${open} incident${open > 1 ? 's' : ''}` : 'on call'} focused={focused} width={width} height={height} theme={theme}>
       <Box flexDirection="column">
         <Lines lines={lines} width={w} theme={theme} />
       </Box>

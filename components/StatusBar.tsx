@@ -52,11 +52,17 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
     if (state.driver.self) left.push({ text: ' · ◆ driving', tone: 'ok' });
     else left.push({ text: ` · READ-ONLY: ${state.driver.holder ?? 'nobody'} drives`, tone: 'warn', bold: true });
   }
+  // An incident nobody has acknowledged yet: its escalation clock is running.
+  const paging = state.incidents.filter((i) => i.resolvedAt === undefined && i.ackedAt === undefined);
+  if (paging.length) left.push({ text: ` · ● ${paging.map((i) => `${i.id} ${i.severity}`).join(' ')} k ack`, tone: 'bad', bold: true });
 
   let hints: string[];
   if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit') hints = ['y: yes  any other key: no', 'y/N'];
   else if (ui.overlay === 'help') hints = ['? or esc: close help  R rollback', 'esc close'];
   else if (ui.overlay === 'sli-details') hints = ['esc close  ↑/↓ next SLI  R rollback', 'esc close'];
+  else if (ui.overlay === 'declare-incident') hints = ['type the summary  ←/→ severity  enter declare  esc cancel', 'enter declare  esc cancel', 'esc'];
+  else if (ui.overlay === 'resolve-incident') hints = ['↑/↓ choose  y resolve  any other key: no', 'y/N'];
+  else if (ui.overlay === 'communications') hints = ['↑/↓ scroll  w write files  esc close  R rollback', 'w write  esc close', 'esc'];
   else if (ui.editingFilter) hints = ['type to filter  enter keep  esc clear  R rollback', 'enter keep  esc clear', 'esc'];
   else hints = state.status === 'paused' ? HINTS.map((h) => h.replace('p pause', 'p resume')) : HINTS;
   if (flash) {

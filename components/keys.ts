@@ -5,12 +5,29 @@
 // Rollback is always exactly two keystrokes, `R` then `y`, from every state: with help open, with
 // another dialog open, while typing a pod filter (pod names are lowercase RFC 1123, so an uppercase
 // `R` is never filter text).
-import type { Command, RolloutStatus } from '../src/engine/types.js';
+import type { Command, IncidentSeverity, RolloutStatus } from '../src/engine/types.js';
 
 export type Focus = 'phases' | 'slis' | 'pods' | 'roster';
 export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'];
 
-export type Overlay = 'none' | 'help' | 'confirm-advance' | 'confirm-rollback' | 'confirm-quit' | 'sli-details';
+export type Overlay =
+  | 'none'
+  | 'help'
+  | 'confirm-advance'
+  | 'confirm-rollback'
+  | 'confirm-quit'
+  | 'sli-details'
+  | 'declare-incident'
+  | 'resolve-incident'
+  | 'communications';
+
+/** The incident being declared (`i`): kept while R's rollback confirmation is open over it. */
+export interface IncidentDraft {
+  severity: IncidentSeverity;
+  summary: string;
+}
+export const SEVERITIES: readonly IncidentSeverity[] = ['P0', 'P1', 'P2'];
+export const SUMMARY_MAX = 120;
 
 export interface UiState {
   focus: Focus;
@@ -23,6 +40,12 @@ export interface UiState {
   podsOffset: number;
   /** The selected SLI row (SLIs pane), whose details `enter` opens. */
   sliIndex: number;
+  /** `i`: the incident being declared (null when none). */
+  draft?: IncidentDraft | null;
+  /** `I`: which open incident the resolve dialog points at. */
+  resolveIndex?: number;
+  /** `c`: first line shown of the communications preview. */
+  commsOffset?: number;
 }
 
 export const INITIAL_UI: UiState = { focus: 'phases', overlay: 'none', filter: '', editingFilter: false, podsOffset: 0, sliIndex: 0 };
@@ -46,14 +69,18 @@ export type Action =
   | 'home'
   | 'end'
   | 'details'
-  | 'approve';
+  | 'approve'
+  | 'declare-incident'
+  | 'ack-incident'
+  | 'resolve-incident'
+  | 'communications';
 
 export interface Binding {
   /** As shown in help; named keys: tab, shift-tab, esc, enter, ↑, ↓, pgup, pgdn, home, end. */
   keys: string[];
   action: Action;
   help: string;
-  group: 'Rollout' | 'Panes' | 'Pods' | 'General';
+  group: 'Rollout' | 'Panes' | 'Pods' | 'General' | 'People';
 }
 
 export const BINDINGS: readonly Binding[] = [
@@ -62,11 +89,15 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['g'], action: 'go', help: 'GO at a due checkpoint', group: 'Rollout' },
   { keys: ['A'], action: 'approve', help: 'approve the next gate in your role', group: 'Rollout' },
   { keys: ['p'], action: 'pause', help: 'pause / resume the bake', group: 'Rollout' },
+  { keys: ['i'], action: 'declare-incident', help: 'declare an incident (P0/P1/P2 + summary)', group: 'People' },
+  { keys: ['k'], action: 'ack-incident', help: 'acknowledge: stop the escalation clock', group: 'People' },
+  { keys: ['I'], action: 'resolve-incident', help: 'resolve an incident', group: 'People' },
+  { keys: ['c'], action: 'communications', help: 'communications: preview, w writes files', group: 'People' },
   { keys: ['tab'], action: 'focus-next', help: 'next pane', group: 'Panes' },
   { keys: ['shift-tab'], action: 'focus-prev', help: 'previous pane', group: 'Panes' },
   { keys: ['enter'], action: 'details', help: 'SLI details (SLIs pane)', group: 'Panes' },
   { keys: ['/'], action: 'filter', help: 'filter pods (enter/esc)', group: 'Pods' },
-  { keys: ['↑', 'k'], action: 'up', help: 'scroll up / previous SLI', group: 'Pods' },
+  { keys: ['↑'], action: 'up', help: 'scroll up / previous SLI', group: 'Pods' },
   { keys: ['↓', 'j'], action: 'down', help: 'scroll down / next SLI', group: 'Pods' },
   { keys: ['pgup'], action: 'page-up', help: 'page up', group: 'Pods' },
   { keys: ['pgdn'], action: 'page-down', help: 'page down', group: 'Pods' },
@@ -107,6 +138,10 @@ export interface KeyContext {
   pageSize?: number;
   /** SLI rows in the SLIs pane, for clamping the selection. */
   sliCount?: number;
+  /** Open incidents, in the order the resolve dialog lists them. */
+  openIncidents?: readonly string[];
+  /** Lines of the communications preview, for clamping its scroll. */
+  commsLines?: number;
 }
 
 export interface KeyResult {
@@ -174,14 +209,15 @@ const FILTER_CHAR = /^[a-zA-Z0-9._:/-]$/;
 export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): KeyResult {
   const single = input.length <= 1;
 
-  // 1. rollback, from anywhere
+  // 1. rollback, from anywhere (while declaring an incident too: the draft is kept, and the
+  //    dialog comes back when the confirmation closes)
   if (single && input === 'R' && !key.ctrl && !key.meta) {
     return { ui: { ...ui, overlay: 'confirm-rollback', editingFilter: false } };
   }
 
   // 2. confirmations: y does it, anything else cancels
   if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit') {
-    const closed: UiState = { ...ui, overlay: 'none' };
+    const closed: UiState = { ...ui, overlay: ui.overlay === 'confirm-rollback' && ui.draft ? 'declare-incident' : 'none' };
     const yes = single && input === 'y' && !key.ctrl && !key.meta;
     if (!yes) return { ui: closed };
     if (ui.overlay === 'confirm-rollback') return canRollback(ctx.status) ? { ui: closed, command: { kind: 'rollback' } } : { ui: closed };
@@ -189,7 +225,32 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
     return { ui: closed, quit: true };
   }
 
-  // 3. help and the SLI details are modal (R still works: see 1)
+  // 3. help, the SLI details and the people dialogs are modal (R still works: see 1)
+  if (ui.overlay === 'declare-incident') return draftKey(ui, input, key);
+  if (ui.overlay === 'resolve-incident') {
+    const open = ctx.openIncidents ?? [];
+    const i = Math.min(ui.resolveIndex ?? 0, Math.max(0, open.length - 1));
+    if (key.upArrow || key.downArrow) return { ui: { ...ui, resolveIndex: Math.max(0, Math.min(open.length - 1, i + (key.upArrow ? -1 : 1))) } };
+    const closed: UiState = { ...ui, overlay: 'none', resolveIndex: 0 };
+    if ((key.return || (single && input === 'y' && !key.ctrl && !key.meta)) && open[i] !== undefined) return { ui: closed, command: { kind: 'resolve-incident', id: open[i] } };
+    return { ui: closed };
+  }
+  if (ui.overlay === 'communications') {
+    if (key.escape || (single && (input === 'c' || input === 'q' || input === '?') && !key.ctrl)) return { ui: { ...ui, overlay: 'none' } };
+    if (single && input === 'w' && !key.ctrl && !key.meta) return { ui, command: { kind: 'write-communications' } };
+    const max = Math.max(0, (ctx.commsLines ?? 0) - (ctx.pageSize ?? 10));
+    const cur = Math.min(ui.commsOffset ?? 0, max);
+    const page = Math.max(1, ctx.pageSize ?? 10);
+    let next = cur;
+    if (key.upArrow) next -= 1;
+    else if (key.downArrow) next += 1;
+    else if (key.pageUp) next -= page;
+    else if (key.pageDown || (single && input === ' ')) next += page;
+    else if (key.home) next = 0;
+    else if (key.end) next = max;
+    next = Math.max(0, Math.min(max, next));
+    return next === (ui.commsOffset ?? 0) ? { ui } : { ui: { ...ui, commsOffset: next } };
+  }
   if (ui.overlay === 'sli-details') {
     if (key.escape || key.return || (single && (input === 'q' || input === '?') && !key.ctrl)) return { ui: { ...ui, overlay: 'none' } };
     if (key.upArrow || key.downArrow || (single && (input === 'k' || input === 'j'))) return { ui: moveSli(ui, key.upArrow || input === 'k' ? -1 : 1, ctx) };
@@ -221,6 +282,16 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
       return { ui, command: { kind: 'ack-checkpoint' } };
     case 'approve':
       return { ui, approve: true };
+    case 'declare-incident':
+      return { ui: { ...ui, overlay: 'declare-incident', draft: ui.draft ?? { severity: 'P0', summary: '' } } };
+    case 'ack-incident':
+      return { ui, command: { kind: 'ack-incident' } };
+    case 'resolve-incident':
+      // Nothing open: the engine says so (the App shows it where the hints are).
+      if (!ctx.openIncidents?.length) return { ui, command: { kind: 'resolve-incident' } };
+      return { ui: { ...ui, overlay: 'resolve-incident', resolveIndex: 0 } };
+    case 'communications':
+      return { ui: { ...ui, overlay: 'communications', commsOffset: 0 } };
     case 'pause':
       if (ctx.status === 'running') return { ui, command: { kind: 'pause' } };
       if (ctx.status === 'paused') return { ui, command: { kind: 'resume' } };
@@ -244,15 +315,15 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
       return ui.focus === 'slis' ? { ui: { ...ui, overlay: 'sli-details' } } : { ui };
     case 'up':
     case 'down':
-      if (ui.focus === 'slis') return { ui: moveSli(ui, key.upArrow || input === 'k' ? -1 : 1, ctx) };
+      if (ui.focus === 'slis') return { ui: moveSli(ui, key.upArrow ? -1 : 1, ctx) };
       if (ui.focus !== 'pods') return { ui };
-      return scroll(ui, { ...key, upArrow: key.upArrow || input === 'k', downArrow: key.downArrow || input === 'j' }, ctx);
+      return scroll(ui, { ...key, downArrow: key.downArrow || input === 'j' }, ctx);
     case 'page-up':
     case 'page-down':
     case 'home':
     case 'end':
       if (ui.focus !== 'pods') return { ui };
-      return scroll(ui, { ...key, upArrow: key.upArrow || input === 'k', downArrow: key.downArrow || input === 'j' }, ctx);
+      return scroll(ui, key, ctx);
     case 'confirm':
     case 'rollback': // handled above
     case undefined:
@@ -270,7 +341,7 @@ export const BURST_MAX = 4;
 export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean } {
   const chars = [...input];
   const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && chars.every((c) => c >= ' ' && c !== '\u007f');
-  if (chars.length <= 1 || !plain || chars.length > BURST_MAX || ui.editingFilter) {
+  if (chars.length <= 1 || !plain || chars.length > BURST_MAX || ui.editingFilter || (ui.overlay === 'declare-incident' && !chars.includes('R'))) {
     const r = handleKey(ui, input, key, ctx);
     return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true };
   }
@@ -285,6 +356,29 @@ export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyCo
     if (r.quit) return { ui: state, commands, quit: true, approve };
   }
   return { ui: state, commands, quit: false, approve };
+}
+
+/** The incident dialog: type the summary; ←/→ (or tab) pick the severity; enter declares; esc
+ * cancels. Printable text only; `R` is never text here (see 1 in handleKey). */
+function draftKey(ui: UiState, input: string, key: KeyLike): KeyResult {
+  const draft = ui.draft ?? { severity: 'P0' as const, summary: '' };
+  if (key.escape) return { ui: { ...ui, overlay: 'none', draft: null } };
+  if (key.return) {
+    const summary = draft.summary.trim();
+    if (!summary) return { ui };
+    return { ui: { ...ui, overlay: 'none', draft: null }, command: { kind: 'declare-incident', severity: draft.severity, summary } };
+  }
+  if (key.leftArrow || key.rightArrow || key.tab) {
+    const i = SEVERITIES.indexOf(draft.severity);
+    const by = key.leftArrow || (key.tab && key.shift) ? SEVERITIES.length - 1 : 1;
+    return { ui: { ...ui, draft: { ...draft, severity: SEVERITIES[(i + by) % SEVERITIES.length]! } } };
+  }
+  if (key.backspace || key.delete) return { ui: { ...ui, draft: { ...draft, summary: [...draft.summary].slice(0, -1).join('') } } };
+  if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown) return { ui };
+  const text = [...input].filter((ch) => ch >= ' ' && ch !== '\u007f').join('');
+  if (!text) return { ui };
+  const summary = [...(draft.summary + text)].slice(0, SUMMARY_MAX).join('');
+  return { ui: { ...ui, draft: { ...draft, summary } } };
 }
 
 function moveSli(ui: UiState, by: number, ctx: KeyContext): UiState {

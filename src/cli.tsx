@@ -31,6 +31,8 @@ import { PrometheusClient, type PrometheusClientOptions } from './sources/promet
 import { clientOptionsFromPlan, PrometheusSource } from './sources/prometheus-source.js';
 import type { Clock, Source } from './runtime/ports.js';
 import { connectKubernetes, isKubernetesPlan, type KubeWiring } from './kubernetes.js';
+import { ChannelNotifier } from './actuators/notifier.js';
+import { DirectoryCommsWriter } from './actuators/comms-files.js';
 
 /** The package root (holds package.json and config/), whether running from src/ or dist/src/. */
 export function packageRoot(): string {
@@ -89,6 +91,13 @@ SLIs from a real Prometheus (or Thanos, Mimir, VictoriaMetrics: anything with it
   --export <host:port>   serve the simulated world's metrics at http://host:port/metrics
                          (loopback only), for a Prometheus to scrape
 
+People: incidents, notifications, communications
+  --comms-dir <dir>      where w (in the communications preview, c) writes the rendered
+                         templates (default: ./canary-comms)
+  Notifications go to the plan's notifications.channels (webhook, slack, command); their URLs
+  and tokens come from the environment variables the plan names (e.g. CANARY_SLACK_WEBHOOK_URL);
+  a channel whose variable is unset is off (the c overlay says which).
+
 Kubernetes (a plan whose traffic.provider is istio, gateway-api, smi, nginx, argo-rollouts or
 replicas): pods and traffic come from the clusters of the plan's regions, in real time.
   --kubeconfig <file>    like kubectl: else KUBECONFIG, else ~/.kube/config, else in-cluster
@@ -104,6 +113,7 @@ ${describeScenarios()
   .join('\n')}
 
 Keys: ? help, tab focus, / filter pods, a advance gate, g go at checkpoint, p pause/resume,
+      i declare an incident, k acknowledge, I resolve, c communications (w writes them),
       R then y roll back (from anywhere), q quit.
 
 Exit codes of canary run --headless:
@@ -200,6 +210,7 @@ const WORLD_OPTIONS = {
   'no-journal': { type: 'boolean' },
   kubeconfig: { type: 'string' },
   context: { type: 'string', multiple: true },
+  'comms-dir': { type: 'string' },
 } as const;
 
 type WorldValues = {
@@ -220,6 +231,7 @@ type WorldValues = {
   'no-journal'?: boolean | undefined;
   kubeconfig?: string | undefined;
   context?: string[] | undefined;
+  'comms-dir'?: string | undefined;
 };
 
 interface Setup {
@@ -229,6 +241,10 @@ interface Setup {
   runtime: Runtime;
   actor: Actor;
   crew: SimCrew | null;
+  /** Notification channels that are off, and why (their environment variable is not set). */
+  notifyOff: string[];
+  notifyOn: string[];
+  commsDir: string;
   close(): Promise<void>;
 }
 
@@ -362,6 +378,10 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
         '\n',
     );
   }
+  // Notifications go to the plan's channels (URLs and tokens from the environment), in the
+  // background; communications are written where --comms-dir says.
+  const notifier = new ChannelNotifier({ plan });
+  const commsDir = resolve(values['comms-dir'] ?? 'canary-comms');
   const runtime = new Runtime({
     plan,
     clock,
@@ -370,6 +390,8 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     // A Kubernetes rollback keeps trying for 60 s, then scales down and runs the hook (up to 120 s):
     // the runtime must not give up on it first.
     ...(kube ? { actuatorTimeoutMs: 240_000 } : {}),
+    notifier,
+    comms: new DirectoryCommsWriter(commsDir),
     ...(resumed ? { initial: resumed.state } : {}),
     ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
@@ -408,8 +430,14 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     actor,
     crew,
     journal: journalPath ?? null,
+    notifyOff: notifier.off,
+    notifyOn: notifier.channels,
+    commsDir,
     async close() {
       await runtime.stop();
+      // Deliveries still queued get a moment to go out, then the rest are dropped.
+      await Promise.race([notifier.idle(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+      notifier.close();
       writer?.close();
       unlockJournal?.();
       client?.close();
@@ -421,7 +449,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
 
 async function start(argv: string[]): Promise<void> {
   const { values } = parseOrExit({ args: argv, options: WORLD_OPTIONS, allowPositionals: false });
-  const { plan, clock, runtime, actor, close, journal } = await setup(values, { speed: 3600, notifyEveryMs: 100 });
+  const { plan, clock, runtime, actor, close, journal, notifyOff, notifyOn, commsDir } = await setup(values, { speed: 3600, notifyEveryMs: 100 });
 
   const tty = Boolean(process.stdout.isTTY);
   const leaveAltScreen = () => {
@@ -433,7 +461,7 @@ async function start(argv: string[]): Promise<void> {
   // Sources first, so the very first frame already has data.
   runtime.start();
   let quit: () => void = () => undefined;
-  const ink = render(<App plan={plan} store={runtime} actor={actor} now={() => clock.now()} onQuit={() => quit()} {...(journal ? { journal } : {})} />, {
+  const ink = render(<App plan={plan} store={runtime} actor={actor} now={() => clock.now()} onQuit={() => quit()} people={{ notifyOn, notifyOff, commsDir }} {...(journal ? { journal } : {})} />, {
     exitOnCtrlC: true,
     patchConsole: true,
     maxFps: 15,

@@ -4,6 +4,7 @@ import { formatDuration } from './plan/schema.js';
 import { compile } from './engine/compiled.js';
 import { gateView } from './engine/gates.js';
 import type { RolloutState } from './engine/types.js';
+import { escalationClock, openIncidents } from './engine/people.js';
 
 export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; problems?: string[]; torn?: boolean }): string {
   const cp = compile(plan);
@@ -25,6 +26,10 @@ export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; p
     judgment: s.judgment ? { verdict: s.judgment.verdict, score: s.judgment.score, reason: s.judgment.reason } : null,
     holds: s.holds,
     rollback: s.rollback,
+    incidents: openIncidents(s).map((i) => {
+      const c = escalationClock(i, s.now);
+      return { id: i.id, severity: i.severity, summary: i.summary, openedAt: i.openedAt, ackedBy: i.ackedBy ?? null, next: c.next ? { roles: c.next.step.roles, inMs: c.next.inMs } : null };
+    }),
     at: s.now,
     problems: opts.problems ?? [],
   };
@@ -43,6 +48,11 @@ export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; p
   }
   if (s.judgment) lines.push(`Judgment:   ${s.judgment.verdict}${s.judgment.score === null ? '' : ` ${Math.round(s.judgment.score)}`} - ${s.judgment.reason}`);
   for (const h of s.holds) lines.push(`Hold:       ${h}`);
+  for (const i of openIncidents(s)) {
+    const c = escalationClock(i, s.now);
+    const state = i.ackedBy ? `acknowledged by ${i.ackedBy}` : c.next ? `next page in ${formatDuration(c.next.inMs)}: ${c.next.step.roles.join(', ')}` : 'every step paged, not acknowledged';
+    lines.push(`Incident:   ${i.id} ${i.severity} open ${formatDuration(s.now - i.openedAt)}: ${i.summary} (${state})`);
+  }
   if (opts.torn) lines.push('Journal:    its last line was torn (a crash mid-write); it is set aside when the rollout resumes');
   for (const p of opts.problems ?? []) lines.push(`Problem:    ${p}`);
   return `${lines.join('\n')}\n`;

@@ -423,7 +423,7 @@ describe('rendering', () => {
     ui.write(KEY.end);
     await settle();
     expect(ui.frame()).toContain(`rows ${3000 - rows.length + 1}-3000 of 3000`);
-    ui.write('k');
+    ui.write(KEY.up);
     await settle();
     expect(ui.frame()).toContain(`rows ${3000 - rows.length}-2999 of 3000`);
     ui.write(KEY.home);
@@ -497,7 +497,7 @@ describe('handleKey (pure)', () => {
     expect(handleKey(pods, 'j', {}, ctx).ui.podsOffset).toBe(1);
     expect(handleKey(pods, '', { pageDown: true }, ctx).ui.podsOffset).toBe(10);
     expect(handleKey(pods, '', { end: true }, ctx).ui.podsOffset).toBe(90);
-    expect(handleKey(pods, 'k', {}, ctx).ui.podsOffset).toBe(0);
+    expect(handleKey(pods, '', { upArrow: true }, ctx).ui.podsOffset).toBe(0);
   });
 
   it('every binding is documented with a group', () => {

@@ -590,6 +590,8 @@ describe('journal: the retrospective', () => {
     expect(md).toContain('`error_rate` = 2.5 on the canary >= threshold 1 (window 5m)');
     // rollback time to effect: from the decision to the provider confirming 0%
     expect(md).toMatch(/\| [0-9T:-]+Z \| canary \| 5% \| #\d+ \| [0-9T:-]+Z \| 45 s \|/);
+    // the automatic rollback opened a P0; nobody acknowledged it, so every step of the matrix was paged
+    expect(md).toMatch(/\| INC-1 P0 \| [0-9T:.-]+Z \| canary \| rolled back: Error rate threshold \(error_rate_threshold\) \| 0m: \w+ \w+, Dev Raman; 15m: Emma Brandt, Jon Weller; 30m: Kay Osei, Grace Kim \| no \| no \|/);
     console.log(md.split('\n').slice(0, 12).join('\n'));
   });
 

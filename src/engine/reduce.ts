@@ -9,6 +9,19 @@ import { metricsFromSlis } from './judgment.js';
 import { rollbackScope, trafficDrift } from './traffic.js';
 import { judge } from '../analysis/judge.js';
 import {
+  EMPTY_COMMS,
+  EMPTY_NOTIFICATIONS,
+  ackIncident,
+  communicationsWritten,
+  declareIncident,
+  incidentForRollback,
+  onNotifyResult,
+  peopleProgress,
+  resolveIncident,
+  rollbackReminder,
+  writeCommunications,
+} from './people.js';
+import {
   HISTORY_CAPACITY,
   type Actor,
   type CheckpointState,
@@ -61,6 +74,9 @@ export function initialState(plan: Plan, now: number): RolloutState {
     traffic: {},
     driver: null,
     history: [],
+    incidents: [],
+    comms: EMPTY_COMMS,
+    notifications: EMPTY_NOTIFICATIONS,
   };
 }
 
@@ -142,7 +158,7 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
       for (const d of drift)
         if (!before.has(d)) {
           tx.log('info', `traffic drift: ${d} - someone or something else changed the weights`);
-          tx.effect({ type: 'notify', severity: 'warning', message: `${tx.cp.plan.metadata.service}: traffic drift: ${d}` });
+          tx.effect({ type: 'notify', kind: 'gate', severity: 'warning', message: `${tx.cp.plan.metadata.service}: traffic drift: ${d}` });
         }
       externalRollback(tx);
       break;
@@ -155,6 +171,9 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
         tx.log('info', event.self ? 'this terminal drives the rollout (holds the lease)' : `read-only: ${event.holder ?? 'nobody'} drives${event.message ? ` (${event.message})` : ''}`);
       break;
     }
+    case 'notify.result':
+      onNotifyResult(tx, event);
+      break;
     case 'source.status': {
       const prev = tx.s.sources[event.source];
       const message = event.message ?? null;
@@ -165,6 +184,7 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
     }
   }
   progress(tx);
+  peopleProgress(tx);
   tx.s.holds = computeHolds(tx);
   return { state: tx.s, effects: tx.effects };
 }
@@ -403,6 +423,14 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
       return advance(tx, actor, command.target);
     case 'load-test':
       return loadTest(tx, actor, command.name);
+    case 'declare-incident':
+      return declareIncident(tx, actor, command.severity, command.summary);
+    case 'ack-incident':
+      return ackIncident(tx, actor, command.id);
+    case 'resolve-incident':
+      return resolveIncident(tx, actor, command.id);
+    case 'write-communications':
+      return writeCommunications(tx, actor);
   }
 }
 
@@ -435,7 +463,7 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
   const by = actor.name ?? actor.id;
   tx.log('phase', `${by} opened the gate: ${phase.title}, traffic ${from}% -> ${step.weight}% in ${phase.regions.join(', ')}`);
   tx.effect({ type: 'set-weight', weight: step.weight, phase: phase.id, step: 0, regions: phase.regions });
-  tx.effect({ type: 'notify', severity: 'info', message: `${tx.cp.plan.metadata.service}: entering ${phase.title} (${step.weight}%), gate opened by ${by}` });
+  tx.effect({ type: 'notify', kind: 'gate', severity: 'info', message: `${tx.cp.plan.metadata.service}: entering ${phase.title} (${step.weight}%), gate opened by ${by}` });
 }
 
 function advance(tx: Tx, actor: Actor, target: GateTarget | undefined): void {
@@ -479,13 +507,14 @@ function nextStep(tx: Tx, who: string): void {
   s.desiredWeight = step.weight;
   tx.log('phase', `${who}: ${phase.title} step ${s.stepIndex + 1}/${phase.steps.length}, traffic ${from}% -> ${step.weight}%`);
   tx.effect({ type: 'set-weight', weight: step.weight, phase: phase.id, step: s.stepIndex, regions: phase.regions });
+  tx.effect({ type: 'notify', kind: 'gate', severity: 'info', message: `${tx.cp.plan.metadata.service}: ${phase.title} step ${s.stepIndex + 1}/${phase.steps.length}, traffic ${from}% -> ${step.weight}% (${who})` });
 }
 
 function complete(tx: Tx, who: string): void {
   const s = tx.s;
   s.status = 'completed';
   tx.log('phase', `rollout completed at ${s.desiredWeight}% (${who})`);
-  tx.effect({ type: 'notify', severity: 'info', message: `${tx.cp.plan.metadata.service}: rollout completed, ${s.desiredWeight}% on ${tx.cp.plan.metadata.version}` });
+  tx.effect({ type: 'notify', kind: 'gate', severity: 'info', message: `${tx.cp.plan.metadata.service}: rollout completed, ${s.desiredWeight}% on ${tx.cp.plan.metadata.version}` });
 }
 
 function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanation, from?: number): void {
@@ -500,7 +529,9 @@ function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanati
   s.holding = {};
   tx.log('rollback', `ROLLBACK from ${fromWeight}%: ${reason}`);
   tx.effect({ type: 'rollback', reason, fromWeight, regions, trigger });
-  tx.effect({ type: 'notify', severity: 'critical', message: `${tx.cp.plan.metadata.service}: ROLLED BACK from ${fromWeight}% - ${reason}` });
+  const notice = tx.effect({ type: 'notify', kind: 'rollback', severity: 'critical', message: `${tx.cp.plan.metadata.service}: ROLLED BACK from ${fromWeight}% - ${reason}` });
+  if (trigger.group === 'manual') rollbackReminder(tx, actor, notice.id);
+  else incidentForRollback(tx, trigger);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,6 +566,7 @@ function onSignal(tx: Tx, actor: Actor, name: string, severity: string | undefin
 
 function onEffectResult(tx: Tx, id: number, ok: boolean, detail: string, weight: number | undefined): void {
   const s = tx.s;
+  if (s.comms.writing === id) return communicationsWritten(tx, ok, detail);
   const p = s.pending[id];
   if (!p) return;
   const pending = { ...s.pending };
@@ -569,7 +601,7 @@ function progress(tx: Tx): void {
       [phase.id]: cps.map((c) => {
         if (c.dueAt !== undefined || s.phaseBakeMs < c.at) return c;
         tx.log('checkpoint', `checkpoint due: ${phase.title} hour ${c.at / 3_600_000}: ${c.title} - waiting for a go (g)`);
-        tx.effect({ type: 'notify', severity: 'warning', message: `${phase.title}: go/no-go checkpoint "${c.title}" (hour ${c.at / 3_600_000}) is due` });
+        tx.effect({ type: 'notify', kind: 'checkpoint', severity: 'warning', message: `${phase.title}: go/no-go checkpoint "${c.title}" (hour ${c.at / 3_600_000}) is due` });
         return { ...c, dueAt: s.now };
       }),
     };
@@ -586,7 +618,7 @@ function progress(tx: Tx): void {
     s.overdueSince = s.now;
     const what = `${phase.title}: maximum bake ${formatDuration(step.maxMs)} passed without moving on - advance (a) when the gate is open, or roll back`;
     tx.log('hold', `OVERDUE ${what}; waiting on: ${gate.blockers.join('; ') || 'a person to advance'}`);
-    tx.effect({ type: 'notify', severity: 'warning', message: `${tx.cp.plan.metadata.service}: ${what}` });
+    tx.effect({ type: 'notify', kind: 'gate', severity: 'warning', message: `${tx.cp.plan.metadata.service}: ${what}` });
   }
 }
 

@@ -58,7 +58,15 @@ export type Command =
   | { kind: 'pause' }
   | { kind: 'resume' }
   | { kind: 'rollback'; reason?: string }
-  | { kind: 'ack-checkpoint' };
+  | { kind: 'ack-checkpoint' }
+  /** A person declares an incident; its escalation clock starts now. */
+  | { kind: 'declare-incident'; severity: IncidentSeverity; summary: string }
+  /** Stops the escalation clock (default: the most severe, oldest unacknowledged open incident). */
+  | { kind: 'ack-incident'; id?: string }
+  /** Closes an incident (default: the only open one). */
+  | { kind: 'resolve-incident'; id?: string }
+  /** Render the communication templates with the current values and write them to files. */
+  | { kind: 'write-communications' };
 
 export type EngineEvent =
   | { type: 'tick'; at: number }
@@ -77,7 +85,9 @@ export type EngineEvent =
   /** What a cluster's traffic provider reads now (drift checks); sent when it changes. */
   | { type: 'traffic.observed'; at: number; cluster: string; regions: string[]; weight: number | null; detail: string }
   /** Who drives the rollout (holds the Lease); `self`: this terminal. */
-  | { type: 'driver.status'; at: number; holder: string | null; self: boolean; message?: string };
+  | { type: 'driver.status'; at: number; holder: string | null; self: boolean; message?: string }
+  /** The notifier reports how delivering a notify effect to one channel went (after retries). */
+  | { type: 'notify.result'; at: number; effectId: number; channel: string; ok: boolean; detail: string; attempts: number };
 
 /** How one cluster took a traffic change. */
 export interface ClusterResult {
@@ -91,7 +101,18 @@ export interface ClusterResult {
 export type Effect =
   | { id: number; type: 'set-weight'; weight: number; phase: string; step: number; regions: string[] }
   | { id: number; type: 'rollback'; reason: string; fromWeight: number; regions: string[]; trigger?: TripExplanation }
-  | { id: number; type: 'notify'; severity: 'info' | 'warning' | 'critical'; message: string }
+  | {
+      id: number;
+      type: 'notify';
+      severity: 'info' | 'warning' | 'critical';
+      message: string;
+      /** What it is about (channels can listen to some kinds only); absent: 'info'. */
+      kind?: NotifyKind;
+      /** The incident it belongs to, and for escalation steps who is paged. */
+      incident?: string;
+      recipients?: Paged[];
+    }
+  | { id: number; type: 'write-communications'; files: { name: string; text: string }[] }
   | { id: number; type: 'start-load-test'; name: string };
 
 export type EffectInput = Effect extends infer E ? (E extends { id: number } ? Omit<E, 'id'> : never) : never;
@@ -172,7 +193,7 @@ export interface SourceHealth {
 
 export interface HistoryEntry {
   at: number;
-  kind: 'phase' | 'command' | 'approval' | 'checkpoint' | 'rollback' | 'effect' | 'hold' | 'info';
+  kind: 'phase' | 'command' | 'approval' | 'checkpoint' | 'rollback' | 'effect' | 'hold' | 'info' | 'incident';
   text: string;
 }
 
@@ -227,6 +248,91 @@ export interface RolloutState {
   /** Who drives (the Lease holder); null when no lease is used (embedded world, one terminal). */
   driver: { holder: string | null; self: boolean; since: number; message: string | null } | null;
   history: HistoryEntry[];
+  /** Every incident of this run, open and closed, oldest first (see people.ts). */
+  incidents: Incident[];
+  /** Communications: the plan's schedule from the rollout start, and reminders (rollback notice). */
+  comms: CommsState;
+  /** How notifications went: counts and the newest outcomes (failures are what the console shows). */
+  notifications: NotificationsState;
+}
+
+export type NotifyKind = 'gate' | 'checkpoint' | 'rollback' | 'incident' | 'escalation' | 'communication' | 'info';
+export type IncidentSeverity = 'P0' | 'P1' | 'P2';
+
+/** Someone paged by an escalation step: the role, and who held it at that moment. */
+export interface Paged {
+  role: string;
+  title: string;
+  person: string | null;
+  name: string | null;
+  slack?: string;
+}
+
+export interface IncidentStep {
+  /** When this step is due (absolute; `next_business_day` is resolved when the incident opens). */
+  dueAt: number;
+  label: string;
+  roles: string[];
+  pagedAt?: number;
+  paged?: Paged[];
+}
+
+export interface Incident {
+  id: string;
+  severity: IncidentSeverity;
+  summary: string;
+  openedAt: number;
+  openedBy: string;
+  /** declared by a person, or opened by a rollback rule (its id). */
+  cause: 'declared' | 'rollback';
+  rule?: string;
+  steps: IncidentStep[];
+  ackedAt?: number;
+  ackedBy?: string;
+  resolvedAt?: number;
+  resolvedBy?: string;
+}
+
+export interface CommsItem {
+  key: string;
+  kind: 'schedule' | 'rollback-notice';
+  /** T-24h, T+6h... (schedule), or the notify-within duration (rollback notice). */
+  label: string;
+  what: string;
+  template?: string;
+  dueAt: number;
+  /** Reminders with a deadline (the rollback notice: within 15 min). */
+  deadline?: number;
+  /** When the engine said it was due (once). */
+  remindedAt?: number;
+  doneAt?: number;
+  doneHow?: string;
+  /** The notify effect whose delivery satisfies it (the rollback notice). */
+  effectId?: number;
+}
+
+export interface CommsState {
+  /** The rollout start the schedule is measured from (null: not started). */
+  anchor: number | null;
+  items: CommsItem[];
+  /** The write-communications effect in flight. */
+  writing?: number;
+}
+
+export interface NotifyOutcome {
+  at: number;
+  effectId: number;
+  channel: string;
+  ok: boolean;
+  detail: string;
+  attempts: number;
+}
+
+export interface NotificationsState {
+  delivered: number;
+  failed: number;
+  /** Newest last, at most 20. */
+  recent: NotifyOutcome[];
 }
 
 export interface ReduceResult {

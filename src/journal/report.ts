@@ -193,6 +193,19 @@ export function reportFrom(plan: Plan, read: ReadResult, path: string, opts: Rep
     out.push('');
   }
 
+  if (end && end.incidents.length) {
+    out.push('## Incidents');
+    out.push('');
+    out.push('| Incident | Opened (UTC) | By | Summary | Paged | Acknowledged | Resolved |');
+    out.push('|---|---|---|---|---|---|---|');
+    for (const i of end.incidents) {
+      const paged = i.steps.filter((st) => st.pagedAt !== undefined).map((st) => `${st.label}: ${(st.paged ?? []).map((p) => p.name ?? `${p.title} (nobody)`).join(', ')}`).join('; ');
+      const after = (t: number | undefined, by: string | undefined) => (t === undefined ? 'no' : `${by ?? ''} after ${dur(t - i.openedAt)}`);
+      out.push(`| ${i.id} ${i.severity} | ${iso(i.openedAt)} | ${cell(i.openedBy)} | ${cell(i.summary)} | ${cell(paged || '-')} | ${cell(after(i.ackedAt, i.ackedBy))} | ${cell(after(i.resolvedAt, i.resolvedBy))} |`);
+    }
+    out.push('');
+  }
+
   out.push('## Rules that tripped');
   out.push('');
   if (rollbacks.length === 0) out.push('No rule tripped; no rollback.');

@@ -89,6 +89,8 @@ export const TripRule = z.strictObject({
   consecutive: z.number().int().positive().optional(),
   /** An operator-declared signal such as a P0 customer escalation. */
   signal: z.strictObject({ name: Id, severity: z.enum(['P0', 'P1', 'P2']).optional() }).optional(),
+  /** The incident a trip of this rule opens (default: the signal's severity, else P0). */
+  incident: z.enum(['P0', 'P1', 'P2']).optional(),
   seed: z.string().optional(),
 });
 export type TripRule = z.infer<typeof TripRule>;
@@ -191,6 +193,13 @@ export const Rotation = z.strictObject({
   /** An instant at which `people[0]` starts a shift (ISO 8601 with offset). */
   start: z.iso.datetime({ offset: true }),
   people: z.array(Id).min(1),
+  /** IANA zone of the hand-off: shifts change at `start`'s wall-clock time there, across DST
+   * changes. Without it, shifts are exactly 24 h / 7 d apart from `start`. */
+  timezone: z.string().optional(),
+  /** Someone else holds the role from `from` until `until` (swaps, sick days, holidays). */
+  overrides: z
+    .array(z.strictObject({ person: Id, from: z.iso.datetime({ offset: true }), until: z.iso.datetime({ offset: true }), note: z.string().optional() }))
+    .default([]),
 });
 export type Rotation = z.infer<typeof Rotation>;
 
@@ -206,6 +215,33 @@ export const Severity = z.strictObject({
   description: z.string(),
   steps: z.array(EscalationStep).min(1),
 });
+
+/** What a notification is about; a channel can listen to some kinds only. */
+export const NotifyKind = z.enum(['gate', 'checkpoint', 'rollback', 'incident', 'escalation', 'communication', 'info']);
+export type NotifyKind = z.infer<typeof NotifyKind>;
+
+const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the name of an environment variable, e.g. CANARY_SLACK_WEBHOOK_URL');
+
+/** Where notifications go. Secrets (URLs, tokens) are never in the plan: it names the
+ * environment variables that hold them. */
+export const NotifyChannel = z.strictObject({
+  name: Id,
+  /** webhook: JSON POST; slack: a Slack incoming-webhook payload; command: argv run with the
+   * JSON on stdin. */
+  type: z.enum(['webhook', 'slack', 'command']),
+  urlEnv: EnvName.optional(),
+  /** Sent as `Authorization: Bearer <token>` (webhook and slack). */
+  tokenEnv: EnvName.optional(),
+  command: z.array(z.string().min(1)).min(1).optional(),
+  /** Kinds this channel gets (default: all). */
+  on: z.array(NotifyKind).min(1).optional(),
+  minSeverity: z.enum(['info', 'warning', 'critical']).default('info'),
+  timeout: Duration.default('5s'),
+  retries: z.number().int().min(0).max(10).default(3),
+  /** First retry after this long, doubling after each failure. */
+  backoff: Duration.default('1s'),
+});
+export type NotifyChannel = z.infer<typeof NotifyChannel>;
 
 export const LoadTest = z.strictObject({
   name: Id,
@@ -363,11 +399,29 @@ export const Plan = z.strictObject({
   loadTests: z.array(LoadTest).default([]),
   communications: z
     .strictObject({
-      schedule: z.array(z.strictObject({ at: z.string().regex(/^T[+-]\d+h$|^T-0$|^T\+0$|^T0$/, 'expected T-24h, T-0, T+6h ...'), what: z.string() })).default([]),
+      /** `at` is relative to the rollout start (the first gate); `template` names what to send. */
+      schedule: z
+        .array(z.strictObject({ at: z.string().regex(/^T[+-]\d+h$|^T-0$|^T\+0$|^T0$/, 'expected T-24h, T-0, T+6h ...'), what: z.string(), template: z.string().optional() }))
+        .default([]),
       internal: z.array(z.strictObject({ audience: z.string(), channel: z.string(), cadence: z.string() })).default([]),
-      templates: z.record(z.string(), z.strictObject({ subject: z.string(), body: z.string() })).default({}),
+      /** `{{name}}` placeholders: the rollout's own values (service, phase, timeline, dashboard...)
+       * or `values` below; any other name is an error. */
+      templates: z.record(z.string(), z.strictObject({ subject: z.string(), body: z.string(), audience: z.string().optional() })).default({}),
+      /** The monitoring dashboard link templates get as {{dashboard}}. */
+      dashboard: z.string().url().optional(),
+      /** Constant values for placeholders (e.g. a mail-merge field shown as [Customer Name]). */
+      values: z.record(z.string(), z.string()).default({}),
     })
-    .default({ schedule: [], internal: [], templates: {} }),
+    .default({ schedule: [], internal: [], templates: {}, values: {} }),
+  /** Channels notifications are delivered to (gate changes, checkpoints, rollbacks, incidents,
+   * escalation steps, communications due). */
+  notifications: z
+    .strictObject({
+      channels: z.array(NotifyChannel).default([]),
+      /** Deliveries waiting per channel; beyond this the oldest is dropped (and reported). */
+      queue: z.number().int().positive().default(100),
+    })
+    .optional(),
   /** After the last step reaches 100%: commands that validate the release, as written. */
   postRollout: z.strictObject({ validate: z.array(z.string().min(1)).min(1) }).optional(),
   /** Success metrics of the release as a whole, by kind and group. */
@@ -513,6 +567,11 @@ export function crossCheck(plan: Plan): PlanProblem[] {
     });
   });
   plan.roster.rotations.forEach((rot, i) => {
+    if (rot.timezone !== undefined) checkZone(rot.timezone, ['roster', 'rotations', i, 'timezone']);
+    rot.overrides.forEach((o, j) => {
+      if (!people.has(o.person)) problems.push({ path: ['roster', 'rotations', i, 'overrides', j, 'person'], message: `unknown person "${o.person}"; expected one of: ${list(people)}` });
+      if (!(Date.parse(o.until) > Date.parse(o.from))) problems.push({ path: ['roster', 'rotations', i, 'overrides', j, 'until'], message: `override ends (${o.until}) before it starts (${o.from})` });
+    });
     if (!roles.has(rot.role)) problems.push({ path: ['roster', 'rotations', i, 'role'], message: `unknown role "${rot.role}"; expected one of: ${list(roles)}` });
     rot.people.forEach((id, j) => {
       if (!people.has(id)) problems.push({ path: ['roster', 'rotations', i, 'people', j], message: `unknown person "${id}"; expected one of: ${list(people)}` });
@@ -549,7 +608,49 @@ export function crossCheck(plan: Plan): PlanProblem[] {
       });
     }
   }
+  const channels = plan.notifications?.channels ?? [];
+  unique(channels.map((c, i) => ({ id: c.name, path: ['notifications', 'channels', i, 'name'] })), 'channel name');
+  channels.forEach((c, i) => {
+    const at = ['notifications', 'channels', i];
+    if ((c.type === 'webhook' || c.type === 'slack') && c.urlEnv === undefined)
+      problems.push({ path: at, message: `channel "${c.name}" (${c.type}) needs urlEnv: the environment variable that holds its URL (URLs are secrets, never in the plan)` });
+    if (c.type === 'command' && c.command === undefined) problems.push({ path: at, message: `channel "${c.name}" (command) needs command: the program and its arguments, e.g. ["./scripts/notify.sh"]` });
+    if (c.type === 'command' && c.urlEnv !== undefined) problems.push({ path: [...at, 'urlEnv'], message: `channel "${c.name}" is a command: it has no URL` });
+  });
+  const comms = plan.communications;
+  comms.schedule.forEach((item, i) => {
+    if (item.template !== undefined && !(item.template in comms.templates))
+      problems.push({ path: ['communications', 'schedule', i, 'template'], message: `unknown template "${item.template}"; expected one of: ${Object.keys(comms.templates).join(', ') || '(none defined)'}` });
+  });
+  const known = new Set([...TEMPLATE_VALUES, ...Object.keys(comms.values)]);
+  for (const [name, t] of Object.entries(comms.templates)) {
+    for (const field of ['subject', 'body'] as const) {
+      for (const ph of placeholders(t[field])) {
+        if (!known.has(ph.name))
+          problems.push({ path: ['communications', 'templates', name, field], message: `template "${name}" ${field} line ${ph.line}: unknown placeholder {{${ph.name}}}; known: ${[...known].join(', ')} (or add it to communications.values)` });
+      }
+    }
+  }
   if (plan.checklists)
     unique(plan.checklists.map((c, i) => ({ id: c.name, path: ['checklists', i, 'name'] })), 'checklist name');
   return problems;
+}
+
+/** The values every template gets from the rollout (communications.values adds more). */
+export const TEMPLATE_VALUES = [
+  'service', 'release', 'version', 'previousVersion', 'owner', 'plan',
+  'phase', 'phaseId', 'weight', 'audience', 'regions', 'features',
+  'date', 'rolloutStart', 'phaseStart', 'phaseEnd', 'timeline', 'dashboard', 'status',
+  'incidents', 'rollbackReason',
+] as const;
+
+const PLACEHOLDER_RE = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** Every `{{name}}` in a text, with its 1-based line. */
+export function placeholders(text: string): { name: string; line: number }[] {
+  const out: { name: string; line: number }[] = [];
+  text.split('\n').forEach((l, i) => {
+    for (const m of l.matchAll(PLACEHOLDER_RE)) out.push({ name: m[1]!, line: i + 1 });
+  });
+  return out;
 }

@@ -1,7 +1,7 @@
 // The small interfaces between the pure engine and the world. Each has a real implementation
 // (Prometheus, Kubernetes, ...) and a simulated one (src/sim). The runtime owns them; components
 // never see them.
-import type { ClusterResult, EngineEvent } from '../engine/types.js';
+import type { ClusterResult, Effect, EngineEvent } from '../engine/types.js';
 
 export type Emit = (event: EngineEvent) => void;
 
@@ -36,6 +36,24 @@ export interface TrafficActuator {
   rollback(reason: string, regions: string[]): Promise<ActuationResult>;
 }
 
+export type NotifyEffect = Extract<Effect, { type: 'notify' }>;
+
+/** How delivering one notification to one channel went (after its retries). */
+export interface NotifyReport {
+  effectId: number;
+  channel: string;
+  ok: boolean;
+  detail: string;
+  attempts: number;
+}
+
+/** Delivers notify effects. `notify` must return at once (queue, then deliver in the background);
+ * each channel's outcome comes back through `report`, which the runtime turns into an event. */
 export interface Notifier {
-  notify(severity: 'info' | 'warning' | 'critical', message: string): Promise<void>;
+  notify(effect: NotifyEffect, ctx: { at: number; report(r: NotifyReport): void }): void;
+}
+
+/** Writes rendered communications; resolves with where they went. */
+export interface CommsWriter {
+  write(files: { name: string; text: string }[]): Promise<string>;
 }

@@ -4,7 +4,7 @@
 import type { Plan } from '../plan/schema.js';
 import { initialState, reduce } from '../engine/reduce.js';
 import type { Effect, EngineEvent, RolloutState } from '../engine/types.js';
-import type { ActuationResult, Clock, Notifier, Source, TrafficActuator } from './ports.js';
+import type { ActuationResult, Clock, CommsWriter, Notifier, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
 
 export interface RuntimeOptions {
@@ -13,6 +13,8 @@ export interface RuntimeOptions {
   sources?: Source[];
   traffic: TrafficActuator;
   notifier?: Notifier;
+  /** Where `w` writes the rendered communications. */
+  comms?: CommsWriter;
   initial?: RolloutState;
   /** Real milliseconds between clock ticks (0: none; the sources carry time). */
   tickMs?: number;
@@ -132,8 +134,26 @@ export class Runtime implements Store {
           (err: unknown) => done(false, errorText(err)),
         );
         return;
-      case 'notify':
-        this.opts.notifier?.notify(effect.severity, effect.message).catch(() => undefined);
+      case 'notify': {
+        // Fire and forget: the notifier queues and returns; outcomes come back as events.
+        const report = (r: { effectId: number; channel: string; ok: boolean; detail: string; attempts: number }) =>
+          this.dispatch({ type: 'notify.result', at: this.opts.clock.now(), ...r });
+        try {
+          this.opts.notifier?.notify(effect, { at: this.opts.clock.now(), report });
+        } catch (err) {
+          report({ effectId: effect.id, channel: 'notifier', ok: false, detail: errorText(err), attempts: 0 });
+        }
+        return;
+      }
+      case 'write-communications':
+        if (!this.opts.comms) {
+          done(false, 'no output directory for communications is configured');
+          return;
+        }
+        withTimeout(this.opts.comms.write(effect.files), timeoutMs, 'writing communications').then(
+          (where) => done(true, where),
+          (err: unknown) => done(false, errorText(err)),
+        );
         return;
       case 'start-load-test':
         done(false, `load test "${effect.name}": no load-test runner is configured`);

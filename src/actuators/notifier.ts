@@ -1,0 +1,258 @@
+// Notifications to the plan's channels: a generic JSON webhook, a Slack-compatible incoming
+// webhook, and a command hook (the JSON on stdin). `notify` only queues and returns, so the
+// runtime's dispatch never waits for a network; each channel has a bounded queue and one delivery
+// at a time, with a timeout per attempt and retries with doubling backoff. Every outcome is
+// reported back (the runtime turns it into a `notify.result` event, so failures show on screen).
+// URLs and tokens come from environment variables the plan names and are never printed: they
+// are scrubbed from every detail this module reports.
+import { spawn } from 'node:child_process';
+import type { NotifyChannel, Plan } from '../plan/schema.js';
+import { parseDuration } from '../plan/schema.js';
+import type { Notifier, NotifyEffect, NotifyReport } from '../runtime/ports.js';
+
+const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
+
+export interface ChannelNotifierOptions {
+  plan: Plan;
+  /** Default: the plan's notifications.channels. */
+  channels?: NotifyChannel[];
+  /** Where urlEnv / tokenEnv are looked up (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Deliveries waiting per channel (default: the plan's notifications.queue, else 100). */
+  queueLimit?: number;
+  /** Working directory of command hooks (default: the process's). */
+  cwd?: string;
+}
+
+interface Job {
+  effect: NotifyEffect;
+  at: number;
+  report: (r: NotifyReport) => void;
+}
+
+interface Lane {
+  channel: NotifyChannel;
+  url?: string;
+  token?: string;
+  secrets: string[];
+  queue: Job[];
+  busy: boolean;
+}
+
+/** What a webhook receives: plain JSON, stable field names. */
+export function webhookPayload(plan: Plan, effect: NotifyEffect, at: number): Record<string, unknown> {
+  return {
+    source: 'canary',
+    plan: plan.metadata.name,
+    service: plan.metadata.service,
+    version: plan.metadata.version,
+    kind: effect.kind ?? 'info',
+    severity: effect.severity,
+    text: effect.message,
+    at: new Date(at).toISOString(),
+    effectId: effect.id,
+    ...(effect.incident !== undefined ? { incident: effect.incident } : {}),
+    ...(effect.recipients ? { recipients: effect.recipients } : {}),
+  };
+}
+
+const EMOJI = { info: ':information_source:', warning: ':warning:', critical: ':rotating_light:' } as const;
+
+/** A Slack incoming-webhook body: `text` (the fallback every client shows) and blocks. */
+export function slackPayload(plan: Plan, effect: NotifyEffect, at: number): { text: string; blocks: unknown[] } {
+  const text = `${EMOJI[effect.severity]} ${effect.message}`;
+  const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
+  if (effect.recipients?.length)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Paging:* ${effect.recipients.map((r) => `${r.title}: ${r.name ?? 'nobody'}${r.slack ? ` (${r.slack})` : ''}`).join(', ')}` } });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `canary · ${plan.metadata.name} · ${effect.kind ?? 'info'}${effect.incident ? ` · ${effect.incident}` : ''} · ${new Date(at).toISOString()}` }] });
+  return { text, blocks };
+}
+
+class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly retry: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export class ChannelNotifier implements Notifier {
+  private readonly lanes: Lane[] = [];
+  private readonly limit: number;
+  private closed = false;
+  private readonly waiters: (() => void)[] = [];
+  private readonly inflight = new Set<AbortController>();
+  /** Channels that are off, and why (an environment variable not set): for the console. */
+  readonly off: string[] = [];
+
+  constructor(private readonly opts: ChannelNotifierOptions) {
+    const env = opts.env ?? process.env;
+    this.limit = opts.queueLimit ?? opts.plan.notifications?.queue ?? 100;
+    for (const channel of opts.channels ?? opts.plan.notifications?.channels ?? []) {
+      const url = channel.urlEnv ? env[channel.urlEnv] : undefined;
+      const token = channel.tokenEnv ? env[channel.tokenEnv] : undefined;
+      if (channel.urlEnv && !url) {
+        this.off.push(`${channel.name}: $${channel.urlEnv} is not set`);
+        continue;
+      }
+      if (url) {
+        try {
+          const u = new URL(url);
+          if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+        } catch {
+          this.off.push(`${channel.name}: $${channel.urlEnv} is not an http(s) URL`);
+          continue;
+        }
+      }
+      const secrets: string[] = [];
+      if (url) {
+        secrets.push(url);
+        const u = new URL(url);
+        if (u.pathname.length > 1) secrets.push(u.pathname + u.search);
+        if (u.username || u.password) secrets.push(u.username, u.password);
+      }
+      if (token) secrets.push(token);
+      this.lanes.push({ channel, ...(url ? { url } : {}), ...(token ? { token } : {}), secrets: secrets.filter((x) => x.length >= 4), queue: [], busy: false });
+    }
+  }
+
+  /** Channel names that will get notifications. */
+  get channels(): string[] {
+    return this.lanes.map((l) => l.channel.name);
+  }
+
+  notify(effect: NotifyEffect, ctx: { at: number; report(r: NotifyReport): void }): void {
+    if (this.closed) return;
+    for (const lane of this.lanes) {
+      const c = lane.channel;
+      if (c.on && !c.on.includes(effect.kind ?? 'info')) continue;
+      if (SEVERITY_RANK[effect.severity] < SEVERITY_RANK[c.minSeverity]) continue;
+      if (lane.queue.length >= this.limit) {
+        const dropped = lane.queue.shift()!;
+        dropped.report({ effectId: dropped.effect.id, channel: c.name, ok: false, detail: `dropped: more than ${this.limit} notifications waiting for ${c.name}`, attempts: 0 });
+      }
+      lane.queue.push({ effect, at: ctx.at, report: ctx.report });
+      if (!lane.busy) {
+        lane.busy = true;
+        // Later, never inside the caller's dispatch.
+        setImmediate(() => void this.drain(lane));
+      }
+    }
+  }
+
+  /** Resolves when every queue is empty and nothing is in flight (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.lanes.every((l) => !l.busy)) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  /** Stops: in-flight deliveries are aborted, queued ones are dropped (not reported). */
+  close(): void {
+    this.closed = true;
+    for (const l of this.lanes) l.queue.length = 0;
+    for (const c of this.inflight) c.abort();
+  }
+
+  private async drain(lane: Lane): Promise<void> {
+    try {
+      while (lane.queue.length && !this.closed) {
+        const job = lane.queue.shift()!;
+        const r = await this.deliver(lane, job);
+        if (!this.closed) job.report(r);
+      }
+    } finally {
+      lane.busy = false;
+      if (this.lanes.every((l) => !l.busy)) for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  private async deliver(lane: Lane, job: Job): Promise<NotifyReport> {
+    const c = lane.channel;
+    const retries = c.retries;
+    let wait = parseDuration(c.backoff) ?? 1_000;
+    let last = '';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const detail = await this.attempt(lane, job);
+        return { effectId: job.effect.id, channel: c.name, ok: true, detail: attempt > 1 ? `${detail} (attempt ${attempt})` : detail, attempts: attempt };
+      } catch (err) {
+        const retry = err instanceof DeliveryError ? err.retry : true;
+        last = this.scrub(lane, err instanceof Error ? err.message : String(err));
+        if (!retry || attempt > retries || this.closed) return { effectId: job.effect.id, channel: c.name, ok: false, detail: `${last}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`, attempts: attempt };
+      }
+      await new Promise<void>((r) => setTimeout(r, wait).unref?.());
+      wait *= 2;
+    }
+  }
+
+  private scrub(lane: Lane, text: string): string {
+    let out = text;
+    for (const s of lane.secrets) out = out.split(s).join('***');
+    return out;
+  }
+
+  private attempt(lane: Lane, job: Job): Promise<string> {
+    const c = lane.channel;
+    const timeoutMs = parseDuration(c.timeout) ?? 5_000;
+    if (c.type === 'command') return this.runCommand(c, job, timeoutMs);
+    const body = JSON.stringify(c.type === 'slack' ? slackPayload(this.opts.plan, job.effect, job.at) : webhookPayload(this.opts.plan, job.effect, job.at));
+    return this.post(lane, body, timeoutMs);
+  }
+
+  private async post(lane: Lane, body: string, timeoutMs: number): Promise<string> {
+    const ctl = new AbortController();
+    this.inflight.add(ctl);
+    const timer = setTimeout(() => ctl.abort(new DeliveryError(`no answer after ${timeoutMs} ms`, true)), timeoutMs);
+    try {
+      const res = await fetch(lane.url!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'canary', ...(lane.token ? { authorization: `Bearer ${lane.token}` } : {}) },
+        body,
+        signal: ctl.signal,
+      });
+      const text = await res.text().catch(() => '');
+      if (res.ok) return `HTTP ${res.status}`;
+      const hint = res.status === 401 || res.status === 403 ? `: check $${lane.channel.tokenEnv ?? lane.channel.urlEnv}` : res.status === 404 ? `: check $${lane.channel.urlEnv}` : '';
+      throw new DeliveryError(`HTTP ${res.status}${text ? ` ${text.slice(0, 80).replace(/\s+/g, ' ')}` : ''}${hint}`, res.status >= 500 || res.status === 429 || res.status === 408);
+    } catch (err) {
+      if (err instanceof DeliveryError) throw err;
+      if (ctl.signal.aborted && ctl.signal.reason instanceof DeliveryError) throw ctl.signal.reason;
+      if (ctl.signal.aborted) throw new DeliveryError('stopped', false);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new DeliveryError(cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err)), true);
+    } finally {
+      clearTimeout(timer);
+      this.inflight.delete(ctl);
+    }
+  }
+
+  private runCommand(c: NotifyChannel, job: Job, timeoutMs: number): Promise<string> {
+    const [cmd, ...args] = c.command!;
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd!, args, { stdio: ['pipe', 'ignore', 'pipe'], ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}), env: { ...process.env, CANARY_NOTIFY_KIND: job.effect.kind ?? 'info', CANARY_NOTIFY_SEVERITY: job.effect.severity } });
+      let stderr = '';
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      child.stderr!.on('data', (d: Buffer) => {
+        if (stderr.length < 2_000) stderr += d.toString();
+      });
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new DeliveryError(`${cmd}: ${err.message}`, false));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut) return reject(new DeliveryError(`${cmd}: no exit after ${timeoutMs} ms (killed)`, true));
+        if (code === 0) return resolve(`${cmd} exited 0`);
+        const first = stderr.trim().split('\n')[0] ?? '';
+        reject(new DeliveryError(`${cmd} exited ${code ?? signal}${first ? `: ${first.slice(0, 120)}` : ''}`, true));
+      });
+      child.stdin!.on('error', () => undefined); // a hook that does not read stdin is fine
+      child.stdin!.end(JSON.stringify(webhookPayload(this.opts.plan, job.effect, job.at)));
+    });
+  }
+}
