@@ -20,6 +20,8 @@ import { SliPane, sliOrder } from './SliPane.js';
 import { sliDetails } from './sliDetails.js';
 import { StatusBar } from './StatusBar.js';
 import { makeTheme } from './theme.js';
+import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
+import { loadTestsForPhase } from '../src/engine/loadtests.js';
 
 export interface AppProps {
   plan: Plan;
@@ -96,7 +98,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal }:
     const l = live.current;
     const st = l.store.getState();
     const prev = uiRef.current;
-    const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize, sliCount: sliOrder(l.plan).length };
+    const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize, sliCount: sliOrder(l.plan).length, loadTests: loadTestsForPhase(l.plan, st).map((t) => t.name), loadRunning: st.loadTests.running !== null };
     if (prev.overlay === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
     const res = handleInput(prev, input, key, ctx);
     const before = st.history.length;
@@ -127,7 +129,13 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal }:
   const selectedSli = order[Math.min(ui.sliIndex, order.length - 1)] ?? '';
   const sliPane = <SliPane plan={plan} state={state} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} selected={selectedSli} />;
   const minute = Math.floor(state.now / 60_000) * 60_000;
-  const rosterPane = <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />;
+  // A load test (running, or its result until esc) takes the roster's place, beside the SLIs.
+  const rosterPane =
+    ui.loadPane || state.loadTests.running ? (
+      <LoadPane plan={plan} state={state} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+    ) : (
+      <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+    );
   const podsPane = (
     <PodsPane
       state={state}
@@ -154,6 +162,12 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal }:
   } else if (ui.overlay === 'sli-details') {
     const d = sliDetails(plan, state, selectedSli);
     overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed tone="info" columns={cols} rows={height} theme={theme} />;
+  } else if (ui.overlay === 'load-picker') {
+    const d = describeLoadPicker(plan, state, ui.loadIndex ?? 0);
+    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="info" columns={cols} rows={height} theme={theme} />;
+  } else if (ui.overlay === 'confirm-load' && ui.loadName) {
+    const d = describeLoadConfirm(plan, ui.loadName);
+    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
   } else if (ui.overlay === 'confirm-quit') {
     const lines = inProgress(state.status)
       ? [`A rollout is in progress; quitting stops watching it but leaves traffic as it is (${formatPercent(state.desiredWeight)}). Quit? y/N`]

@@ -6,11 +6,12 @@
 // another dialog open, while typing a pod filter (pod names are lowercase RFC 1123, so an uppercase
 // `R` is never filter text).
 import type { Command, RolloutStatus } from '../src/engine/types.js';
+import { handleLoadKey } from './loadkeys.js';
 
 export type Focus = 'phases' | 'slis' | 'pods' | 'roster';
 export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'];
 
-export type Overlay = 'none' | 'help' | 'confirm-advance' | 'confirm-rollback' | 'confirm-quit' | 'sli-details';
+export type Overlay = 'none' | 'help' | 'confirm-advance' | 'confirm-rollback' | 'confirm-quit' | 'sli-details' | 'load-picker' | 'confirm-load';
 
 export interface UiState {
   focus: Focus;
@@ -23,6 +24,10 @@ export interface UiState {
   podsOffset: number;
   /** The selected SLI row (SLIs pane), whose details `enter` opens. */
   sliIndex: number;
+  /** Load tests (loadkeys.ts): the picker's row, the test being confirmed, the load pane shown. */
+  loadIndex?: number;
+  loadName?: string;
+  loadPane?: boolean;
 }
 
 export const INITIAL_UI: UiState = { focus: 'phases', overlay: 'none', filter: '', editingFilter: false, podsOffset: 0, sliIndex: 0 };
@@ -46,7 +51,9 @@ export type Action =
   | 'home'
   | 'end'
   | 'details'
-  | 'approve';
+  | 'approve'
+  | 'load'
+  | 'stop-load';
 
 export interface Binding {
   /** As shown in help; named keys: tab, shift-tab, esc, enter, ↑, ↓, pgup, pgdn, home, end. */
@@ -62,6 +69,8 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['g'], action: 'go', help: 'GO at a due checkpoint', group: 'Rollout' },
   { keys: ['A'], action: 'approve', help: 'approve the next gate in your role', group: 'Rollout' },
   { keys: ['p'], action: 'pause', help: 'pause / resume the bake', group: 'Rollout' },
+  { keys: ['l'], action: 'load', help: 'load test: pick, y starts, watch', group: 'Rollout' },
+  { keys: ['x'], action: 'stop-load', help: 'stop the load test (esc too)', group: 'Rollout' },
   { keys: ['tab'], action: 'focus-next', help: 'next pane', group: 'Panes' },
   { keys: ['shift-tab'], action: 'focus-prev', help: 'previous pane', group: 'Panes' },
   { keys: ['enter'], action: 'details', help: 'SLI details (SLIs pane)', group: 'Panes' },
@@ -107,6 +116,9 @@ export interface KeyContext {
   pageSize?: number;
   /** SLI rows in the SLIs pane, for clamping the selection. */
   sliCount?: number;
+  /** Load tests the plan allows in this phase (the picker's rows), and whether one is running. */
+  loadTests?: readonly string[];
+  loadRunning?: boolean;
 }
 
 export interface KeyResult {
@@ -189,6 +201,10 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
     return { ui: closed, quit: true };
   }
 
+  // 2b. the load-test picker and its confirmation (loadkeys.ts)
+  const load = handleLoadKey(ui, input, key, ctx);
+  if (load) return load;
+
   // 3. help and the SLI details are modal (R still works: see 1)
   if (ui.overlay === 'sli-details') {
     if (key.escape || key.return || (single && (input === 'q' || input === '?') && !key.ctrl)) return { ui: { ...ui, overlay: 'none' } };
@@ -228,7 +244,13 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
     case 'help':
       return { ui: { ...ui, overlay: 'help' } };
     case 'close':
-      return ui.filter ? { ui: { ...ui, filter: '', podsOffset: 0 } } : { ui };
+      if (ctx.loadRunning) return { ui, command: { kind: 'stop-load-test' } };
+      if (ui.filter) return { ui: { ...ui, filter: '', podsOffset: 0 } };
+      return ui.loadPane ? { ui: { ...ui, loadPane: false } } : { ui };
+    case 'load':
+      return { ui: { ...ui, overlay: 'load-picker', loadIndex: 0 } };
+    case 'stop-load':
+      return ctx.loadRunning ? { ui, command: { kind: 'stop-load-test' } } : { ui };
     case 'quit':
       return inProgress(ctx.status) ? { ui: { ...ui, overlay: 'confirm-quit' } } : { ui, quit: true };
     case 'focus-next':

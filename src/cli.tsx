@@ -31,6 +31,8 @@ import { PrometheusClient, type PrometheusClientOptions } from './sources/promet
 import { clientOptionsFromPlan, PrometheusSource } from './sources/prometheus-source.js';
 import type { Clock, Source } from './runtime/ports.js';
 import { connectKubernetes, isKubernetesPlan, type KubeWiring } from './kubernetes.js';
+import { PlanLoadRunner } from './actuators/loadtest.js';
+import { simServiceAddress, startSimServiceOrExplain } from './sim/serve-cli.js';
 
 /** The package root (holds package.json and config/), whether running from src/ or dist/src/. */
 export function packageRoot(): string {
@@ -88,6 +90,10 @@ SLIs from a real Prometheus (or Thanos, Mimir, VictoriaMetrics: anything with it
   --no-journal           keep nothing
   --export <host:port>   serve the simulated world's metrics at http://host:port/metrics
                          (loopback only), for a Prometheus to scrape
+  --sim-http <host:port|off>  serve the simulated service there (loopback only) for load tests;
+                         default: the address of the plan's loopback load-test targets
+  --load-results <dir>   save each load test's result there as JSON (default: beside the
+                         journal, in $XDG_STATE_HOME/canary/loadtests)
 
 Kubernetes (a plan whose traffic.provider is istio, gateway-api, smi, nginx, argo-rollouts or
 replicas): pods and traffic come from the clusters of the plan's regions, in real time.
@@ -104,7 +110,7 @@ ${describeScenarios()
   .join('\n')}
 
 Keys: ? help, tab focus, / filter pods, a advance gate, g go at checkpoint, p pause/resume,
-      R then y roll back (from anywhere), q quit.
+      l load test (pick, y starts; x or esc stops), R then y roll back (from anywhere), q quit.
 
 Exit codes of canary run --headless:
   0    completed (promoted and baked), or the --until point was reached
@@ -200,6 +206,8 @@ const WORLD_OPTIONS = {
   'no-journal': { type: 'boolean' },
   kubeconfig: { type: 'string' },
   context: { type: 'string', multiple: true },
+  'sim-http': { type: 'string' },
+  'load-results': { type: 'string' },
 } as const;
 
 type WorldValues = {
@@ -220,6 +228,8 @@ type WorldValues = {
   'no-journal'?: boolean | undefined;
   kubeconfig?: string | undefined;
   context?: string[] | undefined;
+  'sim-http'?: string | undefined;
+  'load-results'?: string | undefined;
 };
 
 interface Setup {
@@ -234,7 +244,7 @@ interface Setup {
 
 /** The plan, the clock, the embedded world (or Prometheus) and the runtime, as the options say.
  * Shared by the console and the headless runner, so both drive exactly the same machinery. */
-async function setup(values: WorldValues, defaults: { speed: number; notifyEveryMs: number }): Promise<Setup> {
+async function setup(values: WorldValues, defaults: { speed: number; notifyEveryMs: number; serve?: boolean }): Promise<Setup> {
   const planPath = resolve(values.plan ?? DEFAULT_PLAN);
   const plan = loadPlanOrExit(planPath);
   const planText = readFileSync(planPath, 'utf8');
@@ -326,6 +336,19 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
       fail(`--export ${values.export}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  // The simulated service on loopback, where the plan's load tests aim (see src/sim/serve.ts).
+  // `canary start` on the simulated world serves it by default; `run --headless` and Kubernetes
+  // plans only when --sim-http asks.
+  let serviceAt: ReturnType<typeof simServiceAddress> = null;
+  try {
+    serviceAt = (defaults.serve && !kube) || values['sim-http'] !== undefined ? simServiceAddress(plan, values['sim-http']) : null;
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const service = serviceAt ? await startSimServiceOrExplain(world, serviceAt, fail) : null;
+  // Load-test results: one JSON file per run, beside the journal unless --load-results says where.
+  const resultsDir = values['load-results'] ? resolve(values['load-results']) : join(journalPath ? dirname(journalPath) : dirname(defaultJournalPath(plan, live)), 'loadtests');
+  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()] });
   let writer: JournalWriter | null = resumed?.writer ?? null;
   if (journalPath && !resumed) {
     try {
@@ -352,6 +375,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     clock,
     sources,
     traffic,
+    loadRunner,
     ...(resumed ? { initial: resumed.state } : {}),
     ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
@@ -390,13 +414,14 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
       client?.close();
       kube?.close();
       await exporter?.close();
+      await service?.close();
     },
   };
 }
 
 async function start(argv: string[]): Promise<void> {
   const { values } = parseOrExit({ args: argv, options: WORLD_OPTIONS, allowPositionals: false });
-  const { plan, clock, runtime, actor, close, journal } = await setup(values, { speed: 3600, notifyEveryMs: 100 });
+  const { plan, clock, runtime, actor, close, journal } = await setup(values, { speed: 3600, notifyEveryMs: 100, serve: true });
 
   const tty = Boolean(process.stdout.isTTY);
   const leaveAltScreen = () => {

@@ -58,7 +58,9 @@ export type Command =
   | { kind: 'pause' }
   | { kind: 'resume' }
   | { kind: 'rollback'; reason?: string }
-  | { kind: 'ack-checkpoint' };
+  | { kind: 'ack-checkpoint' }
+  /** Stop the load test that is running (esc / x in its pane). */
+  | { kind: 'stop-load-test' };
 
 export type EngineEvent =
   | { type: 'tick'; at: number }
@@ -77,7 +79,11 @@ export type EngineEvent =
   /** What a cluster's traffic provider reads now (drift checks); sent when it changes. */
   | { type: 'traffic.observed'; at: number; cluster: string; regions: string[]; weight: number | null; detail: string }
   /** Who drives the rollout (holds the Lease); `self`: this terminal. */
-  | { type: 'driver.status'; at: number; holder: string | null; self: boolean; message?: string };
+  | { type: 'driver.status'; at: number; holder: string | null; self: boolean; message?: string }
+  /** A running load test's figures so far (about once a second); runId is its start effect's id. */
+  | { type: 'loadtest.progress'; at: number; runId: number; name: string; progress: LoadProgress }
+  /** A load test ended: its figures (null when it never ran), and where they were saved. */
+  | { type: 'loadtest.result'; at: number; runId: number; name: string; outcome: LoadOutcome; detail: string; summary: LoadSummary | null; file?: string };
 
 /** How one cluster took a traffic change. */
 export interface ClusterResult {
@@ -92,7 +98,8 @@ export type Effect =
   | { id: number; type: 'set-weight'; weight: number; phase: string; step: number; regions: string[] }
   | { id: number; type: 'rollback'; reason: string; fromWeight: number; regions: string[]; trigger?: TripExplanation }
   | { id: number; type: 'notify'; severity: 'info' | 'warning' | 'critical'; message: string }
-  | { id: number; type: 'start-load-test'; name: string };
+  | { id: number; type: 'start-load-test'; name: string }
+  | { id: number; type: 'stop-load-test'; runId: number; name: string };
 
 export type EffectInput = Effect extends infer E ? (E extends { id: number } ? Omit<E, 'id'> : never) : never;
 
@@ -227,7 +234,12 @@ export interface RolloutState {
   /** Who drives (the Lease holder); null when no lease is used (embedded world, one terminal). */
   driver: { holder: string | null; self: boolean; since: number; message: string | null } | null;
   history: HistoryEntry[];
+  /** The load test running now, the last results, and which tests passed in the current phase. */
+  loadTests: LoadTestsState;
 }
+
+export type { LoadOutcome, LoadProgress, LoadSummary, LoadTestsState } from './loadtests.js';
+import type { LoadOutcome, LoadProgress, LoadSummary, LoadTestsState } from './loadtests.js';
 
 export interface ReduceResult {
   state: RolloutState;

@@ -4,7 +4,7 @@
 import type { Plan } from '../plan/schema.js';
 import { initialState, reduce } from '../engine/reduce.js';
 import type { Effect, EngineEvent, RolloutState } from '../engine/types.js';
-import type { ActuationResult, Clock, Notifier, Source, TrafficActuator } from './ports.js';
+import type { ActuationResult, Clock, LoadRunner, Notifier, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
 
 export interface RuntimeOptions {
@@ -13,6 +13,8 @@ export interface RuntimeOptions {
   sources?: Source[];
   traffic: TrafficActuator;
   notifier?: Notifier;
+  /** Carries out start-load-test / stop-load-test; without one a start is answered with a failure. */
+  loadRunner?: LoadRunner;
   initial?: RolloutState;
   /** Real milliseconds between clock ticks (0: none; the sources carry time). */
   tickMs?: number;
@@ -108,6 +110,23 @@ export class Runtime implements Store {
     this.notifyTimer = null;
     this.timer = null;
     await Promise.all((this.opts.sources ?? []).map((s) => s.stop()));
+    await this.opts.loadRunner?.close();
+  }
+
+  /** A load test's progress and result come back as events, so the pane is a function of state and
+   * the journal keeps the figures. The runner paces progress (about once a second). */
+  private startLoadTest(runId: number, name: string): void {
+    const test = this.opts.plan.loadTests.find((t) => t.name === name);
+    const runner = this.opts.loadRunner;
+    const result = (r: { outcome: 'completed' | 'stopped' | 'failed'; detail: string; summary: import('../engine/types.js').LoadSummary | null; file?: string }) =>
+      this.dispatch({ type: 'loadtest.result', at: this.opts.clock.now(), runId, name, outcome: r.outcome, detail: r.detail, summary: r.summary, ...(r.file ? { file: r.file } : {}) });
+    if (!test || !runner) {
+      queueMicrotask(() => result({ outcome: 'failed', detail: `load test "${name}": no load-test runner is configured`, summary: null }));
+      return;
+    }
+    runner
+      .run(runId, test, (progress) => this.dispatch({ type: 'loadtest.progress', at: this.opts.clock.now(), runId, name, progress }))
+      .then(result, (err: unknown) => result({ outcome: 'failed', detail: errorText(err), summary: null }));
   }
 
   private carryOut(effect: Effect): void {
@@ -136,7 +155,10 @@ export class Runtime implements Store {
         this.opts.notifier?.notify(effect.severity, effect.message).catch(() => undefined);
         return;
       case 'start-load-test':
-        done(false, `load test "${effect.name}": no load-test runner is configured`);
+        this.startLoadTest(effect.id, effect.name);
+        return;
+      case 'stop-load-test':
+        this.opts.loadRunner?.stop(effect.runId);
         return;
     }
   }
