@@ -128,7 +128,7 @@ export function describeLoadPicker(plan: Plan, state: RolloutState, index: numbe
       lines: [phase ? `No load test may run in ${phase.title}.` : `The rollout has not started: load tests run in a phase.`, `The plan's load tests, by phase: ${where}`],
     };
   }
-  const lines = tests.map((t, i) => `${i === index ? '▶' : '·'} ${i + 1} ${t.name}  ${t.engine}, ${t.duration}${t.connections ? `, ${t.connections} conn` : ''}${t.rate ? `, ${t.rate}/s` : ''} → ${t.target}`);
+  const lines = tests.map((t, i) => `${i === index ? '▶' : '·'} ${i + 1} ${t.name}: ${t.engine}, ${t.duration}${t.connections ? `, ${t.connections} conn` : ''}${t.rate ? `, ${t.rate}/s` : ''} → ${t.target}`);
   lines.push('', '↑/↓ choose, enter (or its number) picks; any other key closes.');
   if (state.loadTests.running) lines.push(`"${state.loadTests.running.name}" is running: one at a time (x stops it).`);
   return { title: `Load tests for ${phase?.title ?? ''}`, lines, allowed: true };
