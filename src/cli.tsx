@@ -392,6 +392,10 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   if (promSource && (resumed === null || resumed.state.status === 'pending')) {
     for (const e of await promSource.backfill(60)) runtime.dispatch(e);
   }
+  // A load test that was running when canary stopped never finished: say so, so it is not shown
+  // as running forever (and another can start). Its figures so far are in the journal.
+  const orphan = resumed?.state.loadTests.running;
+  if (orphan) runtime.dispatch({ type: 'loadtest.result', at: clock.now(), runId: orphan.runId, name: orphan.name, outcome: 'failed', detail: 'canary stopped while this load test ran; it did not finish', summary: null });
   // Effects decided but never confirmed before the last stop: carry them out again (setting a
   // weight and rolling back are both safe to repeat), with their results journaled as usual.
   for (const e of resumed?.inDoubt ?? []) {

@@ -201,6 +201,9 @@ export function startArtillery(test: LoadTest, opts: ArtilleryOptions, onProgres
       /* already gone */
     }
   };
+  // Its own process group does not end with canary: take it along when canary exits (Ctrl-C).
+  const onExit = () => killGroup('SIGKILL');
+  process.once('exit', onExit);
   let killTimer: NodeJS.Timeout | null = null;
   const stop = () => {
     if (stopped || child.exitCode !== null) return;
@@ -215,6 +218,7 @@ export function startArtillery(test: LoadTest, opts: ArtilleryOptions, onProgres
     const end = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       clearInterval(ticker);
       clearTimeout(hard);
+      process.off('exit', onExit);
       if (killTimer) clearTimeout(killTimer);
       const elapsed = Date.now() - started;
       const timedOut = stopped && elapsed >= durationMs + graceMs;
