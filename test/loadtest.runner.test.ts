@@ -158,4 +158,25 @@ describe('artillery (child process)', () => {
     expect(existsSync(saved.artilleryReport)).toBe(true);
     expect(JSON.parse(readFileSync(saved.artilleryReport, 'utf8')).aggregate.counters['http.requests']).toBe(15);
   }, 90_000);
+
+  it.skipIf(!artillery)('present: a stop ends the child process group within a second', async () => {
+    const file = join(dir, 'long.yml');
+    writeFileSync(file, script('http://127.0.0.1:9').replace('duration: 3', 'duration: 30'));
+    const test = testOf({ name: 'art', engine: 'artillery', script: file, target: svc.url, duration: '30s', connections: undefined });
+    const runner = new PlanLoadRunner({ plan: planWith([test]), resultsDir: dir });
+    const done = runner.run(6, test, () => undefined);
+    const until = Date.now() + 60_000;
+    while (svc.total() < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(svc.total()).toBeGreaterThanOrEqual(3);
+    const t0 = performance.now();
+    runner.stop(6);
+    const out = await done;
+    const ended = performance.now() - t0;
+    expect(out.outcome, out.detail).toBe('stopped');
+    await new Promise((r) => setTimeout(r, Math.max(0, 1_000 - ended)));
+    const atOneSecond = svc.total();
+    await new Promise((r) => setTimeout(r, 1_500));
+    console.log(`load runner: artillery stop -> outcome in ${ended.toFixed(0)} ms; server total ${atOneSecond} at 1 s after the stop, ${svc.total()} 1.5 s later`);
+    expect(svc.total()).toBe(atOneSecond);
+  }, 90_000);
 });
