@@ -47,7 +47,7 @@ function figureLines(p: { requests: number; rps: number; latency: LoadProgress['
     {
       prio: 84,
       segs: lat
-        ? [{ text: 'p50 ', tone: 'muted' }, { text: `${n(lat.p50)} ms` }, { text: '  p95 ', tone: 'muted' }, { text: `${n(lat.p95)} ms`, bold: true, ...(p95Tone ? { tone: p95Tone } : {}) }, { text: '  p99 ', tone: 'muted' }, { text: `${n(lat.p99)} ms` }]
+        ? [{ text: 'p50 ', tone: 'muted' }, { text: `${n(lat.p50)} ms` }, { text: '  p95 ', tone: 'muted' }, { text: `${n(lat.p95)} ms${p95Tone ? (p95Tone === 'ok' ? ' ✓' : ' ✗') : ''}`, bold: true, ...(p95Tone ? { tone: p95Tone } : {}) }, { text: '  p99 ', tone: 'muted' }, { text: `${n(lat.p99)} ms` }]
         : [{ text: 'latency: no responses yet', tone: 'muted' }],
     },
     { prio: 80, segs: [{ text: 'status', tone: 'muted' }, ...statusSegs(p.byStatus)] },

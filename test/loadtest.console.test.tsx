@@ -87,7 +87,7 @@ describe('load tests in the console', () => {
     f = ui.frame();
     expect(f).toMatch(/█{10,}░+ 18s left/);
     expect(f).toContain('req/s  301   total 3,600');
-    expect(f).toContain('p50 140 ms  p95 620 ms  p99 800 ms');
+    expect(f).toContain('p50 140 ms  p95 620 ms ✗  p99 800 ms');
     expect(f).toContain('status 200: 3,597  503: 3');
     expect(f).toContain('so far ✗ p95 620 ms <= 500 ms');
     expect(f).toContain('✓ errors 0.08 % <= 0.10 %');
