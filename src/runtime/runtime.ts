@@ -3,7 +3,7 @@
 // sources; the engine it drives is pure.
 import type { Plan } from '../plan/schema.js';
 import { initialState, reduce } from '../engine/reduce.js';
-import type { Effect, EngineEvent, RolloutState } from '../engine/types.js';
+import type { Effect, EngineEvent, LoadSummary, RolloutState } from '../engine/types.js';
 import type { ActuationResult, Clock, LoadRunner, Notifier, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
 
@@ -118,7 +118,7 @@ export class Runtime implements Store {
   private startLoadTest(runId: number, name: string): void {
     const test = this.opts.plan.loadTests.find((t) => t.name === name);
     const runner = this.opts.loadRunner;
-    const result = (r: { outcome: 'completed' | 'stopped' | 'failed'; detail: string; summary: import('../engine/types.js').LoadSummary | null; file?: string }) =>
+    const result = (r: { outcome: 'completed' | 'stopped' | 'failed'; detail: string; summary: LoadSummary | null; file?: string }) =>
       this.dispatch({ type: 'loadtest.result', at: this.opts.clock.now(), runId, name, outcome: r.outcome, detail: r.detail, summary: r.summary, ...(r.file ? { file: r.file } : {}) });
     if (!test || !runner) {
       queueMicrotask(() => result({ outcome: 'failed', detail: `load test "${name}": no load-test runner is configured`, summary: null }));
