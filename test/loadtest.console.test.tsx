@@ -25,7 +25,7 @@ const KEY = { esc: '\u001B', enter: '\r', down: '\u001B[B' };
 /** The seed plan, with api-smoke also allowed in canary-1 (where runningScenario leaves the rollout). */
 function planAt1(): Plan {
   const p = loadPlan();
-  return { ...p, loadTests: p.loadTests.map((t) => (t.name === 'api-smoke' ? { ...t, phase: ['canary-1', 'canary-25'] } : t)) };
+  return { ...p, loadTests: p.loadTests.map((t) => (t.name === 'api-smoke' ? { ...t, phase: ['canary-1', 'canary-5', 'canary-25'] } : t)) };
 }
 
 async function show(plan: Plan, store: TestStore, columns = 120, rows = 40) {
@@ -116,6 +116,7 @@ describe('load tests in the console', () => {
     await ui.write('l');
     expect(ui.frame()).toContain('No load test may run in Canary 1%: internal validation.');
     expect(ui.frame()).toContain('production-simulation (canary-25)');
+    expect(ui.frame()).toContain('api-smoke (canary-5, canary-25)');
     await ui.write('y');
     expect(store.effects.filter((e) => e.type === 'start-load-test')).toHaveLength(0);
     expect(ui.frame()).not.toContain('No load test may run');

@@ -63,7 +63,7 @@ describe.skipIf(!hasTmux)('a load test from the console (tmux)', () => {
     // The seed plan, with api-smoke allowed from the first phase, aimed at the canary only, at a
     // fixed 4 requests a second (so the canary's 1% share visibly grows and nothing trips).
     const text = readFileSync(join(root, 'config/maestro-conductor-rc.yaml'), 'utf8').replace(
-      /  - name: api-smoke\n    phase: canary-25\n    engine: autocannon\n    target: http:\/\/127\.0\.0\.1:8080\/v1\/workflows\n    duration: 30s\n    connections: 50\n/,
+      /  - name: api-smoke\n    phase: \[canary-5, canary-25\]\n    engine: autocannon\n    target: http:\/\/127\.0\.0\.1:8080\/v1\/workflows\n    duration: 30s\n    connections: 50\n/,
       `  - name: api-smoke\n    phase: [canary-1, canary-25]\n    engine: autocannon\n    target: http://127.0.0.1:${port}/canary/v1/workflows\n    duration: 60s\n    connections: 2\n    rate: 4\n`,
     );
     expect(text).toContain(`http://127.0.0.1:${port}/canary/v1/workflows`);

@@ -54,7 +54,7 @@ describe('load tests in the engine', () => {
     const d = new Driver(plan);
     d.runFor(HOUR);
     expect(d.send({ type: 'command', at: d.now, actor: ana, command: { kind: 'load-test', name: 'api-smoke' } })).toHaveLength(0);
-    expect(d.state.history.at(-1)!.text).toContain('it may run in canary-25, the rollout is in canary-1');
+    expect(d.state.history.at(-1)!.text).toContain('it may run in canary-5, canary-25, the rollout is in canary-1');
     const d25 = at25();
     const eff = d25.send({ type: 'command', at: d25.now, actor: ana, command: { kind: 'load-test', name: 'api-smoke' } });
     expect(eff).toEqual([expect.objectContaining({ type: 'start-load-test', name: 'api-smoke' })]);
@@ -132,9 +132,9 @@ describe('load tests in the engine', () => {
   });
 
   it('a plan cannot require a load test its phase may not run', () => {
-    const text = planText.replace(/(  - id: canary-5\n)/, '$1    requireLoadTests: [api-smoke]\n');
+    const text = planText.replace(/(  - id: canary-1\n)/, '$1    requireLoadTests: [api-smoke]\n');
     const r = loadPlanText(text, 'plan.yaml');
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.map(formatPlanError).join('\n')).toMatch(/phases\[1\]\.requireLoadTests\[0\]: load test "api-smoke" may not run in canary-5 \(it runs in canary-25\), so this gate could never open/);
+    if (!r.ok) expect(r.errors.map(formatPlanError).join('\n')).toMatch(/phases\[0\]\.requireLoadTests\[0\]: load test "api-smoke" may not run in canary-1 \(it runs in canary-5, canary-25\), so this gate could never open/);
   });
 });
