@@ -10,6 +10,7 @@
 //   idle_cpu_percent        the real-time console (--speed 1) in a pseudo-terminal, sampled over 8 s
 //   notify_*                dispatch with notify effects while the receiver is dead (never waits for
 //                           it); dispatch -> delivered notify.result with a live 127.0.0.1 receiver
+//   load_test_stop_ms       an embedded load test (50 connections) stopped 1 s in: stop() to its outcome
 //   rollback_after_bad_request_ms  real Prometheus (1 s scrape): from the first slow request served
 //                           by the simulated canary to the rollback effect (needs `prometheus`)
 //   kube_*                  Kubernetes over the wire (test/kube API servers): see bench/kube.tsx
@@ -35,6 +36,7 @@ import { notifyBench } from './people.js';
 import { SimWorld } from '../src/sim/world.js';
 import { startLiveLoop } from '../test/helpers/live.js';
 import { kubeListBench, kubeRollbackBench, p99 } from './kube.js';
+import { loadTestStop } from './loadtest.js';
 
 const root = packageRoot();
 const plan = Plan.parse(parse(readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8')));
@@ -389,6 +391,7 @@ async function main(): Promise<void> {
   emit('soak_cpu_s_per_sim_day', soaked.cpuPerSimDayS, 's', 5); // world + engine + console at 10 fps
   const idle = await idleCpu();
   if (idle !== null) emit('idle_cpu_percent', idle, '% of a core', 1); // real-time console, --speed 1
+  emit('load_test_stop_ms', Math.max(...(await loadTestStop(plan, T0))), 'ms', 1000); // worst of 3: stop() to the outcome, 50 connections
   const rb = await rollbackLatency();
   if (rb) emit('rollback_after_bad_request_ms', Math.max(...rb), 'ms', 3000); // real Prometheus, 1 s scrape (one run: the bench has 2 minutes)
   else process.stderr.write('bench: prometheus not installed (apt-get install -y prometheus): rollback_after_bad_request_ms not measured\n');

@@ -23,6 +23,8 @@ await build({
   // @kubernetes/client-node (and its node-fetch, openid-client, ws...) is loaded from
   // node_modules, and only by the Kubernetes commands (a dynamic import in src/kube/config.ts):
   // the embedded world's first frame does not pay for compiling it.
-  external: ['@kubernetes/client-node'],
+  // autocannon (CommonJS, with worker files of its own) is loaded from node_modules when a load
+  // test starts, not linked in: it costs the start-up nothing.
+  external: ['@kubernetes/client-node', 'autocannon'],
   banner: { js: "import { createRequire as __canaryRequire } from 'node:module'; const require = __canaryRequire(import.meta.url);" },
 });

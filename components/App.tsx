@@ -23,6 +23,8 @@ import { makeTheme } from './theme.js';
 import { Overlay } from './Overlay.js';
 import { commsLines, declareLines, resolveLines } from './people.js';
 import { openIncidents } from '../src/engine/people.js';
+import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
+import { loadTestsForPhase } from '../src/engine/loadtests.js';
 
 export interface AppProps {
   plan: Plan;
@@ -102,7 +104,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     const l = live.current;
     const st = l.store.getState();
     const prev = uiRef.current;
-    const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize, sliCount: sliOrder(l.plan).length };
+    const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize, sliCount: sliOrder(l.plan).length, loadTests: loadTestsForPhase(l.plan, st).map((t) => t.name), loadRunning: st.loadTests.running !== null };
     if (prev.overlay === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
     ctx.openIncidents = openIncidents(st).map((i) => i.id);
     if (prev.overlay === 'communications') {
@@ -147,11 +149,15 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     () => ({ now: rosterNow, incidents: state.incidents, comms: state.comms, notifications: state.notifications }),
     [rosterNow, state.incidents, state.comms, state.notifications],
   );
-  const rosterPane = peopleNow ? (
-    <RosterPane plan={plan} now={rosterNow} state={peopleView} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
-  ) : (
-    <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
-  );
+  // A load test (running, or its result until esc) takes the roster's place, beside the SLIs.
+  const rosterPane =
+    ui.loadPane || state.loadTests.running ? (
+      <LoadPane plan={plan} state={state} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+    ) : peopleNow ? (
+      <RosterPane plan={plan} now={rosterNow} state={peopleView} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+    ) : (
+      <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+    );
   const podsPane = (
     <PodsPane
       state={state}
@@ -189,6 +195,12 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     const off = Math.min(ui.commsOffset ?? 0, Math.max(0, all.length - page));
     const more = all.length > page ? ` ${off + 1}-${Math.min(all.length, off + page)} of ${all.length} (↑/↓)` : '';
     overlay = <Overlay title={`Communications${more}`} tone="info" lines={all.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
+  } else if (ui.overlay === 'load-picker') {
+    const d = describeLoadPicker(plan, state, ui.loadIndex ?? 0);
+    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="info" columns={cols} rows={height} theme={theme} />;
+  } else if (ui.overlay === 'confirm-load' && ui.loadName) {
+    const d = describeLoadConfirm(plan, ui.loadName);
+    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
   } else if (ui.overlay === 'confirm-quit') {
     const lines = inProgress(state.status)
       ? [`A rollout is in progress; quitting stops watching it but leaves traffic as it is (${formatPercent(state.desiredWeight)}). Quit? y/N`]

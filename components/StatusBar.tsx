@@ -57,13 +57,15 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
   if (paging.length) left.push({ text: ` · ● ${paging.map((i) => `${i.id} ${i.severity}`).join(' ')} k ack`, tone: 'bad', bold: true });
 
   let hints: string[];
-  if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit') hints = ['y: yes  any other key: no', 'y/N'];
+  if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit' || ui.overlay === 'confirm-load') hints = ['y: yes  any other key: no', 'y/N'];
+  else if (ui.overlay === 'load-picker') hints = ['↑/↓ choose  enter pick  esc close  R rollback', 'enter pick  esc close'];
   else if (ui.overlay === 'help') hints = ['? or esc: close help  R rollback', 'esc close'];
   else if (ui.overlay === 'sli-details') hints = ['esc close  ↑/↓ next SLI  R rollback', 'esc close'];
   else if (ui.overlay === 'declare-incident') hints = ['type the summary  ←/→ severity  enter declare  esc cancel', 'enter declare  esc cancel', 'esc'];
   else if (ui.overlay === 'resolve-incident') hints = ['↑/↓ choose  y resolve  any other key: no', 'y/N'];
   else if (ui.overlay === 'communications') hints = ['↑/↓ scroll  w write files  esc close  R rollback', 'w write  esc close', 'esc'];
   else if (ui.editingFilter) hints = ['type to filter  enter keep  esc clear  R rollback', 'enter keep  esc clear', 'esc'];
+  else if (state.loadTests.running) hints = ['x/esc stop load test  ? help  a advance  R rollback  q quit', 'x stop load  R rollback  ? help', 'x stop  R rollback'];
   else hints = state.status === 'paused' ? HINTS.map((h) => h.replace('p pause', 'p resume')) : HINTS;
   if (flash) {
     // What the engine just said about the last key (a refusal and why): shown instead of the hints.

@@ -6,6 +6,7 @@
 // another dialog open, while typing a pod filter (pod names are lowercase RFC 1123, so an uppercase
 // `R` is never filter text).
 import type { Command, IncidentSeverity, RolloutStatus } from '../src/engine/types.js';
+import { handleLoadKey } from './loadkeys.js';
 
 export type Focus = 'phases' | 'slis' | 'pods' | 'roster';
 export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'];
@@ -19,7 +20,9 @@ export type Overlay =
   | 'sli-details'
   | 'declare-incident'
   | 'resolve-incident'
-  | 'communications';
+  | 'communications'
+  | 'load-picker'
+  | 'confirm-load';
 
 /** The incident being declared (`i`): kept while R's rollback confirmation is open over it. */
 export interface IncidentDraft {
@@ -46,6 +49,10 @@ export interface UiState {
   resolveIndex?: number;
   /** `c`: first line shown of the communications preview. */
   commsOffset?: number;
+  /** Load tests (loadkeys.ts): the picker's row, the test being confirmed, the load pane shown. */
+  loadIndex?: number;
+  loadName?: string;
+  loadPane?: boolean;
 }
 
 export const INITIAL_UI: UiState = { focus: 'phases', overlay: 'none', filter: '', editingFilter: false, podsOffset: 0, sliIndex: 0 };
@@ -73,7 +80,9 @@ export type Action =
   | 'declare-incident'
   | 'ack-incident'
   | 'resolve-incident'
-  | 'communications';
+  | 'communications'
+  | 'load'
+  | 'stop-load';
 
 export interface Binding {
   /** As shown in help; named keys: tab, shift-tab, esc, enter, ↑, ↓, pgup, pgdn, home, end. */
@@ -93,6 +102,8 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['k'], action: 'ack-incident', help: 'acknowledge: stop the escalation clock', group: 'People' },
   { keys: ['I'], action: 'resolve-incident', help: 'resolve an incident', group: 'People' },
   { keys: ['c'], action: 'communications', help: 'communications: preview, w writes files', group: 'People' },
+  { keys: ['l'], action: 'load', help: 'load test: pick, y starts, watch', group: 'Rollout' },
+  { keys: ['x'], action: 'stop-load', help: 'stop the load test (esc too)', group: 'Rollout' },
   { keys: ['tab'], action: 'focus-next', help: 'next pane', group: 'Panes' },
   { keys: ['shift-tab'], action: 'focus-prev', help: 'previous pane', group: 'Panes' },
   { keys: ['enter'], action: 'details', help: 'SLI details (SLIs pane)', group: 'Panes' },
@@ -142,6 +153,9 @@ export interface KeyContext {
   openIncidents?: readonly string[];
   /** Lines of the communications preview, for clamping its scroll. */
   commsLines?: number;
+  /** Load tests the plan allows in this phase (the picker's rows), and whether one is running. */
+  loadTests?: readonly string[];
+  loadRunning?: boolean;
 }
 
 export interface KeyResult {
@@ -225,6 +239,10 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
     return { ui: closed, quit: true };
   }
 
+  // 2b. the load-test picker and its confirmation (loadkeys.ts)
+  const load = handleLoadKey(ui, input, key, ctx);
+  if (load) return load;
+
   // 3. help, the SLI details and the people dialogs are modal (R still works: see 1)
   if (ui.overlay === 'declare-incident') return draftKey(ui, input, key);
   if (ui.overlay === 'resolve-incident') {
@@ -299,7 +317,13 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
     case 'help':
       return { ui: { ...ui, overlay: 'help' } };
     case 'close':
-      return ui.filter ? { ui: { ...ui, filter: '', podsOffset: 0 } } : { ui };
+      if (ctx.loadRunning) return { ui, command: { kind: 'stop-load-test' } };
+      if (ui.filter) return { ui: { ...ui, filter: '', podsOffset: 0 } };
+      return ui.loadPane ? { ui: { ...ui, loadPane: false } } : { ui };
+    case 'load':
+      return { ui: { ...ui, overlay: 'load-picker', loadIndex: 0 } };
+    case 'stop-load':
+      return ctx.loadRunning ? { ui, command: { kind: 'stop-load-test' } } : { ui };
     case 'quit':
       return inProgress(ctx.status) ? { ui: { ...ui, overlay: 'confirm-quit' } } : { ui, quit: true };
     case 'focus-next':

@@ -33,6 +33,8 @@ import type { Clock, Source } from './runtime/ports.js';
 import { connectKubernetes, isKubernetesPlan, type KubeWiring } from './kubernetes.js';
 import { ChannelNotifier } from './actuators/notifier.js';
 import { DirectoryCommsWriter } from './actuators/comms-files.js';
+import { PlanLoadRunner } from './actuators/loadtest.js';
+import { simServiceAddress, startSimServiceOrExplain } from './sim/serve-cli.js';
 
 /** The package root (holds package.json and config/), whether running from src/ or dist/src/. */
 export function packageRoot(): string {
@@ -90,6 +92,10 @@ SLIs from a real Prometheus (or Thanos, Mimir, VictoriaMetrics: anything with it
   --no-journal           keep nothing
   --export <host:port>   serve the simulated world's metrics at http://host:port/metrics
                          (loopback only), for a Prometheus to scrape
+  --sim-http <host:port|off>  serve the simulated service there (loopback only) for load tests;
+                         default: the address of the plan's loopback load-test targets
+  --load-results <dir>   save each load test's result there as JSON (default: beside the
+                         journal, in $XDG_STATE_HOME/canary/loadtests)
 
 People: incidents, notifications, communications
   --comms-dir <dir>      where w (in the communications preview, c) writes the rendered
@@ -114,7 +120,7 @@ ${describeScenarios()
 
 Keys: ? help, tab focus, / filter pods, a advance gate, g go at checkpoint, p pause/resume,
       i declare an incident, k acknowledge, I resolve, c communications (w writes them),
-      R then y roll back (from anywhere), q quit.
+      l load test (pick, y starts; x or esc stops), R then y roll back (from anywhere), q quit.
 
 Exit codes of canary run --headless:
   0    completed (promoted and baked), or the --until point was reached
@@ -211,6 +217,8 @@ const WORLD_OPTIONS = {
   kubeconfig: { type: 'string' },
   context: { type: 'string', multiple: true },
   'comms-dir': { type: 'string' },
+  'sim-http': { type: 'string' },
+  'load-results': { type: 'string' },
 } as const;
 
 type WorldValues = {
@@ -232,6 +240,8 @@ type WorldValues = {
   kubeconfig?: string | undefined;
   context?: string[] | undefined;
   'comms-dir'?: string | undefined;
+  'sim-http'?: string | undefined;
+  'load-results'?: string | undefined;
 };
 
 interface Setup {
@@ -250,7 +260,7 @@ interface Setup {
 
 /** The plan, the clock, the embedded world (or Prometheus) and the runtime, as the options say.
  * Shared by the console and the headless runner, so both drive exactly the same machinery. */
-async function setup(values: WorldValues, defaults: { speed: number; notifyEveryMs: number }): Promise<Setup> {
+async function setup(values: WorldValues, defaults: { speed: number; notifyEveryMs: number; serve?: boolean }): Promise<Setup> {
   const planPath = resolve(values.plan ?? DEFAULT_PLAN);
   const plan = loadPlanOrExit(planPath);
   const planText = readFileSync(planPath, 'utf8');
@@ -357,6 +367,19 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
       fail(`--export ${values.export}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  // The simulated service on loopback, where the plan's load tests aim (see src/sim/serve.ts).
+  // `canary start` on the simulated world serves it by default; `run --headless` and Kubernetes
+  // plans only when --sim-http asks.
+  let serviceAt: ReturnType<typeof simServiceAddress> = null;
+  try {
+    serviceAt = (defaults.serve && !kube) || values['sim-http'] !== undefined ? simServiceAddress(plan, values['sim-http']) : null;
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const service = serviceAt ? await startSimServiceOrExplain(world, serviceAt, fail) : null;
+  // Load-test results: one JSON file per run, beside the journal unless --load-results says where.
+  const resultsDir = values['load-results'] ? resolve(values['load-results']) : join(journalPath ? dirname(journalPath) : dirname(defaultJournalPath(plan, live)), 'loadtests');
+  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()] });
   let writer: JournalWriter | null = resumed?.writer ?? null;
   if (journalPath && !resumed) {
     try {
@@ -392,6 +415,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     ...(kube ? { actuatorTimeoutMs: 240_000 } : {}),
     notifier,
     comms: new DirectoryCommsWriter(commsDir),
+    loadRunner,
     ...(resumed ? { initial: resumed.state } : {}),
     ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
@@ -414,6 +438,10 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     const won = await kube.lease.tryAcquireOrRenew();
     runtime.dispatch({ type: 'driver.status', at: clock.now(), holder: won ? kube.lease.identity : kube.lease.holder, self: won });
   }
+  // A load test that was running when canary stopped never finished: say so, so it is not shown
+  // as running forever (and another can start). Its figures so far are in the journal.
+  const orphan = resumed?.state.loadTests.running;
+  if (orphan) runtime.dispatch({ type: 'loadtest.result', at: clock.now(), runId: orphan.runId, name: orphan.name, outcome: 'failed', detail: 'canary stopped while this load test ran; it did not finish', summary: null });
   // Effects decided but never confirmed before the last stop: carry them out again (setting a
   // weight and rolling back are both safe to repeat), with their results journaled as usual.
   for (const e of resumed?.inDoubt ?? []) {
@@ -443,13 +471,14 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
       client?.close();
       kube?.close();
       await exporter?.close();
+      await service?.close();
     },
   };
 }
 
 async function start(argv: string[]): Promise<void> {
   const { values } = parseOrExit({ args: argv, options: WORLD_OPTIONS, allowPositionals: false });
-  const { plan, clock, runtime, actor, close, journal, notifyOff, notifyOn, commsDir } = await setup(values, { speed: 3600, notifyEveryMs: 100 });
+  const { plan, clock, runtime, actor, close, journal, notifyOff, notifyOn, commsDir } = await setup(values, { speed: 3600, notifyEveryMs: 100, serve: true });
 
   const tty = Boolean(process.stdout.isTTY);
   const leaveAltScreen = () => {

@@ -121,7 +121,7 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     const printHistory = (e: HistoryEntry) => print({ type: 'event', at: e.at, kind: e.kind, text: e.text }, `${stamp(e.at)} ${e.kind}: ${e.text}`);
     const printEffect = (e: Effect) => {
       const text =
-        e.type === 'set-weight' ? `set weight ${e.weight}% in ${e.regions.join(', ')}` : e.type === 'rollback' ? `ROLLBACK from ${e.fromWeight}%: ${e.reason}` : e.type === 'notify' ? `notify ${e.severity}: ${e.message}` : e.type === 'write-communications' ? `write ${e.files.length} communication(s)` : `start load test ${e.name}`;
+        e.type === 'set-weight' ? `set weight ${e.weight}% in ${e.regions.join(', ')}` : e.type === 'rollback' ? `ROLLBACK from ${e.fromWeight}%: ${e.reason}` : e.type === 'notify' ? `notify ${e.severity}: ${e.message}` : e.type === 'write-communications' ? `write ${e.files.length} communication(s)` : e.type === 'stop-load-test' ? `stop load test ${e.name}` : `start load test ${e.name}`;
       print({ type: 'effect', at: runtime.getState().now, effect: e }, `${stamp(runtime.getState().now)} effect #${e.id}: ${text}`);
     };
 

@@ -363,7 +363,7 @@ describe('engine: decisions the plan expects from people', () => {
     expect(ask('not-in-plan')).toHaveLength(0);
     expect(d.state.history.at(-1)!.text).toContain('not declared in the plan');
     expect(ask('api-smoke')).toHaveLength(0);
-    expect(d.state.history.at(-1)!.text).toContain('it may run in canary-25, the rollout is in canary-1');
+    expect(d.state.history.at(-1)!.text).toContain('it may run in canary-5, canary-25, the rollout is in canary-1');
     const d25 = new Driver(plan);
     d25.runFor(6 * 24 * HOUR, (s) => s.desiredWeight === 25);
     const eff = d25.send({ type: 'command', at: d25.now, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'load-test', name: 'api-smoke' } });

@@ -5,6 +5,7 @@ import { formatDuration } from '../plan/schema.js';
 import { compile, isWeekendOrHoliday, type CompiledPhase } from './compiled.js';
 import type { ApprovalGiven, GateTarget, RolloutState } from './types.js';
 import { rollbackScope, trafficDrift } from './traffic.js';
+import { loadTestBlockers } from './loadtests.js';
 
 export interface ApprovalView {
   role: string;
@@ -102,6 +103,8 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
   for (const [name, h] of Object.entries(state.sources)) if (!h.ok) blockers.push(`source ${name} failing: ${h.message ?? 'unknown error'}`);
   if (Object.keys(state.pending).length) blockers.push('traffic change not yet confirmed');
   for (const d of trafficDrift(cp, state)) blockers.push(`traffic drift: ${d} (a person decides: put it back, or roll back)`);
+  // A required load test needs someone to run it: nothing moves on by itself until it passed.
+  for (const b of loadTestBlockers(plan, state)) byPeople(b);
 
   const rest = { phaseIndex: phase.index, phase, fromWeight: state.desiredWeight, regions: phase.regions, approvals: [], blockers, peopleBlockers: people, allowed: blockers.length === 0 };
   if (state.stepIndex < phase.steps.length - 1) {

@@ -8,6 +8,7 @@ import { append, emptySeries, latest } from './series.js';
 import { metricsFromSlis } from './judgment.js';
 import { rollbackScope, trafficDrift } from './traffic.js';
 import { judge } from '../analysis/judge.js';
+import { initialLoadTests, onLoadProgress, onLoadResult, resetPhasePasses, startLoadTest, stopLoadTest } from './loadtests.js';
 import {
   EMPTY_COMMS,
   EMPTY_NOTIFICATIONS,
@@ -77,6 +78,7 @@ export function initialState(plan: Plan, now: number): RolloutState {
     incidents: [],
     comms: EMPTY_COMMS,
     notifications: EMPTY_NOTIFICATIONS,
+    loadTests: initialLoadTests(),
   };
 }
 
@@ -171,6 +173,12 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
         tx.log('info', event.self ? 'this terminal drives the rollout (holds the lease)' : `read-only: ${event.holder ?? 'nobody'} drives${event.message ? ` (${event.message})` : ''}`);
       break;
     }
+    case 'loadtest.progress':
+      onLoadProgress(tx, event.runId, event.progress);
+      break;
+    case 'loadtest.result':
+      onLoadResult(tx, event);
+      break;
     case 'notify.result':
       onNotifyResult(tx, event);
       break;
@@ -422,7 +430,9 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
     case 'advance':
       return advance(tx, actor, command.target);
     case 'load-test':
-      return loadTest(tx, actor, command.name);
+      return startLoadTest(tx, actor, command.name);
+    case 'stop-load-test':
+      return stopLoadTest(tx, actor, '');
     case 'declare-incident':
       return declareIncident(tx, actor, command.severity, command.summary);
     case 'ack-incident':
@@ -451,6 +461,7 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
   s.criteria = [];
   s.judgment = null;
   s.holding = {};
+  resetPhasePasses(s);
   if (index === 0) {
     s.startedAt = s.now;
     s.rollback = null;
@@ -481,18 +492,6 @@ function advance(tx: Tx, actor: Actor, target: GateTarget | undefined): void {
   if (gate.kind === 'phase') enterPhase(tx, gate.phaseIndex, actor);
   else if (gate.kind === 'step') nextStep(tx, who);
   else if (gate.kind === 'complete') complete(tx, who);
-}
-
-function loadTest(tx: Tx, actor: Actor, name: string): void {
-  const s = tx.s;
-  const who = actor.name ?? actor.id;
-  const test = tx.cp.plan.loadTests.find((t) => t.name === name);
-  const phase = tx.cp.phases[s.phaseIndex];
-  if (!test) return tx.log('info', `${who} asked for load test "${name}": not declared in the plan (declared: ${tx.cp.plan.loadTests.map((t) => t.name).join(', ') || 'none'})`);
-  if (s.status !== 'running' || !phase) return tx.log('info', `${who} asked for load test "${name}": the rollout is ${s.status}; load tests run only while running`);
-  if (test.phase !== phase.id) return tx.log('info', `${who} asked for load test "${name}": it may run in ${test.phase}, the rollout is in ${phase.id}`);
-  tx.log('command', `${who} started load test "${name}" against ${test.target}`);
-  tx.effect({ type: 'start-load-test', name });
 }
 
 function nextStep(tx: Tx, who: string): void {
@@ -529,6 +528,7 @@ function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanati
   s.holding = {};
   tx.log('rollback', `ROLLBACK from ${fromWeight}%: ${reason}`);
   tx.effect({ type: 'rollback', reason, fromWeight, regions, trigger });
+  stopLoadTest(tx, null, 'the rollout rolled back');
   const notice = tx.effect({ type: 'notify', kind: 'rollback', severity: 'critical', message: `${tx.cp.plan.metadata.service}: ROLLED BACK from ${fromWeight}% - ${reason}` });
   if (trigger.group === 'manual') rollbackReminder(tx, actor, notice.id);
   else incidentForRollback(tx, trigger);

@@ -66,7 +66,9 @@ export type Command =
   /** Closes an incident (default: the only open one). */
   | { kind: 'resolve-incident'; id?: string }
   /** Render the communication templates with the current values and write them to files. */
-  | { kind: 'write-communications' };
+  | { kind: 'write-communications' }
+  /** Stop the load test that is running (esc / x in its pane). */
+  | { kind: 'stop-load-test' };
 
 export type EngineEvent =
   | { type: 'tick'; at: number }
@@ -87,7 +89,11 @@ export type EngineEvent =
   /** Who drives the rollout (holds the Lease); `self`: this terminal. */
   | { type: 'driver.status'; at: number; holder: string | null; self: boolean; message?: string }
   /** The notifier reports how delivering a notify effect to one channel went (after retries). */
-  | { type: 'notify.result'; at: number; effectId: number; channel: string; ok: boolean; detail: string; attempts: number };
+  | { type: 'notify.result'; at: number; effectId: number; channel: string; ok: boolean; detail: string; attempts: number }
+  /** A running load test's figures so far (about once a second); runId is its start effect's id. */
+  | { type: 'loadtest.progress'; at: number; runId: number; name: string; progress: LoadProgress }
+  /** A load test ended: its figures (null when it never ran), and where they were saved. */
+  | { type: 'loadtest.result'; at: number; runId: number; name: string; outcome: LoadOutcome; detail: string; summary: LoadSummary | null; file?: string };
 
 /** How one cluster took a traffic change. */
 export interface ClusterResult {
@@ -113,7 +119,8 @@ export type Effect =
       recipients?: Paged[];
     }
   | { id: number; type: 'write-communications'; files: { name: string; text: string }[] }
-  | { id: number; type: 'start-load-test'; name: string };
+  | { id: number; type: 'start-load-test'; name: string }
+  | { id: number; type: 'stop-load-test'; runId: number; name: string };
 
 export type EffectInput = Effect extends infer E ? (E extends { id: number } ? Omit<E, 'id'> : never) : never;
 
@@ -254,6 +261,8 @@ export interface RolloutState {
   comms: CommsState;
   /** How notifications went: counts and the newest outcomes (failures are what the console shows). */
   notifications: NotificationsState;
+  /** The load test running now, the last results, and which tests passed in the current phase. */
+  loadTests: LoadTestsState;
 }
 
 export type NotifyKind = 'gate' | 'checkpoint' | 'rollback' | 'incident' | 'escalation' | 'communication' | 'info';
@@ -334,6 +343,9 @@ export interface NotificationsState {
   /** Newest last, at most 20. */
   recent: NotifyOutcome[];
 }
+
+export type { LoadOutcome, LoadProgress, LoadSummary, LoadTestsState } from './loadtests.js';
+import type { LoadOutcome, LoadProgress, LoadSummary, LoadTestsState } from './loadtests.js';
 
 export interface ReduceResult {
   state: RolloutState;

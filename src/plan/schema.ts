@@ -3,6 +3,7 @@
 // turns a safety rule off. Cross-field checks (weights increasing, roles known, SLIs known)
 // live in `refinePlan` so their messages can point at the exact key.
 import { z } from 'zod';
+import { checkLoadTests } from './loadtests.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -174,6 +175,9 @@ export const Phase = z.strictObject({
   selection: z.array(z.string().min(1)).optional(),
   /** Numbers the phase must meet that are judged by load tests, not by SLIs. */
   benchmarks: z.array(Benchmark).optional(),
+  /** Load tests that must pass during this phase before it moves on (next step, next phase, or
+   * completion): the gate shows each one missing as a blocker. */
+  requireLoadTests: z.array(Id).optional(),
 });
 export type Phase = z.infer<typeof Phase>;
 
@@ -245,9 +249,15 @@ export type NotifyChannel = z.infer<typeof NotifyChannel>;
 
 export const LoadTest = z.strictObject({
   name: Id,
-  phase: Id,
+  /** The phase (or phases) in which it may run; anywhere else the engine refuses it. */
+  phase: z.union([Id, z.array(Id).min(1)]),
   engine: z.enum(['autocannon', 'artillery']),
+  /** Where load goes: a loopback address, or one listed in the plan's `loadTargets`. */
   target: z.string().url(),
+  /** HTTP method, headers and body of each request (autocannon). */
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('GET'),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
   /** The seed's target, verbatim, for the audit trail only: load is only ever aimed at `target`. */
   seedTarget: z.string().min(1).optional(),
   script: z.string().optional(),
@@ -258,14 +268,21 @@ export const LoadTest = z.strictObject({
   count: z.number().int().positive().optional(),
   variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
   output: z.string().optional(),
+  /** Stop after this many requests even if the duration has not run out (autocannon). */
+  maxRequests: z.number().int().positive().optional(),
   pass: z
     .strictObject({
       minRequestsPerMinute: z.number().positive().optional(),
       maxP95Ms: z.number().positive().optional(),
       maxErrorRatePercent: z.number().min(0).optional(),
+      maxP50Ms: z.number().positive().optional(),
+      maxP99Ms: z.number().positive().optional(),
+      /** Names of the phase's `benchmarks` this test is judged against (req/min or ms ones). */
+      benchmarks: z.array(Id).optional(),
     })
     .default({}),
 });
+export type LoadTest = z.infer<typeof LoadTest>;
 
 export const Plan = z.strictObject({
   apiVersion: z.literal('canary/v1'),
@@ -397,6 +414,8 @@ export const Plan = z.strictObject({
     escalation: z.partialRecord(z.enum(['P0', 'P1', 'P2']), Severity),
   }),
   loadTests: z.array(LoadTest).default([]),
+  /** Origins (scheme://host:port) that load tests may aim at besides loopback addresses. */
+  loadTargets: z.array(z.string().url()).default([]),
   communications: z
     .strictObject({
       /** `at` is relative to the rollout start (the first gate); `template` names what to send. */
@@ -588,9 +607,7 @@ export function crossCheck(plan: Plan): PlanProblem[] {
       });
     });
   }
-  plan.loadTests.forEach((t, i) => {
-    if (!phaseIds.has(t.phase)) problems.push({ path: ['loadTests', i, 'phase'], message: `unknown phase "${t.phase}"; expected one of: ${list(phaseIds)}` });
-  });
+  problems.push(...checkLoadTests(plan, phaseIds));
 
   plan.phases.forEach((phase, p) => {
     if (phase.benchmarks)

@@ -68,7 +68,7 @@ export function planSummary(plan: Plan): string {
   });
   if (plan.loadTests.length > 0) {
     const byPhase = new Map<string, number>();
-    for (const t of plan.loadTests) byPhase.set(t.phase, (byPhase.get(t.phase) ?? 0) + 1);
+    for (const t of plan.loadTests) for (const p of typeof t.phase === 'string' ? [t.phase] : t.phase) byPhase.set(p, (byPhase.get(p) ?? 0) + 1);
     lines.push(`load      ${plan.loadTests.length} tests (${[...byPhase].map(([p, n]) => `${n} in ${p}`).join(', ')})`);
   } else {
     lines.push('load      no load tests');

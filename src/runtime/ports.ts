@@ -1,7 +1,8 @@
 // The small interfaces between the pure engine and the world. Each has a real implementation
 // (Prometheus, Kubernetes, ...) and a simulated one (src/sim). The runtime owns them; components
 // never see them.
-import type { ClusterResult, Effect, EngineEvent } from '../engine/types.js';
+import type { ClusterResult, Effect, EngineEvent, LoadOutcome, LoadProgress, LoadSummary } from '../engine/types.js';
+import type { LoadTest } from '../plan/schema.js';
 
 export type Emit = (event: EngineEvent) => void;
 
@@ -56,4 +57,24 @@ export interface Notifier {
 /** Writes rendered communications; resolves with where they went. */
 export interface CommsWriter {
   write(files: { name: string; text: string }[]): Promise<string>;
+}
+
+/** What a load-test run reports at the end. `summary` is null when no request was ever sent
+ * (artillery not installed, a refused target...); `detail` then says why and what to do. */
+export interface LoadRunOutcome {
+  outcome: LoadOutcome;
+  detail: string;
+  summary: LoadSummary | null;
+  /** The JSON file the run was saved to. */
+  file?: string;
+}
+
+/** Runs the plan's load tests (autocannon in-process, artillery as a child process). `run`
+ * never rejects: every failure is an outcome. `stop` ends a run within a second; the outcome
+ * then says `stopped` with the figures up to that moment. */
+export interface LoadRunner {
+  run(runId: number, test: LoadTest, onProgress: (p: LoadProgress) => void): Promise<LoadRunOutcome>;
+  stop(runId: number): void;
+  /** Stops every run and waits until they have ended (on exit). */
+  close(): Promise<void>;
 }

@@ -3,8 +3,8 @@
 // sources; the engine it drives is pure.
 import type { Plan } from '../plan/schema.js';
 import { initialState, reduce } from '../engine/reduce.js';
-import type { Effect, EngineEvent, RolloutState } from '../engine/types.js';
-import type { ActuationResult, Clock, CommsWriter, Notifier, Source, TrafficActuator } from './ports.js';
+import type { Effect, EngineEvent, LoadSummary, RolloutState } from '../engine/types.js';
+import type { ActuationResult, Clock, CommsWriter, LoadRunner, Notifier, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
 
 export interface RuntimeOptions {
@@ -15,6 +15,8 @@ export interface RuntimeOptions {
   notifier?: Notifier;
   /** Where `w` writes the rendered communications. */
   comms?: CommsWriter;
+  /** Carries out start-load-test / stop-load-test; without one a start is answered with a failure. */
+  loadRunner?: LoadRunner;
   initial?: RolloutState;
   /** Real milliseconds between clock ticks (0: none; the sources carry time). */
   tickMs?: number;
@@ -110,6 +112,23 @@ export class Runtime implements Store {
     this.notifyTimer = null;
     this.timer = null;
     await Promise.all((this.opts.sources ?? []).map((s) => s.stop()));
+    await this.opts.loadRunner?.close();
+  }
+
+  /** A load test's progress and result come back as events, so the pane is a function of state and
+   * the journal keeps the figures. The runner paces progress (about once a second). */
+  private startLoadTest(runId: number, name: string): void {
+    const test = this.opts.plan.loadTests.find((t) => t.name === name);
+    const runner = this.opts.loadRunner;
+    const result = (r: { outcome: 'completed' | 'stopped' | 'failed'; detail: string; summary: LoadSummary | null; file?: string }) =>
+      this.dispatch({ type: 'loadtest.result', at: this.opts.clock.now(), runId, name, outcome: r.outcome, detail: r.detail, summary: r.summary, ...(r.file ? { file: r.file } : {}) });
+    if (!test || !runner) {
+      queueMicrotask(() => result({ outcome: 'failed', detail: `load test "${name}": no load-test runner is configured`, summary: null }));
+      return;
+    }
+    runner
+      .run(runId, test, (progress) => this.dispatch({ type: 'loadtest.progress', at: this.opts.clock.now(), runId, name, progress }))
+      .then(result, (err: unknown) => result({ outcome: 'failed', detail: errorText(err), summary: null }));
   }
 
   private carryOut(effect: Effect): void {
@@ -156,7 +175,10 @@ export class Runtime implements Store {
         );
         return;
       case 'start-load-test':
-        done(false, `load test "${effect.name}": no load-test runner is configured`);
+        this.startLoadTest(effect.id, effect.name);
+        return;
+      case 'stop-load-test':
+        this.opts.loadRunner?.stop(effect.runId);
         return;
     }
   }

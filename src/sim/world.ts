@@ -375,6 +375,8 @@ export class SimWorld implements TrafficActuator {
   private trafficNoise = 0;
   private readonly latNoise = [0, 0];
   private readonly errNoise = [0, 0];
+  /** Requests per second arriving from outside (a load test through the HTTP service), per track. */
+  private readonly extraRps = [0, 0];
 
   private readonly pods = new Map<string, SimPod>();
   private readonly queue = new EventQueue();
@@ -694,21 +696,15 @@ export class SimWorld implements TrafficActuator {
     const diurnal = 1 + 0.2 * Math.sin((2 * Math.PI * (hourOfDay - 9)) / 24);
     const total = TOTAL_RPS * diurnal * (1 + this.trafficNoise);
     // Kayenta-style: the baseline gets as many requests as the canary.
-    const n = (total * this._weight * dtSec) / 100;
+    const own = (total * this._weight * dtSec) / 100;
 
     for (let tr = 0; tr < 2; tr++) {
       const base = tr * STRIDE;
-      const latF = clamp(1 + this.latNoise[tr]!, 0.84, 1.2);
+      // A load test's requests add to the track's own (see serve.ts), counted like any other.
+      const n = own + this.extraRps[tr]! * dtSec;
       const errF = clamp(1 + this.errNoise[tr]!, 0.67, 1.33);
       const healthyErr = HEALTHY_ERROR * errF;
-      let p95Ms = HEALTHY_P95_MS * latF;
-      let err = healthyErr;
-      let fail = 0;
-      if (tr === 0) {
-        if (sc.canaryP95Ms !== undefined) p95Ms += level * (sc.canaryP95Ms * latF - p95Ms);
-        if (sc.canaryErrorPercent !== undefined) err += level * ((sc.canaryErrorPercent / 100) * errF - err);
-        if (this.canaryBroken > 0 && this.canaryPods > 0) fail = this.canaryBroken / this.canaryPods;
-      }
+      const { p95Ms, err, fail } = this.trackParams(tr, level, own / dtSec);
       const errAll = 1 - (1 - err) * (1 - fail);
       acc[base + C_REQ] = acc[base + C_REQ]! + n;
       acc[base + C_ERR] = acc[base + C_ERR]! + n * errAll;
@@ -728,6 +724,44 @@ export class SimWorld implements TrafficActuator {
       }
       acc[base + C_BUCKET + LATENCY_BUCKETS.length] = acc[base + C_BUCKET + LATENCY_BUCKETS.length]! + n;
     }
+  }
+
+  /** p95 (ms), 5xx share and 503 (no healthy pod) share of a track at fault `level`, with `ownRps`
+   * its own traffic. Extra load slows it like a queue: a track runs at 50% utilisation on its own
+   * traffic, and its latency grows as 1/(1 - utilisation) (capped at 90%). */
+  private trackParams(tr: number, level: number, ownRps: number): { p95Ms: number; err: number; fail: number } {
+    const sc = this.scenario;
+    const latF = clamp(1 + this.latNoise[tr]!, 0.84, 1.2);
+    const errF = clamp(1 + this.errNoise[tr]!, 0.67, 1.33);
+    let p95Ms = HEALTHY_P95_MS * latF;
+    let err = HEALTHY_ERROR * errF;
+    let fail = 0;
+    if (tr === 0) {
+      if (sc.canaryP95Ms !== undefined) p95Ms += level * (sc.canaryP95Ms * latF - p95Ms);
+      if (sc.canaryErrorPercent !== undefined) err += level * ((sc.canaryErrorPercent / 100) * errF - err);
+      if (this.canaryBroken > 0 && this.canaryPods > 0) fail = this.canaryBroken / this.canaryPods;
+    }
+    const extra = this.extraRps[tr]!;
+    if (extra > 0) {
+      const u = Math.min(0.9, 0.5 * (1 + extra / Math.max(ownRps, 1)));
+      p95Ms *= 0.5 / (1 - u);
+    }
+    return { p95Ms, err, fail };
+  }
+
+  /** Sets the rate of outside requests (a load test) reaching a track, in requests per second. */
+  setExtraLoad(track: Track, rps: number): void {
+    this.extraRps[track === 'canary' ? 0 : 1] = Math.max(0, Number.isFinite(rps) ? rps : 0);
+  }
+
+  /** How a track answers right now: the service (serve.ts) delays and fails requests like this. */
+  behaviour(track: Track): { p95Ms: number; errorShare: number; unavailableShare: number; sigma: number; weight: number } {
+    const tr = track === 'canary' ? 0 : 1;
+    const hourOfDay = (((this.t % DAY) + DAY) % DAY) / HOUR;
+    const diurnal = 1 + 0.2 * Math.sin((2 * Math.PI * (hourOfDay - 9)) / 24);
+    const own = (TOTAL_RPS * diurnal * (1 + this.trafficNoise) * this._weight) / 100;
+    const { p95Ms, err, fail } = this.trackParams(tr, this.faultLevel(this.t), own);
+    return { p95Ms, errorShare: err, unavailableShare: fail, sigma: LATENCY_SIGMA, weight: this._weight };
   }
 
   private updateNoise(): void {
