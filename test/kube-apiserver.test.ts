@@ -14,6 +14,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  makeInformer,
   PatchStrategy,
   setHeaderOptions,
   V1MicroTime,
@@ -486,6 +487,34 @@ describe('@kubernetes/client-node against the test API server', () => {
     const expiring = watchWith(kc, path, { resourceVersion: server.resourceVersion });
     expect(await expiring.done).toBeNull();
     expect(expiring.events).toMatchObject([{ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } }]);
+  });
+
+  it("client-node's informer lists, watches, and relists after an in-stream 410", async () => {
+    const informer = makeInformer(kc, `/api/v1/namespaces/${NS}/pods`, () => core.listNamespacedPod({ namespace: NS }));
+    const seen: string[] = [];
+    informer.on('add', (p) => seen.push(`add ${p.metadata?.name}`));
+    informer.on('delete', (p) => seen.push(`delete ${p.metadata?.name}`));
+    await informer.start();
+    try {
+      await expect.poll(() => server.openWatches().length).toBe(1);
+      expect(informer.list()).toHaveLength(30);
+      server.create('pods', makePod({ name: 'late', namespace: NS }));
+      await expect.poll(() => seen.includes('add late')).toBe(true);
+      // The watch ends; before the informer is back, a pod goes and the history with it. Its resumed
+      // watch gets the in-stream 410, so it lists again and finds the deletion in the list.
+      server.closeWatches();
+      server.remove('pods', NS, 'checkout-stable-00001');
+      server.compact();
+      await expect.poll(() => server.requests.filter((q) => q.verb === 'list').length).toBe(2);
+      await expect.poll(() => seen.includes('delete checkout-stable-00001')).toBe(true);
+      await expect.poll(() => server.openWatches().length).toBe(1);
+      expect(server.requests.filter((q) => q.verb === 'watch')).toHaveLength(3);
+      server.create('pods', makePod({ name: 'after-relist', namespace: NS }));
+      await expect.poll(() => informer.list().map((p) => p.metadata?.name)).toContain('after-relist');
+      expect(informer.list().map((p) => p.metadata?.name)).not.toContain('checkout-stable-00001');
+    } finally {
+      await informer.stop();
+    }
   });
 
   it('a watch with timeoutSeconds ends cleanly (the terminating chunk)', async () => {

@@ -1250,7 +1250,7 @@ export class KubeApiServer {
 
     if (tooOld) {
       this.writeLine(w, `{"type":"ERROR","object":${JSON.stringify(errors.expired(`too old resource version: ${from} (${this.store.oldestResumable()})`).status)}}`);
-      res.end();
+      this.endWatch(w);
       return;
     }
     // Initial state: everything that exists (no resourceVersion, "0", or sendInitialEvents=true), or the history after `from`.
