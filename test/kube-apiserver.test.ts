@@ -294,6 +294,25 @@ describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
     expect(server.requests.find((q) => q.verb === 'list')?.accept).toContain('as=Table');
   });
 
+  it('create a lease from YAML, read its MicroTime, scale a deployment to 0, and name a missing object', async () => {
+    const file = join(tmp, 'lease.yaml');
+    writeFileSync(file, 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: canary-lease\nspec:\n  holderIdentity: ana@console\n  leaseDurationSeconds: 15\n  renewTime: "2026-11-26T10:00:00.5Z"\n');
+    // No OpenAPI is served, so client-side validation is off.
+    let r = await kubectl(ctx, ['create', '--validate=false', '-f', file]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('lease.coordination.k8s.io/canary-lease created');
+    r = await kubectl(ctx, ['get', 'lease', 'canary-lease', '-o', 'jsonpath={.spec.renewTime}']);
+    expect(r.stdout).toBe('2026-11-26T10:00:00.500000Z');
+    server.create('deployments', makeDeployment('checkout-canary', { namespace: NS, replicas: 3 }));
+    r = await kubectl(ctx, ['scale', 'deployment', 'checkout-canary', '--replicas=0']);
+    expect(r.stdout.trim()).toBe('deployment.apps/checkout-canary scaled');
+    expect((server.get('deployments', NS, 'checkout-canary')?.spec as { replicas: number }).replicas).toBe(0);
+    expect(server.requests.find((q) => q.subresource === 'scale' && q.method === 'PATCH')).toBeDefined();
+    r = await kubectl(ctx, ['get', 'lease', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('Error from server (NotFound): leases.coordination.k8s.io "nope" not found');
+  });
+
   it('kubectl with a bearer token over https: accepted with the right one, 401 with another', async () => {
     const secure = await startKubeApiServer({ token: 'good-token' });
     try {

@@ -42,8 +42,9 @@
 //   - kubectl's human output (no -o) gets a server-side Table for pods (NAME READY STATUS RESTARTS
 //     AGE, and IP/NODE with -o wide; table.ts); other types answer JSON, which kubectl prints as
 //     NAME AGE itself.
-//   Not copied: server-side apply, protobuf, gzip, the per-type Table columns of types other than
-//   pods, namespaces need not exist, no controllers (a deployment's status only changes when a test
+//   Not copied: server-side apply, protobuf, gzip, OpenAPI (kubectl create/apply need
+//   --validate=false), the per-type Table columns of types other than pods, namespaces need not
+//   exist (one in use reads as Active), no controllers (a deployment's status only changes when a test
 //   changes it), list pages after the first show objects as they are now, not as of the first
 //   page, and an Exact list can only be had at the current resourceVersion.
 //
@@ -367,6 +368,7 @@ export class KubeApiServer {
   private readonly bookmarkIntervalMs: number;
   private readonly watchExpiredAs: 'event' | 'http';
   private readonly gitVersion: string;
+  private readonly startedAt = nowTime();
 
   private constructor(
     private readonly server: Server,
@@ -906,9 +908,34 @@ export class KubeApiServer {
   }
 
   private mustGet(route: Route): StoredEntry {
-    const e = this.store.get(route.def, route.namespace, route.name as string);
+    const e = this.store.get(route.def, route.namespace, route.name as string) ?? (route.def.resource === 'namespaces' ? this.implicitNamespace(route.name as string) : undefined);
     if (!e) throw errors.notFound(route.def, route.name as string);
     return e;
+  }
+
+  /**
+   * Namespaces need not be created here: one that holds objects (or default, kube-system,
+   * kube-public) reads as an Active Namespace, so that kubectl's follow-up GET of the namespace after
+   * a 404 finds it and reports the object missing, as on a cluster. Not stored, never in a watch.
+   */
+  private implicitNamespace(name: string): StoredEntry | undefined {
+    const builtin = ['default', 'kube-system', 'kube-public'].includes(name);
+    if (!builtin && !this.namespacesInUse().has(name)) return undefined;
+    const def = this.defs.get('namespaces') as ResourceDef;
+    return entryFor(def, {
+      metadata: { name, uid: `00000000-0000-4000-8000-${Buffer.from(name).toString('hex').padEnd(12, '0').slice(0, 12)}`, resourceVersion: '1', creationTimestamp: this.startedAt, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  }
+
+  private namespacesInUse(): Set<string> {
+    const out = new Set<string>(['default', 'kube-system', 'kube-public']);
+    for (const d of this.defs.values()) {
+      if (!d.namespaced) continue;
+      for (const e of this.store.list(d)) if (e.obj.metadata.namespace) out.add(e.obj.metadata.namespace);
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -942,7 +969,8 @@ export class KubeApiServer {
       if (md.namespace !== undefined && md.namespace !== '' && md.namespace !== route.namespace) {
         throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
-      if (route.namespace === undefined) throw errors.noResource();
+      // POST to the all-namespaces collection (/api/v1/pods) is not a route of the real server either.
+      if (route.namespace === undefined) throw errors.methodNotAllowed();
     }
     if (!md.name && typeof md.generateName === 'string' && md.generateName) {
       md.name = `${md.generateName}${Math.random().toString(36).slice(2, 7)}`;
@@ -1175,7 +1203,13 @@ export class KubeApiServer {
     const items: StoredEntry[] = [];
     let lastKey: string | undefined;
     let remaining = 0;
-    for (const e of this.store.list(def, route.namespace)) {
+    let all = this.store.list(def, route.namespace);
+    if (def.resource === 'namespaces') {
+      const stored = new Set(all.map((e) => e.obj.metadata.name));
+      const implicit = [...this.namespacesInUse()].filter((n) => !stored.has(n)).map((n) => this.implicitNamespace(n) as StoredEntry);
+      all = [...all, ...implicit].sort((a, b) => (a.obj.metadata.name < b.obj.metadata.name ? -1 : 1));
+    }
+    for (const e of all) {
       const key = e.obj.metadata.namespace ? `${e.obj.metadata.namespace}/${e.obj.metadata.name}` : e.obj.metadata.name;
       if (start !== undefined && key <= start) continue;
       if (!labels(e.obj.metadata.labels ?? {}) || !fields(e.obj)) continue;
