@@ -468,6 +468,14 @@ describe('@kubernetes/client-node against the test API server', () => {
     expect(await reset.done).toBeInstanceOf(Error);
     expect(server.requests.at(-1)).toMatchObject({ verb: 'watch', status: -1, fault: 'reset' });
 
+    // A reset mid-stream: the watch is established and has delivered an event, then the socket dies.
+    server.fault({ verb: 'watch', resource: 'pods', action: { type: 'reset', afterMs: 50 } });
+    const cut = watchWith(kc, path, {});
+    const cutErr = await cut.done;
+    expect(cutErr).toBeInstanceOf(Error);
+    expect(cut.events.length).toBe(30);
+    expect(server.requests.at(-1)).toMatchObject({ verb: 'watch', status: 200, fault: 'reset' });
+
     server.fault({ verb: 'watch', resource: 'pods', action: { type: 'silent' } });
     const silent = watchWith(kc, path, { resourceVersion: server.resourceVersion, allowWatchBookmarks: true });
     await expect.poll(() => server.openWatches().filter((x) => x.silent).length).toBe(1);
@@ -533,6 +541,23 @@ describe('@kubernetes/client-node against the test API server', () => {
       expect(informer.list().map((p) => p.metadata?.name)).not.toContain('checkout-stable-00001');
     } finally {
       await informer.stop();
+    }
+  });
+
+  it('bookmarks come by themselves every bookmarkIntervalMs to watches that allow them', async () => {
+    const ticking = await startKubeApiServer({ bookmarkIntervalMs: 50 });
+    try {
+      ticking.create('pods', makePod({ name: 'a', namespace: NS }));
+      const kc2 = clientFor(ticking);
+      const w = watchWith(kc2, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: ticking.resourceVersion, allowWatchBookmarks: true });
+      const plain = watchWith(kc2, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: ticking.resourceVersion });
+      await w.until((e) => e.filter((x) => x.type === 'BOOKMARK').length >= 2);
+      expect(w.events.every((e) => e.type === 'BOOKMARK' && e.object.metadata.resourceVersion === ticking.resourceVersion)).toBe(true);
+      expect(plain.events).toEqual([]);
+      await w.abort();
+      await plain.abort();
+    } finally {
+      await ticking.close();
     }
   });
 
