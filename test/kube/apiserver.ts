@@ -266,7 +266,7 @@ interface OpenWatch {
   res: ServerResponse;
   query: URLSearchParams;
   labels: LabelPredicate;
-  fields: FieldPredicate;
+  fields: FieldPredicate | undefined;
   silent: boolean;
   sent: number;
   malformed: { line: string; afterEvents: number } | undefined;
@@ -434,17 +434,24 @@ export class KubeApiServer {
     throw new Error(`this test API server serves no resource "${resource}" (installed: ${[...this.defs.keys()].join(', ')})`);
   }
 
-  /** Stores a new object as given (status included), bumping the resourceVersion; watches see ADDED. */
+  /**
+   * Stores a new object as given (status included), bumping the resourceVersion; watches see ADDED.
+   * Returns a copy of what was stored (as do update and patch: changing it changes nothing here).
+   */
   create(resource: string, obj: KubeObject): KubeObject {
-    const def = this.resolve(resource);
-    const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
-    if (this.store.get(def, ns, obj.metadata.name)) throw new Error(`${resourceKey(def)} ${ns ?? ''}/${obj.metadata.name} already exists`);
-    return this.write(def, this.stampNew(def, obj, ns), undefined).obj;
+    return JSON.parse(this.createEntry(this.resolve(resource), obj).json) as KubeObject;
   }
 
-  /** Creates many objects at once (3,000 pods load in a few tens of milliseconds). */
+  /** Creates many objects at once: one JSON.stringify each (3,000 realistic pods: ~0.1 s here). */
   createMany(resource: string, objs: readonly KubeObject[]): void {
-    for (const o of objs) this.create(resource, o);
+    const def = this.resolve(resource);
+    for (const o of objs) this.createEntry(def, o);
+  }
+
+  private createEntry(def: ResourceDef, obj: KubeObject): StoredEntry {
+    const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
+    if (this.store.get(def, ns, obj.metadata.name)) throw new Error(`${resourceKey(def)} ${ns ?? ''}/${obj.metadata.name} already exists`);
+    return this.write(def, this.stampNew(def, obj, ns), undefined);
   }
 
   /** Creates the object, or replaces the stored one (keeping uid and creationTimestamp). */
@@ -463,7 +470,7 @@ export class KubeApiServer {
     const next = { ...obj };
     next.metadata = { ...next.metadata, namespace: ns, uid: cur.obj.metadata.uid, creationTimestamp: cur.obj.metadata.creationTimestamp };
     if (ns === undefined) delete next.metadata.namespace;
-    return this.write(def, next, cur).obj;
+    return JSON.parse(this.write(def, next, cur).json) as KubeObject;
   }
 
   /** Changes a stored object by a merge patch or a function of a copy of it; watches see MODIFIED. */
@@ -479,7 +486,7 @@ export class KubeApiServer {
     } else next = mergePatch(cur.obj as unknown as Json, change as Json) as unknown as KubeObject;
     next.metadata = { ...next.metadata, name, namespace: ns };
     if (ns === undefined) delete next.metadata.namespace;
-    return this.write(def, next, cur).obj;
+    return JSON.parse(this.write(def, next, cur).json) as KubeObject;
   }
 
   /** Deletes a stored object; watches see DELETED. Returns false when there was none. */
@@ -898,8 +905,8 @@ export class KubeApiServer {
         const fields = parseFieldSelector(q.get('fieldSelector'), route.def.selectableFields);
         const gone: StoredEntry[] = [];
         for (const e of this.store.list(route.def, route.namespace)) {
-          if (!labels(e.obj.metadata.labels ?? {}) || !fields(e.obj)) continue;
-          if (!dryRun) this.store.remove(route.def, e.obj.metadata.namespace, e.obj.metadata.name, this.store.nextResourceVersion());
+          if (!labels(e.labels) || (fields && !fields(e.obj))) continue;
+          if (!dryRun) this.store.remove(route.def, e.namespace, e.name, this.store.nextResourceVersion());
           gone.push(e);
         }
         return this.sendJson(res, rec, 200, this.listBody(route.def, String(this.store.resourceVersion), gone, undefined, undefined));
@@ -933,7 +940,7 @@ export class KubeApiServer {
     const out = new Set<string>(['default', 'kube-system', 'kube-public']);
     for (const d of this.defs.values()) {
       if (!d.namespaced) continue;
-      for (const e of this.store.list(d)) if (e.obj.metadata.namespace) out.add(e.obj.metadata.namespace);
+      for (const e of this.store.list(d)) if (e.namespace) out.add(e.namespace);
     }
     return out;
   }
@@ -1207,12 +1214,12 @@ export class KubeApiServer {
     if (def.resource === 'namespaces') {
       const stored = new Set(all.map((e) => e.obj.metadata.name));
       const implicit = [...this.namespacesInUse()].filter((n) => !stored.has(n)).map((n) => this.implicitNamespace(n) as StoredEntry);
-      all = [...all, ...implicit].sort((a, b) => (a.obj.metadata.name < b.obj.metadata.name ? -1 : 1));
+      all = [...all, ...implicit].sort((a, b) => (a.name < b.name ? -1 : 1));
     }
     for (const e of all) {
-      const key = e.obj.metadata.namespace ? `${e.obj.metadata.namespace}/${e.obj.metadata.name}` : e.obj.metadata.name;
+      const key = e.key;
       if (start !== undefined && key <= start) continue;
-      if (!labels(e.obj.metadata.labels ?? {}) || !fields(e.obj)) continue;
+      if (!labels(e.labels) || (fields && !fields(e.obj))) continue;
       if (limit > 0 && items.length >= limit) {
         remaining += 1;
         continue;
@@ -1238,10 +1245,8 @@ export class KubeApiServer {
   private startWatch(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, route: Route, q: URLSearchParams, fault: FaultAction | undefined): void {
     const def = route.def;
     // A watch on one object: the path names it (fieldSelector metadata.name, as client-go does it).
-    const byName: FieldPredicate = route.name ? (o) => (o.metadata as { name?: string }).name === route.name : () => true;
-    const fieldsQ = parseFieldSelector(q.get('fieldSelector'), def.selectableFields);
+    const fields = parseFieldSelector(q.get('fieldSelector'), def.selectableFields);
     const labels = parseLabelSelector(q.get('labelSelector'));
-    const fields: FieldPredicate = (o) => byName(o) && fieldsQ(o);
     const rvParam = q.get('resourceVersion') ?? '';
     if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a non-negative integer`);
     const from = rvParam === '' ? 0 : Number(rvParam);
@@ -1290,7 +1295,7 @@ export class KubeApiServer {
     // Initial state: everything that exists (no resourceVersion, "0", or sendInitialEvents=true), or the history after `from`.
     const initial = rvParam === '' || from === 0 || q.get('sendInitialEvents') === 'true';
     if (initial) {
-      for (const e of this.store.list(def, route.namespace)) if (this.matches(w, e.obj)) this.writeEvent(w, 'ADDED', e);
+      for (const e of this.store.list(def, route.namespace)) if (this.matches(w, e)) this.writeEvent(w, 'ADDED', e);
       if (q.get('sendInitialEvents') === 'true' && q.get('allowWatchBookmarks') === 'true') this.bookmark(w, true);
     } else {
       for (const ev of this.store.since(from)) this.deliver(w, ev);
@@ -1311,15 +1316,17 @@ export class KubeApiServer {
     if (fault?.type === 'expire') w.timers.push(setTimeout(() => this.expireWatch(w), fault.afterMs ?? 0).unref());
   }
 
-  private matches(w: OpenWatch, obj: KubeObject): boolean {
-    if (w.route.namespace !== undefined && obj.metadata.namespace !== w.route.namespace) return false;
-    return w.labels(obj.metadata.labels ?? {}) && w.fields(obj);
+  /** Whether an object is in a watch's selection (the path's namespace and name, label and field selectors). */
+  private matches(w: OpenWatch, e: StoredEntry): boolean {
+    if (w.route.namespace !== undefined && e.namespace !== w.route.namespace) return false;
+    if (w.route.name !== undefined && e.name !== w.route.name) return false;
+    return w.labels(e.labels) && (!w.fields || w.fields(e.obj));
   }
 
   /** An event for this watch, with the selector transitions of the watch cache. */
   private deliver(w: OpenWatch, ev: StoreEvent): void {
     if (w.ended || w.silent || ev.entry.def !== w.route.def) return;
-    const now = this.matches(w, ev.entry.obj);
+    const now = this.matches(w, ev.entry);
     if (ev.type === 'MODIFIED') {
       const before = ev.prev ? this.matches(w, ev.prev) : false;
       if (now && before) this.writeEvent(w, 'MODIFIED', ev.entry);
