@@ -1017,6 +1017,18 @@ describe('protocol details', () => {
     expect(evs[1].object.metadata).toEqual({ resourceVersion: server.resourceVersion, creationTimestamp: null, annotations: { 'k8s.io/initial-events-end': 'true' } });
   });
 
+  it('the control API hands out copies: changing one changes nothing on the server', async () => {
+    const created = server.create('pods', makePod({ name: 'copy-me', namespace: NS }));
+    (created.metadata.labels as Record<string, string>).mutated = 'yes';
+    const got = server.get('pods', NS, 'copy-me') as KubeObject;
+    expect(got.metadata.labels).not.toHaveProperty('mutated');
+    (got.status as { phase: string }).phase = 'Failed';
+    server.list('pods', NS)[0]!.metadata.name = 'renamed';
+    const wire = await call(`${pods}/copy-me`);
+    expect(wire.body.status.phase).toBe('Running');
+    expect((await call(pods)).body.items[0].metadata.name).toBe('checkout-canary-00000');
+  });
+
   it('onRequest sees a request with its body before it is answered', async () => {
     const seen: string[] = [];
     const off = server.onRequest((q) => seen.push(`${q.method} ${q.resource} ${q.name} ${q.status} ${q.body ?? ''}`));

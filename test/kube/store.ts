@@ -2,10 +2,11 @@
 //
 //  - One global resourceVersion (an integer, sent as a string); every write (create, update,
 //    patch, delete) bumps it and stamps metadata.resourceVersion.
-//  - Stored objects are never mutated: a write stores a new object, so an object handed out (or held
-//    by the history) stays as it was.
-//  - The JSON of each stored object is rendered once and kept until the object changes, so a list of
-//    3,000 pods is a string concatenation, not 3,000 JSON.stringify calls.
+//  - Stored objects are never mutated: a write stores a new entry, so an entry held by the history
+//    (or an open watch) stays as it was.
+//  - The JSON of each stored object is rendered once (and its UTF-8 bytes on the first list), so a
+//    list of 3,000 pods is one Buffer.concat, not 3,000 JSON.stringify calls; the object is parsed
+//    back from that JSON only when something reads it.
 //  - A bounded history of watch events (a ring, like the watch cache): a watch that resumes from a
 //    resourceVersion still in it gets exactly the events after it; an older one is "too old"
 //    (410 Expired), as is everything before a compact().
