@@ -123,7 +123,8 @@ async function rejectsWith(p: Promise<unknown>): Promise<{ code: number; body: R
 
 const haveKubectl = kubectlBinary() !== null || Boolean(process.env.CI);
 
-describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
+// kubectl is a 57 MB Go binary started once per step: give a loaded CI machine room.
+describe.skipIf(!haveKubectl)('kubectl against the test API server', { timeout: 60_000 }, () => {
   let server: KubeApiServer;
   let ctx: KubectlContext;
 

@@ -163,7 +163,7 @@ export interface RequestRecord {
   contentType: string | undefined;
   accept: string | undefined;
   userAgent: string | undefined;
-  /** The request body as sent (POST/PUT/PATCH/DELETE; '' when there was none). */
+  /** The request body as sent (POST/PUT/PATCH/DELETE, '' if empty; undefined for GET). */
   body: string | undefined;
   /** The response status (200 for a watch once its headers went out); 0 while not yet answered; -1 for a reset. */
   status: number;
