@@ -177,7 +177,7 @@ describe.skipIf(!haveKubectl)('kubectl against the test API server', { timeout: 
       type Ev = { type: string; object: KubeObject };
       await w.until((d) => (d as Ev[]).some((e) => e.type === 'ADDED' && e.object.metadata.name === 'watched-0'));
       // The watch is open once kubectl has listed; wait for it to be registered before writing.
-      await expect.poll(() => server.openWatches().filter((x) => x.namespace === 'watching').length, { timeout: 10_000 }).toBe(1);
+      await server.whenWatching({ resource: 'pods', namespace: 'watching' });
       server.create('pods', makePod({ name: 'watched-1', namespace: 'watching', phase: 'Pending' }));
       server.patch('pods', 'watching', 'watched-1', { status: { phase: 'Running' } });
       server.remove('pods', 'watching', 'watched-0');
@@ -383,7 +383,7 @@ describe('@kubernetes/client-node against the test API server', () => {
   it('Watch streams ADDED/MODIFIED/DELETED from the list resourceVersion and ends cleanly when the server closes it', async () => {
     const list = await core.listNamespacedPod({ namespace: NS });
     const w = watchWith(kc, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true });
-    await expect.poll(() => server.openWatches().length).toBe(1);
+    await server.whenWatching({ resource: 'pods' });
     server.create('pods', makePod({ name: 'new-1', namespace: NS }));
     server.patch('pods', NS, 'new-1', { metadata: { labels: { ready: 'yes' } } });
     server.remove('pods', NS, 'new-1');
@@ -404,7 +404,7 @@ describe('@kubernetes/client-node against the test API server', () => {
 
   it('a watch resumed from its last resourceVersion gets exactly what it missed', async () => {
     const w1 = watchWith(kc, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: server.resourceVersion });
-    await expect.poll(() => server.openWatches().length).toBe(1);
+    await server.whenWatching({ resource: 'pods' });
     server.patch('pods', NS, 'checkout-stable-00001', { metadata: { labels: { step: '1' } } });
     await w1.until((e) => e.length === 1);
     const last = w1.events[0]?.object.metadata.resourceVersion as string;
@@ -479,9 +479,9 @@ describe('@kubernetes/client-node against the test API server', () => {
 
     server.fault({ verb: 'watch', resource: 'pods', action: { type: 'silent' } });
     const silent = watchWith(kc, path, { resourceVersion: server.resourceVersion, allowWatchBookmarks: true });
-    await expect.poll(() => server.openWatches().filter((x) => x.silent).length).toBe(1);
+    await server.whenWatching({ resource: 'pods', silent: true });
     const normal = watchWith(kc, path, { resourceVersion: server.resourceVersion });
-    await expect.poll(() => server.openWatches().length).toBe(2);
+    await server.whenWatching({ resource: 'pods' }, 2);
     server.patch('pods', NS, 'checkout-stable-00001', { metadata: { labels: { seen: 'by-normal' } } });
     server.sendBookmarks();
     await normal.until((e) => e.length === 1);
@@ -524,7 +524,7 @@ describe('@kubernetes/client-node against the test API server', () => {
     informer.on('delete', (p) => seen.push(`delete ${p.metadata?.name}`));
     await informer.start();
     try {
-      await expect.poll(() => server.openWatches().length).toBe(1);
+      await server.whenWatching({ resource: 'pods' });
       expect(informer.list()).toHaveLength(30);
       server.create('pods', makePod({ name: 'late', namespace: NS }));
       await expect.poll(() => seen.includes('add late')).toBe(true);
@@ -570,7 +570,7 @@ describe('@kubernetes/client-node against the test API server', () => {
 
   it('a filtered watch sees an object leave the selection as DELETED and enter it as ADDED', async () => {
     const w = watchWith(kc, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: server.resourceVersion, labelSelector: 'track=canary' });
-    await expect.poll(() => server.openWatches().length).toBe(1);
+    await server.whenWatching({ resource: 'pods' });
     server.patch('pods', NS, 'checkout-canary-00000', { metadata: { labels: { track: 'stable' } } });
     server.patch('pods', NS, 'checkout-stable-00001', { metadata: { labels: { track: 'canary' } } });
     server.patch('pods', NS, 'checkout-stable-00002', { metadata: { labels: { other: 'x' } } });
@@ -1032,11 +1032,13 @@ describe('protocol details', () => {
 
   it('onRequest sees a request with its body before it is answered', async () => {
     const seen: string[] = [];
+    const patchSeen = server.whenRequest((q) => q.method === 'PATCH');
     const off = server.onRequest((q) => seen.push(`${q.method} ${q.resource} ${q.name} ${q.status} ${q.body ?? ''}`));
     await call(`${pods}/checkout-stable-00001`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: { metadata: { labels: { a: 'b' } } } });
     off();
     await call(pods);
     expect(seen).toEqual(['PATCH pods checkout-stable-00001 0 {"metadata":{"labels":{"a":"b"}}}']);
+    expect((await patchSeen).name).toBe('checkout-stable-00001');
     expect(server.requests.at(-2)?.status).toBe(200);
   });
 });

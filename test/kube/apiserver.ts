@@ -89,9 +89,10 @@
 //   CRDs:      installCrd(name), removeCrd(name), crds()
 //   faults:    fault({ match..., times, action }) -> handle; clearFaults()
 //   RBAC:      deny({ verb, resource, namespace, name, subresource }) -> handle; clearDenials()
-//   watches:   openWatches(), closeWatches(), expireWatches(), sendBookmarks(), compact()
+//   watches:   openWatches(), whenWatching(match, n), closeWatches(), expireWatches(),
+//              sendBookmarks(), compact()
 //   wire log:  requests (every request: method, path, query, contentType, accept, body, status,
-//              time, at, verb, resource...), clearRequests(), onRequest(fn)
+//              time, at, verb, resource...), clearRequests(), onRequest(fn), whenRequest(pred)
 //   kubeconfig(opts) / kubeconfigFor([...]) for kubectl and client-node; several servers at once
 //   (one per cluster/region) are independent.
 import { randomUUID } from 'node:crypto';
@@ -364,6 +365,7 @@ export class KubeApiServer {
   private readonly watches = new Set<OpenWatch>();
   private readonly sockets = new Set<Socket>();
   private readonly requestListeners = new Set<(rec: RequestRecord) => void>();
+  private readonly watchListeners = new Set<() => void>();
   private readonly user: string;
   private readonly bookmarkIntervalMs: number;
   private readonly watchExpiredAs: 'event' | 'http';
@@ -585,6 +587,47 @@ export class KubeApiServer {
       query: Object.fromEntries(w.query),
       silent: w.silent,
     }));
+  }
+
+  /**
+   * Resolves once at least `count` watches matching `match` are open on the server (their headers
+   * sent and initial events written), so that a test can write knowing the watch will see it.
+   * Rejects after timeoutMs (default 10 s) saying what is open.
+   */
+  whenWatching(match: { resource?: string; namespace?: string; silent?: boolean } = {}, count = 1, timeoutMs = 10_000): Promise<void> {
+    const key = match.resource ? this.keyFor(match.resource) : undefined;
+    const enough = () =>
+      [...this.watches].filter((w) => (!key || resourceKey(w.route.def) === key) && (match.namespace === undefined || w.route.namespace === match.namespace) && (match.silent === undefined || w.silent === match.silent)).length >= count;
+    if (enough()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!enough()) return;
+        clearTimeout(timer);
+        this.watchListeners.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.watchListeners.delete(check);
+        reject(new Error(`no ${count} open watch(es) matching ${JSON.stringify(match)} in ${timeoutMs} ms; open: ${JSON.stringify(this.openWatches())}`));
+      }, timeoutMs);
+      this.watchListeners.add(check);
+    });
+  }
+
+  /** Resolves with the first request from now on for which `pred` holds (rejects after timeoutMs, default 10 s). */
+  whenRequest(pred: (rec: RequestRecord) => boolean, timeoutMs = 10_000): Promise<RequestRecord> {
+    return new Promise((resolve, reject) => {
+      const off = this.onRequest((rec) => {
+        if (!pred(rec)) return;
+        off();
+        clearTimeout(timer);
+        resolve(rec);
+      });
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no matching request in ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
   }
 
   /** Ends every open watch cleanly (the terminating chunk), as a server does at its timeout. */
@@ -1284,7 +1327,7 @@ export class KubeApiServer {
     req.on('close', () => {
       if (!res.writableEnded) res.end();
     });
-    if (w.silent) return;
+    if (w.silent) return this.watchOpened();
     if (w.malformed && w.malformed.afterEvents === 0) this.writeMalformed(w);
 
     if (tooOld) {
@@ -1301,6 +1344,7 @@ export class KubeApiServer {
       for (const ev of this.store.since(from)) this.deliver(w, ev);
     }
     w.unsubscribe = this.store.subscribe((ev) => this.deliver(w, ev));
+    this.watchOpened();
 
     if (q.get('allowWatchBookmarks') === 'true') {
       const tick = () => {
@@ -1317,6 +1361,10 @@ export class KubeApiServer {
   }
 
   /** Whether an object is in a watch's selection (the path's namespace and name, label and field selectors). */
+  private watchOpened(): void {
+    for (const fn of [...this.watchListeners]) fn();
+  }
+
   private matches(w: OpenWatch, e: StoredEntry): boolean {
     if (w.route.namespace !== undefined && e.namespace !== w.route.namespace) return false;
     if (w.route.name !== undefined && e.name !== w.route.name) return false;
