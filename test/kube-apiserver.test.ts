@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import {
   ApiException,
   AppsV1Api,
@@ -854,6 +855,21 @@ describe('3,000 pods', () => {
       const again = JSON.parse((await raw(`${server.url}/api/v1/namespaces/${NS}/pods`)).body) as { items: KubeObject[] };
       expect((again.items[5]?.status as { phase: string }).phase).toBe('Failed');
       writeFileSync(join(tmp, 'pods.json'), r.body);
+      // A client that accepts gzip gets the big list gzipped (as from a real server), small answers plain.
+      const zipped = await new Promise<{ encoding: unknown; body: Buffer }>((resolve, reject) => {
+        const req = request(`${server.url}/api/v1/namespaces/${NS}/pods`, { headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(zipped.encoding).toBe('gzip');
+      expect(zipped.body.length).toBeLessThan(r.body.length / 5);
+      expect(JSON.parse(gunzipSync(zipped.body).toString('utf8')).items).toHaveLength(3000);
+      const one = await raw(`${server.url}/api/v1/namespaces/${NS}/pods/${list.items[0]?.metadata.name}`, { headers: { 'Accept-Encoding': 'gzip' } });
+      expect(one.headers['content-encoding']).toBeUndefined();
     } finally {
       await server.close();
     }

@@ -42,7 +42,9 @@
 //   - kubectl's human output (no -o) gets a server-side Table for pods (NAME READY STATUS RESTARTS
 //     AGE, and IP/NODE with -o wide; table.ts); other types answer JSON, which kubectl prints as
 //     NAME AGE itself.
-//   Not copied: server-side apply, protobuf, gzip, OpenAPI (kubectl create/apply need
+//   - Responses over 128 KiB are gzipped (level 1) for clients that accept gzip, as with
+//     APIResponseCompression (watch streams are not compressed here).
+//   Not copied: server-side apply, protobuf, OpenAPI (kubectl create/apply need
 //   --validate=false), the per-type Table columns of types other than pods, namespaces need not
 //   exist (one in use reads as Active), no controllers (a deployment's status only changes when a test
 //   changes it), list pages after the first show objects as they are now, not as of the first
@@ -102,6 +104,7 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { applyJsonPatch, decodeJsonPatch, deepEqual, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import type { Json } from './patch.js';
@@ -148,6 +151,8 @@ export interface KubeApiServerOptions {
   watchExpiredAs?: 'event' | 'http';
   /** The gitVersion /version reports. Default v1.32.4. */
   version?: string;
+  /** gzip responses over 128 KiB for clients that accept it, as a real server does. Default true. */
+  compression?: boolean;
 }
 
 export type Verb = (typeof VERBS)[number];
@@ -163,6 +168,7 @@ export interface RequestRecord {
   query: Record<string, string>;
   contentType: string | undefined;
   accept: string | undefined;
+  acceptEncoding: string | undefined;
   userAgent: string | undefined;
   /** The request body as sent (POST/PUT/PATCH/DELETE, '' if empty; undefined for GET). */
   body: string | undefined;
@@ -283,6 +289,7 @@ const PATCH_TYPES_BUILTIN = ['application/json-patch+json', 'application/merge-p
 const PATCH_TYPES_CRD = ['application/json-patch+json', 'application/merge-patch+json'];
 const BODY_TYPES = ['application/json', 'application/yaml'];
 const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+const GZIP_THRESHOLD = 128 * 1024;
 const COMMA = Buffer.from(',');
 const CLOSE_LIST = Buffer.from(']}');
 
@@ -371,6 +378,7 @@ export class KubeApiServer {
   private readonly watchExpiredAs: 'event' | 'http';
   private readonly gitVersion: string;
   private readonly startedAt = nowTime();
+  private readonly compression: boolean;
 
   private constructor(
     private readonly server: Server,
@@ -383,6 +391,7 @@ export class KubeApiServer {
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
     this.watchExpiredAs = options.watchExpiredAs ?? 'event';
     this.gitVersion = options.version ?? 'v1.32.4';
+    this.compression = options.compression ?? true;
     for (const d of BUILTINS) this.defs.set(resourceKey(d), d);
     for (const c of options.crds ?? []) this.installCrd(c);
   }
@@ -740,6 +749,7 @@ export class KubeApiServer {
       query: Object.fromEntries(url.searchParams),
       contentType: req.headers['content-type'],
       accept: req.headers.accept,
+      acceptEncoding: req.headers['accept-encoding'],
       userAgent: req.headers['user-agent'],
       body: undefined,
       status: 0,
@@ -1568,9 +1578,21 @@ export class KubeApiServer {
   // ------------------------------------------------------------------------------------------
   // Responses
 
+  /**
+   * Like the real server (APIResponseCompression, on by default): a body over 128 KiB goes out
+   * gzipped at level 1 when the client accepts gzip (kubectl, client-node and fetch all do, and
+   * decompress transparently). `compression: false` turns it off.
+   */
   private sendJson(res: ServerResponse, rec: RequestRecord, code: number, json: string | Buffer, contentType = JSON_TYPE): void {
     rec.status = code;
-    res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(json), 'Cache-Control': 'no-cache, private' });
+    const size = Buffer.byteLength(json);
+    if (this.compression && size > GZIP_THRESHOLD && /\bgzip\b/i.test(rec.acceptEncoding ?? '')) {
+      const body = gzipSync(json, { level: 1 });
+      res.writeHead(code, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding', 'Content-Length': body.length, 'Cache-Control': 'no-cache, private' });
+      res.end(body);
+      return;
+    }
+    res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': size, 'Cache-Control': 'no-cache, private' });
     res.end(json);
   }
 
