@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import {
   ApiException,
   AppsV1Api,
@@ -14,6 +15,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  makeInformer,
   PatchStrategy,
   setHeaderOptions,
   V1MicroTime,
@@ -122,7 +124,8 @@ async function rejectsWith(p: Promise<unknown>): Promise<{ code: number; body: R
 
 const haveKubectl = kubectlBinary() !== null || Boolean(process.env.CI);
 
-describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
+// kubectl is a 57 MB Go binary started once per step: give a loaded CI machine room.
+describe.skipIf(!haveKubectl)('kubectl against the test API server', { timeout: 60_000 }, () => {
   let server: KubeApiServer;
   let ctx: KubectlContext;
 
@@ -175,7 +178,7 @@ describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
       type Ev = { type: string; object: KubeObject };
       await w.until((d) => (d as Ev[]).some((e) => e.type === 'ADDED' && e.object.metadata.name === 'watched-0'));
       // The watch is open once kubectl has listed; wait for it to be registered before writing.
-      await expect.poll(() => server.openWatches().filter((x) => x.namespace === 'watching').length, { timeout: 10_000 }).toBe(1);
+      await server.whenWatching({ resource: 'pods', namespace: 'watching' });
       server.create('pods', makePod({ name: 'watched-1', namespace: 'watching', phase: 'Pending' }));
       server.patch('pods', 'watching', 'watched-1', { status: { phase: 'Running' } });
       server.remove('pods', 'watching', 'watched-0');
@@ -293,6 +296,25 @@ describe.skipIf(!haveKubectl)('kubectl against the test API server', () => {
     expect(server.requests.find((q) => q.verb === 'list')?.accept).toContain('as=Table');
   });
 
+  it('create a lease from YAML, read its MicroTime, scale a deployment to 0, and name a missing object', async () => {
+    const file = join(tmp, 'lease.yaml');
+    writeFileSync(file, 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: canary-lease\nspec:\n  holderIdentity: ana@console\n  leaseDurationSeconds: 15\n  renewTime: "2026-11-26T10:00:00.5Z"\n');
+    // No OpenAPI is served, so client-side validation is off.
+    let r = await kubectl(ctx, ['create', '--validate=false', '-f', file]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('lease.coordination.k8s.io/canary-lease created');
+    r = await kubectl(ctx, ['get', 'lease', 'canary-lease', '-o', 'jsonpath={.spec.renewTime}']);
+    expect(r.stdout).toBe('2026-11-26T10:00:00.500000Z');
+    server.create('deployments', makeDeployment('checkout-canary', { namespace: NS, replicas: 3 }));
+    r = await kubectl(ctx, ['scale', 'deployment', 'checkout-canary', '--replicas=0']);
+    expect(r.stdout.trim()).toBe('deployment.apps/checkout-canary scaled');
+    expect((server.get('deployments', NS, 'checkout-canary')?.spec as { replicas: number }).replicas).toBe(0);
+    expect(server.requests.find((q) => q.subresource === 'scale' && q.method === 'PATCH')).toBeDefined();
+    r = await kubectl(ctx, ['get', 'lease', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('Error from server (NotFound): leases.coordination.k8s.io "nope" not found');
+  });
+
   it('kubectl with a bearer token over https: accepted with the right one, 401 with another', async () => {
     const secure = await startKubeApiServer({ token: 'good-token' });
     try {
@@ -362,7 +384,7 @@ describe('@kubernetes/client-node against the test API server', () => {
   it('Watch streams ADDED/MODIFIED/DELETED from the list resourceVersion and ends cleanly when the server closes it', async () => {
     const list = await core.listNamespacedPod({ namespace: NS });
     const w = watchWith(kc, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true });
-    await expect.poll(() => server.openWatches().length).toBe(1);
+    await server.whenWatching({ resource: 'pods' });
     server.create('pods', makePod({ name: 'new-1', namespace: NS }));
     server.patch('pods', NS, 'new-1', { metadata: { labels: { ready: 'yes' } } });
     server.remove('pods', NS, 'new-1');
@@ -383,7 +405,7 @@ describe('@kubernetes/client-node against the test API server', () => {
 
   it('a watch resumed from its last resourceVersion gets exactly what it missed', async () => {
     const w1 = watchWith(kc, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: server.resourceVersion });
-    await expect.poll(() => server.openWatches().length).toBe(1);
+    await server.whenWatching({ resource: 'pods' });
     server.patch('pods', NS, 'checkout-stable-00001', { metadata: { labels: { step: '1' } } });
     await w1.until((e) => e.length === 1);
     const last = w1.events[0]?.object.metadata.resourceVersion as string;
@@ -448,11 +470,19 @@ describe('@kubernetes/client-node against the test API server', () => {
     expect(await reset.done).toBeInstanceOf(Error);
     expect(server.requests.at(-1)).toMatchObject({ verb: 'watch', status: -1, fault: 'reset' });
 
+    // A reset mid-stream: the watch is established and has delivered an event, then the socket dies.
+    server.fault({ verb: 'watch', resource: 'pods', action: { type: 'reset', afterMs: 50 } });
+    const cut = watchWith(kc, path, {});
+    const cutErr = await cut.done;
+    expect(cutErr).toBeInstanceOf(Error);
+    expect(cut.events.length).toBe(30);
+    expect(server.requests.at(-1)).toMatchObject({ verb: 'watch', status: 200, fault: 'reset' });
+
     server.fault({ verb: 'watch', resource: 'pods', action: { type: 'silent' } });
     const silent = watchWith(kc, path, { resourceVersion: server.resourceVersion, allowWatchBookmarks: true });
-    await expect.poll(() => server.openWatches().filter((x) => x.silent).length).toBe(1);
+    await server.whenWatching({ resource: 'pods', silent: true });
     const normal = watchWith(kc, path, { resourceVersion: server.resourceVersion });
-    await expect.poll(() => server.openWatches().length).toBe(2);
+    await server.whenWatching({ resource: 'pods' }, 2);
     server.patch('pods', NS, 'checkout-stable-00001', { metadata: { labels: { seen: 'by-normal' } } });
     server.sendBookmarks();
     await normal.until((e) => e.length === 1);
@@ -488,6 +518,51 @@ describe('@kubernetes/client-node against the test API server', () => {
     expect(expiring.events).toMatchObject([{ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } }]);
   });
 
+  it("client-node's informer lists, watches, and relists after an in-stream 410", async () => {
+    const informer = makeInformer(kc, `/api/v1/namespaces/${NS}/pods`, () => core.listNamespacedPod({ namespace: NS }));
+    const seen: string[] = [];
+    informer.on('add', (p) => seen.push(`add ${p.metadata?.name}`));
+    informer.on('delete', (p) => seen.push(`delete ${p.metadata?.name}`));
+    await informer.start();
+    try {
+      await server.whenWatching({ resource: 'pods' });
+      expect(informer.list()).toHaveLength(30);
+      server.create('pods', makePod({ name: 'late', namespace: NS }));
+      await expect.poll(() => seen.includes('add late')).toBe(true);
+      // The watch ends; before the informer is back, a pod goes and the history with it. Its resumed
+      // watch gets the in-stream 410, so it lists again and finds the deletion in the list.
+      server.closeWatches();
+      server.remove('pods', NS, 'checkout-stable-00001');
+      server.compact();
+      await expect.poll(() => server.requests.filter((q) => q.verb === 'list').length).toBe(2);
+      await expect.poll(() => seen.includes('delete checkout-stable-00001')).toBe(true);
+      await expect.poll(() => server.openWatches().length).toBe(1);
+      expect(server.requests.filter((q) => q.verb === 'watch')).toHaveLength(3);
+      server.create('pods', makePod({ name: 'after-relist', namespace: NS }));
+      await expect.poll(() => informer.list().map((p) => p.metadata?.name)).toContain('after-relist');
+      expect(informer.list().map((p) => p.metadata?.name)).not.toContain('checkout-stable-00001');
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  it('bookmarks come by themselves every bookmarkIntervalMs to watches that allow them', async () => {
+    const ticking = await startKubeApiServer({ bookmarkIntervalMs: 50 });
+    try {
+      ticking.create('pods', makePod({ name: 'a', namespace: NS }));
+      const kc2 = clientFor(ticking);
+      const w = watchWith(kc2, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: ticking.resourceVersion, allowWatchBookmarks: true });
+      const plain = watchWith(kc2, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: ticking.resourceVersion });
+      await w.until((e) => e.filter((x) => x.type === 'BOOKMARK').length >= 2);
+      expect(w.events.every((e) => e.type === 'BOOKMARK' && e.object.metadata.resourceVersion === ticking.resourceVersion)).toBe(true);
+      expect(plain.events).toEqual([]);
+      await w.abort();
+      await plain.abort();
+    } finally {
+      await ticking.close();
+    }
+  });
+
   it('a watch with timeoutSeconds ends cleanly (the terminating chunk)', async () => {
     const w = watchWith(kc, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: server.resourceVersion, timeoutSeconds: 1 });
     expect(await w.done).toBeNull();
@@ -496,7 +571,7 @@ describe('@kubernetes/client-node against the test API server', () => {
 
   it('a filtered watch sees an object leave the selection as DELETED and enter it as ADDED', async () => {
     const w = watchWith(kc, `/api/v1/namespaces/${NS}/pods`, { resourceVersion: server.resourceVersion, labelSelector: 'track=canary' });
-    await expect.poll(() => server.openWatches().length).toBe(1);
+    await server.whenWatching({ resource: 'pods' });
     server.patch('pods', NS, 'checkout-canary-00000', { metadata: { labels: { track: 'stable' } } });
     server.patch('pods', NS, 'checkout-stable-00001', { metadata: { labels: { track: 'canary' } } });
     server.patch('pods', NS, 'checkout-stable-00002', { metadata: { labels: { other: 'x' } } });
@@ -780,6 +855,21 @@ describe('3,000 pods', () => {
       const again = JSON.parse((await raw(`${server.url}/api/v1/namespaces/${NS}/pods`)).body) as { items: KubeObject[] };
       expect((again.items[5]?.status as { phase: string }).phase).toBe('Failed');
       writeFileSync(join(tmp, 'pods.json'), r.body);
+      // A client that accepts gzip gets the big list gzipped (as from a real server), small answers plain.
+      const zipped = await new Promise<{ encoding: unknown; body: Buffer }>((resolve, reject) => {
+        const req = request(`${server.url}/api/v1/namespaces/${NS}/pods`, { headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(zipped.encoding).toBe('gzip');
+      expect(zipped.body.length).toBeLessThan(r.body.length / 5);
+      expect(JSON.parse(gunzipSync(zipped.body).toString('utf8')).items).toHaveLength(3000);
+      const one = await raw(`${server.url}/api/v1/namespaces/${NS}/pods/${list.items[0]?.metadata.name}`, { headers: { 'Accept-Encoding': 'gzip' } });
+      expect(one.headers['content-encoding']).toBeUndefined();
     } finally {
       await server.close();
     }
@@ -944,13 +1034,27 @@ describe('protocol details', () => {
     expect(evs[1].object.metadata).toEqual({ resourceVersion: server.resourceVersion, creationTimestamp: null, annotations: { 'k8s.io/initial-events-end': 'true' } });
   });
 
+  it('the control API hands out copies: changing one changes nothing on the server', async () => {
+    const created = server.create('pods', makePod({ name: 'copy-me', namespace: NS }));
+    (created.metadata.labels as Record<string, string>).mutated = 'yes';
+    const got = server.get('pods', NS, 'copy-me') as KubeObject;
+    expect(got.metadata.labels).not.toHaveProperty('mutated');
+    (got.status as { phase: string }).phase = 'Failed';
+    server.list('pods', NS)[0]!.metadata.name = 'renamed';
+    const wire = await call(`${pods}/copy-me`);
+    expect(wire.body.status.phase).toBe('Running');
+    expect((await call(pods)).body.items[0].metadata.name).toBe('checkout-canary-00000');
+  });
+
   it('onRequest sees a request with its body before it is answered', async () => {
     const seen: string[] = [];
+    const patchSeen = server.whenRequest((q) => q.method === 'PATCH');
     const off = server.onRequest((q) => seen.push(`${q.method} ${q.resource} ${q.name} ${q.status} ${q.body ?? ''}`));
     await call(`${pods}/checkout-stable-00001`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: { metadata: { labels: { a: 'b' } } } });
     off();
     await call(pods);
     expect(seen).toEqual(['PATCH pods checkout-stable-00001 0 {"metadata":{"labels":{"a":"b"}}}']);
+    expect((await patchSeen).name).toBe('checkout-stable-00001');
     expect(server.requests.at(-2)?.status).toBe(200);
   });
 });

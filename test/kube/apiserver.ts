@@ -42,8 +42,11 @@
 //   - kubectl's human output (no -o) gets a server-side Table for pods (NAME READY STATUS RESTARTS
 //     AGE, and IP/NODE with -o wide; table.ts); other types answer JSON, which kubectl prints as
 //     NAME AGE itself.
-//   Not copied: server-side apply, protobuf, gzip, the per-type Table columns of types other than
-//   pods, namespaces need not exist, no controllers (a deployment's status only changes when a test
+//   - Responses over 128 KiB are gzipped (level 1) for clients that accept gzip, as with
+//     APIResponseCompression (watch streams are not compressed here).
+//   Not copied: server-side apply, protobuf, OpenAPI (kubectl create/apply need
+//   --validate=false), the per-type Table columns of types other than pods, namespaces need not
+//   exist (one in use reads as Active), no controllers (a deployment's status only changes when a test
 //   changes it), list pages after the first show objects as they are now, not as of the first
 //   page, and an Exact list can only be had at the current resourceVersion.
 //
@@ -88,9 +91,10 @@
 //   CRDs:      installCrd(name), removeCrd(name), crds()
 //   faults:    fault({ match..., times, action }) -> handle; clearFaults()
 //   RBAC:      deny({ verb, resource, namespace, name, subresource }) -> handle; clearDenials()
-//   watches:   openWatches(), closeWatches(), expireWatches(), sendBookmarks(), compact()
+//   watches:   openWatches(), whenWatching(match, n), closeWatches(), expireWatches(),
+//              sendBookmarks(), compact()
 //   wire log:  requests (every request: method, path, query, contentType, accept, body, status,
-//              time, at, verb, resource...), clearRequests(), onRequest(fn)
+//              time, at, verb, resource...), clearRequests(), onRequest(fn), whenRequest(pred)
 //   kubeconfig(opts) / kubeconfigFor([...]) for kubectl and client-node; several servers at once
 //   (one per cluster/region) are independent.
 import { randomUUID } from 'node:crypto';
@@ -100,6 +104,7 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { applyJsonPatch, decodeJsonPatch, deepEqual, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import type { Json } from './patch.js';
@@ -146,6 +151,8 @@ export interface KubeApiServerOptions {
   watchExpiredAs?: 'event' | 'http';
   /** The gitVersion /version reports. Default v1.32.4. */
   version?: string;
+  /** gzip responses over 128 KiB for clients that accept it, as a real server does. Default true. */
+  compression?: boolean;
 }
 
 export type Verb = (typeof VERBS)[number];
@@ -161,8 +168,9 @@ export interface RequestRecord {
   query: Record<string, string>;
   contentType: string | undefined;
   accept: string | undefined;
+  acceptEncoding: string | undefined;
   userAgent: string | undefined;
-  /** The request body as sent (POST/PUT/PATCH/DELETE; '' when there was none). */
+  /** The request body as sent (POST/PUT/PATCH/DELETE, '' if empty; undefined for GET). */
   body: string | undefined;
   /** The response status (200 for a watch once its headers went out); 0 while not yet answered; -1 for a reset. */
   status: number;
@@ -265,7 +273,7 @@ interface OpenWatch {
   res: ServerResponse;
   query: URLSearchParams;
   labels: LabelPredicate;
-  fields: FieldPredicate;
+  fields: FieldPredicate | undefined;
   silent: boolean;
   sent: number;
   malformed: { line: string; afterEvents: number } | undefined;
@@ -281,6 +289,7 @@ const PATCH_TYPES_BUILTIN = ['application/json-patch+json', 'application/merge-p
 const PATCH_TYPES_CRD = ['application/json-patch+json', 'application/merge-patch+json'];
 const BODY_TYPES = ['application/json', 'application/yaml'];
 const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+const GZIP_THRESHOLD = 128 * 1024;
 const COMMA = Buffer.from(',');
 const CLOSE_LIST = Buffer.from(']}');
 
@@ -363,10 +372,13 @@ export class KubeApiServer {
   private readonly watches = new Set<OpenWatch>();
   private readonly sockets = new Set<Socket>();
   private readonly requestListeners = new Set<(rec: RequestRecord) => void>();
+  private readonly watchListeners = new Set<() => void>();
   private readonly user: string;
   private readonly bookmarkIntervalMs: number;
   private readonly watchExpiredAs: 'event' | 'http';
   private readonly gitVersion: string;
+  private readonly startedAt = nowTime();
+  private readonly compression: boolean;
 
   private constructor(
     private readonly server: Server,
@@ -379,6 +391,7 @@ export class KubeApiServer {
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
     this.watchExpiredAs = options.watchExpiredAs ?? 'event';
     this.gitVersion = options.version ?? 'v1.32.4';
+    this.compression = options.compression ?? true;
     for (const d of BUILTINS) this.defs.set(resourceKey(d), d);
     for (const c of options.crds ?? []) this.installCrd(c);
   }
@@ -432,17 +445,24 @@ export class KubeApiServer {
     throw new Error(`this test API server serves no resource "${resource}" (installed: ${[...this.defs.keys()].join(', ')})`);
   }
 
-  /** Stores a new object as given (status included), bumping the resourceVersion; watches see ADDED. */
+  /**
+   * Stores a new object as given (status included), bumping the resourceVersion; watches see ADDED.
+   * Returns a copy of what was stored (as do update and patch: changing it changes nothing here).
+   */
   create(resource: string, obj: KubeObject): KubeObject {
-    const def = this.resolve(resource);
-    const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
-    if (this.store.get(def, ns, obj.metadata.name)) throw new Error(`${resourceKey(def)} ${ns ?? ''}/${obj.metadata.name} already exists`);
-    return this.write(def, this.stampNew(def, obj, ns), undefined).obj;
+    return JSON.parse(this.createEntry(this.resolve(resource), obj).json) as KubeObject;
   }
 
-  /** Creates many objects at once (3,000 pods load in a few tens of milliseconds). */
+  /** Creates many objects at once: one JSON.stringify each (3,000 realistic pods: ~0.1 s here). */
   createMany(resource: string, objs: readonly KubeObject[]): void {
-    for (const o of objs) this.create(resource, o);
+    const def = this.resolve(resource);
+    for (const o of objs) this.createEntry(def, o);
+  }
+
+  private createEntry(def: ResourceDef, obj: KubeObject): StoredEntry {
+    const ns = def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
+    if (this.store.get(def, ns, obj.metadata.name)) throw new Error(`${resourceKey(def)} ${ns ?? ''}/${obj.metadata.name} already exists`);
+    return this.write(def, this.stampNew(def, obj, ns), undefined);
   }
 
   /** Creates the object, or replaces the stored one (keeping uid and creationTimestamp). */
@@ -461,7 +481,7 @@ export class KubeApiServer {
     const next = { ...obj };
     next.metadata = { ...next.metadata, namespace: ns, uid: cur.obj.metadata.uid, creationTimestamp: cur.obj.metadata.creationTimestamp };
     if (ns === undefined) delete next.metadata.namespace;
-    return this.write(def, next, cur).obj;
+    return JSON.parse(this.write(def, next, cur).json) as KubeObject;
   }
 
   /** Changes a stored object by a merge patch or a function of a copy of it; watches see MODIFIED. */
@@ -477,7 +497,7 @@ export class KubeApiServer {
     } else next = mergePatch(cur.obj as unknown as Json, change as Json) as unknown as KubeObject;
     next.metadata = { ...next.metadata, name, namespace: ns };
     if (ns === undefined) delete next.metadata.namespace;
-    return this.write(def, next, cur).obj;
+    return JSON.parse(this.write(def, next, cur).json) as KubeObject;
   }
 
   /** Deletes a stored object; watches see DELETED. Returns false when there was none. */
@@ -576,6 +596,47 @@ export class KubeApiServer {
       query: Object.fromEntries(w.query),
       silent: w.silent,
     }));
+  }
+
+  /**
+   * Resolves once at least `count` watches matching `match` are open on the server (their headers
+   * sent and initial events written), so that a test can write knowing the watch will see it.
+   * Rejects after timeoutMs (default 10 s) saying what is open.
+   */
+  whenWatching(match: { resource?: string; namespace?: string; silent?: boolean } = {}, count = 1, timeoutMs = 10_000): Promise<void> {
+    const key = match.resource ? this.keyFor(match.resource) : undefined;
+    const enough = () =>
+      [...this.watches].filter((w) => (!key || resourceKey(w.route.def) === key) && (match.namespace === undefined || w.route.namespace === match.namespace) && (match.silent === undefined || w.silent === match.silent)).length >= count;
+    if (enough()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!enough()) return;
+        clearTimeout(timer);
+        this.watchListeners.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.watchListeners.delete(check);
+        reject(new Error(`no ${count} open watch(es) matching ${JSON.stringify(match)} in ${timeoutMs} ms; open: ${JSON.stringify(this.openWatches())}`));
+      }, timeoutMs);
+      this.watchListeners.add(check);
+    });
+  }
+
+  /** Resolves with the first request from now on for which `pred` holds (rejects after timeoutMs, default 10 s). */
+  whenRequest(pred: (rec: RequestRecord) => boolean, timeoutMs = 10_000): Promise<RequestRecord> {
+    return new Promise((resolve, reject) => {
+      const off = this.onRequest((rec) => {
+        if (!pred(rec)) return;
+        off();
+        clearTimeout(timer);
+        resolve(rec);
+      });
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no matching request in ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
   }
 
   /** Ends every open watch cleanly (the terminating chunk), as a server does at its timeout. */
@@ -688,6 +749,7 @@ export class KubeApiServer {
       query: Object.fromEntries(url.searchParams),
       contentType: req.headers['content-type'],
       accept: req.headers.accept,
+      acceptEncoding: req.headers['accept-encoding'],
       userAgent: req.headers['user-agent'],
       body: undefined,
       status: 0,
@@ -896,8 +958,8 @@ export class KubeApiServer {
         const fields = parseFieldSelector(q.get('fieldSelector'), route.def.selectableFields);
         const gone: StoredEntry[] = [];
         for (const e of this.store.list(route.def, route.namespace)) {
-          if (!labels(e.obj.metadata.labels ?? {}) || !fields(e.obj)) continue;
-          if (!dryRun) this.store.remove(route.def, e.obj.metadata.namespace, e.obj.metadata.name, this.store.nextResourceVersion());
+          if (!labels(e.labels) || (fields && !fields(e.obj))) continue;
+          if (!dryRun) this.store.remove(route.def, e.namespace, e.name, this.store.nextResourceVersion());
           gone.push(e);
         }
         return this.sendJson(res, rec, 200, this.listBody(route.def, String(this.store.resourceVersion), gone, undefined, undefined));
@@ -906,9 +968,34 @@ export class KubeApiServer {
   }
 
   private mustGet(route: Route): StoredEntry {
-    const e = this.store.get(route.def, route.namespace, route.name as string);
+    const e = this.store.get(route.def, route.namespace, route.name as string) ?? (route.def.resource === 'namespaces' ? this.implicitNamespace(route.name as string) : undefined);
     if (!e) throw errors.notFound(route.def, route.name as string);
     return e;
+  }
+
+  /**
+   * Namespaces need not be created here: one that holds objects (or default, kube-system,
+   * kube-public) reads as an Active Namespace, so that kubectl's follow-up GET of the namespace after
+   * a 404 finds it and reports the object missing, as on a cluster. Not stored, never in a watch.
+   */
+  private implicitNamespace(name: string): StoredEntry | undefined {
+    const builtin = ['default', 'kube-system', 'kube-public'].includes(name);
+    if (!builtin && !this.namespacesInUse().has(name)) return undefined;
+    const def = this.defs.get('namespaces') as ResourceDef;
+    return entryFor(def, {
+      metadata: { name, uid: `00000000-0000-4000-8000-${Buffer.from(name).toString('hex').padEnd(12, '0').slice(0, 12)}`, resourceVersion: '1', creationTimestamp: this.startedAt, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  }
+
+  private namespacesInUse(): Set<string> {
+    const out = new Set<string>(['default', 'kube-system', 'kube-public']);
+    for (const d of this.defs.values()) {
+      if (!d.namespaced) continue;
+      for (const e of this.store.list(d)) if (e.namespace) out.add(e.namespace);
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -942,7 +1029,8 @@ export class KubeApiServer {
       if (md.namespace !== undefined && md.namespace !== '' && md.namespace !== route.namespace) {
         throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
-      if (route.namespace === undefined) throw errors.noResource();
+      // POST to the all-namespaces collection (/api/v1/pods) is not a route of the real server either.
+      if (route.namespace === undefined) throw errors.methodNotAllowed();
     }
     if (!md.name && typeof md.generateName === 'string' && md.generateName) {
       md.name = `${md.generateName}${Math.random().toString(36).slice(2, 7)}`;
@@ -1175,10 +1263,16 @@ export class KubeApiServer {
     const items: StoredEntry[] = [];
     let lastKey: string | undefined;
     let remaining = 0;
-    for (const e of this.store.list(def, route.namespace)) {
-      const key = e.obj.metadata.namespace ? `${e.obj.metadata.namespace}/${e.obj.metadata.name}` : e.obj.metadata.name;
+    let all = this.store.list(def, route.namespace);
+    if (def.resource === 'namespaces') {
+      const stored = new Set(all.map((e) => e.obj.metadata.name));
+      const implicit = [...this.namespacesInUse()].filter((n) => !stored.has(n)).map((n) => this.implicitNamespace(n) as StoredEntry);
+      all = [...all, ...implicit].sort((a, b) => (a.name < b.name ? -1 : 1));
+    }
+    for (const e of all) {
+      const key = e.key;
       if (start !== undefined && key <= start) continue;
-      if (!labels(e.obj.metadata.labels ?? {}) || !fields(e.obj)) continue;
+      if (!labels(e.labels) || (fields && !fields(e.obj))) continue;
       if (limit > 0 && items.length >= limit) {
         remaining += 1;
         continue;
@@ -1204,10 +1298,8 @@ export class KubeApiServer {
   private startWatch(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, route: Route, q: URLSearchParams, fault: FaultAction | undefined): void {
     const def = route.def;
     // A watch on one object: the path names it (fieldSelector metadata.name, as client-go does it).
-    const byName: FieldPredicate = route.name ? (o) => (o.metadata as { name?: string }).name === route.name : () => true;
-    const fieldsQ = parseFieldSelector(q.get('fieldSelector'), def.selectableFields);
+    const fields = parseFieldSelector(q.get('fieldSelector'), def.selectableFields);
     const labels = parseLabelSelector(q.get('labelSelector'));
-    const fields: FieldPredicate = (o) => byName(o) && fieldsQ(o);
     const rvParam = q.get('resourceVersion') ?? '';
     if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a non-negative integer`);
     const from = rvParam === '' ? 0 : Number(rvParam);
@@ -1245,23 +1337,24 @@ export class KubeApiServer {
     req.on('close', () => {
       if (!res.writableEnded) res.end();
     });
-    if (w.silent) return;
+    if (w.silent) return this.watchOpened();
     if (w.malformed && w.malformed.afterEvents === 0) this.writeMalformed(w);
 
     if (tooOld) {
       this.writeLine(w, `{"type":"ERROR","object":${JSON.stringify(errors.expired(`too old resource version: ${from} (${this.store.oldestResumable()})`).status)}}`);
-      res.end();
+      this.endWatch(w);
       return;
     }
     // Initial state: everything that exists (no resourceVersion, "0", or sendInitialEvents=true), or the history after `from`.
     const initial = rvParam === '' || from === 0 || q.get('sendInitialEvents') === 'true';
     if (initial) {
-      for (const e of this.store.list(def, route.namespace)) if (this.matches(w, e.obj)) this.writeEvent(w, 'ADDED', e);
+      for (const e of this.store.list(def, route.namespace)) if (this.matches(w, e)) this.writeEvent(w, 'ADDED', e);
       if (q.get('sendInitialEvents') === 'true' && q.get('allowWatchBookmarks') === 'true') this.bookmark(w, true);
     } else {
       for (const ev of this.store.since(from)) this.deliver(w, ev);
     }
     w.unsubscribe = this.store.subscribe((ev) => this.deliver(w, ev));
+    this.watchOpened();
 
     if (q.get('allowWatchBookmarks') === 'true') {
       const tick = () => {
@@ -1277,15 +1370,21 @@ export class KubeApiServer {
     if (fault?.type === 'expire') w.timers.push(setTimeout(() => this.expireWatch(w), fault.afterMs ?? 0).unref());
   }
 
-  private matches(w: OpenWatch, obj: KubeObject): boolean {
-    if (w.route.namespace !== undefined && obj.metadata.namespace !== w.route.namespace) return false;
-    return w.labels(obj.metadata.labels ?? {}) && w.fields(obj);
+  /** Whether an object is in a watch's selection (the path's namespace and name, label and field selectors). */
+  private watchOpened(): void {
+    for (const fn of [...this.watchListeners]) fn();
+  }
+
+  private matches(w: OpenWatch, e: StoredEntry): boolean {
+    if (w.route.namespace !== undefined && e.namespace !== w.route.namespace) return false;
+    if (w.route.name !== undefined && e.name !== w.route.name) return false;
+    return w.labels(e.labels) && (!w.fields || w.fields(e.obj));
   }
 
   /** An event for this watch, with the selector transitions of the watch cache. */
   private deliver(w: OpenWatch, ev: StoreEvent): void {
     if (w.ended || w.silent || ev.entry.def !== w.route.def) return;
-    const now = this.matches(w, ev.entry.obj);
+    const now = this.matches(w, ev.entry);
     if (ev.type === 'MODIFIED') {
       const before = ev.prev ? this.matches(w, ev.prev) : false;
       if (now && before) this.writeEvent(w, 'MODIFIED', ev.entry);
@@ -1479,9 +1578,21 @@ export class KubeApiServer {
   // ------------------------------------------------------------------------------------------
   // Responses
 
+  /**
+   * Like the real server (APIResponseCompression, on by default): a body over 128 KiB goes out
+   * gzipped at level 1 when the client accepts gzip (kubectl, client-node and fetch all do, and
+   * decompress transparently). `compression: false` turns it off.
+   */
   private sendJson(res: ServerResponse, rec: RequestRecord, code: number, json: string | Buffer, contentType = JSON_TYPE): void {
     rec.status = code;
-    res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(json), 'Cache-Control': 'no-cache, private' });
+    const size = Buffer.byteLength(json);
+    if (this.compression && size > GZIP_THRESHOLD && /\bgzip\b/i.test(rec.acceptEncoding ?? '')) {
+      const body = gzipSync(json, { level: 1 });
+      res.writeHead(code, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding', 'Content-Length': body.length, 'Cache-Control': 'no-cache, private' });
+      res.end(body);
+      return;
+    }
+    res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': size, 'Cache-Control': 'no-cache, private' });
     res.end(json);
   }
 

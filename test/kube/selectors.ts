@@ -89,10 +89,11 @@ export function readPath(obj: unknown, path: readonly string[]): string {
 
 /**
  * @param fields the selectable fields of the type besides metadata.name and metadata.namespace.
- * An unknown field is a 400, as the real server says: `field label not supported: x`.
+ * An unknown field is a 400, as the real server says: `field label not supported: x`. No selector:
+ * undefined (so that callers need not read the object at all).
  */
-export function parseFieldSelector(s: string | null, fields: Record<string, string[]>): FieldPredicate {
-  if (!s) return () => true;
+export function parseFieldSelector(s: string | null, fields: Record<string, string[]>): FieldPredicate | undefined {
+  if (!s) return undefined;
   const all: Record<string, string[]> = { 'metadata.name': ['metadata', 'name'], 'metadata.namespace': ['metadata', 'namespace'], ...fields };
   const tests = splitTerms(s).map((term) => {
     const m = /^([^=!\s]+)\s*(==|=|!=)\s*(.*)$/.exec(term);

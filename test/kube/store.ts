@@ -2,10 +2,11 @@
 //
 //  - One global resourceVersion (an integer, sent as a string); every write (create, update,
 //    patch, delete) bumps it and stamps metadata.resourceVersion.
-//  - Stored objects are never mutated: a write stores a new object, so an object handed out (or held
-//    by the history) stays as it was.
-//  - The JSON of each stored object is rendered once and kept until the object changes, so a list of
-//    3,000 pods is a string concatenation, not 3,000 JSON.stringify calls.
+//  - Stored objects are never mutated: a write stores a new entry, so an entry held by the history
+//    (or an open watch) stays as it was.
+//  - The JSON of each stored object is rendered once (and its UTF-8 bytes on the first list), so a
+//    list of 3,000 pods is one Buffer.concat, not 3,000 JSON.stringify calls; the object is parsed
+//    back from that JSON only when something reads it.
 //  - A bounded history of watch events (a ring, like the watch cache): a watch that resumes from a
 //    resourceVersion still in it gets exactly the events after it; an older one is "too old"
 //    (410 Expired), as is everything before a compact().
@@ -19,15 +20,37 @@ export type KubeObject = {
   [k: string]: unknown;
 };
 
-export interface StoredEntry {
-  readonly def: ResourceDef;
-  readonly obj: KubeObject;
-  /** JSON with kind and apiVersion (single GET, watch events). */
-  readonly json: string;
-  /** JSON as the item of a list: built-in lists leave out the items' kind/apiVersion, custom resource lists keep them. */
-  readonly itemJson: string;
+/**
+ * One stored object. Its JSON is rendered once; the object itself is parsed from that JSON only
+ * when something reads it (a field selector, a patch, the control API), so loading and listing
+ * thousands of pods costs one JSON.stringify each. Key and labels are kept apart for lists and
+ * label selectors. Never mutate `obj`: it is the stored state.
+ */
+export class StoredEntry {
+  private parsed: KubeObject | undefined;
   /** itemJson as UTF-8, made on the first list that needs it. */
-  itemBuffer?: Buffer;
+  itemBuffer: Buffer | undefined;
+
+  constructor(
+    readonly def: ResourceDef,
+    /** JSON with kind and apiVersion (single GET, watch events). */
+    readonly json: string,
+    /** JSON as the item of a list: built-in lists leave out the items' kind/apiVersion, custom resource lists keep them. */
+    readonly itemJson: string,
+    readonly namespace: string | undefined,
+    readonly name: string,
+    readonly labels: Readonly<Record<string, string>>,
+  ) {}
+
+  get obj(): KubeObject {
+    this.parsed ??= JSON.parse(this.json) as KubeObject;
+    return this.parsed;
+  }
+
+  /** "namespace/name" (or "name"): the etcd key order of lists. */
+  get key(): string {
+    return this.namespace ? `${this.namespace}/${this.name}` : this.name;
+  }
 }
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -38,7 +61,7 @@ export interface StoreEvent {
   /** The object after the write (for DELETED: the last state, stamped with the deletion's resourceVersion). */
   entry: StoredEntry;
   /** The object before the write (MODIFIED only), for selector transitions. */
-  prev?: KubeObject;
+  prev?: StoredEntry;
 }
 
 export type StoreListener = (ev: StoreEvent) => void;
@@ -48,16 +71,15 @@ function keyOf(ns: string | undefined, name: string): string {
 }
 
 /**
- * Renders an object with kind and apiVersion first, then the rest in its own order. The stored
- * object is parsed back from that JSON, so it shares nothing with what the caller passed (one
- * stringify and one parse: cheaper than structuredClone, and the JSON is needed anyway).
+ * Renders an object with kind and apiVersion first, then the rest in its own order. What is stored
+ * is that JSON (and a copy of the labels), so it shares nothing with what the caller passed.
  */
 export function entryFor(def: ResourceDef, obj: KubeObject): StoredEntry {
   const { apiVersion: _a, kind: _k, ...rest } = obj;
   const restJson = JSON.stringify(rest);
   const head = `{"kind":${JSON.stringify(def.kind)},"apiVersion":${JSON.stringify(apiVersionOf(def))}`;
   const json = restJson === '{}' ? `${head}}` : `${head},${restJson.slice(1)}`;
-  return { def, obj: JSON.parse(json) as KubeObject, json, itemJson: def.builtIn ? restJson : json };
+  return new StoredEntry(def, json, def.builtIn ? restJson : json, obj.metadata.namespace, obj.metadata.name, { ...(obj.metadata.labels ?? {}) });
 }
 
 /** The UTF-8 bytes of an entry as a list item, kept with the entry (entries are replaced on every write). */
@@ -147,7 +169,7 @@ export class Store {
     const entry = entryFor(def, obj);
     m.set(k, entry);
     if (!prev) this.sorted.delete(rk);
-    this.record(prev ? { rv, type: 'MODIFIED', entry, prev: prev.obj } : { rv, type: 'ADDED', entry });
+    this.record(prev ? { rv, type: 'MODIFIED', entry, prev } : { rv, type: 'ADDED', entry });
     return entry;
   }
 
