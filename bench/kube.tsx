@@ -64,7 +64,7 @@ function at25(plan: Plan, t0: number): RolloutState {
   return s;
 }
 
-export async function kubeRollbackBench(seedText: string, iterations = 30): Promise<number[]> {
+export async function kubeRollbackBench(seedText: string, iterations = 20): Promise<number[]> {
   const dir = mkdtempSync(join(tmpdir(), 'canary-bench-kube-'));
   const plan = istioPlan(seedText);
   const servers: KubeApiServer[] = [];
@@ -143,7 +143,7 @@ export async function kubeRollbackBench(seedText: string, iterations = 30): Prom
   return times;
 }
 
-export async function kubeListBench(runs = 3): Promise<{ canaryMs: number; kubectlMs: number } | null> {
+export async function kubeListBench(runs = 2): Promise<{ canaryMs: number; kubectlMs: number } | null> {
   const dir = mkdtempSync(join(tmpdir(), 'canary-bench-kubelist-'));
   const server = await startKubeApiServer();
   server.createMany('pods', makePods(3000, { namespace: NS, app: 'orchestrator' }));
