@@ -1,7 +1,8 @@
 // Kubernetes benchmarks, against the wire-protocol API servers of test/kube on 127.0.0.1:
 //   kube_rollback_key_to_patch_p99_ms  from the `y` of `R` `y` written to the console's stdin until
 //                  the last of three clusters has received its PATCH (server clock), with 3,000 pods
-//                  live (1,000 per cluster, 50 pod changes a second streaming through the watches)
+//                  live (1,000 per cluster, 50 pod changes a second streaming through the watches);
+//                  20 rollbacks after 3 warm-up ones, so the "p99" is the worst of the 20
 //   kube_list_3000_pods_ratio          canary's initial list of 3,000 pods (request to pods.sync
 //                  classified) over `kubectl get pods -o json` on the same server (its wall time)
 import { execFile } from 'node:child_process';
