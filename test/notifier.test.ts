@@ -183,6 +183,35 @@ describe('notifier: real HTTP receivers on 127.0.0.1', () => {
     expect(bad.ok).toBe(false);
     expect(bad.detail).toContain('exited 3: no pager configured');
   });
+
+  it('a hook whose own child holds stderr open is killed with its group at the timeout; the channel is free again', async () => {
+    const n = notifier([channel({ name: 'stuck', type: 'command', command: ['/bin/sh', '-c', 'cat >/dev/null; sleep 600 & sleep 600'], timeout: '300ms', retries: 0 })], {});
+    // (were it left waiting on the sleeping grandchild, this would run into the test's timeout)
+    const reports = await send(n, escalation);
+    expect(reports[0]).toMatchObject({ channel: 'stuck', ok: false });
+    expect(reports[0]!.detail).toContain('no exit after 300 ms (killed)');
+  });
+
+  it('a hook never sees the other channels\' URL or token, and what it prints of them is scrubbed', async () => {
+    const secretUrl = 'https://hooks.slack.test/services/T000/B000/SeCrEtPaTh';
+    process.env.CANARY_TEST_SLACK_URL = secretUrl;
+    try {
+      const n = notifier(
+        [
+          channel({ name: 'slack', type: 'slack', urlEnv: 'CANARY_TEST_SLACK_URL', on: ['info'] }),
+          channel({ name: 'leaky', type: 'command', command: ['/bin/sh', '-c', `cat >/dev/null; echo "env=[$CANARY_TEST_SLACK_URL] literal=${secretUrl}" >&2; exit 1`], retries: 0 }),
+        ],
+        { CANARY_TEST_SLACK_URL: secretUrl },
+      );
+      const reports = await send(n, escalation);
+      const leaky = reports.find((r) => r.channel === 'leaky')!;
+      expect(leaky.detail).toContain('env=[]'); // not in the hook's environment
+      expect(leaky.detail).toContain('literal=***'); // and scrubbed when printed anyway
+      expect(JSON.stringify(reports)).not.toContain('SeCrEtPaTh');
+    } finally {
+      delete process.env.CANARY_TEST_SLACK_URL;
+    }
+  });
 });
 
 describe('notifier in the runtime: never blocking', () => {

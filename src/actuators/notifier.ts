@@ -186,10 +186,21 @@ export class ChannelNotifier implements Notifier {
     }
   }
 
-  private scrub(lane: Lane, text: string): string {
+  /** Every channel's secrets, not only this lane's: a command hook could print another's URL. */
+  private scrub(_lane: Lane, text: string): string {
     let out = text;
-    for (const s of lane.secrets) out = out.split(s).join('***');
+    for (const l of this.lanes) for (const s of l.secrets) out = out.split(s).join('***');
     return out;
+  }
+
+  /** The environment a command hook gets: canary's, minus every channel's URL and token variables. */
+  private hookEnv(job: Job): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, CANARY_NOTIFY_KIND: job.effect.kind ?? 'info', CANARY_NOTIFY_SEVERITY: job.effect.severity };
+    for (const l of this.lanes) {
+      if (l.channel.urlEnv) delete env[l.channel.urlEnv];
+      if (l.channel.tokenEnv) delete env[l.channel.tokenEnv];
+    }
+    return env;
   }
 
   private attempt(lane: Lane, job: Job): Promise<string> {
@@ -230,27 +241,40 @@ export class ChannelNotifier implements Notifier {
   private runCommand(c: NotifyChannel, job: Job, timeoutMs: number): Promise<string> {
     const [cmd, ...args] = c.command!;
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd!, args, { stdio: ['pipe', 'ignore', 'pipe'], ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}), env: { ...process.env, CANARY_NOTIFY_KIND: job.effect.kind ?? 'info', CANARY_NOTIFY_SEVERITY: job.effect.severity } });
+      // Its own process group: on timeout the whole group goes (a hook's own children too, which
+      // would otherwise hold stderr open and the channel busy forever).
+      const child = spawn(cmd!, args, { stdio: ['pipe', 'ignore', 'pipe'], detached: true, ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}), env: this.hookEnv(job) });
       let stderr = '';
-      let timedOut = false;
+      let settled = false;
+      const settle = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        f();
+      };
       const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+        child.stderr?.destroy();
+        settle(() => reject(new DeliveryError(`${cmd}: no exit after ${timeoutMs} ms (killed)`, true)));
       }, timeoutMs);
       child.stderr!.on('data', (d: Buffer) => {
         if (stderr.length < 2_000) stderr += d.toString();
       });
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        reject(new DeliveryError(`${cmd}: ${err.message}`, false));
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        if (timedOut) return reject(new DeliveryError(`${cmd}: no exit after ${timeoutMs} ms (killed)`, true));
-        if (code === 0) return resolve(`${cmd} exited 0`);
-        const first = stderr.trim().split('\n')[0] ?? '';
-        reject(new DeliveryError(`${cmd} exited ${code ?? signal}${first ? `: ${first.slice(0, 120)}` : ''}`, true));
-      });
+      child.on('error', (err) => settle(() => reject(new DeliveryError(`${cmd}: ${err.message}`, false))));
+      const finish = (code: number | null, signal: NodeJS.Signals | null) =>
+        settle(() => {
+          if (code === 0) return resolve(`${cmd} exited 0`);
+          const first = stderr.trim().split('\n')[0] ?? '';
+          reject(new DeliveryError(`${cmd} exited ${code ?? signal}${first ? `: ${first.slice(0, 120)}` : ''}`, true));
+        });
+      // 'close' (stderr read to the end) normally; but a grandchild holding stderr open must not
+      // keep the attempt open: 200 ms after 'exit' it settles anyway.
+      child.on('close', finish);
+      child.on('exit', (code, signal) => setTimeout(() => finish(code, signal), 200).unref());
       child.stdin!.on('error', () => undefined); // a hook that does not read stdin is fine
       child.stdin!.end(JSON.stringify(webhookPayload(this.opts.plan, job.effect, job.at)));
     });
