@@ -150,8 +150,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     [rosterNow, state.incidents, state.comms, state.notifications],
   );
   // A load test (running, or its result until esc) takes the roster's place, beside the SLIs.
+  // An escalation clock that nobody acknowledged yet wins the pane back: it is what people must see.
+  const paging = state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined);
   const rosterPane =
-    ui.loadPane || state.loadTests.running ? (
+    (ui.loadPane || state.loadTests.running) && !paging ? (
       <LoadPane plan={plan} state={state} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
     ) : peopleNow ? (
       <RosterPane plan={plan} now={rosterNow} state={peopleView} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />

@@ -487,6 +487,10 @@ async function start(argv: string[]): Promise<void> {
   if (tty) process.stdout.write('\x1b[?1049h\x1b[H');
   process.on('exit', leaveAltScreen);
 
+  // A closed terminal (SIGHUP) or a kill (SIGTERM) skips Node's 'exit' handlers by default: turn
+  // them into an exit, so a running artillery process group, the alternate screen and the journal
+  // lock are taken care of (ctrl-c is Ink's, and ends the same way).
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(sig, () => process.exit(code));
   // Sources first, so the very first frame already has data.
   runtime.start();
   let quit: () => void = () => undefined;

@@ -74,6 +74,7 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
       unsubscribe();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
       // Nothing half-done: stop the sources, then wait for effects already handed to actuators.
       await runtime.stop();
       const end = Date.now() + (opts.settleMs ?? 10_000);
@@ -88,6 +89,7 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     const onSignal = (sig: NodeJS.Signals) => void finish(EXIT.signal, `stopped by ${sig}; rollout ${runtime.getState().status} at ${runtime.getState().desiredWeight}%`);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal); // the terminal or ssh session went away
 
     /** Everything new since the last call: history lines, effects, verdict changes, the state line. */
     const report = () => {

@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LoadTest, Plan } from '../src/plan/schema.js';
+import { crossCheck } from '../src/plan/schema.js';
 import type { LoadProgress } from '../src/engine/types.js';
 import { PlanLoadRunner } from '../src/actuators/loadtest.js';
-import { ArtilleryTextParser, findArtillery, scriptRefusals } from '../src/actuators/artillery.js';
+import { ArtilleryTextParser, checkScript, findArtillery, scriptRefusals } from '../src/actuators/artillery.js';
 import { SimWorld } from '../src/sim/world.js';
 import { startSimService, type SimService } from '../src/sim/serve.js';
 import { loadSeedPlan, T0 } from './helpers/drive.js';
@@ -82,6 +83,15 @@ describe('autocannon (embedded) against the simulated service on 127.0.0.1', () 
     expect(svc.total()).toBe(60);
   });
 
+  it('with maxRequests, the duration still ends the run (autocannon drops its own timer when given an amount)', async () => {
+    // 2 s at 5 requests a second: about 10 requests, far from the 1,000 allowed
+    const test = testOf({ target: `${svc.url}/v1/workflows`, duration: '2s', connections: 1, rate: 5, maxRequests: 1000 });
+    const out = await new PlanLoadRunner({ plan: planWith([test]), resultsDir: dir }).run(2, test, () => undefined);
+    expect(out.outcome).toBe('completed');
+    expect(svc.total()).toBeGreaterThan(0);
+    expect(svc.total()).toBeLessThanOrEqual(15); // the hard stop (duration + 5 s) would have let ~35 through
+  });
+
   it('stops within a second: no request reaches the server after that', async () => {
     const test = testOf({ target: `${svc.url}/v1/workflows`, duration: '30s', connections: 8 });
     const runner = new PlanLoadRunner({ plan: planWith([test]), resultsDir: dir });
@@ -131,6 +141,28 @@ describe('artillery (child process)', () => {
     expect(scriptRefusals(plan, script('https://api.maestro-conductor.com'))).toEqual(['https://api.maestro-conductor.com']);
     expect(scriptRefusals(plan, script('http://127.0.0.1:8080'))).toEqual([]);
     expect(scriptRefusals({ loadTargets: ['https://api.maestro-conductor.com'] }, script('https://api.maestro-conductor.com'))).toEqual([]);
+  });
+
+  it('checks the parsed script: escapes, templated hosts, processors, proxies and Host headers cannot aim load elsewhere; redirects are not followed', () => {
+    const plan = planWith([]);
+    const target = 'http://127.0.0.1:8080';
+    const req = (url: string, extra = '') => `config:\n  target: ${target}\n  phases: [{ duration: 1, arrivalRate: 1 }]\n${extra}scenarios:\n  - flow:\n      - get:\n          url: ${url}\n`;
+    const problems = (text: string) => checkScript(plan, target, text).problems.join('\n');
+    expect(problems(req('"http\\x3a//10.1.2.3:80/escaped"'))).toMatch(/http:\/\/10\.1\.2\.3:80\/escaped is not loopback/);
+    expect(problems(req('"{{ scheme }}://10.1.2.3/templated"'))).toMatch(/must be a fixed, allowed origin|must be a path/);
+    expect(problems(req('"evil.example.com/x"'))).toMatch(/must be a path starting with \//);
+    expect(problems(req('/ok', '  processor: ./hooks.js\n'))).toMatch(/config\.processor is not allowed/);
+    expect(problems(req('/ok', '  http:\n    proxy: http://127.0.0.1:3128\n'))).toMatch(/config\.http\.proxy is not allowed/);
+    expect(problems(req('/ok', '  defaults:\n    headers:\n      Host: api.maestro-conductor.com\n'))).toMatch(/header Host: api\.maestro-conductor\.com would send the load to another host/);
+    const ok = checkScript(plan, target, req('/v1/workflows'));
+    expect(ok.problems).toEqual([]);
+    const flow = (ok.script as { scenarios: { flow: { get: Record<string, unknown> }[] }[] }).scenarios[0]!.flow[0]!.get;
+    expect(flow).toEqual({ url: '/v1/workflows', followRedirect: false });
+  });
+
+  it('a Host header in the plan that names another host is a plan error', () => {
+    const problems = crossCheck(planWith([testOf({ name: 'h', engine: 'autocannon', target: 'http://127.0.0.1:8080/', headers: { Host: 'api.maestro-conductor.com' } })]));
+    expect(problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('\n')).toMatch(/loadTests\.\d+\.headers\.Host: load test "h": header Host: api\.maestro-conductor\.com would send the load/);
   });
 
   it("reads artillery's text reports as progress", () => {

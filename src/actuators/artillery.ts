@@ -3,11 +3,12 @@
 // JSON report (--output) becomes the summary. canary passes the plan's target with --target and
 // refuses a script that names any other origin, so load never goes where the plan does not say.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { LoadTest, Plan } from '../plan/schema.js';
 import { parseDuration } from '../plan/schema.js';
-import { targetRefusal } from '../plan/loadtests.js';
+import { hostHeaderRefusal, targetRefusal } from '../plan/loadtests.js';
 import type { LoadProgress, LoadSummary } from '../engine/types.js';
 import type { EngineRun } from './autocannon.js';
 
@@ -37,6 +38,86 @@ function isExecutable(p: string): boolean {
 }
 
 const URL_RE = /\b(?:https?|wss?):\/\/[^\s"'`<>]+/g;
+const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
+/** Script features that can send load somewhere canary cannot see: JavaScript hooks (a processor
+ * can rewrite any URL), plugins, engines other than http/ws, payload files, environments that
+ * swap the target, and proxies. */
+const REFUSED_CONFIG = ['processor', 'plugins', 'payload', 'environments', 'engines', 'includeFiles'];
+
+type Raw = Record<string, unknown>;
+
+/** What in an artillery script could aim load elsewhere than the plan allows, checked on the
+ * parsed YAML (escapes and line continuations are undone by the parser, not by a regex):
+ * - every string that holds an absolute URL must be an allowed origin;
+ * - every request URL must be a path (`/…`) whose host part no template can change;
+ * - no processor, plugins, payload, environments, engines or proxy;
+ * - a Host header must name the target's host.
+ * Returns the problems and, when there are none, the script with `followRedirect: false` on every
+ * request (a redirect from an allowed target must not take the load elsewhere). */
+export function checkScript(plan: Pick<Plan, 'loadTargets'>, target: string, text: string): { problems: string[]; script: Raw | null } {
+  const problems = new Set<string>();
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    return { problems: [`not YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`], script: null };
+  }
+  if (!doc || typeof doc !== 'object') return { problems: ['not an artillery script (no config/scenarios)'], script: null };
+  const script = doc as Raw;
+  const config = (script.config ?? {}) as Raw;
+  for (const k of REFUSED_CONFIG) if (config[k] !== undefined) problems.add(`config.${k} is not allowed (it can send load where canary cannot check)`);
+  const http = (config.http ?? {}) as Raw;
+  if (http.proxy !== undefined) problems.add('config.http.proxy is not allowed');
+  const walk = (v: unknown, path: string): void => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(URL_RE)) {
+        const url = m[0].replace(/[),.;]+$/, '');
+        if (targetRefusal(plan, url)) problems.add(`${path}: ${url} is not loopback or in loadTargets`);
+      }
+      return;
+    }
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v as Raw)) {
+      if (k.toLowerCase() === 'headers' && x && typeof x === 'object')
+        for (const [h, hv] of Object.entries(x as Raw)) {
+          const bad = hostHeaderRefusal(plan, target, h, hv);
+          if (bad) problems.add(`${path}.${k}: ${bad}`);
+        }
+      walk(x, `${path}.${k}`);
+    }
+  };
+  walk(script, 'script');
+  const flows = (section: unknown, name: string) => {
+    const list = Array.isArray(section) ? section : [];
+    list.forEach((sc: unknown, i) => {
+      const scenario = (sc ?? {}) as Raw;
+      if (scenario.engine !== undefined && scenario.engine !== 'http' && scenario.engine !== 'ws') problems.add(`${name}[${i}].engine ${String(scenario.engine)} is not allowed (http or ws)`);
+      requests(scenario.flow, `${name}[${i}].flow`);
+    });
+  };
+  const requests = (flow: unknown, path: string): void => {
+    if (!Array.isArray(flow)) return;
+    flow.forEach((step: unknown, i) => {
+      if (!step || typeof step !== 'object') return;
+      for (const [k, v] of Object.entries(step as Raw)) {
+        if (k === 'loop' || k === 'parallel') requests(Array.isArray(v) ? v : (v as Raw)?.steps ?? v, `${path}[${i}].${k}`);
+        if (!METHODS.includes(k) || !v || typeof v !== 'object') continue;
+        const req = v as Raw;
+        const url = String(req.url ?? '');
+        const absolute = /^[a-z][a-z0-9+.-]*:/i.test(url);
+        if (absolute) {
+          if (targetRefusal(plan, url) || url.includes('{{')) problems.add(`${path}[${i}].${k}.url ${url}: an absolute URL must be a fixed, allowed origin; use a path`);
+        } else if (!url.startsWith('/')) problems.add(`${path}[${i}].${k}.url "${url}" must be a path starting with / (the host comes from --target)`);
+        req.followRedirect = false;
+      }
+    });
+  };
+  flows(script.scenarios, 'scenarios');
+  requests((script.before as Raw | undefined)?.flow, 'before.flow');
+  requests((script.after as Raw | undefined)?.flow, 'after.flow');
+  return { problems: [...problems], script: problems.size ? null : script };
+}
 
 /** Every absolute URL in the script that the plan does not allow load to go to. */
 export function scriptRefusals(plan: Pick<Plan, 'loadTargets'>, text: string): string[] {
@@ -155,10 +236,14 @@ export function startArtillery(test: LoadTest, opts: ArtilleryOptions, onProgres
   const script = test.script!;
   const scriptPath = isAbsolute(script) ? script : opts.scriptDirs.map((d) => resolve(d, script)).find((p) => existsSync(p));
   if (!scriptPath || !existsSync(scriptPath)) return failed(`load test "${test.name}": artillery script ${script} not found (looked in ${opts.scriptDirs.join(', ')})`);
-  const bad = scriptRefusals(opts.plan, readFileSync(scriptPath, 'utf8'));
-  if (bad.length) return failed(`load test "${test.name}": refused - ${scriptPath} names ${bad.join(', ')}, which the plan does not allow (only loopback or loadTargets); canary passes the target with --target`);
+  const checked = checkScript(opts.plan, test.target, readFileSync(scriptPath, 'utf8'));
+  if (!checked.script)
+    return failed(`load test "${test.name}": refused - ${scriptPath}: ${checked.problems.join('; ')} (canary passes the target with --target; load goes only to loopback or loadTargets)`);
+  // Artillery runs the checked copy (followRedirect: false on every request), not the file.
+  const runPath = `${opts.reportFile.replace(/\.json$/, '')}.script.yml`;
+  writeFileSync(runPath, stringifyYaml(checked.script));
 
-  const args = ['run', scriptPath, '--target', test.target, '--output', opts.reportFile];
+  const args = ['run', runPath, '--target', test.target, '--output', opts.reportFile];
   if (Object.keys(test.variables).length) args.push('--variables', JSON.stringify(test.variables));
   // The seed's --count/--rate: that many arrivals at that rate, within the test's duration.
   if (test.rate !== undefined) {

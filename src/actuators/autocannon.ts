@@ -115,6 +115,9 @@ export function startAutocannon(test: LoadTest, onProgress: (p: LoadProgress) =>
         timers.push(setTimeout(() => finish('failed', `autocannon did not stop within ${HARD_STOP_GRACE_MS / 1000} s past ${test.duration}; stopped by canary`), 1_000));
       }, durationMs + HARD_STOP_GRACE_MS);
       timers.push(hard);
+      // With maxRequests, autocannon drops its own duration timer (it arms it only without an
+      // amount): the duration is kept here, so a run ends at whichever comes first.
+      if (test.maxRequests) timers.push(setTimeout(() => inst.stop(), durationMs));
       stopNow = () => {
         stopRequested = true;
         inst.stop();

@@ -44,6 +44,27 @@ export function targetRefusal(plan: Pick<Plan, 'loadTargets'>, url: string): str
   return `${url} is not a loopback address and its origin ${origin} is not declared in the plan's loadTargets; canary aims load only at 127.0.0.1/localhost or at origins listed in loadTargets`;
 }
 
+/** A Host (or :authority) header decides where a proxy or an ingress behind a loopback address
+ * (a port-forward, a tunnel) sends the load: it must name the target's own host or a loadTargets
+ * origin's. Null when the header is fine. */
+export function hostHeaderRefusal(plan: Pick<Plan, 'loadTargets'>, target: string, name: string, value: unknown): string | null {
+  const key = name.toLowerCase();
+  if (key !== 'host' && key !== ':authority') return null;
+  const host = String(value).toLowerCase();
+  const allowed = new Set<string>();
+  for (const u of [target, ...plan.loadTargets]) {
+    try {
+      const url = new URL(u);
+      allowed.add(url.host.toLowerCase());
+      allowed.add(url.hostname.toLowerCase());
+    } catch {
+      /* checked elsewhere */
+    }
+  }
+  if (allowed.has(host)) return null;
+  return `header ${name}: ${value} would send the load to another host than the target (behind a port-forward or an ingress); name the target's host, or declare that origin in loadTargets`;
+}
+
 /** The phases in which a load test may run. */
 export function loadTestPhases(test: { phase: string | string[] }): string[] {
   return typeof test.phase === 'string' ? [test.phase] : test.phase;
@@ -67,6 +88,10 @@ export function checkLoadTests(plan: Plan, phaseIds: Set<string>): PlanProblem[]
     });
     const refused = targetRefusal(plan, t.target);
     if (refused) problems.push({ path: [...at, 'target'], message: `load test "${t.name}": ${refused}` });
+    for (const [k, v] of Object.entries(t.headers ?? {})) {
+      const bad = hostHeaderRefusal(plan, t.target, k, v);
+      if (bad) problems.push({ path: [...at, 'headers', k], message: `load test "${t.name}": ${bad}` });
+    }
     const ms = parseDuration(t.duration) ?? 0;
     if (ms <= 0 || ms > MAX_LOAD_TEST_MS) problems.push({ path: [...at, 'duration'], message: `load test "${t.name}" must run for more than 0 and at most 1h (every load test stops by itself); got ${t.duration}` });
     if (t.engine === 'autocannon' && !/^https?:/.test(t.target))
