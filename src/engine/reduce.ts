@@ -395,6 +395,11 @@ function checkRules(tx: Tx): void {
 function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command' } extends { command: infer C } ? C : never): void {
   const s = tx.s;
   const who = actor.name ?? actor.id;
+  if (actor.viewer) return tx.log('info', `${who} asked to ${command.kind}: refused, a viewer cannot act`);
+  // The plan's rollback authority (any SRE, the engineering lead...): a person whose roles are
+  // known rolls back only with one of those roles. A terminal without roles (one operator) may.
+  if (command.kind === 'rollback' && actor.roles && tx.cp.plan.rollback.authority.length && !tx.cp.plan.rollback.authority.some((a) => actor.roles!.includes(a.role)))
+    return tx.log('info', `${who} asked to roll back: refused, the plan gives rollback authority to ${tx.cp.plan.rollback.authority.map((a) => tx.cp.roleTitles[a.role] ?? a.role).join(', ')}`);
   // Any terminal may take traffic off the canary; everything else is the driver's.
   if (readOnly(s) && command.kind !== 'rollback') return tx.log('info', `${who} asked to ${command.kind}: read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout`);
   switch (command.kind) {
@@ -540,6 +545,7 @@ function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanati
 function onApprove(tx: Tx, actor: Actor, phaseId: string, role: string): void {
   const s = tx.s;
   const who = actor.name ?? actor.id;
+  if (actor.viewer) return tx.log('info', `${who} approved ${phaseId} as ${role}: refused, a viewer cannot approve`);
   // Approvals go to the driver's terminal (the war room brings remote approvers there).
   if (readOnly(s)) return tx.log('info', `${who} approved ${phaseId} as ${role}: read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout; approve there`);
   const phase = tx.cp.phases.find((p) => p.id === phaseId);
@@ -556,6 +562,7 @@ function onApprove(tx: Tx, actor: Actor, phaseId: string, role: string): void {
 
 function onSignal(tx: Tx, actor: Actor, name: string, severity: string | undefined, note: string | undefined): void {
   const who = actor.name ?? actor.id;
+  if (actor.viewer) return tx.log('info', `${who} signalled ${name}: refused, a viewer cannot act`);
   tx.log('info', `${who} signalled ${name}${severity ? ` ${severity}` : ''}${note ? `: ${note}` : ''}`);
   if (!trafficOn(tx.s)) return;
   const rule = tx.cp.rules.find((r) => r.signal?.name === name && (r.signal.severity === undefined || r.signal.severity === severity));

@@ -9,6 +9,8 @@ export interface Actor {
   id: string;
   name?: string;
   roles?: string[];
+  /** A war-room viewer (a view-only token): sees everything, can never act. */
+  viewer?: boolean;
 }
 
 export type RolloutStatus =

@@ -53,6 +53,15 @@ export class Runtime implements Store {
     return () => this.listeners.delete(listener);
   };
 
+  private watchers = new Set<() => void>();
+
+  /** Called after every dispatch, at once (not coalesced like `subscribe`): for the war room,
+   * whose viewers must not wait for the console's redraw interval. */
+  watch = (listener: () => void): (() => void) => {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  };
+
   /** Synchronous: when dispatch returns, the event is reduced and its effects are under way. */
   dispatch = (event: EngineEvent): void => {
     this.queue.push(event);
@@ -73,6 +82,7 @@ export class Runtime implements Store {
     } finally {
       this.draining = false;
     }
+    for (const w of this.watchers) w();
     this.notify();
   };
 

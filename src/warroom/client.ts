@@ -1,0 +1,232 @@
+// `canary join`: a Store fed by a war-room server. The console's components use it exactly as
+// they use the local runtime (getState/subscribe/dispatch); they cannot tell the difference.
+// Key presses become the same events as locally and go to the server, without actor or time:
+// the server stamps both (the actor from this terminal's token).
+//
+// Reconnects by itself (backoff 0.25 s .. 5 s) and resumes from the last sequence number it
+// applied; an update out of order (a gap) is never applied: it reconnects and resumes instead.
+import { WebSocket } from 'ws';
+import type { EngineEvent, RolloutState } from '../engine/types.js';
+import type { Store } from '../runtime/store.js';
+import { applyPatch, fromWire, type ActionEvent, type ClientMessage, type Identity, type ServerMessage } from './protocol.js';
+
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused' | 'closed';
+
+export interface RemoteStoreOptions {
+  url: string;
+  token: string;
+  /** CA for wss:// with a self-signed certificate (PEM). */
+  ca?: string | Buffer;
+  /** Milliseconds to wait for the connection (and its first message). */
+  timeoutMs?: number;
+  reconnect?: boolean;
+  /** Max size of a message from the server (a snapshot of a big rollout is ~1 MB). */
+  maxPayloadBytes?: number;
+}
+
+export interface Notice {
+  ok: boolean;
+  text: string;
+  at: number;
+}
+
+export class RemoteStore implements Store {
+  private state: RolloutState | null = null;
+  private listeners = new Set<() => void>();
+  private statusListeners = new Set<() => void>();
+  private ws: WebSocket | null = null;
+  private closed = false;
+  private backoffMs = 250;
+  private retry: NodeJS.Timeout | null = null;
+  private nextAction = 1;
+  /** Last sequence number applied. */
+  seq = -1;
+  you: Identity | null = null;
+  plan: string | null = null;
+  status: ConnectionStatus = 'connecting';
+  /** Why the last connection failed or closed (for the banner). */
+  problem: string | null = null;
+  /** The server's last answer to an action of ours. */
+  notice: Notice | null = null;
+  /** Counters, for tests and the bench. */
+  readonly stats = { snapshots: 0, resumes: 0, updates: 0, gaps: 0, connects: 0, bytes: 0 };
+  /** Called with every applied sequence number (bench). */
+  onSeq: ((seq: number) => void) | null = null;
+
+  constructor(private readonly o: RemoteStoreOptions) {}
+
+  /** Connects; resolves once the first state is in (snapshot or resume), rejects on 401 or timeout. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const done = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (err) reject(err);
+        else resolve();
+      };
+      this.connect(done);
+    });
+  }
+
+  getState = (): RolloutState => {
+    if (!this.state) throw new Error('RemoteStore: no state yet (await start())');
+    return this.state;
+  };
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  onStatus(listener: () => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Actions go to the server; anything else (ticks, samples) is not a viewer's to send. */
+  dispatch = (event: EngineEvent): void => {
+    let action: ActionEvent | null = null;
+    if (event.type === 'command') action = { type: 'command', command: event.command };
+    else if (event.type === 'approve') action = { type: 'approve', phase: event.phase, role: event.role };
+    else if (event.type === 'signal') action = { type: 'signal', name: event.name, ...(event.severity ? { severity: event.severity } : {}), ...(event.note ? { note: event.note } : {}) };
+    if (!action) return;
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      this.setNotice(false, `not sent (${this.status}): ${describe(action)}`);
+      return;
+    }
+    const msg: ClientMessage = { t: 'act', id: this.nextAction++, event: action };
+    this.ws.send(JSON.stringify(msg));
+  };
+
+  /** Send a raw text message (tests: oversized or malformed messages). */
+  sendRaw(data: string | Buffer): void {
+    this.ws?.send(data);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.ws?.close(1000, 'bye');
+    this.setStatus('closed');
+  }
+
+  /** Drop the connection without saying goodbye (tests: a network cut); it reconnects. */
+  cut(): void {
+    this.ws?.terminate();
+  }
+
+  private connect(done: (err?: Error) => void): void {
+    const url = new URL(this.o.url);
+    if (this.seq >= 0) url.searchParams.set('since', String(this.seq));
+    this.stats.connects += 1;
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.o.token}` },
+      handshakeTimeout: this.o.timeoutMs ?? 5_000,
+      maxPayload: this.o.maxPayloadBytes ?? 256 * 1024 * 1024,
+      perMessageDeflate: false,
+      ...(this.o.ca ? { ca: this.o.ca } : {}),
+    });
+    this.ws = ws;
+    const firstTimer = setTimeout(() => {
+      ws.terminate();
+      done(new Error(`${this.o.url}: no state from the server after ${this.o.timeoutMs ?? 5_000} ms`));
+    }, (this.o.timeoutMs ?? 5_000) * 2);
+    firstTimer.unref?.();
+    ws.on('unexpected-response', (_req, res) => {
+      clearTimeout(firstTimer);
+      const status = res.statusCode ?? 0;
+      this.problem = status === 401 ? `${this.o.url}: 401 Unauthorized - the token is not known to this server (ask the driver for one: canary tokens)` : `${this.o.url}: HTTP ${status} instead of a WebSocket`;
+      this.closed = true;
+      ws.terminate();
+      this.setStatus('refused');
+      done(new Error(this.problem));
+    });
+    ws.on('message', (data) => {
+      const text = data.toString();
+      this.stats.bytes += text.length;
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(text) as ServerMessage;
+      } catch {
+        return;
+      }
+      if (msg.t === 'snapshot') {
+        this.state = fromWire(msg.state);
+        this.seq = msg.seq;
+        this.you = msg.you;
+        this.plan = msg.plan;
+        this.stats.snapshots += 1;
+        this.backoffMs = 250;
+        clearTimeout(firstTimer);
+        this.setStatus('connected');
+        this.emit();
+        this.onSeq?.(msg.seq);
+        done();
+      } else if (msg.t === 'resume') {
+        if (msg.seq !== this.seq || !this.state) {
+          ws.terminate(); // cannot happen with a sane server; start over
+          return;
+        }
+        this.you = msg.you;
+        this.stats.resumes += 1;
+        this.backoffMs = 250;
+        clearTimeout(firstTimer);
+        this.setStatus('connected');
+        done();
+      } else if (msg.t === 'u') {
+        if (!this.state) return;
+        if (msg.seq !== this.seq + 1) {
+          // A gap: never apply out of order. Resume from what we have.
+          this.stats.gaps += 1;
+          ws.terminate();
+          return;
+        }
+        this.state = applyPatch(this.state, msg.p);
+        this.seq = msg.seq;
+        this.stats.updates += 1;
+        this.emit();
+        this.onSeq?.(msg.seq);
+      } else if (msg.t === 'said') {
+        this.setNotice(msg.ok, msg.text);
+      }
+    });
+    let error: string | null = null;
+    ws.on('error', (err) => {
+      error = err.message;
+    });
+    ws.on('close', (code, reason) => {
+      clearTimeout(firstTimer);
+      if (this.ws === ws) this.ws = null;
+      if (this.closed) return;
+      this.problem = error ?? `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
+      if (this.o.reconnect === false) {
+        this.setStatus('closed');
+        done(new Error(`${this.o.url}: ${this.problem}`));
+        return;
+      }
+      this.setStatus('reconnecting');
+      const wait = this.backoffMs;
+      this.backoffMs = Math.min(5_000, this.backoffMs * 2);
+      this.retry = setTimeout(() => this.connect(done), wait);
+    });
+  }
+
+  private setNotice(ok: boolean, text: string): void {
+    this.notice = { ok, text, at: Date.now() };
+    for (const l of this.statusListeners) l();
+  }
+
+  private setStatus(s: ConnectionStatus): void {
+    this.status = s;
+    for (const l of this.statusListeners) l();
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) l();
+  }
+}
+
+function describe(a: ActionEvent): string {
+  return a.type === 'command' ? a.command.kind : a.type === 'approve' ? `approve ${a.phase} as ${a.role}` : `signal ${a.name}`;
+}

@@ -1,0 +1,194 @@
+// The war room's wire format: a snapshot of the state on join, then compact patches, each with a
+// sequence number. The state is plain data except `pods` (a Map) and the SLI series (windows over
+// shared buffers); both are sent as plain arrays and rebuilt on the viewer's side.
+//
+// A patch carries only what changed since the previous one, compared by reference (the engine
+// replaces what it changes and keeps the rest): top-level fields whole, pods as upserts and
+// deletes by key, series as the points appended, history as the entries appended. With 3,000 pods
+// a snapshot is ~0.5 MB; a typical patch (new samples, a tick) is well under 2 KB.
+import { append } from '../engine/series.js';
+import { HISTORY_CAPACITY, type EngineEvent, type HistoryEntry, type PodInfo, type RolloutState, type Series, type SliState } from '../engine/types.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** A series on the wire: its window as [times, values]. */
+export type WireSeries = [number[], (number | null)[]];
+
+export interface WireSli {
+  canary: WireSeries;
+  baseline: WireSeries;
+  lastAt: number | null;
+}
+
+/** RolloutState as JSON: pods as an array, series as windows. */
+export type WireState = Omit<RolloutState, 'pods' | 'slis'> & { pods: PodInfo[]; slis: Record<string, WireSli> };
+
+/** Appended points (`a`) or the whole window again (`r`, after the buffer was copied/compacted). */
+export type SeriesPatch = { a: WireSeries } | { r: WireSeries };
+
+export interface Patch {
+  /** Top-level fields replaced whole. */
+  set?: Record<string, unknown>;
+  pods?: { up: PodInfo[]; del: string[] };
+  slis?: Record<string, { canary?: SeriesPatch; baseline?: SeriesPatch; lastAt: number | null }>;
+  history?: { append: HistoryEntry[] } | { replace: HistoryEntry[] };
+}
+
+/** Who the server says you are (from your token, never from what you send). */
+export interface Identity {
+  id: string;
+  name: string;
+  roles: string[];
+  /** false: a view-only token. */
+  canAct: boolean;
+}
+
+export type ServerMessage =
+  /** The state as of `seq` (on join, or when the missed updates are no longer kept). */
+  | { t: 'snapshot'; v: number; seq: number; plan: string; you: Identity; state: WireState }
+  /** Resuming after `seq`: the missed updates follow as ordinary `u` messages. */
+  | { t: 'resume'; v: number; seq: number; plan: string; you: Identity }
+  | { t: 'u'; seq: number; p: Patch }
+  /** What the server made of an action of yours (refusals, the engine's words). */
+  | { t: 'said'; id?: number; ok: boolean; text: string };
+
+/** What a joined terminal may send: its key presses as events, without actor or time. */
+export type ActionEvent =
+  | { type: 'command'; command: Extract<EngineEvent, { type: 'command' }>['command'] }
+  | { type: 'approve'; phase: string; role: string }
+  | { type: 'signal'; name: string; severity?: 'P0' | 'P1' | 'P2'; note?: string };
+
+export type ClientMessage = { t: 'act'; id: number; event: ActionEvent };
+
+// ---------------------------------------------------------------------------------------------
+// state <-> wire
+
+function seriesToWire(s: Series): WireSeries {
+  return [s.bt.slice(s.start, s.end), s.bv.slice(s.start, s.end)];
+}
+
+function seriesFromWire([t, v]: WireSeries): Series {
+  return { bt: t.slice(), bv: v.slice(), start: 0, end: t.length };
+}
+
+export function toWire(state: RolloutState): WireState {
+  const slis: Record<string, WireSli> = {};
+  for (const [name, s] of Object.entries(state.slis)) slis[name] = { canary: seriesToWire(s.canary), baseline: seriesToWire(s.baseline), lastAt: s.lastAt };
+  return { ...state, pods: [...state.pods.values()], slis };
+}
+
+export function fromWire(w: WireState): RolloutState {
+  const slis: Record<string, SliState> = {};
+  for (const [name, s] of Object.entries(w.slis)) slis[name] = { canary: seriesFromWire(s.canary), baseline: seriesFromWire(s.baseline), lastAt: s.lastAt };
+  return { ...w, pods: new Map(w.pods.map((p) => [p.key, p])), slis } as RolloutState;
+}
+
+// ---------------------------------------------------------------------------------------------
+// diff and apply
+
+function diffSeries(o: Series, n: Series): SeriesPatch | undefined {
+  if (o === n) return undefined;
+  // Same buffers, only appended to: send the new points (the viewer appends them with the same
+  // capacity, so its window moves exactly as the driver's).
+  if (n.bt === o.bt && n.end >= o.end && n.start >= o.start) {
+    if (n.end === o.end && n.start === o.start) return undefined;
+    return { a: [n.bt.slice(o.end, n.end), n.bv.slice(o.end, n.end)] };
+  }
+  return { r: seriesToWire(n) };
+}
+
+/** What changed from `prev` to `next`; null when nothing did. */
+export function diffState(prev: RolloutState, next: RolloutState): Patch | null {
+  if (prev === next) return null;
+  const patch: Patch = {};
+  let any = false;
+  for (const key of Object.keys(next) as (keyof RolloutState)[]) {
+    const a = prev[key];
+    const b = next[key];
+    if (a === b) continue;
+    if (key === 'pods') {
+      const op = a as RolloutState['pods'];
+      const np = b as RolloutState['pods'];
+      const up: PodInfo[] = [];
+      const del: string[] = [];
+      for (const [k, v] of np) if (op.get(k) !== v) up.push(v);
+      for (const k of op.keys()) if (!np.has(k)) del.push(k);
+      if (up.length || del.length) {
+        patch.pods = { up, del };
+        any = true;
+      }
+    } else if (key === 'slis') {
+      const os = a as RolloutState['slis'];
+      const ns = b as RolloutState['slis'];
+      const out: NonNullable<Patch['slis']> = {};
+      let changed = false;
+      for (const [name, n] of Object.entries(ns)) {
+        const o = os[name];
+        if (o === n) continue;
+        if (!o) {
+          out[name] = { canary: { r: seriesToWire(n.canary) }, baseline: { r: seriesToWire(n.baseline) }, lastAt: n.lastAt };
+          changed = true;
+          continue;
+        }
+        const c = diffSeries(o.canary, n.canary);
+        const bl = diffSeries(o.baseline, n.baseline);
+        if (!c && !bl && o.lastAt === n.lastAt) continue;
+        out[name] = { ...(c ? { canary: c } : {}), ...(bl ? { baseline: bl } : {}), lastAt: n.lastAt };
+        changed = true;
+      }
+      if (changed) {
+        patch.slis = out;
+        any = true;
+      }
+    } else if (key === 'history') {
+      const oh = a as HistoryEntry[];
+      const nh = b as HistoryEntry[];
+      const last = oh.at(-1);
+      const idx = last === undefined ? -1 : nh.lastIndexOf(last);
+      if (last === undefined) patch.history = { append: nh.slice() };
+      else if (idx >= 0) patch.history = { append: nh.slice(idx + 1) };
+      else patch.history = { replace: nh.slice() };
+      any = true;
+    } else {
+      (patch.set ??= {})[key] = b;
+      any = true;
+    }
+  }
+  return any ? patch : null;
+}
+
+function applySeries(s: Series, p: SeriesPatch | undefined): Series {
+  if (!p) return s;
+  if ('r' in p) return seriesFromWire(p.r);
+  let out = s;
+  const [t, v] = p.a;
+  for (let i = 0; i < t.length; i++) out = append(out, t[i]!, v[i] ?? null);
+  return out;
+}
+
+/** The next state: a new object (views compare by reference), unchanged parts shared. */
+export function applyPatch(state: RolloutState, p: Patch): RolloutState {
+  const next = { ...state, ...(p.set ?? {}) } as RolloutState;
+  if (p.pods) {
+    const pods = new Map(state.pods);
+    for (const k of p.pods.del) pods.delete(k);
+    for (const pod of p.pods.up) pods.set(pod.key, pod);
+    next.pods = pods;
+  }
+  if (p.slis) {
+    const slis = { ...state.slis };
+    for (const [name, sp] of Object.entries(p.slis)) {
+      const cur = slis[name] ?? { canary: { bt: [], bv: [], start: 0, end: 0 }, baseline: { bt: [], bv: [], start: 0, end: 0 }, lastAt: null };
+      slis[name] = { canary: applySeries(cur.canary, sp.canary), baseline: applySeries(cur.baseline, sp.baseline), lastAt: sp.lastAt };
+    }
+    next.slis = slis;
+  }
+  if (p.history) {
+    if ('replace' in p.history) next.history = p.history.replace;
+    else {
+      const h = [...state.history, ...p.history.append];
+      next.history = h.length > HISTORY_CAPACITY ? h.slice(-HISTORY_CAPACITY) : h;
+    }
+  }
+  return next;
+}

@@ -1,0 +1,367 @@
+// `canary serve`: the driving console publishes its state to joined terminals over WebSocket.
+//
+// - Authentication at the HTTP upgrade: `Authorization: Bearer <token>`; anything else gets 401
+//   and the socket never becomes a WebSocket.
+// - On join a snapshot (state + sequence number); then one patch per change of the state, in
+//   order, each with the next sequence number. A reconnect names the last number it saw
+//   (`?since=N`): the missed patches are sent if they are still kept, else a fresh snapshot.
+// - Actions arrive as events without actor or time; the server stamps the actor from the token
+//   and its own clock, and hands the event to the engine, whose rules (roles, viewers, read-only)
+//   decide. The engine's answer goes back to that terminal only.
+// - Robustness: pings every heartbeatMs and terminate a client that did not answer the previous
+//   one; maxPayload (64 KiB) closes a connection that sends more (1009), that one only; a token
+//   bucket per connection for actions; a viewer whose socket buffer passes highWaterBytes gets no
+//   more patches until it drains, then a fresh snapshot (degraded), and is dropped past
+//   dropAfterBytes or after being behind for dropAfterMs. Encoding happens once per change for
+//   everyone; a send never waits, so no viewer can slow the driver.
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket } from 'ws';
+import { z } from 'zod';
+import type { EngineEvent, RolloutState } from '../engine/types.js';
+import type { Store } from '../runtime/store.js';
+import { diffState, PROTOCOL_VERSION, toWire, type Identity, type ServerMessage } from './protocol.js';
+import type { TokenBook } from './tokens.js';
+
+export interface WarRoomServerOptions {
+  store: Store;
+  /** Called after every change (not coalesced); default: store.subscribe. */
+  watch?: (listener: () => void) => () => void;
+  tokens: TokenBook;
+  planName: string;
+  now: () => number;
+  host?: string;
+  port?: number;
+  /** PEM certificate and key: wss:// instead of ws://. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  heartbeatMs?: number;
+  maxPayloadBytes?: number;
+  /** Actions per connection: bucket size and refill per second. */
+  actionBurst?: number;
+  actionsPerSecond?: number;
+  /** Patches kept for resuming. */
+  keepUpdates?: number;
+  highWaterBytes?: number;
+  dropAfterBytes?: number;
+  dropAfterMs?: number;
+  /** Called for each connection event (logs, tests). */
+  log?: (line: string) => void;
+}
+
+export interface ClientInfo {
+  id: number;
+  who: Identity;
+  /** Last sequence number sent to it. */
+  sentSeq: number;
+  /** Behind: patches held back until its buffer drains (then a snapshot). */
+  lagging: boolean;
+  bufferedAmount: number;
+}
+
+interface Client {
+  id: number;
+  ws: WebSocket;
+  who: Identity;
+  alive: boolean;
+  sentSeq: number;
+  laggingSince: number | null;
+  tokens: number;
+  refilledAt: number;
+}
+
+const Target = z.strictObject({ kind: z.enum(['phase', 'step', 'complete']), phase: z.string().max(200), step: z.number().int().min(0) });
+const Text = z.string().max(2000);
+/** The commands the console sends; other kinds (added by later features) pass with flat fields. */
+const CommandSchema = z.union([
+  z.strictObject({ kind: z.literal('advance'), target: Target.optional() }),
+  z.strictObject({ kind: z.literal('rollback'), reason: Text.optional() }),
+  z.strictObject({ kind: z.enum(['pause', 'resume', 'ack-checkpoint']) }),
+  z.strictObject({ kind: z.literal('load-test'), name: z.string().max(200) }),
+  z
+    .object({ kind: z.string().min(1).max(64) })
+    .catchall(z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]))
+    .refine((c) => !['advance', 'rollback', 'pause', 'resume', 'ack-checkpoint', 'load-test'].includes(c.kind), 'malformed command'),
+]);
+const ActionSchema = z.strictObject({
+  t: z.literal('act'),
+  id: z.number().int(),
+  event: z.union([
+    z.strictObject({ type: z.literal('command'), command: CommandSchema }),
+    z.strictObject({ type: z.literal('approve'), phase: z.string().max(200), role: z.string().max(200) }),
+    z.strictObject({ type: z.literal('signal'), name: z.string().max(200), severity: z.enum(['P0', 'P1', 'P2']).optional(), note: Text.optional() }),
+  ]),
+});
+
+export class WarRoomServer {
+  private http: HttpServer;
+  private wss: WebSocketServer;
+  private clients = new Map<WebSocket, Client>();
+  private nextClient = 1;
+  private seq = 0;
+  /** The state the last patch brought viewers to. */
+  private sent: RolloutState;
+  /** Encoded patches, oldest first: [seq, text]. */
+  private ring: [number, string][] = [];
+  private snapshotCache: { seq: number; text: string } | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
+  private flushQueued = false;
+  private readonly o: Required<Omit<WarRoomServerOptions, 'tls' | 'watch' | 'log'>> & Pick<WarRoomServerOptions, 'tls' | 'watch' | 'log'>;
+  /** Bytes of patches encoded (once each, whatever the number of viewers) and their count. */
+  readonly stats = { updates: 0, updateBytes: 0, snapshots: 0, snapshotBytes: 0, dropped: 0, degraded: 0, refusedUpgrades: 0 };
+
+  constructor(opts: WarRoomServerOptions) {
+    this.o = {
+      host: '127.0.0.1',
+      port: 0,
+      heartbeatMs: 10_000,
+      maxPayloadBytes: 64 * 1024,
+      actionBurst: 10,
+      actionsPerSecond: 5,
+      keepUpdates: 2_000,
+      highWaterBytes: 1024 * 1024,
+      dropAfterBytes: 16 * 1024 * 1024,
+      dropAfterMs: 60_000,
+      ...opts,
+    };
+    this.sent = opts.store.getState();
+    this.http = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }) : createHttpServer();
+    this.http.on('request', (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('canary war room: connect with `canary join <url>` (WebSocket)\n');
+    });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.o.maxPayloadBytes, perMessageDeflate: false });
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  /** Listens; resolves to the URL viewers join (ws:// or wss://). */
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.o.port, this.o.host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    const watch = this.o.watch ?? ((l: () => void) => this.o.store.subscribe(l));
+    this.unwatch = watch(() => this.changed());
+    this.heartbeat = setInterval(() => this.beat(), this.o.heartbeatMs);
+    this.heartbeat.unref?.();
+    return this.url;
+  }
+
+  get url(): string {
+    const a = this.http.address();
+    const port = a && typeof a === 'object' ? a.port : this.o.port;
+    const host = this.o.host.includes(':') ? `[${this.o.host}]` : this.o.host;
+    return `${this.o.tls ? 'wss' : 'ws'}://${host}:${port}/`;
+  }
+
+  get sequence(): number {
+    return this.seq;
+  }
+
+  clientInfo(): ClientInfo[] {
+    return [...this.clients.values()].map((c) => ({ id: c.id, who: c.who, sentSeq: c.sentSeq, lagging: c.laggingSince !== null, bufferedAmount: c.ws.bufferedAmount }));
+  }
+
+  async close(): Promise<void> {
+    this.unwatch?.();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const c of this.clients.values()) c.ws.close(1001, 'server stopping');
+    const closing = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    setTimeout(() => {
+      for (const c of this.clients.values()) c.ws.terminate();
+      this.http.closeAllConnections?.();
+    }, 1000).unref();
+    await closing;
+    this.wss.close();
+  }
+
+  // ---- connections
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : null;
+    const who = this.o.tokens.verify(token);
+    if (!who) {
+      this.stats.refusedUpgrades += 1;
+      this.o.log?.(`refused a join from ${req.socket.remoteAddress}: ${token ? 'unknown token' : 'no token'}`);
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nWWW-Authenticate: Bearer realm="canary"\r\n\r\nA war-room token is required (Authorization: Bearer <token>; `canary tokens` issues them).\n');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://x');
+    const sinceText = url.searchParams.get('since');
+    const since = sinceText !== null && /^\d+$/.test(sinceText) ? Number(sinceText) : null;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, who, since));
+  }
+
+  private connected(ws: WebSocket, who: Identity, since: number | null): void {
+    const c: Client = { id: this.nextClient++, ws, who, alive: true, sentSeq: 0, laggingSince: null, tokens: this.o.actionBurst, refilledAt: performance.now() };
+    this.clients.set(ws, c);
+    this.o.log?.(`${who.name} joined${who.canAct ? ` (${who.roles.join(', ') || 'no roles'})` : ' (view only)'}`);
+    ws.on('pong', () => {
+      c.alive = true;
+    });
+    ws.on('message', (data, isBinary) => this.message(c, data as Buffer, isBinary));
+    ws.on('close', () => {
+      this.clients.delete(ws);
+      this.o.log?.(`${who.name} left`);
+    });
+    ws.on('error', (err) => {
+      // Too big a message (1009) or a broken frame: that connection only.
+      this.o.log?.(`${who.name}: ${err.message}`);
+    });
+    // Bring viewers up to date first, so the join starts from the newest state.
+    this.flush();
+    const oldest = this.ring[0]?.[0];
+    if (since !== null && since <= this.seq && (since === this.seq || (oldest !== undefined && since >= oldest - 1))) {
+      this.send(c, JSON.stringify({ t: 'resume', v: PROTOCOL_VERSION, seq: since, plan: this.o.planName, you: who } satisfies ServerMessage));
+      for (const [s, text] of this.ring) if (s > since) this.send(c, text);
+      c.sentSeq = this.seq;
+    } else this.sendSnapshot(c);
+  }
+
+  private snapshotText(): string {
+    if (this.snapshotCache?.seq !== this.seq) {
+      const text = JSON.stringify({ t: 'snapshot', v: PROTOCOL_VERSION, seq: this.seq, plan: this.o.planName, you: { id: '', name: '', roles: [], canAct: false }, state: toWire(this.sent) } satisfies ServerMessage);
+      this.snapshotCache = { seq: this.seq, text };
+    }
+    return this.snapshotCache.text;
+  }
+
+  private sendSnapshot(c: Client): void {
+    // The cached text is shared; the identity is spliced in (same for every viewer but `you`).
+    const text = this.snapshotText().replace('"you":{"id":"","name":"","roles":[],"canAct":false}', `"you":${JSON.stringify(c.who)}`);
+    this.stats.snapshots += 1;
+    this.stats.snapshotBytes += text.length;
+    this.send(c, text);
+    c.sentSeq = this.seq;
+  }
+
+  private send(c: Client, text: string): void {
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    c.ws.send(text);
+  }
+
+  // ---- updates
+
+  private changed(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    // Events dispatched in one turn of the loop become one patch.
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Diff the state against what viewers have, encode once, send to each that keeps up. */
+  flush(): void {
+    this.flushQueued = false;
+    const next = this.o.store.getState();
+    const patch = diffState(this.sent, next);
+    this.sent = next;
+    if (!patch) return;
+    this.seq += 1;
+    const text = JSON.stringify({ t: 'u', seq: this.seq, p: patch } satisfies ServerMessage);
+    this.stats.updates += 1;
+    this.stats.updateBytes += text.length;
+    this.ring.push([this.seq, text]);
+    if (this.ring.length > this.o.keepUpdates) this.ring.splice(0, this.ring.length - this.o.keepUpdates);
+    const now = performance.now();
+    for (const c of this.clients.values()) {
+      if (c.ws.readyState !== WebSocket.OPEN) continue;
+      const buffered = c.ws.bufferedAmount;
+      if (buffered > this.o.dropAfterBytes || (c.laggingSince !== null && now - c.laggingSince > this.o.dropAfterMs)) {
+        this.stats.dropped += 1;
+        this.o.log?.(`${c.who.name}: dropped, not reading (${buffered} bytes waiting)`);
+        c.ws.terminate();
+        continue;
+      }
+      if (buffered > this.o.highWaterBytes) {
+        if (c.laggingSince === null) {
+          c.laggingSince = now;
+          this.stats.degraded += 1;
+          this.o.log?.(`${c.who.name}: behind (${buffered} bytes waiting); updates held until it catches up`);
+        }
+        continue;
+      }
+      if (c.laggingSince !== null) {
+        // Caught up enough: a fresh snapshot instead of every patch it missed.
+        c.laggingSince = null;
+        this.sendSnapshot(c);
+        continue;
+      }
+      this.send(c, text);
+      c.sentSeq = this.seq;
+    }
+  }
+
+  private beat(): void {
+    const now = performance.now();
+    for (const c of this.clients.values()) {
+      if (c.laggingSince !== null && now - c.laggingSince > this.o.dropAfterMs) {
+        this.o.log?.(`${c.who.name}: dropped, not reading (${c.ws.bufferedAmount} bytes waiting)`);
+        this.stats.dropped += 1;
+        c.ws.terminate();
+        continue;
+      }
+      if (!c.alive) {
+        this.o.log?.(`${c.who.name}: no answer to the last ping; dropped`);
+        this.stats.dropped += 1;
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      try {
+        c.ws.ping();
+      } catch {
+        c.ws.terminate();
+      }
+    }
+  }
+
+  // ---- actions
+
+  private say(c: Client, id: number | undefined, ok: boolean, text: string): void {
+    this.send(c, JSON.stringify({ t: 'said', ...(id !== undefined ? { id } : {}), ok, text } satisfies ServerMessage));
+  }
+
+  private message(c: Client, data: Buffer, isBinary: boolean): void {
+    const now = performance.now();
+    c.tokens = Math.min(this.o.actionBurst, c.tokens + ((now - c.refilledAt) / 1000) * this.o.actionsPerSecond);
+    c.refilledAt = now;
+    if (c.tokens < 1) return this.say(c, undefined, false, `refused: more than ${this.o.actionsPerSecond} actions a second; slow down`);
+    c.tokens -= 1;
+    if (isBinary) return this.say(c, undefined, false, 'refused: binary messages are not understood');
+    let parsed: z.infer<typeof ActionSchema>;
+    try {
+      const r = ActionSchema.safeParse(JSON.parse(data.toString('utf8')));
+      if (!r.success) return this.say(c, undefined, false, `refused: not an action this server understands (${r.error.issues[0]?.message ?? 'malformed'})`);
+      parsed = r.data;
+    } catch {
+      return this.say(c, undefined, false, 'refused: not JSON');
+    }
+    const actor = { id: c.who.id, name: c.who.name, roles: c.who.roles, ...(c.who.canAct ? {} : { viewer: true }) };
+    const at = this.o.now();
+    const e = parsed.event;
+    const event: EngineEvent =
+      e.type === 'command'
+        ? ({ type: 'command', at, actor, command: e.command } as EngineEvent)
+        : e.type === 'approve'
+          ? { type: 'approve', at, actor, phase: e.phase, role: e.role }
+          : { type: 'signal', at, actor, name: e.name, ...(e.severity ? { severity: e.severity } : {}), ...(e.note ? { note: e.note } : {}) };
+    const before = this.o.store.getState().history;
+    try {
+      this.o.store.dispatch(event);
+    } catch (err) {
+      return this.say(c, parsed.id, false, `failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    // The engine's own words about it: the entries it logged (refusals are 'info').
+    const after = this.o.store.getState().history;
+    const last = before.at(-1);
+    const fresh = last === undefined ? after : after.slice(after.lastIndexOf(last) + 1);
+    const mine = fresh.filter((h) => h.text.includes(c.who.name));
+    const words = (mine.length ? mine : fresh).at(0);
+    const ok = words ? words.kind !== 'info' || /^reminder:/.test(words.text) : true;
+    this.say(c, parsed.id, ok, words?.text ?? 'done');
+  }
+}
