@@ -25,6 +25,9 @@ await build({
   // the embedded world's first frame does not pay for compiling it.
   // autocannon (CommonJS, with worker files of its own) is loaded from node_modules when a load
   // test starts, not linked in: it costs the start-up nothing.
-  external: ['@kubernetes/client-node', 'autocannon'],
+  // ws's optional native helpers (bufferutil, utf-8-validate) are required in a try/catch: absent,
+  // ws uses its JavaScript code. blessed and blessed-contrib (CommonJS, large) are loaded only by
+  // `canary wall`, with a dynamic import, so no other command pays for them.
+  external: ['@kubernetes/client-node', 'autocannon', 'bufferutil', 'utf-8-validate', 'blessed', 'blessed-contrib'],
   banner: { js: "import { createRequire as __canaryRequire } from 'node:module'; const require = __canaryRequire(import.meta.url);" },
 });

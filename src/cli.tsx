@@ -35,6 +35,9 @@ import { ChannelNotifier } from './actuators/notifier.js';
 import { DirectoryCommsWriter } from './actuators/comms-files.js';
 import { PlanLoadRunner } from './actuators/loadtest.js';
 import { simServiceAddress, startSimServiceOrExplain } from './sim/serve-cli.js';
+import { WarRoomConsole } from '../components/WarRoom.js';
+import { DEFAULT_LISTEN, joinedLine, joinRoom, openWarRoom, runTokens, type OpenedRoom } from './warroom/commands.js';
+import { loadPlanText } from './plan/loader.js';
 
 /** The package root (holds package.json and config/), whether running from src/ or dist/src/. */
 export function packageRoot(): string {
@@ -63,6 +66,11 @@ Usage:
   canary rollback --reason "..." [--plan f] [--kubeconfig f] [--context c]
                               traffic to 0% in every cluster of the plan, now, from any shell
                               (0: every cluster read back 0%, 3: not confirmed, 1: config)
+  canary serve [options]      the console, and the war room: its state published over WebSocket
+  canary join <url>           the same console, live, as the person of CANARY_TOKEN
+  canary tokens [--person id] [--viewers n]   war-room tokens (shown once; the file keeps hashes)
+  canary wall [<url>]         the war-room display (charts, weight, phase, pods, on call), joined
+                              to a serve, or on the embedded world without a URL
   canary help                 this text
 
 Options for start:
@@ -111,6 +119,13 @@ replicas): pods and traffic come from the clusters of the plan's regions, in rea
                          the plan's target.clusters.<region>.context, else the current context
   One terminal drives (holds the Lease canary-<plan> in the primary region's cluster); others are
   read-only and show who drives. Any terminal can roll back.
+
+War room (canary serve takes every option of start, and):
+  --listen <host:port>   where viewers join (default: ${DEFAULT_LISTEN}; loopback)
+  --tokens <file>        token hashes (default: $XDG_STATE_HOME/canary/<plan>-tokens.json)
+  --cert <pem> --key <pem>   wss:// instead of ws://
+  canary join: CANARY_TOKEN (or --token-file f), --ca <pem> for a self-signed certificate.
+  Approvers press A in their own terminal; the engine's matrix decides. View-only tokens never act.
 
 Scenarios:
 ${describeScenarios()
@@ -476,9 +491,22 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   };
 }
 
-async function start(argv: string[]): Promise<void> {
-  const { values } = parseOrExit({ args: argv, options: WORLD_OPTIONS, allowPositionals: false });
+const SERVE_OPTIONS = { listen: { type: 'string' }, tokens: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' } } as const;
+
+async function start(argv: string[], warRoom = false): Promise<void> {
+  const { values } = parseOrExit({ args: argv, options: warRoom ? { ...WORLD_OPTIONS, ...SERVE_OPTIONS } : WORLD_OPTIONS, allowPositionals: false });
   const { plan, clock, runtime, actor, close, journal, notifyOff, notifyOn, commsDir } = await setup(values, { speed: 3600, notifyEveryMs: 100, serve: true });
+  // `canary serve`: the same console, and its state published to the war room.
+  let room: OpenedRoom | null = null;
+  if (warRoom) {
+    const v = values as { listen?: string; tokens?: string; cert?: string; key?: string; plan?: string };
+    try {
+      room = await openWarRoom({ plan, planText: readFileSync(resolve(v.plan ?? DEFAULT_PLAN), 'utf8'), runtime, clock, listen: v.listen, tokens: v.tokens, cert: v.cert, key: v.key });
+    } catch (err) {
+      await close();
+      fail(err instanceof Error ? err.message : String(err));
+    }
+  }
 
   const tty = Boolean(process.stdout.isTTY);
   const leaveAltScreen = () => {
@@ -494,7 +522,8 @@ async function start(argv: string[]): Promise<void> {
   // Sources first, so the very first frame already has data.
   runtime.start();
   let quit: () => void = () => undefined;
-  const ink = render(<App plan={plan} store={runtime} actor={actor} now={() => clock.now()} onQuit={() => quit()} people={{ notifyOn, notifyOff, commsDir }} {...(journal ? { journal } : {})} />, {
+  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, ...(journal ? { journal } : {}) };
+  const ink = render(room ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, {
     exitOnCtrlC: true,
     patchConsole: true,
     maxFps: 15,
@@ -502,6 +531,7 @@ async function start(argv: string[]): Promise<void> {
   });
   quit = () => ink.unmount();
   await ink.waitUntilExit();
+  await room?.close();
   await close();
   leaveAltScreen();
   const s = runtime.getState();
@@ -687,6 +717,97 @@ async function rollbackCmd(argv: string[]): Promise<void> {
   process.exit(ok ? 0 : 3);
 }
 
+/** `canary tokens`: a war-room token per person of the roster (and view-only ones), shown once. */
+function tokensCmd(argv: string[]): void {
+  const { values } = parseOrExit({ args: argv, options: { plan: { type: 'string' }, file: { type: 'string' }, person: { type: 'string', multiple: true }, viewers: { type: 'string' } }, allowPositionals: false });
+  const { plan } = planAndText(values);
+  const viewers = numberOption('viewers', values.viewers, 0, 0);
+  try {
+    runTokens(plan, { file: values.file, people: values.person, viewers }, process.stdout);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** `canary join <url>`: the same console, live from a `canary serve`, as the token's person. */
+async function joinCmd(argv: string[]): Promise<void> {
+  const { values, positionals } = parseOrExit({ args: argv, options: { 'token-file': { type: 'string' }, ca: { type: 'string' }, plan: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length !== 1) fail('usage: canary join <url> [--token-file f] [--ca cert.pem] (token: CANARY_TOKEN)');
+  let store: Awaited<ReturnType<typeof joinRoom>>;
+  try {
+    store = await joinRoom(positionals[0], { tokenFile: values['token-file'], ca: values.ca });
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  // The plan as the server runs it (a local --plan only if the server sent none).
+  let plan: Plan;
+  if (store.planText !== null) {
+    const r = loadPlanText(store.planText, `${positionals[0]} (plan)`);
+    if (!r.ok) fail(`the server's plan does not load here: ${r.errors.map(formatPlanError).join('; ')}`);
+    plan = r.plan;
+  } else plan = planAndText(values).plan;
+  const you = store.you!;
+  const actor: Actor = you.canAct ? { id: you.id, name: you.name, roles: you.roles } : { id: you.id, name: you.name, roles: [], viewer: true };
+  const tty = Boolean(process.stdout.isTTY);
+  if (tty) process.stdout.write('\x1b[?1049h\x1b[H');
+  let quit: () => void = () => undefined;
+  const ink = render(<WarRoomConsole plan={plan} store={store} actor={actor} now={() => store.getState().now} onQuit={() => quit()} room={joinedLine(store, positionals[0]!)} />, {
+    exitOnCtrlC: true,
+    patchConsole: true,
+    maxFps: 15,
+    incrementalRendering: false,
+  });
+  quit = () => ink.unmount();
+  await ink.waitUntilExit();
+  store.close();
+  if (tty) process.stdout.write('\x1b[?1049l');
+  process.stdout.write(`canary: left the war room (${you.name})\n`);
+  process.exit(0);
+}
+
+/** `canary wall [url]`: the war-room display (blessed-contrib); joins a serve, or runs the embedded world. */
+async function wallCmd(argv: string[]): Promise<void> {
+  const { values, positionals } = parseOrExit({ args: argv, options: { ...WORLD_OPTIONS, 'token-file': { type: 'string' }, ca: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length > 1) fail('usage: canary wall [<url>] [--token-file f] [--ca cert.pem] (or, without a URL, the options of start)');
+  if (!process.stdout.isTTY) fail('canary wall draws a full screen: run it in a terminal');
+  const { startWall } = await import('../components/Wall.js');
+  let plan: Plan;
+  let store: import('./runtime/store.js').Store;
+  let source: string;
+  let stop: () => Promise<void> | void;
+  if (positionals[0]) {
+    let remote: Awaited<ReturnType<typeof joinRoom>>;
+    try {
+      remote = await joinRoom(positionals[0], { tokenFile: values['token-file'], ca: values.ca });
+    } catch (err) {
+      fail(err instanceof Error ? err.message : String(err));
+    }
+    if (remote.planText !== null) {
+      const r = loadPlanText(remote.planText, `${positionals[0]} (plan)`);
+      if (!r.ok) fail(`the server's plan does not load here: ${r.errors.map(formatPlanError).join('; ')}`);
+      plan = r.plan;
+    } else plan = planAndText(values).plan;
+    store = remote;
+    source = `${positionals[0]} as ${remote.you?.name ?? '?'}`;
+    stop = () => remote.close();
+  } else {
+    const s = await setup({ ...values, 'no-journal': values['no-journal'] ?? values.journal === undefined }, { speed: 3600, notifyEveryMs: 250 });
+    s.runtime.start();
+    plan = s.plan;
+    store = s.runtime;
+    source = 'embedded simulated world';
+    stop = () => s.close();
+  }
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (done = r));
+  const wall = await startWall({ plan, store, output: process.stdout as unknown as import('../components/Wall.js').WallOutput, input: process.stdin, source, onQuit: () => done() });
+  process.on('SIGTERM', () => done());
+  await finished;
+  wall.destroy();
+  await stop();
+  process.exit(0);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -712,6 +833,14 @@ export async function main(argv: string[]): Promise<void> {
       return statusCmd(rest);
     case 'rollback':
       return rollbackCmd(rest);
+    case 'serve':
+      return start(rest, true);
+    case 'join':
+      return joinCmd(rest);
+    case 'tokens':
+      return tokensCmd(rest);
+    case 'wall':
+      return wallCmd(rest);
     case 'help':
     case '--help':
     case '-h':

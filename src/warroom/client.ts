@@ -43,6 +43,8 @@ export class RemoteStore implements Store {
   seq = -1;
   you: Identity | null = null;
   plan: string | null = null;
+  /** The plan's YAML as the server sent it (with the first snapshot). */
+  planText: string | null = null;
   status: ConnectionStatus = 'connecting';
   /** Why the last connection failed or closed (for the banner). */
   problem: string | null = null;
@@ -156,6 +158,7 @@ export class RemoteStore implements Store {
         this.seq = msg.seq;
         this.you = msg.you;
         this.plan = msg.plan;
+        if (msg.planText !== undefined) this.planText = msg.planText;
         this.stats.snapshots += 1;
         this.backoffMs = 250;
         clearTimeout(firstTimer);

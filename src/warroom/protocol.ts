@@ -45,7 +45,7 @@ export interface Identity {
 
 export type ServerMessage =
   /** The state as of `seq` (on join, or when the missed updates are no longer kept). */
-  | { t: 'snapshot'; v: number; seq: number; plan: string; you: Identity; state: WireState }
+  | { t: 'snapshot'; v: number; seq: number; plan: string; you: Identity; state: WireState; planText?: string }
   /** Resuming after `seq`: the missed updates follow as ordinary `u` messages. */
   | { t: 'resume'; v: number; seq: number; plan: string; you: Identity }
   | { t: 'u'; seq: number; p: Patch }

@@ -30,6 +30,8 @@ export interface WarRoomServerOptions {
   watch?: (listener: () => void) => () => void;
   tokens: TokenBook;
   planName: string;
+  /** The plan's YAML, sent with each snapshot so a joined terminal needs no copy of the file. */
+  planText?: string;
   now: () => number;
   host?: string;
   port?: number;
@@ -107,7 +109,7 @@ export class WarRoomServer {
   private heartbeat: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
   private flushQueued = false;
-  private readonly o: Required<Omit<WarRoomServerOptions, 'tls' | 'watch' | 'log'>> & Pick<WarRoomServerOptions, 'tls' | 'watch' | 'log'>;
+  private readonly o: Required<Omit<WarRoomServerOptions, 'tls' | 'watch' | 'log' | 'planText'>> & Pick<WarRoomServerOptions, 'tls' | 'watch' | 'log' | 'planText'>;
   /** Bytes of patches encoded (once each, whatever the number of viewers) and their count. */
   readonly stats = { updates: 0, updateBytes: 0, snapshots: 0, snapshotBytes: 0, dropped: 0, degraded: 0, refusedUpgrades: 0 };
 
@@ -224,7 +226,7 @@ export class WarRoomServer {
 
   private snapshotText(): string {
     if (this.snapshotCache?.seq !== this.seq) {
-      const text = JSON.stringify({ t: 'snapshot', v: PROTOCOL_VERSION, seq: this.seq, plan: this.o.planName, you: { id: '', name: '', roles: [], canAct: false }, state: toWire(this.sent) } satisfies ServerMessage);
+      const text = JSON.stringify({ t: 'snapshot', v: PROTOCOL_VERSION, seq: this.seq, plan: this.o.planName, you: { id: '', name: '', roles: [], canAct: false }, state: toWire(this.sent), ...(this.o.planText !== undefined ? { planText: this.o.planText } : {}) } satisfies ServerMessage);
       this.snapshotCache = { seq: this.seq, text };
     }
     return this.snapshotCache.text;

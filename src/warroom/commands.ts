@@ -1,0 +1,144 @@
+// The war room's command-line parts that need no screen: `canary tokens`, opening the server for
+// `canary serve`, and reading what `canary join` / `canary wall` need (URL, token, CA).
+import { existsSync, readFileSync } from 'node:fs';
+import type { Plan } from '../plan/schema.js';
+import type { Clock } from '../runtime/ports.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { RemoteStore } from './client.js';
+import { WarRoomServer } from './server.js';
+import { defaultTokenPath, issueTokens, readTokenFile, readTokenFileIfAny, TokenBook, writeTokenFile } from './tokens.js';
+
+export const DEFAULT_LISTEN = '127.0.0.1:7420';
+
+/** `canary tokens`: new tokens, printed once; the file keeps salted hashes. */
+export function runTokens(plan: Plan, opts: { file?: string | undefined; people?: string[] | undefined; viewers?: number | undefined }, out: NodeJS.WritableStream): string {
+  const path = opts.file ?? defaultTokenPath(plan);
+  const previous = readTokenFileIfAny(path);
+  const { file, issued } = issueTokens(plan, { ...(opts.people?.length ? { people: opts.people } : {}), viewers: opts.viewers ?? 0, previous });
+  writeTokenFile(path, file);
+  out.write(`War-room tokens for ${plan.metadata.name} (shown once; ${path} keeps only salted hashes).\n`);
+  out.write(`Give each person theirs; they join with CANARY_TOKEN=<token> canary join <url>.\n\n`);
+  const w = Math.max(...issued.map((i) => i.name.length), 4);
+  for (const i of issued) out.write(`${i.name.padEnd(w)}  ${(i.person ? i.roles.join(',') : 'view only').padEnd(44)}  ${i.token}\n`);
+  const kept = file.tokens.length - issued.length;
+  if (kept > 0) out.write(`\n${kept} other token(s) in the file are unchanged.\n`);
+  return path;
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[2]) > 65535) throw new Error(`--listen expects host:port, e.g. ${DEFAULT_LISTEN}, got "${text}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+export interface OpenedRoom {
+  server: WarRoomServer;
+  url: string;
+  tokenFile: string;
+  line(): { text: string; tone: 'ok' | 'warn' | 'bad' };
+  subscribe(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/** The server for `canary serve`, on the console's runtime. Throws with a message that says what to do. */
+export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Runtime; clock: Clock; listen?: string | undefined; tokens?: string | undefined; cert?: string | undefined; key?: string | undefined }): Promise<OpenedRoom> {
+  const tokenFile = o.tokens ?? defaultTokenPath(o.plan);
+  if (!existsSync(tokenFile)) throw new Error(`no war-room tokens at ${tokenFile}: run \`canary tokens${o.tokens ? ` --file ${o.tokens}` : ''}\` first and give each person theirs`);
+  const book = new TokenBook(o.plan, readTokenFile(tokenFile));
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key go together (PEM files): give both for wss://, or neither for ws://');
+  const tls = o.cert && o.key ? { cert: readFileSync(o.cert), key: readFileSync(o.key) } : undefined;
+  const { host, port } = parseListen(o.listen ?? DEFAULT_LISTEN);
+  const listeners = new Set<() => void>();
+  const tell = () => {
+    for (const l of listeners) l();
+  };
+  let last = '';
+  const server = new WarRoomServer({
+    store: o.runtime,
+    watch: o.runtime.watch,
+    tokens: book,
+    planName: o.plan.metadata.name,
+    planText: o.planText,
+    now: () => o.clock.now(),
+    host,
+    port,
+    ...(tls ? { tls } : {}),
+    log: (l) => {
+      last = l;
+      tell();
+    },
+  });
+  let url: string;
+  try {
+    url = await server.listen();
+  } catch (err) {
+    throw new Error(`--listen ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  return {
+    server,
+    url,
+    tokenFile,
+    subscribe(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    line() {
+      const who = server.clientInfo().map((c) => c.who.name + (c.lagging ? ' (behind)' : ''));
+      const warn = !tls && !loopback ? ' · NOT ENCRYPTED (give --cert/--key)' : '';
+      return { text: `war room ${url}${warn} · ${who.length} joined${who.length ? `: ${who.join(', ')}` : ''}${last ? ` · ${last}` : ''}`, tone: warn ? 'warn' : 'ok' };
+    },
+    close: () => server.close(),
+  };
+}
+
+/** The token for join/wall: CANARY_TOKEN, or the first line of --token-file. Never a flag: a
+ * command line is visible to every user of the machine. */
+export function readJoinToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (tokenFile) {
+    try {
+      return readFileSync(tokenFile, 'utf8').split('\n')[0]!.trim();
+    } catch (err) {
+      throw new Error(`--token-file ${tokenFile}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const t = env.CANARY_TOKEN?.trim();
+  if (!t) throw new Error('no token: set CANARY_TOKEN=<your token> (from `canary tokens` on the serving machine) or give --token-file <file>');
+  return t;
+}
+
+export async function joinRoom(urlText: string | undefined, o: { tokenFile?: string | undefined; ca?: string | undefined }): Promise<RemoteStore> {
+  if (!urlText) throw new Error('usage: canary join <ws://host:port/ | wss://host:port/> (the URL `canary serve` shows)');
+  let url: URL;
+  try {
+    url = new URL(urlText);
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error('not ws(s)');
+  } catch {
+    throw new Error(`"${urlText}" is not a ws:// or wss:// URL, e.g. ws://127.0.0.1:7420/`);
+  }
+  const token = readJoinToken(o.tokenFile);
+  const ca = o.ca ? readFileSync(o.ca) : undefined;
+  const store = new RemoteStore({ url: url.toString(), token, ...(ca ? { ca } : {}), timeoutMs: 5_000 });
+  try {
+    await store.start();
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  return store;
+}
+
+/** The bottom line of a joined console: who you are, the connection, the server's last answer. */
+export function joinedLine(store: RemoteStore, url: string): { subscribe(l: () => void): () => void; line(): { text: string; tone: 'ok' | 'warn' | 'bad' } } {
+  return {
+    subscribe: (l) => store.onStatus(l),
+    line() {
+      const you = store.you;
+      const who = you ? `${you.name}${you.canAct ? ` (${you.roles.join(', ') || 'no roles'})` : ' (view only)'}` : '?';
+      const conn = store.status === 'connected' ? 'connected' : `${store.status}${store.problem ? `: ${store.problem}` : ''}`;
+      const n = store.notice ? ` · ${store.notice.ok ? '' : '✗ '}${store.notice.text}` : '';
+      const tone = store.status !== 'connected' ? 'bad' : store.notice && !store.notice.ok ? 'warn' : 'ok';
+      return { text: `joined ${url} as ${who} · ${conn}${n}`, tone };
+    },
+  };
+}
