@@ -14,6 +14,7 @@
 //   rollback_after_bad_request_ms  real Prometheus (1 s scrape): from the first slow request served
 //                           by the simulated canary to the rollback effect (needs `prometheus`)
 //   kube_*                  Kubernetes over the wire (test/kube API servers): see bench/kube.tsx
+//   warroom_*               200 viewers joined to a war room on loopback: see bench/warroom.tsx
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,7 @@ import { SimWorld } from '../src/sim/world.js';
 import { startLiveLoop } from '../test/helpers/live.js';
 import { kubeListBench, kubeRollbackBench, p99 } from './kube.js';
 import { loadTestStop } from './loadtest.js';
+import { warroomBench } from './warroom.js';
 
 const root = packageRoot();
 const plan = Plan.parse(parse(readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8')));
@@ -402,6 +404,14 @@ async function main(): Promise<void> {
     emit('kube_list_3000_pods_ms', kl.canaryMs, 'ms', Math.round(kl.kubectlMs)); // list to pods classified; goal: kubectl's time
     emit('kube_list_3000_pods_ratio', kl.canaryMs / kl.kubectlMs, 'ratio', 1); // over `kubectl get pods -o json`
   }
+  const wr = await warroomBench(plan, T0);
+  if (wr.gaps) throw new Error(`warroom bench: ${wr.gaps} viewer(s) saw a gap in the sequence`);
+  emit('warroom_update_to_last_viewer_p99_ms', wr.receivedP99, 'ms', 50); // 200 viewers, loopback, 3,000 pods: state change to the last viewer receiving it
+  emit('warroom_update_applied_by_last_viewer_p99_ms', wr.appliedP99, 'ms', 50); // ... and having applied it (100 viewers share each of 2 threads)
+  emit('warroom_viewer_apply_us_median', wr.applyUsMedian, 'us', 1000); // one viewer: parse + apply one patch
+  emit('warroom_update_bytes_median', wr.bytesMedian, 'bytes', 4096); // one SLI-samples patch (each viewer gets this text)
+  emit('warroom_pods_delta_update_bytes', wr.podsDeltaBytes, 'bytes', 8192); // samples + 5 pods changed, of 3,000
+  emit('warroom_snapshot_kb', wr.snapshotKb, 'KB', 1024); // the join snapshot, 3,000 pods
 }
 
 main().catch((err: unknown) => {

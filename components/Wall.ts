@@ -100,22 +100,25 @@ export function wallModel(plan: Plan, s: RolloutState): WallModel {
     const baseline = st ? seriesValues(st.baseline) : [];
     const n = Math.max(canary.length, 1);
     const fill = (v: (number | null)[]) => {
-      // blessed-contrib draws numbers only: a gap repeats the previous value.
-      let last = 0;
+      // blessed-contrib draws numbers only: a gap repeats the previous value (leading gaps the
+      // first one); a series with no value at all is not drawn.
+      let last = v.find((x) => x !== null && x !== undefined);
+      if (last === undefined || last === null) return [];
       return Array.from({ length: n }, (_, i) => {
         const x = v[i];
         if (x !== null && x !== undefined) last = x;
-        return last;
+        return last as number;
       });
     };
     const rb = rollbackLine(plan, sli.name);
     const c = fill(canary);
     const b = fill(baseline.slice(-n));
     const all = [...c, ...b, ...(rb ? [rb.value] : [])];
+    if (all.length === 0) all.push(0);
     const unit = sli.unit as Unit;
     const now = canary.at(-1) ?? null;
     return {
-      label: ` ${sli.title ?? sli.name}  canary ${formatValue(now, unit)}  baseline ${formatValue(baseline.at(-1) ?? null, unit)}${rb ? `  rollback ${rb.op} ${formatThreshold(rb.value, unit)}` : ''} `,
+      label: ` ${sli.title ?? sli.name} ${formatValue(now, unit)} (base ${formatValue(baseline.at(-1) ?? null, unit)})${rb ? ` rb ${rb.op} ${formatThreshold(rb.value, unit)}` : ''} `,
       x: Array.from({ length: n }, (_, i) => (times[i] !== undefined ? clockOf(times[i]!, tz) : '')),
       canary: c,
       baseline: b,
@@ -182,12 +185,16 @@ export async function startWall(o: WallOptions): Promise<Wall> {
     gauge: unknown;
     table: unknown;
   };
+  // Unicode box lines rather than the terminal's line-drawing charset (tmux shows that as letters:
+  // lqqk). blessed reads this ncurses variable when it builds the screen.
+  process.env.NCURSES_NO_UTF8_ACS ??= '1';
   const screen = blessed.screen({
     output: o.output as unknown as NodeJS.WriteStream,
     ...(o.input ? { input: o.input as unknown as NodeJS.ReadStream } : {}),
     terminal: 'xterm-256color',
     warnings: false,
     fullUnicode: true,
+    forceUnicode: true,
     smartCSR: true,
     title: 'canary wall',
   });
@@ -226,12 +233,11 @@ export async function startWall(o: WallOptions): Promise<Wall> {
       const pad = (c.max - c.min) * 0.1 || Math.abs(c.max) * 0.01 || 1;
       w.options.minY = c.min - pad;
       w.options.maxY = c.max + pad;
-      const series: unknown[] = [
-        { title: 'baseline', x: c.x, y: c.baseline, style: { line: 'white' } },
-        { title: 'canary', x: c.x, y: c.canary, style: { line: 'cyan' } },
-      ];
-      if (c.threshold) series.push({ title: 'rollback', x: c.x, y: c.threshold, style: { line: 'red' } });
-      w.setData(series);
+      const series: unknown[] = [];
+      if (c.baseline.length) series.push({ title: 'baseline', x: c.x, y: c.baseline, style: { line: 'white' } });
+      if (c.canary.length) series.push({ title: 'canary', x: c.x, y: c.canary, style: { line: 'cyan' } });
+      if (c.threshold && series.length) series.push({ title: 'rollback', x: c.x, y: c.threshold, style: { line: 'red' } });
+      w.setData(series.length ? series : [{ title: 'no data', x: [' '], y: [c.min], style: { line: 'black' } }]);
     });
     screen.render();
   };

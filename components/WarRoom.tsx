@@ -33,7 +33,7 @@ export function WarRoomConsole(props: Omit<AppProps, 'rows'> & { room: WarRoomLi
   const color = theme.c(line.tone);
   const width = Math.max(20, Math.floor(props.columns ?? (stdout.columns || 80)));
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" width={width}>
       <App {...props} rows={rows} />
       <Text {...(color ? { color } : {})} wrap="truncate-end">
         {line.text.slice(0, width)}

@@ -13,6 +13,9 @@ import { stripVTControlCharacters } from 'node:util';
 import { render, cleanup } from 'ink-testing-library';
 import { WebSocket } from 'ws';
 import { App } from '../components/App.js';
+import { WarRoomConsole } from '../components/WarRoom.js';
+import { reduce, initialState } from '../src/engine/reduce.js';
+import { joinedLine } from '../src/warroom/commands.js';
 import type { Actor, EngineEvent, PodInfo } from '../src/engine/types.js';
 import { RemoteStore } from '../src/warroom/client.js';
 import { applyPatch, diffState, fromWire, toWire } from '../src/warroom/protocol.js';
@@ -120,6 +123,37 @@ describe('protocol: snapshot and patches', () => {
     expect(sizes.some((s) => s < 2_000)).toBe(true);
   });
 });
+
+describe('engine rules for war-room actors', () => {
+  it('a viewer never acts; rollback needs a role with rollback authority when roles are known; a terminal without roles may', () => {
+    let s = runningState();
+    const viewer: Actor = { id: 'viewer-1', name: 'viewer 1', roles: [], viewer: true };
+    for (const e of [
+      { type: 'command', at: s.now, actor: viewer, command: { kind: 'rollback' } },
+      { type: 'command', at: s.now, actor: viewer, command: { kind: 'pause' } },
+      { type: 'approve', at: s.now, actor: { ...viewer, roles: ['eng-lead'] }, phase: 'canary-5', role: 'eng-lead' },
+      { type: 'signal', at: s.now, actor: viewer, name: 'customer_escalation', severity: 'P0' },
+    ] as EngineEvent[]) {
+      const r = reduce(plan, s, e);
+      expect(r.effects).toEqual([]);
+      expect(r.state.status).toBe('running');
+      expect(r.state.history.at(-1)!.text).toMatch(/refused, a viewer cannot (act|approve)/);
+      s = r.state;
+    }
+    const femi = reduce(plan, s, { type: 'command', at: s.now, actor: { id: 'femi', name: 'Femi Adeyemi', roles: ['customer-success'] }, command: { kind: 'rollback' } });
+    expect(femi.state.status).toBe('running');
+    const dev = reduce(plan, s, { type: 'command', at: s.now, actor: DEV, command: { kind: 'rollback' } });
+    expect(dev.state.status).toBe('rolled-back'); // engineering lead: "Business decision rollback"
+    const anyone = reduce(plan, s, { type: 'command', at: s.now, actor: { id: 'operator' }, command: { kind: 'rollback' } });
+    expect(anyone.state.status).toBe('rolled-back');
+  });
+});
+
+function runningState() {
+  const st = makeStore(plan, T0);
+  runningScenario(st, 3);
+  return st.getState();
+}
 
 describe('tokens', () => {
   it('the file keeps salted hashes only; the printed token identifies its person; viewers cannot act', () => {
@@ -272,6 +306,20 @@ describe('war room over sockets on 127.0.0.1', () => {
     expect(ben.notice).toMatchObject({ ok: true });
   });
 
+  it("a joined viewer's console says on its last line who it is and that its rollback was refused", async () => {
+    const r = await room();
+    runningScenario(r.store, 3);
+    const v = await r.join('viewer');
+    const f = render(<WarRoomConsole plan={plan} store={v} actor={{ id: v.you!.id, roles: [], viewer: true }} now={() => 0} columns={120} rows={30} room={joinedLine(v, r.url)} />);
+    await settle();
+    expect(plain(f.lastFrame())).toMatch(/viewer \w+ \(view only\) · connected to ws:\/\/127\.0\.0\.1:\d+\//);
+    f.stdin.write('R');
+    await settle();
+    f.stdin.write('y');
+    await until(() => /✗ viewer \w+ asked to rollback: refused, a viewer cannot act/.test(plain(f.lastFrame())), 'the refusal on the last line');
+    expect(r.store.getState().status).toBe('running');
+  });
+
   it('a 10 MB message closes that connection only', async () => {
     const r = await room();
     const big = await rawSocket(r.url, r.tokens.ana!);
@@ -390,5 +438,4 @@ describe('war room over sockets on 127.0.0.1', () => {
   });
 });
 
-void DEV;
 void CHLOE;

@@ -54,6 +54,8 @@ export class RemoteStore implements Store {
   readonly stats = { snapshots: 0, resumes: 0, updates: 0, gaps: 0, connects: 0, bytes: 0 };
   /** Called with every applied sequence number (bench). */
   onSeq: ((seq: number) => void) | null = null;
+  /** Called when a message arrives, before it is parsed (bench: delivery time apart from apply). */
+  onReceive: ((text: string) => void) | null = null;
 
   constructor(private readonly o: RemoteStoreOptions) {}
 
@@ -147,6 +149,7 @@ export class RemoteStore implements Store {
     ws.on('message', (data) => {
       const text = data.toString();
       this.stats.bytes += text.length;
+      this.onReceive?.(text);
       let msg: ServerMessage;
       try {
         msg = JSON.parse(text) as ServerMessage;

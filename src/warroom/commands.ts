@@ -138,7 +138,8 @@ export function joinedLine(store: RemoteStore, url: string): { subscribe(l: () =
       const conn = store.status === 'connected' ? 'connected' : `${store.status}${store.problem ? `: ${store.problem}` : ''}`;
       const n = store.notice ? ` · ${store.notice.ok ? '' : '✗ '}${store.notice.text}` : '';
       const tone = store.status !== 'connected' ? 'bad' : store.notice && !store.notice.ok ? 'warn' : 'ok';
-      return { text: `joined ${url} as ${who} · ${conn}${n}`, tone };
+      // The server's answer first: it is what the person is waiting for; the URL last.
+      return { text: `${who}${n} · ${conn} to ${url}`, tone };
     },
   };
 }

@@ -103,8 +103,8 @@ export class WarRoomServer {
   private seq = 0;
   /** The state the last patch brought viewers to. */
   private sent: RolloutState;
-  /** Encoded patches, oldest first: [seq, text]. */
-  private ring: [number, string][] = [];
+  /** Encoded patches (UTF-8), oldest first: [seq, bytes]. */
+  private ring: [number, Buffer][] = [];
   private snapshotCache: { seq: number; text: string } | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
@@ -241,9 +241,10 @@ export class WarRoomServer {
     c.sentSeq = this.seq;
   }
 
-  private send(c: Client, text: string): void {
+  private send(c: Client, data: string | Buffer): void {
     if (c.ws.readyState !== WebSocket.OPEN) return;
-    c.ws.send(text);
+    // A Buffer is encoded once for every viewer; binary: false keeps it a text frame.
+    c.ws.send(data, { binary: false });
   }
 
   // ---- updates
@@ -263,7 +264,7 @@ export class WarRoomServer {
     this.sent = next;
     if (!patch) return;
     this.seq += 1;
-    const text = JSON.stringify({ t: 'u', seq: this.seq, p: patch } satisfies ServerMessage);
+    const text = Buffer.from(JSON.stringify({ t: 'u', seq: this.seq, p: patch } satisfies ServerMessage));
     this.stats.updates += 1;
     this.stats.updateBytes += text.length;
     this.ring.push([this.seq, text]);

@@ -1,0 +1,142 @@
+// War-room benchmark: 200 viewers joined over loopback (in a worker thread, so their work does not
+// share the driver's event loop), a rollout with 3,000 pods, 200 state changes 20 ms apart (SLI
+// samples; every 10th also changes 5 pods). Measures, per change, the time from the dispatch on
+// the driver to the moment the last of the 200 viewers has applied it, and the bytes of a patch.
+//   warroom_update_to_last_viewer_p99_ms   goal 50 (loopback)
+//   warroom_update_bytes_median            bytes of one patch (each viewer gets the same text)
+//   warroom_snapshot_kb                    the join snapshot with 3,000 pods (sent once per join)
+import { Worker } from 'node:worker_threads';
+import type { Plan } from '../src/plan/schema.js';
+import { initialState, reduce } from '../src/engine/reduce.js';
+import type { Actor, EngineEvent, PodInfo, RolloutState, SliSample } from '../src/engine/types.js';
+import type { Store } from '../src/runtime/store.js';
+import { WarRoomServer } from '../src/warroom/server.js';
+import { issueTokens, TokenBook } from '../src/warroom/tokens.js';
+
+const MIN = 60_000;
+
+function store(plan: Plan, start: number): Store & { t: number } {
+  let state: RolloutState = initialState(plan, start);
+  const listeners = new Set<() => void>();
+  const s = {
+    t: start,
+    getState: () => state,
+    subscribe(l: () => void) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    dispatch(e: EngineEvent) {
+      state = reduce(plan, state, e).state;
+      for (const l of listeners) l();
+    },
+  };
+  return s;
+}
+
+function samples(plan: Plan, i: number): SliSample[] {
+  const base: Record<string, number> = { availability: 99.97, latency_p95: 320, error_rate: 0.03, workflow_success_rate: 99.8, request_rate: 850 };
+  return plan.slis.flatMap((s) => {
+    const v = base[s.name] ?? 0;
+    return [
+      { sli: s.name, track: 'canary' as const, value: v + (s.name === 'latency_p95' ? 30 * Math.sin(i / 3) : 0) },
+      { sli: s.name, track: 'baseline' as const, value: v },
+    ];
+  });
+}
+
+function pods(region: string, n: number, start: number): PodInfo[] {
+  return Array.from({ length: n }, (_, i) => ({
+    key: `${region}/ns/orchestrator-${i}`,
+    name: `orchestrator-${String(i).padStart(5, '0')}`,
+    namespace: 'maestro-conductor-canary',
+    region,
+    track: i % 10 === 0 ? ('canary' as const) : ('stable' as const),
+    phase: 'Running' as const,
+    ready: true,
+    reason: 'Running',
+    restarts: 0,
+    startedAt: start - i * MIN,
+  }));
+}
+
+export async function warroomBench(plan: Plan, start: number, viewers = 200, changes = 200): Promise<{ receivedP50: number; receivedP99: number; appliedP50: number; appliedP99: number; applyUsMedian: number; bytesMedian: number; podsDeltaBytes: number; snapshotKb: number; gaps: number }> {
+  const s = store(plan, start);
+  const actor: Actor = { id: 'bench', name: 'bench' };
+  for (const r of plan.target.regions) s.dispatch({ type: 'pods.sync', at: start, region: r, pods: pods(r, 1000, start) });
+  s.dispatch({ type: 'approve', at: start, actor: { id: 'dev', roles: ['eng-lead'] }, phase: plan.phases[0]!.id, role: 'eng-lead' });
+  const { file, issued } = issueTokens(plan, { people: [], viewers });
+  const server = new WarRoomServer({ store: s, tokens: new TokenBook(plan, file), planName: plan.metadata.name, now: () => s.t });
+  const url = await server.listen();
+  // Two threads of viewers (the machine has two cores): a viewer's own work (parse, apply) is done
+  // in its own process in real life; here 100 of them share a thread.
+  const tokens = issued.map((i) => i.token);
+  const half = Math.ceil(tokens.length / 2);
+  const workers = [tokens.slice(0, half), tokens.slice(half)].filter((t) => t.length).map((t) => new Worker(new URL('./warroom-viewers.js', import.meta.url), { workerData: { url, tokens: t } }));
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          w.once('message', () => resolve());
+          w.once('error', reject);
+        }),
+    ),
+  );
+  const snapshotKb = server.stats.snapshotBytes / server.stats.snapshots / 1024;
+  const sentAt = new Map<number, number>();
+  const now = () => performance.timeOrigin + performance.now();
+  const sizes: number[] = [];
+  let podSize = 0;
+  for (let i = 0; i < changes; i++) {
+    s.t += MIN;
+    const bytesBefore = server.stats.updateBytes;
+    const t0 = now();
+    s.dispatch({ type: 'sli.samples', at: s.t, samples: samples(plan, i) });
+    if (i % 10 === 9) {
+      const r = plan.target.regions[i % plan.target.regions.length]!;
+      const changed = pods(r, 5, start).map((p) => ({ ...p, ready: false, reason: 'CrashLoopBackOff', restarts: i }));
+      s.dispatch({ type: 'pods.delta', at: s.t, upserts: changed, deletes: [] });
+    }
+    await Promise.resolve(); // the server's flush (a microtask queued by the change) has run
+    sentAt.set(server.sequence, t0);
+    const size = server.stats.updateBytes - bytesBefore;
+    if (i % 10 === 9) podSize = Math.max(podSize, size);
+    else sizes.push(size);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  type Result = { received: [number, number][]; applied: [number, number][]; applyUs: number[]; gaps: number };
+  const results = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<Result>((resolve) => {
+          w.on('message', (m: Result & { type: string }) => m.type === 'result' && resolve(m));
+          w.postMessage({ type: 'collect', until: server.sequence });
+        }),
+    ),
+  );
+  await Promise.all(workers.map((w) => w.terminate()));
+  await server.close();
+  const lastOf = (pick: (r: Result) => [number, number][]) => {
+    const m = new Map<number, number>();
+    for (const r of results) for (const [seq, t] of pick(r)) m.set(seq, Math.max(m.get(seq) ?? 0, t));
+    return m;
+  };
+  const quantiles = (last: Map<number, number>) => {
+    const lat = [...sentAt].map(([seq, t]) => (last.get(seq) ?? Number.NaN) - t).sort((a, b) => a - b);
+    return (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]!;
+  };
+  const rec = quantiles(lastOf((r) => r.received));
+  const app = quantiles(lastOf((r) => r.applied));
+  const applyUs = results.flatMap((r) => r.applyUs).sort((a, b) => a - b);
+  sizes.sort((a, b) => a - b);
+  return {
+    receivedP50: rec(0.5),
+    receivedP99: rec(0.99),
+    appliedP50: app(0.5),
+    appliedP99: app(0.99),
+    applyUsMedian: applyUs[Math.floor(applyUs.length / 2)]!,
+    bytesMedian: sizes[Math.floor(sizes.length / 2)]!,
+    podsDeltaBytes: podSize,
+    snapshotKb,
+    gaps: results.reduce((a, r) => a + r.gaps, 0),
+  };
+}
