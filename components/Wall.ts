@@ -145,17 +145,20 @@ export function wallModel(plan: Plan, s: RolloutState): WallModel {
   }
   const pods = [...regions].map(([region, r]) => [region, `${r.canaryOk}/${r.canary}`, `${r.stableOk}/${r.stable}`, String(r.bad)]);
 
-  const people: string[][] = onCall(plan, s.now).map((o) => [o.title, o.person?.name ?? '—', o.person?.slack ?? '']);
-  // Who is being paged: the escalation of open incidents, when the engine keeps them.
-  const incidents = (s as unknown as { incidents?: { id: string; severity: string; status?: string; resolvedAt?: number; paged?: { role: string; at: number }[] }[] }).incidents ?? [];
-  for (const inc of incidents) {
-    if (inc.resolvedAt !== undefined || inc.status === 'resolved') continue;
-    for (const p of inc.paged ?? []) {
-      const who = whoIs(plan, p.role, s.now);
-      people.push([`PAGED ${inc.severity} ${inc.id}`, who.person?.name ?? who.title, clockOf(p.at, tz)]);
+  // Urgent rows first (pages, the rollback notice, who rolled back), then who is on call.
+  const people: string[][] = [];
+  // Who is being paged: each open incident's escalation steps that have paged someone.
+  for (const inc of s.incidents) {
+    if (inc.resolvedAt !== undefined) continue;
+    for (const step of inc.steps) {
+      if (step.pagedAt === undefined) continue;
+      for (const p of step.paged ?? []) people.push([`PAGED ${inc.severity} ${inc.id}${inc.ackedAt !== undefined ? ' (acked)' : ''}`, p.name ?? p.title, clockOf(step.pagedAt, tz)]);
     }
   }
+  // The rollback notice reminder (an SRE's rollback: notify within 15 min), while not done.
+  for (const c of s.comms.items) if (c.kind === 'rollback-notice' && c.doneAt === undefined && c.deadline !== undefined) people.push(['NOTIFY by', clockOf(c.deadline, tz), c.label]);
   if (s.status === 'rolled-back' && s.rollback) people.push(['rolled back by', s.rollback.by, clockOf(s.rollback.at, tz)]);
+  for (const o of onCall(plan, s.now)) people.push([o.title, o.person?.name ?? '—', o.person?.slack ?? '']);
 
   return {
     title: `${plan.metadata.service} ${plan.metadata.version} · ${clockOf(s.now, tz)} ${tz}`,

@@ -70,6 +70,11 @@ describe('canary wall', () => {
     // Then only the cells that changed (blessed moves the cursor over the rest with CSI n C).
     expect(out.written.length).toBeGreaterThan(firstFrame + 1000);
 
+    // A declared P0 pages its first escalation step at once: who is paged shows on the wall.
+    store.dispatch({ type: 'command', at: store.clock.t, actor: CHLOE, command: { kind: 'declare-incident', severity: 'P0', summary: 'checkout down' } });
+    store.dispatch({ type: 'tick', at: store.clock.t + 1000 });
+    await until(() => /PAGED P0/.test(screen()), 'the page on the wall');
+    expect(screen()).toMatch(/PAGED P0 \S+ +Dev Raman/);
     // A rollback by an SRE reaches the wall too.
     store.dispatch({ type: 'sli.samples', at: store.clock.t + MIN, samples: samples(41) });
     store.dispatch({ type: 'command', at: store.clock.t + MIN, actor: CHLOE, command: { kind: 'rollback', reason: 'wall test' } });
