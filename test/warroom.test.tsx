@@ -303,7 +303,8 @@ describe('war room over sockets on 127.0.0.1', () => {
     ben.dispatch({ type: 'command', at: 0, actor: OPERATOR, command: { kind: 'rollback', reason: 'p95 creeping' } });
     await until(() => r.store.getState().status === 'rolled-back', 'ben rolled back');
     expect(r.store.getState().rollback).toMatchObject({ by: 'Ben Okafor', reason: 'manual rollback by Ben Okafor: p95 creeping' });
-    expect(ben.notice).toMatchObject({ ok: true });
+    await until(() => ben.notice !== null, 'the answer to ben');
+    expect(ben.notice).toMatchObject({ ok: true, text: 'ROLLBACK from 1%: manual rollback by Ben Okafor: p95 creeping' });
   });
 
   it("a joined viewer's console says on its last line who it is and that its rollback was refused", async () => {
