@@ -409,6 +409,7 @@ async function main(): Promise<void> {
   emit('warroom_update_to_last_viewer_p99_ms', wr.receivedP99, 'ms', 50); // 200 viewers, loopback, 3,000 pods: state change to the last viewer receiving it
   emit('warroom_update_applied_by_last_viewer_p99_ms', wr.appliedP99, 'ms', 50); // ... and having applied it (100 viewers share each of 2 threads)
   emit('warroom_viewer_apply_us_median', wr.applyUsMedian, 'us', 1000); // one viewer: parse + apply one patch
+  emit('warroom_driver_flush_p99_ms', wr.driverFlushP99, 'ms', 10); // the driver's cost per change with 200 viewers: diff, encode once, 200 sends
   emit('warroom_update_bytes_median', wr.bytesMedian, 'bytes', 4096); // one SLI-samples patch (each viewer gets this text)
   emit('warroom_pods_delta_update_bytes', wr.podsDeltaBytes, 'bytes', 8192); // samples + 5 pods changed, of 3,000
   emit('warroom_snapshot_kb', wr.snapshotKb, 'KB', 1024); // the join snapshot, 3,000 pods

@@ -201,6 +201,9 @@ export class WarRoomServer {
   }
 
   private connected(ws: WebSocket, who: Identity, since: number | null): void {
+    // Bring the others up to date first (before this one is among them), so the join starts
+    // from the newest state and no patch can reach it ahead of its snapshot or resume.
+    this.flush();
     const c: Client = { id: this.nextClient++, ws, who, alive: true, sentSeq: 0, laggingSince: null, tokens: this.o.actionBurst, refilledAt: performance.now() };
     this.clients.set(ws, c);
     this.o.log?.(`${who.name} joined${who.canAct ? ` (${who.roles.join(', ') || 'no roles'})` : ' (view only)'}`);
@@ -216,8 +219,6 @@ export class WarRoomServer {
       // Too big a message (1009) or a broken frame: that connection only.
       this.o.log?.(`${who.name}: ${err.message}`);
     });
-    // Bring viewers up to date first, so the join starts from the newest state.
-    this.flush();
     const oldest = this.ring[0]?.[0];
     if (since !== null && since <= this.seq && (since === this.seq || (oldest !== undefined && since >= oldest - 1))) {
       this.send(c, JSON.stringify({ t: 'resume', v: PROTOCOL_VERSION, seq: since, plan: this.o.planName, you: who } satisfies ServerMessage));
