@@ -68,7 +68,7 @@ describe('canary wall', () => {
     expect(text).toMatch(/Primary SRE +\S+ \S+/);
     expect(text).toContain('Engineering Lead   Dev Raman');
     // Then only the cells that changed (blessed moves the cursor over the rest with CSI n C).
-    expect(out.written.length).toBeGreaterThan(firstFrame + 1000);
+    await until(() => out.written.length > firstFrame + 1000, 'the changes written to the stream (on the tick after the draw)');
 
     // A declared P0 pages its first escalation step at once: who is paged shows on the wall.
     store.dispatch({ type: 'command', at: store.clock.t, actor: CHLOE, command: { kind: 'declare-incident', severity: 'P0', summary: 'checkout down' } });
