@@ -215,12 +215,13 @@ describe('war room over sockets on 127.0.0.1', () => {
     const driver = frames(r.store, OPERATOR);
     const a = frames(emma, { id: 'emma', name: 'Emma Brandt', roles: ['product-lead'] });
     const b = frames(viewer, { id: 'v', roles: [] });
-    await settle();
+    await until(() => a() === driver(), 'the first frames alike');
     expect(a()).toBe(driver());
     runningScenario(r.store, 30);
     r.store.dispatch({ type: 'pods.sync', at: r.store.clock.t, region: 'us-west-2', pods: manyPods(200, 'us-west-2') });
     await caughtUp(r, emma, viewer);
-    await settle();
+    // Ink draws on its own schedule: wait for each screen to have drawn this state.
+    await until(() => a() === driver() && b() === driver() && driver().includes('Canary 1%'), 'the same frame on every screen');
     const d = driver();
     expect(d).toContain('Canary 1%');
     expect(a()).toBe(d);
@@ -241,15 +242,13 @@ describe('war room over sockets on 127.0.0.1', () => {
     await settle();
     // Ana (SRE) holds no role the 1% gate asks for (engineering lead, SRE lead).
     anaT.write('A');
-    await settle();
-    expect(anaT.frame()).toMatch(/holds none of the roles/);
+    await until(() => /holds none of the roles/.test(anaT.frame()), "ana told she holds none of the gate's roles");
     devT.write('A');
     await until(() => (r.store.getState().approvals['canary-1'] ?? []).length === 1, 'dev approved');
     // One of two: the advance dialog says what is missing, and y sends nothing.
     await caughtUp(r, ana);
     anaT.write('a');
-    await settle();
-    expect(anaT.frame()).toMatch(/✓ Engineering Lead \(Dev Raman\)/);
+    await until(() => /✓ Engineering Lead \(Dev Raman\)/.test(anaT.frame()), 'the advance dialog');
     expect(anaT.frame()).toMatch(/✗ SRE Lead/);
     anaT.write('y');
     await settle();
@@ -278,8 +277,7 @@ describe('war room over sockets on 127.0.0.1', () => {
     expect(advances.map((e) => (e as { actor: Actor }).actor.id)).toEqual(['ana', 'ana']);
     expect(r.store.getState().history.some((h) => h.text === 'Ana Ortiz opened the gate: Canary 1%: internal validation, traffic 0% -> 1% in us-east-1')).toBe(true);
     await caughtUp(r, dev, chloe, ana);
-    await settle();
-    expect(devT.frame()).toContain('1%');
+    await until(() => /▶ RUNNING/.test(devT.frame()), "dev's screen shows the rollout running");
   });
 
   it("a viewer's action is refused by the engine and recorded with its actor; any SRE can roll back, a customer-success person cannot", async () => {
