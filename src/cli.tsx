@@ -35,8 +35,9 @@ import { ChannelNotifier } from './actuators/notifier.js';
 import { DirectoryCommsWriter } from './actuators/comms-files.js';
 import { PlanLoadRunner } from './actuators/loadtest.js';
 import { simServiceAddress, startSimServiceOrExplain } from './sim/serve-cli.js';
-import { WarRoomConsole } from '../components/WarRoom.js';
-import { DEFAULT_LISTEN, joinedLine, joinRoom, openWarRoom, runTokens, type OpenedRoom } from './warroom/commands.js';
+// The war room (ws, its server and client) is imported by its commands only, so the console's
+// first frame does not wait for it to load.
+import type { OpenedRoom } from './warroom/commands.js';
 import { loadPlanText } from './plan/loader.js';
 
 /** The package root (holds package.json and config/), whether running from src/ or dist/src/. */
@@ -121,7 +122,7 @@ replicas): pods and traffic come from the clusters of the plan's regions, in rea
   read-only and show who drives. Any terminal can roll back.
 
 War room (canary serve takes every option of start, and):
-  --listen <host:port>   where viewers join (default: ${DEFAULT_LISTEN}; loopback)
+  --listen <host:port>   where viewers join (default: 127.0.0.1:7420; loopback)
   --tokens <file>        token hashes (default: $XDG_STATE_HOME/canary/<plan>-tokens.json)
   --cert <pem> --key <pem>   wss:// instead of ws://
   canary join: CANARY_TOKEN (or --token-file f), --ca <pem> for a self-signed certificate.
@@ -498,8 +499,10 @@ async function start(argv: string[], warRoom = false): Promise<void> {
   const { plan, clock, runtime, actor, close, journal, notifyOff, notifyOn, commsDir } = await setup(values, { speed: 3600, notifyEveryMs: 100, serve: true });
   // `canary serve`: the same console, and its state published to the war room.
   let room: OpenedRoom | null = null;
+  const WarRoomConsole = warRoom ? (await import('../components/WarRoom.js')).WarRoomConsole : null;
   if (warRoom) {
     const v = values as { listen?: string; tokens?: string; cert?: string; key?: string; plan?: string };
+    const { openWarRoom } = await import('./warroom/commands.js');
     try {
       room = await openWarRoom({ plan, planText: readFileSync(resolve(v.plan ?? DEFAULT_PLAN), 'utf8'), runtime, clock, listen: v.listen, tokens: v.tokens, cert: v.cert, key: v.key });
     } catch (err) {
@@ -523,7 +526,7 @@ async function start(argv: string[], warRoom = false): Promise<void> {
   runtime.start();
   let quit: () => void = () => undefined;
   const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, ...(journal ? { journal } : {}) };
-  const ink = render(room ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, {
+  const ink = render(room && WarRoomConsole ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, {
     exitOnCtrlC: true,
     patchConsole: true,
     maxFps: 15,
@@ -718,10 +721,11 @@ async function rollbackCmd(argv: string[]): Promise<void> {
 }
 
 /** `canary tokens`: a war-room token per person of the roster (and view-only ones), shown once. */
-function tokensCmd(argv: string[]): void {
+async function tokensCmd(argv: string[]): Promise<void> {
   const { values } = parseOrExit({ args: argv, options: { plan: { type: 'string' }, file: { type: 'string' }, person: { type: 'string', multiple: true }, viewers: { type: 'string' } }, allowPositionals: false });
   const { plan } = planAndText(values);
   const viewers = numberOption('viewers', values.viewers, 0, 0);
+  const { runTokens } = await import('./warroom/commands.js');
   try {
     runTokens(plan, { file: values.file, people: values.person, viewers }, process.stdout);
   } catch (err) {
@@ -733,6 +737,8 @@ function tokensCmd(argv: string[]): void {
 async function joinCmd(argv: string[]): Promise<void> {
   const { values, positionals } = parseOrExit({ args: argv, options: { 'token-file': { type: 'string' }, ca: { type: 'string' }, plan: { type: 'string' } }, allowPositionals: true });
   if (positionals.length !== 1) fail('usage: canary join <url> [--token-file f] [--ca cert.pem] (token: CANARY_TOKEN)');
+  const { joinRoom, joinedLine } = await import('./warroom/commands.js');
+  const { WarRoomConsole } = await import('../components/WarRoom.js');
   let store: Awaited<ReturnType<typeof joinRoom>>;
   try {
     store = await joinRoom(positionals[0], { tokenFile: values['token-file'], ca: values.ca });
@@ -771,6 +777,7 @@ async function wallCmd(argv: string[]): Promise<void> {
   if (positionals.length > 1) fail('usage: canary wall [<url>] [--token-file f] [--ca cert.pem] (or, without a URL, the options of start)');
   if (!process.stdout.isTTY) fail('canary wall draws a full screen: run it in a terminal');
   const { startWall } = await import('../components/Wall.js');
+  const { joinRoom } = await import('./warroom/commands.js');
   let plan: Plan;
   let store: import('./runtime/store.js').Store;
   let source: string;
