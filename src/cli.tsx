@@ -122,7 +122,8 @@ replicas): pods and traffic come from the clusters of the plan's regions, in rea
   read-only and show who drives. Any terminal can roll back.
 
 War room (canary serve takes every option of start, and):
-  --listen <host:port>   where viewers join (default: 127.0.0.1:7420; loopback)
+  --listen <host:port>   where viewers join (default: 127.0.0.1:7420; loopback); another
+                         address needs --cert/--key (wss://), or --insecure
   --tokens <file>        token hashes (default: $XDG_STATE_HOME/canary/<plan>-tokens.json)
   --cert <pem> --key <pem>   wss:// instead of ws://
   canary join: CANARY_TOKEN (or --token-file f), --ca <pem> for a self-signed certificate.
@@ -492,7 +493,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   };
 }
 
-const SERVE_OPTIONS = { listen: { type: 'string' }, tokens: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' } } as const;
+const SERVE_OPTIONS = { listen: { type: 'string' }, tokens: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, insecure: { type: 'boolean' } } as const;
 
 async function start(argv: string[], warRoom = false): Promise<void> {
   const { values } = parseOrExit({ args: argv, options: warRoom ? { ...WORLD_OPTIONS, ...SERVE_OPTIONS } : WORLD_OPTIONS, allowPositionals: false });
@@ -501,10 +502,10 @@ async function start(argv: string[], warRoom = false): Promise<void> {
   let room: OpenedRoom | null = null;
   const WarRoomConsole = warRoom ? (await import('../components/WarRoom.js')).WarRoomConsole : null;
   if (warRoom) {
-    const v = values as { listen?: string; tokens?: string; cert?: string; key?: string; plan?: string };
+    const v = values as { listen?: string; tokens?: string; cert?: string; key?: string; plan?: string; insecure?: boolean };
     const { openWarRoom } = await import('./warroom/commands.js');
     try {
-      room = await openWarRoom({ plan, planText: readFileSync(resolve(v.plan ?? DEFAULT_PLAN), 'utf8'), runtime, clock, listen: v.listen, tokens: v.tokens, cert: v.cert, key: v.key });
+      room = await openWarRoom({ plan, planText: readFileSync(resolve(v.plan ?? DEFAULT_PLAN), 'utf8'), runtime, clock, listen: v.listen, tokens: v.tokens, cert: v.cert, key: v.key, insecure: v.insecure });
     } catch (err) {
       await close();
       fail(err instanceof Error ? err.message : String(err));

@@ -42,10 +42,11 @@ async function until(cond: () => boolean, what: string, ms = 8_000): Promise<voi
 interface Room {
   store: TestStore;
   server: WarRoomServer;
+  book: TokenBook;
   url: string;
   tokens: Record<string, string>;
   viewer: string;
-  join(who: string, opts?: { reconnect?: boolean }): Promise<RemoteStore>;
+  join(who: string, opts?: { reconnect?: boolean; silentAfterMs?: number }): Promise<RemoteStore>;
   logs: string[];
 }
 
@@ -58,12 +59,14 @@ async function room(over: Partial<WarRoomServerOptions> = {}, store = makeStore(
     else viewer = i.token;
   }
   const logs: string[] = [];
-  const server = new WarRoomServer({ store, tokens: new TokenBook(plan, file), planName: plan.metadata.name, now: () => store.clock.t, log: (l) => logs.push(l), ...over });
+  const book = new TokenBook(plan, file);
+  const server = new WarRoomServer({ store, tokens: book, planName: plan.metadata.name, now: () => store.clock.t, log: (l) => logs.push(l), ...over });
   const url = await server.listen();
   open.push(server);
   return {
     store,
     server,
+    book,
     url,
     tokens,
     viewer,
@@ -203,6 +206,38 @@ describe('war room over sockets on 127.0.0.1', () => {
     expect(r.server.stats.refusedUpgrades).toBe(4);
   });
 
+  it('refused upgrades never crash the server: a client that resets at once, and one that never closes its side', async () => {
+    const r = await room();
+    const u = new URL(r.url);
+    const upgrade = `GET / HTTP/1.1\r\nHost: ${u.host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    // 50 clients that send an upgrade without a token and reset at once (a port scan, a cancelled curl)
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        new Promise<void>((resolve) => {
+          const sock: Socket = connect(Number(u.port), u.hostname, () => {
+            sock.write(upgrade);
+            sock.resetAndDestroy();
+            resolve();
+          });
+          sock.on('error', () => resolve());
+        }),
+      ),
+    );
+    // one that keeps its side open: the server closes it anyway
+    const lingering: Socket = connect(Number(u.port), u.hostname);
+    open.push({ close: () => lingering.destroy() });
+    const closedByServer = new Promise<string>((resolve) => {
+      let text = '';
+      lingering.on('data', (d) => (text += d.toString()));
+      lingering.on('close', () => resolve(text));
+    });
+    lingering.on('connect', () => lingering.write(upgrade));
+    expect(await closedByServer).toMatch(/^HTTP\/1\.1 401 Unauthorized/);
+    // still serving
+    const v = await r.join('ana');
+    expect(v.status).toBe('connected');
+  });
+
   it('several joined viewers show the same frames as the driver, live', async () => {
     const r = await room();
     const [emma, viewer] = [await r.join('emma'), await r.join('viewer')];
@@ -335,7 +370,7 @@ describe('war room over sockets on 127.0.0.1', () => {
   });
 
   it('a client that stops answering pings is dropped; one that answers stays', async () => {
-    const r = await room({ heartbeatMs: 40 });
+    const r = await room({ heartbeatMs: 250 }); // long enough that a loaded machine still answers in time
     const mute = await rawSocket(r.url, r.tokens.ana!, { autoPong: false });
     const alive = await r.join('dev');
     const closed = new Promise<void>((resolve) => mute.on('close', () => resolve()));
@@ -403,6 +438,43 @@ describe('war room over sockets on 127.0.0.1', () => {
     await until(() => v.status === 'connected' && v.seq === r.server.sequence, 'emma caught up');
     expect(v.stats).toMatchObject({ snapshots: 2, resumes: 1, gaps: 0 });
     expect(toWire(v.getState())).toEqual(JSON.parse(JSON.stringify(toWire(r.store.getState()))));
+  });
+
+  it('after the server restarts, a viewer never resumes on the old run\'s sequence numbers: it gets a snapshot', async () => {
+    const first = await room();
+    const v = await first.join('emma', { silentAfterMs: 60_000 });
+    runningScenario(first.store, 5);
+    await caughtUp(first, v);
+    const port = Number(new URL(first.url).port);
+    await first.server.close();
+    // a new run on the same port, from another state (seq starts again from 0)
+    const store2 = makeStore(plan, T0);
+    const second = new WarRoomServer({ store: store2, tokens: first.book, planName: plan.metadata.name, now: () => store2.clock.t, port });
+    // the new run is already further along (more updates) than the viewer's old sequence number
+    runningScenario(store2, 2);
+    for (let i = 0; i < v.seq + 5; i++) {
+      store2.dispatch({ type: 'sli.samples', at: store2.clock.t + (i + 1) * MIN, samples: samples(i) });
+      second.flush();
+    }
+    expect(second.sequence).toBeGreaterThan(v.seq);
+    await second.listen();
+    open.push(second);
+    await until(() => v.status === 'connected' && v.stats.connects >= 2, 'emma reconnected to the new run');
+    second.flush();
+    await until(() => v.seq === second.sequence, 'emma at the new run\'s sequence');
+    expect(v.stats.snapshots).toBe(2);
+    expect(toWire(v.getState())).toEqual(JSON.parse(JSON.stringify(toWire(store2.getState()))));
+  });
+
+  it('the action rate limit is per person: more connections with the same token do not refill it', async () => {
+    const r = await room({ actionBurst: 3, actionsPerSecond: 0.001 });
+    const a = await r.join('ana');
+    const b = await r.join('ana');
+    const notices: string[] = [];
+    for (const v of [a, b]) v.onStatus(() => v.notice && notices.push(v.notice.text));
+    for (let i = 0; i < 4; i++) for (const v of [a, b]) v.dispatch({ type: 'command', at: 0, actor: OPERATOR, command: { kind: 'pause' } });
+    await until(() => notices.length >= 8, '8 answers');
+    expect(r.store.events.filter((e) => e.type === 'command')).toHaveLength(3);
   });
 
   it('actions past the rate limit are refused without reaching the engine', async () => {

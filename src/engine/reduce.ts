@@ -400,7 +400,7 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
   // known rolls back only with one of those roles. A terminal without roles (one operator) may.
   if (command.kind === 'rollback' && actor.roles && tx.cp.plan.rollback.authority.length && !tx.cp.plan.rollback.authority.some((a) => actor.roles!.includes(a.role)))
     return tx.log('info', `${who} asked to roll back: refused, the plan gives rollback authority to ${tx.cp.plan.rollback.authority.map((a) => tx.cp.roleTitles[a.role] ?? a.role).join(', ')}`);
-  // Any terminal may take traffic off the canary; everything else is the driver's.
+  // Any terminal may take traffic off the canary (given the rollback authority above); everything else is the driver's.
   if (readOnly(s) && command.kind !== 'rollback') return tx.log('info', `${who} asked to ${command.kind}: read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout`);
   switch (command.kind) {
     case 'rollback': {

@@ -22,6 +22,9 @@ export interface RemoteStoreOptions {
   reconnect?: boolean;
   /** Max size of a message from the server (a snapshot of a big rollout is ~1 MB). */
   maxPayloadBytes?: number;
+  /** No ping or message from the server for this long: the connection is dropped and made
+   * again (default 30 s: three of the server's heartbeats). */
+  silentAfterMs?: number;
 }
 
 export interface Notice {
@@ -39,8 +42,9 @@ export class RemoteStore implements Store {
   private backoffMs = 250;
   private retry: NodeJS.Timeout | null = null;
   private nextAction = 1;
-  /** Last sequence number applied. */
+  /** Last sequence number applied, and the server run it belongs to. */
   seq = -1;
+  epoch: string | null = null;
   you: Identity | null = null;
   plan: string | null = null;
   /** The plan's YAML as the server sent it (with the first snapshot). */
@@ -122,7 +126,10 @@ export class RemoteStore implements Store {
 
   private connect(done: (err?: Error) => void): void {
     const url = new URL(this.o.url);
-    if (this.seq >= 0) url.searchParams.set('since', String(this.seq));
+    if (this.seq >= 0 && this.epoch) {
+      url.searchParams.set('since', String(this.seq));
+      url.searchParams.set('epoch', this.epoch);
+    }
     this.stats.connects += 1;
     const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.o.token}` },
@@ -137,6 +144,17 @@ export class RemoteStore implements Store {
       done(new Error(`${this.o.url}: no state from the server after ${this.o.timeoutMs ?? 5_000} ms`));
     }, (this.o.timeoutMs ?? 5_000) * 2);
     firstTimer.unref?.();
+    // The server pings every 10 s: silence for much longer means the path is gone without a
+    // reset (a NAT or VPN drop, a sleeping laptop). Drop it and reconnect, rather than show
+    // frozen numbers as if they were live.
+    let silence: NodeJS.Timeout | null = null;
+    const alive = () => {
+      if (silence) clearTimeout(silence);
+      silence = setTimeout(() => ws.terminate(), this.o.silentAfterMs ?? 30_000);
+      silence.unref?.();
+    };
+    ws.on('open', alive);
+    ws.on('ping', alive);
     ws.on('unexpected-response', (_req, res) => {
       clearTimeout(firstTimer);
       const status = res.statusCode ?? 0;
@@ -156,9 +174,11 @@ export class RemoteStore implements Store {
       } catch {
         return;
       }
+      alive(); // any message: the server is there
       if (msg.t === 'snapshot') {
         this.state = fromWire(msg.state);
         this.seq = msg.seq;
+        this.epoch = msg.epoch;
         this.you = msg.you;
         this.plan = msg.plan;
         if (msg.planText !== undefined) this.planText = msg.planText;
@@ -170,7 +190,7 @@ export class RemoteStore implements Store {
         this.onSeq?.(msg.seq);
         done();
       } else if (msg.t === 'resume') {
-        if (msg.seq !== this.seq || !this.state) {
+        if (msg.seq !== this.seq || !this.state || msg.epoch !== this.epoch) {
           ws.terminate(); // cannot happen with a sane server; start over
           return;
         }
@@ -203,6 +223,7 @@ export class RemoteStore implements Store {
     });
     ws.on('close', (code, reason) => {
       clearTimeout(firstTimer);
+      if (silence) clearTimeout(silence);
       if (this.ws === ws) this.ws = null;
       if (this.closed) return;
       this.problem = error ?? `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;

@@ -41,13 +41,17 @@ export interface OpenedRoom {
 }
 
 /** The server for `canary serve`, on the console's runtime. Throws with a message that says what to do. */
-export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Runtime; clock: Clock; listen?: string | undefined; tokens?: string | undefined; cert?: string | undefined; key?: string | undefined }): Promise<OpenedRoom> {
+export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Runtime; clock: Clock; listen?: string | undefined; tokens?: string | undefined; cert?: string | undefined; key?: string | undefined; insecure?: boolean | undefined }): Promise<OpenedRoom> {
   const tokenFile = o.tokens ?? defaultTokenPath(o.plan);
   if (!existsSync(tokenFile)) throw new Error(`no war-room tokens at ${tokenFile}: run \`canary tokens${o.tokens ? ` --file ${o.tokens}` : ''}\` first and give each person theirs`);
   const book = new TokenBook(o.plan, readTokenFile(tokenFile));
   if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key go together (PEM files): give both for wss://, or neither for ws://');
   const tls = o.cert && o.key ? { cert: readFileSync(o.cert), key: readFileSync(o.key) } : undefined;
   const { host, port } = parseListen(o.listen ?? DEFAULT_LISTEN);
+  // Tokens travel in the upgrade's Authorization header: off this machine, only over TLS.
+  const onLoopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  if (!tls && !onLoopback && !o.insecure)
+    throw new Error(`--listen ${host}:${port}: people's tokens would cross the network in clear text; give --cert and --key (wss://), or --insecure if this network is yours alone`);
   const listeners = new Set<() => void>();
   const tell = () => {
     for (const l of listeners) l();

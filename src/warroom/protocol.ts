@@ -45,9 +45,9 @@ export interface Identity {
 
 export type ServerMessage =
   /** The state as of `seq` (on join, or when the missed updates are no longer kept). */
-  | { t: 'snapshot'; v: number; seq: number; plan: string; you: Identity; state: WireState; planText?: string }
+  | { t: 'snapshot'; v: number; epoch: string; seq: number; plan: string; you: Identity; state: WireState; planText?: string }
   /** Resuming after `seq`: the missed updates follow as ordinary `u` messages. */
-  | { t: 'resume'; v: number; seq: number; plan: string; you: Identity }
+  | { t: 'resume'; v: number; epoch: string; seq: number; plan: string; you: Identity }
   | { t: 'u'; seq: number; p: Patch }
   /** What the server made of an action of yours (refusals, the engine's words). */
   | { t: 'said'; id?: number; ok: boolean; text: string };

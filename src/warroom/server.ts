@@ -14,6 +14,7 @@
 //   more patches until it drains, then a fresh snapshot (degraded), and is dropped past
 //   dropAfterBytes or after being behind for dropAfterMs. Encoding happens once per change for
 //   everyone; a send never waits, so no viewer can slow the driver.
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -103,6 +104,10 @@ export class WarRoomServer {
   private clients = new Map<WebSocket, Client>();
   private nextClient = 1;
   private seq = 0;
+  /** This server run: a resume across a restart (seq starting again at 0) would be on the wrong base. */
+  readonly epoch = randomBytes(8).toString('hex');
+  /** Action rate buckets per person (a token), across all their connections. */
+  private buckets = new Map<string, { tokens: number; refilledAt: number }>();
   /** The state the last patch brought viewers to. */
   private sent: RolloutState;
   /** Encoded patches (UTF-8), oldest first: [seq, bytes]. */
@@ -185,18 +190,23 @@ export class WarRoomServer {
   // ---- connections
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node's server drops its own error listener before 'upgrade': without ours, a client that
+    // resets mid-answer (a port scan, a cancelled curl) would crash the driving console.
+    socket.on('error', () => socket.destroy());
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : null;
     const who = this.o.tokens.verify(token);
     if (!who) {
       this.stats.refusedUpgrades += 1;
       this.o.log?.(`refused a join from ${req.socket.remoteAddress}: ${token ? 'unknown token' : 'no token'}`);
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nWWW-Authenticate: Bearer realm="canary"\r\n\r\nA war-room token is required (Authorization: Bearer <token>; `canary tokens` issues them).\n');
+      // Answer and close both ways (end() alone leaves the socket half open, with no timeout).
+      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nWWW-Authenticate: Bearer realm="canary"\r\n\r\nA war-room token is required (Authorization: Bearer <token>; `canary tokens` issues them).\n', () => socket.destroy());
       return;
     }
     const url = new URL(req.url ?? '/', 'http://x');
     const sinceText = url.searchParams.get('since');
-    const since = sinceText !== null && /^\d+$/.test(sinceText) ? Number(sinceText) : null;
+    // Sequence numbers mean something only within one server run: resume only in the same epoch.
+    const since = sinceText !== null && /^\d+$/.test(sinceText) && url.searchParams.get('epoch') === this.epoch ? Number(sinceText) : null;
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, who, since));
   }
 
@@ -221,7 +231,7 @@ export class WarRoomServer {
     });
     const oldest = this.ring[0]?.[0];
     if (since !== null && since <= this.seq && (since === this.seq || (oldest !== undefined && since >= oldest - 1))) {
-      this.send(c, JSON.stringify({ t: 'resume', v: PROTOCOL_VERSION, seq: since, plan: this.o.planName, you: who } satisfies ServerMessage));
+      this.send(c, JSON.stringify({ t: 'resume', v: PROTOCOL_VERSION, epoch: this.epoch, seq: since, plan: this.o.planName, you: who } satisfies ServerMessage));
       for (const [s, text] of this.ring) if (s > since) this.send(c, text);
       c.sentSeq = this.seq;
     } else this.sendSnapshot(c);
@@ -229,7 +239,7 @@ export class WarRoomServer {
 
   private snapshotText(): string {
     if (this.snapshotCache?.seq !== this.seq) {
-      const text = JSON.stringify({ t: 'snapshot', v: PROTOCOL_VERSION, seq: this.seq, plan: this.o.planName, you: { id: '', name: '', roles: [], canAct: false }, state: toWire(this.sent), ...(this.o.planText !== undefined ? { planText: this.o.planText } : {}) } satisfies ServerMessage);
+      const text = JSON.stringify({ t: 'snapshot', v: PROTOCOL_VERSION, epoch: this.epoch, seq: this.seq, plan: this.o.planName, you: { id: '', name: '', roles: [], canAct: false }, state: toWire(this.sent), ...(this.o.planText !== undefined ? { planText: this.o.planText } : {}) } satisfies ServerMessage);
       this.snapshotCache = { seq: this.seq, text };
     }
     return this.snapshotCache.text;
@@ -237,7 +247,8 @@ export class WarRoomServer {
 
   private sendSnapshot(c: Client): void {
     // The cached text is shared; the identity is spliced in (same for every viewer but `you`).
-    const text = this.snapshotText().replace('"you":{"id":"","name":"","roles":[],"canAct":false}', `"you":${JSON.stringify(c.who)}`);
+    const you = `"you":${JSON.stringify(c.who)}`;
+    const text = this.snapshotText().replace('"you":{"id":"","name":"","roles":[],"canAct":false}', () => you);
     this.stats.snapshots += 1;
     this.stats.snapshotBytes += text.length;
     this.send(c, text);
@@ -332,11 +343,15 @@ export class WarRoomServer {
   }
 
   private message(c: Client, data: Buffer, isBinary: boolean): void {
+    // One bucket per person, not per connection: reconnecting or opening more sockets with the
+    // same token does not refill it.
     const now = performance.now();
-    c.tokens = Math.min(this.o.actionBurst, c.tokens + ((now - c.refilledAt) / 1000) * this.o.actionsPerSecond);
-    c.refilledAt = now;
-    if (c.tokens < 1) return this.say(c, undefined, false, `refused: more than ${this.o.actionsPerSecond} actions a second; slow down`);
-    c.tokens -= 1;
+    const b = this.buckets.get(c.who.id) ?? { tokens: this.o.actionBurst, refilledAt: now };
+    b.tokens = Math.min(this.o.actionBurst, b.tokens + ((now - b.refilledAt) / 1000) * this.o.actionsPerSecond);
+    b.refilledAt = now;
+    this.buckets.set(c.who.id, b);
+    if (b.tokens < 1) return this.say(c, undefined, false, `refused: more than ${this.o.actionsPerSecond} actions a second; slow down`);
+    b.tokens -= 1;
     if (isBinary) return this.say(c, undefined, false, 'refused: binary messages are not understood');
     let parsed: z.infer<typeof ActionSchema>;
     try {
