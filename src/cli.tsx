@@ -527,12 +527,7 @@ async function start(argv: string[], warRoom = false): Promise<void> {
   runtime.start();
   let quit: () => void = () => undefined;
   const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, ...(journal ? { journal } : {}) };
-  const ink = render(room && WarRoomConsole ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, {
-    exitOnCtrlC: true,
-    patchConsole: true,
-    maxFps: 15,
-    incrementalRendering: false,
-  });
+  const ink = render(room && WarRoomConsole ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, INK_OPTIONS);
   quit = () => ink.unmount();
   await ink.waitUntilExit();
   await room?.close();
@@ -542,6 +537,9 @@ async function start(argv: string[], warRoom = false): Promise<void> {
   process.stdout.write(`canary: left the console; rollout ${s.status} at ${s.desiredWeight}%${s.rollback ? ` (${s.rollback.reason})` : ''}${journal ? `; journal ${journal}` : ''}\n`);
   process.exit(0);
 }
+
+/** How every console renders (Ink 6.8's incremental rendering broke our frames: it is off). */
+const INK_OPTIONS = { exitOnCtrlC: true, patchConsole: true, maxFps: 15, incrementalRendering: false } as const;
 
 /** `canary run --headless`: no screen; lines (or JSON lines) and an exit code. */
 async function run(argv: string[]): Promise<void> {
@@ -758,12 +756,7 @@ async function joinCmd(argv: string[]): Promise<void> {
   const tty = Boolean(process.stdout.isTTY);
   if (tty) process.stdout.write('\x1b[?1049h\x1b[H');
   let quit: () => void = () => undefined;
-  const ink = render(<WarRoomConsole plan={plan} store={store} actor={actor} now={() => store.getState().now} onQuit={() => quit()} room={joinedLine(store, positionals[0]!)} />, {
-    exitOnCtrlC: true,
-    patchConsole: true,
-    maxFps: 15,
-    incrementalRendering: false,
-  });
+  const ink = render(<WarRoomConsole plan={plan} store={store} actor={actor} now={() => store.getState().now} onQuit={() => quit()} room={joinedLine(store, positionals[0]!)} />, INK_OPTIONS);
   quit = () => ink.unmount();
   await ink.waitUntilExit();
   store.close();
