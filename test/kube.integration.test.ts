@@ -447,6 +447,16 @@ describe('rollback across three clusters, drift, one driver', () => {
     }
   });
 
+  it('a reading taken while canary changes the weights is not reported (it could predate the write and look like drift)', async () => {
+    for (const s of servers) s.apply('virtualservices.networking.istio.io', makeVirtualService('checkout', { namespace: NS, stable: 75, canary: 25 }));
+    const t = new KubeTraffic({ targets, provider: makeProvider('istio', { namespace: NS, ...settings }) });
+    servers[0]!.fault({ verb: 'patch', resource: 'virtualservices', action: { type: 'delay', ms: 200 } });
+    const change = t.setWeight(50, REGIONS);
+    expect(await t.readAll()).toBeNull();
+    await change;
+    expect((await t.readAll())!.map((c) => c.weight)).toEqual([50, 50, 50]);
+  });
+
   it('a Lease race has one winner; the other runs read-only and says who drives', async () => {
     const c = targets[0]!.cluster;
     const a = new LeaseKeeper({ cluster: c, namespace: NS, name: 'canary-race', identity: 'ana', now: () => Date.now(), durationSeconds: 15 });

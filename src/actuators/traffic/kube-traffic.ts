@@ -37,10 +37,34 @@ export class KubeTraffic implements TrafficActuator {
     this.name = `${o.provider.kind} (${o.provider.object})`;
   }
 
-  async setWeight(weight: number, regions: string[]): Promise<ActuationResult> {
+  /** Traffic changes started and ended, and those under way: a reading taken across one is not
+   * news (it may predate the write and would look like drift, or like a rollback by someone else). */
+  private changes = 0;
+  private changing = 0;
+
+  private async changing_<T>(f: () => Promise<T>): Promise<T> {
+    this.changes++;
+    this.changing++;
+    try {
+      return await f();
+    } finally {
+      this.changing--;
+      this.changes++;
+    }
+  }
+
+  setWeight(weight: number, regions: string[]): Promise<ActuationResult> {
     const bad = this.o.provider.invalid(weight);
-    if (bad) throw new Error(bad);
-    this.checkGuard();
+    if (bad) return Promise.reject(new Error(bad));
+    try {
+      this.checkGuard();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.changing_(() => this.setWeightNow(weight, regions));
+  }
+
+  private async setWeightNow(weight: number, regions: string[]): Promise<ActuationResult> {
     // The phase's regions get the weight; the others keep the canary at 0.
     const deadline = performance.now() + (this.o.setWeightDeadlineMs ?? 60_000);
     const results = await Promise.all(
@@ -49,7 +73,11 @@ export class KubeTraffic implements TrafficActuator {
     return summarize(results, weight);
   }
 
-  async rollback(reason: string, _regions: string[]): Promise<ActuationResult> {
+  rollback(reason: string, _regions: string[]): Promise<ActuationResult> {
+    return this.changing_(() => this.rollbackNow(reason));
+  }
+
+  private async rollbackNow(reason: string): Promise<ActuationResult> {
     // A rollback is never refused for want of the lease: taking traffic off the canary is always
     // safe, and a driver that sees 0% where it expected more says "drift" and holds.
     const deadline = performance.now() + (this.o.rollbackDeadlineMs ?? 60_000);
@@ -66,9 +94,12 @@ export class KubeTraffic implements TrafficActuator {
     return { ...res, detail: [res.detail, ...extra].join('; ') };
   }
 
-  /** Reads every cluster (for drift checks and `canary status`). */
-  async readAll(): Promise<ClusterResult[]> {
-    return Promise.all(
+  /** Reads every cluster (drift checks); null when a traffic change ran meanwhile (then the
+   * reading says nothing reliable about who changed what). */
+  async readAll(): Promise<ClusterResult[] | null> {
+    if (this.changing) return null;
+    const before = this.changes;
+    const results = await Promise.all(
       this.o.targets.map(async (t) => {
         try {
           const r = await this.read(t.cluster);
@@ -78,6 +109,7 @@ export class KubeTraffic implements TrafficActuator {
         }
       }),
     );
+    return this.changing || this.changes !== before ? null : results;
   }
 
   private async read(c: ClusterTarget['cluster']): Promise<ProviderRead> {
@@ -189,6 +221,7 @@ export class TrafficWatch {
       this.running = true;
       try {
         const results = await this.traffic.readAll();
+        if (!results) return; // a change ran across this round: the next one tells
         results.forEach((r, i) => {
           const key = `${r.weight}|${r.ok ? '' : r.detail}`;
           if (this.last.get(r.cluster) === key) return;
