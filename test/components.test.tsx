@@ -9,6 +9,7 @@ vi.hoisted(() => {
 });
 import { stripVTControlCharacters } from 'node:util';
 import { render, cleanup } from 'ink-testing-library';
+import { sized } from './helpers/sized.js';
 import { App } from '../components/App.js';
 import { cellWidth, formatAge, truncateMiddle, wrap } from '../components/format.js';
 import { BINDINGS, handleKey, INITIAL_UI, type UiState } from '../components/keys.js';
@@ -51,10 +52,7 @@ interface Rendered {
 async function show(store: TestStore, columns = 80, rows = 24): Promise<Rendered> {
   const plan = loadPlan();
   const onQuit = vi.fn();
-  const r = render(<App plan={plan} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} onQuit={onQuit} />);
-  Object.defineProperty(r.stdout, 'columns', { value: columns, configurable: true });
-  Object.defineProperty(r.stdout, 'rows', { value: rows, configurable: true });
-  r.stdout.emit('resize');
+  const r = sized(render(<App plan={plan} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} onQuit={onQuit} />), columns, rows);
   await settle();
   return { store, frame: () => plain(r.lastFrame()), raw: () => r.lastFrame() ?? '', write: (s) => r.stdin.write(s), onQuit };
 }

@@ -1,11 +1,12 @@
 // The first README command, in a real terminal: tmux runs the built CLI on the embedded world,
 // and we read the screen a person would see. Needs tmux (CI installs it); under CI=true a missing
 // tmux fails the test, it is never skipped.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tmux, waitFor } from './helpers/tmux.js';
 
 const root = join(import.meta.dirname, '..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -13,27 +14,6 @@ if (!hasTmux && process.env.CI) throw new Error('tmux is required for the consol
 
 const sessions: string[] = [];
 const stateDir = mkdtempSync(join(tmpdir(), 'canary-e2e-state-'));
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
-}
-function screen(session: string): string {
-  return tmux('capture-pane', '-p', '-t', session);
-}
-async function waitFor(session: string, ok: (s: string) => boolean, ms = 20_000): Promise<string> {
-  const end = Date.now() + ms;
-  let last = '';
-  while (Date.now() < end) {
-    try {
-      last = screen(session);
-    } catch {
-      // the session ended (the app exited); report what we saw last
-      break;
-    }
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the screen never matched; last screen:\n${last}`);
-}
 function launch(cols: number, rows: number, args = ''): string {
   const name = `canary-e2e-${process.pid}-${sessions.length}`;
   sessions.push(name);

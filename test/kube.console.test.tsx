@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import React from 'react';
 import { render, cleanup } from 'ink-testing-library';
+import { sized } from './helpers/sized.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { App } from '../components/App.js';
@@ -74,10 +75,7 @@ describe('console and `canary rollback` on three clusters over the Kubernetes wi
     const runtime: Runtime = new Runtime({ plan, clock: { now: (): number => runtime.getState().now, speed: 1 }, sources: [kube.pods, kube.watch, kube.lease!], traffic: kube.traffic, initial: d.state, tickMs: 0 });
     runtime.start();
     const actor = { id: 'ana', name: 'Ana Ortiz', roles: ['sre'] };
-    const r = render(<App plan={plan} store={runtime} actor={actor} now={() => runtime.getState().now} columns={140} rows={44} />);
-    Object.defineProperty(r.stdout, 'columns', { value: 140, configurable: true });
-    Object.defineProperty(r.stdout, 'rows', { value: 44, configurable: true });
-    r.stdout.emit('resize');
+    const r = sized(render(<App plan={plan} store={runtime} actor={actor} now={() => runtime.getState().now} columns={140} rows={44} />), 140, 44);
     try {
       await until(() => runtime.getState().pods.size === 603, 'all 603 pods from the three clusters');
       await until(() => /◆ driving/.test(plain(r.lastFrame())), 'the lease');

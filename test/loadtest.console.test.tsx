@@ -8,6 +8,7 @@ vi.hoisted(() => {
 });
 import { stripVTControlCharacters } from 'node:util';
 import { render, cleanup } from 'ink-testing-library';
+import { sized } from './helpers/sized.js';
 import { App } from '../components/App.js';
 import { BINDINGS, handleKey, INITIAL_UI } from '../components/keys.js';
 import type { Plan } from '../src/plan/schema.js';
@@ -29,10 +30,7 @@ function planAt1(): Plan {
 }
 
 async function show(plan: Plan, store: TestStore, columns = 120, rows = 40) {
-  const r = render(<App plan={plan} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} onQuit={() => undefined} />);
-  Object.defineProperty(r.stdout, 'columns', { value: columns, configurable: true });
-  Object.defineProperty(r.stdout, 'rows', { value: rows, configurable: true });
-  r.stdout.emit('resize');
+  const r = sized(render(<App plan={plan} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} onQuit={() => undefined} />), columns, rows);
   await settle();
   return {
     frame: () => stripVTControlCharacters(r.lastFrame() ?? ''),

@@ -3,12 +3,13 @@
 // figures; the canary's request rate in the SLI pane rises above the baseline's (the load goes to
 // the canary only here: /canary/...); `x` stops it. Needs tmux (CI installs it); under CI=true a
 // missing tmux fails, it is never skipped.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tmux, waitFor as waitForScreen } from './helpers/tmux.js';
 
 const root = join(import.meta.dirname, '..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -16,24 +17,7 @@ if (!hasTmux && process.env.CI) throw new Error('tmux is required for the consol
 
 const work = mkdtempSync(join(tmpdir(), 'canary-load-e2e-'));
 const session = `canary-load-e2e-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-const screen = () => tmux('capture-pane', '-p', '-t', session);
-
-async function waitFor(ok: (s: string) => boolean, what: string, ms = 30_000): Promise<string> {
-  const end = Date.now() + ms;
-  let last = '';
-  while (Date.now() < end) {
-    try {
-      last = screen();
-    } catch {
-      break;
-    }
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the screen never showed ${what}; last screen:\n${last}`);
-}
-
+const waitFor = (ok: (s: string) => boolean, what: string) => waitForScreen(session, ok, what);
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();

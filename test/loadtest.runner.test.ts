@@ -11,7 +11,7 @@ import type { LoadTest, Plan } from '../src/plan/schema.js';
 import { crossCheck } from '../src/plan/schema.js';
 import type { LoadProgress } from '../src/engine/types.js';
 import { PlanLoadRunner } from '../src/actuators/loadtest.js';
-import { ArtilleryTextParser, checkScript, findArtillery, scriptRefusals } from '../src/actuators/artillery.js';
+import { ArtilleryTextParser, checkScript, findArtillery } from '../src/actuators/artillery.js';
 import { SimWorld } from '../src/sim/world.js';
 import { startSimService, type SimService } from '../src/sim/serve.js';
 import { loadSeedPlan, T0 } from './helpers/drive.js';
@@ -138,9 +138,10 @@ describe('artillery (child process)', () => {
 
   it('refuses a script that names an origin the plan does not declare', () => {
     const plan = planWith([]);
-    expect(scriptRefusals(plan, script('https://api.maestro-conductor.com'))).toEqual(['https://api.maestro-conductor.com']);
-    expect(scriptRefusals(plan, script('http://127.0.0.1:8080'))).toEqual([]);
-    expect(scriptRefusals({ loadTargets: ['https://api.maestro-conductor.com'] }, script('https://api.maestro-conductor.com'))).toEqual([]);
+    const target = 'http://127.0.0.1:8080';
+    expect(checkScript(plan, target, script('https://api.maestro-conductor.com')).problems.join('\n')).toContain('https://api.maestro-conductor.com is not loopback or in loadTargets');
+    expect(checkScript(plan, target, script('http://127.0.0.1:8080')).problems).toEqual([]);
+    expect(checkScript({ loadTargets: ['https://api.maestro-conductor.com'] }, target, script('https://api.maestro-conductor.com')).problems).toEqual([]);
   });
 
   it('checks the parsed script: escapes, templated hosts, processors, proxies and Host headers cannot aim load elsewhere; redirects are not followed', () => {

@@ -5,6 +5,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { stripVTControlCharacters } from 'node:util';
 import { render, cleanup } from 'ink-testing-library';
+import { sized } from './helpers/sized.js';
 import { App } from '../components/App.js';
 import { computeLayout } from '../components/layout.js';
 import { abbreviateRegion, podModel, truncatePodName } from '../components/pods.js';
@@ -28,10 +29,7 @@ const theme = makeTheme(false);
 
 /** The App at `columns` x `rows`, as components.test.tsx renders it. */
 async function showApp(store: TestStore, columns: number, rows: number): Promise<string> {
-  const r = render(<App plan={loadPlan()} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} onQuit={() => {}} />);
-  Object.defineProperty(r.stdout, 'columns', { value: columns, configurable: true });
-  Object.defineProperty(r.stdout, 'rows', { value: rows, configurable: true });
-  r.stdout.emit('resize');
+  const r = sized(render(<App plan={loadPlan()} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} onQuit={() => {}} />), columns, rows);
   await tick();
   await tick();
   return plain(r.lastFrame());

@@ -4,6 +4,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { stripVTControlCharacters } from 'node:util';
 import { render, cleanup } from 'ink-testing-library';
+import { sized } from './helpers/sized.js';
 import { App } from '../components/App.js';
 import { BINDINGS, handleKey, handleInput, INITIAL_UI } from '../components/keys.js';
 import { loadPlan, makeStore, MIN, OPERATOR, runningScenario, T0, type TestStore } from './helpers/state.js';
@@ -19,10 +20,7 @@ const KEY = { up: '\u001B[A', down: '\u001B[B', right: '\u001B[C', esc: '\u001B'
 
 async function show(store: TestStore, columns = 120, rows = 40) {
   const plan = loadPlan();
-  const r = render(<App plan={plan} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} people={{ notifyOn: [], notifyOff: ['slack-eng: $CANARY_SLACK_WEBHOOK_URL is not set'], commsDir: '/tmp/comms' }} />);
-  Object.defineProperty(r.stdout, 'columns', { value: columns, configurable: true });
-  Object.defineProperty(r.stdout, 'rows', { value: rows, configurable: true });
-  r.stdout.emit('resize');
+  const r = sized(render(<App plan={plan} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} people={{ notifyOn: [], notifyOff: ['slack-eng: $CANARY_SLACK_WEBHOOK_URL is not set'], commsDir: '/tmp/comms' }} />), columns, rows);
   await settle();
   return {
     frame: () => stripVTControlCharacters(r.lastFrame() ?? ''),

@@ -3,13 +3,14 @@
 // 127.0.0.1. Declare a P0, watch the clock page the 15-minute step, acknowledge it, and see that
 // the 30-minute step never comes and the receiver got the pages. Under CI=true a missing tmux
 // fails (the console e2e test says so too); it is never skipped there.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { screen, tmux, waitFor } from './helpers/tmux.js';
 
 const root = join(import.meta.dirname, '..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -18,22 +19,6 @@ if (!hasTmux && process.env.CI) throw new Error('tmux is required for the incide
 const sessions: string[] = [];
 const servers: Server[] = [];
 const stateDir = mkdtempSync(join(tmpdir(), 'canary-people-e2e-'));
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-const screen = (s: string) => tmux('capture-pane', '-p', '-t', s);
-async function waitFor(session: string, ok: (s: string) => boolean, ms = 30_000): Promise<string> {
-  const end = Date.now() + ms;
-  let last = '';
-  while (Date.now() < end) {
-    try {
-      last = screen(session);
-    } catch {
-      break;
-    }
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the screen never matched; last screen:\n${last}`);
-}
 
 describe.skipIf(!hasTmux)('incident demo in a real terminal (tmux)', () => {
   afterEach(() => {

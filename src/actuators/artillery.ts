@@ -119,16 +119,6 @@ export function checkScript(plan: Pick<Plan, 'loadTargets'>, target: string, tex
   return { problems: [...problems], script: problems.size ? null : script };
 }
 
-/** Every absolute URL in the script that the plan does not allow load to go to. */
-export function scriptRefusals(plan: Pick<Plan, 'loadTargets'>, text: string): string[] {
-  const out = new Set<string>();
-  for (const m of text.matchAll(URL_RE)) {
-    const url = m[0].replace(/[),.;]+$/, '');
-    if (targetRefusal(plan, url)) out.add(url);
-  }
-  return [...out];
-}
-
 /** Artillery's text report lines: `http.codes.200: ......... 15`, `http.response_time:`, `  p95: ... 13.1`. */
 export class ArtilleryTextParser {
   /** Counters summed over the intermediate periods seen so far. */

@@ -6,7 +6,7 @@ import { compare, compile, ruleThreshold, type CompiledPlan, type CompiledRule }
 import { gateTarget, gateView, sameTarget } from './gates.js';
 import { append, emptySeries, latest } from './series.js';
 import { metricsFromSlis } from './judgment.js';
-import { rollbackScope, trafficDrift } from './traffic.js';
+import { rollbackScope, trafficDrift, trafficOn } from './traffic.js';
 import { judge } from '../analysis/judge.js';
 import { initialLoadTests, onLoadProgress, onLoadResult, resetPhasePasses, startLoadTest, stopLoadTest } from './loadtests.js';
 import {
@@ -199,10 +199,6 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
 
 // ---------------------------------------------------------------------------------------------
 // time
-
-function trafficOn(s: RolloutState): boolean {
-  return (s.status === 'running' || s.status === 'paused') && s.phaseIndex >= 0;
-}
 
 function advanceTime(tx: Tx, at: number): void {
   const s = tx.s;

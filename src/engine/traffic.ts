@@ -4,7 +4,8 @@
 import type { CompiledPlan } from './compiled.js';
 import type { RolloutState } from './types.js';
 
-function trafficOn(s: RolloutState): boolean {
+/** Traffic is on the canary (running or paused in a phase). */
+export function trafficOn(s: RolloutState): boolean {
   return (s.status === 'running' || s.status === 'paused') && s.phaseIndex >= 0;
 }
 
