@@ -60,9 +60,9 @@ export function accessFor(plan: Plan, state: Pick<RolloutState, 'driver'>, actor
   const titles = new Map(plan.roster.roles.map((r) => [r.id, r.title]));
   const rollback =
     actor.roles && auth.length && !auth.some((a) => actor.roles!.includes(a.role))
-      ? `${who} cannot roll back: the plan gives rollback authority to ${auth.map((a) => titles.get(a.role) ?? a.role).join(', ')}`
+      ? `no rollback authority: only ${auth.map((a) => titles.get(a.role) ?? a.role).join(', ')}`
       : null;
-  const actions = state.driver && !state.driver.self ? `read-only: ${state.driver.holder ?? 'nobody'} drives this rollout${rollback ? '' : '; R still rolls back'}` : null;
+  const actions = state.driver && !state.driver.self ? `read-only: ${state.driver.holder ?? 'nobody'} drives${rollback ? '' : '; R still works'}` : null;
   return { kind: 'operator', actions, rollback };
 }
 
@@ -121,8 +121,8 @@ function canRollback(status: RolloutStatus): boolean {
 
 const GLOBAL: Partial<Record<ActionName, Run>> = {
   advance: (ui) => open(ui, { kind: 'confirm-advance' }),
-  // A go with nothing due goes to the engine, which says so (as before).
-  go: (ui, ctx) => (ctx.checkpointDue === false ? { ui, command: { kind: 'ack-checkpoint' } } : open(ui, { kind: 'confirm-go' })),
+  // Always a dialog: it names the checkpoint, or says none is waiting (then y only closes it).
+  go: (ui) => open(ui, { kind: 'confirm-go' }),
   approve: (ui) => ({ ui, approve: true }),
   pause: (ui, ctx) => (ctx.status === 'running' ? { ui, command: { kind: 'pause' } } : ctx.status === 'paused' ? { ui, command: { kind: 'resume' } } : { ui }),
   load: (ui) => open(ui, { kind: 'load-picker', index: 0 }),
@@ -262,7 +262,7 @@ export const DIALOGS: Specs = {
     other: { help: 'no: closes the dialog (the incident being declared comes back)', hint: 'any other key: no', run: (ui) => closeTo(ui) },
   },
   'confirm-quit': confirmSpec('Quit', 'quit (traffic stays where it is)', (ui) => ({ ui, quit: true })),
-  'confirm-go': confirmSpec('GO at a checkpoint', 'give the go', (ui) => ({ ui, command: { kind: 'ack-checkpoint' } })),
+  'confirm-go': confirmSpec('GO at a checkpoint', 'give the go', (ui, _d, ctx) => (ctx.checkpointDue === false ? { ui } : { ui, command: { kind: 'ack-checkpoint' } })),
   'confirm-ack': confirmSpec('Acknowledge', 'acknowledge the incident named (its escalation stops)', (ui, d) => ({ ui, command: { kind: 'ack-incident', id: d.id } })),
   'confirm-load': confirmSpec('Start a load test', 'start it (the load pane opens)', (ui, d) => ({ ui: { ...ui, loadPane: true }, command: { kind: 'load-test', name: d.name } })),
   'sli-details': {
@@ -447,6 +447,14 @@ function filterKey(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): K
   return text ? { ui: { ...ui, filter: ui.filter + text, podsOffset: 0 } } : { ui };
 }
 
+/** `canary replay`'s own keys (Replay.tsx moves through the recorded events with them). */
+export const REPLAY_HELP: HelpRow[] = [
+  { keys: '←/→', help: 'one event back / on' },
+  { keys: '[ ]', help: 'one hour back / on' },
+  { keys: 'n', help: 'the next rollback' },
+  { keys: 'home/end', help: 'first / last event' },
+];
+
 export const FILTER_HELP: { keys: string; help: string }[] = [
   { keys: 'text', help: 'filter by name, region, track or status' },
   { keys: 'enter', help: 'keep the filter' },
@@ -598,6 +606,7 @@ export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sect
   }
   if (confirms.length) sections.push({ title: 'In a confirmation', rows: [{ keys: 'y', help: `yes (${confirms.join(', ')})` }, { keys: 'other', help: 'no: any other key closes it' }] });
   if (access.kind !== 'replay') sections.push({ title: 'In the pod filter', rows: FILTER_HELP });
+  else sections.unshift({ title: 'Replay', rows: REPLAY_HELP });
   // The keys whose first press only asks (their dialog says what y will do).
   const asks = visible.filter((b) => b.kind === 'asks' && b.action !== 'rollback' && b.action !== 'declare-incident' && b.keys.length).map((b) => b.keys[0]!);
   return { sections, refused: [...refused], asks };

@@ -96,7 +96,7 @@ export interface KeyContext {
   sliCount?: number;
   /** Open incidents, in the order the resolve dialog lists them. */
   openIncidents?: readonly string[];
-  /** A checkpoint of this phase waits for a go (false: `g` goes straight to the engine, which says why not). */
+  /** A checkpoint of this phase waits for a go (false: `y` in the go dialog only closes it). */
   checkpointDue?: boolean;
   /** The incident an acknowledgment would stop (most severe, oldest unacknowledged), if any. */
   ackTarget?: string | null;

@@ -109,7 +109,11 @@ export interface KeymapProblem {
   action: ActionName;
   key: string;
   message: string;
+  /** For a shared key: the action that had it first. */
+  other?: ActionName;
 }
+
+const conflict = (key: string, holder: ActionName) => `"${key}" is already ${holder} (${ACTIONS[holder].help}); two actions cannot share a key`;
 
 /** Every rule a keymap breaks (empty when it is fine). */
 export function checkKeymap(map: Keymap): KeymapProblem[] {
@@ -126,7 +130,7 @@ export function checkKeymap(map: Keymap): KeymapProblem[] {
       for (const mode of modesOf(info.scope)) {
         const other = seen.get(`${mode} ${key}`);
         if (other && other !== action) {
-          out.push({ action, key, message: `"${key}" is already ${other} (${ACTIONS[other].help}); two actions cannot share a key` });
+          out.push({ action, key, other, message: conflict(key, other) });
           break;
         }
         seen.set(`${mode} ${key}`, action);
@@ -206,9 +210,10 @@ export function parseKeyConfig(text: string, file: string): KeyConfigResult {
   const keymap = map as unknown as Keymap;
   const remapped = new Set(Object.keys(parsed.data.keys ?? {}));
   for (const p of checkKeymap(keymap)) {
-    // Point at the remapped action (the one the person wrote) of a conflict.
-    const action = remapped.has(p.action) ? p.action : (ACTION_NAMES.find((a) => remapped.has(a) && keymap[a].includes(p.key)) ?? p.action);
-    errors.push(err(locate(['keys', action]), `keys.${action}`, remapped.has(p.action) ? p.message : `${p.message} (${p.action} keeps its default "${p.key}"; remap it too, or pick another key)`));
+    // A shared key is reported at the action the person remapped, naming the one that keeps it.
+    if (p.other && !remapped.has(p.action) && remapped.has(p.other)) {
+      errors.push(err(locate(['keys', p.other]), `keys.${p.other}`, `${conflict(p.key, p.action)} (remap ${p.action} too, or pick another key)`));
+    } else errors.push(err(locate(['keys', p.action]), `keys.${p.action}`, p.message));
   }
   return errors.length ? { ok: false, errors } : { ok: true, keymap };
 }
