@@ -31,7 +31,7 @@ export interface HelpLayout {
 
 /** The help's lines at this size (the App clamps the scroll with `lines.length` and `page`). */
 export function helpLayout(ctx: Pick<KeyContext, 'keymap' | 'access'>, columns: number, rows: number): HelpLayout {
-  const { sections, refused, asks } = helpSections(ctx);
+  const { sections, refused, asks, rollback } = helpSections(ctx);
   const rbKey = (ctx.keymap?.rollback ?? ['R'])[0] ?? 'R';
   const twoColumns = columns - 2 >= 74;
   const width = Math.min(columns - 2, twoColumns ? 100 : 72);
@@ -59,7 +59,7 @@ export function helpLayout(ctx: Pick<KeyContext, 'keymap' | 'access'>, columns: 
   if (asks.length) footer.push([{ text: `${asks.join(' ')} ask first: only y in their dialog does it.`, tone: 'muted' }]);
   for (const why of refused) for (const t of wrap(`Not here: ${why}.`, inner, '  ')) footer.push([{ text: t, tone: 'warn' }]);
   if (ctx.access?.kind === 'replay') footer.push([{ text: 'A replay is read-only: no key changes anything.', tone: 'muted' }]);
-  else if (!refused.length || ctx.access?.kind === 'operator') footer.push([{ text: `${rbKey} then y rolls back from any screen; in a dialog only y says yes.`, tone: 'muted' }]);
+  else if (rollback) footer.push([{ text: `${rbKey} then y rolls back from any screen; in a dialog only y says yes.`, tone: 'muted' }]);
   // borders (2) + footer; at least 3 body lines
   const page = Math.max(3, rows - 2 - footer.length);
   return { width, lines, page, footer };

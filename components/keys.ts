@@ -14,7 +14,7 @@
 // that does not hold the lease are told why at once when they press one, before any dialog opens.
 import { ACTIONS, ACTION_NAMES, DEFAULT_KEYMAP, type ActionName, type KeyGroup, type KeyKind, type Keymap } from '../src/config/keys.js';
 import type { Plan } from '../src/plan/schema.js';
-import type { Actor, RolloutState, RolloutStatus } from '../src/engine/types.js';
+import type { Actor, Command, RolloutState, RolloutStatus } from '../src/engine/types.js';
 import { FOCUS_ORDER, FULL_ACCESS, NO_OVERLAY, SEVERITIES, SUMMARY_MAX, type Access, type Dialog, type DialogKind, type Focus, type KeyContext, type KeyLike, type KeyResult, type UiState } from './ui.js';
 
 export * from './ui.js';
@@ -519,7 +519,7 @@ export const BURST_MAX = 4;
 /** One read from the terminal: a burst of up to BURST_MAX plain characters is each character in
  * turn (so `Ry` in one read rolls back); anything longer outside the filter prompt is a paste and
  * never a command. */
-export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: KeyResult['command'][] & {}[]; quit: boolean; approve: boolean; say: string | null } {
+export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null } {
   const chars = [...input];
   const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && chars.every((c) => c >= ' ' && c !== '\u007f');
   const rollbackKeys = (ctx.keymap ?? DEFAULT_KEYMAP).rollback;
@@ -528,7 +528,7 @@ export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyCo
     return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null };
   }
   let state = ui;
-  const commands: NonNullable<KeyResult['command']>[] = [];
+  const commands: Command[] = [];
   let approve = false;
   let say: string | null = null;
   for (const ch of chars) {
@@ -563,7 +563,7 @@ const GROUP_ORDER: KeyGroup[] = ['Rollout', 'People', 'Panes', 'Pods', 'General'
 
 /** Help, per mode: the main screen's bindings this keyboard has (grouped), then every dialog's
  * keys; what is refused here is named once with the reason. */
-export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sections: HelpSection[]; refused: string[]; asks: string[] } {
+export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sections: HelpSection[]; refused: string[]; asks: string[]; rollback: boolean } {
   const keymap = ctx.keymap ?? DEFAULT_KEYMAP;
   const access = ctx.access ?? FULL_ACCESS;
   const all = bindings(keymap);
@@ -597,10 +597,10 @@ export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sect
       confirms.push(spec.title.toLowerCase());
       continue;
     }
+    // A dialog's keys as written (`↑ k`: either); what is refused here is named once below.
     const rows = dialogBindings(kind, access)
       .filter((x) => x.why === null)
       .map(({ b }) => ({ keys: b.keys.join(' '), help: b.help }));
-    // (a dialog's keys are shown as written: `↑ k` means either)
     if (spec.other.help !== 'ignored') rows.push({ keys: 'other', help: spec.other.help });
     sections.push({ title: `In ${spec.title}`, rows });
   }
@@ -609,7 +609,7 @@ export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sect
   else sections.unshift({ title: 'Replay', rows: REPLAY_HELP });
   // The keys whose first press only asks (their dialog says what y will do).
   const asks = visible.filter((b) => b.kind === 'asks' && b.action !== 'rollback' && b.action !== 'declare-incident' && b.keys.length).map((b) => b.keys[0]!);
-  return { sections, refused: [...refused], asks };
+  return { sections, refused: [...refused], asks, rollback: visible.some((b) => b.action === 'rollback' && b.keys.length > 0) };
 }
 
 const hintOf = (keymap: Keymap, a: ActionName, word?: string) => (keymap[a].length ? `${keymap[a][0]} ${word ?? ACTIONS[a].hint}` : '');

@@ -625,11 +625,16 @@ describe('keys under load and keys that say no', () => {
     expect(ui.frame()).toMatch(/refused - the next move has changed/);
   });
 
-  it('g with no checkpoint due: the engine\'s refusal shows in the status bar', async () => {
-    const ui = await show(running(30), 120, 40);
+  it('g with no checkpoint due: its dialog says no checkpoint is waiting, and y gives nothing', async () => {
+    const store = running(30);
+    const ui = await show(store, 120, 40);
     ui.write('g');
     await settle();
-    expect(ui.frame()).toContain('no checkpoint is waiting');
+    expect(ui.frame()).toContain('No checkpoint is waiting for a go.');
+    ui.write('y');
+    await settle();
+    expect(commands(store)).not.toContain('ack-checkpoint');
+    expect(ui.frame()).not.toContain('No checkpoint is waiting');
   });
 
   it('A approves the next gate in the role of the person at the keyboard, once', async () => {

@@ -191,6 +191,9 @@ describe('read-only views bind no action keys (issue 16 item 10)', () => {
     expect(ui.frame()).not.toContain('ROLL BACK');
     await ui.until(/no rollback authority: only SRE, Engineering Lead, Product Manager, CTO/, ui.statusLine);
     expect(store.getState().status).toBe('running');
+    await ui.key('?');
+    expect(ui.frame()).toContain('Not here: no rollback authority');
+    expect(ui.frame()).not.toContain('R then y rolls back');
   });
 
   it('a terminal that does not hold the lease: only rollback remains; other action keys say why at once', async () => {
