@@ -51,7 +51,10 @@ export async function main(argv: string[]): Promise<number> {
       const near = COMMANDS.map((c) => c.name).filter((n) => n.startsWith(first.slice(0, 2)));
       throw new UsageError(`unknown command "${first}"${near.length ? `; did you mean ${near.join(' or ')}?` : ''}`);
     }
-    await built.program.parseAsync(argv, { from: 'user' });
+    // `canary help audit verify` is `canary audit verify --help` (commander's help command reads
+    // one level only).
+    const args = argv[0] === 'help' && argv.length > 1 ? [...argv.slice(1), '--help'] : argv;
+    await built.program.parseAsync(args, { from: 'user' });
   } catch (err) {
     // --help, --version: printed already.
     if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')) return 0;
