@@ -12,6 +12,7 @@ import { CommanderError } from 'commander';
 import { UsageError, UserError } from './commands/errors.js';
 import { buildProgram } from './commands/program.js';
 import { COMMANDS, DEFAULT_COMMAND } from './commands/registry.js';
+import { readEnv } from './env.js';
 
 export { packageRoot, DEFAULT_PLAN } from './paths.js';
 
@@ -36,8 +37,7 @@ export function reportError(err: unknown, err$: NodeJS.WritableStream = process.
 }
 
 function isDebug(): boolean {
-  const v = process.env.CANARY_DEBUG;
-  return v !== undefined && v !== '' && v !== '0';
+  return readEnv().debug;
 }
 
 /** Runs canary with these arguments (without `node canary`); resolves to the exit code. */

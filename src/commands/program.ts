@@ -16,7 +16,7 @@ function attribute(name: string, o: OptSpec): { key: string; negated: boolean } 
 }
 
 function toOption(name: string, o: OptSpec): Option {
-  const flags = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'boolean' ? '' : o.type === 'list' ? ` <${o.arg}>` : ` <${o.arg}>`}`;
+  const flags = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'boolean' ? '' : ` <${o.arg}>`}`;
   const opt = new Option(flags, optionHelp(o));
   if (o.type === 'number') opt.argParser((v: string) => parseNumber(o, v));
   if (o.type === 'list') opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
@@ -72,7 +72,8 @@ export interface Built {
   result: () => number | undefined;
 }
 
-/** Builds the program. `fullName` is what help calls the command (e.g. `canary audit verify`). */
+/** Builds the program: every command of the registry (and their subcommands), `isDefault` on
+ * `defaultCommand`. A command's help and its usage errors name its full path (`canary audit verify`). */
 export function buildProgram(commands: readonly CommandSpec<any>[], ctx: Omit<Ctx, 'env'>, defaultCommand: string): Built {
   let code: number | undefined;
   const program = new Command('canary');
