@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { core } from 'zod';
-import { Plan, crossCheck } from './schema.js';
+import { Plan, crossCheck, ruleSchemaFor } from './schema.js';
 
 export interface PlanError {
   file: string;
@@ -298,6 +298,13 @@ function mapIssue(issue: core.$ZodIssue, prefix: readonly PathKey[], data: unkno
       });
     }
     case 'invalid_union': {
+      // A rollback rule: report its problems against the kind its keys say it is (a rule with
+      // `consecutive` and `sli` is told "unknown key sli" for a consecutive rule).
+      const rule = isRulePath(path) ? ruleSchemaFor(valueAt(data, path)) : undefined;
+      if (rule) {
+        const again = rule.safeParse(valueAt(data, path), { reportInput: true });
+        if (!again.success) return again.error.issues.flatMap((i) => mapIssue(i, path, data, loc, file));
+      }
       // A branch whose issues go deeper than the union itself is the one the author meant
       // (e.g. `regions` is a list with a bad item): report that branch's issues.
       const branches = issue.errors.filter((b) => b.length > 0);
@@ -326,6 +333,11 @@ function mapIssue(issue: core.$ZodIssue, prefix: readonly PathKey[], data: unkno
     if (src !== undefined) message += ` (write "${src}" in quotes to keep it as text)`;
   }
   return [error(loc.valueAt(path), path, message)];
+}
+
+/** rollback.automatic[3], rollback.immediate[0] ... */
+function isRulePath(path: readonly PathKey[]): boolean {
+  return path.length === 3 && path[0] === 'rollback' && typeof path[2] === 'number' && ['automatic', 'circuitBreakers', 'immediate'].includes(String(path[1]));
 }
 
 function missing(path: readonly PathKey[], loc: Locator, file: string): PlanError {
@@ -480,6 +492,7 @@ interface ZodDefLike {
   keyType?: unknown;
   options?: unknown[];
   in?: unknown;
+  out?: unknown;
   entries?: Record<string, unknown>;
   values?: unknown[];
 }
@@ -497,7 +510,8 @@ function unwrap(schema: unknown): unknown {
     const def = defOf(s);
     if (!def) return s;
     if (WRAPPERS.has(def.type)) s = def.innerType;
-    else if (def.type === 'pipe') s = def.in;
+    // A pipe: its input side, unless that is a bare transform (then the schema it feeds).
+    else if (def.type === 'pipe') s = defOf(def.in)?.type === 'transform' ? def.out : def.in;
     else return s;
   }
   return s;
