@@ -391,6 +391,41 @@ describe('PrometheusClient never leaks credentials', () => {
     expect(refused.kind).toBe('unreachable');
     expectClean(refused, [TOKEN, 'key-1234567']);
   });
+
+  it('a redirect to another origin is refused: no configured header (X-Api-Key, a tenant, a token) ever reaches the second server', async () => {
+    const other = await fake((_, res) => send(res, 200, ok(vec('1'))));
+    // 127.0.0.1 and localhost on another port: another origin each way.
+    for (const target of [other.url, other.url.replace('127.0.0.1', 'localhost')]) {
+      const first = await fake((s, res) => {
+        res.writeHead(302, { Location: `${target}${s.path}?${s.params.toString()}` });
+        res.end();
+      });
+      const c = client(first.url, { bearerToken: TOKEN, headers: { 'X-Api-Key': 'key-1234567', 'X-Scope-OrgID': 'tenant-1' } });
+      const e = await failure(c.query(Q));
+      expect(first.seen[0]!.headers['x-api-key']).toBe('key-1234567');
+      expect(e.kind).toBe('bad-response');
+      expect(e.message).toContain('redirected to another origin');
+      expect(e.message).toContain('no configured header or credential is sent there');
+      expectClean(e, [TOKEN, 'key-1234567']);
+    }
+    expect(other.seen).toEqual([]);
+  });
+
+  it('a redirect inside the same origin is followed, headers and all', async () => {
+    const f = await fake((s, res) => {
+      if (s.path.startsWith('/old')) {
+        res.writeHead(301, { Location: `/new${s.path.slice(4)}?${s.params.toString()}` });
+        return res.end();
+      }
+      send(res, 200, ok(vec('7')));
+    });
+    const r = await client(`${f.url}/old`, { headers: { 'X-Api-Key': 'key-1234567' } }).query(Q);
+    expect(r.series[0]!.points[0]![1]).toBe(7);
+    expect(f.seen.map((x) => [x.path, x.headers['x-api-key']])).toEqual([
+      ['/old/api/v1/query', 'key-1234567'],
+      ['/new/api/v1/query', 'key-1234567'],
+    ]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

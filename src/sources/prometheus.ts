@@ -292,6 +292,8 @@ export class PrometheusClient {
   private readonly secrets: string[];
   private readonly authDescription: string;
   private readonly tenant: string | undefined;
+  /** scheme://host:port of the configured URL: redirects may only stay inside it. */
+  private readonly origin: string;
 
   constructor(opts: PrometheusClientOptions) {
     let parsed: URL;
@@ -349,6 +351,7 @@ export class PrometheusClient {
     };
 
     this.baseUrl = stripCredentials(opts.url).replace(/\/+$/, '');
+    this.origin = parsed.origin;
     this.timeoutMs = opts.timeoutMs;
     this.http = axios.create({
       baseURL: opts.url.replace(/\/+$/, ''),
@@ -459,16 +462,40 @@ export class PrometheusClient {
     c.signal?.addEventListener('abort', onCallerAbort, { once: true });
 
     let res: AxiosResponse<unknown>;
+    // A redirect to another origin is refused: the configured headers (a bearer token, an
+    // X-Api-Key, a tenant id...) must never reach a server the user did not name.
+    let crossOrigin: string | null = null;
+    const beforeRedirect = (options: Record<string, unknown>) => {
+      let to: URL | null = null;
+      try {
+        to = new URL(String(options.href));
+      } catch {
+        to = null;
+      }
+      if (to === null || to.origin !== this.origin) {
+        crossOrigin = to ? `${to.protocol}//${to.host}` : String(options.href);
+        options.headers = {};
+        throw new Error(`redirect to another origin refused: ${crossOrigin}`);
+      }
+    };
     try {
       const body = new URLSearchParams(c.params).toString();
       res =
         c.method === 'GET'
-          ? await this.http.get(`${c.path}?${body}`, { signal: controller.signal })
+          ? await this.http.get(`${c.path}?${body}`, { signal: controller.signal, beforeRedirect })
           : await this.http.post(c.path, body, {
               signal: controller.signal,
+              beforeRedirect,
               headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
             });
     } catch (err) {
+      if (crossOrigin !== null)
+        return fail({
+          kind: 'bad-response',
+          code: 'ERR_CROSS_ORIGIN_REDIRECT',
+          what: `the server redirected to another origin (${crossOrigin}); canary does not follow it, so no configured header or credential is sent there`,
+          hint: `Use the final URL of the Prometheus API as sources.prometheus.url / --prometheus (the redirect left ${this.origin})`,
+        });
       // Never rethrow or keep `err`: an AxiosError carries the request config and its headers.
       const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
       const causeCode = (err as { cause?: { code?: unknown } })?.cause?.code;
