@@ -13,6 +13,11 @@ import { loadPlanFile } from '../src/plan/loader.js';
 import type { Plan } from '../src/plan/schema.js';
 import { ManualClock } from '../src/sim/clock.js';
 import type { EngineEvent, Track } from '../src/engine/types.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { JournalWriter } from '../src/journal/journal.js';
+import { initialState, reduce } from '../src/engine/reduce.js';
+import { seriesTimes } from '../src/engine/series.js';
 
 // ---------------------------------------------------------------------------------------------
 // a scripted Prometheus
@@ -159,7 +164,7 @@ describe('PrometheusClient answers', () => {
     body = ok(vec('1', '2'));
     const warnings: string[] = [];
     expect(scalarOf(await c.query(Q), (w) => warnings.push(w))).toBeNull();
-    expect(warnings.join()).toMatch(/2 series.*must aggregate/);
+    expect(warnings.join()).toMatch(/query returned 2 series .*the plan expects one - add a sum\(\) or a label matcher/);
   });
 
   it('surfaces warnings and infos', async () => {
@@ -478,8 +483,9 @@ describe('PrometheusSource', () => {
     expect(ev.samples).toHaveLength(N);
     for (const [query, q] of BY_QUERY) {
       const sample = ev.samples.find((s) => s.sli === q.sli && s.track === q.track);
-      const expected = (q.sli === 'error_rate' && q.track === 'canary') || q.sli === 'memory_leaks' ? null : q.value;
-      expect(sample, query).toEqual({ sli: q.sli, track: q.track, value: expected });
+      const failed = q.sli === 'error_rate' && q.track === 'canary';
+      const expected = failed || q.sli === 'memory_leaks' ? null : q.value;
+      expect(sample, query).toEqual({ sli: q.sli, track: q.track, value: expected, ...(failed ? { error: expect.stringContaining('HTTP 422 execution: many-to-many matching not allowed') } : {}) });
     }
     expect(src.lastError?.kind).toBe('http');
     expect(src.lastError?.status).toBe(422);
@@ -542,7 +548,7 @@ describe('PrometheusSource', () => {
     expect((statusEvents[0] as { message: string }).message).toMatch(/cannot reach .*connection refused/);
   });
 
-  it('backfill: one sli.samples per step, oldest first, null where a series has no point', async () => {
+  it('backfill: ONE sli.history event at the clock\'s now (the journal stays in time order), each point keeping its own time; null where a series has no point', async () => {
     const realNow = 1_700_000_100_000;
     const period = 1_000;
     const f = await fake((s, res) => {
@@ -555,16 +561,64 @@ describe('PrometheusSource', () => {
     });
     const clock = new ManualClock(5_000_000, 60); // a sim clock: 60 sim ms per real ms
     const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock, periodMs: period, realNow: () => realNow });
-    const events = (await src.backfill(4)) as Samples[];
+    const events = await src.backfill(4);
     expect(f.seen).toHaveLength(N);
     expect(f.seen[0]!.params.get('start')).toBe(String((realNow - 3 * period) / 1000));
     expect(f.seen[0]!.params.get('end')).toBe(String(realNow / 1000));
     expect(f.seen[0]!.params.get('step')).toBe('1');
-    expect(events.map((e) => e.at)).toEqual([5_000_000 - 180_000, 5_000_000 - 120_000, 5_000_000 - 60_000, 5_000_000]);
+    expect(events).toHaveLength(1);
+    const ev = events[0] as Extract<EngineEvent, { type: 'sli.history' }>;
+    expect(ev).toMatchObject({ type: 'sli.history', at: 5_000_000 });
+    expect(ev.points.map((p) => p.t)).toEqual([5_000_000 - 180_000, 5_000_000 - 120_000, 5_000_000 - 60_000, 5_000_000]);
     const latency = BY_QUERY.get(sliQuery(PLAN.slis.find((s) => s.name === 'latency_p95')!.query, 'baseline'))!;
-    const at = (k: number, sli: string, track: Track) => events[k]!.samples.find((s) => s.sli === sli && s.track === track)!.value;
+    const at = (k: number, sli: string, track: Track) => ev.points[k]!.samples.find((s) => s.sli === sli && s.track === track)!.value;
     expect([0, 1, 2, 3].map((k) => at(k, 'latency_p95', 'baseline'))).toEqual([latency.value, latency.value + 1, null, latency.value + 3]);
     expect([0, 1, 2, 3].map((k) => at(k, 'availability', 'canary'))).toEqual([null, null, null, null]);
-    expect(events.every((e) => e.samples.length === N)).toBe(true);
+    expect(ev.points.every((p) => p.samples.length === N)).toBe(true);
+
+    // Reduced and journaled: the history is in the series at its own times, the journal line at now.
+    const dir = mkdtempSync(join(tmpdir(), 'canary-backfill-'));
+    try {
+      const file = join(dir, 'j.jsonl');
+      const writer = await JournalWriter.open(file, { plan: PLAN, planText: 'x', start: 4_000_000 });
+      let state = initialState(PLAN, 4_000_000);
+      for (const e of [{ type: 'tick', at: 4_900_000 } as EngineEvent, ev, { type: 'tick', at: 5_000_100 } as EngineEvent]) {
+        const r = reduce(PLAN, state, e);
+        writer.append(e, r.state, r.effects);
+        state = r.state;
+      }
+      writer.close();
+      expect(seriesTimes(state.slis['latency_p95']!.baseline)).toEqual([5_000_000 - 180_000, 5_000_000 - 120_000, 5_000_000 - 60_000, 5_000_000]);
+      const ats = readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { at: number }).at);
+      expect(ats).toEqual([...ats].sort((a, b) => a - b));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('odd shapes are named errors on their SLI, warnings travel with the sample, and a healthy source never reads "is back"', async () => {
+    const f = await fake((s, res) => {
+      const q = BY_QUERY.get(s.params.get('query') ?? '')!;
+      if (q.sli === 'latency_p95') return send(res, 200, ok(vec('1', '2')));
+      if (q.sli === 'error_rate') return send(res, 200, ok([{ metric: {}, values: [[1, '1']] }], 'matrix'));
+      if (q.sli === 'availability') return send(res, 200, ok(vec('+Inf'), 'vector', { warnings: ['partial data: store eu-1 down'] }));
+      send(res, 200, ok(vec(String(q.value))));
+    });
+    const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock: new ManualClock(), periodMs: 60_000 });
+    const events: EngineEvent[] = [];
+    src.start((e) => events.push(e));
+    await waitFor(() => events.some((e) => e.type === 'sli.samples'), 'the first round');
+    await src.stop();
+    const ev = events.find((e) => e.type === 'sli.samples') as Samples;
+    const get = (sli: string) => ev.samples.find((x) => x.sli === sli && x.track === 'canary')!;
+    expect(get('latency_p95')).toMatchObject({ value: null, error: expect.stringMatching(/^query returned 2 series \(\{i="0"\}, \{i="1"\}\); the plan expects one - add a sum\(\) or a label matcher$/) });
+    expect(get('error_rate')).toMatchObject({ value: null, error: expect.stringContaining('query returned a matrix') });
+    expect(get('availability')).toEqual({ sli: 'availability', track: 'canary', value: Infinity, warnings: ['partial data: store eu-1 down'] });
+    const status = events.filter((e) => e.type === 'source.status');
+    expect(status).toEqual([expect.objectContaining({ ok: true })]);
+    let state = initialState(PLAN, 0);
+    for (const e of events) state = reduce(PLAN, state, e).state;
+    expect(state.history.map((h) => h.text).join('\n')).not.toContain('is back');
+    expect(state.history.map((h) => h.text)).toContain('latency_p95/canary: query returned 2 series ({i="0"}, {i="1"}); the plan expects one - add a sum() or a label matcher - never counted as a pass');
   });
 });

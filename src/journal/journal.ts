@@ -477,7 +477,23 @@ function parseEntryLine(text: string, line: number): ParsedLine | null {
 
 /** Reads a journal: parses every line, checks the chain, sets a torn last line aside. */
 export function readJournal(path: string, opts: KeyOption = {}): ReadResult {
-  return parseJournal(readFileSync(path), opts);
+  return parseJournal(readJournalFile(path), opts);
+}
+
+/** The journal's bytes; anything that stops reading them is a JournalError saying what and where
+ * (a directory, a missing file, no permission), never a bare fs error. */
+function readJournalFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EISDIR' ? 'it is a directory, not a journal file'
+      : code === 'ENOENT' ? 'no such file'
+      : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : e instanceof Error ? e.message : String(e);
+    throw new JournalError(`cannot read journal ${path}: ${why}`);
+  }
 }
 
 export function parseJournal(buf: Buffer, opts: KeyOption = {}): ReadResult {
@@ -656,13 +672,15 @@ export interface VerifyResult {
 
 /** Checks the chain and says what is wrong, first problem first, and prints the head hash. */
 export function verifyJournal(path: string, opts: VerifyOptions = {}): VerifyResult {
+  // A malformed --expect-head is the user's to fix before anything is read.
+  const expected = opts.expectedHead === undefined ? undefined : typeof opts.expectedHead === 'string' ? parseHead(opts.expectedHead) : opts.expectedHead;
   const r = readJournal(path, opts);
   const problems = [...r.problems];
   const all = [...(r.header ? [r.header] : []), ...r.entries] as JournalEntry<unknown>[];
   let truncation: VerifyResult['truncation'] = 'not-checked';
   let truncText = 'truncation: not checked - cutting entries off the end leaves a valid chain; only a head recorded earlier (--expect-head) shows it';
-  if (opts.expectedHead !== undefined) {
-    const exp = typeof opts.expectedHead === 'string' ? parseHead(opts.expectedHead) : opts.expectedHead;
+  if (expected !== undefined) {
+    const exp = expected;
     const found = all.find((e) => e.hash === exp.hash);
     if (r.head && r.head.hash === exp.hash) {
       truncation = 'ok';
@@ -694,7 +712,7 @@ export function verifyJournal(path: string, opts: VerifyOptions = {}): VerifyRes
 
 function parseHead(text: string): { seq?: number; hash: string } {
   const m = /^(?:(\d+):)?([0-9a-f]{64})$/.exec(text.trim());
-  if (!m) throw new JournalError(`expected head "<hash>" or "<seq>:<hash>" (64 hex digits), got "${text}"`);
+  if (!m) throw new JournalError(`--expect-head: expected "<hash>" or "<seq>:<hash>" (64 hex digits, as \`canary audit verify\` prints after "head:"), got "${text}"`);
   return m[1] !== undefined ? { seq: Number(m[1]), hash: m[2]! } : { hash: m[2]! };
 }
 

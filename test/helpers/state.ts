@@ -132,6 +132,8 @@ export function manyPods(n: number, region = 'us-east-1'): PodInfo[] {
  * healthy samples a minute apart, and the fleet synced. Returns the time of the last event. */
 export function runningScenario(store: TestStore, minutes = 10): number {
   let t = store.clock.t;
+  // The first gate opens only on a healthy source and valid baseline data: one round of samples.
+  store.dispatch({ type: 'sli.samples', at: t, samples: samples(0) });
   store.dispatch({ type: 'approve', at: t, actor: DEV, phase: 'canary-1', role: 'eng-lead' });
   store.dispatch({ type: 'approve', at: t, actor: CHLOE, phase: 'canary-1', role: 'sre-lead' });
   store.dispatch({ type: 'command', at: t, actor: OPERATOR, command: { kind: 'advance' } });
