@@ -59,6 +59,7 @@ Usage:
   canary run --headless [--json] [--until <phase|complete>] [options]
                               no screen: what happens as lines (or JSON lines) and an exit code
   canary validate <plan.yaml> check a plan; prints a summary, or file:line:col: problem
+                    [--against <url>]  also run each SLI query once there and report its shape
   canary schema               print the plan's JSON Schema (for editors)
   canary status --journal <file> [--json]   one-shot summary of a rollout from its journal
   canary audit verify <journal> [--expect-head seq:hash]   check the hash chain; print the head
@@ -819,8 +820,12 @@ export async function main(argv: string[]): Promise<void> {
     case 'run':
       return run(rest);
     case 'validate': {
-      if (rest.length !== 1) fail('usage: canary validate <plan.yaml>');
-      process.exit(runValidate(rest[0]!, process.stdout, process.stderr));
+      const { values: v, positionals: files } = parseOrExit({ args: rest, options: { against: { type: 'string' }, 'prometheus-header': { type: 'string', multiple: true }, 'prometheus-ca': { type: 'string' } }, allowPositionals: true });
+      if (files.length !== 1) fail('usage: canary validate <plan.yaml> [--against <prometheus url>]');
+      const code = runValidate(files[0]!, process.stdout, process.stderr);
+      if (code !== 0 || v.against === undefined) process.exit(code);
+      const { runValidateAgainst } = await import('./sources/validate-live.js');
+      process.exit(await runValidateAgainst(loadPlanOrExit(files[0]!), prometheusOptions(loadPlanOrExit(files[0]!), { prometheus: v.against, 'prometheus-header': v['prometheus-header'], 'prometheus-ca': v['prometheus-ca'] }), process.stdout));
     }
     case 'schema':
       process.exit(runSchema(process.stdout));

@@ -599,6 +599,16 @@ describe('canary validate and canary schema', () => {
     expect(out.text()).toContain(`✓ ${REF_FILE} is a valid plan`);
   });
 
+  it('validate says who can stop the rollout and how (issue 15 item 11)', () => {
+    const out = sink();
+    expect(runValidate(REF_FILE, out.stream, sink().stream)).toBe(0);
+    const text = out.text();
+    expect(text).toContain('who can stop the rollout, and how:');
+    expect(text).toContain('roll back (R y, or canary rollback): SRE, Engineering Lead, Product Manager, CTO');
+    expect(text).toMatch(/signal customer_escalation P0 \(rule customer_escalation, a war-room signal; rolls back at once\): .*VP Customer Success, Customer Success/);
+    expect(text).toContain('canary itself: 12 rule(s) on the data roll back; invalid data holds the gates');
+  });
+
   it('validate: a bad plan lists each problem and returns 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canary-plan-'));
     try {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PromError, PrometheusClient, scalarOf } from '../src/sources/prometheus.js';
 import type { PrometheusClientOptions, QueryResult } from '../src/sources/prometheus.js';
 import { PrometheusSource, sliQuery } from '../src/sources/prometheus-source.js';
+import { checkAgainst } from '../src/sources/validate-live.js';
 import type { PrometheusSourceStatus } from '../src/sources/prometheus-source.js';
 import { loadPlanFile } from '../src/plan/loader.js';
 import type { Plan } from '../src/plan/schema.js';
@@ -594,6 +595,29 @@ describe('PrometheusSource', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('validate --against: each query once against a live server; shape problems, impossible values and missing data named per SLI and track', async () => {
+    const f = await fake((s, res) => {
+      const q = BY_QUERY.get(s.params.get('query') ?? '')!;
+      if (q.sli === 'latency_p95') return send(res, 200, ok(vec('1', '2')));
+      if (q.sli === 'error_rate' && q.track === 'canary') return send(res, 200, ok([{ metric: {}, values: [[1, '1']] }], 'matrix'));
+      if (q.sli === 'availability' && q.track === 'baseline') return send(res, 200, ok(vec('-Inf')));
+      if (q.sli === 'memory_leaks' && q.track === 'baseline') return send(res, 200, ok([]));
+      if (q.sli === 'request_rate') return send(res, 503, promErr('unavailable', 'not ready'));
+      send(res, 200, ok(vec('0')));
+    });
+    const r = await checkAgainst(PLAN, client(f.url));
+    expect(f.seen).toHaveLength(N);
+    expect(r.ok).toBe(false);
+    const line = (sli: string, track: string) => r.lines.find((l) => l.includes(` ${sli}/${track}: `))!;
+    expect(line('latency_p95', 'canary')).toMatch(/^✗ slis\[1\]\.query latency_p95\/canary: query returned 2 series .*add a sum\(\) or a label matcher/);
+    expect(line('error_rate', 'canary')).toMatch(/^✗ .*query returned a matrix/);
+    expect(line('availability', 'baseline')).toMatch(/^✗ .*invalid data: -Inf is not a finite number/);
+    expect(line('memory_leaks', 'baseline')).toMatch(/^! .*no data: .*track="baseline"/);
+    expect(line('request_rate', 'canary')).toMatch(/^✗ .*HTTP 503 unavailable/);
+    expect(line('critical_errors', 'canary')).toBe('✓ slis[6].query critical_errors/canary: 0');
+    expect(r.lines.at(-1)).toBe(`✗ 6 SLI queries of ${N} would not give run a valid value from ${f.url}`);
   });
 
   it('odd shapes are named errors on their SLI, warnings travel with the sample, and a healthy source never reads "is back"', async () => {

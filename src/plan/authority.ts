@@ -37,10 +37,10 @@ export function stopLines(plan: Plan): string[] {
     for (const r of plan.rollback[group]) {
       if (r.kind !== 'signal') continue;
       const d = signalDeclarers(plan, r);
-      lines.push(`  signal ${r.signal.name}${r.signal.severity ? ` ${r.signal.severity}` : ''} (${r.id}): ${d.roles.map(title).join(', ')}${d.explicit ? '' : ' (default)'}`);
+      lines.push(`  signal ${r.signal.name}${r.signal.severity ? ` ${r.signal.severity}` : ''} (rule ${r.id}, a war-room signal; rolls back at once): ${d.roles.map(title).join(', ')}${d.explicit ? '' : ' (default: rollback authority + escalation matrix)'}`);
     }
   }
   const auto = (['immediate', 'automatic', 'circuitBreakers'] as const).reduce((n, g) => n + plan.rollback[g].filter((r) => r.kind !== 'signal').length, 0);
-  lines.push(`  by itself: ${auto} rule(s) on the data; invalid data ${plan.analysis.invalidData === 'rollback' ? 'rolls back' : 'holds'}`);
+  lines.push(`  canary itself: ${auto} rule(s) on the data roll back; invalid data ${plan.analysis.invalidData === 'rollback' ? 'rolls back' : 'holds the gates'}`);
   return lines;
 }
