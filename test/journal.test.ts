@@ -140,6 +140,7 @@ describe('journal: replay is the live state', () => {
     const traffic: TrafficActuator = { name: 'now', setWeight: async (weight) => ({ weight, detail: 'ok' }), rollback: async () => ({ weight: 0, detail: 'ok' }) };
     const rt = new Runtime({ plan, clock, traffic, journal: writer });
     const settle = () => new Promise((r) => setImmediate(r));
+    rt.dispatch({ type: 'sli.samples', at: T0, samples: samples(HEALTHY) }); // the first gate needs a valid baseline
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'dev', name: 'Dev Raman' }, phase: 'canary-1', role: 'eng-lead' });
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'chloe', name: 'Chloe Lindqvist' }, phase: 'canary-1', role: 'sre-lead' });
     rt.dispatch({ type: 'command', at: T0, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'advance' } });
@@ -162,6 +163,7 @@ describe('journal: replay is the live state', () => {
     const writer = await JournalWriter.open(path, { plan, planText, start: T0 });
     const traffic: TrafficActuator = { name: 'hung', setWeight: () => new Promise(() => undefined), rollback: () => new Promise(() => undefined) };
     const rt = new Runtime({ plan, clock: new ManualClock(T0), traffic, journal: writer });
+    rt.dispatch({ type: 'sli.samples', at: T0, samples: samples(HEALTHY) }); // the first gate needs a valid baseline
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'dev', name: 'Dev Raman' }, phase: 'canary-1', role: 'eng-lead' });
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'chloe', name: 'Chloe Lindqvist' }, phase: 'canary-1', role: 'sre-lead' });
     rt.dispatch({ type: 'command', at: T0, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'advance' } });

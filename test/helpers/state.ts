@@ -128,6 +128,13 @@ export function manyPods(n: number, region = 'us-east-1'): PodInfo[] {
   return out;
 }
 
+/** One round of healthy samples now: the first gate opens only on a healthy source and valid
+ * baseline data (issue 15), as after the first query round of a real source. Returns the store. */
+export function seen(store: TestStore): TestStore {
+  store.dispatch({ type: 'sli.samples', at: store.clock.t, samples: samples(0) });
+  return store;
+}
+
 /** Drive a store to: approvals for canary-1, the gate opened, weight confirmed, `minutes` of
  * healthy samples a minute apart, and the fleet synced. Returns the time of the last event. */
 export function runningScenario(store: TestStore, minutes = 10): number {
