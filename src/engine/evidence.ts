@@ -72,7 +72,10 @@ export function evidenceBlockers(cp: CompiledPlan, s: RolloutState, trafficOn: b
     const needed = neededSlis(cp, 0);
     const all = [...new Set([...needed.canary, ...needed.baseline])];
     for (const name of all) {
-      const why = noteProblem(cp, s.now, noteOf(s.slis[name], 'baseline'), null);
+      // Measured, fresh and not invalid. An empty answer is allowed here: a baseline deployment
+      // sized like the canary takes no traffic before the canary does (the simulated world's does not).
+      const note = noteOf(s.slis[name], 'baseline');
+      const why = note?.status === 'no-data' && s.now - note.at <= cp.noDataMs ? null : noteProblem(cp, s.now, note, null);
       if (why) out.push(`baseline ${name}: ${why}`);
     }
     return out;
