@@ -268,7 +268,7 @@ describe('traffic providers: precise patches, read back, on the wire', () => {
 
   it('a weight the provider cannot express is refused before anything is sent', async () => {
     const t = traffic({ istio: { virtualService: 'checkout', canary: { host: 'checkout', subset: 'canary' }, stable: { host: 'checkout', subset: 'stable' } } }, 'istio');
-    await expect(t.setWeight(0.5, ['us-east-1'])).rejects.toThrow(/istio takes whole-number weights; 0.5% is not one/);
+    await expect(t.setWeight(0.5, ['us-east-1'])).rejects.toThrow(/istio route weights are whole percentages; 0.5 is not/);
     expect(server.requests).toHaveLength(0);
   });
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { checkLoadTests } from './loadtests.js';
 import { Duration, formatDuration, parseDuration } from './duration.js';
+import { kubeTrafficProvider, TRAFFIC_PROVIDER_KINDS, trafficSettingsShape, type TrafficSettings } from './traffic-providers.js';
 
 export { Duration, formatDuration, parseDuration } from './duration.js';
 
@@ -289,32 +290,10 @@ export const Plan = z.strictObject({
       .default({ duration: '15s' }),
   }),
   traffic: z.strictObject({
-    provider: z.enum(['sim', 'istio', 'gateway-api', 'smi', 'nginx', 'argo-rollouts', 'replicas']),
+    provider: z.enum(TRAFFIC_PROVIDER_KINDS),
     deploy: z.string().optional(),
-    istio: z
-      .strictObject({
-        virtualService: z.string(),
-        apiVersion: z.enum(['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3']).optional(),
-        /** The http route by name (default: the first one sending to the stable host). */
-        route: z.string().optional(),
-        canary: z.strictObject({ host: z.string(), subset: z.string().optional() }),
-        stable: z.strictObject({ host: z.string(), subset: z.string().optional() }),
-      })
-      .optional(),
-    gatewayApi: z
-      .strictObject({ httpRoute: z.string(), rule: z.number().int().min(0).optional(), canaryBackend: z.string(), stableBackend: z.string() })
-      .optional(),
-    smi: z
-      .strictObject({
-        trafficSplit: z.string(),
-        apiVersion: z.enum(['split.smi-spec.io/v1alpha1', 'split.smi-spec.io/v1alpha2', 'split.smi-spec.io/v1alpha3', 'split.smi-spec.io/v1alpha4']).optional(),
-        canaryBackend: z.string(),
-        stableBackend: z.string(),
-      })
-      .optional(),
-    nginx: z.strictObject({ canaryIngress: z.string() }).optional(),
-    argoRollouts: z.strictObject({ rollout: z.string() }).optional(),
-    replicas: z.strictObject({ canaryDeployment: z.string(), stableDeployment: z.string(), total: z.number().int().min(1) }).optional(),
+    /** Each provider's settings (istio, gatewayApi, smi, nginx, argoRollouts, replicas): traffic-providers.ts. */
+    ...trafficSettingsShape,
   }),
   sources: z
     .strictObject({
@@ -462,23 +441,18 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   checkZone(plan.metadata.timezone, ['metadata', 'timezone']);
   for (const r of Object.keys(plan.target.clusters ?? {}))
     if (!regions.has(r)) problems.push({ path: ['target', 'clusters', r], message: `"${r}" is not one of target.regions (${list(regions)})` });
-  const providerKey = ({ istio: 'istio', 'gateway-api': 'gatewayApi', smi: 'smi', nginx: 'nginx', 'argo-rollouts': 'argoRollouts', replicas: 'replicas' } as const)[
-    plan.traffic.provider as Exclude<Plan['traffic']['provider'], 'sim'>
-  ];
-  if (providerKey && !plan.traffic[providerKey])
-    problems.push({ path: ['traffic', 'provider'], message: `provider "${plan.traffic.provider}" needs its settings under traffic.${providerKey}` });
-  const whole = (w: number, scale: number) => Math.abs(Math.round(w * scale) - w * scale) < 1e-9;
-  plan.phases.forEach((ph, i) =>
-    ph.steps.forEach((st, k) => {
-      const path = ['phases', i, 'steps', k, 'weight'];
-      const p = plan.traffic.provider;
-      if (p === 'istio' && !whole(st.weight, 1)) problems.push({ path, message: `istio route weights are whole percentages; ${st.weight} is not` });
-      if ((p === 'gateway-api' || p === 'smi' || p === 'nginx') && !whole(st.weight, 10)) problems.push({ path, message: `${p}: weights are kept in tenths of a percent; ${st.weight} is finer` });
-      const total = plan.traffic.replicas?.total;
-      if (p === 'replicas' && total && !whole((st.weight * total) / 100, 1))
-        problems.push({ path, message: `replicas: ${st.weight}% of traffic.replicas.total (${total}) is ${(st.weight * total) / 100} pods, not a whole number` });
-    }),
-  );
+  // The provider's settings, and each step's weight in the provider's granularity.
+  const provider = kubeTrafficProvider(plan.traffic.provider);
+  if (provider) {
+    const settings = (plan.traffic as TrafficSettings)[provider.key as keyof TrafficSettings];
+    if (!settings) problems.push({ path: ['traffic', 'provider'], message: `provider "${plan.traffic.provider}" needs its settings under traffic.${provider.key}` });
+    plan.phases.forEach((ph, i) =>
+      ph.steps.forEach((st, k) => {
+        const refused = provider.weightRefusal(st.weight, settings);
+        if (refused) problems.push({ path: ['phases', i, 'steps', k, 'weight'], message: refused });
+      }),
+    );
+  }
   plan.roster.people.forEach((p, i) => checkZone(p.timezone, ['roster', 'people', i, 'timezone']));
 
   const checkSli = (sli: string | undefined, path: (string | number)[]) => {
