@@ -155,8 +155,8 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function loadPlanOrExit(file: string): Plan {
-  const r = loadPlanFile(file);
+function loadPlanOrExit(file: string, opts: { simulated?: boolean } = {}): Plan {
+  const r = loadPlanFile(file, opts);
   if (!r.ok) {
     for (const e of r.errors) process.stderr.write(`${formatPlanError(e)}\n`);
     if (!r.unreadable) process.stderr.write(`canary: the plan has ${r.errors.length} problem(s); fix them, then \`canary validate ${file}\` shows a summary\n`);
@@ -279,7 +279,8 @@ interface Setup {
  * Shared by the console and the headless runner, so both drive exactly the same machinery. */
 async function setup(values: WorldValues, defaults: { speed: number; notifyEveryMs: number; serve?: boolean }): Promise<Setup> {
   const planPath = resolve(values.plan ?? DEFAULT_PLAN);
-  const plan = loadPlanOrExit(planPath);
+  // SLIs from the simulated world: every SLI must say what the world simulates for it.
+  const plan = loadPlanOrExit(planPath, { simulated: (values['sli-source'] ?? (values.prometheus ? 'prometheus' : 'sim')) === 'sim' });
   const planText = readFileSync(planPath, 'utf8');
   const key = process.env.CANARY_JOURNAL_KEY || undefined;
   // A Kubernetes traffic provider: pods and traffic come from the plan's clusters, in real time.

@@ -11,6 +11,13 @@ import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } f
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { core } from 'zod';
 import { Plan, crossCheck } from './schema.js';
+import { simulationProblems } from './simulate.js';
+
+/** Where the plan will run: `simulated` (its SLIs come from the embedded world) adds the checks
+ * that world needs (every SLI says what it simulates). */
+export interface LoadOptions {
+  simulated?: boolean;
+}
 
 export interface PlanError {
   file: string;
@@ -51,7 +58,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Reads and loads a plan file. A file that cannot be read is one error with line 0. */
-export function loadPlanFile(path: string): LoadResult {
+export function loadPlanFile(path: string, opts: LoadOptions = {}): LoadResult {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -59,13 +66,13 @@ export function loadPlanFile(path: string): LoadResult {
     const message = e instanceof Error ? e.message : String(e);
     return { ok: false, unreadable: true, errors: [{ file: path, line: 0, col: 0, path: '', message: `cannot read: ${message}` }] };
   }
-  return loadPlanText(text, path);
+  return loadPlanText(text, path, opts);
 }
 
 /** Parses, validates and cross-checks plan text; `file` is only used in the errors. */
-export function loadPlanText(text: string, file: string): LoadResult {
+export function loadPlanText(text: string, file: string, opts: LoadOptions = {}): LoadResult {
   try {
-    return loadUnsafe(text, file);
+    return loadUnsafe(text, file, opts);
   } catch (e) {
     // A bug of ours or of a library must still come back as an error, never as a crash.
     const message = e instanceof Error ? e.message : String(e);
@@ -73,7 +80,7 @@ export function loadPlanText(text: string, file: string): LoadResult {
   }
 }
 
-function loadUnsafe(text: string, file: string): LoadResult {
+function loadUnsafe(text: string, file: string, opts: LoadOptions): LoadResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
   const at = (offset: number): { line: number; col: number } => {
@@ -138,6 +145,7 @@ function loadUnsafe(text: string, file: string): LoadResult {
 
   // 3. Cross-field checks.
   const problems = crossCheck(parsed.data);
+  if (opts.simulated) problems.push(...simulationProblems(parsed.data));
   if (problems.length > 0) {
     const errors = problems.map((p): PlanError => {
       const { line, col } = locator.valueAt(p.path);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { checkLoadTests } from './loadtests.js';
 import { Duration, formatDuration, parseDuration } from './duration.js';
+import { Simulate } from './simulate.js';
 import { kubeTrafficProvider, TRAFFIC_PROVIDER_KINDS, trafficSettingsShape, type TrafficSettings } from './traffic-providers.js';
 
 export { Duration, formatDuration, parseDuration } from './duration.js';
@@ -34,6 +35,8 @@ export const Sli = z.strictObject({
   direction: z.enum(['higher-is-better', 'lower-is-better']),
   /** The seed query this SLI is built on, kept verbatim for the audit trail. */
   seedQuery: z.string().optional(),
+  /** What the embedded simulated world produces for it (simulate.ts); required on that world. */
+  simulate: Simulate.optional(),
 });
 export type Sli = z.infer<typeof Sli>;
 
