@@ -10,7 +10,6 @@ import { kubeTrafficProvider, TRAFFIC_PROVIDER_KINDS, trafficSettingsShape, type
 
 export { Duration, formatDuration, parseDuration } from './duration.js';
 
-
 const Id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected an id: lowercase letters, digits, "-" or "_"');
