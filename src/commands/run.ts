@@ -1,15 +1,8 @@
 // `canary run --headless`: no screen; lines (or JSON lines) and an exit code.
-import type { OptionTable } from './options.js';
 import { defineCommand } from './types.js';
-import { WORLD_DETAILS, WORLD_OPTIONS } from './world-options.js';
+import { RUN_OPTIONS, WORLD_DETAILS } from './world-options.js';
 
-export const RUN_OPTIONS = {
-  ...WORLD_OPTIONS,
-  headless: { type: 'boolean', help: 'no screen (required: the console is `canary start`)' },
-  json: { type: 'boolean', help: 'one JSON object per line for every state change, verdict, effect and outcome' },
-  until: { type: 'string', arg: 'phase|complete', help: 'stop once that phase is entered (and its weight confirmed), or the rollout completes' },
-  sim: { type: 'boolean', help: 'the embedded simulated world (the default)' },
-} as const satisfies OptionTable;
+
 
 export default defineCommand({
   name: 'run',

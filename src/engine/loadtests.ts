@@ -6,88 +6,10 @@
 import type { LoadTest, Plan } from '../plan/schema.js';
 import { parseDuration } from '../plan/schema.js';
 import { loadTestPhases, targetRefusal } from '../plan/loadtests.js';
-import type { Actor, EffectInput, HistoryEntry, RolloutState } from './types.js';
 
-export type LoadOutcome = 'completed' | 'stopped' | 'failed';
-
-export interface LoadLatency {
-  p50: number;
-  p95: number;
-  p99: number;
-  max?: number;
-}
-
-/** Figures so far, as the live pane shows them. */
-export interface LoadProgress {
-  elapsedMs: number;
-  durationMs: number;
-  /** Responses received so far (any status). */
-  requests: number;
-  /** Requests per second over the last second. */
-  rps: number;
-  latency: LoadLatency | null;
-  /** Responses by HTTP status ("200", "503"...), plus transport errors as "errors"/"timeouts". */
-  byStatus: Record<string, number>;
-  /** Non-2xx/3xx responses plus transport errors. */
-  errors: number;
-}
-
-/** The figures of a whole run. */
-export interface LoadSummary {
-  requests: number;
-  durationMs: number;
-  /** Mean requests per second over the run. */
-  rps: number;
-  latency: LoadLatency | null;
-  byStatus: Record<string, number>;
-  errors: number;
-}
-
-export interface LoadCriterionResult {
-  name: string;
-  /** "p95 212 ms <= 200 ms" */
-  text: string;
-  measured: number | null;
-  op: '<' | '<=' | '>' | '>=';
-  threshold: number;
-  unit: string;
-  pass: boolean;
-}
-
-export interface LoadResultView {
-  runId: number;
-  name: string;
-  phase: string;
-  at: number;
-  startedAt: number;
-  outcome: LoadOutcome;
-  passed: boolean;
-  detail: string;
-  summary: LoadSummary | null;
-  criteria: LoadCriterionResult[];
-  file?: string;
-}
-
-export interface LoadRunView {
-  runId: number;
-  name: string;
-  phase: string;
-  target: string;
-  engine: LoadTest['engine'];
-  by: string;
-  startedAt: number;
-  durationMs: number;
-  progress: LoadProgress | null;
-  stopping: boolean;
-}
-
-export interface LoadTestsState {
-  running: LoadRunView | null;
-  /** Newest last; at most RESULTS_KEPT. */
-  results: LoadResultView[];
-  /** Tests that passed since the current phase was entered. */
-  passed: string[];
-}
+// The load-test state types live in ./types.js (a leaf); re-exported for this module's readers.
+export type { LoadOutcome, LoadLatency, LoadProgress, LoadSummary, LoadCriterionResult, LoadResultView, LoadRunView, LoadTestsState } from './types.js';
+import type { Actor, EffectInput, HistoryEntry, LoadCriterionResult, LoadOutcome, LoadProgress, LoadResultView, LoadRunView, LoadSummary, LoadTestsState, RolloutState } from './types.js';
 
 export const RESULTS_KEPT = 20;
 

@@ -7,18 +7,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CanaryEnv } from '../env.js';
 import { UsageError, UserError, messageOf } from '../commands/errors.js';
-import type { ValuesOf } from '../commands/options.js';
-import type { WORLD_OPTIONS } from '../commands/world-options.js';
 import type { Plan } from '../plan/schema.js';
 import { whoIs } from '../engine/roster.js';
-import type { Actor, EngineEvent } from '../engine/types.js';
+import type { Actor } from '../engine/types.js';
 import { Runtime } from '../runtime/runtime.js';
-import type { Clock, Source, TrafficActuator } from '../runtime/ports.js';
+import type { Clock } from '../runtime/ports.js';
 import { JournalWriter, resumeSync, type ResumeResult } from '../journal/journal.js';
-import { DEMO_START, SimClock } from '../sim/clock.js';
+import { DEMO_START } from '../sim/clock.js';
 import { SimCrew } from '../sim/crew.js';
 import { SCENARIOS } from '../sim/scenarios.js';
-import { SimSource } from '../sim/sources.js';
 import { SimWorld } from '../sim/world.js';
 import { isKubernetesPlan } from '../kubernetes.js';
 import { ChannelNotifier } from '../actuators/notifier.js';
@@ -28,8 +25,10 @@ import { simServiceAddress, startSimServiceOrExplain } from '../sim/serve-cli.js
 import { packageRoot } from '../paths.js';
 import { defaultJournalPath, lockJournal } from './journal-lock.js';
 import { planAndText } from './plan.js';
+import { realClock, simClock, simSource, type Common, type ModeParts, type WorldValues } from './parts.js';
 
-export type WorldValues = ValuesOf<typeof WORLD_OPTIONS>;
+export { realClock, simClock, simSource, type Common, type ModeParts, type WorldValues } from './parts.js';
+
 
 export interface WiringDefaults {
   /** Simulated seconds per real second when --speed is not given. */
@@ -57,38 +56,6 @@ export interface Wiring {
   commsDir: string;
 }
 
-/** What every mode shares, decided before the mode's own parts are built. */
-export interface Common {
-  values: WorldValues;
-  env: CanaryEnv;
-  plan: Plan;
-  planPath: string;
-  planText: string;
-  resumed: ResumeResult | null;
-  world: SimWorld;
-  speed: number;
-  realTime: boolean;
-  start: number;
-}
-
-/** What a mode adds: the clock, its sources, where traffic goes, and what to do once the runtime
- * exists (Prometheus's history, the Kubernetes lease), and its own close. */
-export interface ModeParts {
-  clock: Clock;
-  sources: Source[];
-  traffic: TrafficActuator;
-  /** A Kubernetes rollback keeps trying for minutes: the runtime must not give up on it first. */
-  actuatorTimeoutMs?: number;
-  /** Real approvers only (never simulated people on real clusters). */
-  noCrew?: boolean;
-  /** Simulated people answer in seconds (real time) rather than simulated minutes. */
-  crewRealTime?: boolean;
-  /** Serve the simulated service by default (not against real clusters). */
-  serveByDefault: boolean;
-  afterStart?: (runtime: Runtime, dispatch: (e: EngineEvent) => void) => Promise<void>;
-  close(): Promise<void> | void;
-}
-
 /** The SLI source the options ask for. */
 function sliSourceOf(values: WorldValues): 'sim' | 'prometheus' {
   return values['sli-source'] ?? (values.prometheus ? 'prometheus' : 'sim');
@@ -96,7 +63,8 @@ function sliSourceOf(values: WorldValues): 'sim' | 'prometheus' {
 
 /** The plan, the mode, and the wiring for that mode. */
 export async function buildRuntime(values: WorldValues, env: CanaryEnv, defaults: WiringDefaults): Promise<Wiring> {
-  const { plan, planPath, planText } = planAndText(values);
+  // SLIs from the simulated world: every SLI must say what the world simulates for it (slis[].simulate).
+  const { plan, planPath, planText } = planAndText(values, { simulated: sliSourceOf(values) === 'sim' });
   const kubePlan = isKubernetesPlan(plan);
   const prometheus = sliSourceOf(values) === 'prometheus';
   if (!kubePlan && (values.kubeconfig || values.context))
@@ -307,15 +275,3 @@ async function assemble(
     },
   };
 }
-
-/** The simulated world's source: polls it twice per simulated analysis interval (at most every
- * 250 ms real), so samples are never older than the plan's staleAfter only because the clock runs fast. */
-export function simSource(c: Common, clock: Clock, o: { samples: boolean; pods: boolean }): SimSource {
-  return new SimSource(c.world, clock, { periodMs: Math.min(250, Math.max(5, c.world.intervalMs / Math.max(c.speed, 1e-9) / 2)), samples: o.samples, pods: o.pods });
-}
-
-/** The real clock (Prometheus and clusters answer for real time only). */
-export const realClock = (): Clock => ({ now: () => Date.now(), speed: 1 });
-
-/** The simulated clock, from where the rollout was (resumed) or the demo's start. */
-export const simClock = (c: Common): Clock => new SimClock({ start: c.start, speed: c.speed });

@@ -3,7 +3,7 @@ import { runHeadless } from '../../headless.js';
 import { buildRuntime } from '../../wiring/build.js';
 import { UsageError } from '../errors.js';
 import type { ValuesOf } from '../options.js';
-import type { RUN_OPTIONS } from '../run.js';
+import type { RUN_OPTIONS } from '../world-options.js';
 import type { Ctx } from '../types.js';
 
 export async function runHeadlessCommand(values: ValuesOf<typeof RUN_OPTIONS>, ctx: Ctx): Promise<number> {
