@@ -4,7 +4,7 @@
 //                          import() only when that command runs (the war room and ws for
 //                          serve/join, axios and the Prometheus client for --prometheus...), so
 //                          `canary start` compiles only what it uses
-//   dist/bench/run.js      the benchmark runner and its worker (bench/), one file each
+//   dist/bench/*.js        the benchmark runner, its workers and floor programs (bench/), one file each
 //   dist/.build-inputs.json every file the build read, for `--if-stale`
 //
 //   node build/bundle.mjs              build
@@ -82,7 +82,8 @@ if (!args.has('--cli')) {
   rmSync(join(dist, 'bench'), { recursive: true, force: true });
   const bench = await build({
     ...common,
-    entryPoints: [join(root, 'bench/run.tsx'), join(root, 'bench/warroom-viewers.ts'), join(root, 'bench/floors/ink-app.tsx')],
+    // Worker and floor programs sit beside run.js, which starts them by file name.
+    entryPoints: ['run.tsx', 'warroom-viewers.ts', 'floors/ink-app.tsx', 'floors/ws-clients.ts'].map((f) => ({ in: join(root, 'bench', f), out: f.replace(/^.*\//, '').replace(/\.tsx?$/, '') })),
     outdir: join(dist, 'bench'),
     // autocannon and client-node stay in node_modules, as for the CLI.
   });

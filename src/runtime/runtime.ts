@@ -88,19 +88,31 @@ export class Runtime implements Store {
 
   private notifyTimer: NodeJS.Timeout | null = null;
   private lastNotify = 0;
+  /** The state views were last told about. */
+  private told: RolloutState | null = null;
+
+  /** Tells the views, unless nothing they could draw differently changed since they were last
+   * told (an idle console redrew an identical frame 4 times a second: every source poll and tick
+   * made a new state object whose only change was `now` by 250 ms). */
+  private tell(): void {
+    if (this.told !== null && !visiblyDifferent(this.told, this.state)) return;
+    this.told = this.state;
+    for (const l of this.listeners) l();
+  }
 
   private notify(): void {
     const every = this.opts.notifyEveryMs ?? 0;
     if (every <= 0) {
-      for (const l of this.listeners) l();
+      this.tell();
       return;
     }
     if (this.notifyTimer) return; // a redraw is already scheduled; it will see this state
+    if (this.told !== null && !visiblyDifferent(this.told, this.state)) return;
     const wait = Math.max(0, this.lastNotify + every - performance.now());
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = null;
       this.lastNotify = performance.now();
-      for (const l of this.listeners) l();
+      this.tell();
     }, wait);
   }
 
@@ -192,6 +204,28 @@ export class Runtime implements Store {
         return;
     }
   }
+}
+
+/** Fields the console shows as times or durations, to the second (T+29m18s, 49s ago, bake 3m12s). */
+const CLOCK_FIELDS = new Set<string>(['now', 'stepBakeMs', 'phaseBakeMs']);
+
+/** Could a view draw `b` differently from `a`? Any field replaced by another value, or a clock
+ * field crossing a whole second (the console shows times to the second). The engine keeps a
+ * field's object when its content is the same (holds, pods, series...), so this is a shallow
+ * comparison. */
+export function visiblyDifferent(a: RolloutState, b: RolloutState): boolean {
+  if (a === b) return false;
+  for (const key of Object.keys(b) as (keyof RolloutState)[]) {
+    const x = a[key];
+    const y = b[key];
+    if (x === y) continue;
+    if (CLOCK_FIELDS.has(key) && typeof x === 'number' && typeof y === 'number') {
+      if (Math.floor(x / 1000) !== Math.floor(y / 1000)) return true;
+      continue;
+    }
+    return true;
+  }
+  return false;
 }
 
 function errorText(err: unknown): string {
