@@ -4,7 +4,8 @@
 // fresh grid of width x height cell objects and re-tokenises every line (ANSI tokenize, styled
 // chars, string widths), because the caches that avoid this live on the Output object, and the
 // renderer makes a new Output every frame. GC was 22% of the profile.
-// What: the caches live across frames (bounded: cleared past 20,000 entries), and a row whose
+// What: the caches live across frames (bounded: styled lines in two generations of 200, widths
+// cleared past 20,000 entries), and a row whose
 // writes are the very same as the last frame's (same x, same cached styled characters, same
 // width) reuses last frame's text instead of being rebuilt. The output is byte for byte what
 // Ink's own get() gives: Ink's get() stays in the file as getUnpatched(), and
@@ -52,11 +53,21 @@ class OutputCaches {
     blockWidths = new Map();
     styledChars = new Map();
     slices = new Map();
+    // Styled characters (an object per character: ~8 KB for a 100-column line) are the big entries:
+    // two generations of at most 200 lines; a line used again moves to the current one, so a frame's lines stay and
+    // lines no longer shown go (memory stays flat however long the console runs).
+    previousStyledChars = new Map();
     getStyledChars(line) {
         let cached = this.styledChars.get(line);
         if (cached === undefined) {
-            cached = styledCharsFromTokens(tokenize(line));
-            if (this.styledChars.size >= CANARY_CACHE_LIMIT) this.styledChars.clear();
+            cached = this.previousStyledChars.get(line);
+            if (cached === undefined) {
+                cached = styledCharsFromTokens(tokenize(line));
+            }
+            if (this.styledChars.size >= 200) {
+                this.previousStyledChars = this.styledChars;
+                this.styledChars = new Map();
+            }
             this.styledChars.set(line, cached);
         }
         return cached;
@@ -66,7 +77,7 @@ class OutputCaches {
         let cached = this.slices.get(key);
         if (cached === undefined) {
             cached = sliceAnsi(line, from, to);
-            if (this.slices.size >= CANARY_CACHE_LIMIT) this.slices.clear();
+            if (this.slices.size >= 2000) this.slices.clear();
             this.slices.set(key, cached);
         }
         return cached;

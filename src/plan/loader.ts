@@ -11,6 +11,7 @@ import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } f
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { core } from 'zod';
 import { Plan, crossCheck } from './schema.js';
+import { cachedPlan, cachePlan } from './cache.js';
 
 export interface PlanError {
   file: string;
@@ -59,7 +60,12 @@ export function loadPlanFile(path: string): LoadResult {
     const message = e instanceof Error ? e.message : String(e);
     return { ok: false, unreadable: true, errors: [{ file: path, line: 0, col: 0, path: '', message: `cannot read: ${message}` }] };
   }
-  return loadPlanText(text, path);
+  // Validated before from this very text by this very build: skip YAML and zod (see cache.ts).
+  const cached = cachedPlan(text);
+  if (cached) return { ok: true, plan: cached, file: path };
+  const result = loadPlanText(text, path);
+  if (result.ok) cachePlan(text, result.plan);
+  return result;
 }
 
 /** Parses, validates and cross-checks plan text; `file` is only used in the errors. */
