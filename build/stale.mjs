@@ -13,7 +13,7 @@ export const alwaysInputs = ['build/bundle.mjs', 'build/stale.mjs', 'build/no-de
 
 export function mtime(file) {
   try {
-    return statSync(join(root, file)).mtimeMs;
+    return Math.floor(statSync(join(root, file)).mtimeMs); // to the ms: a copy or a restore keeps no more
   } catch {
     return -1;
   }

@@ -183,3 +183,33 @@ describe("war room: a viewer applies patches to the driver's state", () => {
     expect(JSON.stringify(toWire(viewer))).toBe(JSON.stringify(toWire(driver)));
   });
 });
+
+describe('build: npm start and the bin', () => {
+  it('npm start and the bin run Node with the same options', async () => {
+    const { readFileSync } = await import('node:fs');
+    const root = new URL('..', import.meta.url);
+    const shebang = readFileSync(new URL('dist/canary.mjs', root), 'utf8').split('\n', 1)[0]!;
+    const start = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
+    const flags = (s: string) => s.split(/\s+/).filter((w) => w.startsWith('--'));
+    expect(shebang.startsWith('#!/usr/bin/env -S node ')).toBe(true);
+    expect(flags(shebang).length).toBeGreaterThan(0);
+    expect(flags(start)).toEqual(flags(shebang));
+    expect(start).not.toMatch(/\btsc\b/);
+  });
+
+  it('the build is stale when a file it read changes, and fresh again when it is as it was', async () => {
+    const { statSync, utimesSync } = await import('node:fs');
+    // @ts-expect-error: a plain .mjs build script, no types
+    const { upToDate } = (await import('../build/stale.mjs')) as { upToDate: (withBench: boolean) => boolean };
+    expect(upToDate(false)).toBe(true); // test/global-setup.ts built it
+    const file = new URL('../src/engine/podtable.ts', import.meta.url);
+    const { atime, mtime } = statSync(file);
+    try {
+      utimesSync(file, atime, new Date(mtime.getTime() + 5000));
+      expect(upToDate(false)).toBe(false);
+    } finally {
+      utimesSync(file, atime, mtime);
+    }
+    expect(upToDate(false)).toBe(true);
+  });
+});
