@@ -234,7 +234,7 @@ async function rollbackLatency(): Promise<number[] | null> {
 }
 
 /** The whole plan, fast-forwarded: world -> Runtime (crew, actuator) -> offscreen console. */
-async function soak(): Promise<{ rssEndMb: number; heapEndMb: number; rssMaxMb: number; growthLastHalfMb: number; cpuPerSimDayS: number; simDays: number; status: string; frames: number; podsMax: number }> {
+async function soak(): Promise<{ rssEndMb: number; heapEndMb: number; rssMaxMb: number; growthLastHalfMb: number; cpuPerSimDayS: number; simDays: number; status: string; frames: number; podsMax: number; memoryEnd: NodeJS.MemoryUsage }> {
   const world = new SimWorld({ plan, scenario: 'healthy', seed: 11, start: T0, podsPerRegion: 1000, actuationDelayMs: 0 });
   const crew = new SimCrew(plan);
   let now = T0;
@@ -291,6 +291,7 @@ async function soak(): Promise<{ rssEndMb: number; heapEndMb: number; rssMaxMb: 
     status: runtime.getState().status,
     frames,
     podsMax,
+    memoryEnd: process.memoryUsage(),
   };
 }
 
