@@ -213,3 +213,50 @@ describe('build: npm start and the bin', () => {
     expect(upToDate(false)).toBe(true);
   });
 });
+
+describe('war room: a joined terminal redraws as the driver does', () => {
+  it('not for a patch that moved only the clock within a second; for one that crossed it', async () => {
+    const { WarRoomServer } = await import('../src/warroom/server.js');
+    const { issueTokens, TokenBook } = await import('../src/warroom/tokens.js');
+    const { RemoteStore } = await import('../src/warroom/client.js');
+    const plan = loadPlan();
+    let state = initialState(plan, T0);
+    const listeners = new Set<() => void>();
+    const driver = {
+      getState: () => state,
+      subscribe: (l: () => void) => (listeners.add(l), () => void listeners.delete(l)),
+      dispatch: (e: Parameters<typeof reduce>[2]) => {
+        state = reduce(plan, state, e).state;
+        for (const l of listeners) l();
+      },
+    };
+    const { file, issued } = issueTokens(plan, { people: [], viewers: 1 });
+    const server = new WarRoomServer({ store: driver, tokens: new TokenBook(plan, file), planName: plan.metadata.name, now: () => state.now });
+    const url = await server.listen();
+    const viewer = new RemoteStore({ url, token: issued[0]!.token, timeoutMs: 10_000 });
+    try {
+      let seq = 0;
+      viewer.onSeq = (s) => void (seq = s);
+      await viewer.start();
+      let told = 0;
+      viewer.subscribe(() => void (told += 1));
+      const tick = async (at: number) => {
+        driver.dispatch({ type: 'tick', at });
+        await Promise.resolve(); // the server's flush (a microtask) has sent the patch
+        const want = server.sequence;
+        const t0 = Date.now();
+        while (seq < want && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));
+        expect(seq).toBe(want);
+      };
+      await tick(T0 + 300);
+      await tick(T0 + 600);
+      expect(told).toBe(0);
+      await tick(T0 + 1000);
+      expect(told).toBe(1);
+      expect(viewer.getState().now).toBe(T0 + 1000);
+    } finally {
+      viewer.close();
+      await server.close();
+    }
+  });
+});
