@@ -477,6 +477,8 @@ async function main(): Promise<void> {
     emit('warroom_update_applied_by_last_viewer_p99_ms', wr.appliedP99, 'ms', 50); // ... and having applied it (100 viewers share each of 2 threads)
     emit('ws_broadcast_to_last_client_p99_ms', wr.wsFloorP99, 'ms', 50); // floor: the same messages from a bare ws server to 200 bare ws clients (same 2 threads)
     emit('warroom_p99_ratio_to_ws', wr.appliedP99 / wr.wsFloorP99, 'ratio', 3);
+    emit('warroom_update_applied_by_last_viewer_p50_ms', wr.appliedP50, 'ms', 50); // the median change, for scale
+    emit('warroom_viewers_held_back', wr.heldBack, 'viewers', 0); // times a viewer fell behind (its socket's buffer over the high-water mark) and was held back
     emit('warroom_viewer_apply_us_median', wr.applyUsMedian, 'us', 1000); // one viewer: parse + apply one patch
     emit('warroom_driver_flush_p99_ms', wr.driverFlushP99, 'ms', 10); // the driver's cost per change with 200 viewers: diff, encode once, 200 sends
     emit('warroom_update_bytes_median', wr.bytesMedian, 'bytes', 4096); // one SLI-samples patch (each viewer gets this text)

@@ -64,7 +64,7 @@ function pods(region: string, n: number, start: number): PodInfo[] {
   }));
 }
 
-export async function warroomBench(plan: Plan, start: number, viewers = 200, changes = 200): Promise<{ receivedP50: number; receivedP99: number; appliedP50: number; appliedP99: number; applyUsMedian: number; driverFlushP99: number; bytesMedian: number; podsDeltaBytes: number; snapshotKb: number; gaps: number; wsFloorP99: number }> {
+export async function warroomBench(plan: Plan, start: number, viewers = 200, changes = 200): Promise<{ receivedP50: number; receivedP99: number; appliedP50: number; appliedP99: number; applyUsMedian: number; driverFlushP99: number; bytesMedian: number; podsDeltaBytes: number; snapshotKb: number; gaps: number; wsFloorP99: number; heldBack: number }> {
   const s = store(plan, start);
   const actor: Actor = { id: 'bench', name: 'bench' };
   for (const r of plan.target.regions) s.dispatch({ type: 'pods.sync', at: start, region: r, pods: pods(r, 1000, start) });
@@ -159,6 +159,7 @@ export async function warroomBench(plan: Plan, start: number, viewers = 200, cha
     snapshotKb,
     gaps: results.reduce((a, r) => a + r.gaps, 0),
     wsFloorP99,
+    heldBack: server.stats.degraded,
   };
 }
 
