@@ -260,3 +260,38 @@ describe('war room: a joined terminal redraws as the driver does', () => {
     }
   });
 });
+
+describe('the validated-plan cache (built CLI)', () => {
+  it('caches a valid plan, never hides an error in an edited one, and shrugs off a damaged cache file', async () => {
+    const { execFileSync, spawnSync } = await import('node:child_process');
+    const { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'canary-plan-cache-'));
+    try {
+      const cli = new URL('../dist/canary.mjs', import.meta.url).pathname;
+      const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') };
+      const planFile = join(dir, 'plan.yaml');
+      const text = readFileSync(new URL('../config/maestro-conductor-rc.yaml', import.meta.url), 'utf8');
+      writeFileSync(planFile, text);
+      const validate = () => spawnSync(process.execPath, [cli, 'validate', planFile], { env, encoding: 'utf8' });
+      const first = validate();
+      expect(first.status).toBe(0);
+      const cached = readdirSync(join(dir, 'cache', 'canary', 'plans'));
+      expect(cached).toHaveLength(1);
+      expect(validate().stdout).toBe(first.stdout); // from the cache: the same summary
+      // Edited into an invalid plan: validated again, the error with its line, whatever is cached.
+      writeFileSync(planFile, `${text}bogusKey: 1\n`);
+      const bad = validate();
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr + bad.stdout).toMatch(/plan\.yaml:\d+:1: bogusKey: unknown key/);
+      // A damaged cache file is ignored.
+      writeFileSync(planFile, text);
+      writeFileSync(join(dir, 'cache', 'canary', 'plans', cached[0]!), '{not json');
+      expect(validate().stdout).toBe(first.stdout);
+      expect(execFileSync(process.execPath, [cli, 'validate', planFile], { env: { ...env, CANARY_PLAN_CACHE: 'off' }, encoding: 'utf8' })).toBe(first.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
