@@ -4,7 +4,8 @@ import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/schema.js';
 import { compare, compile, ruleThreshold, type CompiledPlan, type CompiledRule } from './compiled.js';
 import { gateTarget, gateView, sameTarget } from './gates.js';
-import { append, emptySeries } from './series.js';
+import { append, emptySeries, latest } from './series.js';
+import { PodTable } from './podtable.js';
 import { metricsFromSlis } from './judgment.js';
 import { rollbackScope, trafficDrift, trafficOn } from './traffic.js';
 import { judge } from '../analysis/judge.js';
@@ -71,7 +72,7 @@ export function initialState(plan: Plan, now: number): RolloutState {
     inconclusive: [],
     weightConfirmedAt: null,
     holds: [],
-    pods: new Map(),
+    pods: PodTable.EMPTY,
     podsVersion: 0,
     rollback: null,
     nextEffectId: 1,
@@ -122,20 +123,16 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
     case 'sli.history':
       onHistory(tx, event.points);
       break;
+    // Pods: a PodTable shares every shard a change does not touch with the state before (it
+    // used to copy the whole Map, 3,000 entries, per event).
     case 'pods.sync': {
-      const pods = new Map(tx.s.pods);
-      for (const [key, p] of pods) if (p.region === event.region) pods.delete(key);
-      for (const p of event.pods) pods.set(p.key, p);
-      tx.s.pods = pods;
+      tx.s.pods = PodTable.from(tx.s.pods).withRegion(event.region, event.pods);
       tx.s.podsVersion += 1;
       break;
     }
     case 'pods.delta': {
       if (event.upserts.length === 0 && event.deletes.length === 0) break;
-      const pods = new Map(tx.s.pods);
-      for (const k of event.deletes) pods.delete(k);
-      for (const p of event.upserts) pods.set(p.key, p);
-      tx.s.pods = pods;
+      tx.s.pods = PodTable.from(tx.s.pods).with(event.upserts, event.deletes);
       tx.s.podsVersion += 1;
       break;
     }
@@ -203,7 +200,9 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
   }
   progress(tx);
   peopleProgress(tx);
-  tx.s.holds = computeHolds(tx);
+  // The same holds as before: keep the array (views and the war room compare by reference).
+  const holds = computeHolds(tx);
+  if (!sameStrings(holds, state.holds)) tx.s.holds = holds;
   return { state: tx.s, effects: tx.effects };
 }
 
@@ -706,6 +705,12 @@ function progress(tx: Tx): void {
     tx.log('hold', `OVERDUE ${what}; waiting on: ${gate.blockers.join('; ') || 'a person to advance'}`);
     tx.effect({ type: 'notify', kind: 'gate', severity: 'warning', message: `${tx.cp.plan.metadata.service}: ${what}` });
   }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function computeHolds(tx: Tx): string[] {

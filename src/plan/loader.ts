@@ -18,6 +18,7 @@ import { simulationProblems } from './simulate.js';
 export interface LoadOptions {
   simulated?: boolean;
 }
+import { cachedPlan, cachePlan } from './cache.js';
 
 export interface PlanError {
   file: string;
@@ -78,7 +79,14 @@ export function loadPlanFile(path: string, opts: LoadOptions = {}): LoadResult {
     const message = e instanceof Error ? e.message : String(e);
     return { ok: false, unreadable: true, errors: [{ file: path, line: 0, col: 0, path: '', message: `cannot read: ${message}` }] };
   }
-  return loadPlanText(text, path, opts);
+  // Validated before from this very text (and for the same place to run) by this very build: skip
+  // YAML and zod (see cache.ts).
+  const key = opts.simulated ? `simulated\0${text}` : text;
+  const cached = cachedPlan(key);
+  if (cached) return { ok: true, plan: cached, file: path };
+  const result = loadPlanText(text, path, opts);
+  if (result.ok) cachePlan(key, result.plan);
+  return result;
 }
 
 /** Parses, validates and cross-checks plan text; `file` is only used in the errors. */

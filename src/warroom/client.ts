@@ -8,6 +8,7 @@
 import { WebSocket } from 'ws';
 import type { EngineEvent, RolloutState } from '../engine/types.js';
 import type { Store } from '../runtime/store.js';
+import { visiblyDifferent } from '../runtime/visible.js';
 import { applyPatch, fromWire, type ActionEvent, type ClientMessage, type Identity, type ServerMessage } from './protocol.js';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused' | 'closed';
@@ -211,7 +212,8 @@ export class RemoteStore implements Store {
         this.state = applyPatch(this.state, msg.p);
         this.seq = msg.seq;
         this.stats.updates += 1;
-        this.emit();
+        // As the runtime does: a patch that moved only the clock within a second redraws nothing.
+        if (this.told === null || visiblyDifferent(this.told, this.state)) this.emit();
         this.onSeq?.(msg.seq);
       } else if (msg.t === 'said') {
         this.setNotice(msg.ok, msg.text);
@@ -249,7 +251,11 @@ export class RemoteStore implements Store {
     for (const l of this.statusListeners) l();
   }
 
+  /** The state the console was last told about. */
+  private told: RolloutState | null = null;
+
   private emit(): void {
+    this.told = this.state;
     for (const l of this.listeners) l();
   }
 }
