@@ -657,7 +657,7 @@ export function crossCheck(plan: Plan): PlanProblem[] {
 export const TEMPLATE_VALUES = [
   'service', 'release', 'version', 'previousVersion', 'owner', 'plan',
   'phase', 'phaseId', 'weight', 'audience', 'regions', 'features',
-  'date', 'rolloutStart', 'phaseStart', 'phaseEnd', 'timeline', 'dashboard', 'status',
+  'date', 'rolloutStart', 'statusSince', 'phaseStart', 'phaseEnd', 'timeline', 'dashboard', 'status',
   'incidents', 'rollbackReason',
 ] as const;
 

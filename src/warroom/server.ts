@@ -376,13 +376,13 @@ export class WarRoomServer {
     } catch (err) {
       return this.say(c, parsed.id, false, `failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    // The engine's own words about it: the entries it logged (refusals are 'info').
+    // The engine's own words about it: the entries it logged (refusals are 'refused').
     const after = this.o.store.getState().history;
     const last = before.at(-1);
     const fresh = last === undefined ? after : after.slice(after.lastIndexOf(last) + 1);
     const mine = fresh.filter((h) => h.text.includes(c.who.name));
     const words = (mine.length ? mine : fresh).at(0);
-    const ok = words ? words.kind !== 'info' || /^reminder:/.test(words.text) : true;
+    const ok = words ? words.kind !== 'refused' : true;
     this.say(c, parsed.id, ok, words?.text ?? 'done');
   }
 }
