@@ -357,6 +357,9 @@ export const Plan = z.strictObject({
     window: Duration,
     /** No sample for this long: the rollout holds and says so. */
     noDataAfter: Duration,
+    /** What `run --headless` does when an SLI the gate needs has had no data past noDataAfter:
+     * `fail` exits 5 (a source gave nothing), `hold` exits 4 (held: a person must look). */
+    onNoData: z.enum(['fail', 'hold']).default('fail'),
     /** A sample older than this is drawn as stale. */
     staleAfter: Duration,
     /** Canary-versus-baseline judgment (Kayenta-style Mann-Whitney per metric). A gate opens only
