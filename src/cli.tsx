@@ -393,10 +393,11 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }
-  const service = serviceAt ? await startSimServiceOrExplain(world, serviceAt, fail) : null;
+  const started = serviceAt ? await startSimServiceOrExplain(world, serviceAt, fail, plan) : null;
+  const service = started?.service ?? null;
   // Load-test results: one JSON file per run, beside the journal unless --load-results says where.
   const resultsDir = values['load-results'] ? resolve(values['load-results']) : join(journalPath ? dirname(journalPath) : dirname(defaultJournalPath(plan, live)), 'loadtests');
-  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()] });
+  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()], ...(started?.moved ? { serviceMoved: started.moved } : {}) });
   let writer: JournalWriter | null = resumed?.writer ?? null;
   if (journalPath && !resumed) {
     try {
