@@ -18,7 +18,7 @@ import { PodsPane, podsPageSize, usePodRows } from './PodsPane.js';
 import { RosterPane } from './RosterPane.js';
 import { SliPane, sliOrder } from './SliPane.js';
 import { sliDetails } from './sliDetails.js';
-import { StatusBar } from './StatusBar.js';
+import { flashLines, StatusBar } from './StatusBar.js';
 import { makeTheme } from './theme.js';
 import { Overlay } from './Overlay.js';
 import { commsLines, declareLines, resolveLines } from './people.js';
@@ -91,7 +91,8 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const uiRef = useRef<UiState>(ui);
 
   const sliRows = useMemo(() => plan.slis.filter((s) => s.unit !== 'count').length, [plan]);
-  const layout = computeLayout(cols, height, sliRows);
+  const statusRows = 1 + flashLines(plan, state, ui, cols, flash, journal).length;
+  const layout = computeLayout(cols, height, sliRows, statusRows);
   const pods = usePodRows(state, ui.filter);
   const pageSize = podsPageSize(layout.pods.height);
 
@@ -123,7 +124,8 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     // When the engine refused (it writes why as an 'info' entry), say so where the hints are.
     const after = l.store.getState().history;
     const said = after.length > before || (after.length === before && after.at(-1) !== st.history.at(-1)) ? after.at(-1) : undefined;
-    if (res.commands.length && (said?.kind === 'info' || said?.kind === 'incident')) setFlash(said.text);
+    // A refusal is marked as one (✗, the refusal tone), never shown like a success.
+    if (res.commands.length && (said?.kind === 'info' || said?.kind === 'incident' || said?.kind === 'refused')) setFlash(said.kind === 'refused' ? `✗ ${said.text}` : said.text);
     if (res.ui.overlay === 'confirm-advance' && prev.overlay !== 'confirm-advance') advanceSnap.current = describeAdvance(l.plan, l.store.getState());
     if (res.ui.overlay !== 'confirm-advance') advanceSnap.current = null;
     if (res.ui !== prev) {
@@ -245,12 +247,12 @@ function approveAs(plan: Plan, store: Store, actor: Actor, at: number, say: (tex
   const s = store.getState();
   const g = gateView(plan, s);
   const who = actor.name ?? actor.id;
-  if (g.kind !== 'phase' || !g.phase) return say(`nothing to approve: the next move is not a gate (${g.kind})`);
+  if (g.kind !== 'phase' || !g.phase) return say(`✗ nothing to approve: the next move is not a gate (${g.kind})`);
   const missing = g.approvals.filter((a) => !a.given);
-  if (!missing.length) return say(`${g.phase.title}: every approval is in`);
-  if ((s.approvals[g.phase.id] ?? []).some((a) => a.by === who)) return say(`${who} already approved ${g.phase.title}; one person fills one role`);
+  if (!missing.length) return say(`✗ ${g.phase.title}: every approval is in; nothing left to approve`);
+  if ((s.approvals[g.phase.id] ?? []).some((a) => a.by === who)) return say(`✗ ${who} already approved ${g.phase.title}; one person fills one role`);
   const mine = missing.find((a) => actor.roles?.includes(a.role));
-  if (!mine) return say(`${who} holds none of the roles ${g.phase.title} still needs: ${missing.map((a) => a.title).join(', ')} (start with --as <person>)`);
+  if (!mine) return say(`✗ ${who} holds none of the roles ${g.phase.title} still needs: ${missing.map((a) => a.title).join(', ')} (start with --as <person>)`);
   store.dispatch({ type: 'approve', at, actor, phase: g.phase.id, role: mine.role });
   say(`${who} approved ${g.phase.title} as ${mine.title}`);
 }

@@ -31,7 +31,8 @@ export function sliDetails(plan: Plan, state: RolloutState, name: string): { tit
   if (crit) {
     const r = state.criteria.find((c) => c.sli === name);
     const verdict = r ? (r.verdict === 'pass' ? '✓ pass' : r.verdict === 'fail' ? '✗ FAIL' : '? no data (never a pass)') : 'not judged yet';
-    lines.push(`criterion: canary ${crit.op} ${v(crit.value)}${crit.seed ? ` (seed: ${crit.seed})` : ''} over ${plan.analysis.window}: ${verdict}`);
+    const when = r && state.lastAnalysisAt !== null ? ` (last analysis ${formatDuration(Math.max(0, state.now - state.lastAnalysisAt))} ago, every ${plan.analysis.interval})` : '';
+    lines.push(`criterion: canary ${crit.op} ${v(crit.value)}${crit.seed ? ` (seed: ${crit.seed})` : ''} over ${plan.analysis.window}: ${verdict}${when}`);
   }
   const rules = cp.rules.filter((r) => r.sli === name);
   for (const r of rules) {
