@@ -90,7 +90,8 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
       const mark = markOf(state, i);
       return [{ text: `${MARK_GLYPH[mark]}${phaseWeights(p)}`, tone: MARK_TONE[mark], bold: mark === 'current' || mark === 'rolled-back' }];
     });
-    flowItems([{ text: 'phases ', tone: 'muted' }], items, width, '  ').forEach((segs, k) => lines.push({ prio: 97 - 0.01 * k, segs }));
+    // right after the first line of a rollback's reason (100), before its continuation (99.99...)
+    flowItems([{ text: 'phases ', tone: 'muted' }], items, width, '  ').forEach((segs, k) => lines.push({ prio: 99.995 - 0.0001 * k, segs }));
   }
   cp.phases.forEach((p, i) => {
     const mark = markOf(state, i);
