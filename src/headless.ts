@@ -42,8 +42,16 @@ export function noDataPast(plan: Plan, s: RolloutState): { sli: string; forMs: n
   const out: { sli: string; forMs: number }[] = [];
   for (const c of s.criteria) {
     if (c.verdict !== 'no-data') continue;
+    const sli = s.slis[c.sli];
+    if (!sli) continue;
+    // The source must be sampling (a sample, with or without a value, within two intervals): a
+    // gap in sampling itself (a stalled event loop at --speed 36000 skips simulated minutes) is
+    // not "the query returned nothing".
+    const c0 = sli.canary;
+    const sampledAt = c0.end > c0.start ? c0.bt[c0.end - 1]! : null;
+    if (sampledAt === null || s.now - sampledAt > 2 * cp.intervalMs) continue;
     // Since the last sample with a value, or since traffic went to the canary if there never was one.
-    const since = s.slis[c.sli]?.lastAt ?? s.phaseStartedAt ?? s.startedAt;
+    const since = sli.lastAt ?? s.phaseStartedAt ?? s.startedAt;
     if (since !== null && s.now - since > cp.noDataMs) out.push({ sli: c.sli, forMs: s.now - since });
   }
   return out;

@@ -68,12 +68,12 @@ describe('issue 16 item 5: a verdict shown is the current one, or marked stale',
     // 11 minutes without availability data: the engine's analysis says no data (it holds the gate)
     for (let i = 1; i <= 11; i++) {
       store.clock.t += MIN;
-      store.dispatch({ type: 'sli.samples', at: store.clock.t, samples: samples().filter((s) => s.sli !== 'availability') });
+      store.dispatch({ type: 'sli.samples', at: store.clock.t, samples: samples(i).filter((s) => s.sli !== "availability") });
     }
     expect(store.getState().criteria.find((c) => c.sli === 'availability')!.verdict).toBe('no-data');
     // 30 s later a value arrives; the next analysis is 30 s away
     store.clock.t += 30_000;
-    store.dispatch({ type: 'sli.samples', at: store.clock.t, samples: samples().filter((s) => s.sli === 'availability') });
+    store.dispatch({ type: 'sli.samples', at: store.clock.t, samples: samples(0).filter((s) => s.sli === "availability") });
     expect(store.getState().criteria.find((c) => c.sli === 'availability')!.verdict).toBe('no-data');
     const ui = await show(store, 120, 40);
     const row = ui.frame().split('\n').find((l) => l.includes('Availability'))!;
@@ -145,14 +145,15 @@ describe('issue 16 item 7: at 80x24 the safety-critical facts are all on screen'
 });
 
 describe('issue 16 item 8: a refusal reads as one', () => {
-  it('g with nothing waiting: "✗ … refused - no checkpoint is waiting", in the refusal colour', async () => {
+  it('A with no role the gate needs: "✗ … holds none of the roles", in the refusal colour, not like a success', async () => {
     const ui = await show(running(), 120, 40);
-    ui.write('g');
+    ui.write('A');
     await settle();
-    expect(ui.frame()).toContain('✗ Ana Ortiz asked to give a go: refused - no checkpoint is waiting');
+    expect(ui.frame()).toMatch(/✗ Ana Ortiz holds none of the roles Canary 5%: early adopters still needs/);
     // red (SGR 31) right before the refusal text
-    expect(ui.raw()).toMatch(/\u001B\[31m(\u001B\[1m)?✗ Ana Ortiz asked to give a go/);
+    expect(ui.raw()).toMatch(/\u001B\[31m(\u001B\[1m)? ?✗ Ana Ortiz holds none/);
   });
+
 });
 
 describe('issue 16 item 14: the pods table keeps its columns; unhealthy pods first', () => {
