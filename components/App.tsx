@@ -28,7 +28,7 @@ import { flashLines, StatusBar } from './StatusBar.js';
 import { makeTheme } from './theme.js';
 import { Overlay } from './Overlay.js';
 import { commsLines, declareLines, resolveLines } from './people.js';
-import { openIncidents } from '../src/engine/people.js';
+import { incidentKinds, openIncidents } from '../src/engine/people.js';
 import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
 import { loadTestsForPhase } from '../src/engine/loadtests.js';
 
@@ -130,6 +130,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       openIncidents: open.map((i) => i.id),
       ackTarget: open.find((i) => i.ackedAt === undefined)?.id ?? null,
       checkpointDue: dueCheckpoints(l.plan, st).length > 0,
+      incidentKinds: incidentKinds(compile(l.plan)),
     };
     if (prev.overlay.kind === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
     if (prev.overlay.kind === 'communications') {
@@ -245,8 +246,19 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       break;
     }
     case 'declare-incident':
-      overlay = <Overlay title="Declare an incident" tone={o.draft.severity === 'P0' ? 'bad' : 'warn'} lines={declareLines(o.draft, Math.min(cols - 2, 72) - 4)} columns={cols} rows={height} width={Math.min(cols - 2, 72)} theme={theme} />;
+      overlay = <Overlay title="Declare an incident" tone={o.draft.severity === 'P0' ? 'bad' : 'warn'} lines={declareLines(o.draft, Math.min(cols - 2, 72) - 4, incidentKinds(compile(plan)))} columns={cols} rows={height} width={Math.min(cols - 2, 72)} theme={theme} />;
       break;
+    case 'confirm-declare': {
+      const kind = incidentKinds(compile(plan)).find((k) => k.id === o.draft.kind);
+      const d = describeRollback(plan, state);
+      const lines = [
+        `${kind?.title ?? o.draft.kind} (${kind?.severity ?? o.draft.severity}): ${o.draft.summary.trim()}`,
+        `The plan rolls back at once on this kind (rollback.immediate): ${d.allowed ? `traffic to 0% in ${plan.target.regions.join(', ')}` : 'nothing to roll back now'}; the P0 escalation starts; the journal keeps you and the summary.`,
+        'Declare it and roll back? y/N (any other key returns to the draft)',
+      ];
+      overlay = <ConfirmDialog title="Declare and roll back" lines={lines} allowed tone="bad" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
     case 'resolve-incident':
       overlay = <Overlay title="Resolve an incident" tone="info" lines={resolveLines(state, o.index)} columns={cols} rows={height} width={Math.min(cols - 2, 90)} theme={theme} />;
       break;

@@ -193,3 +193,46 @@ describe('issue 16 item 14: the pods table keeps its columns; unhealthy pods fir
     expect(rows[2]).toMatch(/^│ {2}/);
   });
 });
+
+describe('issue 16 item 1 at the keyboard: the declare dialog says the kind; an immediate kind asks y, then rolls back', () => {
+  const DOWN = '\u001B[B';
+  it('i, ↓ to "security_breach", a summary, enter: a confirmation; n returns to the draft; y rolls back with the person and the summary', async () => {
+    const store = running();
+    const ui = await show(store, 120, 40);
+    ui.write('i');
+    await settle();
+    expect(ui.frame()).toMatch(/Kind +Other/);
+    ui.write(DOWN);
+    await settle();
+    expect(ui.frame()).toMatch(/Kind +Security breach - ROLLS BACK AT ONCE/);
+    for (const ch of 'token leaked') ui.write(ch);
+    await settle();
+    ui.write('\r');
+    await settle();
+    expect(ui.frame()).toContain('Declare and roll back');
+    expect(store.getState().status).toBe('running');
+    ui.write('n');
+    await settle();
+    expect(ui.frame()).toMatch(/Summary +token leaked/); // the draft is back
+    ui.write('\r');
+    await settle();
+    ui.write('y');
+    await settle();
+    const s = store.getState();
+    expect(s.status).toBe('rolled-back');
+    expect(s.rollback!.reason).toBe('immediate rollback: Security breach (security_breach): INC-1 P0 declared by Ana Ortiz - token leaked');
+    expect(s.incidents.map((i) => [i.id, i.kind, i.openedBy])).toEqual([['INC-1', 'security_breach', 'Ana Ortiz']]);
+  });
+
+  it('an ordinary kind declares at enter and leaves traffic where it is', async () => {
+    const store = running();
+    const ui = await show(store, 120, 40);
+    ui.write('i');
+    await settle();
+    for (const ch of 'search slow') ui.write(ch);
+    ui.write('\r');
+    await settle();
+    expect(store.getState().incidents).toHaveLength(1);
+    expect(store.getState().status).toBe('running');
+  });
+});

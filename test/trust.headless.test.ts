@@ -47,6 +47,20 @@ describe('issue 16 item 4: a headless run always ends', () => {
     expect(r.out.trim().split('\n').at(-1)).toMatch(/^exit 4: held: no data past noDataAfter 10m: .*analysis\.onNoData is hold/);
   });
 
+  it('--timeout bounds any run: a slow run (real time at --speed 60) ends with exit 124 and says where it was', async () => {
+    const t0 = Date.now();
+    const r = await run(['--scenario', 'healthy', '--speed', '60', '--timeout', '2s'], 30_000);
+    expect(r.code).toBe(124);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(r.out.trim().split('\n').at(-1)).toMatch(/^exit 124: --timeout 2s passed; rollout \w+ at \d+%/);
+  });
+
+  it('--timeout with something that is not a duration: a usage error (exit 2) that says what is expected', async () => {
+    const r = await run(['--timeout', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--timeout soon: expected a duration such as 90s, 10m or 2h');
+  });
+
   it('no empty verdict lines: a phase change (criteria not judged yet) prints none', async () => {
     const r = await run(['--scenario', 'healthy', '--until', 'canary-5']);
     expect(r.code).toBe(0);

@@ -82,7 +82,7 @@ const CommandSchema = z.union([
   z.strictObject({ kind: z.enum(['pause', 'resume', 'ack-checkpoint']) }),
   z.strictObject({ kind: z.literal('load-test'), name: z.string().max(200) }),
   z.strictObject({ kind: z.enum(['stop-load-test', 'write-communications']) }),
-  z.strictObject({ kind: z.literal('declare-incident'), severity: z.enum(['P0', 'P1', 'P2']), summary: Text }),
+  z.strictObject({ kind: z.literal('declare-incident'), severity: z.enum(['P0', 'P1', 'P2']), summary: Text, incidentKind: z.string().max(200).optional() }),
   z.strictObject({ kind: z.enum(['ack-incident', 'resolve-incident']), id: z.string().max(200).optional() }),
 ]);
 // Fails to compile when the engine gains a command kind that joined terminals cannot send.
