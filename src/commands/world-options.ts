@@ -59,4 +59,5 @@ export const RUN_OPTIONS = {
   json: { type: 'boolean', help: 'one JSON object per line for every state change, verdict, effect and outcome' },
   until: { type: 'string', arg: 'phase|complete', help: 'stop once that phase is entered (and its weight confirmed), or the rollout completes' },
   sim: { type: 'boolean', help: 'the embedded simulated world (the default)' },
+  timeout: { type: 'string', arg: 'duration', help: 'end the run after this much real time (e.g. 10m, 1h) whatever the rollout does: exit 124' },
 } as const satisfies OptionTable;

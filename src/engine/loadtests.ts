@@ -6,6 +6,7 @@
 import type { LoadTest, Plan } from '../plan/schema.js';
 import { parseDuration } from '../plan/schema.js';
 import { loadTestPhases, targetRefusal } from '../plan/loadtests.js';
+import { actorName } from './types.js';
 
 // The load-test state types live in ./types.js (a leaf); re-exported for this module's readers.
 export type { LoadOutcome, LoadLatency, LoadProgress, LoadSummary, LoadCriterionResult, LoadResultView, LoadRunView, LoadTestsState } from './types.js';
@@ -69,16 +70,16 @@ export interface LoadTx {
 export function startLoadTest(tx: LoadTx, actor: Actor, name: string): void {
   const s = tx.s;
   const plan = tx.cp.plan;
-  const who = actor.name ?? actor.id;
+  const who = actorName(actor);
   const test = plan.loadTests.find((t) => t.name === name);
   const phase = tx.cp.phases[s.phaseIndex];
-  if (!test) return tx.log('info', `${who} asked for load test "${name}": not declared in the plan (declared: ${plan.loadTests.map((t) => t.name).join(', ') || 'none'})`);
-  if (s.status !== 'running' || !phase) return tx.log('info', `${who} asked for load test "${name}": the rollout is ${s.status}; load tests run only while running`);
+  if (!test) return tx.log('refused', `${who} asked for load test "${name}": refused - not declared in the plan (declared: ${plan.loadTests.map((t) => t.name).join(', ') || 'none'})`);
+  if (s.status !== 'running' || !phase) return tx.log('refused', `${who} asked for load test "${name}": refused - the rollout is ${s.status}; load tests run only while running`);
   const phases = loadTestPhases(test);
-  if (!phases.includes(phase.id)) return tx.log('info', `${who} asked for load test "${name}": it may run in ${phases.join(', ')}, the rollout is in ${phase.id}`);
-  if (s.loadTests.running) return tx.log('info', `${who} asked for load test "${name}": "${s.loadTests.running.name}" is still running (one at a time; x stops it)`);
+  if (!phases.includes(phase.id)) return tx.log('refused', `${who} asked for load test "${name}": refused - it may run in ${phases.join(', ')}, the rollout is in ${phase.id}`);
+  if (s.loadTests.running) return tx.log('refused', `${who} asked for load test "${name}": refused - "${s.loadTests.running.name}" is still running (one at a time; x stops it)`);
   const refused = targetRefusal(plan, test.target);
-  if (refused) return tx.log('info', `${who} asked for load test "${name}": refused - ${refused}`);
+  if (refused) return tx.log('refused', `${who} asked for load test "${name}": refused - ${refused}`);
   tx.log('command', `${who} started load test "${name}" against ${test.target} (${test.duration}${test.connections ? `, ${test.connections} connections` : ''}${test.rate ? `, ${test.rate} req/s` : ''})`);
   const eff = tx.effect({ type: 'start-load-test', name });
   s.loadTests = {
@@ -89,9 +90,9 @@ export function startLoadTest(tx: LoadTx, actor: Actor, name: string): void {
 
 export function stopLoadTest(tx: LoadTx, actor: Actor | null, why: string): void {
   const r = tx.s.loadTests.running;
-  const who = actor ? (actor.name ?? actor.id) : 'canary';
+  const who = actor ? actorName(actor) : 'canary';
   if (!r) {
-    if (actor) tx.log('info', `${who} asked to stop a load test: none is running`);
+    if (actor) tx.log('refused', `${who} asked to stop a load test: refused - none is running`);
     return;
   }
   if (r.stopping) return;

@@ -146,3 +146,21 @@ export function checkLoadTests(plan: LoadTestsPlan, phaseIds: Set<string>): Prob
   });
   return problems;
 }
+
+/** Before any load, the runner asks the target who it is: `GET <origin>/.well-known/canary-target`
+ * must answer with the header `x-canary-target: <the plan's metadata.name>`. The simulated service
+ * answers it; a service of yours behind a loopback port-forward adds this one handler. Whatever
+ * else holds the port (another process on 127.0.0.1:8080) gets no load. */
+export const TARGET_IDENTITY_PATH = '/.well-known/canary-target';
+export const TARGET_IDENTITY_HEADER = 'x-canary-target';
+
+/** Where the identity of a load test's target is asked (http for ws targets). */
+export function identityUrl(target: string): string | null {
+  try {
+    const u = new URL(target);
+    const scheme = u.protocol === 'wss:' || u.protocol === 'https:' ? 'https:' : 'http:';
+    return `${scheme}//${u.host}${TARGET_IDENTITY_PATH}`;
+  } catch {
+    return null;
+  }
+}

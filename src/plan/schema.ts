@@ -376,6 +376,9 @@ export const Plan = z.strictObject({
     window: PositiveDuration,
     /** No sample for this long: the rollout holds and says so. */
     noDataAfter: PositiveDuration,
+    /** What `run --headless` does when an SLI the gate needs has had no data past noDataAfter:
+     * `fail` exits 5 (a source gave nothing), `hold` exits 4 (held: a person must look). */
+    onNoData: z.enum(['fail', 'hold']).default('fail'),
     /** A sample older than this is drawn as stale. */
     staleAfter: PositiveDuration,
     /** What `$track` becomes in every SLI query: the label values that mean canary and baseline
@@ -717,7 +720,7 @@ export function checkQueries(plan: Plan): PlanProblem[] {
 export const TEMPLATE_VALUES = [
   'service', 'release', 'version', 'previousVersion', 'owner', 'plan',
   'phase', 'phaseId', 'weight', 'audience', 'regions', 'features',
-  'date', 'rolloutStart', 'phaseStart', 'phaseEnd', 'timeline', 'dashboard', 'status',
+  'date', 'rolloutStart', 'statusSince', 'phaseStart', 'phaseEnd', 'timeline', 'dashboard', 'status',
   'incidents', 'rollbackReason',
 ] as const;
 

@@ -55,6 +55,9 @@ export class RemoteStore implements Store {
   problem: string | null = null;
   /** The server's last answer to an action of ours. */
   notice: Notice | null = null;
+  /** When the server was last heard from (any message or ping; wall clock ms): the age a
+   * terminal shows beside the connection state, so frozen numbers never pass for live ones. */
+  lastHeardAt: number | null = null;
   /** Counters, for tests and the bench. */
   readonly stats = { snapshots: 0, resumes: 0, updates: 0, gaps: 0, connects: 0, bytes: 0 };
   /** Called with every applied sequence number (bench). */
@@ -155,7 +158,10 @@ export class RemoteStore implements Store {
       silence.unref?.();
     };
     ws.on('open', alive);
-    ws.on('ping', alive);
+    ws.on('ping', () => {
+      alive();
+      this.lastHeardAt = Date.now();
+    });
     ws.on('unexpected-response', (_req, res) => {
       clearTimeout(firstTimer);
       const status = res.statusCode ?? 0;
@@ -176,6 +182,7 @@ export class RemoteStore implements Store {
         return;
       }
       alive(); // any message: the server is there
+      this.lastHeardAt = Date.now();
       if (msg.t === 'snapshot') {
         this.state = fromWire(msg.state);
         this.seq = msg.seq;

@@ -85,7 +85,7 @@ const COMMAND_FIELDS = {
   resume: {},
   rollback: { reason: Text.optional() },
   'ack-checkpoint': {},
-  'declare-incident': { severity: z.enum(['P0', 'P1', 'P2']), summary: Text },
+  'declare-incident': { severity: z.enum(['P0', 'P1', 'P2']), summary: Text, incidentKind: z.string().max(200).optional() },
   'ack-incident': { id: z.string().max(200).optional() },
   'resolve-incident': { id: z.string().max(200).optional() },
   'write-communications': {},
@@ -393,13 +393,13 @@ export class WarRoomServer {
     } catch (err) {
       return this.say(c, parsed.id, false, `failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    // The engine's own words about it: the entries it logged (refusals are 'info').
+    // The engine's own words about it: the entries it logged (refusals are 'refused').
     const after = this.o.store.getState().history;
     const last = before.at(-1);
     const fresh = last === undefined ? after : after.slice(after.lastIndexOf(last) + 1);
     const mine = fresh.filter((h) => h.text.includes(c.who.name));
     const words = (mine.length ? mine : fresh).at(0);
-    const ok = words ? words.kind !== 'info' || /^reminder:/.test(words.text) : true;
+    const ok = words ? words.kind !== 'refused' : true;
     this.say(c, parsed.id, ok, words?.text ?? 'done');
   }
 }

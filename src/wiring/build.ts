@@ -158,6 +158,8 @@ async function assemble(
   // In real time the simulated people answer in seconds, not sim-minutes.
   const crew = values['no-crew'] || parts.noCrew ? null : new SimCrew(plan, parts.crewRealTime ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000 } : {});
   const closers: (() => Promise<void> | void)[] = [() => parts.close()];
+  /** The plan's load-test address was taken: the simulated service serves elsewhere (serve-cli.ts). */
+  let serviceMoved: { planned: string; actual: string } | undefined;
   try {
     if (values.export) {
       const m = /^([^:]+|\[[^\]]+\]):(\d+)$/.exec(values.export)!;
@@ -178,12 +180,20 @@ async function assemble(
     } catch (err) {
       throw new UserError(messageOf(err));
     }
-    const service = serviceAt
-      ? await startSimServiceOrExplain(world, serviceAt, (m) => {
-          throw new UserError(m);
-        })
+    const started = serviceAt
+      ? await startSimServiceOrExplain(
+          world,
+          serviceAt,
+          (m) => {
+            throw new UserError(m);
+          },
+          plan,
+        )
       : null;
-    if (service) closers.push(() => service.close());
+    if (started) {
+      closers.push(() => started.service.close());
+      if (started.moved) serviceMoved = started.moved;
+    }
   } catch (err) {
     for (const c of closers) await c();
     unlockJournal?.();
@@ -191,7 +201,7 @@ async function assemble(
   }
   // Load-test results: one JSON file per run, beside the journal unless --load-results says where.
   const resultsDir = values['load-results'] ? resolve(values['load-results']) : join(journalPath ? dirname(journalPath) : dirname(defaultJournalPath(plan, live, env.stateHome)), 'loadtests');
-  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()] });
+  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()], ...(serviceMoved ? { serviceMoved } : {}) });
   let writer: JournalWriter | null = resumed?.writer ?? null;
   if (journalPath && !resumed) {
     try {
