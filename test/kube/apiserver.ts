@@ -108,14 +108,14 @@ import { gzipSync } from 'node:zlib';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { applyJsonPatch, decodeJsonPatch, deepEqual, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import type { Json } from './patch.js';
-import { apiVersionOf, BUILTINS, CRDS, resourceKey, VERBS } from './resources.js';
+import { apiVersionOf, BUILTINS, CRDS, defFromCrdObject, resourceKey, VERBS } from './resources.js';
 import type { ResourceDef } from './resources.js';
 import { parseFieldSelector, parseLabelSelector, readPath } from './selectors.js';
 import type { FieldPredicate, LabelPredicate } from './selectors.js';
 import { ApiError, errors, genericStatus, statusBody } from './status.js';
 import type { StatusBody } from './status.js';
 import { entryFor, itemBytes, Store } from './store.js';
-import { podTable, tableVersion } from './table.js';
+import { customTable, podTable, tableVersion } from './table.js';
 import { TEST_TLS_CERT, TEST_TLS_KEY } from './tls.js';
 import type { KubeObject, StoredEntry, StoreEvent } from './store.js';
 
@@ -504,7 +504,7 @@ export class KubeApiServer {
   remove(resource: string, namespace: string | undefined, name: string): boolean {
     const def = this.resolve(resource);
     const ns = def.namespaced ? (namespace ?? 'default') : undefined;
-    return this.store.remove(def, ns, name, this.store.nextResourceVersion()) !== undefined;
+    return this.removeEntry(def, ns, name) !== undefined;
   }
 
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -538,6 +538,8 @@ export class KubeApiServer {
     this.store.dropType(def);
     this.defs.delete(resourceKey(def));
     this.installedCrds.delete(resourceKey(def));
+    const crdType = this.crdType;
+    if (def.fromCrdObject && crdType) this.store.remove(crdType, undefined, resourceKey(def), this.store.nextResourceVersion());
   }
 
   crds(): string[] {
@@ -731,9 +733,37 @@ export class KubeApiServer {
     }
     delete obj.apiVersion;
     delete obj.kind;
+    // A CustomResourceDefinition object: checked as the real server checks it, and its type served
+    // from now on (and its printer columns used for kubectl's Table).
+    const crdDef = def === this.crdType ? defFromCrdObject(obj) : undefined;
     const rv = this.store.nextResourceVersion();
     obj.metadata.resourceVersion = String(rv);
-    return this.store.put(def, obj, rv);
+    const stored = this.store.put(def, obj, rv);
+    if (crdDef) {
+      this.defs.set(resourceKey(crdDef), crdDef);
+      this.installedCrds.add(resourceKey(crdDef));
+    }
+    return stored;
+  }
+
+  private get crdType(): ResourceDef | undefined {
+    return this.defs.get('customresourcedefinitions.apiextensions.k8s.io');
+  }
+
+  /** Deletes an object through the store; a deleted CRD object stops serving its type. */
+  private removeEntry(def: ResourceDef, ns: string | undefined, name: string): StoredEntry | undefined {
+    const gone = this.store.remove(def, ns, name, this.store.nextResourceVersion());
+    if (gone && def === this.crdType) {
+      const key = name;
+      const served = this.defs.get(key);
+      if (served?.fromCrdObject) {
+        for (const w of [...this.watches]) if (w.route.def === served) this.endWatch(w);
+        this.store.dropType(served);
+        this.defs.delete(key);
+        this.installedCrds.delete(key);
+      }
+    }
+    return gone;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -932,7 +962,8 @@ export class KubeApiServer {
       case 'get': {
         if (route.subresource === 'scale') return this.sendJson(res, rec, 200, JSON.stringify(this.scaleOf(route)));
         const e = this.mustGet(route);
-        const tv = route.def === this.defs.get('pods') && !route.subresource ? tableVersion(req.headers.accept) : undefined;
+        const tv = (route.def === this.defs.get('pods') || route.def.printerColumns) && !route.subresource ? tableVersion(req.headers.accept) : undefined;
+        if (tv && route.def.printerColumns) return this.sendJson(res, rec, 200, customTable(route.def, route.def.printerColumns, [e.obj], { resourceVersion: e.obj.metadata.resourceVersion }, tv, q.get('includeObject'), Date.now()));
         if (tv) return this.sendJson(res, rec, 200, podTable([e.obj], { resourceVersion: e.obj.metadata.resourceVersion }, tv, q.get('includeObject'), Date.now()));
         return this.sendJson(res, rec, 200, e.json);
       }
@@ -959,7 +990,7 @@ export class KubeApiServer {
         const gone: StoredEntry[] = [];
         for (const e of this.store.list(route.def, route.namespace)) {
           if (!labels(e.labels) || (fields && !fields(e.obj))) continue;
-          if (!dryRun) this.store.remove(route.def, e.namespace, e.name, this.store.nextResourceVersion());
+          if (!dryRun) this.removeEntry(route.def, e.namespace, e.name);
           gone.push(e);
         }
         return this.sendJson(res, rec, 200, this.listBody(route.def, String(this.store.resourceVersion), gone, undefined, undefined));
@@ -1160,7 +1191,7 @@ export class KubeApiServer {
       }
     }
     if (dryRun) return cur.json;
-    const gone = this.store.remove(route.def, route.namespace, route.name as string, this.store.nextResourceVersion());
+    const gone = this.removeEntry(route.def, route.namespace, route.name as string);
     return (gone ?? cur).json;
   }
 
@@ -1284,9 +1315,10 @@ export class KubeApiServer {
     // remainingItemCount is only given without selectors, as on a real server.
     const plain = !q.get('labelSelector') && !q.get('fieldSelector');
     const count = next && plain ? remaining : undefined;
-    const tv = def === this.defs.get('pods') ? tableVersion(req.headers.accept) : undefined;
+    const tv = def === this.defs.get('pods') || def.printerColumns ? tableVersion(req.headers.accept) : undefined;
     if (tv) {
       const meta: Record<string, unknown> = { resourceVersion: String(rv), ...(next ? { continue: next } : {}), ...(count ? { remainingItemCount: count } : {}) };
+      if (def.printerColumns) return this.sendJson(res, rec, 200, customTable(def, def.printerColumns, items.map((e) => e.obj), meta, tv, q.get('includeObject'), Date.now()));
       return this.sendJson(res, rec, 200, podTable(items.map((e) => e.obj), meta, tv, q.get('includeObject'), Date.now()));
     }
     this.sendJson(res, rec, 200, this.listBody(def, String(rv), items, next, count));
