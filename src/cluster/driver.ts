@@ -44,7 +44,8 @@ export interface DriverOptions {
   rollout: string;
   /** Where the plan's clusters are found (the same kubeconfig rules as everywhere). */
   kube: { kubeconfig?: string; contexts?: string[]; inClusterRoot?: string };
-  prometheus: PrometheusClientOptions;
+  /** Where the SLIs come from: fixed, or from the plan (its sources.prometheus) once it is read. Null: none given. */
+  prometheus: PrometheusClientOptions | ((plan: Plan) => PrometheusClientOptions | null);
   identity?: string;
   /** Lease timings: client-go's 15 s / 10 s / 2 s unless given. */
   lease?: { durationSeconds?: number; renewDeadlineMs?: number; retryMs?: number };
@@ -335,7 +336,9 @@ export class Driver {
       this.log('info', `resumed from the cluster at journal seq ${last.seq}: ${state.status} ${state.desiredWeight}%`, { seq: last.seq, status: state.status, weight: state.desiredWeight, inDoubt: last.inDoubt.length });
     }
     const planNow = this.plan!.plan;
-    const client = new PrometheusClient(this.o.prometheus);
+    const promOpts = typeof this.o.prometheus === 'function' ? this.o.prometheus(planNow) : this.o.prometheus;
+    if (!promOpts) throw new ClusterStateError(`no Prometheus to read the SLIs from: give --prometheus <url> or set sources.prometheus.url in the plan`, 'plan');
+    const client = new PrometheusClient(promOpts);
     const source = new PrometheusSource({ plan: planNow, client, clock: this.clock, periodMs: this.o.sourcePeriodMs ?? 1000 });
     const kube = this.kube!;
     const flags = { stopped: false };
