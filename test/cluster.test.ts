@@ -355,3 +355,52 @@ describe('kubectl get canaryrollouts', () => {
     expect(row).toMatch(/^maestro\s+canary-5\s+1\/1\s+5\/5\s+\S+\s+checkpoint go: Early adopter feedback review\s+canary-driver-7f9c-x2\s+\d+s$/);
   });
 });
+
+describe('canary join through the API server (service proxy)', () => {
+  it("reaches the driver's war room with the person's kubeconfig: token in its own header, resume point in the path, RBAC decides", async () => {
+    installRolloutCrd(server);
+    createRolloutObjects(server, planText, 5);
+    await seed(stateAt5(plan));
+    const { issueTokens, writeTokenFile } = await import('../src/warroom/tokens.js');
+    const { joinThroughApiServer } = await import('../src/cluster/join.js');
+    const { RemoteStore } = await import('../src/warroom/client.js');
+    const tokens = issueTokens(plan, {});
+    const tokenFile = join(dir, `tokens-${server.port}.json`);
+    writeTokenFile(tokenFile, tokens.file);
+    const a = driver('a', await home(), { warroom: { listen: '127.0.0.1:0', tokens: tokenFile } });
+    let driving = false;
+    a.d['o'].onDriving = () => (driving = true);
+    await a.d.start();
+    await until(() => driving && a.d.warroomUrl !== null, 'a drives and serves the war room');
+    server.create('services', { metadata: { name: 'canary-driver', namespace: NS }, spec: { ports: [{ name: 'health', port: 8080 }, { name: 'warroom', port: 7420 }] } });
+    server.serviceBackend(NS, 'canary-driver', 'warroom', a.d.warroomUrl!.replace(/^ws/, 'http'));
+    const isla = tokens.issued.find((t) => t.person === 'isla')!;
+    const store = await joinThroughApiServer({ kubeconfig: kc, context: 'home', namespace: NS, token: isla.token });
+    try {
+      expect(store.you).toMatchObject({ id: 'isla', canAct: true });
+      expect(store.getState().desiredWeight).toBe(5);
+      const up = server.requests.find((r) => r.subresource === 'proxy' && r.status === 101)!;
+      expect(up.path).toBe(`/api/v1/namespaces/${NS}/services/canary-driver:warroom/proxy/`);
+      // Isla approves from her terminal: the driver's engine takes it as hers, and the status shows it.
+      store.dispatch({ type: 'approve', at: 0, actor: { id: 'isla' }, phase: 'canary-25', role: 'vp-product' });
+      await until(() => (cr().status?.approvals ?? []).some((x: { by: string }) => x.by === 'Isla Moreau'), 'the approval in the status');
+      // A dropped connection resumes from where it was, the resume point in the path (the proxy drops query strings).
+      store.cut();
+      await until(() => store.stats.resumes >= 1 && store.status === 'connected', 'a resume through the proxy');
+      const again = server.requests.filter((r) => r.subresource === 'proxy' && r.status === 101).at(-1)!;
+      expect(again.path).toMatch(/\/proxy\/since\/\d+\/epoch\/[0-9a-f]+$/);
+    } finally {
+      store.close();
+    }
+    // Without its own header the war-room token would be lost at the API server (it keeps Authorization).
+    const plain = new RemoteStore({ url: `${server.url.replace(/^https/, 'wss')}/api/v1/namespaces/${NS}/services/canary-driver:warroom/proxy/`, token: isla.token, ca: (await import('./kube/apiserver.js')).TEST_TLS_CERT, timeoutMs: 2_000, reconnect: false });
+    const e0 = await plain.start().then(() => null, (e: unknown) => e as Error);
+    plain.close();
+    expect(e0!.message).toMatch(/401/);
+    // RBAC: no "get" on services/proxy, no war room.
+    server.deny({ verb: 'get', resource: 'services', subresource: 'proxy' });
+    const e1 = await joinThroughApiServer({ kubeconfig: kc, context: 'home', namespace: NS, token: isla.token }).then(() => null, (e: unknown) => e as Error);
+    expect(e1!.message).toMatch(/403/);
+    expect(e1!.message).toMatch(/grant "get" on "services\/proxy" \(service canary-driver\) in namespace maestro-conductor-canary/);
+  });
+});

@@ -63,6 +63,9 @@ export interface DriverOptions {
   maxSegments?: number;
   /** Drift poll period (default 10 s). */
   driftEveryMs?: number;
+  /** The war room (`canary join --rollout` reaches it through the API server's service proxy).
+   * Only the driving replica serves it; a standby's port is closed. */
+  warroom?: { listen: string; tokens: string; cert?: string; key?: string; insecure?: boolean } | null;
   /** Called once this process drives (after the resume), for tests and the bench. */
   onDriving?: (info: { state: RolloutState; ms: number }) => void;
 }
@@ -152,6 +155,7 @@ interface Active {
   seenEffects: number;
   /** Shared with its actuators: set when this process stops driving. */
   flags: { stopped: boolean };
+  room: { url: string; close(): Promise<void> } | null;
   readonly stopped: boolean;
 }
 
@@ -196,6 +200,11 @@ export class Driver {
 
   get lease(): LeaseKeeper | null {
     return this.kube?.lease ?? null;
+  }
+
+  /** The war room's URL while this process drives and serves one. */
+  get warroomUrl(): string | null {
+    return this.active?.room?.url ?? null;
   }
 
   /** The runtime while this process drives. */
@@ -391,6 +400,7 @@ export class Driver {
       seenHistory: runtime.getState().history.at(-1) ?? null,
       seenEffects: 0,
       flags,
+      room: null,
       get stopped() {
         return flags.stopped;
       },
@@ -406,6 +416,16 @@ export class Driver {
     const last = loaded.entries.at(-1);
     for (const e of last?.inDoubt ?? []) this.redo(a, e);
     runtime.start();
+    if (this.o.warroom) {
+      const w = this.o.warroom;
+      const { openWarRoom } = await import('../warroom/commands.js');
+      try {
+        a.room = await openWarRoom({ plan: planNow, planText: this.plan!.planText, runtime, clock: this.clock, listen: w.listen, tokens: w.tokens, cert: w.cert, key: w.key, insecure: w.insecure });
+        this.log('info', `war room at ${a.room.url} (canary join --rollout ${this.o.rollout} reaches it through the API server)`);
+      } catch (err) {
+        this.log('error', `war room not served: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     await this.writeStatus(a);
     const ms = performance.now() - t0;
     this.log('info', `driving (lease epoch ${epoch}) ${Math.round(ms)} ms after winning the lease`, { epoch, ms: Math.round(ms) });
@@ -507,6 +527,7 @@ export class Driver {
     a.flags.stopped = true;
     clearInterval(a.statusTimer);
     a.unwatch();
+    await a.room?.close().catch(() => undefined);
     await a.runtime.stop();
     const dropped = a.journal.stop();
     a.client.close();
@@ -523,6 +544,7 @@ export class Driver {
       clearInterval(a.statusTimer);
       a.unwatch();
       a.flags.stopped = true;
+      await a.room?.close().catch(() => undefined);
       await a.runtime.stop();
       await Promise.race([a.journal.durable().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000).unref())]);
       await a.writing?.catch(() => undefined);

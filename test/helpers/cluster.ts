@@ -4,7 +4,7 @@
 // server, and a rollout state at 5% with an open checkpoint and one approval, ending about now.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import type { Plan } from '../../src/plan/schema.js';
@@ -16,7 +16,12 @@ import { sliQuery } from '../../src/sources/prometheus-source.js';
 import type { KubeApiServer, KubeObject } from '../kube/apiserver.js';
 import { makeVirtualService } from '../kube/fixtures.js';
 
-export const ROOT = new URL('../../', import.meta.url).pathname;
+/** The checkout (holds package.json), whether this runs from test/ or from the build in dist/. */
+export const ROOT = ((): string => {
+  let d = new URL('.', import.meta.url).pathname;
+  for (let i = 0; i < 5 && !existsSync(join(d, 'package.json')); i++) d = join(d, '..');
+  return d.endsWith('/') ? d : `${d}/`;
+})();
 export const NS = 'maestro-conductor-canary';
 export const ROLLOUT = 'maestro';
 export const HEALTHY: Record<string, number> = { availability: 99.97, latency_p95: 220, error_rate: 0.03, workflow_success_rate: 99.9, request_rate: 8 };
