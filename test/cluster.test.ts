@@ -152,6 +152,37 @@ describe('takeover: the standby resumes exactly where the driver was', () => {
   });
 });
 
+describe('a decision journaled and never confirmed', () => {
+  it('is carried out again by the next driver, once', async () => {
+    installRolloutCrd(server);
+    createRolloutObjects(server, planText, 5);
+    const c = await home();
+    const s = stateAt5(plan);
+    const j = await ClusterJournal.create({ cluster: c, namespace: NS, rollout: ROLLOUT, stamp: () => ({ holder: 'dead', epoch: 0 }), plan, planText, state: s });
+    // The dead driver decided a rollback (journaled) and died before it reached the VirtualService.
+    const ev = { type: 'command' as const, at: s.now + 1_000, actor: { id: 'ana', name: 'Ana Ortiz', roles: ['sre', 'sre-primary'] }, command: { kind: 'rollback' as const, reason: 'p95 climbing in us-west-2' } };
+    const r = (await import('../src/engine/reduce.js')).reduce(plan, s, ev);
+    const rb = r.effects.find((e) => e.type === 'rollback')!;
+    expect(rb).toBeDefined();
+    j.append(ev, r.state, r.effects);
+    await j.durable();
+    const a = driver('a', c);
+    let driving = false;
+    a.d['o'].onDriving = () => (driving = true);
+    await a.d.start();
+    await until(() => driving, 'a drives');
+    await until(() => a.d.runtime!.getState().pending[rb.id] === undefined, 'the rollback confirmed');
+    expect(a.said(new RegExp(`redoing effect #${rb.id} \\(rollback\\)`))).toBe(true);
+    const st = a.d.runtime!.getState();
+    expect(st.status).toBe('rolled-back');
+    expect(st.appliedWeight).toBe(0);
+    const vs = server.get('virtualservices.networking.istio.io', NS, 'orchestrator') as unknown as { spec: { http: { route: { weight: number }[] }[] } };
+    expect(vs.spec.http[0]!.route[1]!.weight).toBe(0);
+    await until(() => cr().status?.state === 'RolledBack', 'the status');
+    expect(trafficWrites().filter((w) => w.method === 'PATCH')).toHaveLength(1);
+  });
+});
+
 /** What SIGKILL does to a driver, in process: every timer and socket of it stops; nothing is released. */
 function crash(d: Driver): void {
   const lease = d['kube']!.lease!;
