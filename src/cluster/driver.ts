@@ -34,7 +34,7 @@ import { ClusterJournal, loadClusterJournal, type LoadedJournal } from './journa
 import { ClusterStateError, RolloutResource, type CanaryRollout, type CanaryRolloutStatus } from './resource.js';
 import { stateFromSnapshot } from './snapshot.js';
 import { rolloutStatus, statusKey } from './status.js';
-import { DriverMetrics, startHealthServer, type HealthServer } from './health.js';
+import { DriverMetrics, startHealthServer, type HealthServer, type HealthView } from './health.js';
 import { sha256Hex } from '../journal/journal.js';
 
 export interface DriverOptions {
@@ -167,6 +167,7 @@ export class Driver {
   private starting: Promise<void> | null = null;
   private health: HealthServer | null = null;
   private metrics: DriverMetrics;
+  private readonly view: HealthView;
   private closed = false;
   private lastDecisionAt: number | null = null;
   private fatal: Error | null = null;
@@ -181,13 +182,14 @@ export class Driver {
     this.identity = o.identity ?? process.env.POD_NAME ?? `${hostname()}:${process.pid}`;
     this.out = o.out ?? process.stdout;
     this.done = new Promise((r) => (this.resolveDone = r));
-    this.metrics = new DriverMetrics({
+    this.view = {
       notReady: () => this.notReady(),
       state: () => this.active?.runtime.getState() ?? null,
       leaseHeld: () => this.kube?.lease?.canMutate() ?? false,
       lastDecisionAt: () => this.lastDecisionAt,
       now: () => Date.now(),
-    });
+    };
+    this.metrics = new DriverMetrics(this.view);
   }
 
   log(level: string, msg: string, extra: Record<string, unknown> = {}): void {
@@ -228,7 +230,7 @@ export class Driver {
   async start(): Promise<void> {
     if (this.o.health !== null) {
       const h = this.o.health ?? { host: '0.0.0.0', port: 8080 };
-      this.health = await startHealthServer({ host: h.host, port: h.port, view: { notReady: () => this.notReady(), state: () => this.active?.runtime.getState() ?? null, leaseHeld: () => this.kube?.lease?.canMutate() ?? false, lastDecisionAt: () => this.lastDecisionAt, now: () => Date.now() }, metrics: this.metrics });
+      this.health = await startHealthServer({ host: h.host, port: h.port, view: this.view, metrics: this.metrics });
       this.log('info', `serving /healthz, /readyz, /metrics at ${this.health.url}`);
     }
     const resource = new RolloutResource(this.o.home, this.o.namespace, this.o.rollout);
@@ -317,7 +319,10 @@ export class Driver {
       ...(this.o.segmentBytes ? { segmentBytes: this.o.segmentBytes } : {}),
       ...(this.o.maxSegments ? { maxSegments: this.o.maxSegments } : {}),
       onWrite: (ms: number) => this.metrics.stateWrite.observe(ms / 1000),
-      onError: (err: Error) => this.log(err instanceof ClusterStateError ? 'error' : 'warn', `journal write: ${err.message}`),
+      onError: (err: Error) => {
+        this.log(err instanceof ClusterStateError ? 'error' : 'warn', `journal write: ${err.message}`);
+        if (err instanceof ClusterStateError) void this.stepDown(err.message);
+      },
     };
     let journal: ClusterJournal;
     let state: RolloutState;
@@ -363,6 +368,12 @@ export class Driver {
       initial: state,
       journal: {
         append: (event, st, effects) => {
+          // A journal that was refused (a driver of a later epoch wrote) stops this driver. The
+          // event's effects cannot act either: every traffic change waits for the journal first.
+          if (journal.failed) {
+            void this.stepDown(journal.failed.message);
+            return null;
+          }
           const r = journal.append(event, st, effects);
           if (r) {
             this.lastDecisionAt = Date.now();
