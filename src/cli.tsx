@@ -18,6 +18,8 @@ import { Runtime } from './runtime/runtime.js';
 import { runHeadless } from './headless.js';
 import { JournalWriter, readJournal, replayJournal, replaySteps, resumeSync, sha256Hex, verifyJournal, type ResumeResult } from './journal/journal.js';
 import { initialState } from './engine/reduce.js';
+import { configPath, loadKeymap } from './config/file.js';
+import type { Keymap } from './config/keys.js';
 import { Replay, type ReplayFrame } from '../components/Replay.js';
 import { report } from './journal/report.js';
 import { statusText } from './status.js';
@@ -149,6 +151,12 @@ Exit codes of canary run --headless:
 canary validate: 0 valid, 1 problems, 2 file unreadable. Other commands: 0 ok, 1 bad usage.
 run --headless defaults to --speed 36000 (ten simulated hours a second) on the embedded world.
 `;
+
+/** The keys in force: $XDG_CONFIG_HOME/canary/config.yaml's `keys:` over the built-in ones; a bad file stops here, before any screen. */
+function keymapOrExit(): Keymap {
+  const r = loadKeymap(configPath());
+  return r.ok ? r.keymap : fail(r.errors.join('\n'));
+}
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`canary: ${message}\n`);
@@ -497,6 +505,7 @@ const SERVE_OPTIONS = { listen: { type: 'string' }, tokens: { type: 'string' }, 
 
 async function start(argv: string[], warRoom = false): Promise<void> {
   const { values } = parseOrExit({ args: argv, options: warRoom ? { ...WORLD_OPTIONS, ...SERVE_OPTIONS } : WORLD_OPTIONS, allowPositionals: false });
+  const keymap = keymapOrExit();
   const { plan, clock, runtime, actor, close, journal, notifyOff, notifyOn, commsDir } = await setup(values, { speed: 3600, notifyEveryMs: 100, serve: true });
   // `canary serve`: the same console, and its state published to the war room.
   let room: OpenedRoom | null = null;
@@ -526,7 +535,7 @@ async function start(argv: string[], warRoom = false): Promise<void> {
   // Sources first, so the very first frame already has data.
   runtime.start();
   let quit: () => void = () => undefined;
-  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, ...(journal ? { journal } : {}) };
+  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, keymap, ...(journal ? { journal } : {}) };
   const ink = render(room && WarRoomConsole ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, INK_OPTIONS);
   quit = () => ink.unmount();
   await ink.waitUntilExit();
@@ -629,6 +638,7 @@ function planAndText(values: { plan?: string | undefined }): { plan: Plan; planT
 async function replayCmd(argv: string[]): Promise<void> {
   const { values, positionals } = parseOrExit({ args: argv, options: { plan: { type: 'string' } }, allowPositionals: true });
   if (positionals.length !== 1) fail('usage: canary replay <journal> [--plan file]');
+  const keymap = keymapOrExit();
   const file = positionals[0]!;
   const { plan, planText } = planAndText(values);
   const key = process.env.CANARY_JOURNAL_KEY || undefined;
@@ -645,7 +655,7 @@ async function replayCmd(argv: string[]): Promise<void> {
   }
   const tty = Boolean(process.stdout.isTTY);
   if (tty) process.stdout.write('\x1b[?1049h\x1b[H');
-  const ink = render(<Replay plan={plan} frames={frames} file={file} />, { exitOnCtrlC: true, patchConsole: true, maxFps: 30, incrementalRendering: false });
+  const ink = render(<Replay plan={plan} frames={frames} file={file} keymap={keymap} />, { exitOnCtrlC: true, patchConsole: true, maxFps: 30, incrementalRendering: false });
   await ink.waitUntilExit();
   if (tty) process.stdout.write('\x1b[?1049l');
   process.exit(0);
@@ -736,6 +746,7 @@ async function tokensCmd(argv: string[]): Promise<void> {
 async function joinCmd(argv: string[]): Promise<void> {
   const { values, positionals } = parseOrExit({ args: argv, options: { 'token-file': { type: 'string' }, ca: { type: 'string' }, plan: { type: 'string' } }, allowPositionals: true });
   if (positionals.length !== 1) fail('usage: canary join <url> [--token-file f] [--ca cert.pem] (token: CANARY_TOKEN)');
+  const keymap = keymapOrExit();
   const { joinRoom, joinedLine } = await import('./warroom/commands.js');
   const { WarRoomConsole } = await import('../components/WarRoom.js');
   let store: Awaited<ReturnType<typeof joinRoom>>;
@@ -756,7 +767,7 @@ async function joinCmd(argv: string[]): Promise<void> {
   const tty = Boolean(process.stdout.isTTY);
   if (tty) process.stdout.write('\x1b[?1049h\x1b[H');
   let quit: () => void = () => undefined;
-  const ink = render(<WarRoomConsole plan={plan} store={store} actor={actor} now={() => store.getState().now} onQuit={() => quit()} room={joinedLine(store, positionals[0]!)} />, INK_OPTIONS);
+  const ink = render(<WarRoomConsole plan={plan} store={store} actor={actor} now={() => store.getState().now} onQuit={() => quit()} keymap={keymap} room={joinedLine(store, positionals[0]!)} />, INK_OPTIONS);
   quit = () => ink.unmount();
   await ink.waitUntilExit();
   store.close();

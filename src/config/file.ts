@@ -1,0 +1,27 @@
+// Reads canary's config file, $XDG_CONFIG_HOME/canary/config.yaml (default ~/.config/canary/config.yaml),
+// at the edge (the cli): the checking itself is pure (keys.ts). No file is the built-in keys; a file
+// that cannot be read or does not check is an error naming the file, the line and the column.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { formatPlanError } from '../plan/loader.js';
+import { DEFAULT_KEYMAP, parseKeyConfig, type Keymap } from './keys.js';
+
+/** Where the config file is, from the environment (read once by the caller). */
+export function configPath(env: { XDG_CONFIG_HOME?: string | undefined; HOME?: string | undefined } = process.env): string {
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return join(base, 'canary', 'config.yaml');
+}
+
+/** The keymap in force: the built-in keys when there is no config file. */
+export function loadKeymap(file: string): { ok: true; keymap: Keymap; from: string | null } | { ok: false; errors: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, keymap: DEFAULT_KEYMAP, from: null };
+    return { ok: false, errors: [`${file}: cannot read: ${e instanceof Error ? e.message : String(e)}`] };
+  }
+  const r = parseKeyConfig(text, file);
+  return r.ok ? { ok: true, keymap: r.keymap, from: file } : { ok: false, errors: r.errors.map(formatPlanError) };
+}
