@@ -125,7 +125,7 @@ describe('canary drive: two drivers, SIGKILL the holder, the standby takes over'
     expect(journal.problems).toEqual([]);
     const lastA = journal.entries.at(-1)!;
     expect(lastA.driver.holder).toBe('driver-a');
-    const expected = JSON.parse(statusText(plan, stateFromSnapshot(plan, lastA.state), { json: true }));
+    const expected = JSON.parse(statusText(plan, stateFromSnapshot(plan, journal.stateAt(lastA.seq)!), { json: true }));
 
     const driving = await until(() => b.said(/^.*"msg":"driving \(lease epoch/), 'driver-b to drive', 20_000);
     const takeoverMs = driving.at - killedAt;

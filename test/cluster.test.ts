@@ -96,7 +96,7 @@ afterEach(async () => {
   await server.close();
 });
 
-describe('takeover: the standby resumes exactly where the driver was', () => {
+describe('takeover: the standby resumes exactly where the driver was', { timeout: 60_000 }, () => {
   it('resumes phase, weight, bake clock, checkpoint and approval from the cluster; no drift; rollback still works', async () => {
     installRolloutCrd(server);
     createRolloutObjects(server, planText, 5);
@@ -152,7 +152,7 @@ describe('takeover: the standby resumes exactly where the driver was', () => {
   });
 });
 
-describe('a decision journaled and never confirmed', () => {
+describe('a decision journaled and never confirmed', { timeout: 60_000 }, () => {
   it('is carried out again by the next driver, once', async () => {
     installRolloutCrd(server);
     createRolloutObjects(server, planText, 5);
@@ -199,7 +199,7 @@ function crash(d: Driver): void {
   d['active'] = null;
 }
 
-describe('faults', () => {
+describe('faults', { timeout: 60_000 }, () => {
   it('the CRD is not installed: the message says which manifest to apply', async () => {
     const a = driver('a', await home());
     const err = await a.d.start().then(() => null, (e: unknown) => e as Error);
@@ -342,7 +342,7 @@ describe('faults', () => {
     createRolloutObjects(server, planText, 5);
     const c = await home();
     const s = stateAt5(plan);
-    const j = await ClusterJournal.create({ cluster: c, namespace: NS, rollout: ROLLOUT, stamp: () => ({ holder: 'a', epoch: 1 }), plan, planText, state: s, segmentBytes: 30_000 });
+    const j = await ClusterJournal.create({ cluster: c, namespace: NS, rollout: ROLLOUT, stamp: () => ({ holder: 'a', epoch: 1 }), plan, planText, state: s, segmentBytes: 3_000 });
     for (let i = 0; i < 12; i++) j.append({ type: 'command', at: s.now + i, actor: { id: 'ana' }, command: { kind: i % 2 ? 'resume' : 'pause' } }, s, []);
     await j.durable();
     const loaded = await loadClusterJournal(c, NS, ROLLOUT);
@@ -372,7 +372,35 @@ describe('faults', () => {
   });
 });
 
-describe('kubectl get canaryrollouts', () => {
+describe('the bound on segments', { timeout: 60_000 }, () => {
+  it('keeps at most maxSegments, never the one with the newest whole snapshot; a pruned start is not a deletion', async () => {
+    installRolloutCrd(server);
+    createRolloutObjects(server, planText, 5);
+    const c = await home();
+    let s = stateAt5(plan);
+    const j = await ClusterJournal.create({ cluster: c, namespace: NS, rollout: ROLLOUT, stamp: () => ({ holder: 'a', epoch: 1 }), plan, planText, state: s, segmentBytes: 9_000, maxSegments: 4 });
+    const { reduce } = await import('../src/engine/reduce.js');
+    for (let i = 0; i < 90; i++) {
+      const e = { type: 'command' as const, at: s.now + 1_000, actor: { id: 'ana', name: 'Ana Ortiz', roles: ['sre'] }, command: { kind: i % 2 ? ('resume' as const) : ('pause' as const) } };
+      s = reduce(plan, s, e).state;
+      j.append(e, s, []);
+      await j.durable();
+    }
+    const segs = server.list('configmaps', NS).filter((o) => o.metadata.labels?.['canary.dev/part'] === 'journal');
+    expect(segs.length).toBe(4);
+    expect(j.segments.first).toBeGreaterThan(0);
+    const kept = await loadClusterJournal(c, NS, ROLLOUT, { expected: { head: j.head, firstSegment: j.segments.first } });
+    expect(kept.problems).toEqual([]);
+    // The state at the head is still there to resume from, and it is the live one.
+    expect(kept.stateAt(j.head.seq)!.status).toBe(s.status);
+    expect(kept.stateAt(j.head.seq)!.stepBakeMs).toBe(s.stepBakeMs);
+    // Without the status's record of where the journal starts, the missing start is a deletion.
+    const unanchored = await loadClusterJournal(c, NS, ROLLOUT, { expected: { head: j.head, firstSegment: 0 } });
+    expect(unanchored.problems[0]).toMatchObject({ kind: 'deleted', segment: segmentName(ROLLOUT, 0) });
+  });
+});
+
+describe('kubectl get canaryrollouts', { timeout: 60_000 }, () => {
   it.runIf(kubectlBinary() !== null || Boolean(process.env.CI))('prints PHASE STEP WEIGHT VERDICT WAITING FOR DRIVER AGE from the status', async () => {
     installRolloutCrd(server);
     createRolloutObjects(server, planText, 5);
@@ -387,7 +415,7 @@ describe('kubectl get canaryrollouts', () => {
   });
 });
 
-describe('canary join through the API server (service proxy)', () => {
+describe('canary join through the API server (service proxy)', { timeout: 60_000 }, () => {
   it("reaches the driver's war room with the person's kubeconfig: token in its own header, resume point in the path, RBAC decides", async () => {
     installRolloutCrd(server);
     createRolloutObjects(server, planText, 5);

@@ -345,7 +345,9 @@ export class Driver {
         throw new ClusterStateError(`the plan changed since this rollout's journal was opened (plan hash ${planHash.slice(0, 12)}... is not ${header.event.planHash.slice(0, 12)}...): resuming with another plan would not give the same rollout`, 'plan');
       checkStatusAgainstJournal(this.plan!.plan, cr, loaded);
       const last = loaded.entries.at(-1)!;
-      state = stateFromSnapshot(this.plan!.plan, last.state);
+      const snap = loaded.stateAt(last.seq);
+      if (!snap) throw new ClusterStateError(`the journal of CanaryRollout ${this.o.namespace}/${this.o.rollout}: the state at seq ${last.seq} cannot be rebuilt (its last whole snapshot is not in the kept segments)`, 'tampered');
+      state = stateFromSnapshot(this.plan!.plan, snap);
       journal = ClusterJournal.attach(jopts, loaded);
       this.log('info', `resumed from the cluster at journal seq ${last.seq}: ${state.status} ${state.desiredWeight}%`, { seq: last.seq, status: state.status, weight: state.desiredWeight, inDoubt: last.inDoubt.length });
     }
@@ -579,9 +581,8 @@ export class Driver {
 export function checkStatusAgainstJournal(plan: Plan, cr: CanaryRollout, loaded: LoadedJournal): void {
   const st = cr.status;
   if (!st || !st.journal) return;
-  const at = loaded.entries.find((e) => e.seq === st.journal!.seq);
-  if (!at) return; // reported as truncation by loadClusterJournal
-  const snap = at.state;
+  const snap = loaded.stateAt(st.journal.seq);
+  if (!snap) return; // not in the journal: reported as truncation by loadClusterJournal
   const phase = snap.phaseIndex >= 0 ? (plan.phases[snap.phaseIndex]?.id ?? null) : null;
   const diffs: string[] = [];
   if (st.phase !== undefined && st.phase !== phase) diffs.push(`phase ${JSON.stringify(st.phase)} (the journal: ${JSON.stringify(phase)})`);

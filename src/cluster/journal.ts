@@ -13,8 +13,11 @@
 // they expire after an hour.
 //
 // An entry (one data value):
-//   {"seq","at","actor","event","driver":{holder,epoch},"state":<snapshot>,"inDoubt":[...],"prev","hash"}
-//   hash = sha256(prev + canonicalJSON({seq, at, actor, event, driver, state, inDoubt}))  (HMAC with a key)
+//   {"seq","at","actor","event","driver":{holder,epoch},"state"|"delta":...,"inDoubt":[...],"prev","hash"}
+//   hash = sha256(prev + canonicalJSON({seq, at, actor, event, driver, state|delta, inDoubt}))  (HMAC with a key)
+// Every FULL_EVERY-th entry (and seq 0) carries the whole state snapshot; the others only the
+// top-level fields that changed since the entry before (`delta`: set and unset), which keeps a
+// typical entry near 1 KiB instead of 6-9 KiB: more decisions per segment, smaller patches.
 // Seq 0 is the header: event {type:'journal.open', plan, planHash, version, alg, rollout} and the
 // state the rollout starts from (a fresh one, or one imported from a local journal).
 // Only decisions are journaled here (commands, approvals, signals, effect results, source health,
@@ -52,10 +55,48 @@ export interface ClusterEntry {
   actor: string;
   event: EngineEvent | ClusterJournalOpen;
   driver: DriverStamp;
-  state: Snapshot;
+  /** The whole snapshot (seq 0 and every FULL_EVERY-th entry)... */
+  state?: Snapshot;
+  /** ...or the top-level fields that changed since the entry before. */
+  delta?: SnapshotDelta;
   inDoubt: Effect[];
   prev: string;
   hash: string;
+}
+
+export interface SnapshotDelta {
+  set: Partial<Snapshot>;
+  unset: string[];
+}
+
+export const FULL_EVERY = 16;
+
+/** The top-level fields of `next` that differ from `prev`. */
+export function diffSnapshot(prev: Snapshot, next: Snapshot): SnapshotDelta {
+  const p = prev as unknown as Record<string, unknown>;
+  const n = next as unknown as Record<string, unknown>;
+  const set: Record<string, unknown> = {};
+  for (const k of Object.keys(n)) if (!(k in p) || canonicalJSON(p[k]) !== canonicalJSON(n[k])) set[k] = n[k];
+  return { set: set as Partial<Snapshot>, unset: Object.keys(p).filter((k) => !(k in n)) };
+}
+
+function applyDelta(prev: Snapshot, d: SnapshotDelta): Snapshot {
+  const out = { ...(prev as unknown as Record<string, unknown>), ...(d.set as Record<string, unknown>) };
+  for (const k of d.unset) delete out[k];
+  return out as unknown as Snapshot;
+}
+
+/** The snapshot at each entry, rebuilt from the last whole one before it (null when it is not in the journal: pruned). */
+export function snapshotsOf(entries: readonly ClusterEntry[]): Map<number, Snapshot | null> {
+  const out = new Map<number, Snapshot | null>();
+  let cur: Snapshot | null = null;
+  for (const e of entries) {
+    if (e.state) cur = e.state;
+    else if (e.delta && cur) cur = applyDelta(cur, e.delta);
+    else cur = null;
+    out.set(e.seq, cur);
+  }
+  return out;
 }
 
 export interface SegmentInfo {
@@ -84,6 +125,8 @@ export interface LoadedJournal {
   problems: ClusterProblem[];
   /** The first segment index kept (older ones were pruned by the bound). */
   firstSegment: number;
+  /** The state snapshot at an entry (null: it cannot be rebuilt, its whole snapshot was pruned). */
+  stateAt(seq: number): Snapshot | null;
 }
 
 export function segmentName(rollout: string, index: number): string {
@@ -104,7 +147,7 @@ function digest(prev: string, body: string, key: Buffer | null): string {
 }
 
 export function clusterEntryBody(e: Omit<ClusterEntry, 'prev' | 'hash'>): string {
-  return canonicalJSON({ seq: e.seq, at: e.at, actor: e.actor, event: e.event, driver: e.driver, state: e.state, inDoubt: e.inDoubt });
+  return canonicalJSON({ seq: e.seq, at: e.at, actor: e.actor, event: e.event, driver: e.driver, ...(e.state ? { state: e.state } : {}), ...(e.delta ? { delta: e.delta } : {}), inDoubt: e.inDoubt });
 }
 
 function actorOf(event: EngineEvent | ClusterJournalOpen): string {
@@ -227,7 +270,9 @@ export async function loadClusterJournal(
       message: `the CanaryRollout's status names journal head seq ${want.seq} ${want.hash.slice(0, 12)}..., which is not in the journal (it ends at ${head ? `seq ${head.seq}` : 'nothing'}): entries or segments were removed or rewritten`,
     });
   }
-  return { segments, entries, header, head, problems, firstSegment };
+  let states: Map<number, Snapshot | null> | null = null;
+  const stateAt = (seq: number) => (states ??= snapshotsOf(entries)).get(seq) ?? null;
+  return { segments, entries, header, head, problems, firstSegment, stateAt };
 }
 
 /** What `canary audit verify --rollout` prints. */
@@ -274,7 +319,7 @@ interface OpenSegment {
  * journal: `failed` says why, and every waiter is rejected.
  */
 export class ClusterJournal {
-  private queue: { seq: number; key: string; line: string; epoch: number }[] = [];
+  private queue: { seq: number; key: string; line: string; epoch: number; full: boolean }[] = [];
   private nextSeq: number;
   private prev: string;
   private durableSeq: number;
@@ -284,6 +329,10 @@ export class ClusterJournal {
   private open: OpenSegment | null;
   private firstSegment: number;
   private readonly effects = new Map<number, Effect>();
+  /** The snapshot of the last entry appended (deltas are taken against it). */
+  private lastSnap: Snapshot | null;
+  /** The segment holding the newest whole snapshot. */
+  private lastFullSegment = 0;
   private readonly key: Buffer | null;
   private readonly segmentBytes: number;
   private readonly maxSegments: number;
@@ -297,7 +346,9 @@ export class ClusterJournal {
     open: OpenSegment | null,
     firstSegment: number,
     known: Effect[],
+    lastSnap: Snapshot | null,
   ) {
+    this.lastSnap = lastSnap;
     this.nextSeq = head.seq + 1;
     this.prev = head.hash;
     this.durableSeq = head.seq;
@@ -323,7 +374,7 @@ export class ClusterJournal {
       body: segmentObject(o.namespace, o.rollout, 0, null, { [seqKey(0)]: canonicalJSON(entry) }),
       timeoutMs: 5_000,
     });
-    return new ClusterJournal(o, { seq: 0, hash }, { index: 0, name, rv: String(cm.metadata?.resourceVersion), bytes: seqKey(0).length + canonicalJSON(entry).length, count: 1 }, 0, []);
+    return new ClusterJournal(o, { seq: 0, hash }, { index: 0, name, rv: String(cm.metadata?.resourceVersion), bytes: seqKey(0).length + canonicalJSON(entry).length, count: 1 }, 0, [], base.state);
   }
 
   /** Continues a journal that was loaded (and verified) by loadClusterJournal. */
@@ -332,8 +383,9 @@ export class ClusterJournal {
     const head = loaded.head ?? { seq: -1, hash: GENESIS };
     const lastEntry = loaded.entries.at(-1);
     const open = last && !last.sealed ? { index: last.index, name: last.name, rv: last.resourceVersion, bytes: last.bytes, count: last.entries.length } : null;
-    const j = new ClusterJournal(o, head, open, loaded.firstSegment, lastEntry?.inDoubt ?? []);
+    const j = new ClusterJournal(o, head, open, loaded.firstSegment, lastEntry?.inDoubt ?? [], lastEntry ? loaded.stateAt(lastEntry.seq) : null);
     if (!open && last) j.nextIndex = last.index + 1;
+    for (const seg of loaded.segments) if (seg.entries.some((e) => e.state)) j.lastFullSegment = seg.index;
     return j;
   }
 
@@ -360,10 +412,13 @@ export class ClusterJournal {
     if (this.failed) throw this.failed;
     for (const id of [...this.effects.keys()]) if (!(id in state.pending)) this.effects.delete(id);
     const stamp = this.o.stamp();
-    const base = { seq: this.nextSeq, at: event.at, actor: actorOf(event), event, driver: stamp, state: snapshotOf(state), inDoubt: inDoubt(state, this.effects) };
+    const snap = snapshotOf(state);
+    const whole = this.nextSeq % FULL_EVERY === 0 || this.lastSnap === null;
+    const base = { seq: this.nextSeq, at: event.at, actor: actorOf(event), event, driver: stamp, ...(whole ? { state: snap } : { delta: diffSnapshot(this.lastSnap!, snap) }), inDoubt: inDoubt(state, this.effects) };
+    this.lastSnap = snap;
     const hash = digest(this.prev, clusterEntryBody(base), this.key);
     const line = canonicalJSON({ ...base, prev: this.prev, hash });
-    this.queue.push({ seq: base.seq, key: seqKey(base.seq), line, epoch: stamp.epoch });
+    this.queue.push({ seq: base.seq, key: seqKey(base.seq), line, epoch: stamp.epoch, full: whole });
     this.nextSeq += 1;
     this.prev = hash;
     this.appended += 1;
@@ -443,7 +498,7 @@ export class ClusterJournal {
     return items.slice(0, n);
   }
 
-  private async writeBatch(batch: { seq: number; key: string; line: string; epoch: number }[]): Promise<void> {
+  private async writeBatch(batch: { seq: number; key: string; line: string; epoch: number; full: boolean }[]): Promise<void> {
     const bytes = batch.reduce((n, b) => n + b.key.length + b.line.length, 0);
     if (this.open && this.open.count > 0 && this.open.bytes + bytes > this.segmentBytes) await this.seal();
     if (!this.open) {
@@ -457,6 +512,7 @@ export class ClusterJournal {
       seg.rv = String(cm.metadata?.resourceVersion);
       seg.bytes += bytes;
       seg.count += batch.length;
+      if (batch.some((b) => b.full)) this.lastFullSegment = seg.index;
     } catch (err) {
       if (err instanceof KubeError && (err.status === 409 || err.status === 404)) await this.reconcile(seg, batch, err);
       else throw err;
@@ -510,7 +566,7 @@ export class ClusterJournal {
     this.open = null;
   }
 
-  private async createSegment(batch: { seq: number; key: string; line: string }[], bytes: number): Promise<void> {
+  private async createSegment(batch: { seq: number; key: string; line: string; full: boolean }[], bytes: number): Promise<void> {
     const index = this.nextIndex;
     const name = segmentName(this.o.rollout, index);
     const prev = { seq: batch[0]!.seq - 1, hash: (parseLine(batch[0]!.line) as ClusterEntry).prev };
@@ -528,8 +584,10 @@ export class ClusterJournal {
     }
     this.open = { index, name, rv: String(cm.metadata?.resourceVersion), bytes, count: batch.length };
     this.nextIndex = index + 1;
-    // The bound: delete the oldest beyond maxSegments (the status records where the journal starts).
-    while (index - this.firstSegment + 1 > this.maxSegments) {
+    if (batch.some((b) => b.full)) this.lastFullSegment = index;
+    // The bound: delete the oldest beyond maxSegments (the status records where the journal
+    // starts), never the one holding the newest whole snapshot (the state is rebuilt from it).
+    while (index - this.firstSegment + 1 > this.maxSegments && this.firstSegment < this.lastFullSegment) {
       const old = segmentName(this.o.rollout, this.firstSegment);
       try {
         await this.o.cluster.request('DELETE', cmPath(this.o.namespace, old), { verb: 'delete', resource: 'configmaps', timeoutMs: 5_000 });
