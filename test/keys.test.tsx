@@ -3,7 +3,7 @@
 // help, the incident keys that habit cannot hit, and help at 80x24.
 import { describe, it, expect, afterEach, vi } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { render, cleanup } from 'ink-testing-library';
@@ -13,6 +13,7 @@ import { Replay, type ReplayFrame } from '../components/Replay.js';
 import { handleKey, INITIAL_UI, type KeyContext, type UiState } from '../components/keys.js';
 import { ACTION_NAMES, checkKeymap, DEFAULT_KEYMAP, parseKeyConfig, type Keymap } from '../src/config/keys.js';
 import { configPath, loadKeymap } from '../src/config/file.js';
+import { readEnv } from '../src/env.js';
 import type { Actor } from '../src/engine/types.js';
 import { loadPlan, makeStore, OPERATOR, runningScenario, T0, type TestStore } from './helpers/state.js';
 
@@ -293,8 +294,9 @@ describe('key remapping ($XDG_CONFIG_HOME/canary/config.yaml)', () => {
     expect(parse('')).toEqual({ ok: true, keymap: DEFAULT_KEYMAP });
     expect(ACTION_NAMES.every((a) => DEFAULT_KEYMAP[a].length > 0)).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'canary-keys-'));
-    expect(configPath({ XDG_CONFIG_HOME: dir })).toBe(join(dir, 'canary', 'config.yaml'));
-    expect(configPath({ HOME: '/home/x' })).toBe('/home/x/.config/canary/config.yaml');
+    // the environment is read once (src/env.ts); the config file is under its configHome
+    expect(configPath(readEnv({ XDG_CONFIG_HOME: dir }).configHome)).toBe(join(dir, 'canary', 'config.yaml'));
+    expect(configPath(readEnv({}).configHome)).toBe(join(homedir(), '.config', 'canary', 'config.yaml'));
     expect(loadKeymap(join(dir, 'none.yaml'))).toEqual({ ok: true, keymap: DEFAULT_KEYMAP, from: null });
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'keys:\n  advance: A\n');

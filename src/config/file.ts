@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { formatPlanError } from '../plan/loader.js';
 import { DEFAULT_KEYMAP, parseKeyConfig, type Keymap } from './keys.js';
 
-/** Where the config file is, from the environment (read once by the caller). */
-export function configPath(env: { XDG_CONFIG_HOME?: string | undefined; HOME?: string | undefined } = process.env): string {
-  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return join(base, 'canary', 'config.yaml');
+/** Where the config file is: `configHome` is $XDG_CONFIG_HOME or ~/.config (src/env.ts reads it once). */
+export function configPath(configHome: string = join(homedir(), '.config')): string {
+  return join(configHome, 'canary', 'config.yaml');
 }
 
 /** The keymap in force: the built-in keys when there is no config file. */
