@@ -38,6 +38,12 @@ export interface DriveValues extends HomeValues {
   'renew-deadline'?: number | undefined;
   'retry-period'?: number | undefined;
   identity?: string | undefined;
+  /** The war room while driving: host:port, the token hashes, TLS. */
+  warroom?: string | undefined;
+  tokens?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  insecure?: boolean | undefined;
 }
 
 /** `canary drive <rollout>`: runs until SIGTERM/SIGINT (exit 0, lease released) or until it gives up (exit 1, why on stderr and in the log). */
@@ -90,6 +96,7 @@ export async function drive(rollout: string, v: DriveValues, io: IO): Promise<nu
       ...(v['retry-period'] !== undefined ? { retryMs: v['retry-period'] * 1000 } : {}),
     },
     health: { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) },
+    ...(v.warroom && v.tokens ? { warroom: { listen: v.warroom, tokens: v.tokens, ...(v.cert ? { cert: v.cert } : {}), ...(v.key ? { key: v.key } : {}), ...(v.insecure ? { insecure: true } : {}) } } : {}),
     out: io.out,
     ...(io.journalKey ? { key: io.journalKey } : {}),
   });

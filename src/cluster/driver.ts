@@ -46,6 +46,7 @@ export interface DriverOptions {
   kube: { kubeconfig?: string; contexts?: string[]; inClusterRoot?: string };
   /** Where the SLIs come from: fixed, or from the plan (its sources.prometheus) once it is read. Null: none given. */
   prometheus: PrometheusClientOptions | ((plan: Plan) => PrometheusClientOptions | null);
+  /** Who this driver is in the Lease and the status (the command passes $POD_NAME; default host:pid). */
   identity?: string;
   /** Lease timings: client-go's 15 s / 10 s / 2 s unless given. */
   lease?: { durationSeconds?: number; renewDeadlineMs?: number; retryMs?: number };
@@ -179,7 +180,7 @@ export class Driver {
   readonly done: Promise<Error | null>;
 
   constructor(private readonly o: DriverOptions) {
-    this.identity = o.identity ?? process.env.POD_NAME ?? `${hostname()}:${process.pid}`;
+    this.identity = o.identity ?? `${hostname()}:${process.pid}`;
     this.out = o.out ?? process.stdout;
     this.done = new Promise((r) => (this.resolveDone = r));
     this.view = {
