@@ -413,6 +413,7 @@ async function main(): Promise<void> {
   emit('warroom_update_bytes_median', wr.bytesMedian, 'bytes', 4096); // one SLI-samples patch (each viewer gets this text)
   emit('warroom_pods_delta_update_bytes', wr.podsDeltaBytes, 'bytes', 8192); // samples + 5 pods changed, of 3,000
   emit('warroom_snapshot_kb', wr.snapshotKb, 'KB', 1024); // the join snapshot, 3,000 pods
+  await (await import('./cluster.js')).clusterBench(emit); // issue 14: takeover_ms, cluster_state_write_p99_ms (bench/cluster.ts)
 }
 
 main().catch((err: unknown) => {
