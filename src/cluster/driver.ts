@@ -264,7 +264,12 @@ export class Driver {
       if (!a && !this.starting && !this.fatal) {
         const t0 = performance.now();
         this.starting = this.takeover(t0)
-          .catch((err: unknown) => this.giveUp(err))
+          .catch((err: unknown) => {
+            // What a person must fix stops the driver; anything else (the API server or
+            // Prometheus briefly away) is tried again at the next lease renewal.
+            if (err instanceof ClusterStateError || (err instanceof KubeError && (err.status === 401 || err.status === 403))) return this.giveUp(err);
+            this.log('warn', `could not resume yet (retrying at the next lease renewal): ${err instanceof Error ? err.message : String(err)}`);
+          })
           .finally(() => (this.starting = null));
       } else if (a && lease.epoch !== a.epoch) {
         // Someone else held it in between: what we have is stale. Resume from the cluster again.
