@@ -1,5 +1,6 @@
 // The in-cluster driver's benchmark (issue 14), against the test API server on 127.0.0.1:
-//   takeover_ms                  two `canary drive` processes (the built CLI), lease 5 s: from the
+//   takeover_ms                  two `canary drive` processes (the built CLI), lease 5 s (renew
+//                                deadline 3.3 s, retry 0.67 s: client-go's 15/10/2 ratios): from the
 //                                SIGKILL of the holder to the standby's first decision reaching the
 //                                API server (its first journal write); median of 3. Goal: lease + 1000.
 //   cluster_state_write_p99_ms   one decision's state in the cluster: its journal entry (a segment
@@ -53,7 +54,7 @@ async function oneTakeover(): Promise<number> {
   await ClusterJournal.create({ cluster, namespace: NS, rollout: ROLLOUT, stamp: () => ({ holder: 'import', epoch: 0 }), plan, planText, state: stateAt5(plan) });
   cluster.close();
   const cli = join(ROOT, 'dist', 'canary.mjs');
-  const args = (id: string) => ['drive', ROLLOUT, '--kubeconfig', kc, '--namespace', NS, '--prometheus', prom.url, '--health', '127.0.0.1:0', '--identity', id, '--lease-duration', String(LEASE_S)];
+  const args = (id: string) => ['drive', ROLLOUT, '--kubeconfig', kc, '--namespace', NS, '--prometheus', prom.url, '--health', '127.0.0.1:0', '--identity', id, '--lease-duration', String(LEASE_S), '--renew-deadline', '3.3', '--retry-period', '0.67'];
   const procs: ChildProcess[] = [];
   const spawnDriver = (id: string) => {
     const c = spawn(process.execPath, [cli, ...args(id)], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -116,7 +116,7 @@ export class LeaseKeeper {
     // client-go: renew every RetryPeriod while holding; after a failed renewal try again soon,
     // so one lost request does not eat the whole renew deadline.
     const every = this.o.renewEveryMs ?? this.o.retryMs ?? 2_000;
-    const wait = this.held ? (ok ? every : Math.min(every, this.o.retryMs ?? 2_000)) : Math.max(every, 1000) / 2;
+    const wait = this.held ? (ok ? every : Math.min(every, this.o.retryMs ?? 2_000)) : Math.max(200, every / 2);
     this.timer = setTimeout(() => void this.loop(), wait);
     this.timer.unref?.();
   }
