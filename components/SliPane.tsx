@@ -6,16 +6,18 @@ import { useEffect, useState } from 'react';
 import type { Plan, Sli } from '../src/plan/schema.js';
 import { compare, compile, type CompiledPlan, type CompiledRule } from '../src/engine/compiled.js';
 import { latest, seriesValues } from '../src/engine/series.js';
-import type { RolloutState } from '../src/engine/types.js';
+import type { RolloutState, SampleNote } from '../src/engine/types.js';
 import { cellWidth, fit, fitLeft, formatAge, formatOp, formatThreshold, formatValue } from './format.js';
 import { fitLines, flowItems, Lines, type PLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
 import { eitherFlag, scaledRange, sliSparkScale, sparkRange, sparkRuns } from './sparkline.js';
 import type { Theme, Tone } from './theme.js';
 
-export type SliVerdict = 'pass' | 'fail' | 'no-data' | 'none';
-export const VERDICT_GLYPH: Record<SliVerdict, string> = { pass: '✓', fail: '✗', 'no-data': '?', none: '·' };
-const VERDICT_TONE: Record<SliVerdict, Tone> = { pass: 'ok', fail: 'bad', 'no-data': 'warn', none: 'muted' };
+/** `invalid`: the newest canary value is impossible (+Inf, NaN, out of range) or its query failed
+ * or warned: shown as measured, never a pass. */
+export type SliVerdict = 'pass' | 'fail' | 'no-data' | 'invalid' | 'none';
+export const VERDICT_GLYPH: Record<SliVerdict, string> = { pass: '✓', fail: '✗', 'no-data': '?', invalid: '!', none: '·' };
+const VERDICT_TONE: Record<SliVerdict, Tone> = { pass: 'ok', fail: 'bad', 'no-data': 'warn', invalid: 'bad', none: 'muted' };
 
 /** Short names for the counters line. */
 const COUNT_LABELS: Record<string, string> = {
@@ -33,11 +35,11 @@ export function countLabel(name: string): string {
 interface SliMeta {
   sli: Sli;
   /** The absolute rollback rule that trips first as the value degrades (shown as `rb ≥ 1000ms`). */
-  rb?: CompiledRule & { op: string; value: number };
+  rb?: CompiledRule & { kind: 'value' };
   /** A baseline-relative rule, shown when there is no absolute one (`rb ≥ 3×base`). */
-  rbRelative?: CompiledRule & { op: string; baselineFactor: number };
+  rbRelative?: CompiledRule & { kind: 'relative' };
   /** Absolute rules on this SLI: a point is drawn red when one of them holds. */
-  trips: (CompiledRule & { op: string; value: number })[];
+  trips: (CompiledRule & { kind: 'value' })[];
 }
 
 const metaCache = new WeakMap<Plan, SliMeta[]>();
@@ -46,15 +48,15 @@ function sliMeta(cp: CompiledPlan): SliMeta[] {
   const hit = metaCache.get(cp.plan);
   if (hit) return hit;
   const metas = cp.plan.slis.map((sli): SliMeta => {
-    const rules = cp.rules.filter((r) => r.sli === sli.name && r.op !== undefined);
-    const trips = rules.filter((r): r is CompiledRule & { op: string; value: number } => r.value !== undefined && r.baselineFactor === undefined);
+    const rules = cp.rules.filter((r) => (r.kind === 'value' || r.kind === 'relative') && r.sli === sli.name);
+    const trips = rules.filter((r): r is CompiledRule & { kind: 'value' } => r.kind === 'value');
     // the one that trips first: for `<`/`<=` the highest threshold, for `>`/`>=` the lowest
     let rb: (typeof trips)[number] | undefined;
     for (const r of trips) {
       if (!rb) rb = r;
       else if (r.op.startsWith('<') ? r.value > rb.value : r.value < rb.value) rb = r;
     }
-    const rbRelative = rules.find((r): r is CompiledRule & { op: string; baselineFactor: number } => r.baselineFactor !== undefined);
+    const rbRelative = rules.find((r): r is CompiledRule & { kind: 'relative' } => r.kind === 'relative');
     return { sli, trips, ...(rb ? { rb } : {}), ...(rbRelative ? { rbRelative } : {}) };
   });
   metaCache.set(cp.plan, metas);
@@ -67,6 +69,10 @@ export interface SliView {
   baseline: (number | null)[];
   canaryNow: number | null;
   baselineNow: number | null;
+  /** The newest value as measured when it was invalid ("+Inf", "NaN", "120"; "error" for a failed
+   * or odd-shaped query), shown instead of a number. */
+  canaryRaw?: string;
+  baselineRaw?: string;
   target: string;
   rollback: string;
   verdict: SliVerdict;
@@ -93,8 +99,12 @@ export function sliViews(plan: Plan, state: RolloutState): SliView[] {
     const baselineNow = s ? latest(s.baseline) : null;
     const judged = fresh ? canaryNow : null;
     const crit = criteria.find((c) => c.sli === m.sli.name);
+    const rawOf = (n: SampleNote | null | undefined) => (n && n.status === 'invalid' && state.now - n.at <= cp.noDataMs ? (n.raw ?? 'error') : undefined);
+    const canaryRaw = rawOf(s?.canaryNote);
+    const baselineRaw = rawOf(s?.baselineNote);
     let verdict: SliVerdict;
-    if (!crit && m.trips.length === 0) verdict = judged === null ? 'no-data' : 'none';
+    if (canaryRaw !== undefined) verdict = 'invalid';
+    else if (!crit && m.trips.length === 0) verdict = judged === null ? 'no-data' : 'none';
     else if (judged === null) verdict = 'no-data';
     else if ((crit && !compare(judged, crit.op, crit.value)) || m.trips.some((r) => compare(judged, r.op, r.value))) verdict = 'fail';
     else verdict = 'pass';
@@ -111,6 +121,8 @@ export function sliViews(plan: Plan, state: RolloutState): SliView[] {
       baseline,
       canaryNow,
       baselineNow,
+      ...(canaryRaw !== undefined ? { canaryRaw } : {}),
+      ...(baselineRaw !== undefined ? { baselineRaw } : {}),
       target,
       rollback,
       verdict,
@@ -153,7 +165,8 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
   // column widths
   const maxTitle = Math.max(4, ...rowsV.map((v) => cellWidth(v.sli.title)));
   const titleW = Math.min(maxTitle, width >= 100 ? 20 : width >= 76 ? 14 : 12) - (opts.selected === undefined || opts.selected === null ? 0 : 1);
-  const valW = Math.max(6, ...rowsV.flatMap((v) => [cellWidth(formatValue(v.canaryNow, v.sli.unit)), cellWidth(formatValue(v.baselineNow, v.sli.unit))]));
+  const shown = (n: number | null, raw: string | undefined, unit: Sli['unit']) => raw ?? formatValue(n, unit);
+  const valW = Math.max(6, ...rowsV.flatMap((v) => [cellWidth(shown(v.canaryNow, v.canaryRaw, v.sli.unit)), cellWidth(shown(v.baselineNow, v.baselineRaw, v.sli.unit))]));
   const targetW = Math.max(0, ...rowsV.map((v) => cellWidth(v.target)));
   const rbMax = Math.max(0, ...rowsV.map((v) => cellWidth(v.rollback)));
   const ageW = Math.max(3, ...rowsV.map((v) => cellWidth(ageText(v))));
@@ -190,13 +203,13 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
       for (const r of sparkRuns(v.canary, sparkW, range, flag)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'info' });
       segs.push({ text: ' ' });
     }
-    segs.push({ text: fitLeft(formatValue(v.canaryNow, unit), valW), tone: VERDICT_TONE[v.verdict], bold: v.verdict === 'fail' });
+    segs.push({ text: fitLeft(shown(v.canaryNow, v.canaryRaw, unit), valW), tone: VERDICT_TONE[v.verdict], bold: v.verdict === 'fail' || v.verdict === 'invalid' });
     segs.push({ text: '  ' });
     if (showSparks) {
       for (const r of sparkRuns(v.baseline, sparkW, range, flag)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'muted' });
       segs.push({ text: ' ' });
     }
-    segs.push({ text: fitLeft(formatValue(v.baselineNow, unit), valW), tone: 'muted' });
+    segs.push({ text: fitLeft(shown(v.baselineNow, v.baselineRaw, unit), valW), tone: v.baselineRaw !== undefined ? 'bad' : 'muted' });
     segs.push({ text: ` ${fit(v.target, targetW)} ` });
     if (showRb) segs.push({ text: `${fit(v.rollback, rbMax)} `, tone: 'muted' });
     segs.push({ text: VERDICT_GLYPH[v.verdict], tone: VERDICT_TONE[v.verdict], bold: true });
@@ -205,11 +218,11 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
   }
 
   if (countsV.length) {
-    const order: Record<SliVerdict, number> = { fail: 0, 'no-data': 1, pass: 2, none: 3 };
+    const order: Record<SliVerdict, number> = { fail: 0, invalid: 0, 'no-data': 1, pass: 2, none: 3 };
     const sorted = [...countsV].sort((a, b) => order[a.verdict] - order[b.verdict]);
     const item = (v: SliView): Seg[] => [
       { text: `${opts.selected === v.sli.name ? '▸' : ''}${countLabel(v.sli.name)} ` },
-      { text: formatValue(v.canaryNow === null || v.verdict === 'no-data' ? null : v.canaryNow, 'count'), tone: VERDICT_TONE[v.verdict] },
+      { text: v.canaryRaw ?? formatValue(v.canaryNow === null || v.verdict === 'no-data' ? null : v.canaryNow, 'count'), tone: VERDICT_TONE[v.verdict] },
       { text: ` ${VERDICT_GLYPH[v.verdict]}`, tone: VERDICT_TONE[v.verdict], bold: v.verdict !== 'pass' },
     ];
     const budget = Math.max(1, height - rowsV.length);

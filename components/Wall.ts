@@ -49,8 +49,8 @@ function chartSlis(plan: Plan): Plan['slis'] {
 
 /** The absolute rollback threshold of an SLI (the plan's automatic triggers), if any. */
 function rollbackLine(plan: Plan, sli: string): { op: string; value: number } | null {
-  const r = plan.rollback.automatic.find((x) => x.sli === sli && x.value !== undefined && x.baselineFactor === undefined);
-  return r && r.value !== undefined ? { op: r.op ?? '>=', value: r.value } : null;
+  const r = plan.rollback.automatic.find((x) => x.kind === 'value' && x.sli === sli);
+  return r && r.kind === 'value' ? { op: r.op, value: r.value } : null;
 }
 
 function clockOf(t: number, tz: string): string {

@@ -3,7 +3,7 @@
 // state, the canary-versus-baseline judgment with its effect size and interval, and the data's age.
 import type { Plan } from '../src/plan/schema.js';
 import { formatDuration } from '../src/plan/schema.js';
-import { compare, compile, ruleThreshold } from '../src/engine/compiled.js';
+import { compare, compile, ruleThreshold, type CompiledRule } from '../src/engine/compiled.js';
 import { latest, seriesLength } from '../src/engine/series.js';
 import type { RolloutState } from '../src/engine/types.js';
 import { formatValue } from './format.js';
@@ -30,17 +30,26 @@ export function sliDetails(plan: Plan, state: RolloutState, name: string): { tit
   const crit = cp.phases[Math.max(0, state.phaseIndex)]?.criteria.find((c) => c.sli === name);
   if (crit) {
     const r = state.criteria.find((c) => c.sli === name);
-    const verdict = r ? (r.verdict === 'pass' ? '✓ pass' : r.verdict === 'fail' ? '✗ FAIL' : '? no data (never a pass)') : 'not judged yet';
+    const verdict = r
+      ? r.verdict === 'pass'
+        ? '✓ pass'
+        : r.verdict === 'fail'
+          ? '✗ FAIL'
+          : r.verdict === 'invalid'
+            ? `! ${r.raw !== undefined ? `invalid value ${r.raw}` : 'inconclusive'}: ${r.why ?? 'invalid data'} (never a pass)`
+            : '? no data (never a pass)'
+      : 'not judged yet';
     lines.push(`criterion: canary ${crit.op} ${v(crit.value)}${crit.seed ? ` (seed: ${crit.seed})` : ''} over ${plan.analysis.window}: ${verdict}`);
   }
-  const rules = cp.rules.filter((r) => r.sli === name);
+  const rules = cp.rules.filter((r): r is CompiledRule & { kind: 'value' | 'relative' } => (r.kind === 'value' || r.kind === 'relative') && r.sli === name);
   for (const r of rules) {
     const t = ruleThreshold(r, baseline);
     const threshold =
-      r.baselineFactor !== undefined
+      r.kind === 'relative'
         ? `${r.op} ${r.baselineFactor}x baseline${t === null ? '' : ` = ${v(t)}`}${r.minimum !== undefined ? ` (floor ${v(r.minimum)})` : ''}`
         : `${r.op} ${v(t)}`;
-    const state_ = canary !== null && t !== null && compare(canary, r.op!, t) ? 'CONDITION HOLDS' : 'not tripped';
+    const blind = state.inconclusive.find((x) => x.rule === r.id);
+    const state_ = blind ? `CANNOT BE EVALUATED: ${blind.why}` : canary !== null && t !== null && compare(canary, r.op, t) ? 'CONDITION HOLDS' : 'not tripped';
     const holding = state.holding[r.id];
     const forText = r.forMs ? ` for ${formatDuration(r.forMs)}${holding !== undefined ? ` (holding ${formatDuration(state.now - holding)})` : ''}` : '';
     lines.push(`rule ${r.id} [${r.group}]: roll back when canary ${threshold}${forText}: ${state_}`);

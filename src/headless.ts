@@ -57,9 +57,11 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     return st === null ? new Date(at).toISOString().slice(0, 16).replace('T', ' ') : `T+${formatDuration(Math.max(0, at - st))}`;
   };
 
-  let last = runtime.getState();
+  // From the state the runtime started with, not the one it reached before we were called: the
+  // first gate and its set-weight are decided on the first events, and they must be printed too.
+  let last = runtime.startState;
   let seenHistory = last.history.length ? last.history.at(-1)! : null;
-  let seenEffects = runtime.effects.length;
+  let seenEffects = 0;
   let lastVerdicts = verdictKey(last);
 
   return new Promise<HeadlessResult>((resolve) => {
@@ -107,15 +109,16 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
         lastVerdicts = vk;
         print(
           { type: 'verdict', at: s.now, criteria: s.criteria, judgment: s.judgment },
-          `${stamp(s.now)} verdict: ${s.criteria.map((c) => `${c.sli} ${c.verdict}${c.value === null ? '' : ` (${round(c.value)} ${c.op} ${c.threshold})`}`).join(', ')}` +
+          `${stamp(s.now)} verdict: ${s.criteria.map((c) => `${c.sli} ${c.verdict}${c.verdict === 'invalid' ? ` (${c.raw !== undefined ? `${c.raw}: ` : ''}${c.why ?? ''})` : c.value === null ? '' : ` (${round(c.value)} ${c.op} ${c.threshold})`}`).join(', ')}` +
             (s.judgment ? `; judgment ${s.judgment.verdict}${s.judgment.score === null ? '' : ` ${Math.round(s.judgment.score)}`}: ${s.judgment.reason}` : ''),
         );
       }
       if (s.status !== last.status || s.phaseIndex !== last.phaseIndex || s.stepIndex !== last.stepIndex || s.desiredWeight !== last.desiredWeight || s.appliedWeight !== last.appliedWeight) {
         const phase = plan.phases[s.phaseIndex];
         print(
-          { type: 'state', at: s.now, status: s.status, phase: phase?.id ?? null, step: s.stepIndex, weight: s.desiredWeight, appliedWeight: s.appliedWeight, holds: s.holds },
-          `${stamp(s.now)} ${s.status} ${phase ? `${phase.id} ` : ''}weight ${s.desiredWeight}%${s.appliedWeight !== s.desiredWeight ? ` (applied ${s.appliedWeight}%)` : ''}`,
+          // Steps are numbered from 1 here, in `canary status` and in every effect printed below.
+          { type: 'state', at: s.now, status: s.status, phase: phase?.id ?? null, step: phase ? s.stepIndex + 1 : null, weight: s.desiredWeight, appliedWeight: s.appliedWeight, holds: s.holds },
+          `${stamp(s.now)} ${s.status} ${phase ? `${phase.id} step ${s.stepIndex + 1} ` : ''}weight ${s.desiredWeight}%${s.appliedWeight !== s.desiredWeight ? ` (applied ${s.appliedWeight}%)` : ''}`,
         );
       }
       last = s;
@@ -123,8 +126,11 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     const printHistory = (e: HistoryEntry) => print({ type: 'event', at: e.at, kind: e.kind, text: e.text }, `${stamp(e.at)} ${e.kind}: ${e.text}`);
     const printEffect = (e: Effect) => {
       const text =
-        e.type === 'set-weight' ? `set weight ${e.weight}% in ${e.regions.join(', ')}` : e.type === 'rollback' ? `ROLLBACK from ${e.fromWeight}%: ${e.reason}` : e.type === 'notify' ? `notify ${e.severity}: ${e.message}` : e.type === 'write-communications' ? `write ${e.files.length} communication(s)` : e.type === 'stop-load-test' ? `stop load test ${e.name}` : `start load test ${e.name}`;
-      print({ type: 'effect', at: runtime.getState().now, effect: e }, `${stamp(runtime.getState().now)} effect #${e.id}: ${text}`);
+        e.type === 'set-weight' ? `set weight ${e.weight}% in ${e.regions.join(', ')} (${e.phase} step ${e.step + 1})` : e.type === 'rollback' ? `ROLLBACK from ${e.fromWeight}%: ${e.reason}` : e.type === 'notify' ? `notify ${e.severity}: ${e.message}` : e.type === 'write-communications' ? `write ${e.files.length} communication(s)` : e.type === 'stop-load-test' ? `stop load test ${e.name}` : `start load test ${e.name}`;
+      // The engine counts steps from 0 (its own indexes); printed, a step is numbered from 1 like
+      // everywhere else a person or a pipeline reads it.
+      const effect = e.type === 'set-weight' ? { ...e, step: e.step + 1 } : e;
+      print({ type: 'effect', at: runtime.getState().now, effect }, `${stamp(runtime.getState().now)} effect #${e.id}: ${text}`);
     };
 
     const check = () => {
@@ -155,7 +161,7 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
 }
 
 function verdictKey(s: RolloutState): string {
-  return `${s.criteria.map((c) => `${c.sli}:${c.verdict}`).join(',')}|${s.judgment?.verdict ?? ''}`;
+  return `${s.criteria.map((c) => `${c.sli}:${c.verdict}${c.verdict === 'invalid' ? `:${c.raw ?? ''}:${c.why ?? ''}` : ''}`).join(',')}|${s.judgment?.verdict ?? ''}|${s.inconclusive.map((r) => r.rule).join(',')}`;
 }
 
 function round(v: number): string {

@@ -4,6 +4,8 @@
 // a stack trace for anything a user can type.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -343,6 +345,28 @@ describe('machine output: -o json|yaml', () => {
     expect(bv.valid).toBe(false);
     expect(bv.problems.length).toBeGreaterThan(0);
     expect(bv.problems[0]!.line).toBeGreaterThan(0);
+  });
+
+  it('validate --against <url>: each SLI query once at a live server; two series named on its SLI, exit 1', async () => {
+    const plan = join(root, 'config', 'maestro-conductor-rc.yaml');
+    let queries = 0;
+    // A Prometheus that answers every instant query with two series: what a query without sum() gives.
+    const server = http.createServer((req, res) => {
+      queries += 1;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [0, 1].map((i) => ({ metric: { pod: `p${i}` }, value: [1_700_000_000, '1'] })) } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await canary(['validate', plan, '--against', url]);
+      expect(r.code, r.err).toBe(1);
+      expect(r.out).toMatch(/✗ slis\[\d+\]\.query \S+\/canary: query returned 2 series/);
+      expect(queries).toBeGreaterThan(0);
+      expect((await canary(['validate', plan, '--against', url, '-o', 'json'])).code).toBe(2);
+    } finally {
+      server.close();
+    }
   });
 
   it('audit verify -o json; status --json is -o json', async () => {

@@ -18,7 +18,7 @@ import { podModel, filterRows } from '../components/pods.js';
 import { sparkline } from '../components/sparkline.js';
 import { whoIs } from '../src/engine/roster.js';
 import type { RolloutState } from '../src/engine/types.js';
-import { CHLOE, DEV, HOUR, loadPlan, makeStore, manyPods, MIN, OPERATOR, runningScenario, samples, T0, type TestStore } from './helpers/state.js';
+import { CHLOE, DEV, HOUR, loadPlan, makeStore, manyPods, MIN, OPERATOR, runningScenario, samples, seen, T0, type TestStore } from './helpers/state.js';
 
 afterEach(() => {
   cleanup();
@@ -64,7 +64,7 @@ function running(minutes = 10): TestStore {
 }
 
 function pending(approved: boolean): TestStore {
-  const store = makeStore(loadPlan(), T0);
+  const store = seen(makeStore(loadPlan(), T0));
   if (approved) {
     store.dispatch({ type: 'approve', at: T0, actor: DEV, phase: 'canary-1', role: 'eng-lead' });
     store.dispatch({ type: 'approve', at: T0, actor: CHLOE, phase: 'canary-1', role: 'sre-lead' });
@@ -615,6 +615,9 @@ describe('keys under load and keys that say no', () => {
     expect(ui.frame()).toContain('Open the gate: Canary 5%');
     // Meanwhile someone else rolls back: the next move is now "restart at 1%".
     store.dispatch({ type: 'command', at: store.clock.t, actor: CHLOE, command: { kind: 'rollback' } });
+    // (A restart waits until the rollback is confirmed.)
+    const rb = rollbacks(store).at(-1)!;
+    store.dispatch({ type: 'effect.result', at: store.clock.t, effectId: rb.id, ok: true, detail: 'rolled back', weight: 0 });
     store.dispatch({ type: 'approve', at: store.clock.t, actor: DEV, phase: 'canary-1', role: 'eng-lead' });
     store.dispatch({ type: 'approve', at: store.clock.t, actor: CHLOE, phase: 'canary-1', role: 'sre-lead' });
     await settle();

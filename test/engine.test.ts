@@ -138,6 +138,7 @@ describe('engine: automatic rollback names the rule, the value and the threshold
     const noThreshold = { ...plan, rollback: { ...plan.rollback, automatic: [], circuitBreakers: [] } };
     const d2 = new Driver(noThreshold, { crew: false });
     for (const drv of [d, d2]) {
+      drv.observe();
       drv.approve('canary-1', 'eng-lead', 'Dev Raman');
       drv.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
       drv.command('advance');
@@ -156,6 +157,7 @@ describe('engine: automatic rollback names the rule, the value and the threshold
 describe('engine: gates, checkpoints, approvals', () => {
   const start = () => {
     const d = new Driver(plan, { crew: false });
+    d.observe();
     d.approve('canary-1', 'eng-lead', 'Dev Raman');
     d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
     d.command('advance');
@@ -211,6 +213,7 @@ describe('engine: gates, checkpoints, approvals', () => {
   it('bake time counts only once the traffic provider confirmed the weight, and not while paused', () => {
     const d = new Driver(plan, { crew: false });
     d.confirm = false;
+    d.observe();
     d.approve('canary-1', 'eng-lead', 'Dev Raman');
     d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
     const [setWeight] = d.command('advance');
@@ -324,6 +327,7 @@ describe('engine: canary against baseline (Mann-Whitney judgment)', () => {
 describe('engine: decisions the plan expects from people', () => {
   const start = () => {
     const d = new Driver(plan, { crew: false });
+    d.observe();
     d.approve('canary-1', 'eng-lead', 'Dev Raman');
     d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
     d.command('advance');

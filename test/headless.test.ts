@@ -120,6 +120,39 @@ describe('canary run --headless', () => {
   });
 });
 
+describe('machine output agrees with itself (issue 15 item 12)', () => {
+  const cmd = (args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: join(tmp, 'state') };
+      delete env.CI;
+      const child = spawn(process.execPath, [cli, ...args], { cwd: tmp, env });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+
+  it('--json prints the first gate and its set-weight; state lines, effects and status --json number steps alike; the journal is in time order', async () => {
+    const journal = join(tmp, 'order.jsonl');
+    const r = await run(['--json', '--scenario', 'healthy', '--until', 'canary-5', '--journal', journal]);
+    expect(r.code).toBe(0);
+    const texts = r.lines.map((l) => `${String(l.type)}:${l.type === 'effect' ? (l.effect as { type: string; id: number }).type + '#' + (l.effect as { id: number }).id : String(l.text ?? l.status ?? '')}`);
+    const opened = texts.findIndex((t) => /^event:.*opened the gate: Canary 1%/.test(t));
+    const first = texts.indexOf('effect:set-weight#1');
+    const confirmed = texts.findIndex((t) => t.startsWith('event:set-weight #1 confirmed'));
+    expect(opened).toBeGreaterThanOrEqual(0);
+    expect(first).toBeGreaterThan(opened);
+    expect(confirmed).toBeGreaterThan(first);
+    const sw = r.lines.filter((l) => l.type === 'effect' && (l.effect as { type: string }).type === 'set-weight').map((l) => l.effect as { phase: string; step: number; weight: number });
+    expect(sw.slice(0, 2)).toEqual([expect.objectContaining({ phase: 'canary-1', step: 1, weight: 1 }), expect.objectContaining({ phase: 'canary-5', step: 1, weight: 5 })]);
+    const lastState = r.lines.filter((l) => l.type === 'state').at(-1) as { phase: string; step: number };
+    const status = JSON.parse((await cmd(['status', '--journal', journal, '--json'])).out) as { phase: string; step: number };
+    expect([status.phase, status.step]).toEqual([lastState.phase, lastState.step]);
+    expect(status.step).toBe(1);
+    const ats = readFileSync(journal, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { at: number }).at);
+    for (let i = 1; i < ats.length; i++) expect(ats[i]!, `journal line ${i + 1}`).toBeGreaterThanOrEqual(ats[i - 1]!);
+  }, 120_000);
+});
+
 describe('the journal from the command line', () => {
   const journal = join(tmp, 'rollout.jsonl');
   const cmd = (args: string[]) =>

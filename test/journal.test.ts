@@ -140,6 +140,7 @@ describe('journal: replay is the live state', () => {
     const traffic: TrafficActuator = { name: 'now', setWeight: async (weight) => ({ weight, detail: 'ok' }), rollback: async () => ({ weight: 0, detail: 'ok' }) };
     const rt = new Runtime({ plan, clock, traffic, journal: writer });
     const settle = () => new Promise((r) => setImmediate(r));
+    rt.dispatch({ type: 'sli.samples', at: T0, samples: samples(HEALTHY) }); // the first gate needs a valid baseline
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'dev', name: 'Dev Raman' }, phase: 'canary-1', role: 'eng-lead' });
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'chloe', name: 'Chloe Lindqvist' }, phase: 'canary-1', role: 'sre-lead' });
     rt.dispatch({ type: 'command', at: T0, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'advance' } });
@@ -153,7 +154,9 @@ describe('journal: replay is the live state', () => {
     rt.dispatch({ type: 'tick', at: T0 + 6 * HOUR + 55_000 }); // left out; close() writes it
     writer.close();
     const types = readJournal(path).entries.map((e) => `${e.event.type}@${(e.at - T0) / 1000}`);
-    expect(types.slice(-4)).toEqual([`tick@${6 * 3600}`, `tick@${6 * 3600 + 50}`, `sli.samples@${6 * 3600 + 40}`, `tick@${6 * 3600 + 55}`]);
+    expect(types.slice(-4)).toEqual([`tick@${6 * 3600}`, `tick@${6 * 3600 + 50}`, `sli.samples@${6 * 3600 + 50}`, `tick@${6 * 3600 + 55}`]);
+    // the late samples keep their own time as data; the entry is stamped when the engine took them in
+    expect(readJournal(path).entries.at(-2)!.event.at).toBe(T0 + 6 * HOUR + 40_000);
     same(replayJournal(plan, path).state, rt.getState());
   });
 
@@ -162,6 +165,7 @@ describe('journal: replay is the live state', () => {
     const writer = await JournalWriter.open(path, { plan, planText, start: T0 });
     const traffic: TrafficActuator = { name: 'hung', setWeight: () => new Promise(() => undefined), rollback: () => new Promise(() => undefined) };
     const rt = new Runtime({ plan, clock: new ManualClock(T0), traffic, journal: writer });
+    rt.dispatch({ type: 'sli.samples', at: T0, samples: samples(HEALTHY) }); // the first gate needs a valid baseline
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'dev', name: 'Dev Raman' }, phase: 'canary-1', role: 'eng-lead' });
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'chloe', name: 'Chloe Lindqvist' }, phase: 'canary-1', role: 'sre-lead' });
     rt.dispatch({ type: 'command', at: T0, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'advance' } });

@@ -137,7 +137,7 @@ describe('the reference plan', () => {
   });
 
   it('has the five automated rollback triggers', () => {
-    expect(plan.rollback.automatic.map((r) => [r.id, r.sli, r.op, r.value])).toEqual([
+    expect(plan.rollback.automatic.map((r) => (r.kind === 'value' ? [r.id, r.sli, r.op, r.value] : [r.id, r.kind]))).toEqual([
       ['error_rate_threshold', 'error_rate', '>=', 1.0],
       ['latency_p95_threshold', 'latency_p95', '>=', 1000],
       ['availability_threshold', 'availability', '<', 99.5],
@@ -148,14 +148,14 @@ describe('the reference plan', () => {
 
   it('has the circuit breakers and immediate rollback rules', () => {
     const cb = Object.fromEntries(plan.rollback.circuitBreakers.map((r) => [r.id, r]));
-    expect(cb['consecutive_failures']!.consecutive).toBe(10);
+    expect(cb['consecutive_failures']).toMatchObject({ kind: 'consecutive', consecutive: 10 });
     expect(cb['error_rate_spike']).toMatchObject({ sli: 'error_rate', baselineFactor: 5 });
     expect(cb['latency_degradation']).toMatchObject({ sli: 'latency_p95', baselineFactor: 3 });
     expect(cb['availability_drop']).toMatchObject({ sli: 'availability', op: '<', value: 99.0 });
     const im = Object.fromEntries(plan.rollback.immediate.map((r) => [r.id, r]));
     expect(Object.keys(im)).toEqual(['security_breach', 'data_corruption', 'service_unavailable', 'customer_escalation']);
-    expect(im['service_unavailable']!.for).toBe('5m');
-    expect(im['customer_escalation']!.signal).toEqual({ name: 'customer_escalation', severity: 'P0' });
+    expect(im['service_unavailable']).toMatchObject({ kind: 'value', for: '5m' });
+    expect(im['customer_escalation']).toMatchObject({ kind: 'signal', signal: { name: 'customer_escalation', severity: 'P0' } });
     expect(plan.rollback.authority.find((a) => a.role === 'sre')?.notifyWithin).toBe('15m');
   });
 
@@ -597,6 +597,16 @@ describe('canary validate and canary schema', () => {
     expect(out.text()).toContain('50% → 75% → 90% → 100%');
     expect(out.text()).toMatch(/canary-1 +1%/);
     expect(out.text()).toContain(`✓ ${REF_FILE} is a valid plan`);
+  });
+
+  it('validate says who can stop the rollout and how (issue 15 item 11)', () => {
+    const out = sink();
+    expect(runValidate(REF_FILE, out.stream, sink().stream)).toBe(0);
+    const text = out.text();
+    expect(text).toContain('who can stop the rollout, and how:');
+    expect(text).toContain('roll back (R y, or canary rollback): SRE, Engineering Lead, Product Manager, CTO');
+    expect(text).toMatch(/signal customer_escalation P0 \(rule customer_escalation, a war-room signal; rolls back at once\): .*VP Customer Success, Customer Success/);
+    expect(text).toContain('canary itself: 12 rule(s) on the data roll back; invalid data holds the gates');
   });
 
   it('validate: a bad plan lists each problem and returns 1', () => {

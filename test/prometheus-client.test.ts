@@ -8,11 +8,17 @@ import { join } from 'node:path';
 import { PromError, PrometheusClient, scalarOf } from '../src/sources/prometheus.js';
 import type { PrometheusClientOptions, QueryResult } from '../src/sources/prometheus.js';
 import { PrometheusSource, sliQuery } from '../src/sources/prometheus-source.js';
+import { checkAgainst } from '../src/sources/validate-live.js';
 import type { PrometheusSourceStatus } from '../src/sources/prometheus-source.js';
 import { loadPlanFile } from '../src/plan/loader.js';
 import type { Plan } from '../src/plan/schema.js';
 import { ManualClock } from '../src/sim/clock.js';
 import type { EngineEvent, Track } from '../src/engine/types.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { JournalWriter } from '../src/journal/journal.js';
+import { initialState, reduce } from '../src/engine/reduce.js';
+import { seriesTimes } from '../src/engine/series.js';
 
 // ---------------------------------------------------------------------------------------------
 // a scripted Prometheus
@@ -159,7 +165,7 @@ describe('PrometheusClient answers', () => {
     body = ok(vec('1', '2'));
     const warnings: string[] = [];
     expect(scalarOf(await c.query(Q), (w) => warnings.push(w))).toBeNull();
-    expect(warnings.join()).toMatch(/2 series.*must aggregate/);
+    expect(warnings.join()).toMatch(/query returned 2 series .*the plan expects one - add a sum\(\) or a label matcher/);
   });
 
   it('surfaces warnings and infos', async () => {
@@ -391,6 +397,41 @@ describe('PrometheusClient never leaks credentials', () => {
     expect(refused.kind).toBe('unreachable');
     expectClean(refused, [TOKEN, 'key-1234567']);
   });
+
+  it('a redirect to another origin is refused: no configured header (X-Api-Key, a tenant, a token) ever reaches the second server', async () => {
+    const other = await fake((_, res) => send(res, 200, ok(vec('1'))));
+    // 127.0.0.1 and localhost on another port: another origin each way.
+    for (const target of [other.url, other.url.replace('127.0.0.1', 'localhost')]) {
+      const first = await fake((s, res) => {
+        res.writeHead(302, { Location: `${target}${s.path}?${s.params.toString()}` });
+        res.end();
+      });
+      const c = client(first.url, { bearerToken: TOKEN, headers: { 'X-Api-Key': 'key-1234567', 'X-Scope-OrgID': 'tenant-1' } });
+      const e = await failure(c.query(Q));
+      expect(first.seen[0]!.headers['x-api-key']).toBe('key-1234567');
+      expect(e.kind).toBe('bad-response');
+      expect(e.message).toContain('redirected to another origin');
+      expect(e.message).toContain('no configured header or credential is sent there');
+      expectClean(e, [TOKEN, 'key-1234567']);
+    }
+    expect(other.seen).toEqual([]);
+  });
+
+  it('a redirect inside the same origin is followed, headers and all', async () => {
+    const f = await fake((s, res) => {
+      if (s.path.startsWith('/old')) {
+        res.writeHead(301, { Location: `/new${s.path.slice(4)}?${s.params.toString()}` });
+        return res.end();
+      }
+      send(res, 200, ok(vec('7')));
+    });
+    const r = await client(`${f.url}/old`, { headers: { 'X-Api-Key': 'key-1234567' } }).query(Q);
+    expect(r.series[0]!.points[0]![1]).toBe(7);
+    expect(f.seen.map((x) => [x.path, x.headers['x-api-key']])).toEqual([
+      ['/old/api/v1/query', 'key-1234567'],
+      ['/new/api/v1/query', 'key-1234567'],
+    ]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -443,8 +484,9 @@ describe('PrometheusSource', () => {
     expect(ev.samples).toHaveLength(N);
     for (const [query, q] of BY_QUERY) {
       const sample = ev.samples.find((s) => s.sli === q.sli && s.track === q.track);
-      const expected = (q.sli === 'error_rate' && q.track === 'canary') || q.sli === 'memory_leaks' ? null : q.value;
-      expect(sample, query).toEqual({ sli: q.sli, track: q.track, value: expected });
+      const failed = q.sli === 'error_rate' && q.track === 'canary';
+      const expected = failed || q.sli === 'memory_leaks' ? null : q.value;
+      expect(sample, query).toEqual({ sli: q.sli, track: q.track, value: expected, ...(failed ? { error: expect.stringContaining('HTTP 422 execution: many-to-many matching not allowed') } : {}) });
     }
     expect(src.lastError?.kind).toBe('http');
     expect(src.lastError?.status).toBe(422);
@@ -507,7 +549,7 @@ describe('PrometheusSource', () => {
     expect((statusEvents[0] as { message: string }).message).toMatch(/cannot reach .*connection refused/);
   });
 
-  it('backfill: one sli.samples per step, oldest first, null where a series has no point', async () => {
+  it('backfill: ONE sli.history event at the clock\'s now (the journal stays in time order), each point keeping its own time; null where a series has no point', async () => {
     const realNow = 1_700_000_100_000;
     const period = 1_000;
     const f = await fake((s, res) => {
@@ -520,16 +562,87 @@ describe('PrometheusSource', () => {
     });
     const clock = new ManualClock(5_000_000, 60); // a sim clock: 60 sim ms per real ms
     const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock, periodMs: period, realNow: () => realNow });
-    const events = (await src.backfill(4)) as Samples[];
+    const events = await src.backfill(4);
     expect(f.seen).toHaveLength(N);
     expect(f.seen[0]!.params.get('start')).toBe(String((realNow - 3 * period) / 1000));
     expect(f.seen[0]!.params.get('end')).toBe(String(realNow / 1000));
     expect(f.seen[0]!.params.get('step')).toBe('1');
-    expect(events.map((e) => e.at)).toEqual([5_000_000 - 180_000, 5_000_000 - 120_000, 5_000_000 - 60_000, 5_000_000]);
+    expect(events).toHaveLength(1);
+    const ev = events[0] as Extract<EngineEvent, { type: 'sli.history' }>;
+    expect(ev).toMatchObject({ type: 'sli.history', at: 5_000_000 });
+    expect(ev.points.map((p) => p.t)).toEqual([5_000_000 - 180_000, 5_000_000 - 120_000, 5_000_000 - 60_000, 5_000_000]);
     const latency = BY_QUERY.get(sliQuery(PLAN.slis.find((s) => s.name === 'latency_p95')!.query, 'baseline'))!;
-    const at = (k: number, sli: string, track: Track) => events[k]!.samples.find((s) => s.sli === sli && s.track === track)!.value;
+    const at = (k: number, sli: string, track: Track) => ev.points[k]!.samples.find((s) => s.sli === sli && s.track === track)!.value;
     expect([0, 1, 2, 3].map((k) => at(k, 'latency_p95', 'baseline'))).toEqual([latency.value, latency.value + 1, null, latency.value + 3]);
     expect([0, 1, 2, 3].map((k) => at(k, 'availability', 'canary'))).toEqual([null, null, null, null]);
-    expect(events.every((e) => e.samples.length === N)).toBe(true);
+    expect(ev.points.every((p) => p.samples.length === N)).toBe(true);
+
+    // Reduced and journaled: the history is in the series at its own times, the journal line at now.
+    const dir = mkdtempSync(join(tmpdir(), 'canary-backfill-'));
+    try {
+      const file = join(dir, 'j.jsonl');
+      const writer = await JournalWriter.open(file, { plan: PLAN, planText: 'x', start: 4_000_000 });
+      let state = initialState(PLAN, 4_000_000);
+      for (const e of [{ type: 'tick', at: 4_900_000 } as EngineEvent, ev, { type: 'tick', at: 5_000_100 } as EngineEvent]) {
+        const r = reduce(PLAN, state, e);
+        writer.append(e, r.state, r.effects);
+        state = r.state;
+      }
+      writer.close();
+      expect(seriesTimes(state.slis['latency_p95']!.baseline)).toEqual([5_000_000 - 180_000, 5_000_000 - 120_000, 5_000_000 - 60_000, 5_000_000]);
+      const ats = readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { at: number }).at);
+      expect(ats).toEqual([...ats].sort((a, b) => a - b));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('validate --against: each query once against a live server; shape problems, impossible values and missing data named per SLI and track', async () => {
+    const f = await fake((s, res) => {
+      const q = BY_QUERY.get(s.params.get('query') ?? '')!;
+      if (q.sli === 'latency_p95') return send(res, 200, ok(vec('1', '2')));
+      if (q.sli === 'error_rate' && q.track === 'canary') return send(res, 200, ok([{ metric: {}, values: [[1, '1']] }], 'matrix'));
+      if (q.sli === 'availability' && q.track === 'baseline') return send(res, 200, ok(vec('-Inf')));
+      if (q.sli === 'memory_leaks' && q.track === 'baseline') return send(res, 200, ok([]));
+      if (q.sli === 'request_rate') return send(res, 503, promErr('unavailable', 'not ready'));
+      send(res, 200, ok(vec('0')));
+    });
+    const r = await checkAgainst(PLAN, client(f.url));
+    expect(f.seen).toHaveLength(N);
+    expect(r.ok).toBe(false);
+    const line = (sli: string, track: string) => r.lines.find((l) => l.includes(` ${sli}/${track}: `))!;
+    expect(line('latency_p95', 'canary')).toMatch(/^✗ slis\[1\]\.query latency_p95\/canary: query returned 2 series .*add a sum\(\) or a label matcher/);
+    expect(line('error_rate', 'canary')).toMatch(/^✗ .*query returned a matrix/);
+    expect(line('availability', 'baseline')).toMatch(/^✗ .*invalid data: -Inf is not a finite number/);
+    expect(line('memory_leaks', 'baseline')).toMatch(/^! .*no data: .*track="baseline"/);
+    expect(line('request_rate', 'canary')).toMatch(/^✗ .*HTTP 503 unavailable/);
+    expect(line('critical_errors', 'canary')).toBe('✓ slis[6].query critical_errors/canary: 0');
+    expect(r.lines.at(-1)).toBe(`✗ 6 SLI queries of ${N} would not give run a valid value from ${f.url}`);
+  });
+
+  it('odd shapes are named errors on their SLI, warnings travel with the sample, and a healthy source never reads "is back"', async () => {
+    const f = await fake((s, res) => {
+      const q = BY_QUERY.get(s.params.get('query') ?? '')!;
+      if (q.sli === 'latency_p95') return send(res, 200, ok(vec('1', '2')));
+      if (q.sli === 'error_rate') return send(res, 200, ok([{ metric: {}, values: [[1, '1']] }], 'matrix'));
+      if (q.sli === 'availability') return send(res, 200, ok(vec('+Inf'), 'vector', { warnings: ['partial data: store eu-1 down'] }));
+      send(res, 200, ok(vec(String(q.value))));
+    });
+    const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock: new ManualClock(), periodMs: 60_000 });
+    const events: EngineEvent[] = [];
+    src.start((e) => events.push(e));
+    await waitFor(() => events.some((e) => e.type === 'sli.samples'), 'the first round');
+    await src.stop();
+    const ev = events.find((e) => e.type === 'sli.samples') as Samples;
+    const get = (sli: string) => ev.samples.find((x) => x.sli === sli && x.track === 'canary')!;
+    expect(get('latency_p95')).toMatchObject({ value: null, error: expect.stringMatching(/^query returned 2 series \(\{i="0"\}, \{i="1"\}\); the plan expects one - add a sum\(\) or a label matcher$/) });
+    expect(get('error_rate')).toMatchObject({ value: null, error: expect.stringContaining('query returned a matrix') });
+    expect(get('availability')).toEqual({ sli: 'availability', track: 'canary', value: Infinity, warnings: ['partial data: store eu-1 down'] });
+    const status = events.filter((e) => e.type === 'source.status');
+    expect(status).toEqual([expect.objectContaining({ ok: true })]);
+    let state = initialState(PLAN, 0);
+    for (const e of events) state = reduce(PLAN, state, e).state;
+    expect(state.history.map((h) => h.text).join('\n')).not.toContain('is back');
+    expect(state.history.map((h) => h.text)).toContain('latency_p95/canary: query returned 2 series ({i="0"}, {i="1"}); the plan expects one - add a sum() or a label matcher - never counted as a pass');
   });
 });

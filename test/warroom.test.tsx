@@ -21,7 +21,7 @@ import { RemoteStore } from '../src/warroom/client.js';
 import { applyPatch, diffState, fromWire, toWire } from '../src/warroom/protocol.js';
 import { WarRoomServer, type WarRoomServerOptions } from '../src/warroom/server.js';
 import { issueTokens, readTokenFile, TokenBook, writeTokenFile, type Issued } from '../src/warroom/tokens.js';
-import { CHLOE, DEV, loadPlan, makeStore, manyPods, MIN, OPERATOR, runningScenario, samples, T0, type TestStore } from './helpers/state.js';
+import { CHLOE, DEV, loadPlan, makeStore, manyPods, MIN, OPERATOR, runningScenario, samples, seen, T0, type TestStore } from './helpers/state.js';
 
 const plan = loadPlan();
 const open: { close(): unknown }[] = [];
@@ -50,7 +50,7 @@ interface Room {
   logs: string[];
 }
 
-async function room(over: Partial<WarRoomServerOptions> = {}, store = makeStore(plan, T0)): Promise<Room> {
+async function room(over: Partial<WarRoomServerOptions> = {}, store = seen(makeStore(plan, T0))): Promise<Room> {
   const { file, issued } = issueTokens(plan, { viewers: 1 });
   const tokens: Record<string, string> = {};
   let viewer = '';

@@ -19,10 +19,11 @@ export interface CompiledPhase {
   criteria: Criterion[];
 }
 
-export interface CompiledRule extends TripRule {
+export type CompiledRule = TripRule & {
   group: 'automatic' | 'circuit-breaker' | 'immediate';
+  /** How long a value rule's condition must hold (0 for other kinds). */
   forMs: number;
-}
+};
 
 export interface CompiledPlan {
   plan: Plan;
@@ -41,6 +42,7 @@ export interface CompiledPlan {
 const cache = new WeakMap<Plan, CompiledPlan>();
 
 const ms = (d: string | undefined, fallback = 0): number => (d === undefined ? fallback : parseDuration(d) ?? fallback);
+const forMs = (r: TripRule): number => (r.kind === 'value' || r.kind === 'relative' ? ms(r.for) : 0);
 
 export function compile(plan: Plan): CompiledPlan {
   const hit = cache.get(plan);
@@ -59,9 +61,9 @@ export function compile(plan: Plan): CompiledPlan {
     criteria: [...(p.successCriteria ?? plan.successCriteria), ...plan.safetyThresholds],
   }));
   const rules: CompiledRule[] = [
-    ...plan.rollback.immediate.map((r) => ({ ...r, group: 'immediate' as const, forMs: ms(r.for) })),
-    ...plan.rollback.automatic.map((r) => ({ ...r, group: 'automatic' as const, forMs: ms(r.for) })),
-    ...plan.rollback.circuitBreakers.map((r) => ({ ...r, group: 'circuit-breaker' as const, forMs: ms(r.for) })),
+    ...plan.rollback.immediate.map((r) => ({ ...r, group: 'immediate' as const, forMs: forMs(r) })),
+    ...plan.rollback.automatic.map((r) => ({ ...r, group: 'automatic' as const, forMs: forMs(r) })),
+    ...plan.rollback.circuitBreakers.map((r) => ({ ...r, group: 'circuit-breaker' as const, forMs: forMs(r) })),
   ];
   const compiled: CompiledPlan = {
     plan,
@@ -84,13 +86,13 @@ export function compile(plan: Plan): CompiledPlan {
  * baseline held to its `minimum` (the floor on the side the rule trips). Null when it needs a
  * baseline and there is none. The engine trips on it; the views show it. */
 export function ruleThreshold(r: TripRule, baseline: number | null): number | null {
-  if (r.baselineFactor !== undefined) {
+  if (r.kind === 'relative') {
     if (baseline === null) return null;
     const t = r.baselineFactor * baseline;
     if (r.minimum === undefined) return t;
-    return r.op?.startsWith('>') ? Math.max(t, r.minimum) : Math.min(t, r.minimum);
+    return r.op.startsWith('>') ? Math.max(t, r.minimum) : Math.min(t, r.minimum);
   }
-  return r.value ?? null;
+  return r.kind === 'value' ? r.value : null;
 }
 
 /** Does `value op threshold` hold? */

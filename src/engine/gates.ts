@@ -6,6 +6,7 @@ import { compile, isWeekendOrHoliday, type CompiledPhase } from './compiled.js';
 import type { ApprovalGiven, GateTarget, RolloutState } from './types.js';
 import { rollbackScope, trafficDrift } from './traffic.js';
 import { loadTestBlockers } from './loadtests.js';
+import { evidenceBlockers } from './evidence.js';
 
 export interface ApprovalView {
   role: string;
@@ -75,7 +76,14 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
   const cp = compile(plan);
   if (state.status === 'completed')
     return { kind: 'none', phaseIndex: state.phaseIndex, auto: false, fromWeight: state.desiredWeight, toWeight: state.desiredWeight, regions: [], approvals: [], blockers: ['the rollout is complete'], peopleBlockers: [], allowed: false };
-  if (state.status === 'pending' || state.status === 'rolled-back') return phaseGate(plan, state, cp.phases[0]!, [], []);
+  if (state.status === 'pending' || state.status === 'rolled-back') {
+    // No canary traffic yet: the sources must be healthy and the baseline seen clearly.
+    const blockers: string[] = [];
+    for (const [name, h] of Object.entries(state.sources)) if (!h.ok) blockers.push(`source ${name} failing: ${h.message ?? 'unknown error'}`);
+    blockers.push(...evidenceBlockers(cp, state, false));
+    if (Object.keys(state.pending).length) blockers.push('traffic change not yet confirmed');
+    return phaseGate(plan, state, cp.phases[0]!, blockers, []);
+  }
 
   const phase = cp.phases[state.phaseIndex]!;
   const step = phase.steps[state.stepIndex]!;
@@ -94,7 +102,14 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
   for (const c of state.criteria) {
     if (c.verdict === 'fail') blockers.push(`${c.sli} ${round(c.value)} fails ${c.op} ${c.threshold}`);
     else if (c.verdict === 'no-data') blockers.push(`${c.sli}: no data (never counted as a pass)`);
+    else if (c.verdict === 'invalid') blockers.push(`${c.sli}: ${c.raw !== undefined ? `invalid value ${c.raw}` : 'inconclusive'}: ${c.why ?? 'invalid data'} (never counted as a pass)`);
+    else if (state.weightConfirmedAt !== null && (c.at === undefined || c.at < state.weightConfirmedAt))
+      blockers.push(`${c.sli}: not judged since the weight change was confirmed (the next analysis judges it)`);
   }
+  // Every SLI the gate needs: a valid value measured after the last weight change was confirmed,
+  // and every rule able to fire (a criterion's own no-data/invalid is said once, above).
+  const said = new Set(state.criteria.filter((c) => c.verdict !== 'pass' && c.verdict !== 'fail').map((c) => c.sli));
+  for (const b of evidenceBlockers(cp, state, true)) if (!said.has(b.slice(0, b.indexOf(':')))) blockers.push(b);
   if (plan.analysis.judgment) {
     const j = state.judgment;
     if (!j) blockers.push('canary judgment: none yet');

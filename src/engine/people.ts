@@ -73,7 +73,7 @@ export function openIncident(tx: PeopleTx, severity: IncidentSeverity, summary: 
 export function incidentForRollback(tx: PeopleTx, trigger: TripExplanation): void {
   if (trigger.group === 'manual') return;
   const rule = tx.cp.rules.find((r) => r.id === trigger.rule);
-  const severity: IncidentSeverity = rule?.incident ?? rule?.signal?.severity ?? 'P0';
+  const severity: IncidentSeverity = rule?.incident ?? (rule?.kind === 'signal' ? rule.signal.severity : undefined) ?? 'P0';
   openIncident(tx, severity, `rolled back: ${trigger.title} (${trigger.rule})`, 'canary', 'rollback', trigger.rule);
 }
 

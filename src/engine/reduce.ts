@@ -4,10 +4,12 @@ import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/schema.js';
 import { compare, compile, ruleThreshold, type CompiledPlan, type CompiledRule } from './compiled.js';
 import { gateTarget, gateView, sameTarget } from './gates.js';
-import { append, emptySeries, latest } from './series.js';
+import { append, emptySeries } from './series.js';
 import { metricsFromSlis } from './judgment.js';
 import { rollbackScope, trafficDrift, trafficOn } from './traffic.js';
 import { judge } from '../analysis/judge.js';
+import { signalRefusal } from '../plan/authority.js';
+import { classify, noteProblem } from './evidence.js';
 import { initialLoadTests, onLoadProgress, onLoadResult, resetPhasePasses, startLoadTest, stopLoadTest } from './loadtests.js';
 import {
   EMPTY_COMMS,
@@ -34,13 +36,15 @@ import {
   type HistoryEntry,
   type JudgmentState,
   type RolloutState,
+  type SampleNote,
+  type SliSample,
   type SliState,
   type TripExplanation,
 } from './types.js';
 
 export function initialState(plan: Plan, now: number): RolloutState {
   const slis: Record<string, SliState> = {};
-  for (const s of plan.slis) slis[s.name] = { canary: emptySeries(), baseline: emptySeries(), lastAt: null };
+  for (const s of plan.slis) slis[s.name] = { canary: emptySeries(), baseline: emptySeries(), lastAt: null, canaryNote: null, baselineNote: null };
   return {
     plan: plan.metadata.name,
     status: 'pending',
@@ -64,6 +68,8 @@ export function initialState(plan: Plan, now: number): RolloutState {
     lastAnalysisAt: null,
     consecutiveFailures: 0,
     holding: {},
+    inconclusive: [],
+    weightConfirmedAt: null,
     holds: [],
     pods: new Map(),
     podsVersion: 0,
@@ -111,7 +117,10 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
     case 'tick':
       break;
     case 'sli.samples':
-      onSamples(tx, event.at, event.samples);
+      onSamples(tx, event.measuredAt !== undefined && event.measuredAt < event.at ? event.measuredAt : event.at, event.samples);
+      break;
+    case 'sli.history':
+      onHistory(tx, event.points);
       break;
     case 'pods.sync': {
       const pods = new Map(tx.s.pods);
@@ -187,7 +196,8 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
       const message = event.message ?? null;
       if (prev && prev.ok === event.ok && prev.message === message) break;
       tx.s.sources = { ...tx.s.sources, [event.source]: { ok: event.ok, message, since: prev && prev.ok === event.ok ? prev.since : tx.s.now } };
-      if (!prev || prev.ok !== event.ok) tx.log('info', `source ${event.source} ${event.ok ? 'is back' : `failing: ${message ?? 'unknown error'}`}`);
+      // "is back" only after it was down: a first report of a healthy source says nothing.
+      if (prev ? prev.ok !== event.ok : !event.ok) tx.log('info', `source ${event.source} ${event.ok ? 'is back' : `failing: ${message ?? 'unknown error'}`}`);
       break;
     }
   }
@@ -217,24 +227,55 @@ function advanceTime(tx: Tx, at: number): void {
 
 export { latest } from './series.js';
 
-function onSamples(tx: Tx, at: number, samples: { sli: string; track: 'canary' | 'baseline'; value: number | null }[]): void {
+function onSamples(tx: Tx, at: number, samples: SliSample[]): void {
   const s = tx.s;
-  const slis = { ...s.slis };
-  for (const sample of samples) {
-    const cur = slis[sample.sli];
-    if (!cur) continue; // an SLI the plan does not know
-    const value = sample.value === null || Number.isNaN(sample.value) ? null : sample.value;
-    const lastAt = value === null ? cur.lastAt : Math.max(cur.lastAt ?? 0, at);
-    // Spelled out (no computed key): keeps these objects in V8's fast shape.
-    slis[sample.sli] =
-      sample.track === 'canary'
-        ? { canary: append(cur.canary, at, value), baseline: cur.baseline, lastAt }
-        : { canary: cur.canary, baseline: append(cur.baseline, at, value), lastAt };
-  }
-  s.slis = slis;
+  s.slis = applySamples(tx, { ...s.slis }, at, samples);
   if (!trafficOn(s)) return;
   analyze(tx);
   checkRules(tx);
+}
+
+/** History from a range query: each point at its own time, oldest first, never before what the
+ * series already hold. It fills the sparklines and says what the data was; rules and the analysis
+ * do not judge it as news. */
+function onHistory(tx: Tx, points: { t: number; samples: SliSample[] }[]): void {
+  let slis = { ...tx.s.slis };
+  for (const p of [...points].sort((a, b) => a.t - b.t)) {
+    if (!(p.t <= tx.s.now)) continue;
+    slis = applySamples(tx, slis, p.t, p.samples.filter((x) => {
+      const cur = slis[x.sli];
+      const series = cur ? (x.track === 'canary' ? cur.canary : cur.baseline) : undefined;
+      return !series || series.end === series.start || series.bt[series.end - 1]! < p.t;
+    }));
+  }
+  tx.s.slis = slis;
+}
+
+/** Classifies each sample (valid, no data, invalid: see evidence.ts), keeps valid values in the
+ * series (an invalid one is a gap there) and the newest note per track; says in the history when
+ * what a track reports changes from valid to invalid and back, or a new warning comes. */
+function applySamples(tx: Tx, slis: Record<string, SliState>, at: number, samples: SliSample[]): Record<string, SliState> {
+  for (const sample of samples) {
+    const cur = slis[sample.sli];
+    const def = tx.cp.sliByName[sample.sli];
+    if (!cur || !def) continue; // an SLI the plan does not know
+    const note = classify(tx.cp.plan, def, sample, at);
+    const value = note.status === 'ok' ? note.value : null;
+    const lastAt = value === null ? cur.lastAt : Math.max(cur.lastAt ?? 0, at);
+    const prev = sample.track === 'canary' ? cur.canaryNote : cur.baselineNote;
+    const said = (n: SampleNote | null) => (n && n.status === 'invalid' ? `${n.raw ?? ''}|${n.why ?? ''}` : '');
+    if (note.status === 'invalid' && said(note) !== said(prev))
+      tx.log('hold', `${sample.sli}/${sample.track}: ${note.raw !== undefined ? `invalid value ${note.raw}: ` : ''}${note.why ?? 'invalid data'} - never counted as a pass`);
+    else if (note.status !== 'invalid' && prev?.status === 'invalid') tx.log('info', `${sample.sli}/${sample.track}: valid data again`);
+    if (note.warnings && note.status !== 'invalid' && (note.warnings.join('; ') !== (prev?.warnings ?? []).join('; ')))
+      tx.log('info', `${sample.sli}/${sample.track}: the source warned: ${note.warnings.join('; ')}`);
+    // Spelled out (no computed key): keeps these objects in V8's fast shape.
+    slis[sample.sli] =
+      sample.track === 'canary'
+        ? { canary: append(cur.canary, at, value), baseline: cur.baseline, lastAt, canaryNote: note, baselineNote: cur.baselineNote }
+        : { canary: cur.canary, baseline: append(cur.baseline, at, value), lastAt, canaryNote: cur.canaryNote, baselineNote: note };
+  }
+  return slis;
 }
 
 /** Success criteria and safety thresholds, once per analysis interval (also when no sample came:
@@ -287,17 +328,13 @@ function evaluateCriteria(tx: Tx): CriterionResult[] {
   const phase = tx.cp.phases[s.phaseIndex];
   if (!phase) return [];
   return phase.criteria.map((c) => {
-    const sli = s.slis[c.sli];
-    const fresh = sli && sli.lastAt !== null && s.now - sli.lastAt <= tx.cp.noDataMs;
-    const value = sli && fresh ? latest(sli.canary) : null;
-    return {
-      sli: c.sli,
-      op: c.op,
-      threshold: c.value,
-      value,
-      verdict: value === null ? 'no-data' : compare(value, c.op, c.value) ? 'pass' : 'fail',
-      ...(c.seed !== undefined ? { seed: c.seed } : {}),
-    } satisfies CriterionResult;
+    const note = s.slis[c.sli]?.canaryNote ?? null;
+    const fresh = note !== null && s.now - note.at <= tx.cp.noDataMs;
+    const base = { sli: c.sli, op: c.op, threshold: c.value, ...(note ? { at: note.at } : {}), ...(c.seed !== undefined ? { seed: c.seed } : {}) };
+    if (fresh && note.status === 'invalid')
+      return { ...base, value: null, verdict: 'invalid', ...(note.raw !== undefined ? { raw: note.raw } : {}), why: note.why ?? 'invalid data' } satisfies CriterionResult;
+    const value = fresh && note.status === 'ok' ? note.value : null;
+    return { ...base, value, verdict: value === null ? 'no-data' : compare(value, c.op, c.value) ? 'pass' : 'fail' } satisfies CriterionResult;
   });
 }
 
@@ -307,36 +344,63 @@ function fmt(v: number | null | undefined, unit?: string): string {
   return unit === 'percent' ? `${n}%` : unit === 'ms' ? `${n}ms` : n;
 }
 
-/** Evaluate one value rule. Returns the explanation when its condition holds now. */
-function ruleCondition(tx: Tx, r: CompiledRule): TripExplanation | null {
-  if (r.sli === undefined || r.op === undefined) return null;
+type Condition = { kind: 'trip'; trip: TripExplanation } | { kind: 'clear' } | { kind: 'inconclusive'; why: string };
+
+/** Evaluate one rule on the data: it trips, it is clear, or it cannot be evaluated (and why). */
+function ruleCondition(tx: Tx, r: CompiledRule): Condition {
+  if (r.kind !== 'value' && r.kind !== 'relative') return { kind: 'clear' };
   const sli = tx.s.slis[r.sli];
   const def = tx.cp.sliByName[r.sli];
-  if (!sli || !def) return null;
-  const canary = latest(sli.canary);
-  if (canary === null || sli.lastAt === null || tx.s.now - sli.lastAt > tx.cp.noDataMs) return null; // no data is never a trip and never a pass
-  const baseline = r.baselineFactor !== undefined ? latest(sli.baseline) : null;
+  if (!sli || !def) return { kind: 'clear' };
+  // No valid canary value: never a trip, never a pass; the rule is blind and says so.
+  const canaryWhy = noteProblem(tx.cp, tx.s.now, sli.canaryNote, null);
+  if (canaryWhy !== null) return { kind: 'inconclusive', why: `canary ${r.sli}: ${canaryWhy}` };
+  const canary = sli.canaryNote!.value!;
+  let baseline: number | null = null;
+  if (r.kind === 'relative') {
+    const baseWhy = noteProblem(tx.cp, tx.s.now, sli.baselineNote, null);
+    if (baseWhy !== null) {
+      const q = tx.cp.plan.analysis.tracks.baseline;
+      return { kind: 'inconclusive', why: `${r.baselineFactor}x baseline needs the baseline's ${r.sli}: ${baseWhy} (its query selects $track="${q}"; analysis.tracks.baseline says which label value means baseline)` };
+    }
+    baseline = sli.baselineNote!.value!;
+  }
   const threshold = ruleThreshold(r, baseline);
-  if (threshold === null) return null;
-  if (!compare(canary, r.op, threshold)) return null;
+  if (threshold === null || !compare(canary, r.op, threshold)) return { kind: 'clear' };
   const window = tx.cp.plan.analysis.window;
   const against =
-    r.baselineFactor !== undefined
+    r.kind === 'relative'
       ? `${r.baselineFactor}x baseline ${fmt(baseline, def.unit)} = ${fmt(threshold, def.unit)}${r.minimum !== undefined ? ` (floor ${fmt(r.minimum, def.unit)})` : ''}`
       : fmt(threshold, def.unit);
   return {
-    rule: r.id,
-    group: r.group,
-    title: r.title,
-    sli: r.sli,
-    canary,
-    baseline,
-    threshold,
-    op: r.op,
-    window,
-    query: def.query.replaceAll('$track', 'canary'),
-    text: `${r.title} (${r.id}): canary ${def.title} ${fmt(canary, def.unit)} ${r.op} ${against}${r.forMs ? ` for ${formatDuration(r.forMs)}` : ''} [window ${window}]`,
+    kind: 'trip',
+    trip: {
+      rule: r.id,
+      group: r.group,
+      title: r.title,
+      sli: r.sli,
+      canary,
+      baseline,
+      threshold,
+      op: r.op,
+      window,
+      query: def.query.replaceAll('$track', tx.cp.plan.analysis.tracks.canary),
+      text: `${r.title} (${r.id}): canary ${def.title} ${fmt(canary, def.unit)} ${r.op} ${against}${r.forMs ? ` for ${formatDuration(r.forMs)}` : ''} [window ${window}]`,
+    },
   };
+}
+
+/** With `analysis.invalidData: rollback`: the first canary SLI the rollout needs whose newest value
+ * is impossible (+Inf, NaN, out of range) trips a rollback. */
+function invalidDataTrip(tx: Tx): TripExplanation | null {
+  if (tx.cp.plan.analysis.invalidData !== 'rollback') return null;
+  for (const sli of tx.cp.plan.slis) {
+    const n = tx.s.slis[sli.name]?.canaryNote;
+    if (!n || n.status !== 'invalid' || n.raw === undefined || tx.s.now - n.at > tx.cp.noDataMs) continue;
+    const text = `invalid data (analysis.invalidData: rollback): canary ${sli.title} is ${n.raw}: ${n.why ?? ''}`;
+    return { rule: 'invalid-data', group: 'automatic', title: 'Invalid data', sli: sli.name, canary: null, raw: n.raw, text };
+  }
+  return null;
 }
 
 const GROUP_LABEL: Record<TripExplanation['group'], string> = {
@@ -350,39 +414,52 @@ function checkRules(tx: Tx): void {
   const s = tx.s;
   if (!trafficOn(s)) return;
   const holding = { ...s.holding };
+  const inconclusive: RolloutState['inconclusive'] = [];
+  const prevInconclusive = new Map(s.inconclusive.map((x) => [x.rule, x]));
+  let trip: TripExplanation | null = invalidDataTrip(tx);
   for (const r of tx.cp.rules) {
-    let trip: TripExplanation | null = null;
-    if (r.consecutive !== undefined) {
-      if (s.consecutiveFailures >= r.consecutive) {
-        const failing = s.criteria.filter((c) => c.verdict === 'fail').map((c) => `${c.sli} ${fmt(c.value)} (needs ${c.op} ${c.threshold})`);
-        if (s.judgment?.verdict === 'fail') failing.push(`canary judgment: ${s.judgment.reason}`);
-        trip = {
-          rule: r.id,
-          group: r.group,
-          title: r.title,
-          text: `${r.title} (${r.id}): ${s.consecutiveFailures} consecutive failed analyses >= ${r.consecutive} [interval ${tx.cp.plan.analysis.interval}; failing: ${failing.join(', ') || 'n/a'}]`,
-          threshold: r.consecutive,
-          op: '>=',
-          canary: s.consecutiveFailures,
-        };
+    if (trip) break;
+    switch (r.kind) {
+      case 'consecutive':
+        if (s.consecutiveFailures >= r.consecutive) {
+          const failing = s.criteria.filter((c) => c.verdict === 'fail').map((c) => `${c.sli} ${fmt(c.value)} (needs ${c.op} ${c.threshold})`);
+          if (s.judgment?.verdict === 'fail') failing.push(`canary judgment: ${s.judgment.reason}`);
+          trip = {
+            rule: r.id,
+            group: r.group,
+            title: r.title,
+            text: `${r.title} (${r.id}): ${s.consecutiveFailures} consecutive failed analyses >= ${r.consecutive} [interval ${tx.cp.plan.analysis.interval}; failing: ${failing.join(', ') || 'n/a'}]`,
+            threshold: r.consecutive,
+            op: '>=',
+            canary: s.consecutiveFailures,
+          };
+        }
+        break;
+      case 'value':
+      case 'relative': {
+        const cond = ruleCondition(tx, r);
+        if (cond.kind === 'inconclusive') {
+          const was = prevInconclusive.get(r.id);
+          inconclusive.push(was && was.why === cond.why ? was : { rule: r.id, why: cond.why, since: was?.since ?? s.now });
+          if (!was) tx.log('hold', `rule ${r.id} cannot be evaluated: ${cond.why} - it cannot fire while this lasts, and no gate opens`);
+        }
+        if (cond.kind !== 'trip') {
+          delete holding[r.id];
+        } else if (r.forMs > 0) {
+          const since = holding[r.id] ?? s.now;
+          holding[r.id] = since;
+          if (s.now - since >= r.forMs) trip = cond.trip;
+        } else trip = cond.trip;
+        break;
       }
-    } else if (r.sli !== undefined) {
-      const cond = ruleCondition(tx, r);
-      if (cond === null) {
-        delete holding[r.id];
-      } else if (r.forMs > 0) {
-        const since = holding[r.id] ?? s.now;
-        holding[r.id] = since;
-        if (s.now - since >= r.forMs) trip = cond;
-      } else trip = cond;
-    }
-    if (trip) {
-      s.holding = holding;
-      doRollback(tx, { id: 'system', name: 'canary' }, `${GROUP_LABEL[trip.group]}: ${trip.text}`, trip);
-      return;
+      case 'signal':
+        break; // declared by people: see onSignal
     }
   }
+  for (const [rule] of prevInconclusive) if (!trip && !inconclusive.some((x) => x.rule === rule)) tx.log('info', `rule ${rule} can be evaluated again`);
+  s.inconclusive = trip ? [] : inconclusive;
   s.holding = holding;
+  if (trip) doRollback(tx, { id: 'system', name: 'canary' }, `${GROUP_LABEL[trip.group]}: ${trip.text}`, trip);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,6 +539,7 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
   s.criteria = [];
   s.judgment = null;
   s.holding = {};
+  s.inconclusive = [];
   resetPhasePasses(s);
   if (index === 0) {
     s.startedAt = s.now;
@@ -527,6 +605,7 @@ function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanati
   // Approvals and checkpoint answers were given for the rollout that just failed: a restart asks again.
   s.approvals = {};
   s.holding = {};
+  s.inconclusive = [];
   tx.log('rollback', `ROLLBACK from ${fromWeight}%: ${reason}`);
   tx.effect({ type: 'rollback', reason, fromWeight, regions, trigger });
   stopLoadTest(tx, null, 'the rollout rolled back');
@@ -561,8 +640,11 @@ function onSignal(tx: Tx, actor: Actor, name: string, severity: string | undefin
   if (actor.viewer) return tx.log('info', `${who} signalled ${name}: refused, a viewer cannot act`);
   tx.log('info', `${who} signalled ${name}${severity ? ` ${severity}` : ''}${note ? `: ${note}` : ''}`);
   if (!trafficOn(tx.s)) return;
-  const rule = tx.cp.rules.find((r) => r.signal?.name === name && (r.signal.severity === undefined || r.signal.severity === severity));
+  const rule = tx.cp.rules.find((r): r is CompiledRule & { kind: 'signal' } => r.kind === 'signal' && r.signal.name === name && (r.signal.severity === undefined || r.signal.severity === severity));
   if (!rule) return;
+  // Who may declare it is the plan's decision (declaredBy, or its authority and escalation matrix).
+  const refused = signalRefusal(tx.cp.plan, rule, actor.roles);
+  if (refused) return tx.log('info', `${who} signalled ${name}${severity ? ` ${severity}` : ''}: no rollback - ${refused}; someone with that authority can roll back (R y)`);
   const text = `${rule.title} (${rule.id}): ${name}${severity ? ` ${severity}` : ''} declared by ${who}${note ? ` - ${note}` : ''}`;
   doRollback(tx, actor, `${GROUP_LABEL[rule.group]}: ${text}`, { rule: rule.id, group: rule.group, title: rule.title, text });
 }
@@ -577,6 +659,7 @@ function onEffectResult(tx: Tx, id: number, ok: boolean, detail: string, weight:
   s.pending = pending;
   if (ok) {
     if (weight !== undefined) s.appliedWeight = weight;
+    if (p.type === 'set-weight') s.weightConfirmedAt = s.now;
     s.lastEffectError = null;
     tx.log('effect', `${p.type} #${id} confirmed: ${detail}`);
   } else {
@@ -639,8 +722,9 @@ function computeHolds(tx: Tx): string[] {
     if (c.verdict === 'no-data') {
       const last = s.slis[c.sli]?.lastAt;
       holds.push(`no data for ${c.sli}${last ? ` for ${formatDuration(s.now - last)}` : ' yet'} (holds after ${tx.cp.plan.analysis.noDataAfter})`);
-    }
+    } else if (c.verdict === 'invalid') holds.push(`${c.sli}: ${c.raw !== undefined ? `invalid value ${c.raw}: ` : 'inconclusive: '}${c.why ?? 'invalid data'}`);
   }
+  for (const r of s.inconclusive) holds.push(`rule ${r.rule} cannot be evaluated: ${r.why}`);
   for (const [name, h] of Object.entries(s.sources)) if (!h.ok) holds.push(`source ${name} failing since ${formatDuration(s.now - h.since)} ago: ${h.message ?? 'unknown error'}`);
   if (s.judgment && s.judgment.verdict !== 'pass') holds.push(`canary judgment ${s.judgment.verdict}: ${s.judgment.reason}`);
   if (s.lastEffectError) holds.push(s.lastEffectError);

@@ -41,8 +41,28 @@ export interface PodInfo {
 export interface SliSample {
   sli: string;
   track: Track;
-  /** null: the query returned no data (kept distinct from 0). */
+  /** null: the query returned no data (kept distinct from 0). NaN and ±Infinity are kept as the
+   * source saw them: the engine calls them invalid data, never a pass. */
   value: number | null;
+  /** The query failed or answered in a shape that is not one number (several series, a matrix):
+   * what went wrong, for the screen and the journal. The value is then null. */
+  error?: string;
+  /** Warnings the source gave with the value (Prometheus `warnings`, e.g. partial data). */
+  warnings?: string[];
+}
+
+/** What the newest sample of one SLI on one track said, and when it was measured. */
+export interface SampleNote {
+  at: number;
+  /** ok: a valid value; no-data: nothing measured; invalid: an impossible value, a failed or
+   * odd-shaped query, or (per the plan) a value that came with warnings. */
+  status: 'ok' | 'no-data' | 'invalid';
+  value: number | null;
+  /** The value as measured when it was impossible: "+Inf", "NaN", "120". */
+  raw?: string;
+  /** Why it is not ok, in words. */
+  why?: string;
+  warnings?: string[];
 }
 
 /** Which move an advance makes: enter a phase, take a phase's next step, or complete. */
@@ -74,7 +94,11 @@ export type Command =
 
 export type EngineEvent =
   | { type: 'tick'; at: number }
-  | { type: 'sli.samples'; at: number; samples: SliSample[] }
+  /** `measuredAt`: when the values were measured (the queries were sent), if earlier than `at`. */
+  | { type: 'sli.samples'; at: number; samples: SliSample[]; measuredAt?: number }
+  /** History fetched at once (a range query): each point keeps its own time `t` as data; the
+   * event itself happens at `at`, so the journal stays in time order. */
+  | { type: 'sli.history'; at: number; points: { t: number; samples: SliSample[] }[] }
   /** A whole region's pods as the source now sees them (list, or watch re-sync). */
   | { type: 'pods.sync'; at: number; region: string; pods: PodInfo[] }
   | { type: 'pods.delta'; at: number; upserts: PodInfo[]; deletes: string[] }
@@ -130,6 +154,8 @@ export type EffectInput = Effect extends infer E ? (E extends { id: number } ? O
 export interface TripExplanation {
   rule: string;
   group: 'automatic' | 'circuit-breaker' | 'immediate' | 'manual';
+  /** The canary value as measured when it was impossible (invalid-data rollbacks). */
+  raw?: string;
   title: string;
   sli?: string;
   canary?: number | null;
@@ -141,14 +167,22 @@ export interface TripExplanation {
   text: string;
 }
 
-export type Verdict = 'pass' | 'fail' | 'no-data';
+/** `invalid`: the value is impossible (+Inf, NaN, out of its SLI's range) or its query failed or
+ * warned: inconclusive, never a pass. */
+export type Verdict = 'pass' | 'fail' | 'no-data' | 'invalid';
 
 export interface CriterionResult {
   sli: string;
   op: string;
   threshold: number;
+  /** The canary value judged; null without a valid one (see `raw` and `why`). */
   value: number | null;
   verdict: Verdict;
+  /** When the judged sample was measured. */
+  at?: number;
+  /** For `invalid`: the value as measured ("+Inf", "NaN", "120") when there was one, and why. */
+  raw?: string;
+  why?: string;
   seed?: string;
 }
 
@@ -164,8 +198,11 @@ export interface Series {
 export interface SliState {
   canary: Series;
   baseline: Series;
-  /** Time of the newest sample of either track. */
+  /** Time of the newest valid sample of either track. */
   lastAt: number | null;
+  /** The newest sample of each track as measured (valid, no data or invalid, and why). */
+  canaryNote: SampleNote | null;
+  baselineNote: SampleNote | null;
 }
 
 export interface CheckpointState {
@@ -240,6 +277,12 @@ export interface RolloutState {
   consecutiveFailures: number;
   /** Per rule: since when its condition has held (for rules with `for:`). */
   holding: Record<string, number>;
+  /** Rules that cannot be evaluated now (no baseline for a relative rule, no valid canary value),
+   * with why and since when: they cannot fire, so no gate opens while any is listed. */
+  inconclusive: { rule: string; why: string; since: number }[];
+  /** When the last traffic change (set-weight) was confirmed: evidence for the next gate must be
+   * measured after it. Null before the first one. */
+  weightConfirmedAt: number | null;
   /** Why the rollout cannot move on right now (no data, a checkpoint, approvals...). */
   holds: string[];
   /** By key. A Map: replacing it per pods event costs ~6x less than spreading a 3,000-key object. */

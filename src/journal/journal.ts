@@ -315,9 +315,14 @@ export class JournalWriter {
       this.pendingTickAt = state.now;
       return null;
     }
+    // The entry's time is when the engine took the event in (its clock, which never goes back), so
+    // the journal reads in time order; an event's own time (a sample's minute, a late source's
+    // report) stays in the event as data.
+    const at = state ? Math.max(state.now, ev.at) : ev.at;
+    // A late event is applied at the engine's `now`: the left-out tick that moved time goes first, so replay does the same.
     if (this.pendingTickAt !== null && ev.at < this.pendingTickAt) this.write(this.pendingTickAt, 'system', { type: 'tick', at: this.pendingTickAt }, false);
     this.pendingTickAt = null;
-    return this.write(ev.at, actorOf(ev), ev, isDecision(ev, effects));
+    return this.write(at, actorOf(ev), ev, isDecision(ev, effects));
   }
 
   /** Writes and fsyncs whatever is batched. */
@@ -477,7 +482,23 @@ function parseEntryLine(text: string, line: number): ParsedLine | null {
 
 /** Reads a journal: parses every line, checks the chain, sets a torn last line aside. */
 export function readJournal(path: string, opts: KeyOption = {}): ReadResult {
-  return parseJournal(readFileSync(path), opts);
+  return parseJournal(readJournalFile(path), opts);
+}
+
+/** The journal's bytes; anything that stops reading them is a JournalError saying what and where
+ * (a directory, a missing file, no permission), never a bare fs error. */
+function readJournalFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EISDIR' ? 'it is a directory, not a journal file'
+      : code === 'ENOENT' ? 'no such file'
+      : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : e instanceof Error ? e.message : String(e);
+    throw new JournalError(`cannot read journal ${path}: ${why}`);
+  }
 }
 
 export function parseJournal(buf: Buffer, opts: KeyOption = {}): ReadResult {
@@ -656,13 +677,15 @@ export interface VerifyResult {
 
 /** Checks the chain and says what is wrong, first problem first, and prints the head hash. */
 export function verifyJournal(path: string, opts: VerifyOptions = {}): VerifyResult {
+  // A malformed --expect-head is the user's to fix before anything is read.
+  const expected = opts.expectedHead === undefined ? undefined : typeof opts.expectedHead === 'string' ? parseHead(opts.expectedHead) : opts.expectedHead;
   const r = readJournal(path, opts);
   const problems = [...r.problems];
   const all = [...(r.header ? [r.header] : []), ...r.entries] as JournalEntry<unknown>[];
   let truncation: VerifyResult['truncation'] = 'not-checked';
   let truncText = 'truncation: not checked - cutting entries off the end leaves a valid chain; only a head recorded earlier (--expect-head) shows it';
-  if (opts.expectedHead !== undefined) {
-    const exp = typeof opts.expectedHead === 'string' ? parseHead(opts.expectedHead) : opts.expectedHead;
+  if (expected !== undefined) {
+    const exp = expected;
     const found = all.find((e) => e.hash === exp.hash);
     if (r.head && r.head.hash === exp.hash) {
       truncation = 'ok';
@@ -694,7 +717,7 @@ export function verifyJournal(path: string, opts: VerifyOptions = {}): VerifyRes
 
 function parseHead(text: string): { seq?: number; hash: string } {
   const m = /^(?:(\d+):)?([0-9a-f]{64})$/.exec(text.trim());
-  if (!m) throw new JournalError(`expected head "<hash>" or "<seq>:<hash>" (64 hex digits), got "${text}"`);
+  if (!m) throw new JournalError(`--expect-head: expected "<hash>" or "<seq>:<hash>" (64 hex digits, as \`canary audit verify\` prints after "head:"), got "${text}"`);
   return m[1] !== undefined ? { seq: Number(m[1]), hash: m[2]! } : { hash: m[2]! };
 }
 

@@ -2,6 +2,7 @@
 import { formatPlanError, loadPlanFile } from './loader.js';
 import { planJsonSchema } from './jsonschema.js';
 import { planSummary } from './summary.js';
+import { stopLines } from './authority.js';
 
 /** Loads and checks a plan. Prints the summary and `✓ <file> is a valid plan` to `out` and returns
  * 0; or every problem (`file:line:col: path: message`) and `✗ N problem(s) in <file>` to `err` and
@@ -10,6 +11,7 @@ export function runValidate(file: string, out: NodeJS.WritableStream, err: NodeJ
   const result = loadPlanFile(file);
   if (result.ok) {
     out.write(`${planSummary(result.plan)}\n\n`);
+    out.write(`who can stop the rollout, and how:\n${stopLines(result.plan).join('\n')}\n\n`);
     out.write(`✓ ${file} is a valid plan\n`);
     return 0;
   }

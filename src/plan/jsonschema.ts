@@ -2,7 +2,7 @@
 // `# yaml-language-server: $schema=./plan.schema.json`) and other tools. It describes the
 // input (defaults make keys optional); cross-field checks are only done by `canary validate`.
 import { z } from 'zod';
-import { Duration, Plan } from './schema.js';
+import { Duration, Plan, PositiveDuration, TimerDuration } from './schema.js';
 
 /** The same language `parseDuration` accepts: 30s, 5m, 4h, 7d, 1.5h, 250ms. */
 const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?(ms|s|m|h|d|w)\\s*$';
@@ -19,7 +19,7 @@ export function planJsonSchema(): Record<string, unknown> {
     unrepresentable: 'any',
     // A refinement is invisible to JSON Schema; durations get their pattern back here.
     override: (ctx) => {
-      if (ctx.zodSchema === (Duration as unknown)) {
+      if ([Duration, PositiveDuration, TimerDuration].includes(ctx.zodSchema as never)) {
         ctx.jsonSchema.pattern = DURATION_PATTERN;
         ctx.jsonSchema.description = 'A duration: a number followed by ms, s, m, h, d or w (e.g. "24h", "7d")';
       }

@@ -6,11 +6,11 @@
 //   2. shapes and types from the zod schema `Plan` (every issue is mapped back to its YAML node);
 //   3. cross-field checks from `crossCheck` (references between sections, orderings).
 // Nothing here throws for bad input: every failure comes back as a `PlanError`.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { core } from 'zod';
-import { Plan, crossCheck } from './schema.js';
+import { Plan, crossCheck, ruleSchemaFor } from './schema.js';
 
 export interface PlanError {
   file: string;
@@ -50,10 +50,22 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** Plans larger than this are refused before they are parsed (the reference plan is ~20 KB). */
+export const MAX_PLAN_BYTES = 1024 * 1024;
+
+function tooBig(file: string, bytes: number): LoadResult {
+  return {
+    ok: false,
+    errors: [{ file, line: 0, col: 0, path: '', message: `the plan is ${(bytes / 1024 / 1024).toFixed(1)} MB; canary reads plans of at most ${MAX_PLAN_BYTES / 1024 / 1024} MB (is this the right file?)` }],
+  };
+}
+
 /** Reads and loads a plan file. A file that cannot be read is one error with line 0. */
 export function loadPlanFile(path: string): LoadResult {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_PLAN_BYTES) return tooBig(path, size);
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
@@ -64,6 +76,7 @@ export function loadPlanFile(path: string): LoadResult {
 
 /** Parses, validates and cross-checks plan text; `file` is only used in the errors. */
 export function loadPlanText(text: string, file: string): LoadResult {
+  if (text.length > MAX_PLAN_BYTES) return tooBig(file, Buffer.byteLength(text));
   try {
     return loadUnsafe(text, file);
   } catch (e) {
@@ -75,13 +88,20 @@ export function loadPlanText(text: string, file: string): LoadResult {
 
 function loadUnsafe(text: string, file: string): LoadResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  // Duplicate keys are found below with one Set per mapping: the parser's own check (uniqueKeys)
+  // compares every key with every earlier one, quadratic in a mapping's size.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, keepSourceTokens: false });
   const at = (offset: number): { line: number; col: number } => {
     const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
     return { line: Math.max(1, p.line), col: Math.max(1, p.col) };
   };
 
   // 1. YAML syntax.
+  if (doc.errors.length === 0) {
+    const dup = duplicateKeys(doc.contents);
+    if (dup.length > 0)
+      return { ok: false, errors: sortErrors(dup.map((d) => ({ file, ...at(d.offset), path: '', message: `duplicate key "${d.key}": keys in a mapping must be unique` }))) };
+  }
   if (doc.errors.length > 0) {
     // One error per line: after the first, the parser's further complaints on that line are
     // usually echoes of the same mistake.
@@ -181,6 +201,30 @@ function yamlMessage(code: string, message: string, rest: string): string {
   }
 }
 
+/** Keys that appear twice in one mapping, anywhere in the document (one Set per mapping: linear). */
+function duplicateKeys(root: unknown): { key: string; offset: number }[] {
+  const out: { key: string; offset: number }[] = [];
+  const stack: unknown[] = [root];
+  const seenNodes = new Set<unknown>();
+  while (stack.length) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object' || seenNodes.has(n)) continue;
+    seenNodes.add(n);
+    if (isMap(n)) {
+      const keys = new Set<string>();
+      for (const p of n.items) {
+        const k = isScalar(p.key) ? String(p.key.value) : undefined;
+        if (k !== undefined) {
+          if (keys.has(k)) out.push({ key: k, offset: (p.key as YamlNode).range?.[0] ?? 0 });
+          keys.add(k);
+        }
+        stack.push(p.value);
+      }
+    } else if (isSeq(n)) for (const item of n.items) stack.push(item);
+  }
+  return out;
+}
+
 function lowerFirst(s: string): string {
   return s.length > 1 && /^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
@@ -244,12 +288,26 @@ class Locator {
     return (isNodeLike(n) ? n : node) as YamlNode;
   }
 
+  /** Per mapping, its pairs by key (built once): a lookup per problem stays O(1), so a plan with
+   * thousands of problems in one mapping is still checked in linear time. */
+  private readonly index = new WeakMap<object, Map<string, Pair>>();
+
+  private pairsOf(node: YamlNode & { items: Pair[] }): Map<string, Pair> {
+    let m = this.index.get(node);
+    if (!m) {
+      m = new Map();
+      for (const p of node.items) {
+        const k = String(isScalar(p.key) ? p.key.value : p.key);
+        if (!m.has(k)) m.set(k, p);
+      }
+      this.index.set(node, m);
+    }
+    return m;
+  }
+
   private child(node: YamlNode, key: PathKey): { value: YamlNode; pair?: Pair } | undefined {
     if (isMap(node)) {
-      const pair = node.items.find((p) => {
-        const k = isScalar(p.key) ? p.key.value : p.key;
-        return String(k) === String(key);
-      });
+      const pair = this.pairsOf(node as YamlNode & { items: Pair[] }).get(String(key));
       if (!pair) return undefined;
       // `key:` with no value: point at the key, the closest thing there is.
       const empty = !isNodeLike(pair.value) || (isScalar(pair.value) && pair.value.range?.[0] === pair.value.range?.[1]);
@@ -284,8 +342,14 @@ function mapIssue(issue: core.$ZodIssue, prefix: readonly PathKey[], data: unkno
 
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const allowed = allowedKeys(path);
-      return issue.keys.map((key) => {
+      // A rollback rule allows the keys of its own kind (not every kind's).
+      const ruleShape = isRulePath(path) ? defOf(ruleSchemaFor(valueAt(data, path)))?.shape : undefined;
+      const allowed = ruleShape ? Object.keys(ruleShape) : allowedKeys(path);
+      // A mapping full of unknown keys (a pasted file, a bad merge): name the first ones, count the rest.
+      const shown = issue.keys.slice(0, MAX_UNKNOWN_KEYS_SHOWN);
+      const rest = issue.keys.length - shown.length;
+      const more: PlanError[] = rest > 0 ? [error(loc.keyAt(path, issue.keys[shown.length]!), path, `and ${rest} more unknown key${rest === 1 ? '' : 's'} in ${formatPath(path) || 'the plan'}`)] : [];
+      return shown.map((key) => {
         let message = `unknown key "${key}"`;
         if (allowed && allowed.length > 0) {
           message += `; expected one of: ${allowed.join(', ')}`;
@@ -295,9 +359,16 @@ function mapIssue(issue: core.$ZodIssue, prefix: readonly PathKey[], data: unkno
           message += `: not a key of ${formatPath(path) || 'the plan'}`;
         }
         return error(loc.keyAt(path, key), [...path, key], message);
-      });
+      }).concat(more);
     }
     case 'invalid_union': {
+      // A rollback rule: report its problems against the kind its keys say it is (a rule with
+      // `consecutive` and `sli` is told "unknown key sli" for a consecutive rule).
+      const rule = isRulePath(path) ? ruleSchemaFor(valueAt(data, path)) : undefined;
+      if (rule) {
+        const again = rule.safeParse(valueAt(data, path), { reportInput: true });
+        if (!again.success) return again.error.issues.flatMap((i) => mapIssue(i, path, data, loc, file));
+      }
       // A branch whose issues go deeper than the union itself is the one the author meant
       // (e.g. `regions` is a list with a bad item): report that branch's issues.
       const branches = issue.errors.filter((b) => b.length > 0);
@@ -327,6 +398,14 @@ function mapIssue(issue: core.$ZodIssue, prefix: readonly PathKey[], data: unkno
   }
   return [error(loc.valueAt(path), path, message)];
 }
+
+/** rollback.automatic[3], rollback.immediate[0] ... */
+function isRulePath(path: readonly PathKey[]): boolean {
+  return path.length === 3 && path[0] === 'rollback' && typeof path[2] === 'number' && ['automatic', 'circuitBreakers', 'immediate'].includes(String(path[1]));
+}
+
+/** Unknown keys of one mapping reported one by one; the rest are counted in one more error. */
+const MAX_UNKNOWN_KEYS_SHOWN = 50;
 
 function missing(path: readonly PathKey[], loc: Locator, file: string): PlanError {
   const parent = path.slice(0, -1);
@@ -480,6 +559,7 @@ interface ZodDefLike {
   keyType?: unknown;
   options?: unknown[];
   in?: unknown;
+  out?: unknown;
   entries?: Record<string, unknown>;
   values?: unknown[];
 }
@@ -497,7 +577,8 @@ function unwrap(schema: unknown): unknown {
     const def = defOf(s);
     if (!def) return s;
     if (WRAPPERS.has(def.type)) s = def.innerType;
-    else if (def.type === 'pipe') s = def.in;
+    // A pipe: its input side, unless that is a bare transform (then the schema it feeds).
+    else if (def.type === 'pipe') s = defOf(def.in)?.type === 'transform' ? def.out : def.in;
     else return s;
   }
   return s;

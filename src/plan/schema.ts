@@ -7,12 +7,19 @@ import { checkLoadTests } from './loadtests.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** The longest duration a plan may state: 10 years. Longer ones (and digits that overflow to
+ * Infinity) are refused, so nothing downstream ever computes with Infinity or NaN. */
+export const MAX_DURATION_MS = 3650 * 86_400_000;
+/** The longest a timer can wait in Node (about 24.8 days); timeouts and backoffs must fit. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
-/** "24h" -> 86400000. Returns undefined for anything that is not a duration. */
+/** "24h" -> 86400000. Returns undefined for anything that is not a duration (or is longer than
+ * MAX_DURATION_MS). */
 export function parseDuration(text: string): number | undefined {
   const m = DURATION_RE.exec(text.trim());
   if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
+  const ms = Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
+  return Number.isFinite(ms) && ms <= MAX_DURATION_MS ? ms : undefined;
 }
 
 /** 86400000 -> "24h", 90000 -> "1m30s". Used by summaries and panes. */
@@ -35,8 +42,16 @@ export function formatDuration(ms: number): string {
 export const Duration = z
   .string({ error: 'expected a duration such as "30s", "5m", "4h" or "7d"' })
   .refine((s) => parseDuration(s) !== undefined, {
-    message: 'expected a duration: a number followed by ms, s, m, h, d or w (e.g. "24h", "4h", "7d")',
+    message: 'expected a duration: a number followed by ms, s, m, h, d or w (e.g. "24h", "4h", "7d"), at most 3650d',
   });
+
+/** A duration that must be more than zero (an interval, a window, a timeout). */
+export const PositiveDuration = Duration.refine((s) => (parseDuration(s) ?? 0) > 0, { message: 'expected a duration longer than 0 (e.g. "1m")' });
+
+/** A duration a timer waits for: more than zero and at most ~24 days (Node's timer limit). */
+export const TimerDuration = PositiveDuration.refine((s) => (parseDuration(s) ?? 0) <= MAX_TIMER_MS, {
+  message: 'expected a duration longer than 0 and at most 24d (a timer cannot wait longer)',
+});
 
 const Id = z
   .string()
@@ -74,27 +89,79 @@ export const Criterion = z.strictObject({
 });
 export type Criterion = z.infer<typeof Criterion>;
 
-/** A rule that trips (rolls back) when `sli op value` holds, or, with `baselineFactor`,
- * when canary `op` baselineFactor x baseline (and at least `minimum` in absolute terms). */
-export const TripRule = z.strictObject({
+/** Fields every rollback rule has. */
+const RuleBase = {
   id: Id,
   title: z.string(),
-  sli: Id.optional(),
-  op: Op.optional(),
-  value: z.number().optional(),
-  baselineFactor: z.number().positive().optional(),
-  minimum: z.number().optional(),
-  /** The condition must hold this long before the rule trips ("service_unavailable: >5min"). */
-  for: Duration.optional(),
-  /** Count of consecutive failed analysis intervals (the seed's consecutive_failures). */
-  consecutive: z.number().int().positive().optional(),
-  /** An operator-declared signal such as a P0 customer escalation. */
-  signal: z.strictObject({ name: Id, severity: z.enum(['P0', 'P1', 'P2']).optional() }).optional(),
   /** The incident a trip of this rule opens (default: the signal's severity, else P0). */
   incident: z.enum(['P0', 'P1', 'P2']).optional(),
   seed: z.string().optional(),
+};
+
+/** The kinds of rollback rule. Each is told apart by the key only it has (`value`,
+ * `baselineFactor`, `consecutive`, `signal`); `kind` may also be written out. A new kind is one
+ * more entry here (and a case where the engine evaluates rules: `ruleCondition` in reduce.ts). */
+const ValueRule = z.strictObject({
+  kind: z.literal('value').optional(),
+  ...RuleBase,
+  sli: Id,
+  op: Op,
+  value: z.number(),
+  /** The condition must hold this long before the rule trips ("service_unavailable: >5min"). */
+  for: Duration.optional(),
 });
-export type TripRule = z.infer<typeof TripRule>;
+const RelativeRule = z.strictObject({
+  kind: z.literal('relative').optional(),
+  ...RuleBase,
+  sli: Id,
+  op: Op,
+  /** Trips when canary `op` baselineFactor x baseline (and at least `minimum` in absolute terms). */
+  baselineFactor: z.number().positive(),
+  minimum: z.number().optional(),
+  for: Duration.optional(),
+});
+const ConsecutiveRule = z.strictObject({
+  kind: z.literal('consecutive').optional(),
+  ...RuleBase,
+  /** Count of consecutive failed analysis intervals (the seed's consecutive_failures). */
+  consecutive: z.number().int().positive(),
+});
+const SignalRule = z.strictObject({
+  kind: z.literal('signal').optional(),
+  ...RuleBase,
+  /** An operator-declared signal such as a P0 customer escalation. */
+  signal: z.strictObject({ name: Id, severity: z.enum(['P0', 'P1', 'P2']).optional() }),
+  /** Roles that may declare it (default: the plan's rollback authority and the roles the
+   * escalation matrix pages for the signal's severity). A person without one of them is refused. */
+  declaredBy: z.array(Id).min(1).optional(),
+});
+
+/** Which kind a rule written without `kind` is: the key only that kind has. */
+function ruleKind(x: Record<string, unknown>): TripRuleKind {
+  if (typeof x.kind === 'string' && (RULE_KINDS as readonly string[]).includes(x.kind)) return x.kind as TripRuleKind;
+  if ('signal' in x) return 'signal';
+  if ('consecutive' in x) return 'consecutive';
+  if ('baselineFactor' in x) return 'relative';
+  return 'value';
+}
+export const RULE_KINDS = ['value', 'relative', 'consecutive', 'signal'] as const;
+export type TripRuleKind = (typeof RULE_KINDS)[number];
+const RULE_SCHEMAS = { value: ValueRule, relative: RelativeRule, consecutive: ConsecutiveRule, signal: SignalRule } as const;
+
+/** A rollback rule: a discriminated union on `kind` (filled in from the keys when not written). */
+export const TripRule = z
+  .union([ValueRule, RelativeRule, ConsecutiveRule, SignalRule])
+  .transform((r) => ({ ...r, kind: ruleKind(r as Record<string, unknown>) }) as TripRule);
+export type TripRule =
+  | (z.infer<typeof ValueRule> & { kind: 'value' })
+  | (z.infer<typeof RelativeRule> & { kind: 'relative' })
+  | (z.infer<typeof ConsecutiveRule> & { kind: 'consecutive' })
+  | (z.infer<typeof SignalRule> & { kind: 'signal' });
+/** The schema of one kind of rule (the loader reports a rule's problems against its own kind). */
+export function ruleSchemaFor(x: unknown): z.ZodType | undefined {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return undefined;
+  return RULE_SCHEMAS[ruleKind(x as Record<string, unknown>)];
+}
 
 export const Step = z.strictObject({
   weight: Weight,
@@ -240,10 +307,10 @@ export const NotifyChannel = z.strictObject({
   /** Kinds this channel gets (default: all). */
   on: z.array(NotifyKind).min(1).optional(),
   minSeverity: z.enum(['info', 'warning', 'critical']).default('info'),
-  timeout: Duration.default('5s'),
+  timeout: TimerDuration.default('5s'),
   retries: z.number().int().min(0).max(10).default(3),
   /** First retry after this long, doubling after each failure. */
-  backoff: Duration.default('1s'),
+  backoff: TimerDuration.default('1s'),
 });
 export type NotifyChannel = z.infer<typeof NotifyChannel>;
 
@@ -261,7 +328,7 @@ export const LoadTest = z.strictObject({
   /** The seed's target, verbatim, for the audit trail only: load is only ever aimed at `target`. */
   seedTarget: z.string().min(1).optional(),
   script: z.string().optional(),
-  duration: Duration,
+  duration: TimerDuration,
   rate: z.number().positive().optional(),
   connections: z.number().int().positive().optional(),
   /** artillery's --count: how many virtual users arrive in all (at `rate` per second). */
@@ -314,7 +381,7 @@ export const Plan = z.strictObject({
     regionLabel: z.string().optional(),
     /** The Lease that makes one terminal the driver (coordination.k8s.io/v1). */
     lease: z
-      .strictObject({ name: z.string().optional(), duration: Duration.default('15s') })
+      .strictObject({ name: z.string().optional(), duration: TimerDuration.default('15s') })
       .default({ duration: '15s' }),
   }),
   traffic: z.strictObject({
@@ -348,26 +415,41 @@ export const Plan = z.strictObject({
   sources: z
     .strictObject({
       prometheus: z
-        .strictObject({ url: z.string().url(), timeout: Duration.default('5s') })
+        .strictObject({
+          url: z.string().url(),
+          timeout: TimerDuration.default('5s'),
+          /** A response with Prometheus `warnings` (e.g. partial data): `inconclusive` (the default)
+           * makes that SLI's verdict inconclusive, `show` only shows and journals them. */
+          warnings: z.enum(['inconclusive', 'show']).default('inconclusive'),
+        })
         .optional(),
     })
     .default({}),
   analysis: z.strictObject({
-    interval: Duration,
-    window: Duration,
+    interval: PositiveDuration,
+    window: PositiveDuration,
     /** No sample for this long: the rollout holds and says so. */
-    noDataAfter: Duration,
+    noDataAfter: PositiveDuration,
     /** A sample older than this is drawn as stale. */
-    staleAfter: Duration,
+    staleAfter: PositiveDuration,
+    /** What `$track` becomes in every SLI query: the label values that mean canary and baseline
+     * (e.g. `{ canary: canary, baseline: stable }` for an exporter labelling track="stable"). */
+    tracks: z
+      .strictObject({ canary: z.string().min(1), baseline: z.string().min(1) })
+      .default({ canary: 'canary', baseline: 'baseline' }),
+    /** A value that is not a finite number in its SLI's range (+Inf, NaN, 120%, a negative
+     * latency) is invalid data: never a pass. `hold` (the default): the rollout holds and says so;
+     * `rollback`: an invalid canary value rolls the rollout back. */
+    invalidData: z.enum(['hold', 'rollback']).default('hold'),
     /** Canary-versus-baseline judgment (Kayenta-style Mann-Whitney per metric). A gate opens only
      * on a `pass`; `fail` counts as a failed analysis; no data is `inconclusive`, never a pass. */
     judgment: z
       .strictObject({
         confidence: z.number().gt(0.5).lt(1).default(0.98),
         /** Samples from this far back are compared. */
-        lookback: Duration.default('30m'),
+        lookback: PositiveDuration.default('30m'),
         /** How often to judge (default: every analysis interval). */
-        every: Duration.optional(),
+        every: PositiveDuration.optional(),
         minSamples: z.number().int().min(3).default(5),
         pass: z.number().min(0).max(100).default(95),
         marginal: z.number().min(0).max(100).default(75),
@@ -531,14 +613,22 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   for (const group of ['automatic', 'circuitBreakers', 'immediate'] as const) {
     plan.rollback[group].forEach((r, i) => {
       const at = ['rollback', group, i];
-      checkSli(r.sli, [...at, 'sli']);
-      const kinds = [r.sli !== undefined, r.consecutive !== undefined, r.signal !== undefined].filter(Boolean).length;
-      if (kinds !== 1)
-        problems.push({ path: at, message: `rule "${r.id}" must have exactly one of: sli (with op and value or baselineFactor), consecutive, signal` });
-      if (r.sli !== undefined && (r.op === undefined || (r.value === undefined && r.baselineFactor === undefined)))
-        problems.push({ path: at, message: `rule "${r.id}" compares SLI "${r.sli}": it needs op and either value or baselineFactor` });
+      switch (r.kind) {
+        case 'value':
+        case 'relative':
+          checkSli(r.sli, [...at, 'sli']);
+          break;
+        case 'signal':
+          r.declaredBy?.forEach((role, j) => {
+            if (!roles.has(role)) problems.push({ path: [...at, 'declaredBy', j], message: `unknown role "${role}"; expected one of: ${list(roles)}` });
+          });
+          break;
+        case 'consecutive':
+          break;
+      }
     });
   }
+  problems.push(...checkQueries(plan));
   plan.rollback.authority.forEach((a, i) => {
     if (!roles.has(a.role)) problems.push({ path: ['rollback', 'authority', i, 'role'], message: `unknown role "${a.role}"; expected one of: ${list(roles)}` });
   });
@@ -650,6 +740,35 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   }
   if (plan.checklists)
     unique(plan.checklists.map((c, i) => ({ id: c.name, path: ['checklists', i, 'name'] })), 'checklist name');
+  return problems;
+}
+
+/** Placeholders an SLI query may hold: only `$track` is ever substituted. */
+const QUERY_PLACEHOLDER_RES: { re: RegExp; what: (m: RegExpMatchArray) => string }[] = [
+  { re: /\$\{[^}]*\}/g, what: (m) => m[0] },
+  { re: /\{\{[^}]*\}\}/g, what: (m) => m[0] },
+  { re: /\$(?!track\b)([A-Za-z_]\w*)/g, what: (m) => m[0] },
+];
+
+/** PromQL that can never mean what the plan thinks: placeholders nothing substitutes, and SLI
+ * queries without `$track`, whose canary and baseline columns would read the same series. */
+export function checkQueries(plan: Plan): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const t = plan.analysis.tracks;
+  plan.slis.forEach((sli, i) => {
+    const path = ['slis', i, 'query'];
+    const seen = new Set<string>();
+    for (const { re, what } of QUERY_PLACEHOLDER_RES) {
+      for (const m of sli.query.matchAll(re)) {
+        const text = what(m);
+        if (seen.has(text)) continue;
+        seen.add(text);
+        problems.push({ path, message: `SLI "${sli.name}": ${text} is never substituted (canary replaces only $track, with "${t.canary}" or "${t.baseline}"); write the value itself` });
+      }
+    }
+    if (!/\$track\b/.test(sli.query))
+      problems.push({ path, message: `SLI "${sli.name}": the query has no $track, so canary and baseline would read the same series; select the track, e.g. {track="$track"} (analysis.tracks says which label values mean canary and baseline)` });
+  });
   return problems;
 }
 

@@ -42,8 +42,13 @@ export class Runtime implements Store {
   /** Every effect handed out, newest last (bounded), for the status line and tests. */
   readonly effects: Effect[] = [];
 
+  /** The state this runtime started from (a resumed journal's, or the initial state): what a
+   * reporter compares with to print everything this process decided, from its first event. */
+  readonly startState: RolloutState;
+
   constructor(private readonly opts: RuntimeOptions) {
     this.state = opts.initial ?? initialState(opts.plan, opts.clock.now());
+    this.startState = this.state;
   }
 
   getState = (): RolloutState => this.state;

@@ -15,7 +15,7 @@ import type { EngineEvent, SliSample, Track } from '../engine/types.js';
 import type { Plan } from '../plan/schema.js';
 import { parseDuration } from '../plan/schema.js';
 import type { Clock, Emit, Source } from '../runtime/ports.js';
-import { MAX_POINTS_PER_SERIES, PromError, scalarOf, shortenQuery } from './prometheus.js';
+import { MAX_POINTS_PER_SERIES, PromError, shortenQuery, sliAnswer } from './prometheus.js';
 import type { PrometheusClient, PrometheusClientOptions, QueryResult } from './prometheus.js';
 
 /** What the source needs from a client (a PrometheusClient, or a stand-in). */
@@ -66,9 +66,15 @@ export function clientOptionsFromPlan(plan: Plan, extra: Partial<PrometheusClien
   return { url: p.url, timeoutMs: parseDuration(p.timeout) ?? 5_000, ...extra };
 }
 
-/** `$track` in an SLI query replaced by the track name. */
-export function sliQuery(query: string, track: Track): string {
-  return query.split('$track').join(track);
+/** `$track` in an SLI query replaced by the label value that means the track (the plan's
+ * `analysis.tracks`: canary -> "canary", baseline -> "baseline" unless it says otherwise). */
+export function sliQuery(query: string, trackValue: string): string {
+  return query.split('$track').join(trackValue);
+}
+
+/** Every SLI query of the plan, per track, as it is sent. */
+export function planQueries(plan: Plan, tracks: readonly Track[] = ['canary', 'baseline']): { sli: string; track: Track; promql: string }[] {
+  return plan.slis.flatMap((sli) => tracks.map((track) => ({ sli: sli.name, track, promql: sliQuery(sli.query, plan.analysis.tracks[track]) })));
 }
 
 export class PrometheusSource implements Source {
@@ -101,7 +107,7 @@ export class PrometheusSource implements Source {
     this.onStatus = opts.onStatus;
     this.realNow = opts.realNow ?? (() => Date.now());
     const tracks = opts.tracks ?? ['canary', 'baseline'];
-    this.queries = opts.plan.slis.flatMap((sli) => tracks.map((track) => ({ sli: sli.name, track, promql: sliQuery(sli.query, track) })));
+    this.queries = planQueries(opts.plan, tracks);
   }
 
   start(emit: Emit): void {
@@ -138,9 +144,11 @@ export class PrometheusSource implements Source {
 
   /**
    * History for the sparklines: the last `points` periods (spaced `periodMs`, ending now) through
-   * query_range, as one `sli.samples` event per step, oldest first. Steps where a series has no
-   * point are null. When every query fails nothing is learned and the result is empty (the error
-   * is in `lastError`). Call it once for the points the view lacks; ticks then add instant values.
+   * query_range, as ONE `sli.history` event at the clock's now whose points keep their own times
+   * (so the journal stays in time order). Steps where a series has no point are null; a query that
+   * failed or returned several series contributes nothing (the status says why). When every query
+   * fails nothing is learned and the result is empty (the error is in `lastError`). Call it once for
+   * the points the view lacks; ticks then add instant values.
    */
   async backfill(points: number): Promise<EngineEvent[]> {
     const n = Math.min(Math.floor(points), MAX_POINTS_PER_SERIES);
@@ -156,28 +164,35 @@ export class PrometheusSource implements Source {
       const clockNow = this.clock.now();
       const grid: (number | null)[][] = Array.from({ length: n }, () => this.queries.map(() => null));
       const warnings: string[] = [];
+      const usable = this.queries.map(() => false);
       outcomes.forEach((o, qi) => {
         if (!o.ok) return;
         const q = this.queries[qi]!;
         for (const w of o.result.warnings) warnings.push(`${q.sli}/${q.track}: ${w}`);
         if (o.result.series.length > 1) {
-          warnings.push(`${q.sli}/${q.track}: the query returned ${o.result.series.length} series, not one: an SLI query must aggregate, e.g. sum(...)`);
+          warnings.push(`${q.sli}/${q.track}: query returned ${o.result.series.length} series; the plan expects one - add a sum() or a label matcher`);
           return;
         }
+        usable[qi] = true;
         for (const [t, v] of o.result.series[0]?.points ?? []) {
           const k = Math.round((t - startReal) / step);
-          if (k >= 0 && k < n) grid[k]![qi] = Number.isNaN(v) ? null : v;
+          if (k >= 0 && k < n) grid[k]![qi] = v;
         }
       });
       const anyOk = outcomes.some((o) => o.ok);
       this.record(clockNow, outcomes, warnings);
       if (!anyOk) return [];
       const speed = this.clock.speed;
-      return grid.map((row, k): EngineEvent => ({
-        type: 'sli.samples',
-        at: clockNow - (endReal - (startReal + k * step)) * speed,
-        samples: row.map((value, qi) => ({ sli: this.queries[qi]!.sli, track: this.queries[qi]!.track, value })),
-      }));
+      return [
+        {
+          type: 'sli.history',
+          at: clockNow,
+          points: grid.map((row, k) => ({
+            t: clockNow - (endReal - (startReal + k * step)) * speed,
+            samples: row.flatMap((value, qi) => (usable[qi] ? [{ sli: this.queries[qi]!.sli, track: this.queries[qi]!.track, value }] : [])),
+          })),
+        },
+      ];
     });
   }
 
@@ -197,6 +212,9 @@ export class PrometheusSource implements Source {
   // -------------------------------------------------------------------------------------------
 
   private async runTick(signal: AbortSignal): Promise<void> {
+    // When the queries went out: what the values measure (a weight confirmed while they were in
+    // flight is not what they saw).
+    const measuredAt = this.clock.now();
     const outcomes = await Promise.all(this.queries.map((q) => settle(this.client.query(q.promql, undefined, { signal }), q.promql)));
     const emit = this.emit;
     if (signal.aborted || emit === null) return; // stopped meanwhile: nothing to say
@@ -204,13 +222,19 @@ export class PrometheusSource implements Source {
     const warnings: string[] = [];
     const samples: SliSample[] = this.queries.map((q, i) => {
       const o = outcomes[i]!;
-      if (!o.ok) return { sli: q.sli, track: q.track, value: null };
-      for (const w of o.result.warnings) warnings.push(`${q.sli}/${q.track}: ${w}`);
-      const value = scalarOf(o.result, (w) => warnings.push(`${q.sli}/${q.track}: ${w}`));
-      return { sli: q.sli, track: q.track, value };
+      if (!o.ok) return { sli: q.sli, track: q.track, value: null, error: o.error.message };
+      const w = o.result.warnings;
+      for (const x of w) warnings.push(`${q.sli}/${q.track}: ${x}`);
+      const answer = sliAnswer(o.result);
+      const extra = w.length ? { warnings: [...w] } : {};
+      if ('error' in answer) {
+        warnings.push(`${q.sli}/${q.track}: ${answer.error}`);
+        return { sli: q.sli, track: q.track, value: null, error: answer.error, ...extra };
+      }
+      return { sli: q.sli, track: q.track, value: answer.value, ...extra };
     });
     this.record(at, outcomes, warnings);
-    emit({ type: 'sli.samples', at, samples });
+    emit({ type: 'sli.samples', at, samples, ...(measuredAt < at ? { measuredAt } : {}) });
   }
 
   private record(at: number, outcomes: Outcome[], warnings: string[]): void {

@@ -195,32 +195,41 @@ export function parsePromValue(text: string): number | undefined {
 // ---------------------------------------------------------------------------------------------
 // SLI helper
 
+/** What an SLI query produced: one number (NaN and ±Infinity kept: the engine calls them invalid
+ * data), no data, or a shape that is not one number, named so a person can fix the query. */
+export type SliAnswer = { value: number | null } | { error: string };
+
 /**
- * The single number an SLI query is meant to produce, or null for "no data".
+ * The single number an SLI query is meant to produce.
  *
- * - empty result: null (distinct from 0);
- * - scalar, or a vector with exactly one series: that value;
- * - more than one series: null, and `warn` is told (an SLI query must aggregate, e.g. `sum(...)`);
- *   picking one series at random would judge a rollout on an arbitrary slice of traffic;
- * - NaN: null (a 0/0 ratio means no traffic, i.e. no data);
- * - ±Infinity: kept (e.g. x/0 with x > 0); callers show it as ∞;
- * - a matrix (range vector) or string result: null, with a warning: not an instant SLI value.
+ * - empty result: null (no data, distinct from 0);
+ * - scalar, or a vector with exactly one series: that value, NaN and ±Infinity as sent;
+ * - several series: an error (an SLI query must aggregate; picking one series would judge the
+ *   rollout on an arbitrary slice of traffic);
+ * - a matrix (range vector) or a string: an error: not an instant SLI value.
  */
-export function scalarOf(result: QueryResult, warn?: (message: string) => void): number | null {
-  if (result.resultType === 'matrix' || result.resultType === 'string') {
-    warn?.(`the query returned a ${result.resultType === 'matrix' ? 'range vector (matrix)' : 'string'}, not one number: an SLI query must be an instant vector or a scalar`);
-    return null;
-  }
-  if (result.series.length === 0) return null;
+export function sliAnswer(result: QueryResult): SliAnswer {
+  if (result.resultType === 'matrix')
+    return { error: `query returned a matrix (range vector); the plan expects one number - remove the [range] or wrap it, e.g. in rate() or avg_over_time()` };
+  if (result.resultType === 'string') return { error: 'query returned a string; the plan expects one number' };
+  if (result.series.length === 0) return { value: null };
   if (result.series.length > 1) {
     const sample = result.series.slice(0, 2).map((s) => formatLabels(s.metric)).join(', ');
-    warn?.(`the query returned ${result.series.length} series (${sample}${result.series.length > 2 ? ', …' : ''}), not one: an SLI query must aggregate to a single series, e.g. sum(...) or sum by () (...)`);
-    return null;
+    return { error: `query returned ${result.series.length} series (${sample}${result.series.length > 2 ? ', …' : ''}); the plan expects one - add a sum() or a label matcher` };
   }
   const points = result.series[0]!.points;
   const last = points[points.length - 1];
-  if (!last) return null;
-  return Number.isNaN(last[1]) ? null : last[1];
+  return { value: last ? last[1] : null };
+}
+
+/** The SLI view as one number or null (no data, NaN, or a shape problem, which `warn` is told). */
+export function scalarOf(result: QueryResult, warn?: (message: string) => void): number | null {
+  const a = sliAnswer(result);
+  if ('error' in a) {
+    warn?.(a.error);
+    return null;
+  }
+  return a.value === null || Number.isNaN(a.value) ? null : a.value;
 }
 
 function formatLabels(metric: Record<string, string>): string {
@@ -283,6 +292,8 @@ export class PrometheusClient {
   private readonly secrets: string[];
   private readonly authDescription: string;
   private readonly tenant: string | undefined;
+  /** scheme://host:port of the configured URL: redirects may only stay inside it. */
+  private readonly origin: string;
 
   constructor(opts: PrometheusClientOptions) {
     let parsed: URL;
@@ -340,6 +351,7 @@ export class PrometheusClient {
     };
 
     this.baseUrl = stripCredentials(opts.url).replace(/\/+$/, '');
+    this.origin = parsed.origin;
     this.timeoutMs = opts.timeoutMs;
     this.http = axios.create({
       baseURL: opts.url.replace(/\/+$/, ''),
@@ -450,16 +462,40 @@ export class PrometheusClient {
     c.signal?.addEventListener('abort', onCallerAbort, { once: true });
 
     let res: AxiosResponse<unknown>;
+    // A redirect to another origin is refused: the configured headers (a bearer token, an
+    // X-Api-Key, a tenant id...) must never reach a server the user did not name.
+    let crossOrigin: string | null = null;
+    const beforeRedirect = (options: Record<string, unknown>) => {
+      let to: URL | null = null;
+      try {
+        to = new URL(String(options.href));
+      } catch {
+        to = null;
+      }
+      if (to === null || to.origin !== this.origin) {
+        crossOrigin = to ? `${to.protocol}//${to.host}` : String(options.href);
+        options.headers = {};
+        throw new Error(`redirect to another origin refused: ${crossOrigin}`);
+      }
+    };
     try {
       const body = new URLSearchParams(c.params).toString();
       res =
         c.method === 'GET'
-          ? await this.http.get(`${c.path}?${body}`, { signal: controller.signal })
+          ? await this.http.get(`${c.path}?${body}`, { signal: controller.signal, beforeRedirect })
           : await this.http.post(c.path, body, {
               signal: controller.signal,
+              beforeRedirect,
               headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
             });
     } catch (err) {
+      if (crossOrigin !== null)
+        return fail({
+          kind: 'bad-response',
+          code: 'ERR_CROSS_ORIGIN_REDIRECT',
+          what: `the server redirected to another origin (${crossOrigin}); canary does not follow it, so no configured header or credential is sent there`,
+          hint: `Use the final URL of the Prometheus API as sources.prometheus.url / --prometheus (the redirect left ${this.origin})`,
+        });
       // Never rethrow or keep `err`: an AxiosError carries the request config and its headers.
       const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
       const causeCode = (err as { cause?: { code?: unknown } })?.cause?.code;

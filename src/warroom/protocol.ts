@@ -7,7 +7,7 @@
 // deletes by key, series as the points appended, history as the entries appended. With 3,000 pods
 // a snapshot is ~0.5 MB; a typical patch (new samples, a tick) is well under 2 KB.
 import { append } from '../engine/series.js';
-import { HISTORY_CAPACITY, type EngineEvent, type HistoryEntry, type PodInfo, type RolloutState, type Series, type SliState } from '../engine/types.js';
+import { HISTORY_CAPACITY, type EngineEvent, type HistoryEntry, type PodInfo, type RolloutState, type Series, type SampleNote, type SliState } from '../engine/types.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -18,6 +18,8 @@ export interface WireSli {
   canary: WireSeries;
   baseline: WireSeries;
   lastAt: number | null;
+  canaryNote: SampleNote | null;
+  baselineNote: SampleNote | null;
 }
 
 /** RolloutState as JSON: pods as an array, series as windows. */
@@ -30,7 +32,7 @@ export interface Patch {
   /** Top-level fields replaced whole. */
   set?: Record<string, unknown>;
   pods?: { up: PodInfo[]; del: string[] };
-  slis?: Record<string, { canary?: SeriesPatch; baseline?: SeriesPatch; lastAt: number | null }>;
+  slis?: Record<string, { canary?: SeriesPatch; baseline?: SeriesPatch; lastAt: number | null; canaryNote: SampleNote | null; baselineNote: SampleNote | null }>;
   history?: { append: HistoryEntry[] } | { replace: HistoryEntry[] };
 }
 
@@ -73,13 +75,13 @@ function seriesFromWire([t, v]: WireSeries): Series {
 
 export function toWire(state: RolloutState): WireState {
   const slis: Record<string, WireSli> = {};
-  for (const [name, s] of Object.entries(state.slis)) slis[name] = { canary: seriesToWire(s.canary), baseline: seriesToWire(s.baseline), lastAt: s.lastAt };
+  for (const [name, s] of Object.entries(state.slis)) slis[name] = { canary: seriesToWire(s.canary), baseline: seriesToWire(s.baseline), lastAt: s.lastAt, canaryNote: s.canaryNote, baselineNote: s.baselineNote };
   return { ...state, pods: [...state.pods.values()], slis };
 }
 
 export function fromWire(w: WireState): RolloutState {
   const slis: Record<string, SliState> = {};
-  for (const [name, s] of Object.entries(w.slis)) slis[name] = { canary: seriesFromWire(s.canary), baseline: seriesFromWire(s.baseline), lastAt: s.lastAt };
+  for (const [name, s] of Object.entries(w.slis)) slis[name] = { canary: seriesFromWire(s.canary), baseline: seriesFromWire(s.baseline), lastAt: s.lastAt, canaryNote: s.canaryNote ?? null, baselineNote: s.baselineNote ?? null };
   return { ...w, pods: new Map(w.pods.map((p) => [p.key, p])), slis } as RolloutState;
 }
 
@@ -126,14 +128,14 @@ export function diffState(prev: RolloutState, next: RolloutState): Patch | null 
         const o = os[name];
         if (o === n) continue;
         if (!o) {
-          out[name] = { canary: { r: seriesToWire(n.canary) }, baseline: { r: seriesToWire(n.baseline) }, lastAt: n.lastAt };
+          out[name] = { canary: { r: seriesToWire(n.canary) }, baseline: { r: seriesToWire(n.baseline) }, lastAt: n.lastAt, canaryNote: n.canaryNote, baselineNote: n.baselineNote };
           changed = true;
           continue;
         }
         const c = diffSeries(o.canary, n.canary);
         const bl = diffSeries(o.baseline, n.baseline);
-        if (!c && !bl && o.lastAt === n.lastAt) continue;
-        out[name] = { ...(c ? { canary: c } : {}), ...(bl ? { baseline: bl } : {}), lastAt: n.lastAt };
+        if (!c && !bl && o.lastAt === n.lastAt && o.canaryNote === n.canaryNote && o.baselineNote === n.baselineNote) continue;
+        out[name] = { ...(c ? { canary: c } : {}), ...(bl ? { baseline: bl } : {}), lastAt: n.lastAt, canaryNote: n.canaryNote, baselineNote: n.baselineNote };
         changed = true;
       }
       if (changed) {
@@ -178,8 +180,8 @@ export function applyPatch(state: RolloutState, p: Patch): RolloutState {
   if (p.slis) {
     const slis = { ...state.slis };
     for (const [name, sp] of Object.entries(p.slis)) {
-      const cur = slis[name] ?? { canary: { bt: [], bv: [], start: 0, end: 0 }, baseline: { bt: [], bv: [], start: 0, end: 0 }, lastAt: null };
-      slis[name] = { canary: applySeries(cur.canary, sp.canary), baseline: applySeries(cur.baseline, sp.baseline), lastAt: sp.lastAt };
+      const cur = slis[name] ?? { canary: { bt: [], bv: [], start: 0, end: 0 }, baseline: { bt: [], bv: [], start: 0, end: 0 }, lastAt: null, canaryNote: null, baselineNote: null };
+      slis[name] = { canary: applySeries(cur.canary, sp.canary), baseline: applySeries(cur.baseline, sp.baseline), lastAt: sp.lastAt, canaryNote: sp.canaryNote ?? null, baselineNote: sp.baselineNote ?? null };
     }
     next.slis = slis;
   }

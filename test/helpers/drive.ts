@@ -80,6 +80,12 @@ export class Driver {
     if (this.crew) for (const e of this.crew.decide(this.state)) this.send(e);
   }
 
+  /** One round of samples now (the canary and baseline as they read): what the first gate needs
+   * to see before it opens (a healthy source, valid baseline data). */
+  observe(): void {
+    this.send({ type: 'sli.samples', at: this.state.now, samples: samples(this.canary(this.state)) });
+  }
+
   runFor(ms: number, stop?: (s: RolloutState) => boolean): void {
     const end = this.state.now + ms;
     while (this.state.now < end) {

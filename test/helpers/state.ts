@@ -128,10 +128,19 @@ export function manyPods(n: number, region = 'us-east-1'): PodInfo[] {
   return out;
 }
 
+/** One round of healthy samples now: the first gate opens only on a healthy source and valid
+ * baseline data (issue 15), as after the first query round of a real source. Returns the store. */
+export function seen(store: TestStore): TestStore {
+  store.dispatch({ type: 'sli.samples', at: store.clock.t, samples: samples(0) });
+  return store;
+}
+
 /** Drive a store to: approvals for canary-1, the gate opened, weight confirmed, `minutes` of
  * healthy samples a minute apart, and the fleet synced. Returns the time of the last event. */
 export function runningScenario(store: TestStore, minutes = 10): number {
   let t = store.clock.t;
+  // The first gate opens only on a healthy source and valid baseline data: one round of samples.
+  store.dispatch({ type: 'sli.samples', at: t, samples: samples(0) });
   store.dispatch({ type: 'approve', at: t, actor: DEV, phase: 'canary-1', role: 'eng-lead' });
   store.dispatch({ type: 'approve', at: t, actor: CHLOE, phase: 'canary-1', role: 'sre-lead' });
   store.dispatch({ type: 'command', at: t, actor: OPERATOR, command: { kind: 'advance' } });
