@@ -11,7 +11,7 @@ import { join } from 'node:path';
 export async function loadTestStop(plan: Plan, start: number, runs = 3): Promise<number[]> {
   const world = new SimWorld({ plan, scenario: 'healthy', start, seed: 5 });
   await world.setWeight(25, plan.target.regions);
-  const svc = await startSimService({ world, host: '127.0.0.1', port: 0 });
+  const svc = await startSimService({ world, host: '127.0.0.1', port: 0, identity: plan.metadata.name });
   const base = plan.loadTests.find((t) => t.engine === 'autocannon')!;
   const test = { ...base, target: `${svc.url}/v1/workflows`, duration: '30s' };
   const runner = new PlanLoadRunner({ plan: { ...plan, loadTests: [test] }, resultsDir: mkdtempSync(join(tmpdir(), 'canary-bench-load-')) });

@@ -6,7 +6,11 @@
 //   warroom_driver_flush_p99_ms            what the driver pays per change (diff, encode once, 200 sends)
 //   warroom_update_bytes_median            bytes of one patch (each viewer gets the same text)
 //   warroom_snapshot_kb                    the join snapshot with 3,000 pods (sent once per join)
+//   ws_broadcast_to_last_client_p99_ms     the floor: the very same update texts, 20 ms apart, from a
+//                                          bare ws server to 200 bare ws clients in the same two
+//                                          threads, send to the last client's message event
 import { Worker } from 'node:worker_threads';
+import { WebSocketServer } from 'ws';
 import type { Plan } from '../src/plan/schema.js';
 import { initialState, reduce } from '../src/engine/reduce.js';
 import type { Actor, EngineEvent, PodInfo, RolloutState, SliSample } from '../src/engine/types.js';
@@ -60,13 +64,15 @@ function pods(region: string, n: number, start: number): PodInfo[] {
   }));
 }
 
-export async function warroomBench(plan: Plan, start: number, viewers = 200, changes = 200): Promise<{ receivedP50: number; receivedP99: number; appliedP50: number; appliedP99: number; applyUsMedian: number; driverFlushP99: number; bytesMedian: number; podsDeltaBytes: number; snapshotKb: number; gaps: number }> {
+export async function warroomBench(plan: Plan, start: number, viewers = 200, changes = 200): Promise<{ receivedP50: number; receivedP99: number; appliedP50: number; appliedP99: number; applyUsMedian: number; driverFlushP99: number; bytesMedian: number; podsDeltaBytes: number; snapshotKb: number; gaps: number; wsFloorP99: number; heldBack: number }> {
   const s = store(plan, start);
   const actor: Actor = { id: 'bench', name: 'bench' };
   for (const r of plan.target.regions) s.dispatch({ type: 'pods.sync', at: start, region: r, pods: pods(r, 1000, start) });
   s.dispatch({ type: 'approve', at: start, actor: { id: 'dev', roles: ['eng-lead'] }, phase: plan.phases[0]!.id, role: 'eng-lead' });
   const { file, issued } = issueTokens(plan, { people: [], viewers });
   const server = new WarRoomServer({ store: s, tokens: new TokenBook(plan, file), planName: plan.metadata.name, now: () => s.t });
+  // The texts the viewers were sent, for the floor (sent again by a bare ws server).
+  const texts: string[] = [];
   const url = await server.listen();
   // What the driver pays per change: diff, encode once, hand the bytes to 200 sockets.
   const flushMs: number[] = [];
@@ -75,6 +81,8 @@ export async function warroomBench(plan: Plan, start: number, viewers = 200, cha
     const t = performance.now();
     flush();
     if (server.clientInfo().length >= viewers) flushMs.push(performance.now() - t);
+    const last = (server as unknown as { ring: [number, Buffer][] }).ring.at(-1);
+    if (last && last[0] === server.sequence && texts.length < server.sequence) texts.push(last[1].toString());
   };
   // Two threads of viewers (the machine has two cores): a viewer's own work (parse, apply) is done
   // in its own process in real life; here 100 of them share a thread.
@@ -133,6 +141,7 @@ export async function warroomBench(plan: Plan, start: number, viewers = 200, cha
     const lat = [...sentAt].map(([seq, t]) => (last.get(seq) ?? Number.NaN) - t).sort((a, b) => a - b);
     return (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]!;
   };
+  const wsFloorP99 = await bareBroadcastP99(texts.slice(-changes), viewers);
   const rec = quantiles(lastOf((r) => r.received));
   const app = quantiles(lastOf((r) => r.applied));
   const applyUs = results.flatMap((r) => r.applyUs).sort((a, b) => a - b);
@@ -149,5 +158,47 @@ export async function warroomBench(plan: Plan, start: number, viewers = 200, cha
     podsDeltaBytes: podSize,
     snapshotKb,
     gaps: results.reduce((a, r) => a + r.gaps, 0),
+    wsFloorP99,
+    heldBack: server.stats.degraded,
   };
+}
+
+/** The floor: `texts` broadcast 20 ms apart by a bare ws server (no auth, no diff, no ring) to
+ * `clients` bare ws clients in two worker threads, as the viewers are; p99 of send -> the last
+ * client's message event. */
+async function bareBroadcastP99(texts: string[], clients: number): Promise<number> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const port = (wss.address() as { port: number }).port;
+  const half = Math.ceil(clients / 2);
+  const workers = [half, clients - half].filter((n) => n > 0).map((n) => new Worker(new URL('./ws-clients.js', import.meta.url), { workerData: { url: `ws://127.0.0.1:${port}`, clients: n } }));
+  await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => (w.once('message', () => resolve()), w.once('error', reject)))));
+  const now = () => performance.timeOrigin + performance.now();
+  const sentAt = new Map<number, number>();
+  const SEQ = /^\{"t":"u","seq":(\d+),/;
+  let lastSeq = 0;
+  for (const text of texts) {
+    const seq = Number(SEQ.exec(text)?.[1]);
+    const data = Buffer.from(text);
+    sentAt.set(seq, now());
+    for (const c of wss.clients) c.send(data, { binary: false });
+    lastSeq = seq;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const results = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<{ received: [number, number][] }>((resolve) => {
+          w.on('message', (m: { type: string; received: [number, number][] }) => m.type === 'result' && resolve(m));
+          w.postMessage({ type: 'collect', until: lastSeq });
+        }),
+    ),
+  );
+  await Promise.all(workers.map((w) => w.terminate()));
+  for (const c of wss.clients) c.terminate();
+  await new Promise<void>((r) => wss.close(() => r()));
+  const last = new Map<number, number>();
+  for (const r of results) for (const [seq, t] of r.received) last.set(seq, Math.max(last.get(seq) ?? 0, t));
+  const lat = [...sentAt].map(([seq, t]) => (last.get(seq) ?? Number.NaN) - t).sort((a, b) => a - b);
+  return lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))]!;
 }

@@ -24,11 +24,11 @@ import { PodsPane, podsPageSize, usePodRows } from './PodsPane.js';
 import { RosterPane } from './RosterPane.js';
 import { SliPane, sliOrder } from './SliPane.js';
 import { sliDetails } from './sliDetails.js';
-import { StatusBar } from './StatusBar.js';
+import { flashLines, StatusBar } from './StatusBar.js';
 import { makeTheme } from './theme.js';
 import { Overlay } from './Overlay.js';
 import { commsLines, declareLines, resolveLines } from './people.js';
-import { openIncidents } from '../src/engine/people.js';
+import { incidentKinds, openIncidents } from '../src/engine/people.js';
 import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
 import { loadTestsForPhase } from '../src/engine/loadtests.js';
 
@@ -101,7 +101,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const uiRef = useRef<UiState>(ui);
 
   const sliRows = useMemo(() => plan.slis.filter((s) => s.unit !== 'count').length, [plan]);
-  const layout = computeLayout(cols, height, sliRows);
+  const access = accessFor(plan, state, actor, replay === true);
+  const keys = { ...(keymap ? { keymap } : {}), access };
+  const statusRows = 1 + flashLines(plan, state, ui, cols, flash, journal, keys).length;
+  const layout = computeLayout(cols, height, sliRows, statusRows);
   const pods = usePodRows(state, ui.filter);
   const pageSize = podsPageSize(layout.pods.height);
 
@@ -127,6 +130,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       openIncidents: open.map((i) => i.id),
       ackTarget: open.find((i) => i.ackedAt === undefined)?.id ?? null,
       checkpointDue: dueCheckpoints(l.plan, st).length > 0,
+      incidentKinds: incidentKinds(compile(l.plan)),
     };
     if (prev.overlay.kind === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
     if (prev.overlay.kind === 'communications') {
@@ -150,9 +154,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     // When the engine refused (it writes why as an 'info' entry), say so where the hints are.
     const after = l.store.getState().history;
     const said = after.length > before || (after.length === before && after.at(-1) !== st.history.at(-1)) ? after.at(-1) : undefined;
-    if (res.commands.length && (said?.kind === 'info' || said?.kind === 'incident')) setFlash(said.text);
+    // A refusal is marked as one (✗, the refusal tone), never shown like a success.
+    if (res.commands.length && (said?.kind === 'info' || said?.kind === 'incident' || said?.kind === 'refused')) setFlash(said.kind === 'refused' ? `✗ ${said.text}` : said.text);
     // A key refused here (a viewer, a read-only terminal, no rollback authority): why, at once.
-    if (res.say) setFlash(res.say);
+    if (res.say) setFlash(res.say.startsWith('✗') ? res.say : `✗ ${res.say}`);
     if (res.ui.overlay.kind === 'confirm-advance' && prev.overlay.kind !== 'confirm-advance') advanceSnap.current = describeAdvance(l.plan, l.store.getState());
     if (res.ui.overlay.kind !== 'confirm-advance') advanceSnap.current = null;
     if (res.ui !== prev) {
@@ -204,8 +209,6 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     />
   );
 
-  const access = accessFor(plan, state, actor, replay === true);
-  const keys = { ...(keymap ? { keymap } : {}), access };
   let overlay: ReactNode = null;
   const o = ui.overlay;
   switch (o.kind) {
@@ -243,8 +246,19 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       break;
     }
     case 'declare-incident':
-      overlay = <Overlay title="Declare an incident" tone={o.draft.severity === 'P0' ? 'bad' : 'warn'} lines={declareLines(o.draft, Math.min(cols - 2, 72) - 4)} columns={cols} rows={height} width={Math.min(cols - 2, 72)} theme={theme} />;
+      overlay = <Overlay title="Declare an incident" tone={o.draft.severity === 'P0' ? 'bad' : 'warn'} lines={declareLines(o.draft, Math.min(cols - 2, 72) - 4, incidentKinds(compile(plan)))} columns={cols} rows={height} width={Math.min(cols - 2, 72)} theme={theme} />;
       break;
+    case 'confirm-declare': {
+      const kind = incidentKinds(compile(plan)).find((k) => k.id === o.draft.kind);
+      const d = describeRollback(plan, state);
+      const lines = [
+        `${kind?.title ?? o.draft.kind} (${kind?.severity ?? o.draft.severity}): ${o.draft.summary.trim()}`,
+        `The plan rolls back at once on this kind (rollback.immediate): ${d.allowed ? `traffic to 0% in ${plan.target.regions.join(', ')}` : 'nothing to roll back now'}; the P0 escalation starts; the journal keeps you and the summary.`,
+        'Declare it and roll back? y/N (any other key returns to the draft)',
+      ];
+      overlay = <ConfirmDialog title="Declare and roll back" lines={lines} allowed tone="bad" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
     case 'resolve-incident':
       overlay = <Overlay title="Resolve an incident" tone="info" lines={resolveLines(state, o.index)} columns={cols} rows={height} width={Math.min(cols - 2, 90)} theme={theme} />;
       break;
@@ -310,12 +324,12 @@ function approveAs(plan: Plan, store: Store, actor: Actor, at: number, say: (tex
   const s = store.getState();
   const g = gateView(plan, s);
   const who = actor.name ?? actor.id;
-  if (g.kind !== 'phase' || !g.phase) return say(`nothing to approve: the next move is not a gate (${g.kind})`);
+  if (g.kind !== 'phase' || !g.phase) return say(`✗ nothing to approve: the next move is not a gate (${g.kind})`);
   const missing = g.approvals.filter((a) => !a.given);
-  if (!missing.length) return say(`${g.phase.title}: every approval is in`);
-  if ((s.approvals[g.phase.id] ?? []).some((a) => a.by === who)) return say(`${who} already approved ${g.phase.title}; one person fills one role`);
+  if (!missing.length) return say(`✗ ${g.phase.title}: every approval is in; nothing left to approve`);
+  if ((s.approvals[g.phase.id] ?? []).some((a) => a.by === who)) return say(`✗ ${who} already approved ${g.phase.title}; one person fills one role`);
   const mine = missing.find((a) => actor.roles?.includes(a.role));
-  if (!mine) return say(`${who} holds none of the roles ${g.phase.title} still needs: ${missing.map((a) => a.title).join(', ')} (start with --as <person>)`);
+  if (!mine) return say(`✗ ${who} holds none of the roles ${g.phase.title} still needs: ${missing.map((a) => a.title).join(', ')} (start with --as <person>)`);
   store.dispatch({ type: 'approve', at, actor, phase: g.phase.id, role: mine.role });
   say(`${who} approved ${g.phase.title} as ${mine.title}`);
 }

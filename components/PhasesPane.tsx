@@ -59,8 +59,10 @@ export function bakeBar(bakeMs: number, minMs: number, maxMs: number, width: num
 
 const hourOf = (ms: number) => trimNumber(ms / 3_600_000, 2);
 
-/** Every line the pane would like to show, with priorities; `width` is the inner width. */
-export function phaseLines(plan: Plan, state: RolloutState, width: number): PLine[] {
+/** Every line the pane would like to show, with priorities; `width` is the inner width.
+ * `compact`: every phase on one strip line (✓1% ✗5% ·25% ·50→75→90→100%) instead of a row each,
+ * for a pane too short for both the phases and what the current one needs (80x24). */
+export function phaseLines(plan: Plan, state: RolloutState, width: number, compact = false): PLine[] {
   const cp = compile(plan);
   const gate = gateView(plan, state);
   const lines: PLine[] = [];
@@ -83,19 +85,23 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number): PLin
     );
   };
 
+  if (compact) {
+    const items: Seg[][] = cp.phases.map((p, i) => {
+      const mark = markOf(state, i);
+      return [{ text: `${MARK_GLYPH[mark]}${phaseWeights(p)}`, tone: MARK_TONE[mark], bold: mark === 'current' || mark === 'rolled-back' }];
+    });
+    // right after the first line of a rollback's reason (100), before its continuation (99.99...)
+    flowItems([{ text: 'phases ', tone: 'muted' }], items, width, '  ').forEach((segs, k) => lines.push({ prio: 99.995 - 0.0001 * k, segs }));
+  }
   cp.phases.forEach((p, i) => {
     const mark = markOf(state, i);
     const weights = phaseWeights(p);
     const isGate = gate.kind === 'phase' && gate.phaseIndex === i;
     const titleW = Math.max(1, width - 2 - cellWidth(weights) - 1);
-    const prio =
-      mark === 'current' || mark === 'rolled-back'
-        ? 95
-        : isGate
-          ? 60
-          : mark === 'done'
-            ? (i === state.phaseIndex - 1 ? 26 : 20)
-            : 40 - i;
+    // Every phase row outranks the details of other phases: a phase is never dropped silently
+    // (the strip of the compact form, or a "more" line, says what did not fit).
+    const prio = mark === 'current' || mark === 'rolled-back' ? 95 : isGate ? 77 : mark === 'done' ? (i === state.phaseIndex - 1 ? 76 : 75) : 76 - i * 0.1;
+    if (compact && mark !== 'current' && mark !== 'rolled-back' && !isGate) return;
     push(
       prio,
       { text: MARK_GLYPH[mark], tone: MARK_TONE[mark], bold: mark !== 'pending' && mark !== 'done' },
@@ -189,7 +195,9 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number): PLin
 
 export function PhasesPane({ plan, state, width, height, focused, theme }: PhasesPaneProps) {
   const w = paneInnerWidth(width);
-  const lines = fitLines(phaseLines(plan, state, w), paneInnerHeight(height));
+  const h = paneInnerHeight(height);
+  const full = phaseLines(plan, state, w);
+  const lines = fitLines(full.length > h ? phaseLines(plan, state, w, true) : full, h);
   return (
     <Pane title="Phases" right={plan.metadata.release} focused={focused} width={width} height={height} theme={theme}>
       <Box flexDirection="column">

@@ -47,16 +47,19 @@ interface Columns {
   shortRegion: boolean;
 }
 
-/** Column widths for an inner width. NAME gets the width its longest name needs first: the other
- * columns give way (RESTARTS -> RST, READY -> RDY, then REGION abbreviated); NAME takes what is
- * left, and only when a name still does not fit is it cut (from the middle, see truncatePodName). */
+/** Column widths for an inner width: a function of the width (and the plan's region names) only,
+ * so the columns never switch while pods come and go, crash or get replaced. NAME is given room
+ * for a typical pod name (NAME_ROOM) first: the other columns give way (RESTARTS -> RST, READY ->
+ * RDY, REGION abbreviated, then STATUS from 16 cells (CrashLoopBackOff) down to 11); NAME takes
+ * what is left, and a longer name is cut from the middle (see truncatePodName). */
+export const NAME_ROOM = 31;
 export function podColumns(width: number, model: PodModel): Columns {
   const c: Columns = {
     name: 0,
     track: 6,
     region: Math.min(model.regionWidth, 14),
     ready: 5,
-    status: Math.min(Math.max(6, model.statusWidth), 18),
+    status: 16,
     restarts: 8,
     age: 4,
     readyLabel: 'READY',
@@ -67,7 +70,7 @@ export function podColumns(width: number, model: PodModel): Columns {
   // glyph + 7 columns with a space after each but the last
   const fixed = () => 2 + c.track + 1 + c.region + 1 + c.ready + 1 + c.status + 1 + c.restarts + 1 + c.age;
   const room = () => width - fixed() - 1;
-  const need = model.nameWidth;
+  const need = NAME_ROOM;
   // narrower headers cost nothing: the values fit (restarts < 1000, yes/no)
   if (room() < need) {
     c.restarts = 3;
@@ -83,8 +86,8 @@ export function podColumns(width: number, model: PodModel): Columns {
     c.regionLabel = c.region >= 6 ? 'REGION' : 'RGN';
     c.shortRegion = true;
   }
-  // STATUS says what is wrong (CrashLoopBackOff): cut it only when NAME is nearly gone
-  if (room() < 12 && c.status > 10) c.status = Math.max(10, c.status - (12 - room()));
+  // then STATUS down to 11 (CrashLoopBa…; the ✗ and the title's counts still say it in full)
+  if (room() < need) c.status = Math.max(11, c.status - (need - room()));
   c.name = Math.max(1, room());
   return c;
 }

@@ -114,7 +114,8 @@ function compactLines(plan: Plan, now: number, width: number, height: number): P
     // every first line and every person has a row)
     lines.forEach((segs, k) => sevLines.push({ prio: k === 0 ? 89 - r : 70 - r - k * 0.01, segs: cutSegs(segs, width) }));
   });
-  return fitLines([...personLines, ...sevLines], height);
+  // reference, already summarized to fit (the matrix in its compact form): no "more" line
+  return fitLines([...personLines, ...sevLines], height, false);
 }
 
 /** The roster's lines for an inner area of `width` x `height`: the full layout when it fits,
@@ -145,7 +146,7 @@ export const RosterPane = memo(function RosterPane({ plan, now, width, height, f
   const w = paneInnerWidth(width);
   const h = paneInnerHeight(height);
   const people = state ? peopleLines(plan, state, w).map((l) => ({ ...l, segs: cutSegs(l.segs, w) })) : [];
-  const lines = people.length ? fitLines([...people, ...rosterLines(plan, now, w, Math.max(1, h - people.length))], h) : fitLines(rosterLines(plan, now, w, h), h);
+  const lines = people.length ? fitLines([...people, ...rosterLines(plan, now, w, Math.max(1, h - people.length))], h) : fitLines(rosterLines(plan, now, w, h), h, false);
   const open = state ? state.incidents.filter((i) => i.resolvedAt === undefined).length : 0;
   return (
     <Pane title="Roster" right={open ? `● ${open} incident${open > 1 ? 's' : ''}` : 'on call'} focused={focused} width={width} height={height} theme={theme}>

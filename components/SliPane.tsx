@@ -7,6 +7,7 @@ import type { Plan, Sli } from '../src/plan/schema.js';
 import { compare, compile, type CompiledPlan, type CompiledRule } from '../src/engine/compiled.js';
 import { latest, seriesValues } from '../src/engine/series.js';
 import type { RolloutState, SampleNote } from '../src/engine/types.js';
+import { trafficOn } from '../src/engine/traffic.js';
 import { cellWidth, fit, fitLeft, formatAge, formatOp, formatThreshold, formatValue } from './format.js';
 import { fitLines, flowItems, Lines, type PLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
@@ -102,11 +103,17 @@ export function sliViews(plan: Plan, state: RolloutState): SliView[] {
     const rawOf = (n: SampleNote | null | undefined) => (n && n.status === 'invalid' && state.now - n.at <= cp.noDataMs ? (n.raw ?? 'error') : undefined);
     const canaryRaw = rawOf(s?.canaryNote);
     const baselineRaw = rawOf(s?.baselineNote);
+    // While the engine judges (traffic on the canary), a criterion's verdict is the engine's, from
+    // its last analysis: the one the gate acts on and the details view explains. A newer sample
+    // does not turn its "no data" into a ✓ before the engine has looked at it.
+    const engine = trafficOn(state) ? state.criteria.find((c) => c.sli === m.sli.name) : undefined;
     let verdict: SliVerdict;
     if (canaryRaw !== undefined) verdict = 'invalid';
+    else if (judged !== null && m.trips.some((r) => compare(judged, r.op, r.value))) verdict = 'fail';
+    else if (crit && engine) verdict = engine.verdict;
     else if (!crit && m.trips.length === 0) verdict = judged === null ? 'no-data' : 'none';
     else if (judged === null) verdict = 'no-data';
-    else if ((crit && !compare(judged, crit.op, crit.value)) || m.trips.some((r) => compare(judged, r.op, r.value))) verdict = 'fail';
+    else if (crit && !compare(judged, crit.op, crit.value)) verdict = 'fail';
     else verdict = 'pass';
     const unit = m.sli.unit;
     const target = crit ? `${formatOp(crit.op)} ${formatThreshold(crit.value, unit)}` : '';
@@ -169,7 +176,8 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
   const valW = Math.max(6, ...rowsV.flatMap((v) => [cellWidth(shown(v.canaryNow, v.canaryRaw, v.sli.unit)), cellWidth(shown(v.baselineNow, v.baselineRaw, v.sli.unit))]));
   const targetW = Math.max(0, ...rowsV.map((v) => cellWidth(v.target)));
   const rbMax = Math.max(0, ...rowsV.map((v) => cellWidth(v.rollback)));
-  const ageW = Math.max(3, ...rowsV.map((v) => cellWidth(ageText(v))));
+  // Fixed, never from the values: the sparklines must not change width as an age grows (59s -> 1m, 2h⌛).
+  const ageW = 5;
   const markW = opts.selected === undefined || opts.selected === null ? 0 : 1;
   const fixedNoRb = markW + titleW + 1 + valW + 2 + valW + 1 + targetW + 1 + 1 + 1 + ageW;
   const showRb = rbMax > 0 && width - fixedNoRb - rbMax - 1 - 2 >= 2 * 7;
@@ -177,9 +185,11 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
   const sparkW = Math.max(1, Math.floor((width - fixed - 2) / 2));
   const showSparks = width - fixed - 2 >= 4;
 
-  if (rowsV.length && showSparks) {
+  const header = rowsV.length > 0 && showSparks;
+  if (header) {
     lines.push({
-      prio: 40,
+      // the column labels say which number is the canary's: before the counters, after the SLIs
+      prio: 85,
       segs: [
         {
           text:
@@ -214,7 +224,8 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
     if (showRb) segs.push({ text: `${fit(v.rollback, rbMax)} `, tone: 'muted' });
     segs.push({ text: VERDICT_GLYPH[v.verdict], tone: VERDICT_TONE[v.verdict], bold: true });
     segs.push({ text: ` ${fitLeft(age(v), ageW)}`, tone: v.stale || v.ageMs === null ? 'warn' : 'muted' });
-    lines.push({ prio: 90, segs });
+    // An SLI no criterion and no rule judges (request rate) gives way first.
+    lines.push({ prio: v.target || v.rollback ? 90 : 70, segs });
   }
 
   if (countsV.length) {
@@ -225,7 +236,7 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
       { text: v.canaryRaw ?? formatValue(v.canaryNow === null || v.verdict === 'no-data' ? null : v.canaryNow, 'count'), tone: VERDICT_TONE[v.verdict] },
       { text: ` ${VERDICT_GLYPH[v.verdict]}`, tone: VERDICT_TONE[v.verdict], bold: v.verdict !== 'pass' },
     ];
-    const budget = Math.max(1, height - rowsV.length);
+    const budget = Math.max(1, height - rowsV.length - (header ? 1 : 0));
     let flowed: Seg[][] = [];
     for (let k = sorted.length; k >= 0; k--) {
       const shown = sorted.slice(0, k).map(item);
@@ -253,12 +264,37 @@ export interface SliPaneProps {
   selected?: string;
 }
 
-/** The judgment in a few characters, for the pane title: glyph, verdict, score. */
-export function judgmentBadge(state: RolloutState): string {
+/** Why the last judgment no longer describes the canary (null: it is the current one). Display
+ * only: the engine keeps the judgment it made; the screen says when it is history. A judgment is
+ * current while traffic is on the canary, it is not older than two judgment periods, and at least
+ * one SLI it judged still has fresh data. */
+export function judgmentStaleness(plan: Plan, state: RolloutState): string | null {
+  const j = state.judgment;
+  if (!j) return null;
+  if (state.status === 'rolled-back') return 'before the rollback';
+  if (state.status === 'completed') return 'before completion';
+  if (!trafficOn(state)) return 'no traffic on the canary';
+  const cp = compile(plan);
+  const every = Math.max(cp.judgmentEveryMs, cp.intervalMs);
+  if (state.now - j.at > 2 * every) return `${formatAge(state.now - j.at)} old`;
+  const judged = plan.analysis.judgment?.metrics.map((m) => m.sli) ?? [];
+  const fresh = judged.some((n) => {
+    const at = state.slis[n]?.lastAt;
+    return at !== null && at !== undefined && state.now - at <= cp.noDataMs;
+  });
+  if (judged.length && !fresh) return 'its SLIs have no data now';
+  return null;
+}
+
+/** The judgment in a few characters, for the pane title: glyph, verdict, score; a judgment that
+ * no longer holds says so (⌛ was ...) instead of showing an old pass as the current one. */
+export function judgmentBadge(state: RolloutState, plan?: Plan): string {
   const j = state.judgment;
   if (!j) return 'canary vs baseline';
   const glyph = j.verdict === 'pass' ? '✓' : j.verdict === 'fail' ? '✗' : j.verdict === 'marginal' ? '~' : '?';
-  return `judgment ${glyph} ${j.verdict}${j.score === null ? '' : ` ${Math.round(j.score)}`}`;
+  const what = `${j.verdict}${j.score === null ? '' : ` ${Math.round(j.score)}`}`;
+  const stale = plan ? judgmentStaleness(plan, state) : null;
+  return stale ? `judgment ⌛ was ${what}, ${stale}` : `judgment ${glyph} ${what}`;
 }
 
 export function SliPane({ plan, state, width, height, focused, theme, selected }: SliPaneProps) {
@@ -269,7 +305,7 @@ export function SliPane({ plan, state, width, height, focused, theme, selected }
   const pulseOn = usePulse(Object.values(state.slis).some((x) => x.lastAt !== null && state.now - x.lastAt > noDataMs));
   const lines = fitLines(sliLines(plan, state, w, h, theme.enabled, { selected: focused ? (selected ?? null) : null, pulseOn }), h);
   return (
-    <Pane title="SLIs" right={judgmentBadge(state)} focused={focused} width={width} height={height} theme={theme}>
+    <Pane title="SLIs" right={judgmentBadge(state, plan)} focused={focused} width={width} height={height} theme={theme}>
       <Box flexDirection="column">
         <Lines lines={lines} width={w} theme={theme} />
       </Box>

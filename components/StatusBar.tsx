@@ -2,7 +2,8 @@
 import type { Plan } from '../src/plan/schema.js';
 import { compile } from '../src/engine/compiled.js';
 import type { RolloutState, RolloutStatus } from '../src/engine/types.js';
-import { cellWidth, formatAge, formatDur, formatPercent } from './format.js';
+import { Box } from 'ink';
+import { cellWidth, formatAge, formatDur, formatPercent, wrap } from './format.js';
 import { SegLine, segsWidth, type Seg } from './line.js';
 import { incidentHints, statusHints } from './keys.js';
 import type { KeyContext, UiState } from './ui.js';
@@ -60,9 +61,10 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
 
   const hints = statusHints(ui, { ...keys, status: state.status, loadRunning: state.loadTests.running !== null });
   if (flash) {
-    // What the engine just said about the last key (a refusal and why): shown instead of the hints.
+    // What the engine just said about the last key: shown instead of the hints when it fits; a
+    // refusal (✗) in the refusal tone. One that does not fit goes on lines of its own (flashLines).
     const room0 = width - segsWidth(left) - 3;
-    if (room0 > 10) return [...left, { text: '  ' }, { text: flash.length > room0 ? `${flash.slice(0, room0 - 1)}…` : flash, tone: 'warn', bold: true }];
+    if (cellWidth(flash) <= room0) return [...left, { text: '  ' }, { text: flash, tone: flashTone(flash), bold: true }];
   }
   // The journal's file (its name; the full path is printed on exit) when there is room beside the hints.
   if (journal) {
@@ -79,6 +81,27 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
   return [...left, { text: ' '.repeat(Math.max(1, room - cellWidth(hint) + 1)) }, { text: hint, tone: 'accent' }];
 }
 
+const flashTone = (flash: string): Tone => (flash.startsWith('✗') ? 'bad' : 'warn');
+
+/** A message too long for the status line, on up to two lines of its own above it (never cut to
+ * "rolled back as s…"); empty when it fits on the status line. */
+export function flashLines(plan: Plan, state: RolloutState, ui: UiState, width: number, flash?: string | null, journal?: string, keys: StatusKeys = {}): string[] {
+  if (!flash) return [];
+  const segs = statusSegs(plan, state, ui, width, flash, journal, keys);
+  if (segs.some((s) => s.text === flash)) return [];
+  const lines = wrap(flash, width - 1, '  ');
+  return lines.length > 2 ? [lines[0]!, `${lines[1]!.slice(0, Math.max(0, width - 2))}…`] : lines;
+}
+
 export function StatusBar({ plan, state, ui, width, theme, flash, journal, keys }: { plan: Plan; state: RolloutState; ui: UiState; width: number; theme: Theme; flash?: string | null; journal?: string; keys?: StatusKeys }) {
-  return <SegLine segs={statusSegs(plan, state, ui, width, flash, journal, keys)} width={width} theme={theme} />;
+  const extra = flashLines(plan, state, ui, width, flash, journal, keys);
+  if (!extra.length) return <SegLine segs={statusSegs(plan, state, ui, width, flash, journal, keys)} width={width} theme={theme} />;
+  return (
+    <Box flexDirection="column" flexShrink={0}>
+      {extra.map((t, i) => (
+        <SegLine key={i} segs={[{ text: ` ${t}`, tone: flashTone(flash!), bold: true }]} width={width} theme={theme} />
+      ))}
+      <SegLine segs={statusSegs(plan, state, ui, width, null, journal, keys)} width={width} theme={theme} />
+    </Box>
+  );
 }

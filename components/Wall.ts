@@ -81,7 +81,8 @@ export function wallModel(plan: Plan, s: RolloutState): WallModel {
   const lines: string[] = [];
   if (phase && step) {
     lines.push(phase.title);
-    lines.push(`step ${s.stepIndex + 1}/${phase.steps.length} at ${trimNumber(step.weight, 2)}%`);
+    // The weight it is at now: after a rollback that is 0%, not the step's.
+    lines.push(s.status === 'rolled-back' ? `ROLLED BACK from ${trimNumber(s.rollback?.fromWeight ?? step.weight, 2)}% to ${trimNumber(s.desiredWeight, 2)}%` : `step ${s.stepIndex + 1}/${phase.steps.length} at ${trimNumber(step.weight, 2)}%`);
     const left = Math.max(0, step.minMs - s.stepBakeMs);
     lines.push(s.status === 'running' || s.status === 'paused' ? (left > 0 ? `bake: ${formatDur(left)} left (of ${formatDur(step.minMs)})` : `bake done; max in ${formatDur(Math.max(0, step.maxMs - s.stepBakeMs))}`) : '');
   } else lines.push('not started', '');
@@ -90,7 +91,8 @@ export function wallModel(plan: Plan, s: RolloutState): WallModel {
     lines.push(`gate ${gate.phase.title.split(':')[0]}: approvals ${given}/${gate.approvals.length}`);
     for (const a of gate.approvals) lines.push(`  ${a.given ? '✓' : '✗'} ${a.title}${a.given ? ` (${a.given.by})` : ''}`);
   }
-  if (s.rollback && s.status === 'rolled-back') lines.push(`ROLLED BACK from ${trimNumber(s.rollback.fromWeight, 2)}%`, `  ${s.rollback.reason}`);
+  // the why right under the weight (the box is short; gates come after)
+  if (s.rollback && s.status === 'rolled-back') lines.splice(Math.min(lines.length, 2), phase && step ? 1 : 0, `  ${s.rollback.reason}`);
   if (s.holds.length) lines.push(`hold: ${s.holds[0]}`);
 
   const charts = chartSlis(plan).map((sli) => {
@@ -217,8 +219,9 @@ export async function startWall(o: WallOptions): Promise<Wall> {
   );
   const header = grid.set(0, 8, 2, 4, blessed.box, { label: ' canary ', tags: false, style: { fg: 'white', border: { fg: 'cyan' } } });
   const gauge = grid.set(2, 8, 2, 4, contrib.gauge, { label: ' Canary weight ', stroke: 'green', fill: 'white', percent: [0] });
-  const phase = grid.set(4, 8, 3, 4, blessed.box, { label: ' Phase ', style: { fg: 'white', border: { fg: 'cyan' } } });
-  const pods = grid.set(7, 8, 2, 4, contrib.table, { label: ' Pods (ready/total, crashing) ', keys: false, interactive: false, columnSpacing: 2, columnWidth: [12, 8, 8, 5], fg: 'white' });
+  // Pods get three grid rows: every region of the plan fits at 40 rows (two left eu-west-1 out).
+  const phase = grid.set(4, 8, 2, 4, blessed.box, { label: ' Phase ', style: { fg: 'white', border: { fg: 'cyan' } } });
+  const pods = grid.set(6, 8, 3, 4, contrib.table, { label: ' Pods (ready/total, crashing) ', keys: false, interactive: false, columnSpacing: 2, columnWidth: [12, 8, 8, 5], fg: 'white' });
   const people = grid.set(9, 8, 3, 4, contrib.table, { label: ' On call / paged ', keys: false, interactive: false, columnSpacing: 2, columnWidth: [18, 18, 14], fg: 'white' });
 
   const draw = () => {

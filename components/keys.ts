@@ -14,7 +14,7 @@
 // that does not hold the lease are told why at once when they press one, before any dialog opens.
 import { ACTIONS, ACTION_NAMES, DEFAULT_KEYMAP, type ActionName, type KeyGroup, type KeyKind, type Keymap } from '../src/config/keys.js';
 import type { Plan } from '../src/plan/schema.js';
-import type { Actor, Command, RolloutState, RolloutStatus } from '../src/engine/types.js';
+import type { Actor, Command, IncidentSeverity, RolloutState, RolloutStatus } from '../src/engine/types.js';
 import { FOCUS_ORDER, FULL_ACCESS, NO_OVERLAY, SEVERITIES, SUMMARY_MAX, type Access, type Dialog, type DialogKind, type Focus, type KeyContext, type KeyLike, type KeyResult, type UiState } from './ui.js';
 
 export * from './ui.js';
@@ -215,6 +215,10 @@ type Specs = { [K in DialogKind]: DialogSpec<Extract<Dialog, { kind: K }>> };
 const closeTo = (ui: UiState): KeyResult => ({ ui: { ...ui, overlay: NO_OVERLAY } });
 
 /** A confirmation: `y` does it, any other key closes it. */
+function declareCommand(draft: { severity: IncidentSeverity; summary: string; kind?: string }): Command {
+  return { kind: 'declare-incident', severity: draft.severity, summary: draft.summary.trim(), ...(draft.kind && draft.kind !== 'other' ? { incidentKind: draft.kind } : {}) };
+}
+
 function confirmSpec<D extends Dialog>(title: string, what: string, yes: (ui: UiState, d: D, ctx: KeyContext) => KeyResult): DialogSpec<D> {
   return {
     title,
@@ -263,6 +267,10 @@ export const DIALOGS: Specs = {
   },
   'confirm-quit': confirmSpec('Quit', 'quit (traffic stays where it is)', (ui) => ({ ui, quit: true })),
   'confirm-go': confirmSpec('GO at a checkpoint', 'give the go', (ui, _d, ctx) => (ctx.checkpointDue === false ? { ui } : { ui, command: { kind: 'ack-checkpoint' } })),
+  'confirm-declare': {
+    ...confirmSpec<Dialog & { kind: 'confirm-declare' }>('Declare and roll back', 'declare it: the plan rolls back at once', (ui, d) => ({ ui, command: declareCommand(d.draft) })),
+    other: { help: 'no: back to the incident being declared', hint: 'any other key: no', run: (ui, d) => ({ ui: { ...ui, overlay: { kind: 'declare-incident', draft: d.draft } } }) },
+  },
   'confirm-ack': confirmSpec('Acknowledge', 'acknowledge the incident named (its escalation stops)', (ui, d) => ({ ui, command: { kind: 'ack-incident', id: d.id } })),
   'confirm-load': confirmSpec('Start a load test', 'start it (the load pane opens)', (ui, d) => ({ ui: { ...ui, loadPane: true }, command: { kind: 'load-test', name: d.name } })),
   'sli-details': {
@@ -284,10 +292,26 @@ export const DIALOGS: Specs = {
         hint: 'enter declare',
         essential: true,
         acts: true,
-        run: (ui, d) => {
+        run: (ui, d, ctx) => {
           const summary = d.draft.summary.trim();
           if (!summary) return { ui };
-          return { ui: { ...ui, overlay: NO_OVERLAY }, command: { kind: 'declare-incident', severity: d.draft.severity, summary } };
+          // An immediate kind rolls back: it asks first, like R.
+          const kind = (ctx.incidentKinds ?? []).find((k) => k.id === d.draft.kind);
+          if (kind?.immediate) return { ui: { ...ui, overlay: { kind: 'confirm-declare', draft: d.draft } } };
+          return { ui: { ...ui, overlay: NO_OVERLAY }, command: declareCommand(d.draft) };
+        },
+      },
+      {
+        keys: ['↑', '↓'],
+        help: "the incident's kind (an immediate one rolls back once confirmed)",
+        hint: '↑/↓ kind',
+        match: (_i, k) => !!(k.upArrow || k.downArrow),
+        run: (ui, d, ctx, _i, key) => {
+          const kinds = ctx.incidentKinds ?? [];
+          if (!kinds.length) return { ui };
+          const at = Math.max(0, kinds.findIndex((k) => k.id === (d.draft.kind ?? 'other')));
+          const next = kinds[(at + (key.upArrow ? kinds.length - 1 : 1)) % kinds.length]!;
+          return { ui: { ...ui, overlay: { ...d, draft: { ...d.draft, kind: next.id, ...(next.immediate && next.severity ? { severity: next.severity } : {}) } } } };
         },
       },
       {
@@ -580,6 +604,7 @@ export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sect
     'confirm-go': visible.some((b) => b.action === 'go'),
     'confirm-ack': visible.some((b) => b.action === 'ack-incident'),
     'declare-incident': visible.some((b) => b.action === 'declare-incident'),
+    'confirm-declare': visible.some((b) => b.action === 'declare-incident'),
     'resolve-incident': visible.some((b) => b.action === 'resolve-incident'),
     'load-picker': visible.some((b) => b.action === 'load'),
     'confirm-load': visible.some((b) => b.action === 'load'),

@@ -34,9 +34,9 @@ export const WIDE_AT = 100;
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 
 /** `sliRows`: SLIs drawn as rows (not counters), to size the SLI pane in the narrow layout. */
-export function computeLayout(columns: number, rows: number, sliRows = 5): Layout {
+export function computeLayout(columns: number, rows: number, sliRows = 5, statusRows = 1): Layout {
   const cols = Math.max(1, Math.floor(columns));
-  const avail = Math.max(0, Math.floor(rows) - 1); // the status bar
+  const avail = Math.max(0, Math.floor(rows) - statusRows); // the status bar
   if (cols >= WIDE_AT) {
     const top = Math.min(avail, clamp(Math.round(avail * 0.42), 8, Math.max(12, sliRows + 6)));
     const bottom = Math.max(0, avail - top);
@@ -52,8 +52,10 @@ export function computeLayout(columns: number, rows: number, sliRows = 5): Layou
       roster: { width: cols - podsW, height: bottom },
     };
   }
+  // The SLI pane first: its column header, every SLI row and the safety counters line are what
+  // an on-call reads the verdict from (80x24: 9 rows); the pods table gives way.
   let top = clamp(Math.round(avail * 0.34), 5, 12);
-  let sli = clamp(Math.round(avail * 0.34), 5, sliRows + 5);
+  let sli = clamp(Math.round(avail * 0.42), 5, sliRows + 4);
   let pods = avail - top - sli;
   if (pods < 5) {
     // short terminal: take rows back from the top panes, keeping at least 4 each

@@ -44,13 +44,17 @@ export function truncateSegs(segs: readonly Seg[], width: number): Seg[] {
 
 /** Keep at most `height` lines, dropping the lowest priority first (the lowest one nearest the
  * bottom among equals); the order of the kept lines is unchanged. */
-export function fitLines(lines: readonly PLine[], height: number): PLine[] {
+export function fitLines(lines: readonly PLine[], height: number, more = true): PLine[] {
   if (lines.length <= height) return lines.slice();
   if (height <= 0) return [];
+  // Nothing is hidden without saying so: the last row says how many lines did not fit.
+  const room = more && height >= 2 ? height - 1 : height;
   const idx = lines.map((l, i) => ({ p: l.prio, i }));
   idx.sort((a, b) => b.p - a.p || a.i - b.i);
-  const keep = new Set(idx.slice(0, height).map((x) => x.i));
-  return lines.filter((_l, i) => keep.has(i));
+  const keep = new Set(idx.slice(0, room).map((x) => x.i));
+  const kept = lines.filter((_l, i) => keep.has(i));
+  if (room < height) kept.push({ prio: 0, segs: [{ text: `⋯ ${lines.length - room} more line${lines.length - room === 1 ? '' : 's'}`, tone: 'muted' }] });
+  return kept;
 }
 
 /** Lay out items (each a list of segments) on lines of `width` cells, separated by `sep`; the

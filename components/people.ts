@@ -8,7 +8,7 @@ import { communicationFiles, formatDate, itemStatus } from '../src/engine/comms.
 import type { CommsItem, Incident, RolloutState } from '../src/engine/types.js';
 import { cellWidth, formatClock, wrap } from './format.js';
 import { flowItems, type PLine, type Seg } from './line.js';
-import { SEVERITIES, SUMMARY_MAX, type IncidentDraft } from './ui.js';
+import { SEVERITIES, SUMMARY_MAX, type IncidentDraft, type KindChoice } from './ui.js';
 import type { Tone } from './theme.js';
 
 const sevTone = (sev: string): Tone => (sev === 'P0' ? 'bad' : sev === 'P1' ? 'warn' : 'muted');
@@ -93,14 +93,27 @@ export function peopleLines(plan: Plan, s: PeopleView, width: number): PLine[] {
 }
 
 /** The `i` dialog's lines. */
-export function declareLines(draft: IncidentDraft, width: number): Seg[][] {
+export function declareLines(draft: IncidentDraft, width: number, kinds: readonly KindChoice[] = []): Seg[][] {
   const sev: Seg[] = [{ text: 'Severity  ' }];
+  const kind = kinds.find((k) => k.id === (draft.kind ?? 'other'));
   for (const x of SEVERITIES) sev.push(x === draft.severity ? { text: `[${x}]`, tone: sevTone(x), bold: true } : { text: ` ${x} `, tone: 'muted' }, { text: ' ' });
-  sev.push({ text: ' ←/→ or tab', tone: 'accent' });
+  sev.push({ text: kind?.immediate ? ' (set by the kind)' : ' ←/→ or tab', tone: kind?.immediate ? 'muted' : 'accent' });
+  const kindLines: Seg[][] = kinds.length
+    ? [
+        [
+          { text: 'Kind      ' },
+          { text: kind?.title ?? 'Other', bold: true, tone: kind?.immediate ? 'bad' : undefined },
+          { text: kind?.immediate ? ' - ROLLS BACK AT ONCE (asks y first)' : '', tone: 'bad', bold: true },
+          { text: '  ↑/↓', tone: 'accent' },
+        ],
+        [{ text: `          ${kinds.map((k) => (k.id === (kind?.id ?? 'other') ? `[${k.id}]` : k.id)).join(' ')}`, tone: 'muted' }],
+      ]
+    : [];
   const room = Math.max(10, width - 12);
   const text = draft.summary;
   const shown = cellWidth(text) + 1 > room ? `…${[...text].slice(-(room - 2)).join('')}` : text;
   return [
+    ...kindLines,
     sev,
     [{ text: 'Summary   ' }, { text: shown, bold: true }, { text: '▏', tone: 'accent' }],
     [{ text: `one line, at most ${SUMMARY_MAX} characters (${[...text].length} so far)`, tone: 'muted' }],

@@ -58,9 +58,12 @@ export interface PodModel {
 }
 
 const TRACK_RANK: Record<string, number> = { canary: 0, baseline: 1, stable: 2, unknown: 3 };
+const HEALTH_RANK: Record<Health, number> = { crash: 0, waiting: 1, ok: 2 };
 
-/** Canary first, then region, then name (stable under updates: no timestamps in the key). */
+/** Unhealthy first (crashed, then waiting: what needs eyes, never at row 880 of 900), then canary,
+ * region and name (stable under updates: no timestamps in the key). */
 function comparePods(a: PodRow, b: PodRow): number {
+  if (a.health !== b.health) return HEALTH_RANK[a.health] - HEALTH_RANK[b.health];
   const ta = TRACK_RANK[a.pod.track] ?? 9;
   const tb = TRACK_RANK[b.pod.track] ?? 9;
   if (ta !== tb) return ta - tb;

@@ -39,7 +39,8 @@ export function sliDetails(plan: Plan, state: RolloutState, name: string): { tit
             ? `! ${r.raw !== undefined ? `invalid value ${r.raw}` : 'inconclusive'}: ${r.why ?? 'invalid data'} (never a pass)`
             : '? no data (never a pass)'
       : 'not judged yet';
-    lines.push(`criterion: canary ${crit.op} ${v(crit.value)}${crit.seed ? ` (seed: ${crit.seed})` : ''} over ${plan.analysis.window}: ${verdict}`);
+    const when = r && state.lastAnalysisAt !== null ? ` (last analysis ${formatDuration(Math.max(0, state.now - state.lastAnalysisAt))} ago, every ${plan.analysis.interval})` : '';
+    lines.push(`criterion: canary ${crit.op} ${v(crit.value)}${crit.seed ? ` (seed: ${crit.seed})` : ''} over ${plan.analysis.window}: ${verdict}${when}`);
   }
   const rules = cp.rules.filter((r): r is CompiledRule & { kind: 'value' | 'relative' } => (r.kind === 'value' || r.kind === 'relative') && r.sli === name);
   for (const r of rules) {

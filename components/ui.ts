@@ -11,6 +11,16 @@ export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'
 export interface IncidentDraft {
   severity: IncidentSeverity;
   summary: string;
+  /** The incident kind picked (↑/↓): one of the plan's (incidentKinds); absent: other. */
+  kind?: string;
+}
+
+/** An incident kind as the declare dialog offers it (src/engine/people.ts incidentKinds). */
+export interface KindChoice {
+  id: string;
+  title: string;
+  immediate: boolean;
+  severity?: IncidentSeverity;
 }
 export const SEVERITIES: readonly IncidentSeverity[] = ['P0', 'P1', 'P2'];
 export const SUMMARY_MAX = 120;
@@ -27,6 +37,9 @@ export type Dialog =
   | { kind: 'confirm-ack'; id: string }
   | { kind: 'sli-details' }
   | { kind: 'declare-incident'; draft: IncidentDraft }
+  /** An immediate kind (security breach, data corruption, a P0 customer escalation) rolls back:
+   * `y` declares it, as R's `y` rolls back; any other key goes back to the draft. */
+  | { kind: 'confirm-declare'; draft: IncidentDraft }
   | { kind: 'resolve-incident'; index: number }
   | { kind: 'communications'; offset: number }
   | { kind: 'load-picker'; index: number }
@@ -100,6 +113,8 @@ export interface KeyContext {
   checkpointDue?: boolean;
   /** The incident an acknowledgment would stop (most severe, oldest unacknowledged), if any. */
   ackTarget?: string | null;
+  /** The plan's incident kinds, for the declare dialog's ↑/↓. */
+  incidentKinds?: readonly KindChoice[];
   /** Lines of the communications preview / the help, for clamping their scroll. */
   commsLines?: number;
   helpLines?: number;

@@ -14,7 +14,8 @@ export const EXIT = {
   config: 1, // bad plan, bad options
   rolledBack: 3, // the rollout was rolled back (automatically or by a person)
   held: 4, // waiting for a person: approvals, a checkpoint go, or an overdue decision
-  sourceDown: 5, // a source stayed unavailable past the plan's noDataAfter
+  sourceDown: 5, // a source stayed unavailable (or gave no data) past the plan's noDataAfter
+  timeout: 124, // --timeout passed before any of the above (as timeout(1) exits)
   signal: 130, // stopped by SIGINT/SIGTERM (after in-flight effects settled)
 } as const;
 
@@ -29,6 +30,31 @@ export interface HeadlessOptions {
   out?: NodeJS.WritableStream;
   /** Real ms: give up waiting for in-flight effects after this long on a signal. */
   settleMs?: number;
+  /** Real ms: end the run (exit 124) if nothing else ended it by then. */
+  timeoutMs?: number;
+}
+
+/** SLIs the gate needs (success criteria, safety thresholds) that have had no data for longer
+ * than the plan's noDataAfter while traffic is on the canary, with how long. */
+export function noDataPast(plan: Plan, s: RolloutState): { sli: string; forMs: number }[] {
+  if ((s.status !== 'running' && s.status !== 'paused') || s.phaseIndex < 0) return [];
+  const cp = compile(plan);
+  const out: { sli: string; forMs: number }[] = [];
+  for (const c of s.criteria) {
+    if (c.verdict !== 'no-data') continue;
+    const sli = s.slis[c.sli];
+    if (!sli) continue;
+    // The source must be sampling (a sample, with or without a value, within two intervals): a
+    // gap in sampling itself (a stalled event loop at --speed 36000 skips simulated minutes) is
+    // not "the query returned nothing".
+    const c0 = sli.canary;
+    const sampledAt = c0.end > c0.start ? c0.bt[c0.end - 1]! : null;
+    if (sampledAt === null || s.now - sampledAt > 2 * cp.intervalMs) continue;
+    // Since the last sample with a value, or since traffic went to the canary if there never was one.
+    const since = sli.lastAt ?? s.phaseStartedAt ?? s.startedAt;
+    if (since !== null && s.now - since > cp.noDataMs) out.push({ sli: c.sli, forMs: s.now - since });
+  }
+  return out;
 }
 
 export interface HeadlessResult {
@@ -69,10 +95,13 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     // Sources and the runtime's clock use unref'd timers (a console keeps the process up through
     // stdin); with no screen, this keeps it alive until the run ends.
     const keepAlive = setInterval(() => undefined, 60_000);
+    // --timeout: a pipeline step is bounded whatever the rollout does.
+    const deadline = opts.timeoutMs !== undefined ? setTimeout(() => void finish(EXIT.timeout, `--timeout ${formatDuration(opts.timeoutMs!)} passed; rollout ${runtime.getState().status} at ${runtime.getState().desiredWeight}%${runtime.getState().holds.length ? `, holding: ${runtime.getState().holds.join('; ')}` : ''}`), opts.timeoutMs) : null;
     const finish = async (code: number, reason: string) => {
       if (done) return;
       done = true;
       clearInterval(keepAlive);
+      if (deadline) clearTimeout(deadline);
       unsubscribe();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -105,11 +134,12 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
       for (const eff of runtime.effects.slice(seenEffects)) printEffect(eff);
       seenEffects = runtime.effects.length;
       const vk = verdictKey(s);
-      if (vk !== lastVerdicts) {
+      // No criteria and no judgment (before the first analysis of a phase, after a rollback): nothing to say.
+      if (vk !== lastVerdicts && (s.criteria.length || s.judgment)) {
         lastVerdicts = vk;
         print(
           { type: 'verdict', at: s.now, criteria: s.criteria, judgment: s.judgment },
-          `${stamp(s.now)} verdict: ${s.criteria.map((c) => `${c.sli} ${c.verdict}${c.verdict === 'invalid' ? ` (${c.raw !== undefined ? `${c.raw}: ` : ''}${c.why ?? ''})` : c.value === null ? '' : ` (${round(c.value)} ${c.op} ${c.threshold})`}`).join(', ')}` +
+          `${stamp(s.now)} verdict: ${s.criteria.length ? '' : 'no criteria yet'}${s.criteria.map((c) => `${c.sli} ${c.verdict}${c.verdict === 'invalid' ? ` (${c.raw !== undefined ? `${c.raw}: ` : ''}${c.why ?? ''})` : c.value === null ? '' : ` (${round(c.value)} ${c.op} ${c.threshold})`}`).join(', ')}` +
             (s.judgment ? `; judgment ${s.judgment.verdict}${s.judgment.score === null ? '' : ` ${Math.round(s.judgment.score)}`}: ${s.judgment.reason}` : ''),
         );
       }
@@ -149,6 +179,12 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
         const since = Math.min(...down.map(([, h]) => h.since));
         if (s.now - since > compile(plan).noDataMs)
           return void finish(EXIT.sourceDown, `source ${down.map(([n, h]) => `${n}: ${h.message ?? ''}`).join('; ')} unavailable for more than ${noData}`);
+      }
+      const missing = noDataPast(plan, s);
+      if (missing.length) {
+        const what = `no data past noDataAfter ${plan.analysis.noDataAfter}: ${missing.map((m) => `${m.sli} for ${formatDuration(m.forMs)}`).join(', ')}`;
+        if (plan.analysis.onNoData === 'hold') return void finish(EXIT.held, `held: ${what} (the plan's analysis.onNoData is hold)`);
+        return void finish(EXIT.sourceDown, what);
       }
       if (!opts.peopleAct && Object.keys(s.pending).length === 0) {
         const held = heldOnPeople(plan, s);

@@ -39,15 +39,7 @@ export function isKubernetesPlan(plan: Plan): boolean {
 
 export async function connectKubernetes(plan: Plan, o: KubeWiringOptions): Promise<KubeWiring> {
   const { targets, from } = await connectClusters({ regions: plan.target.regions, ...(plan.target.clusters ? { clusters: plan.target.clusters } : {}) }, o);
-  const provider = makeProvider(plan.traffic.provider, {
-    namespace: plan.target.namespace,
-    ...(plan.traffic.istio ? { istio: plan.traffic.istio } : {}),
-    ...(plan.traffic.gatewayApi ? { gatewayApi: plan.traffic.gatewayApi } : {}),
-    ...(plan.traffic.smi ? { smi: plan.traffic.smi } : {}),
-    ...(plan.traffic.nginx ? { nginx: plan.traffic.nginx } : {}),
-    ...(plan.traffic.argoRollouts ? { argoRollouts: plan.traffic.argoRollouts } : {}),
-    ...(plan.traffic.replicas ? { replicas: plan.traffic.replicas } : {}),
-  });
+  const provider = makeProvider(plan.traffic.provider, { namespace: plan.target.namespace, ...plan.traffic });
   const primary = targets.find((t) => t.regions.includes(plan.target.primaryRegion)) ?? targets[0]!;
   const lease =
     o.lease === false

@@ -109,7 +109,7 @@ describe('layout', () => {
   it('marks the CrashLoopBackOff pod with ✗ and the Pending one with !', async () => {
     const ui = await show(running(), 120, 40);
     const f = ui.frame();
-    expect(f).toMatch(/│✗ orchestr\S* +canary .*CrashLoopBackOff/);
+    expect(f).toMatch(/│✗ orchestr\S* +canary .*CrashLoopBac/);
     expect(f).toMatch(/│! orchestr\S* +stable .*Pending/);
     expect(f).toContain('✗ 1 CrashLoopBackOff');
     expect(f).toContain('4 canary · 6 stable');
@@ -169,7 +169,7 @@ describe('keys', () => {
     await settle();
     let f = ui.frame();
     expect(f).toContain('/crash');
-    expect(f).toMatch(/│✗ orchestr.*CrashLoopBackOff/);
+    expect(f).toMatch(/│✗ orchestr.*CrashLoopBac/);
     expect(f).not.toMatch(/│  orchestr/); // healthy rows are filtered out
     expect(f).toContain('rows 1-1 of 1/10');
     ui.write(KEY.enter);
@@ -537,10 +537,16 @@ describe('helpers', () => {
     expect(cellWidth('4s⌛')).toBe(4);
   });
 
-  it('sorts pods canary first, then region, then name, and filters them', () => {
+  it('sorts pods unhealthy first (issue 16), then canary, region and name, and filters them', () => {
     const pods = new Map([...manyPods(20, 'us-west-2'), ...manyPods(20, 'eu-west-1')].map((p) => [p.key, p] as const));
     const m = podModel(pods);
-    expect(m.rows.map((r) => `${r.pod.track}/${r.pod.region}`).slice(0, 4)).toEqual(['canary/eu-west-1', 'canary/eu-west-1', 'canary/us-west-2', 'canary/us-west-2']);
+    const rank = { crash: 0, waiting: 1, ok: 2 } as const;
+    const ranks = m.rows.map((r) => rank[r.health]);
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(ranks[0]).toBe(0);
+    const healthy = m.rows.filter((r) => r.health === 'ok');
+    expect(m.rows.slice(0, 2).map((r) => `${r.pod.reason}/${r.pod.region}`)).toEqual(['CrashLoopBackOff/eu-west-1', 'CrashLoopBackOff/us-west-2']);
+    expect(healthy.map((r) => `${r.pod.track}/${r.pod.region}`).slice(0, 4)).toEqual(['canary/eu-west-1', 'canary/eu-west-1', 'canary/us-west-2', 'canary/us-west-2']);
     expect(filterRows(m.rows, 'CRASH').every((r) => r.pod.reason === 'CrashLoopBackOff')).toBe(true);
   });
 });

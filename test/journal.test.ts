@@ -591,9 +591,9 @@ describe('journal: the retrospective', () => {
     expect(md).toMatch(/\| Canary 1%: internal validation \| [^|]+ \| [^|]+\(next phase\) \| [^|]+ \| 1d\d*h?\d*m? \| 1d - 2d \| within the plan \|/);
     expect(md).toMatch(/\| Canary 5%: early adopters \| [^|]+ \| [^|]+\(rolled back\) \| 1h\d*m? \| 1h\d*m? \| 3d - 3d \| left 2d2\dh\d*m? before the minimum bake \|/);
     // approvals with names
-    expect(md).toMatch(/\| Canary 1%: internal validation \| Engineering Lead \| Dev Raman \| 2026-11-30T14:[0-9:]+Z \|/);
-    expect(md).toMatch(/\| Canary 5%: early adopters \| Product Manager \| Emma Brandt \|/);
-    expect(md).toMatch(/\| canary-1 \| 6 \| Basic functionality validation \| .* \| \w+ \w+ \|/);
+    expect(md).toMatch(/\| Canary 1%: internal validation \| Engineering Lead \| Dev Raman \(simulated\) \| 2026-11-30T14:[0-9:]+Z \|/);
+    expect(md).toMatch(/\| Canary 5%: early adopters \| Product Manager \| Emma Brandt \(simulated\) \|/);
+    expect(md).toMatch(/\| canary-1 \| 6 \| Basic functionality validation \| .* \| \w+ \w+ \(simulated\) \|/);
     // the rule, its value and its threshold
     expect(md).toContain('**error_rate_threshold** - Error rate threshold (automatic)');
     expect(md).toContain('`error_rate` = 2.5 on the canary >= threshold 1 (window 5m)');

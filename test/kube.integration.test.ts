@@ -268,7 +268,7 @@ describe('traffic providers: precise patches, read back, on the wire', () => {
 
   it('a weight the provider cannot express is refused before anything is sent', async () => {
     const t = traffic({ istio: { virtualService: 'checkout', canary: { host: 'checkout', subset: 'canary' }, stable: { host: 'checkout', subset: 'stable' } } }, 'istio');
-    await expect(t.setWeight(0.5, ['us-east-1'])).rejects.toThrow(/istio takes whole-number weights; 0.5% is not one/);
+    await expect(t.setWeight(0.5, ['us-east-1'])).rejects.toThrow(/istio route weights are whole percentages; 0.5 is not/);
     expect(server.requests).toHaveLength(0);
   });
 
@@ -341,7 +341,7 @@ describe('traffic providers: precise patches, read back, on the wire', () => {
     server.clearRequests();
     expect(await t.rollback('r', ['us-east-1'])).toMatchObject({ weight: 0 });
     expect(patches().map((p) => p.name)).toEqual(['checkout-stable', 'checkout-canary']);
-    await expect(t.setWeight(1, ['us-east-1'])).rejects.toThrow(/1% of 20 replicas is 0.2 pods/);
+    await expect(t.setWeight(1, ['us-east-1'])).rejects.toThrow(/replicas: 1% of traffic.replicas.total \(20\) is 0.2 pods, not a whole number/);
   });
 });
 

@@ -35,7 +35,7 @@ const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a +
 beforeEach(async () => {
   world = new SimWorld({ plan: seed, scenario: 'healthy', start: T0, seed: 3 });
   await world.setWeight(25, ['us-east-1', 'us-west-2', 'eu-west-1']);
-  svc = await startSimService({ world, host: '127.0.0.1', port: 0 });
+  svc = await startSimService({ world, host: '127.0.0.1', port: 0, identity: seed.metadata.name });
   dir = mkdtempSync(join(tmpdir(), 'canary-load-'));
 });
 afterEach(async () => {

@@ -15,6 +15,7 @@ import type { NotifyEffect, NotifyReport, TrafficActuator } from '../src/runtime
 import { ManualClock } from '../src/sim/clock.js';
 import type { Actor } from '../src/engine/types.js';
 import { loadSeedPlan, T0 } from './helpers/drive.js';
+import { samples } from './helpers/state.js';
 
 const plan = loadSeedPlan();
 const ANA: Actor = { id: 'ana', name: 'Ana Ortiz', roles: ['sre', 'sre-primary'] };
@@ -270,10 +271,11 @@ describe('notifier in the runtime: never blocking', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canary-comms-'));
     const clock = new ManualClock(T0);
     const rt = new Runtime({ plan, clock, traffic, notifier: n, comms: new DirectoryCommsWriter(dir), tickMs: 0 });
-    // Open the first gate as the simulated crew would, then roll back by hand.
+    // Open the first gate as the simulated crew would (the gate needs a valid baseline first), then roll back by hand.
+    rt.dispatch({ type: 'sli.samples', at: clock.now(), samples: samples(0) });
     for (const role of ['eng-lead', 'sre-lead']) rt.dispatch({ type: 'approve', at: clock.now(), actor: { id: role, name: role, roles: [role] }, phase: plan.phases[0]!.id, role });
     rt.dispatch({ type: 'command', at: clock.now(), actor: ANA, command: { kind: 'advance' } });
-    await new Promise((r) => setTimeout(r, 50));
+    for (const until = Date.now() + 10_000; rt.getState().status !== 'running' && Date.now() < until; ) await new Promise((r) => setImmediate(r));
     expect(rt.getState().status).toBe('running');
     rt.dispatch({ type: 'command', at: clock.advance(60_000), actor: ANA, command: { kind: 'rollback', reason: 'odd logs' } });
     expect(rt.getState().comms.items.find((i) => i.kind === 'rollback-notice')!.doneAt).toBeUndefined();

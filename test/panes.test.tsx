@@ -194,7 +194,8 @@ describe('pod names', () => {
     store.dispatch({ type: 'pods.sync', at: store.clock.t, region: 'us-east-1', pods: simPods() });
     store.dispatch({ type: 'pods.sync', at: store.clock.t, region: 'eu-west-1', pods: [pod('orchestrator-7kppb-lxbqt', { region: 'eu-west-1' })] });
     const f = await showApp(store, 120, 40);
-    expect(f).toMatch(/│ {2}orchestrator-canary-pshns-khjlq +canary +us-east-1 /);
+    // issue 16: the columns are a function of the width only; at 120 columns REGION is short and NAME whole
+    expect(f).toMatch(/│ {2}orchestrator-canary-pshns-khjlq +canary +use1 /);
     const rows = f.split('\n').filter((l) => /│[ ✗!] orchestrator/.test(l));
     expect(rows.length).toBe(5);
     for (const r of rows) expect(r).not.toMatch(/orchestrator\S*~/);
@@ -207,17 +208,19 @@ describe('pod names', () => {
     for (const w of [3, 8, 16, 20, 30]) expect(truncatePodName('orchestrator-canary-pshns-khjlq', w)).toHaveLength(w);
   });
 
-  it('other columns give way first: RESTARTS, READY, then REGION abbreviated', () => {
+  it('other columns give way first: RESTARTS, READY, REGION abbreviated, then STATUS; the same for a width whatever the pods', () => {
     const m = podModel(new Map(simPods().map((p) => [p.key, p] as const)));
     expect(m.nameWidth).toBe(31);
     const wide = podColumns(100, m);
     expect([wide.restartsLabel, wide.readyLabel, wide.regionLabel, wide.name >= 31]).toEqual(['RESTARTS', 'READY', 'REGION', true]);
     const c72 = podColumns(72, m); // the pods pane at 120 columns
     expect(c72.name).toBeGreaterThanOrEqual(31);
-    expect([c72.restartsLabel, c72.readyLabel, c72.shortRegion]).toEqual(['RST', 'RDY', false]);
+    expect([c72.restartsLabel, c72.readyLabel, c72.shortRegion, c72.status]).toEqual(['RST', 'RDY', true, 13]);
     const c66 = podColumns(66, m);
-    expect(c66.shortRegion).toBe(true);
-    expect(c66.name).toBeGreaterThanOrEqual(31);
+    expect([c66.shortRegion, c66.status, c66.name]).toEqual([true, 11, 27]);
+    // issue 16: the canary pods gone (a rollback), a crash-looping one, 900 pods: the same columns
+    const others = podModel(new Map([pod('orchestrator-7kppb-7tgp9', { region: 'us-east-1', reason: 'CrashLoopBackOff', ready: false })].map((p) => [p.key, p] as const)));
+    for (const w of [60, 66, 72, 78, 100, 118]) expect(podColumns(w, others)).toEqual(podColumns(w, m));
     expect(abbreviateRegion('us-east-1')).toBe('use1');
     expect(abbreviateRegion('ap-southeast-2')).toBe('apse2');
     expect(abbreviateRegion('us-central1')).toBe('usc1');
@@ -229,7 +232,7 @@ describe('pod names', () => {
     const state = { ...running().getState() };
     const model = podModel(new Map(pods.map((p) => [p.key, p] as const)));
     const { lastFrame } = render(
-      <PodsPane state={state} model={model} rows={model.rows} filter="" editingFilter={false} offset={0} width={64} height={8} focused={false} theme={theme} />,
+      <PodsPane state={state} model={model} rows={model.rows} filter="" editingFilter={false} offset={0} width={68} height={8} focused={false} theme={theme} />,
     );
     const f = plain(lastFrame());
     const rows = f.split('\n').filter((l) => /│ {2}orch/.test(l));
@@ -251,7 +254,7 @@ describe('pod names', () => {
       pod('orch-1', { region: 'us-east-1' }),
     ];
     const model = podModel(new Map(pods.map((p) => [p.key, p] as const)));
-    const width = computeLayout(120, 40).pods.width;
+    const width = 68; // NAME gets 27 cells (issue 16: at 120x40 it gets 31, room for these names)
     const { lastFrame } = render(
       <PodsPane state={running().getState()} model={model} rows={model.rows} filter="" editingFilter={false} offset={0} width={width} height={9} focused={false} theme={theme} />,
     );
@@ -263,8 +266,9 @@ describe('pod names', () => {
     expect(cut).toHaveLength(4); // the long names (a crash among them), not orch-1
     expect(new Set(cut.map((r) => r.indexOf('…'))).size).toBe(1);
     // sorted by name; every cut name keeps 6 characters of its end (its -suffix, or more of a short one)
-    expect(cut.map((r) => r.match(/…(\S*)/)![1])).toEqual(['-0000k', '-0001e', '-00028', '8abc-1']);
-    expect(rows.find((r) => r.includes('CrashLoopBackOff'))).toMatch(/^│✗ orchestrator-canary-\S*…-0001e canary +euw1 .*CrashLoopBackOff +7 /);
+    // the crash first (issue 16: unhealthy first), then by name
+    expect(cut.map((r) => r.match(/…(\S*)/)![1])).toEqual(['-0001e', '-0000k', '-00028', '8abc-1']);
+    expect(rows.find((r) => r.includes("CrashLoopB"))).toMatch(/^│✗ orchestrator-canary-\S*…-0001e canary +euw1 .*CrashLoopB~ +7 /);
     expect(rows.find((r) => r.includes('orch-1 '))).toMatch(/^│ {2}orch-1 +stable +use1 /);
   });
 });

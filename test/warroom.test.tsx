@@ -360,7 +360,7 @@ describe('war room over sockets on 127.0.0.1', () => {
     };
     const f = render(<WarRoomConsole plan={plan} store={v} actor={{ id: v.you!.id, roles: [], viewer: true }} now={() => 0} columns={120} rows={30} room={joinedLine(v, r.url)} />);
     await settle();
-    expect(plain(f.lastFrame())).toMatch(/viewer \w+ \(view only\) · connected to ws:\/\/127\.0\.0\.1:\d+\//);
+    expect(plain(f.lastFrame())).toMatch(/● connected · last update \d+(ms|s) ago · viewer \w+ \(view only\) · ws:\/\/127\.0\.0\.1:\d+\//);
     f.stdin.write('R');
     await until(() => /has a view-only token: a viewer cannot act/.test(plain(f.lastFrame())), 'the refusal at once, where the hints are');
     expect(plain(f.lastFrame())).not.toMatch(/ROLL BACK/); // no dialog opened

@@ -4,7 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadTest, Plan } from '../plan/schema.js';
-import { targetRefusal } from '../plan/loadtests.js';
+import { originOf, targetRefusal } from '../plan/loadtests.js';
+import { verifyTargetIdentity } from './target-identity.js';
 import { judgeLoad } from '../engine/loadtests.js';
 import type { LoadProgress } from '../engine/types.js';
 import type { LoadRunner, LoadRunOutcome } from '../runtime/ports.js';
@@ -21,6 +22,23 @@ export interface PlanLoadRunnerOptions {
   artilleryBin?: string | null;
   /** Wall clock for file names and stamps (results are real-time artefacts). */
   wallClock?: () => number;
+  /** The simulated service could not have the plan's address (taken by another process) and
+   * serves elsewhere: tests aimed at `planned` (an origin) go to `actual` instead, and say so. */
+  serviceMoved?: { planned: string; actual: string };
+  /** Ask the target who it is before any load (default true; see target-identity.ts). */
+  verifyIdentity?: boolean;
+}
+
+/** The test as it will run: aimed at the simulated service's real address when it moved. */
+export function effectiveTarget(target: string, moved: PlanLoadRunnerOptions['serviceMoved']): string {
+  if (!moved) return target;
+  const o = originOf(target.replace(/^ws(s?):/, 'http$1:'));
+  if (o !== originOf(moved.planned)) return target;
+  const u = new URL(target);
+  const a = new URL(moved.actual);
+  u.hostname = a.hostname;
+  u.port = a.port;
+  return u.toString().replace(/\/$/, target.endsWith('/') ? '/' : '');
 }
 
 export class PlanLoadRunner implements LoadRunner {
@@ -28,13 +46,18 @@ export class PlanLoadRunner implements LoadRunner {
 
   constructor(private readonly opts: PlanLoadRunnerOptions) {}
 
-  async run(runId: number, test: LoadTest, onProgress: (p: LoadProgress) => void): Promise<LoadRunOutcome> {
+  async run(runId: number, declared: LoadTest, onProgress: (p: LoadProgress) => void): Promise<LoadRunOutcome> {
     const plan = this.opts.plan;
+    const target = effectiveTarget(declared.target, this.opts.serviceMoved);
+    const test: LoadTest = target === declared.target ? declared : { ...declared, target };
+    const moved = target === declared.target ? '' : ` (${declared.target} was taken by another process; the simulated service serves ${this.opts.serviceMoved!.actual})`;
     const wall = this.opts.wallClock ?? Date.now;
     const startedAt = wall();
     const stamp = new Date(startedAt).toISOString().replace(/[:.]/g, '-');
     const base = `${plan.metadata.name}-${test.name}-${stamp}-run${runId}`;
-    const refused = targetRefusal(plan, test.target);
+    let refused = targetRefusal(plan, test.target);
+    // The target must say it is the service this plan means before it gets any load.
+    if (!refused && this.opts.verifyIdentity !== false) refused = await verifyTargetIdentity(test.target, plan.metadata.name);
     let run: EngineRun;
     if (refused) {
       run = { done: Promise.resolve({ outcome: 'failed', detail: `refused: ${refused}`, summary: null }), stop: () => undefined };
@@ -67,7 +90,7 @@ export class PlanLoadRunner implements LoadRunner {
         endedAt: new Date(wall()).toISOString(),
         outcome: r.outcome,
         passed,
-        detail: r.detail,
+        detail: r.detail + moved,
         summary: r.summary,
         criteria,
         declared: test,
@@ -76,7 +99,7 @@ export class PlanLoadRunner implements LoadRunner {
       try {
         mkdirSync(this.opts.resultsDir, { recursive: true });
         writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
-        return { outcome: r.outcome, detail: r.detail, summary: r.summary, file };
+        return { outcome: r.outcome, detail: r.detail + moved, summary: r.summary, file };
       } catch (err) {
         return { outcome: r.outcome, detail: `${r.detail}; the result could not be saved to ${file}: ${err instanceof Error ? err.message : String(err)}`, summary: r.summary };
       }

@@ -14,7 +14,7 @@ export default defineCommand({
     { cmd: 'canary completion fish > ~/.config/fish/completions/canary.fish', what: 'fish' },
   ],
   run: async (_values, [shell], ctx) => {
-    const [{ completionScript }, { COMMANDS }] = await Promise.all([import('./impl/completion.js'), import('./registry.js')]);
-    ctx.out.write(completionScript(shell as (typeof SHELLS)[number], COMMANDS));
+    const { completionScript } = await import('./impl/completion.js');
+    ctx.out.write(completionScript(shell as (typeof SHELLS)[number], ctx.commands));
   },
 });

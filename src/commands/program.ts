@@ -74,7 +74,7 @@ export interface Built {
 
 /** Builds the program: every command of the registry (and their subcommands), `isDefault` on
  * `defaultCommand`. A command's help and its usage errors name its full path (`canary audit verify`). */
-export function buildProgram(commands: readonly CommandSpec<any>[], ctx: Omit<Ctx, 'env'>, defaultCommand: string): Built {
+export function buildProgram(commands: readonly CommandSpec<any>[], ctx: Omit<Ctx, 'env' | 'commands'>, defaultCommand: string): Built {
   let code: number | undefined;
   const program = new Command('canary');
   program
@@ -115,7 +115,7 @@ export function buildProgram(commands: readonly CommandSpec<any>[], ctx: Omit<Ct
           process.env.NO_COLOR = '1';
           process.env.FORCE_COLOR = '0';
         }
-        const r = await run(valuesFrom(spec.options, self.opts()) as ValuesOf<OptionTable>, args, { ...ctx, env });
+        const r = await run(valuesFrom(spec.options, self.opts()) as ValuesOf<OptionTable>, args, { ...ctx, env, commands });
         code = typeof r === 'number' ? r : 0;
       });
     }

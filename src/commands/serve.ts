@@ -1,16 +1,8 @@
 // `canary serve`: the console, and the war room (its state published over WebSocket).
-import { checkHostPort, type OptionTable } from './options.js';
 import { defineCommand } from './types.js';
-import { WORLD_DETAILS, WORLD_OPTIONS } from './world-options.js';
+import { SERVE_OPTIONS, WORLD_DETAILS } from './world-options.js';
 
-export const SERVE_OPTIONS = {
-  ...WORLD_OPTIONS,
-  listen: { type: 'string', arg: 'host:port', help: 'where viewers join (default: 127.0.0.1:7420; loopback); another address needs --cert/--key (wss://), or --insecure', check: checkHostPort },
-  tokens: { type: 'string', arg: 'file', help: 'token hashes (default: $XDG_STATE_HOME/canary/<plan>-tokens.json)', file: true },
-  cert: { type: 'string', arg: 'pem', help: 'certificate: wss:// instead of ws:// (with --key)', file: true },
-  key: { type: 'string', arg: 'pem', help: 'private key of --cert', file: true },
-  insecure: { type: 'boolean', help: 'allow plain ws:// on a non-loopback address (tokens then cross the network in clear)' },
-} as const satisfies OptionTable;
+
 
 export default defineCommand({
   name: 'serve',

@@ -23,6 +23,8 @@ export interface Ctx {
   env: CanaryEnv;
   out: NodeJS.WriteStream;
   err: NodeJS.WriteStream;
+  /** The registry the program was built from (completion reads it; no command imports the registry). */
+  commands: readonly CommandSpec<any>[];
 }
 
 export interface CommandSpec<T extends OptionTable = OptionTable> {

@@ -41,3 +41,23 @@ replicas): pods and traffic come from the clusters of the plan's regions, in rea
 terminal drives (holds the Lease canary-<plan>); others are read-only. Any terminal can roll back.
 Notifications go to the plan's notifications.channels; their URLs and tokens come from the
 environment variables the plan names (a channel whose variable is unset is off).`;
+
+/** `canary serve`: the world's options and where the war room listens. */
+export const SERVE_OPTIONS = {
+  ...WORLD_OPTIONS,
+  listen: { type: 'string', arg: 'host:port', help: 'where viewers join (default: 127.0.0.1:7420; loopback); another address needs --cert/--key (wss://), or --insecure', check: checkHostPort },
+  tokens: { type: 'string', arg: 'file', help: 'token hashes (default: $XDG_STATE_HOME/canary/<plan>-tokens.json)', file: true },
+  cert: { type: 'string', arg: 'pem', help: 'certificate: wss:// instead of ws:// (with --key)', file: true },
+  key: { type: 'string', arg: 'pem', help: 'private key of --cert', file: true },
+  insecure: { type: 'boolean', help: 'allow plain ws:// on a non-loopback address (tokens then cross the network in clear)' },
+} as const satisfies OptionTable;
+
+/** `canary run --headless`. */
+export const RUN_OPTIONS = {
+  ...WORLD_OPTIONS,
+  headless: { type: 'boolean', help: 'no screen (required: the console is `canary start`)' },
+  json: { type: 'boolean', help: 'one JSON object per line for every state change, verdict, effect and outcome' },
+  until: { type: 'string', arg: 'phase|complete', help: 'stop once that phase is entered (and its weight confirmed), or the rollout completes' },
+  sim: { type: 'boolean', help: 'the embedded simulated world (the default)' },
+  timeout: { type: 'string', arg: 'duration', help: 'end the run after this much real time (e.g. 10m, 1h) whatever the rollout does: exit 124' },
+} as const satisfies OptionTable;

@@ -46,13 +46,19 @@ export function templateValues(plan: Plan, s: RolloutState): Record<string, stri
   const started = s.phaseIndex >= 0;
   const idx = started ? s.phaseIndex : 0;
   const phase = plan.phases[idx]!;
-  const phaseStart = started ? s.now - s.phaseBakeMs : null;
+  // Dates are facts the journal holds (when the phase was entered, when it rolled back), never
+  // "now minus bake": that moves with the clock once the bake stops (rolled back, paused).
+  const phaseStart = started ? (s.phaseStartedAt ?? s.now - s.phaseBakeMs) : null;
   const span = phaseSpan(plan, idx);
+  // The planned end: what is left of the minimum bake, from now while it counts; fixed otherwise.
+  const ended = s.status === 'rolled-back' ? (s.rollback?.at ?? s.statusSince) : null;
+  const phaseEnd = phaseStart === null ? null : ended ?? (s.status === 'running' || s.status === 'paused' ? s.now + Math.max(0, span - s.phaseBakeMs) : phaseStart + span);
   const regions = phase.regions === 'all' ? plan.target.regions : phase.regions;
   let timeline: string;
   if (phaseStart === null) timeline = `${phase.title} for ${formatDuration(span)} from the first gate (not opened yet)`;
+  else if (ended !== null) timeline = `${phase.title}: ${date(phaseStart)} to ${date(ended)}, rolled back`;
   else {
-    timeline = `${phase.title}: ${date(phaseStart)} to ${date(phaseStart + span)} (${formatDuration(span)} minimum bake)`;
+    timeline = `${phase.title}: ${date(phaseStart)} to ${date(phaseEnd!)} (${formatDuration(span)} minimum bake)`;
     const next = plan.phases[idx + 1];
     if (next) timeline += `; then ${next.title} for at least ${formatDuration(phaseSpan(plan, idx + 1))}`;
   }
@@ -72,8 +78,9 @@ export function templateValues(plan: Plan, s: RolloutState): Record<string, stri
     features: phase.features,
     date: date(s.now),
     rolloutStart: s.startedAt === null ? 'not started' : date(s.startedAt),
+    statusSince: date(s.statusSince),
     phaseStart: phaseStart === null ? 'not started' : date(phaseStart),
-    phaseEnd: phaseStart === null ? 'not started' : date(phaseStart + span),
+    phaseEnd: phaseEnd === null ? 'not started' : date(phaseEnd),
     timeline,
     dashboard: plan.communications.dashboard ?? '(no dashboard link in the plan: communications.dashboard)',
     status: s.status,

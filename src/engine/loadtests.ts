@@ -6,88 +6,11 @@
 import type { LoadTest, Plan } from '../plan/schema.js';
 import { parseDuration } from '../plan/schema.js';
 import { loadTestPhases, targetRefusal } from '../plan/loadtests.js';
-import type { Actor, EffectInput, HistoryEntry, RolloutState } from './types.js';
+import { actorName } from './types.js';
 
-export type LoadOutcome = 'completed' | 'stopped' | 'failed';
-
-export interface LoadLatency {
-  p50: number;
-  p95: number;
-  p99: number;
-  max?: number;
-}
-
-/** Figures so far, as the live pane shows them. */
-export interface LoadProgress {
-  elapsedMs: number;
-  durationMs: number;
-  /** Responses received so far (any status). */
-  requests: number;
-  /** Requests per second over the last second. */
-  rps: number;
-  latency: LoadLatency | null;
-  /** Responses by HTTP status ("200", "503"...), plus transport errors as "errors"/"timeouts". */
-  byStatus: Record<string, number>;
-  /** Non-2xx/3xx responses plus transport errors. */
-  errors: number;
-}
-
-/** The figures of a whole run. */
-export interface LoadSummary {
-  requests: number;
-  durationMs: number;
-  /** Mean requests per second over the run. */
-  rps: number;
-  latency: LoadLatency | null;
-  byStatus: Record<string, number>;
-  errors: number;
-}
-
-export interface LoadCriterionResult {
-  name: string;
-  /** "p95 212 ms <= 200 ms" */
-  text: string;
-  measured: number | null;
-  op: '<' | '<=' | '>' | '>=';
-  threshold: number;
-  unit: string;
-  pass: boolean;
-}
-
-export interface LoadResultView {
-  runId: number;
-  name: string;
-  phase: string;
-  at: number;
-  startedAt: number;
-  outcome: LoadOutcome;
-  passed: boolean;
-  detail: string;
-  summary: LoadSummary | null;
-  criteria: LoadCriterionResult[];
-  file?: string;
-}
-
-export interface LoadRunView {
-  runId: number;
-  name: string;
-  phase: string;
-  target: string;
-  engine: LoadTest['engine'];
-  by: string;
-  startedAt: number;
-  durationMs: number;
-  progress: LoadProgress | null;
-  stopping: boolean;
-}
-
-export interface LoadTestsState {
-  running: LoadRunView | null;
-  /** Newest last; at most RESULTS_KEPT. */
-  results: LoadResultView[];
-  /** Tests that passed since the current phase was entered. */
-  passed: string[];
-}
+// The load-test state types live in ./types.js (a leaf); re-exported for this module's readers.
+export type { LoadOutcome, LoadLatency, LoadProgress, LoadSummary, LoadCriterionResult, LoadResultView, LoadRunView, LoadTestsState } from './types.js';
+import type { Actor, EffectInput, HistoryEntry, LoadCriterionResult, LoadOutcome, LoadProgress, LoadResultView, LoadRunView, LoadSummary, LoadTestsState, RolloutState } from './types.js';
 
 export const RESULTS_KEPT = 20;
 
@@ -147,16 +70,16 @@ export interface LoadTx {
 export function startLoadTest(tx: LoadTx, actor: Actor, name: string): void {
   const s = tx.s;
   const plan = tx.cp.plan;
-  const who = actor.name ?? actor.id;
+  const who = actorName(actor);
   const test = plan.loadTests.find((t) => t.name === name);
   const phase = tx.cp.phases[s.phaseIndex];
-  if (!test) return tx.log('info', `${who} asked for load test "${name}": not declared in the plan (declared: ${plan.loadTests.map((t) => t.name).join(', ') || 'none'})`);
-  if (s.status !== 'running' || !phase) return tx.log('info', `${who} asked for load test "${name}": the rollout is ${s.status}; load tests run only while running`);
+  if (!test) return tx.log('refused', `${who} asked for load test "${name}": refused - not declared in the plan (declared: ${plan.loadTests.map((t) => t.name).join(', ') || 'none'})`);
+  if (s.status !== 'running' || !phase) return tx.log('refused', `${who} asked for load test "${name}": refused - the rollout is ${s.status}; load tests run only while running`);
   const phases = loadTestPhases(test);
-  if (!phases.includes(phase.id)) return tx.log('info', `${who} asked for load test "${name}": it may run in ${phases.join(', ')}, the rollout is in ${phase.id}`);
-  if (s.loadTests.running) return tx.log('info', `${who} asked for load test "${name}": "${s.loadTests.running.name}" is still running (one at a time; x stops it)`);
+  if (!phases.includes(phase.id)) return tx.log('refused', `${who} asked for load test "${name}": refused - it may run in ${phases.join(', ')}, the rollout is in ${phase.id}`);
+  if (s.loadTests.running) return tx.log('refused', `${who} asked for load test "${name}": refused - "${s.loadTests.running.name}" is still running (one at a time; x stops it)`);
   const refused = targetRefusal(plan, test.target);
-  if (refused) return tx.log('info', `${who} asked for load test "${name}": refused - ${refused}`);
+  if (refused) return tx.log('refused', `${who} asked for load test "${name}": refused - ${refused}`);
   tx.log('command', `${who} started load test "${name}" against ${test.target} (${test.duration}${test.connections ? `, ${test.connections} connections` : ''}${test.rate ? `, ${test.rate} req/s` : ''})`);
   const eff = tx.effect({ type: 'start-load-test', name });
   s.loadTests = {
@@ -167,9 +90,9 @@ export function startLoadTest(tx: LoadTx, actor: Actor, name: string): void {
 
 export function stopLoadTest(tx: LoadTx, actor: Actor | null, why: string): void {
   const r = tx.s.loadTests.running;
-  const who = actor ? (actor.name ?? actor.id) : 'canary';
+  const who = actor ? actorName(actor) : 'canary';
   if (!r) {
-    if (actor) tx.log('info', `${who} asked to stop a load test: none is running`);
+    if (actor) tx.log('refused', `${who} asked to stop a load test: refused - none is running`);
     return;
   }
   if (r.stopping) return;

@@ -7,6 +7,7 @@ import { formatDuration, parseDuration } from '../plan/schema.js';
 import type { CompiledPlan } from './compiled.js';
 import { communicationFiles, offsetOf } from './comms.js';
 import { nextBusinessDay, whoIs } from './roster.js';
+import { actorName } from './types.js';
 import type {
   Actor,
   CommsItem,
@@ -35,7 +36,7 @@ export const EMPTY_NOTIFICATIONS: NotificationsState = { delivered: 0, failed: 0
 const SEVERITY_RANK: Record<IncidentSeverity, number> = { P0: 0, P1: 1, P2: 2 };
 const NOTIFY_SEVERITY = { P0: 'critical', P1: 'warning', P2: 'info' } as const;
 
-const who = (a: Actor) => a.name ?? a.id;
+const who = (a: Actor) => actorName(a);
 
 export function isOpen(i: Incident): boolean {
   return i.resolvedAt === undefined;
@@ -50,8 +51,32 @@ function replace(tx: PeopleTx, inc: Incident): void {
   tx.s.incidents = tx.s.incidents.map((i) => (i.id === inc.id ? inc : i));
 }
 
+/** What a person can say an incident is when declaring it. The immediate kinds are the plan's
+ * `rollback.immediate` rules a person can witness (a declared signal such as the P0 customer
+ * escalation, or a rule with no `for:` duration: a security breach, data corruption); declaring
+ * one rolls back at once. A rule with a duration ("unavailable for more than 5 minutes") is
+ * measured, not declared. `other`: an ordinary incident of the chosen severity. */
+export interface IncidentKind {
+  id: string;
+  title: string;
+  immediate: boolean;
+  /** The severity an immediate kind carries (its signal's, else its rule's `incident`, else P0). */
+  severity?: IncidentSeverity;
+}
+
+export const OTHER_KIND: IncidentKind = { id: 'other', title: 'Other (no automatic rollback)', immediate: false };
+
+export function incidentKinds(cp: Pick<CompiledPlan, 'rules'>): IncidentKind[] {
+  const kinds: IncidentKind[] = [];
+  for (const r of cp.rules) {
+    if (r.group !== 'immediate' || (r.kind !== 'signal' && r.forMs > 0)) continue;
+    kinds.push({ id: r.id, title: r.title, immediate: true, severity: (r.kind === 'signal' ? r.signal.severity : undefined) ?? r.incident ?? 'P0' });
+  }
+  return [...kinds, OTHER_KIND];
+}
+
 /** Opens an incident; its first step (after 0m) is paged by `pagePeople` in the same reduce. */
-export function openIncident(tx: PeopleTx, severity: IncidentSeverity, summary: string, by: string, cause: Incident['cause'], rule?: string): Incident {
+export function openIncident(tx: PeopleTx, severity: IncidentSeverity, summary: string, by: string, cause: Incident['cause'], rule?: string, kind?: string): Incident {
   const s = tx.s;
   const plan = tx.cp.plan;
   const id = `INC-${s.incidents.length + 1}`;
@@ -61,7 +86,7 @@ export function openIncident(tx: PeopleTx, severity: IncidentSeverity, summary: 
     label: st.after === 'next_business_day' ? 'next business day' : st.after,
     roles: [...st.notify],
   }));
-  const inc: Incident = { id, severity, summary, openedAt: s.now, openedBy: by, cause, ...(rule !== undefined ? { rule } : {}), steps };
+  const inc: Incident = { id, severity, summary, openedAt: s.now, openedBy: by, cause, ...(rule !== undefined ? { rule } : {}), ...(kind !== undefined ? { kind } : {}), steps };
   s.incidents = [...s.incidents, inc];
   const desc = esc ? ` (${esc.description})` : ' (no escalation steps for this severity in the plan)';
   tx.log('incident', `${id} ${severity}${desc} opened by ${by}: ${summary}`);
@@ -107,19 +132,32 @@ function pagePeople(tx: PeopleTx): void {
   }
 }
 
-export function declareIncident(tx: PeopleTx, actor: Actor, severity: IncidentSeverity, summary: string): void {
+/** A person declares an incident. Returns it with its kind (null: refused, and said why). An
+ * immediate kind takes its own severity; the caller rolls back. */
+export function declareIncident(tx: PeopleTx, actor: Actor, severity: IncidentSeverity, summary: string, kindId?: string): { incident: Incident; kind: IncidentKind } | null {
   const text = summary.trim().replace(/\s+/g, ' ');
-  if (!text) return tx.log('info', `${who(actor)} declared a ${severity} incident without a summary: say in one line what is wrong`);
-  if (!tx.cp.plan.roster.escalation[severity]) tx.log('info', `the plan has no escalation for ${severity}: nobody will be paged`);
-  openIncident(tx, severity, text, who(actor), 'declared');
+  const kinds = incidentKinds(tx.cp);
+  const kind = kindId === undefined ? OTHER_KIND : kinds.find((k) => k.id === kindId);
+  if (!kind) {
+    tx.log('refused', `${who(actor)} declared a "${kindId}" incident: refused - not an incident kind of this plan (kinds: ${kinds.map((k) => k.id).join(', ')})`);
+    return null;
+  }
+  if (!text) {
+    tx.log('refused', `${who(actor)} declared a ${severity} incident: refused - no summary; say in one line what is wrong`);
+    return null;
+  }
+  const sev = kind.immediate ? kind.severity! : severity;
+  if (!tx.cp.plan.roster.escalation[sev]) tx.log('info', `the plan has no escalation for ${sev}: nobody will be paged`);
+  const label = kind.immediate ? `${kind.title}: ${text}` : text;
+  return { incident: openIncident(tx, sev, label, who(actor), 'declared', kind.immediate ? kind.id : undefined, kind.id), kind };
 }
 
 export function ackIncident(tx: PeopleTx, actor: Actor, id: string | undefined): void {
   const s = tx.s;
   const target = id !== undefined ? s.incidents.find((i) => i.id === id) : openIncidents(s).find((i) => i.ackedAt === undefined);
-  if (!target) return tx.log('info', `${who(actor)} acknowledged: ${id ? `no incident ${id}` : 'no open incident is waiting for an acknowledgment'}`);
-  if (!isOpen(target)) return tx.log('info', `${who(actor)} acknowledged ${target.id}: it is already resolved`);
-  if (target.ackedAt !== undefined) return tx.log('info', `${who(actor)} acknowledged ${target.id}: already acknowledged by ${target.ackedBy}`);
+  if (!target) return tx.log('refused', `${who(actor)} asked to acknowledge: refused - ${id ? `no incident ${id}` : 'no open incident is waiting for an acknowledgment'}`);
+  if (!isOpen(target)) return tx.log('refused', `${who(actor)} asked to acknowledge ${target.id}: refused - it is already resolved`);
+  if (target.ackedAt !== undefined) return tx.log('refused', `${who(actor)} asked to acknowledge ${target.id}: refused - already acknowledged by ${target.ackedBy}`);
   const pagedSteps = target.steps.filter((st) => st.pagedAt !== undefined).length;
   replace(tx, { ...target, ackedAt: s.now, ackedBy: who(actor) });
   const left = target.steps.length - pagedSteps;
@@ -133,9 +171,9 @@ export function resolveIncident(tx: PeopleTx, actor: Actor, id: string | undefin
   let target: Incident | undefined;
   if (id !== undefined) target = s.incidents.find((i) => i.id === id);
   else if (open.length === 1) target = open[0];
-  else if (open.length > 1) return tx.log('info', `${who(actor)} asked to resolve: ${open.length} incidents are open (${open.map((i) => i.id).join(', ')}); say which`);
-  if (!target) return tx.log('info', `${who(actor)} asked to resolve: ${id ? `no incident ${id}` : 'no open incident'}`);
-  if (!isOpen(target)) return tx.log('info', `${who(actor)} asked to resolve ${target.id}: already resolved by ${target.resolvedBy}`);
+  else if (open.length > 1) return tx.log('refused', `${who(actor)} asked to resolve: refused - ${open.length} incidents are open (${open.map((i) => i.id).join(', ')}); say which`);
+  if (!target) return tx.log('refused', `${who(actor)} asked to resolve: refused - ${id ? `no incident ${id}` : 'no open incident'}`);
+  if (!isOpen(target)) return tx.log('refused', `${who(actor)} asked to resolve ${target.id}: refused - already resolved by ${target.resolvedBy}`);
   replace(tx, { ...target, resolvedAt: s.now, resolvedBy: who(actor), ...(target.ackedAt === undefined ? { ackedAt: s.now, ackedBy: who(actor) } : {}) });
   tx.log('incident', `${who(actor)} resolved ${target.id} ${target.severity} after ${formatDuration(s.now - target.openedAt)}: ${target.summary}`);
   tx.effect({ type: 'notify', kind: 'incident', severity: 'info', incident: target.id, message: `${tx.cp.plan.metadata.service}: ${target.id} ${target.severity} resolved by ${who(actor)} after ${formatDuration(s.now - target.openedAt)}` });
@@ -179,7 +217,9 @@ function commsProgress(tx: PeopleTx): void {
       label: it.at,
       what: it.what,
       ...(it.template !== undefined ? { template: it.template } : {}),
-      dueAt: s.startedAt! + offsetOf(it.at),
+      // T-24h and the like fall before the start: canary learns the date when the first gate
+      // opens, so they come due then ("before the start"), not as a day overdue.
+      dueAt: s.startedAt! + Math.max(0, offsetOf(it.at)),
     }));
     s.comms = { ...s.comms, anchor: s.startedAt, items: [...reminders, ...items] };
   }
@@ -202,9 +242,9 @@ export function writeCommunications(tx: PeopleTx, actor: Actor): void {
   try {
     files = communicationFiles(tx.cp.plan, tx.s);
   } catch (err) {
-    return tx.log('info', `${who(actor)} asked to write the communications: ${err instanceof Error ? err.message : String(err)}`);
+    return tx.log('refused', `${who(actor)} asked to write the communications: refused - ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (!files.length) return tx.log('info', `${who(actor)} asked to write the communications: the plan has no templates`);
+  if (!files.length) return tx.log('refused', `${who(actor)} asked to write the communications: refused - the plan has no templates`);
   const e = tx.effect({ type: 'write-communications', files });
   tx.s.comms = { ...tx.s.comms, writing: e.id };
   tx.log('command', `${who(actor)} is writing ${files.length} communication(s): ${files.map((f) => f.name).join(', ')}`);

@@ -4,7 +4,8 @@ import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/schema.js';
 import { compare, compile, ruleThreshold, type CompiledPlan, type CompiledRule } from './compiled.js';
 import { gateTarget, gateView, sameTarget } from './gates.js';
-import { append, emptySeries } from './series.js';
+import { append, emptySeries, latest } from './series.js';
+import { PodTable } from './podtable.js';
 import { metricsFromSlis } from './judgment.js';
 import { rollbackScope, trafficDrift, trafficOn } from './traffic.js';
 import { judge } from '../analysis/judge.js';
@@ -34,12 +35,14 @@ import {
   type EngineEvent,
   type GateTarget,
   type HistoryEntry,
+  type Incident,
   type JudgmentState,
   type RolloutState,
   type SampleNote,
   type SliSample,
   type SliState,
   type TripExplanation,
+  actorName,
 } from './types.js';
 
 export function initialState(plan: Plan, now: number): RolloutState {
@@ -50,6 +53,8 @@ export function initialState(plan: Plan, now: number): RolloutState {
     status: 'pending',
     now,
     startedAt: null,
+    statusSince: now,
+    phaseStartedAt: null,
     phaseIndex: -1,
     stepIndex: 0,
     stepBakeMs: 0,
@@ -57,6 +62,7 @@ export function initialState(plan: Plan, now: number): RolloutState {
     stepStartedAt: null,
     monitoring: false,
     overdueSince: null,
+    gateOpenSince: null,
     desiredWeight: 0,
     appliedWeight: 0,
     approvals: {},
@@ -71,7 +77,7 @@ export function initialState(plan: Plan, now: number): RolloutState {
     inconclusive: [],
     weightConfirmedAt: null,
     holds: [],
-    pods: new Map(),
+    pods: PodTable.EMPTY,
     podsVersion: 0,
     rollback: null,
     nextEffectId: 1,
@@ -122,20 +128,16 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
     case 'sli.history':
       onHistory(tx, event.points);
       break;
+    // Pods: a PodTable shares every shard a change does not touch with the state before (it
+    // used to copy the whole Map, 3,000 entries, per event).
     case 'pods.sync': {
-      const pods = new Map(tx.s.pods);
-      for (const [key, p] of pods) if (p.region === event.region) pods.delete(key);
-      for (const p of event.pods) pods.set(p.key, p);
-      tx.s.pods = pods;
+      tx.s.pods = PodTable.from(tx.s.pods).withRegion(event.region, event.pods);
       tx.s.podsVersion += 1;
       break;
     }
     case 'pods.delta': {
       if (event.upserts.length === 0 && event.deletes.length === 0) break;
-      const pods = new Map(tx.s.pods);
-      for (const k of event.deletes) pods.delete(k);
-      for (const p of event.upserts) pods.set(p.key, p);
-      tx.s.pods = pods;
+      tx.s.pods = PodTable.from(tx.s.pods).with(event.upserts, event.deletes);
       tx.s.podsVersion += 1;
       break;
     }
@@ -202,8 +204,11 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
     }
   }
   progress(tx);
+  if (tx.s.status !== state.status) tx.s.statusSince = tx.s.now;
   peopleProgress(tx);
-  tx.s.holds = computeHolds(tx);
+  // The same holds as before: keep the array (views and the war room compare by reference).
+  const holds = computeHolds(tx);
+  if (!sameStrings(holds, state.holds)) tx.s.holds = holds;
   return { state: tx.s, effects: tx.effects };
 }
 
@@ -467,29 +472,29 @@ function checkRules(tx: Tx): void {
 
 function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command' } extends { command: infer C } ? C : never): void {
   const s = tx.s;
-  const who = actor.name ?? actor.id;
-  if (actor.viewer) return tx.log('info', `${who} asked to ${command.kind}: refused, a viewer cannot act`);
+  const who = actorName(actor);
+  if (actor.viewer) return tx.log('refused', `${who} asked to ${command.kind}: refused, a viewer cannot act`);
   // The plan's rollback authority (any SRE, the engineering lead...): a person whose roles are
   // known rolls back only with one of those roles. A terminal without roles (one operator) may.
   if (command.kind === 'rollback' && actor.roles && tx.cp.plan.rollback.authority.length && !tx.cp.plan.rollback.authority.some((a) => actor.roles!.includes(a.role)))
-    return tx.log('info', `${who} asked to roll back: refused, the plan gives rollback authority to ${tx.cp.plan.rollback.authority.map((a) => tx.cp.roleTitles[a.role] ?? a.role).join(', ')}`);
+    return tx.log('refused', `${who} asked to roll back: refused, the plan gives rollback authority to ${tx.cp.plan.rollback.authority.map((a) => tx.cp.roleTitles[a.role] ?? a.role).join(', ')}`);
   // Any terminal may take traffic off the canary (given the rollback authority above); everything else is the driver's.
-  if (readOnly(s) && command.kind !== 'rollback') return tx.log('info', `${who} asked to ${command.kind}: read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout`);
+  if (readOnly(s) && command.kind !== 'rollback') return tx.log('refused', `${who} asked to ${command.kind}: refused - read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout`);
   switch (command.kind) {
     case 'rollback': {
       const scope = rollbackScope(s);
-      if (!scope.ok) return tx.log('info', `${who} asked to roll back: ${scope.why}`);
+      if (!scope.ok) return tx.log('refused', `${who} asked to roll back: refused - ${scope.why}`);
       const reason = `manual rollback by ${who}${command.reason ? `: ${command.reason}` : ''}`;
       doRollback(tx, actor, reason, { rule: 'manual', group: 'manual', title: 'Manual rollback', text: reason }, scope.fromWeight);
       return;
     }
     case 'pause':
-      if (s.status !== 'running') return tx.log('info', `${who} asked to pause: rollout is ${s.status}`);
+      if (s.status !== 'running') return tx.log('refused', `${who} asked to pause: refused - the rollout is ${s.status}`);
       s.status = 'paused';
       tx.log('command', `${who} paused the rollout (bake clock stopped; safety rules still watch)`);
       return;
     case 'resume':
-      if (s.status !== 'paused') return tx.log('info', `${who} asked to resume: rollout is ${s.status}`);
+      if (s.status !== 'paused') return tx.log('refused', `${who} asked to resume: refused - the rollout is ${s.status}`);
       s.status = 'running';
       tx.log('command', `${who} resumed the rollout`);
       return;
@@ -497,7 +502,7 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
       const phase = tx.cp.phases[s.phaseIndex];
       const cps = phase ? s.checkpoints[phase.id] : undefined;
       const due = cps?.find((c) => c.dueAt !== undefined && c.ackedAt === undefined);
-      if (!trafficOn(s) || !phase || !cps || !due) return tx.log('info', `${who} gave a go: no checkpoint is waiting`);
+      if (!trafficOn(s) || !phase || !cps || !due) return tx.log('refused', `${who} asked to give a go: refused - no checkpoint is waiting`);
       s.checkpoints = {
         ...s.checkpoints,
         [phase.id]: cps.map((c) => (c === due ? { ...c, ackedAt: s.now, ackedBy: who } : c)),
@@ -511,8 +516,18 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
       return startLoadTest(tx, actor, command.name);
     case 'stop-load-test':
       return stopLoadTest(tx, actor, '');
-    case 'declare-incident':
-      return declareIncident(tx, actor, command.severity, command.summary);
+    case 'declare-incident': {
+      const declared = declareIncident(tx, actor, command.severity, command.summary, command.incidentKind);
+      if (!declared?.kind.immediate) return;
+      // An immediate kind (the plan's rollback.immediate list) rolls back now, in the same event:
+      // the journal keeps the person, the kind and the summary with the rollback.
+      const { incident, kind } = declared;
+      const scope = rollbackScope(s);
+      if (!scope.ok) return tx.log('refused', `${incident.id} ${kind.title} declared by ${who}: rollback refused - nothing to roll back - ${scope.why}`);
+      const text = `${kind.title} (${kind.id}): ${incident.id} ${incident.severity} declared by ${who} - ${command.summary.trim().replace(/\s+/g, ' ')}`;
+      doRollback(tx, actor, `${GROUP_LABEL.immediate}: ${text}`, { rule: kind.id, group: 'immediate', title: kind.title, text }, scope.fromWeight, incident);
+      return;
+    }
     case 'ack-incident':
       return ackIncident(tx, actor, command.id);
     case 'resolve-incident':
@@ -532,7 +547,9 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
   s.stepBakeMs = 0;
   s.phaseBakeMs = 0;
   s.stepStartedAt = s.now;
+  s.phaseStartedAt = s.now;
   s.overdueSince = null;
+  s.gateOpenSince = null;
   s.status = 'running';
   s.consecutiveFailures = 0;
   s.lastAnalysisAt = null;
@@ -550,7 +567,7 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
     ...s.checkpoints,
     [phase.id]: phase.checkpoints.map((c, i): CheckpointState => ({ index: i, at: c.atMs, title: c.title })),
   };
-  const by = actor.name ?? actor.id;
+  const by = actorName(actor);
   tx.log('phase', `${by} opened the gate: ${phase.title}, traffic ${from}% -> ${step.weight}% in ${phase.regions.join(', ')}`);
   tx.effect({ type: 'set-weight', weight: step.weight, phase: phase.id, step: 0, regions: phase.regions });
   tx.effect({ type: 'notify', kind: 'gate', severity: 'info', message: `${tx.cp.plan.metadata.service}: entering ${phase.title} (${step.weight}%), gate opened by ${by}` });
@@ -558,14 +575,14 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
 
 function advance(tx: Tx, actor: Actor, target: GateTarget | undefined): void {
   const s = tx.s;
-  const who = actor.name ?? actor.id;
+  const who = actorName(actor);
   const gate = gateView(tx.cp.plan, s);
   if (target && !sameTarget(target, gateTarget(gate, s))) {
-    tx.log('info', `advance refused - the next move has changed since the dialog opened (it showed ${target.phase} step ${target.step + 1}); look again (${who})`);
+    tx.log('refused', `advance refused - the next move has changed since the dialog opened (it showed ${target.phase} step ${target.step + 1}); look again (${who})`);
     return;
   }
   if (!gate.allowed) {
-    tx.log('info', `${who} asked to advance: refused - ${gate.blockers.join('; ')}`);
+    tx.log('refused', `${who} asked to advance: refused - ${gate.blockers.join('; ')}`);
     return;
   }
   if (gate.kind === 'phase') enterPhase(tx, gate.phaseIndex, actor);
@@ -581,6 +598,7 @@ function nextStep(tx: Tx, who: string): void {
   s.stepBakeMs = 0;
   s.stepStartedAt = s.now;
   s.overdueSince = null;
+  s.gateOpenSince = null;
   const step = phase.steps[s.stepIndex]!;
   s.desiredWeight = step.weight;
   tx.log('phase', `${who}: ${phase.title} step ${s.stepIndex + 1}/${phase.steps.length}, traffic ${from}% -> ${step.weight}%`);
@@ -595,13 +613,14 @@ function complete(tx: Tx, who: string): void {
   tx.effect({ type: 'notify', kind: 'gate', severity: 'info', message: `${tx.cp.plan.metadata.service}: rollout completed, ${s.desiredWeight}% on ${tx.cp.plan.metadata.version}` });
 }
 
-function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanation, from?: number): void {
+/** `incident`: the incident this rollback answers (declared by a person), so none is opened for it. */
+function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanation, from?: number, incident?: Incident): void {
   const s = tx.s;
   const fromWeight = from ?? s.desiredWeight;
   const regions = tx.cp.plan.target.regions;
   s.status = 'rolled-back';
   s.desiredWeight = 0;
-  s.rollback = { at: s.now, by: actor.name ?? actor.id, reason, trigger, fromWeight };
+  s.rollback = { at: s.now, by: actorName(actor), reason, trigger, fromWeight };
   // Approvals and checkpoint answers were given for the rollout that just failed: a restart asks again.
   s.approvals = {};
   s.holding = {};
@@ -611,7 +630,7 @@ function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanati
   stopLoadTest(tx, null, 'the rollout rolled back');
   const notice = tx.effect({ type: 'notify', kind: 'rollback', severity: 'critical', message: `${tx.cp.plan.metadata.service}: ROLLED BACK from ${fromWeight}% - ${reason}` });
   if (trigger.group === 'manual') rollbackReminder(tx, actor, notice.id);
-  else incidentForRollback(tx, trigger);
+  else if (!incident) incidentForRollback(tx, trigger);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -619,31 +638,37 @@ function doRollback(tx: Tx, actor: Actor, reason: string, trigger: TripExplanati
 
 function onApprove(tx: Tx, actor: Actor, phaseId: string, role: string): void {
   const s = tx.s;
-  const who = actor.name ?? actor.id;
-  if (actor.viewer) return tx.log('info', `${who} approved ${phaseId} as ${role}: refused, a viewer cannot approve`);
+  const who = actorName(actor);
+  if (actor.viewer) return tx.log('refused', `${who} approved ${phaseId} as ${role}: refused, a viewer cannot approve`);
   // Approvals go to the driver's terminal (the war room brings remote approvers there).
-  if (readOnly(s)) return tx.log('info', `${who} approved ${phaseId} as ${role}: read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout; approve there`);
+  if (readOnly(s)) return tx.log('refused', `${who} approved ${phaseId} as ${role}: refused - read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout; approve there`);
   const phase = tx.cp.phases.find((p) => p.id === phaseId);
-  if (!phase) return tx.log('info', `${who} approved unknown phase "${phaseId}": ignored`);
+  if (!phase) return tx.log('refused', `${who} approved unknown phase "${phaseId}": refused - no such phase`);
   if (!phase.approvals.some((a) => a.role === role))
-    return tx.log('info', `${who} approved ${phase.title} as ${role}: that role is not asked for at this gate`);
-  if (actor.roles && !actor.roles.includes(role)) return tx.log('info', `${who} cannot approve as ${role}: not one of their roles`);
+    return tx.log('refused', `${who} approved ${phase.title} as ${role}: refused - that role is not asked for at this gate`);
+  if (actor.roles && !actor.roles.includes(role)) return tx.log('refused', `${who} cannot approve as ${role}: refused - not one of their roles`);
   const given = s.approvals[phaseId] ?? [];
-  if (given.some((g) => g.role === role)) return tx.log('info', `${who} approved ${phase.title} as ${role}: already approved`);
-  if (given.some((g) => g.by === who)) return tx.log('info', `${who} already approved ${phase.title} in another role; one person fills one role`);
+  if (given.some((g) => g.role === role)) return tx.log('refused', `${who} approved ${phase.title} as ${role}: refused - already approved`);
+  if (given.some((g) => g.by === who)) return tx.log('refused', `${who} approved ${phase.title} again: refused - already approved in another role; one person fills one role`);
   s.approvals = { ...s.approvals, [phaseId]: [...given, { role, by: who, at: s.now }] };
   tx.log('approval', `${who} approved ${phase.title} as ${tx.cp.roleTitles[role] ?? role}`);
 }
 
 function onSignal(tx: Tx, actor: Actor, name: string, severity: string | undefined, note: string | undefined): void {
-  const who = actor.name ?? actor.id;
-  if (actor.viewer) return tx.log('info', `${who} signalled ${name}: refused, a viewer cannot act`);
+  const who = actorName(actor);
+  if (actor.viewer) return tx.log('refused', `${who} signalled ${name}: refused, a viewer cannot act`);
   tx.log('info', `${who} signalled ${name}${severity ? ` ${severity}` : ''}${note ? `: ${note}` : ''}`);
   if (!trafficOn(tx.s)) return;
-  const rule = tx.cp.rules.find((r): r is CompiledRule & { kind: 'signal' } => r.kind === 'signal' && r.signal.name === name && (r.signal.severity === undefined || r.signal.severity === severity));
+  type SignalCompiled = CompiledRule & { kind: 'signal' };
+  const declared = tx.cp.rules.find((r): r is SignalCompiled => r.kind === 'signal' && r.signal.name === name && (r.signal.severity === undefined || r.signal.severity === severity));
+  // Or an immediate rule a person witnessed (security_breach, data_corruption): declared like a P0
+  // signal, so the same people may declare it (the rollback authority and the P0 escalation matrix).
+  const witnessed = declared ? undefined : tx.cp.rules.find((r) => r.group === 'immediate' && r.kind !== 'signal' && r.forMs === 0 && r.id === name);
+  const rule = declared ?? witnessed;
   if (!rule) return;
   // Who may declare it is the plan's decision (declaredBy, or its authority and escalation matrix).
-  const refused = signalRefusal(tx.cp.plan, rule, actor.roles);
+  const asSignal = declared ?? ({ ...witnessed!, kind: 'signal', signal: { name, severity: 'P0' } } as unknown as SignalCompiled);
+  const refused = signalRefusal(tx.cp.plan, asSignal, actor.roles);
   if (refused) return tx.log('info', `${who} signalled ${name}${severity ? ` ${severity}` : ''}: no rollback - ${refused}; someone with that authority can roll back (R y)`);
   const text = `${rule.title} (${rule.id}): ${name}${severity ? ` ${severity}` : ''} declared by ${who}${note ? ` - ${note}` : ''}`;
   doRollback(tx, actor, `${GROUP_LABEL[rule.group]}: ${text}`, { rule: rule.id, group: rule.group, title: rule.title, text });
@@ -699,14 +724,28 @@ function progress(tx: Tx): void {
   const gate = gateView(tx.cp.plan, s);
   if (gate.allowed && gate.kind === 'step' && gate.auto) return nextStep(tx, 'canary (step criteria met)');
   if (gate.allowed && gate.kind === 'complete') return complete(tx, 'canary (final bake complete)');
+  // An open gate waits for a person; how long it has waited decides whether it is overdue.
+  if (gate.allowed !== (s.gateOpenSince !== null)) s.gateOpenSince = gate.allowed ? s.now : null;
   // Past the maximum bake and still here: the plan wanted a decision by now. Say it once, loudly.
-  if (s.stepBakeMs > step.maxMs && s.overdueSince === null) {
+  // A gate that is open gets DECISION_GRACE_MS for a person to act first: with the minimum equal
+  // to the maximum (the seed's 72h at 5%), it opens the moment the maximum passes.
+  const waitedOpen = s.gateOpenSince === null ? null : s.now - s.gateOpenSince;
+  if (s.stepBakeMs > step.maxMs && s.overdueSince === null && (waitedOpen === null || waitedOpen > DECISION_GRACE_MS)) {
     s.overdueSince = s.now;
     const what = `${phase.title}: maximum bake ${formatDuration(step.maxMs)} passed without moving on - advance (a) when the gate is open, or roll back`;
     tx.log('hold', `OVERDUE ${what}; waiting on: ${gate.blockers.join('; ') || 'a person to advance'}`);
     tx.effect({ type: 'notify', kind: 'gate', severity: 'warning', message: `${tx.cp.plan.metadata.service}: ${what}` });
   }
 }
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** How long an open gate past the step's maximum bake waits for a person before it is OVERDUE. */
+export const DECISION_GRACE_MS = 3_600_000;
 
 function computeHolds(tx: Tx): string[] {
   const s = tx.s;

@@ -11,6 +11,15 @@ export interface Actor {
   roles?: string[];
   /** A war-room viewer (a view-only token): sees everything, can never act. */
   viewer?: boolean;
+  /** A person of the embedded world's simulated crew, not a human at a keyboard. Every line the
+   * engine writes about them says so ("Ben Okafor (simulated)"). */
+  simulated?: boolean;
+}
+
+/** How the engine names an actor in history, approvals and the journal's words. */
+export function actorName(a: Actor): string {
+  const n = a.name ?? a.id;
+  return a.simulated ? `${n} (simulated)` : n;
 }
 
 export type RolloutStatus =
@@ -81,8 +90,10 @@ export type Command =
   | { kind: 'resume' }
   | { kind: 'rollback'; reason?: string }
   | { kind: 'ack-checkpoint' }
-  /** A person declares an incident; its escalation clock starts now. */
-  | { kind: 'declare-incident'; severity: IncidentSeverity; summary: string }
+  /** A person declares an incident; its escalation clock starts now. `kind`: one of the plan's
+   * incident kinds (`incidentKinds`): an immediate one (security breach, data corruption, a P0
+   * customer escalation) rolls back at once. Absent: an ordinary incident of that severity. */
+  | { kind: 'declare-incident'; severity: IncidentSeverity; summary: string; incidentKind?: string }
   /** Stops the escalation clock (default: the most severe, oldest unacknowledged open incident). */
   | { kind: 'ack-incident'; id?: string }
   /** Closes an incident (default: the only open one). */
@@ -239,7 +250,8 @@ export interface SourceHealth {
 
 export interface HistoryEntry {
   at: number;
-  kind: 'phase' | 'command' | 'approval' | 'checkpoint' | 'rollback' | 'effect' | 'hold' | 'info' | 'incident';
+  /** `refused`: the engine said no to a person's command, and why (shown as a refusal, never as success). */
+  kind: 'phase' | 'command' | 'approval' | 'checkpoint' | 'rollback' | 'effect' | 'hold' | 'info' | 'incident' | 'refused';
   text: string;
 }
 
@@ -249,6 +261,10 @@ export interface RolloutState {
   now: number;
   /** When the first gate was passed (or the last restart). */
   startedAt: number | null;
+  /** When `status` last changed (communications say "rolled-back since" this, not the start). */
+  statusSince: number;
+  /** When the current phase was entered (a fact; the phase's planned end is computed from it). */
+  phaseStartedAt: number | null;
   phaseIndex: number; // -1 before the first phase
   stepIndex: number;
   /** Bake time accumulated in the current step (paused time excluded). */
@@ -261,6 +277,8 @@ export interface RolloutState {
   monitoring: boolean;
   /** When the current step passed its maximum bake without moving on (null: not overdue). */
   overdueSince: number | null;
+  /** Since when the next move's gate has been open in this step, waiting for a person (null: not open). */
+  gateOpenSince: number | null;
   /** The weight canary asked for, and the weight the traffic provider confirmed. */
   desiredWeight: number;
   appliedWeight: number | null;
@@ -339,6 +357,8 @@ export interface Incident {
   openedBy: string;
   /** declared by a person, or opened by a rollback rule (its id). */
   cause: 'declared' | 'rollback';
+  /** The incident kind the person declared (an immediate rollback rule's id, or 'other'). */
+  kind?: string;
   rule?: string;
   steps: IncidentStep[];
   ackedAt?: number;
@@ -389,8 +409,91 @@ export interface NotificationsState {
   recent: NotifyOutcome[];
 }
 
-export type { LoadOutcome, LoadProgress, LoadSummary, LoadTestsState } from './loadtests.js';
-import type { LoadOutcome, LoadProgress, LoadSummary, LoadTestsState } from './loadtests.js';
+// ---------------------------------------------------------------------------------------------
+// Load tests: what the engine keeps of them (src/engine/loadtests.ts decides; these are its shapes).
+
+export type LoadOutcome = 'completed' | 'stopped' | 'failed';
+
+export interface LoadLatency {
+  p50: number;
+  p95: number;
+  p99: number;
+  max?: number;
+}
+
+/** Figures so far, as the live pane shows them. */
+export interface LoadProgress {
+  elapsedMs: number;
+  durationMs: number;
+  /** Responses received so far (any status). */
+  requests: number;
+  /** Requests per second over the last second. */
+  rps: number;
+  latency: LoadLatency | null;
+  /** Responses by HTTP status ("200", "503"...), plus transport errors as "errors"/"timeouts". */
+  byStatus: Record<string, number>;
+  /** Non-2xx/3xx responses plus transport errors. */
+  errors: number;
+}
+
+/** The figures of a whole run. */
+export interface LoadSummary {
+  requests: number;
+  durationMs: number;
+  /** Mean requests per second over the run. */
+  rps: number;
+  latency: LoadLatency | null;
+  byStatus: Record<string, number>;
+  errors: number;
+}
+
+export interface LoadCriterionResult {
+  name: string;
+  /** "p95 212 ms <= 200 ms" */
+  text: string;
+  measured: number | null;
+  op: '<' | '<=' | '>' | '>=';
+  threshold: number;
+  unit: string;
+  pass: boolean;
+}
+
+export interface LoadResultView {
+  runId: number;
+  name: string;
+  phase: string;
+  at: number;
+  startedAt: number;
+  outcome: LoadOutcome;
+  passed: boolean;
+  detail: string;
+  summary: LoadSummary | null;
+  criteria: LoadCriterionResult[];
+  file?: string;
+}
+
+export interface LoadRunView {
+  runId: number;
+  name: string;
+  phase: string;
+  target: string;
+  /** The plan's LoadTest['engine'] (written out: this module imports nothing; engine/loadtests.ts assigns it from the plan, so a new engine fails to compile there). */
+  engine: 'autocannon' | 'artillery';
+  by: string;
+  startedAt: number;
+  durationMs: number;
+  progress: LoadProgress | null;
+  stopping: boolean;
+}
+
+export interface LoadTestsState {
+  running: LoadRunView | null;
+  /** Newest last; at most RESULTS_KEPT. */
+  results: LoadResultView[];
+  /** Tests that passed since the current phase was entered. */
+  passed: string[];
+}
+
 
 export interface ReduceResult {
   state: RolloutState;

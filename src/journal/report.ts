@@ -3,7 +3,7 @@
 // rollback took from the decision to the traffic provider confirming 0%.
 import type { Plan } from '../plan/schema.js';
 import { compile } from '../engine/compiled.js';
-import type { HistoryEntry, RolloutState, TripExplanation } from '../engine/types.js';
+import { actorName, type HistoryEntry, type RolloutState, type TripExplanation } from '../engine/types.js';
 import { readJournal, replaySteps, sha256Hex, type KeyOption, type ReadResult } from './journal.js';
 
 export interface ReportOptions extends KeyOption {
@@ -81,7 +81,7 @@ export function reportFrom(plan: Plan, read: ReadResult, path: string, opts: Rep
 
   for (const { entry, before, state, effects } of replaySteps(plan, read)) {
     final = state;
-    const by = 'actor' in entry.event ? (entry.event.actor.name ?? entry.event.actor.id) : 'system';
+    const by = 'actor' in entry.event ? actorName(entry.event.actor) : 'system';
     for (const h of newHistory(before, state)) {
       // Routine confirmations of a traffic change are summarized in the phase table, not listed.
       if (h.kind === 'effect' && h.text.includes('confirmed') && !h.text.startsWith('rollback')) continue;

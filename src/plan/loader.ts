@@ -11,6 +11,14 @@ import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } f
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { core } from 'zod';
 import { Plan, crossCheck, ruleSchemaFor } from './schema.js';
+import { simulationProblems } from './simulate.js';
+
+/** Where the plan will run: `simulated` (its SLIs come from the embedded world) adds the checks
+ * that world needs (every SLI says what it simulates). */
+export interface LoadOptions {
+  simulated?: boolean;
+}
+import { cachedPlan, cachePlan } from './cache.js';
 
 export interface PlanError {
   file: string;
@@ -61,7 +69,7 @@ function tooBig(file: string, bytes: number): LoadResult {
 }
 
 /** Reads and loads a plan file. A file that cannot be read is one error with line 0. */
-export function loadPlanFile(path: string): LoadResult {
+export function loadPlanFile(path: string, opts: LoadOptions = {}): LoadResult {
   let text: string;
   try {
     const size = statSync(path).size;
@@ -71,14 +79,21 @@ export function loadPlanFile(path: string): LoadResult {
     const message = e instanceof Error ? e.message : String(e);
     return { ok: false, unreadable: true, errors: [{ file: path, line: 0, col: 0, path: '', message: `cannot read: ${message}` }] };
   }
-  return loadPlanText(text, path);
+  // Validated before from this very text (and for the same place to run) by this very build: skip
+  // YAML and zod (see cache.ts).
+  const key = opts.simulated ? `simulated\0${text}` : text;
+  const cached = cachedPlan(key);
+  if (cached) return { ok: true, plan: cached, file: path };
+  const result = loadPlanText(text, path, opts);
+  if (result.ok) cachePlan(key, result.plan);
+  return result;
 }
 
 /** Parses, validates and cross-checks plan text; `file` is only used in the errors. */
-export function loadPlanText(text: string, file: string): LoadResult {
+export function loadPlanText(text: string, file: string, opts: LoadOptions = {}): LoadResult {
   if (text.length > MAX_PLAN_BYTES) return tooBig(file, Buffer.byteLength(text));
   try {
-    return loadUnsafe(text, file);
+    return loadUnsafe(text, file, opts);
   } catch (e) {
     // A bug of ours or of a library must still come back as an error, never as a crash.
     const message = e instanceof Error ? e.message : String(e);
@@ -86,7 +101,7 @@ export function loadPlanText(text: string, file: string): LoadResult {
   }
 }
 
-function loadUnsafe(text: string, file: string): LoadResult {
+function loadUnsafe(text: string, file: string, opts: LoadOptions): LoadResult {
   const lineCounter = new LineCounter();
   // Duplicate keys are found below with one Set per mapping: the parser's own check (uniqueKeys)
   // compares every key with every earlier one, quadratic in a mapping's size.
@@ -158,6 +173,7 @@ function loadUnsafe(text: string, file: string): LoadResult {
 
   // 3. Cross-field checks.
   const problems = crossCheck(parsed.data);
+  if (opts.simulated) problems.push(...simulationProblems(parsed.data));
   if (problems.length > 0) {
     const errors = problems.map((p): PlanError => {
       const { line, col } = locator.valueAt(p.path);

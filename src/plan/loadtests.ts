@@ -1,8 +1,36 @@
 // Where load may go, checked when the plan loads (so a wrong target is a file:line error before
 // anything runs) and again by the runners before the first request (defence in depth). Load goes
 // only to loopback addresses or to origins the plan lists in `loadTargets`.
-import type { Plan, PlanProblem } from './schema.js';
-import { parseDuration } from './schema.js';
+//
+// It imports nothing from the schema (which calls `checkLoadTests` from its cross-field checks):
+// the functions read only the parts of a plan described below, so the two modules form no circle.
+import { parseDuration } from './duration.js';
+
+/** The load-test parts of a plan these checks read (a `Plan` is one). */
+export interface LoadTestsPlan {
+  loadTargets: readonly string[];
+  loadTests: readonly {
+    name: string;
+    phase: string | string[];
+    engine: string;
+    target: string;
+    headers?: Record<string, string> | undefined;
+    script?: string | undefined;
+    duration: string;
+    pass: { benchmarks?: string[] | undefined };
+  }[];
+  phases: readonly {
+    id: string;
+    benchmarks?: readonly { name: string; unit?: string | undefined }[] | undefined;
+    requireLoadTests?: readonly string[] | undefined;
+  }[];
+}
+
+/** A problem at a key path of the plan (the schema's `PlanProblem`). */
+interface Problem {
+  path: (string | number)[];
+  message: string;
+}
 
 /** A load test may run at most this long: every load loop stops by itself. */
 export const MAX_LOAD_TEST_MS = 3_600_000;
@@ -30,7 +58,7 @@ export function originOf(url: string): string | null {
 }
 
 /** Why load may not go to `url` under this plan, or null when it may. */
-export function targetRefusal(plan: Pick<Plan, 'loadTargets'>, url: string): string | null {
+export function targetRefusal(plan: Pick<LoadTestsPlan, 'loadTargets'>, url: string): string | null {
   let u: URL;
   try {
     u = new URL(url);
@@ -47,7 +75,7 @@ export function targetRefusal(plan: Pick<Plan, 'loadTargets'>, url: string): str
 /** A Host (or :authority) header decides where a proxy or an ingress behind a loopback address
  * (a port-forward, a tunnel) sends the load: it must name the target's own host or a loadTargets
  * origin's. Null when the header is fine. */
-export function hostHeaderRefusal(plan: Pick<Plan, 'loadTargets'>, target: string, name: string, value: unknown): string | null {
+export function hostHeaderRefusal(plan: Pick<LoadTestsPlan, 'loadTargets'>, target: string, name: string, value: unknown): string | null {
   const key = name.toLowerCase();
   if (key !== 'host' && key !== ':authority') return null;
   const host = String(value).toLowerCase();
@@ -70,8 +98,8 @@ export function loadTestPhases(test: { phase: string | string[] }): string[] {
   return typeof test.phase === 'string' ? [test.phase] : test.phase;
 }
 
-export function checkLoadTests(plan: Plan, phaseIds: Set<string>): PlanProblem[] {
-  const problems: PlanProblem[] = [];
+export function checkLoadTests(plan: LoadTestsPlan, phaseIds: Set<string>): Problem[] {
+  const problems: Problem[] = [];
   const names = new Set<string>();
   plan.loadTargets.forEach((t, i) => {
     const o = originOf(t);
@@ -117,4 +145,22 @@ export function checkLoadTests(plan: Plan, phaseIds: Set<string>): PlanProblem[]
     });
   });
   return problems;
+}
+
+/** Before any load, the runner asks the target who it is: `GET <origin>/.well-known/canary-target`
+ * must answer with the header `x-canary-target: <the plan's metadata.name>`. The simulated service
+ * answers it; a service of yours behind a loopback port-forward adds this one handler. Whatever
+ * else holds the port (another process on 127.0.0.1:8080) gets no load. */
+export const TARGET_IDENTITY_PATH = '/.well-known/canary-target';
+export const TARGET_IDENTITY_HEADER = 'x-canary-target';
+
+/** Where the identity of a load test's target is asked (http for ws targets). */
+export function identityUrl(target: string): string | null {
+  try {
+    const u = new URL(target);
+    const scheme = u.protocol === 'wss:' || u.protocol === 'https:' ? 'https:' : 'http:';
+    return `${scheme}//${u.host}${TARGET_IDENTITY_PATH}`;
+  } catch {
+    return null;
+  }
 }

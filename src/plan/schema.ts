@@ -4,46 +4,12 @@
 // live in `refinePlan` so their messages can point at the exact key.
 import { z } from 'zod';
 import { checkLoadTests } from './loadtests.js';
+import { Duration, formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
+import { Simulate } from './simulate.js';
+import { kubeTrafficProvider, TRAFFIC_PROVIDER_KINDS, trafficSettingsShape, type TrafficSettings } from './traffic-providers.js';
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-/** The longest duration a plan may state: 10 years. Longer ones (and digits that overflow to
- * Infinity) are refused, so nothing downstream ever computes with Infinity or NaN. */
-export const MAX_DURATION_MS = 3650 * 86_400_000;
-/** The longest a timer can wait in Node (about 24.8 days); timeouts and backoffs must fit. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
-/** "24h" -> 86400000. Returns undefined for anything that is not a duration (or is longer than
- * MAX_DURATION_MS). */
-export function parseDuration(text: string): number | undefined {
-  const m = DURATION_RE.exec(text.trim());
-  if (!m) return undefined;
-  const ms = Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
-  return Number.isFinite(ms) && ms <= MAX_DURATION_MS ? ms : undefined;
-}
-
-/** 86400000 -> "24h", 90000 -> "1m30s". Used by summaries and panes. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '∞';
-  const neg = ms < 0;
-  let s = Math.round(Math.abs(ms) / 1000);
-  const d = Math.floor(s / 86_400); s -= d * 86_400;
-  const h = Math.floor(s / 3_600); s -= h * 3_600;
-  const m = Math.floor(s / 60); s -= m * 60;
-  const parts: string[] = [];
-  if (d) parts.push(`${d}d`);
-  if (h) parts.push(`${h}h`);
-  if (m && d === 0) parts.push(`${m}m`);
-  if (s && d === 0 && h === 0) parts.push(`${s}s`);
-  return (neg ? '-' : '') + (parts.length ? parts.join('') : '0s');
-}
-
-/** A duration written the way people write them in plans: 30s, 5m, 4h, 7d. */
-export const Duration = z
-  .string({ error: 'expected a duration such as "30s", "5m", "4h" or "7d"' })
-  .refine((s) => parseDuration(s) !== undefined, {
-    message: 'expected a duration: a number followed by ms, s, m, h, d or w (e.g. "24h", "4h", "7d"), at most 3650d',
-  });
+export { Duration, formatDuration, parseDuration } from './duration.js';
+export { MAX_DURATION_MS, MAX_TIMER_MS } from './duration.js';
 
 /** A duration that must be more than zero (an interval, a window, a timeout). */
 export const PositiveDuration = Duration.refine((s) => (parseDuration(s) ?? 0) > 0, { message: 'expected a duration longer than 0 (e.g. "1m")' });
@@ -77,6 +43,8 @@ export const Sli = z.strictObject({
   direction: z.enum(['higher-is-better', 'lower-is-better']),
   /** The seed query this SLI is built on, kept verbatim for the audit trail. */
   seedQuery: z.string().optional(),
+  /** What the embedded simulated world produces for it (simulate.ts); required on that world. */
+  simulate: Simulate.optional(),
 });
 export type Sli = z.infer<typeof Sli>;
 
@@ -385,32 +353,10 @@ export const Plan = z.strictObject({
       .default({ duration: '15s' }),
   }),
   traffic: z.strictObject({
-    provider: z.enum(['sim', 'istio', 'gateway-api', 'smi', 'nginx', 'argo-rollouts', 'replicas']),
+    provider: z.enum(TRAFFIC_PROVIDER_KINDS),
     deploy: z.string().optional(),
-    istio: z
-      .strictObject({
-        virtualService: z.string(),
-        apiVersion: z.enum(['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3']).optional(),
-        /** The http route by name (default: the first one sending to the stable host). */
-        route: z.string().optional(),
-        canary: z.strictObject({ host: z.string(), subset: z.string().optional() }),
-        stable: z.strictObject({ host: z.string(), subset: z.string().optional() }),
-      })
-      .optional(),
-    gatewayApi: z
-      .strictObject({ httpRoute: z.string(), rule: z.number().int().min(0).optional(), canaryBackend: z.string(), stableBackend: z.string() })
-      .optional(),
-    smi: z
-      .strictObject({
-        trafficSplit: z.string(),
-        apiVersion: z.enum(['split.smi-spec.io/v1alpha1', 'split.smi-spec.io/v1alpha2', 'split.smi-spec.io/v1alpha3', 'split.smi-spec.io/v1alpha4']).optional(),
-        canaryBackend: z.string(),
-        stableBackend: z.string(),
-      })
-      .optional(),
-    nginx: z.strictObject({ canaryIngress: z.string() }).optional(),
-    argoRollouts: z.strictObject({ rollout: z.string() }).optional(),
-    replicas: z.strictObject({ canaryDeployment: z.string(), stableDeployment: z.string(), total: z.number().int().min(1) }).optional(),
+    /** Each provider's settings (istio, gatewayApi, smi, nginx, argoRollouts, replicas): traffic-providers.ts. */
+    ...trafficSettingsShape,
   }),
   sources: z
     .strictObject({
@@ -430,6 +376,9 @@ export const Plan = z.strictObject({
     window: PositiveDuration,
     /** No sample for this long: the rollout holds and says so. */
     noDataAfter: PositiveDuration,
+    /** What `run --headless` does when an SLI the gate needs has had no data past noDataAfter:
+     * `fail` exits 5 (a source gave nothing), `hold` exits 4 (held: a person must look). */
+    onNoData: z.enum(['fail', 'hold']).default('fail'),
     /** A sample older than this is drawn as stale. */
     staleAfter: PositiveDuration,
     /** What `$track` becomes in every SLI query: the label values that mean canary and baseline
@@ -573,23 +522,18 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   checkZone(plan.metadata.timezone, ['metadata', 'timezone']);
   for (const r of Object.keys(plan.target.clusters ?? {}))
     if (!regions.has(r)) problems.push({ path: ['target', 'clusters', r], message: `"${r}" is not one of target.regions (${list(regions)})` });
-  const providerKey = ({ istio: 'istio', 'gateway-api': 'gatewayApi', smi: 'smi', nginx: 'nginx', 'argo-rollouts': 'argoRollouts', replicas: 'replicas' } as const)[
-    plan.traffic.provider as Exclude<Plan['traffic']['provider'], 'sim'>
-  ];
-  if (providerKey && !plan.traffic[providerKey])
-    problems.push({ path: ['traffic', 'provider'], message: `provider "${plan.traffic.provider}" needs its settings under traffic.${providerKey}` });
-  const whole = (w: number, scale: number) => Math.abs(Math.round(w * scale) - w * scale) < 1e-9;
-  plan.phases.forEach((ph, i) =>
-    ph.steps.forEach((st, k) => {
-      const path = ['phases', i, 'steps', k, 'weight'];
-      const p = plan.traffic.provider;
-      if (p === 'istio' && !whole(st.weight, 1)) problems.push({ path, message: `istio route weights are whole percentages; ${st.weight} is not` });
-      if ((p === 'gateway-api' || p === 'smi' || p === 'nginx') && !whole(st.weight, 10)) problems.push({ path, message: `${p}: weights are kept in tenths of a percent; ${st.weight} is finer` });
-      const total = plan.traffic.replicas?.total;
-      if (p === 'replicas' && total && !whole((st.weight * total) / 100, 1))
-        problems.push({ path, message: `replicas: ${st.weight}% of traffic.replicas.total (${total}) is ${(st.weight * total) / 100} pods, not a whole number` });
-    }),
-  );
+  // The provider's settings, and each step's weight in the provider's granularity.
+  const provider = kubeTrafficProvider(plan.traffic.provider);
+  if (provider) {
+    const settings = (plan.traffic as TrafficSettings)[provider.key as keyof TrafficSettings];
+    if (!settings) problems.push({ path: ['traffic', 'provider'], message: `provider "${plan.traffic.provider}" needs its settings under traffic.${provider.key}` });
+    plan.phases.forEach((ph, i) =>
+      ph.steps.forEach((st, k) => {
+        const refused = provider.weightRefusal(st.weight, settings);
+        if (refused) problems.push({ path: ['phases', i, 'steps', k, 'weight'], message: refused });
+      }),
+    );
+  }
   plan.roster.people.forEach((p, i) => checkZone(p.timezone, ['roster', 'people', i, 'timezone']));
 
   const checkSli = (sli: string | undefined, path: (string | number)[]) => {
@@ -776,7 +720,7 @@ export function checkQueries(plan: Plan): PlanProblem[] {
 export const TEMPLATE_VALUES = [
   'service', 'release', 'version', 'previousVersion', 'owner', 'plan',
   'phase', 'phaseId', 'weight', 'audience', 'regions', 'features',
-  'date', 'rolloutStart', 'phaseStart', 'phaseEnd', 'timeline', 'dashboard', 'status',
+  'date', 'rolloutStart', 'statusSince', 'phaseStart', 'phaseEnd', 'timeline', 'dashboard', 'status',
   'incidents', 'rollbackReason',
 ] as const;
 

@@ -6,6 +6,9 @@ import { initialState, reduce } from '../engine/reduce.js';
 import type { Effect, EngineEvent, LoadSummary, RolloutState } from '../engine/types.js';
 import type { ActuationResult, Clock, CommsWriter, LoadRunner, Notifier, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
+import { visiblyDifferent } from './visible.js';
+
+export { visiblyDifferent };
 
 export interface RuntimeOptions {
   plan: Plan;
@@ -93,19 +96,31 @@ export class Runtime implements Store {
 
   private notifyTimer: NodeJS.Timeout | null = null;
   private lastNotify = 0;
+  /** The state views were last told about. */
+  private told: RolloutState | null = null;
+
+  /** Tells the views, unless nothing they could draw differently changed since they were last
+   * told (an idle console redrew an identical frame 4 times a second: every source poll and tick
+   * made a new state object whose only change was `now` by 250 ms). */
+  private tell(): void {
+    if (this.told !== null && !visiblyDifferent(this.told, this.state)) return;
+    this.told = this.state;
+    for (const l of this.listeners) l();
+  }
 
   private notify(): void {
     const every = this.opts.notifyEveryMs ?? 0;
     if (every <= 0) {
-      for (const l of this.listeners) l();
+      this.tell();
       return;
     }
     if (this.notifyTimer) return; // a redraw is already scheduled; it will see this state
+    if (this.told !== null && !visiblyDifferent(this.told, this.state)) return;
     const wait = Math.max(0, this.lastNotify + every - performance.now());
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = null;
       this.lastNotify = performance.now();
-      for (const l of this.listeners) l();
+      this.tell();
     }, wait);
   }
 

@@ -6,7 +6,7 @@ import type { Plan } from '../plan/schema.js';
 import { compile } from '../engine/compiled.js';
 import { gateView } from '../engine/gates.js';
 import { whoIs } from '../engine/roster.js';
-import type { Actor, EngineEvent, RolloutState } from '../engine/types.js';
+import { actorName, type Actor, type EngineEvent, type RolloutState } from '../engine/types.js';
 
 export interface CrewOptions {
   /** How long after a gate comes up each approval takes (sim time). */
@@ -55,8 +55,10 @@ export class SimCrew {
   private actorFor(role: string, now: number, exclude: Set<string>): Actor | null {
     const rotating = whoIs(this.plan, role, now).person;
     const candidates = [rotating, ...this.plan.roster.people.filter((p) => p.roles.includes(role))];
-    const p = candidates.find((c) => c && !exclude.has(c.name));
-    return p ? { id: p.id, name: p.name, roles: p.roles } : null;
+    // Marked as simulated: the engine names them "Ana Ortiz (simulated)" in the journal, the
+    // report and on screen, never as the person at the keyboard.
+    const p = candidates.find((c) => c && !exclude.has(actorName({ id: c.id, name: c.name, simulated: true })));
+    return p ? { id: p.id, name: p.name, roles: p.roles, simulated: true } : null;
   }
 
   /** What the crew does now, given the state. Deterministic for the same sequence of states. */
@@ -64,7 +66,7 @@ export class SimCrew {
     const now = state.now;
     const out: EngineEvent[] = [];
     if (state.status === 'completed' || state.status === 'paused') return out;
-    const sre = this.actorFor('sre-primary', now, new Set()) ?? { id: 'sim-sre', name: 'sim SRE' };
+    const sre = this.actorFor('sre-primary', now, new Set()) ?? { id: 'sim-sre', name: 'SRE', simulated: true };
 
     const phase = compile(this.plan).phases[state.phaseIndex];
     const due = phase ? (state.checkpoints[phase.id] ?? []).find((c) => c.dueAt !== undefined && c.ackedAt === undefined) : undefined;
@@ -86,7 +88,7 @@ export class SimCrew {
           if (a.given) continue;
           const actor = this.actorFor(a.role, now, used);
           if (!actor || !this.once(`approve:${state.startedAt}:${gate.phase.id}:${a.role}`, now)) continue;
-          used.add(actor.name!);
+          used.add(actorName(actor));
           out.push({ type: 'approve', at: now, actor, phase: gate.phase.id, role: a.role });
         }
       }

@@ -28,16 +28,32 @@ export function simServiceAddress(plan: Plan, flag: string | undefined): Service
   return null;
 }
 
-/** Starts the service. When the address was asked for (--sim-http) and cannot be had, that is an
- * error; when it only came from the plan, canary says so on stderr and goes on without it. */
-export async function startSimServiceOrExplain(world: SimWorld, at: ServiceAddress, fail: (message: string) => never): Promise<SimService | null> {
+export interface StartedService {
+  service: SimService;
+  /** Set when the plan's address was taken and the service took a free port instead: the load
+   * runner aims the plan's tests there (PlanLoadRunner's serviceMoved). */
+  moved?: { planned: string; actual: string; why: string };
+}
+
+/** Starts the service, answering the identity check with the plan's name. When the address was
+ * asked for (--sim-http) and cannot be had, that is an error; when it only came from the plan and
+ * another process holds it, the service takes a free loopback port and the load tests follow it
+ * (they never load the other process: the identity check refuses it anyway). */
+export async function startSimServiceOrExplain(world: SimWorld, at: ServiceAddress, fail: (message: string) => never, plan?: Plan): Promise<StartedService | null> {
+  const identity = plan?.metadata.name;
   try {
-    return await startSimService({ world, host: at.host, port: at.port });
+    return { service: await startSimService({ world, host: at.host, port: at.port, ...(identity ? { identity } : {}) }) };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     const text = `cannot serve the simulated service on ${at.host}:${at.port} (from ${at.from}): ${why}; give --sim-http <host:port> (and aim the plan's load tests there) or --sim-http off`;
     if (at.from === '--sim-http') return fail(text);
-    process.stderr.write(`canary: warning: ${text}; load tests aimed there reach whatever listens on it\n`);
-    return null;
+    try {
+      const service = await startSimService({ world, host: at.host, port: 0, ...(identity ? { identity } : {}) });
+      const host = at.host.includes(':') ? `[${at.host}]` : at.host;
+      return { service, moved: { planned: `http://${host}:${at.port}`, actual: service.url, why } };
+    } catch {
+      process.stderr.write(`canary: warning: ${text}; load tests are refused (the identity check finds no simulated service)\n`);
+      return null;
+    }
   }
 }

@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Track } from '../engine/types.js';
-import { isLoopbackHost } from '../plan/loadtests.js';
+import { isLoopbackHost, TARGET_IDENTITY_HEADER, TARGET_IDENTITY_PATH } from '../plan/loadtests.js';
 import { Rng } from './random.js';
 import type { SimWorld } from './world.js';
 
@@ -26,6 +26,8 @@ export interface SimServiceOptions {
   /** Multiplies the latency each response is delayed by (1: as the world says). */
   latencyScale?: number;
   seed?: number;
+  /** What it answers at the identity path (the plan's metadata.name): load tests check it first. */
+  identity?: string;
 }
 
 export interface SimService {
@@ -66,6 +68,10 @@ export async function startSimService(opts: SimServiceOptions): Promise<SimServi
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    if (path === TARGET_IDENTITY_PATH) {
+      res.writeHead(opts.identity ? 200 : 404, { 'content-type': 'text/plain', ...(opts.identity ? { [TARGET_IDENTITY_HEADER]: opts.identity } : {}) }).end(`${opts.identity ?? 'no identity'}\n`);
+      return;
+    }
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;

@@ -8,6 +8,7 @@
 import { WebSocket } from 'ws';
 import type { EngineEvent, RolloutState } from '../engine/types.js';
 import type { Store } from '../runtime/store.js';
+import { visiblyDifferent } from '../runtime/visible.js';
 import { applyPatch, fromWire, type ActionEvent, type ClientMessage, type Identity, type ServerMessage } from './protocol.js';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused' | 'closed';
@@ -58,6 +59,9 @@ export class RemoteStore implements Store {
   problem: string | null = null;
   /** The server's last answer to an action of ours. */
   notice: Notice | null = null;
+  /** When the server was last heard from (any message or ping; wall clock ms): the age a
+   * terminal shows beside the connection state, so frozen numbers never pass for live ones. */
+  lastHeardAt: number | null = null;
   /** Counters, for tests and the bench. */
   readonly stats = { snapshots: 0, resumes: 0, updates: 0, gaps: 0, connects: 0, bytes: 0 };
   /** Called with every applied sequence number (bench). */
@@ -164,7 +168,10 @@ export class RemoteStore implements Store {
       silence.unref?.();
     };
     ws.on('open', alive);
-    ws.on('ping', alive);
+    ws.on('ping', () => {
+      alive();
+      this.lastHeardAt = Date.now();
+    });
     ws.on('unexpected-response', (_req, res) => {
       clearTimeout(firstTimer);
       const status = res.statusCode ?? 0;
@@ -185,6 +192,7 @@ export class RemoteStore implements Store {
         return;
       }
       alive(); // any message: the server is there
+      this.lastHeardAt = Date.now();
       if (msg.t === 'snapshot') {
         this.state = fromWire(msg.state);
         this.seq = msg.seq;
@@ -221,7 +229,8 @@ export class RemoteStore implements Store {
         this.state = applyPatch(this.state, msg.p);
         this.seq = msg.seq;
         this.stats.updates += 1;
-        this.emit();
+        // As the runtime does: a patch that moved only the clock within a second redraws nothing.
+        if (this.told === null || visiblyDifferent(this.told, this.state)) this.emit();
         this.onSeq?.(msg.seq);
       } else if (msg.t === 'said') {
         this.setNotice(msg.ok, msg.text);
@@ -259,7 +268,11 @@ export class RemoteStore implements Store {
     for (const l of this.statusListeners) l();
   }
 
+  /** The state the console was last told about. */
+  private told: RolloutState | null = null;
+
   private emit(): void {
+    this.told = this.state;
     for (const l of this.listeners) l();
   }
 }

@@ -2,6 +2,7 @@
 // `canary serve`, and reading what `canary join` / `canary wall` need (URL, token, CA).
 import { existsSync, readFileSync } from 'node:fs';
 import type { Plan } from '../plan/schema.js';
+import { formatDuration } from '../plan/schema.js';
 import type { Clock } from '../runtime/ports.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { RemoteStore } from './client.js';
@@ -132,18 +133,29 @@ export async function joinRoom(urlText: string | undefined, o: { tokenFile?: str
   return store;
 }
 
-/** The bottom line of a joined console: who you are, the connection, the server's last answer. */
-export function joinedLine(store: RemoteStore, url: string): { subscribe(l: () => void): () => void; line(): { text: string; tone: 'ok' | 'warn' | 'bad' } } {
+/** The bottom line of a joined console: the connection and how long ago the server was last
+ * heard from first (never cut off, and it ticks while nothing arrives), then who you are, the
+ * server's last answer to your last action, and the URL. */
+export function joinedLine(store: RemoteStore, url: string, now: () => number = Date.now): { subscribe(l: () => void): () => void; line(): { text: string; tone: 'ok' | 'warn' | 'bad' } } {
   return {
-    subscribe: (l) => store.onStatus(l),
+    subscribe: (l) => {
+      const off = store.onStatus(l);
+      // the age of the last update moves on its own: tell the view once a second
+      const t = setInterval(l, 1_000);
+      t.unref?.();
+      return () => {
+        clearInterval(t);
+        off();
+      };
+    },
     line() {
       const you = store.you;
       const who = you ? `${you.name}${you.canAct ? ` (${you.roles.join(', ') || 'no roles'})` : ' (view only)'}` : '?';
-      const conn = store.status === 'connected' ? 'connected' : `${store.status}${store.problem ? `: ${store.problem}` : ''}`;
+      const conn = store.status === 'connected' ? '● connected' : `✗ ${store.status.toUpperCase()}${store.problem ? `: ${store.problem}` : ''}`;
+      const heard = store.lastHeardAt === null ? ' · nothing heard yet' : ` · last update ${formatDuration(Math.max(0, now() - store.lastHeardAt))} ago`;
       const n = store.notice ? ` · ${store.notice.ok ? '' : '✗ '}${store.notice.text}` : '';
       const tone = store.status !== 'connected' ? 'bad' : store.notice && !store.notice.ok ? 'warn' : 'ok';
-      // The server's answer first: it is what the person is waiting for; the URL last.
-      return { text: `${who}${n} · ${conn} to ${url}`, tone };
+      return { text: `${conn}${heard}${n} · ${who} · ${url}`, tone };
     },
   };
 }

@@ -7,6 +7,7 @@
 // deletes by key, series as the points appended, history as the entries appended. With 3,000 pods
 // a snapshot is ~0.5 MB; a typical patch (new samples, a tick) is well under 2 KB.
 import { append } from '../engine/series.js';
+import { PodTable } from '../engine/podtable.js';
 import { HISTORY_CAPACITY, type EngineEvent, type HistoryEntry, type PodInfo, type RolloutState, type Series, type SampleNote, type SliState } from '../engine/types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -82,7 +83,7 @@ export function toWire(state: RolloutState): WireState {
 export function fromWire(w: WireState): RolloutState {
   const slis: Record<string, SliState> = {};
   for (const [name, s] of Object.entries(w.slis)) slis[name] = { canary: seriesFromWire(s.canary), baseline: seriesFromWire(s.baseline), lastAt: s.lastAt, canaryNote: s.canaryNote ?? null, baselineNote: s.baselineNote ?? null };
-  return { ...w, pods: new Map(w.pods.map((p) => [p.key, p])), slis } as RolloutState;
+  return { ...w, pods: PodTable.from(w.pods), slis } as RolloutState;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,12 +110,8 @@ export function diffState(prev: RolloutState, next: RolloutState): Patch | null 
     const b = next[key];
     if (a === b) continue;
     if (key === 'pods') {
-      const op = a as RolloutState['pods'];
-      const np = b as RolloutState['pods'];
-      const up: PodInfo[] = [];
-      const del: string[] = [];
-      for (const [k, v] of np) if (op.get(k) !== v) up.push(v);
-      for (const k of op.keys()) if (!np.has(k)) del.push(k);
+      // Shards the change did not touch are the same objects: skipped without a look.
+      const { up, del } = PodTable.from(b as RolloutState['pods']).changesSince(a as RolloutState['pods']);
       if (up.length || del.length) {
         patch.pods = { up, del };
         any = true;
@@ -172,10 +169,8 @@ function applySeries(s: Series, p: SeriesPatch | undefined): Series {
 export function applyPatch(state: RolloutState, p: Patch): RolloutState {
   const next = { ...state, ...(p.set ?? {}) } as RolloutState;
   if (p.pods) {
-    const pods = new Map(state.pods);
-    for (const k of p.pods.del) pods.delete(k);
-    for (const pod of p.pods.up) pods.set(pod.key, pod);
-    next.pods = pods;
+    // Copies only the shards the patch touches (a whole-Map copy per patch per viewer before).
+    next.pods = PodTable.from(state.pods).with(p.pods.up, p.pods.del);
   }
   if (p.slis) {
     const slis = { ...state.slis };

@@ -75,19 +75,36 @@ interface Client {
 
 const Target = z.strictObject({ kind: z.enum(['phase', 'step', 'complete']), phase: z.string().max(200), step: z.number().int().min(0) });
 const Text = z.string().max(2000);
-/** The commands the console sends (every kind of Command; a new kind needs a line here). */
-const CommandSchema = z.union([
-  z.strictObject({ kind: z.literal('advance'), target: Target.optional() }),
-  z.strictObject({ kind: z.literal('rollback'), reason: Text.optional() }),
-  z.strictObject({ kind: z.enum(['pause', 'resume', 'ack-checkpoint']) }),
-  z.strictObject({ kind: z.literal('load-test'), name: z.string().max(200) }),
-  z.strictObject({ kind: z.enum(['stop-load-test', 'write-communications']) }),
-  z.strictObject({ kind: z.literal('declare-incident'), severity: z.enum(['P0', 'P1', 'P2']), summary: Text }),
-  z.strictObject({ kind: z.enum(['ack-incident', 'resolve-incident']), id: z.string().max(200).optional() }),
-]);
-// Fails to compile when the engine gains a command kind that joined terminals cannot send.
-const everyCommandKind: Exclude<Command['kind'], z.infer<typeof CommandSchema>['kind']> extends never ? true : false = true;
-void everyCommandKind;
+/** The wire schema of each engine `Command`, by kind: the fields besides `kind`. The table is typed
+ * by the engine's Command, so a kind missing here (or one the engine does not have) fails to
+ * compile, and `WireCommand` below must be exactly the engine's Command, field for field. */
+const COMMAND_FIELDS = {
+  advance: { target: Target.optional() },
+  'load-test': { name: z.string().max(200) },
+  pause: {},
+  resume: {},
+  rollback: { reason: Text.optional() },
+  'ack-checkpoint': {},
+  'declare-incident': { severity: z.enum(['P0', 'P1', 'P2']), summary: Text, incidentKind: z.string().max(200).optional() },
+  'ack-incident': { id: z.string().max(200).optional() },
+  'resolve-incident': { id: z.string().max(200).optional() },
+  'write-communications': {},
+  'stop-load-test': {},
+} satisfies { [K in Command['kind']]: z.core.$ZodLooseShape };
+type CommandFields = typeof COMMAND_FIELDS;
+/** What a shape parses to (zod types `{}` as Record<string, never>, which no object with a kind is). */
+type Parsed<S extends z.core.$ZodLooseShape> = keyof S extends never ? unknown : z.infer<z.ZodObject<S>>;
+type WireCommand = { [K in keyof CommandFields]: { kind: K } & Parsed<CommandFields[K]> }[keyof CommandFields];
+// Fails to compile when the wire's commands and the engine's differ in a kind or a field.
+const sameCommands: [WireCommand] extends [Command] ? ([Command] extends [WireCommand] ? true : false) : false = true;
+void sameCommands;
+/** The commands the console sends, derived from the table: one strict object per kind. */
+const CommandSchema = z.discriminatedUnion(
+  'kind',
+  (Object.keys(COMMAND_FIELDS) as (keyof CommandFields)[]).map((kind) => z.strictObject({ kind: z.literal(kind), ...COMMAND_FIELDS[kind] })) as unknown as [
+    z.ZodObject<{ kind: z.ZodLiteral<Command['kind']> }>,
+  ],
+) as unknown as z.ZodType<Command>;
 const ActionSchema = z.strictObject({
   t: z.literal('act'),
   id: z.number().int(),
@@ -384,13 +401,13 @@ export class WarRoomServer {
     } catch (err) {
       return this.say(c, parsed.id, false, `failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    // The engine's own words about it: the entries it logged (refusals are 'info').
+    // The engine's own words about it: the entries it logged (refusals are 'refused').
     const after = this.o.store.getState().history;
     const last = before.at(-1);
     const fresh = last === undefined ? after : after.slice(after.lastIndexOf(last) + 1);
     const mine = fresh.filter((h) => h.text.includes(c.who.name));
     const words = (mine.length ? mine : fresh).at(0);
-    const ok = words ? words.kind !== 'info' || /^reminder:/.test(words.text) : true;
+    const ok = words ? words.kind !== 'refused' : true;
     this.say(c, parsed.id, ok, words?.text ?? 'done');
   }
 }

@@ -7,18 +7,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CanaryEnv } from '../env.js';
 import { UsageError, UserError, messageOf } from '../commands/errors.js';
-import type { ValuesOf } from '../commands/options.js';
-import type { WORLD_OPTIONS } from '../commands/world-options.js';
 import type { Plan } from '../plan/schema.js';
 import { whoIs } from '../engine/roster.js';
-import type { Actor, EngineEvent } from '../engine/types.js';
+import type { Actor } from '../engine/types.js';
 import { Runtime } from '../runtime/runtime.js';
-import type { Clock, Source, TrafficActuator } from '../runtime/ports.js';
+import type { Clock } from '../runtime/ports.js';
 import { JournalWriter, resumeSync, type ResumeResult } from '../journal/journal.js';
-import { DEMO_START, SimClock } from '../sim/clock.js';
+import { DEMO_START } from '../sim/clock.js';
 import { SimCrew } from '../sim/crew.js';
 import { SCENARIOS } from '../sim/scenarios.js';
-import { SimSource } from '../sim/sources.js';
 import { SimWorld } from '../sim/world.js';
 import { isKubernetesPlan } from '../kubernetes.js';
 import { ChannelNotifier } from '../actuators/notifier.js';
@@ -28,8 +25,10 @@ import { simServiceAddress, startSimServiceOrExplain } from '../sim/serve-cli.js
 import { packageRoot } from '../paths.js';
 import { defaultJournalPath, lockJournal } from './journal-lock.js';
 import { planAndText } from './plan.js';
+import { realClock, simClock, simSource, type Common, type ModeParts, type WorldValues } from './parts.js';
 
-export type WorldValues = ValuesOf<typeof WORLD_OPTIONS>;
+export { realClock, simClock, simSource, type Common, type ModeParts, type WorldValues } from './parts.js';
+
 
 export interface WiringDefaults {
   /** Simulated seconds per real second when --speed is not given. */
@@ -57,38 +56,6 @@ export interface Wiring {
   commsDir: string;
 }
 
-/** What every mode shares, decided before the mode's own parts are built. */
-export interface Common {
-  values: WorldValues;
-  env: CanaryEnv;
-  plan: Plan;
-  planPath: string;
-  planText: string;
-  resumed: ResumeResult | null;
-  world: SimWorld;
-  speed: number;
-  realTime: boolean;
-  start: number;
-}
-
-/** What a mode adds: the clock, its sources, where traffic goes, and what to do once the runtime
- * exists (Prometheus's history, the Kubernetes lease), and its own close. */
-export interface ModeParts {
-  clock: Clock;
-  sources: Source[];
-  traffic: TrafficActuator;
-  /** A Kubernetes rollback keeps trying for minutes: the runtime must not give up on it first. */
-  actuatorTimeoutMs?: number;
-  /** Real approvers only (never simulated people on real clusters). */
-  noCrew?: boolean;
-  /** Simulated people answer in seconds (real time) rather than simulated minutes. */
-  crewRealTime?: boolean;
-  /** Serve the simulated service by default (not against real clusters). */
-  serveByDefault: boolean;
-  afterStart?: (runtime: Runtime, dispatch: (e: EngineEvent) => void) => Promise<void>;
-  close(): Promise<void> | void;
-}
-
 /** The SLI source the options ask for. */
 function sliSourceOf(values: WorldValues): 'sim' | 'prometheus' {
   return values['sli-source'] ?? (values.prometheus ? 'prometheus' : 'sim');
@@ -96,7 +63,8 @@ function sliSourceOf(values: WorldValues): 'sim' | 'prometheus' {
 
 /** The plan, the mode, and the wiring for that mode. */
 export async function buildRuntime(values: WorldValues, env: CanaryEnv, defaults: WiringDefaults): Promise<Wiring> {
-  const { plan, planPath, planText } = planAndText(values);
+  // SLIs from the simulated world: every SLI must say what the world simulates for it (slis[].simulate).
+  const { plan, planPath, planText } = planAndText(values, { simulated: sliSourceOf(values) === 'sim' });
   const kubePlan = isKubernetesPlan(plan);
   const prometheus = sliSourceOf(values) === 'prometheus';
   if (!kubePlan && (values.kubeconfig || values.context))
@@ -190,6 +158,8 @@ async function assemble(
   // In real time the simulated people answer in seconds, not sim-minutes.
   const crew = values['no-crew'] || parts.noCrew ? null : new SimCrew(plan, parts.crewRealTime ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000 } : {});
   const closers: (() => Promise<void> | void)[] = [() => parts.close()];
+  /** The plan's load-test address was taken: the simulated service serves elsewhere (serve-cli.ts). */
+  let serviceMoved: { planned: string; actual: string } | undefined;
   try {
     if (values.export) {
       const m = /^([^:]+|\[[^\]]+\]):(\d+)$/.exec(values.export)!;
@@ -210,12 +180,20 @@ async function assemble(
     } catch (err) {
       throw new UserError(messageOf(err));
     }
-    const service = serviceAt
-      ? await startSimServiceOrExplain(world, serviceAt, (m) => {
-          throw new UserError(m);
-        })
+    const started = serviceAt
+      ? await startSimServiceOrExplain(
+          world,
+          serviceAt,
+          (m) => {
+            throw new UserError(m);
+          },
+          plan,
+        )
       : null;
-    if (service) closers.push(() => service.close());
+    if (started) {
+      closers.push(() => started.service.close());
+      if (started.moved) serviceMoved = started.moved;
+    }
   } catch (err) {
     for (const c of closers) await c();
     unlockJournal?.();
@@ -223,7 +201,7 @@ async function assemble(
   }
   // Load-test results: one JSON file per run, beside the journal unless --load-results says where.
   const resultsDir = values['load-results'] ? resolve(values['load-results']) : join(journalPath ? dirname(journalPath) : dirname(defaultJournalPath(plan, live, env.stateHome)), 'loadtests');
-  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()] });
+  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()], ...(serviceMoved ? { serviceMoved } : {}) });
   let writer: JournalWriter | null = resumed?.writer ?? null;
   if (journalPath && !resumed) {
     try {
@@ -307,15 +285,3 @@ async function assemble(
     },
   };
 }
-
-/** The simulated world's source: polls it twice per simulated analysis interval (at most every
- * 250 ms real), so samples are never older than the plan's staleAfter only because the clock runs fast. */
-export function simSource(c: Common, clock: Clock, o: { samples: boolean; pods: boolean }): SimSource {
-  return new SimSource(c.world, clock, { periodMs: Math.min(250, Math.max(5, c.world.intervalMs / Math.max(c.speed, 1e-9) / 2)), samples: o.samples, pods: o.pods });
-}
-
-/** The real clock (Prometheus and clusters answer for real time only). */
-export const realClock = (): Clock => ({ now: () => Date.now(), speed: 1 });
-
-/** The simulated clock, from where the rollout was (resumed) or the demo's start. */
-export const simClock = (c: Common): Clock => new SimClock({ start: c.start, speed: c.speed });

@@ -3,7 +3,7 @@
 import { UserError, messageOf } from '../commands/errors.js';
 import { connectKubernetes, type KubeWiring } from '../kubernetes.js';
 import type { Source } from '../runtime/ports.js';
-import { realClock, simSource, type Common, type ModeParts } from './build.js';
+import { realClock, simSource, type Common, type ModeParts } from './parts.js';
 
 export async function kubernetesParts(c: Common, prometheus: boolean): Promise<ModeParts> {
   const clock = realClock();

@@ -2,13 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../commands/errors.js';
-import { formatPlanError, loadPlanFile, loadPlanText } from '../plan/loader.js';
+import { formatPlanError, loadPlanFile, loadPlanText, type LoadOptions } from '../plan/loader.js';
 import type { Plan } from '../plan/schema.js';
 import { DEFAULT_PLAN } from '../paths.js';
 
 /** Loads a plan; its problems go to stderr one per line, then a UserError (exit 1) says what next. */
-export function loadPlanOrThrow(file: string): Plan {
-  const r = loadPlanFile(file);
+export function loadPlanOrThrow(file: string, opts: LoadOptions = {}): Plan {
+  const r = loadPlanFile(file, opts);
   if (!r.ok) {
     for (const e of r.errors) process.stderr.write(`${formatPlanError(e)}\n`);
     throw new UserError(r.unreadable ? '' : `the plan has ${r.errors.length} problem(s); fix them, then \`canary validate ${file}\` shows a summary`);
@@ -17,9 +17,9 @@ export function loadPlanOrThrow(file: string): Plan {
 }
 
 /** --plan (or the default plan): its path, the plan, and its text (the journal records its hash). */
-export function planAndText(values: { plan?: string | undefined }): { planPath: string; plan: Plan; planText: string } {
+export function planAndText(values: { plan?: string | undefined }, opts: LoadOptions = {}): { planPath: string; plan: Plan; planText: string } {
   const planPath = resolve(values.plan ?? DEFAULT_PLAN);
-  const plan = loadPlanOrThrow(planPath);
+  const plan = loadPlanOrThrow(planPath, opts);
   return { planPath, plan, planText: readFileSync(planPath, 'utf8') };
 }
 

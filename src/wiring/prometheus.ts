@@ -7,7 +7,7 @@ import type { Clock, Source } from '../runtime/ports.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { PrometheusClient, type PrometheusClientOptions } from '../sources/prometheus.js';
 import { clientOptionsFromPlan, PrometheusSource } from '../sources/prometheus-source.js';
-import { realClock, simSource, type Common, type ModeParts, type WorldValues } from './build.js';
+import { realClock, simSource, type Common, type ModeParts, type WorldValues } from './parts.js';
 
 /** Client options from the plan, the command line and the environment. Secrets only from the
  * environment: a command line is visible to every user of the machine (ps). */

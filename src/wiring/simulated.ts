@@ -1,5 +1,5 @@
 // The embedded simulated world: simulated clock, SLIs, pods and traffic.
-import { simClock, simSource, type Common, type ModeParts } from './build.js';
+import { simClock, simSource, type Common, type ModeParts } from './parts.js';
 
 export async function simulatedParts(c: Common): Promise<ModeParts> {
   const clock = simClock(c);

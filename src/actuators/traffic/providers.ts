@@ -3,7 +3,12 @@
 // object's resourceVersion and the entries being changed (so a concurrent change fails with 409/422
 // instead of being overwritten), or a merge patch carrying metadata.resourceVersion as a
 // precondition. Merge patch is never used on arrays: it would replace the whole list.
+//
+// Each provider is the plan's descriptor (src/plan/traffic-providers.ts: kind, settings, weight
+// granularity) plus `make`, here: the same descriptor the plan schema and `canary validate` read.
+import type { z } from 'zod';
 import { CONTENT, type KubeCluster } from '../../kube/client.js';
+import { TRAFFIC_PROVIDERS, type KubeProviderKind, type TrafficProviderSpec, type TrafficSettings } from '../../plan/traffic-providers.js';
 
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -27,15 +32,10 @@ export interface TrafficProvider {
   write(c: KubeCluster, weight: number, seen: ProviderRead): Promise<void>;
 }
 
-export interface ProviderSettings {
-  namespace: string;
-  istio?: { virtualService: string; route?: string; canary: Dest; stable: Dest; apiVersion?: string };
-  gatewayApi?: { httpRoute: string; rule?: number; canaryBackend: string; stableBackend: string };
-  smi?: { trafficSplit: string; canaryBackend: string; stableBackend: string; apiVersion?: string };
-  nginx?: { canaryIngress: string };
-  argoRollouts?: { rollout: string };
-  replicas?: { canaryDeployment: string; stableDeployment: string; total: number };
-}
+/** The namespace, and the settings of the provider made (as the plan has them under `traffic:`). */
+export type ProviderSettings = { namespace: string } & TrafficSettings;
+type Settings<K extends KubeProviderKind> = z.infer<(typeof TRAFFIC_PROVIDERS)[K]['settings']>;
+
 export interface Dest {
   host: string;
   subset?: string;
@@ -62,10 +62,7 @@ abstract class WeightedList implements TrafficProvider {
   /** What a missing weight means (Gateway API and SMI: 1; Istio: 100 if alone). */
   protected abstract defaultWeight(entries: Raw[]): number;
 
-  invalid(weight: number): string | null {
-    const [c, s] = this.weights(weight);
-    return Number.isInteger(c) && Number.isInteger(s) ? null : `${this.kind} takes whole-number weights; ${weight}% is not one`;
-  }
+  abstract invalid(weight: number): string | null;
 
   async read(c: KubeCluster): Promise<ProviderRead> {
     const obj = await c.request<Raw>('GET', this.url, { verb: 'get', resource: this.resource });
@@ -112,7 +109,10 @@ class Istio extends WeightedList {
   readonly object: string;
   protected readonly url: string;
   protected readonly resource = 'virtualservices.networking.istio.io';
-  constructor(private readonly s: NonNullable<ProviderSettings['istio']>, ns: string) {
+  override invalid(weight: number): string | null {
+    return TRAFFIC_PROVIDERS.istio.weightRefusal(weight, this.s);
+  }
+  constructor(private readonly s: Settings<'istio'>, ns: string) {
     super();
     this.object = `virtualservice ${s.virtualService}`;
     const [, version] = (s.apiVersion ?? 'networking.istio.io/v1beta1').split('/');
@@ -146,7 +146,10 @@ class GatewayApi extends WeightedList {
   readonly object: string;
   protected readonly url: string;
   protected readonly resource = 'httproutes.gateway.networking.k8s.io';
-  constructor(private readonly s: NonNullable<ProviderSettings['gatewayApi']>, ns: string) {
+  override invalid(weight: number): string | null {
+    return TRAFFIC_PROVIDERS['gateway-api'].weightRefusal(weight, this.s);
+  }
+  constructor(private readonly s: Settings<'gateway-api'>, ns: string) {
     super();
     this.object = `httproute ${s.httpRoute}`;
     this.url = path('gateway.networking.k8s.io', 'v1', ns, 'httproutes', s.httpRoute);
@@ -177,7 +180,10 @@ class Smi extends WeightedList {
   readonly object: string;
   protected readonly url: string;
   protected readonly resource = 'trafficsplits.split.smi-spec.io';
-  constructor(private readonly s: NonNullable<ProviderSettings['smi']>, ns: string) {
+  override invalid(weight: number): string | null {
+    return TRAFFIC_PROVIDERS.smi.weightRefusal(weight, this.s);
+  }
+  constructor(private readonly s: Settings<'smi'>, ns: string) {
     super();
     this.object = `trafficsplit ${s.trafficSplit}`;
     const [, version] = (s.apiVersion ?? 'split.smi-spec.io/v1alpha2').split('/');
@@ -209,12 +215,13 @@ class Nginx implements TrafficProvider {
   readonly kind = 'nginx';
   readonly object: string;
   private readonly url: string;
-  constructor(s: NonNullable<ProviderSettings['nginx']>, ns: string) {
+  constructor(s: Settings<'nginx'>, ns: string) {
     this.object = `ingress ${s.canaryIngress}`;
     this.url = path('networking.k8s.io', 'v1', ns, 'ingresses', s.canaryIngress);
   }
   invalid(weight: number): string | null {
-    return Number.isInteger(weight * 10) ? null : `nginx canary-weight is an integer out of canary-weight-total (1000 here); ${weight}% is finer than that`;
+    // canary-weight is an integer out of canary-weight-total, which canary writes as 1000.
+    return TRAFFIC_PROVIDERS.nginx.weightRefusal(weight, undefined);
   }
   async read(c: KubeCluster): Promise<ProviderRead> {
     const obj = await c.request<Raw>('GET', this.url, { verb: 'get', resource: 'ingresses.networking.k8s.io' });
@@ -244,12 +251,12 @@ class ArgoRollouts implements TrafficProvider {
   /** Per cluster: the step index at which canary last promoted. Never promote twice from the same
    * step (the controller may not have taken it yet; a second promote would skip a pause). */
   private promotedAt = new Map<string, number>();
-  constructor(s: NonNullable<ProviderSettings['argoRollouts']>, ns: string) {
+  constructor(s: Settings<'argo-rollouts'>, ns: string) {
     this.object = `rollout ${s.rollout}`;
     this.url = path('argoproj.io', 'v1alpha1', ns, 'rollouts', s.rollout);
   }
-  invalid(): string | null {
-    return null; // checked against the Rollout's own steps when read
+  invalid(weight: number): string | null {
+    return TRAFFIC_PROVIDERS['argo-rollouts'].weightRefusal(weight, undefined); // the Rollout's own steps are checked when read
   }
   /** The weight the controller reports (with traffic routing), else what its current step set.
    * After an abort, 0 only once the controller says so: the abort flag is what canary wrote, not
@@ -300,7 +307,7 @@ class Replicas implements TrafficProvider {
   readonly kind = 'replicas';
   readonly object: string;
   constructor(
-    private readonly s: NonNullable<ProviderSettings['replicas']>,
+    private readonly s: Settings<'replicas'>,
     private readonly ns: string,
   ) {
     this.object = `deployments ${s.canaryDeployment}/${s.stableDeployment}`;
@@ -309,10 +316,7 @@ class Replicas implements TrafficProvider {
     return `${path('apps', 'v1', this.ns, 'deployments', name)}/scale`;
   }
   invalid(weight: number): string | null {
-    const n = (weight / 100) * this.s.total;
-    return Number.isInteger(round(n)) && Math.abs(round(n) - n) < 1e-9
-      ? null
-      : `replicas: ${weight}% of ${this.s.total} replicas is ${round(n)} pods, not a whole number; choose traffic.replicas.total so that every step's weight is whole (1000 fits every weight in tenths of a percent)`;
+    return TRAFFIC_PROVIDERS.replicas.weightRefusal(weight, this.s);
   }
   async read(c: KubeCluster): Promise<ProviderRead> {
     const [can, stb] = await Promise.all(
@@ -338,27 +342,28 @@ class Replicas implements TrafficProvider {
   }
 }
 
+/** A traffic provider's descriptor: the plan's (kind, settings, weight granularity) and how to make it. */
+export type TrafficProviderDescriptor<K extends KubeProviderKind = KubeProviderKind> = (typeof TRAFFIC_PROVIDERS)[K] & {
+  make(settings: Settings<K>, namespace: string): TrafficProvider;
+};
+
+/** One descriptor per provider: a provider the plan knows and this table does not fails to compile. */
+export const PROVIDERS: { [K in KubeProviderKind]: TrafficProviderDescriptor<K> } = {
+  istio: { ...TRAFFIC_PROVIDERS.istio, make: (s, ns) => new Istio(s, ns) },
+  'gateway-api': { ...TRAFFIC_PROVIDERS['gateway-api'], make: (s, ns) => new GatewayApi(s, ns) },
+  smi: { ...TRAFFIC_PROVIDERS.smi, make: (s, ns) => new Smi(s, ns) },
+  nginx: { ...TRAFFIC_PROVIDERS.nginx, make: (s, ns) => new Nginx(s, ns) },
+  'argo-rollouts': { ...TRAFFIC_PROVIDERS['argo-rollouts'], make: (s, ns) => new ArgoRollouts(s, ns) },
+  replicas: { ...TRAFFIC_PROVIDERS.replicas, make: (s, ns) => new Replicas(s, ns) },
+};
+
+/** The provider of `kind`, made from its settings in `s` (as the plan's `traffic:` has them). */
 export function makeProvider(kind: string, s: ProviderSettings): TrafficProvider {
-  const need = <T>(v: T | undefined, key: string): T => {
-    if (!v) throw new Error(`traffic.provider is ${kind} but traffic.${key} is missing in the plan`);
-    return v;
-  };
-  switch (kind) {
-    case 'istio':
-      return new Istio(need(s.istio, 'istio'), s.namespace);
-    case 'gateway-api':
-      return new GatewayApi(need(s.gatewayApi, 'gatewayApi'), s.namespace);
-    case 'smi':
-      return new Smi(need(s.smi, 'smi'), s.namespace);
-    case 'nginx':
-      return new Nginx(need(s.nginx, 'nginx'), s.namespace);
-    case 'argo-rollouts':
-      return new ArgoRollouts(need(s.argoRollouts, 'argoRollouts'), s.namespace);
-    case 'replicas':
-      return new Replicas(need(s.replicas, 'replicas'), s.namespace);
-    default:
-      throw new Error(`traffic provider "${kind}" does not talk to Kubernetes`);
-  }
+  if (!Object.hasOwn(PROVIDERS, kind)) throw new Error(`traffic provider "${kind}" does not talk to Kubernetes`);
+  const d = PROVIDERS[kind as KubeProviderKind] as unknown as TrafficProviderSpec & { make(settings: unknown, namespace: string): TrafficProvider };
+  const settings = (s as Record<string, unknown>)[d.key];
+  if (!settings) throw new Error(`traffic.provider is ${kind} but traffic.${d.key} is missing in the plan`);
+  return d.make(settings, s.namespace);
 }
 
 function round(n: number): number {

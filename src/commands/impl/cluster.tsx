@@ -8,7 +8,7 @@ import { WarRoomConsole } from '../../../components/WarRoom.js';
 import { serverPlan } from '../../wiring/plan.js';
 import { UserError, messageOf } from '../errors.js';
 import type { OutputFormat } from '../output.js';
-import { formatMachine } from '../output.js';
+import { formatMachine } from './machine.js';
 import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
 import type { Ctx } from '../types.js';
 import type { DriveValues, HomeValues, IO } from '../../cluster/commands.js';
@@ -38,7 +38,7 @@ export async function status(rollout: string, values: HomeValues & { output?: Ou
   if (output !== 'yaml') return clusterStatus(rollout, { ...values, json: output === 'json' }, io(ctx));
   const c = collector();
   const code = await clusterStatus(rollout, { ...values, json: true }, io(ctx, c.stream));
-  if (code === 0) ctx.out.write(await formatMachine(JSON.parse(c.text()), 'yaml'));
+  if (code === 0) ctx.out.write(formatMachine(JSON.parse(c.text()), 'yaml'));
   return code;
 }
 
@@ -48,7 +48,7 @@ export async function verify(rollout: string, values: HomeValues & { output?: Ou
   if (output === 'text') return verifyRollout(rollout, values, io(ctx));
   const c = collector();
   const code = await verifyRollout(rollout, { ...values, json: true }, io(ctx, c.stream));
-  if (c.text()) ctx.out.write(await formatMachine(JSON.parse(c.text()), output));
+  if (c.text()) ctx.out.write(formatMachine(JSON.parse(c.text()), output));
   return code;
 }
 

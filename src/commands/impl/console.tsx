@@ -7,7 +7,7 @@ import { buildRuntime, type WorldValues } from '../../wiring/build.js';
 import { UserError, messageOf } from '../errors.js';
 import type { ValuesOf } from '../options.js';
 import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
-import type { SERVE_OPTIONS } from '../serve.js';
+import type { SERVE_OPTIONS } from '../world-options.js';
 import type { Ctx } from '../types.js';
 import { keymapOrFail } from './keymap.js';
 

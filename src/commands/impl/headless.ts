@@ -1,13 +1,17 @@
 // `canary run --headless`: no screen; lines (or JSON lines) and an exit code.
 import { runHeadless } from '../../headless.js';
+import { parseDuration } from '../../plan/schema.js';
 import { buildRuntime } from '../../wiring/build.js';
 import { UsageError } from '../errors.js';
 import type { ValuesOf } from '../options.js';
-import type { RUN_OPTIONS } from '../run.js';
+import type { RUN_OPTIONS } from '../world-options.js';
 import type { Ctx } from '../types.js';
 
 export async function runHeadlessCommand(values: ValuesOf<typeof RUN_OPTIONS>, ctx: Ctx): Promise<number> {
   if (!values.headless) throw new UsageError('`canary run` needs --headless (the console is `canary start`)', 'canary run');
+  const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
+  if (values.timeout !== undefined && (timeoutMs === undefined || timeoutMs <= 0))
+    throw new UsageError(`--timeout ${values.timeout}: expected a duration such as 90s, 10m or 2h`, 'canary run');
   const w = await buildRuntime(values, ctx.env, { speed: 36_000, notifyEveryMs: 0 });
   if (values.until !== undefined && values.until !== 'complete' && !w.plan.phases.some((p) => p.id === values.until)) {
     await w.close();
@@ -20,6 +24,7 @@ export async function runHeadlessCommand(values: ValuesOf<typeof RUN_OPTIONS>, c
     json: values.json === true,
     peopleAct: w.crew !== null,
     ...(values.until !== undefined ? { until: values.until } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
   await w.close();
   return result.code;

@@ -5,7 +5,8 @@ import { report as reportOf } from '../../journal/report.js';
 import { statusText } from '../../status.js';
 import { planAndText } from '../../wiring/plan.js';
 import { UsageError, UserError, messageOf } from '../errors.js';
-import { formatMachine, type OutputFormat } from '../output.js';
+import type { OutputFormat } from '../output.js';
+import { formatMachine } from './machine.js';
 import type { Ctx } from '../types.js';
 
 /** A journal file that exists and is a file: else one line that says what is wrong. */
@@ -35,7 +36,7 @@ export async function status(values: { journal?: string | undefined; plan?: stri
   } catch (err) {
     throw new UserError(`${file}: ${messageOf(err)}`);
   }
-  ctx.out.write(output === 'yaml' ? await formatMachine(JSON.parse(text), 'yaml') : text);
+  ctx.out.write(output === 'yaml' ? formatMachine(JSON.parse(text), 'yaml') : text);
   return 0;
 }
 
@@ -53,7 +54,7 @@ export async function auditVerify(file: string, values: { 'expect-head'?: string
   if (output === 'text') ctx.out.write(`${r.text}\n`);
   else {
     const { text: _text, ...rest } = r;
-    ctx.out.write(await formatMachine(rest, output));
+    ctx.out.write(formatMachine(rest, output));
   }
   return r.ok ? 0 : 1;
 }

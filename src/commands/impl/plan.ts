@@ -2,7 +2,8 @@
 import { runSchema, runValidate } from '../../plan/commands.js';
 import { loadPlanFile } from '../../plan/loader.js';
 import { planSummary } from '../../plan/summary.js';
-import { formatMachine, type OutputFormat } from '../output.js';
+import type { OutputFormat } from '../output.js';
+import { formatMachine } from './machine.js';
 import type { Ctx } from '../types.js';
 import { UsageError } from '../errors.js';
 
@@ -29,7 +30,7 @@ export async function validate(file: string, output: OutputFormat, ctx: Ctx, liv
         summary: planSummary(r.plan),
       }
     : { file, valid: false, readable: !r.unreadable, problems: r.errors.map((e) => ({ line: e.line, col: e.col, path: e.path, message: e.message })) };
-  ctx.out.write(await formatMachine(value, output));
+  ctx.out.write(formatMachine(value, output));
   return r.ok ? 0 : r.unreadable ? 2 : 1;
 }
 

@@ -1,0 +1,60 @@
+// What every mode of the wiring shares (src/wiring/build.ts builds it) and the small pieces the
+// mode builders (simulated.ts, prometheus.ts, kubernetes.ts) use: a leaf below build.ts, so the
+// builders that build.ts loads with import() never import build.ts back.
+import type { CanaryEnv } from '../env.js';
+import type { ValuesOf } from '../commands/options.js';
+import type { WORLD_OPTIONS } from '../commands/world-options.js';
+import type { Plan } from '../plan/schema.js';
+import type { EngineEvent } from '../engine/types.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { Clock, Source, TrafficActuator } from '../runtime/ports.js';
+import type { ResumeResult } from '../journal/journal.js';
+import { SimClock } from '../sim/clock.js';
+import { SimSource } from '../sim/sources.js';
+import type { SimWorld } from '../sim/world.js';
+
+export type WorldValues = ValuesOf<typeof WORLD_OPTIONS>;
+
+/** What every mode shares, decided before the mode's own parts are built. */
+export interface Common {
+  values: WorldValues;
+  env: CanaryEnv;
+  plan: Plan;
+  planPath: string;
+  planText: string;
+  resumed: ResumeResult | null;
+  world: SimWorld;
+  speed: number;
+  realTime: boolean;
+  start: number;
+}
+
+/** What a mode adds: the clock, its sources, where traffic goes, and what to do once the runtime
+ * exists (Prometheus's history, the Kubernetes lease), and its own close. */
+export interface ModeParts {
+  clock: Clock;
+  sources: Source[];
+  traffic: TrafficActuator;
+  /** A Kubernetes rollback keeps trying for minutes: the runtime must not give up on it first. */
+  actuatorTimeoutMs?: number;
+  /** Real approvers only (never simulated people on real clusters). */
+  noCrew?: boolean;
+  /** Simulated people answer in seconds (real time) rather than simulated minutes. */
+  crewRealTime?: boolean;
+  /** Serve the simulated service by default (not against real clusters). */
+  serveByDefault: boolean;
+  afterStart?: (runtime: Runtime, dispatch: (e: EngineEvent) => void) => Promise<void>;
+  close(): Promise<void> | void;
+}
+
+/** The simulated world's source: polls it twice per simulated analysis interval (at most every
+ * 250 ms real), so samples are never older than the plan's staleAfter only because the clock runs fast. */
+export function simSource(c: Common, clock: Clock, o: { samples: boolean; pods: boolean }): SimSource {
+  return new SimSource(c.world, clock, { periodMs: Math.min(250, Math.max(5, c.world.intervalMs / Math.max(c.speed, 1e-9) / 2)), samples: o.samples, pods: o.pods });
+}
+
+/** The real clock (Prometheus and clusters answer for real time only). */
+export const realClock = (): Clock => ({ now: () => Date.now(), speed: 1 });
+
+/** The simulated clock, from where the rollout was (resumed) or the demo's start. */
+export const simClock = (c: Common): Clock => new SimClock({ start: c.start, speed: c.speed });

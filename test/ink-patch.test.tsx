@@ -1,0 +1,128 @@
+// build/patch-ink.mjs (run at install) keeps Ink's output caches across frames and reuses rows
+// written exactly as in the last frame. These tests: the installed Ink is patched (they fail when
+// Ink changes underneath and the patch no longer applies), and the patched output step gives,
+// byte for byte, what Ink's own gives, over hundreds of console frames with resizes, scrolling,
+// clipping and wide characters.
+import { describe, it, expect, afterEach, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import React from 'react';
+import { Box, Text } from 'ink';
+import { render, cleanup } from 'ink-testing-library';
+import { App } from '../components/App.js';
+import { sized } from './helpers/sized.js';
+import { CHLOE, loadPlan, makeStore, manyPods, MIN, samples, T0 } from './helpers/state.js';
+// @ts-expect-error: a plain .mjs build script, no types
+import { inkBuildDir, MARKER, PATCHES, patchedSource } from '../build/patch-ink.mjs';
+
+type OutputResult = { output: string; height: number };
+interface OutputProto {
+  get(this: OutputProto): OutputResult;
+  getUnpatched(this: OutputProto): OutputResult;
+}
+
+const dir = inkBuildDir() as string;
+let proto: OutputProto;
+let patchedGet: OutputProto['get'];
+const seen = { frames: 0, mismatches: [] as { patched: string; ink: string }[] };
+
+beforeAll(async () => {
+  // The very module Ink's renderer uses (node_modules is loaded by Node, not transformed).
+  const mod = (await import(pathToFileURL(join(dir, 'output.js')).href)) as { default: { prototype: OutputProto } };
+  proto = mod.default.prototype;
+  patchedGet = proto.get;
+  // Every frame drawn in these tests: the patched result, checked against Ink's own.
+  proto.get = function get(this: OutputProto) {
+    const mine = patchedGet.call(this);
+    const ink = this.getUnpatched();
+    seen.frames += 1;
+    if (mine.output !== ink.output || mine.height !== ink.height) seen.mismatches.push({ patched: mine.output, ink: ink.output });
+    return mine;
+  };
+});
+
+afterAll(() => {
+  if (proto) proto.get = patchedGet;
+});
+
+afterEach(() => cleanup());
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe('Ink, as installed', () => {
+  it('carries the patch (npm install runs build/patch-ink.mjs; it stops applying if Ink changes)', () => {
+    for (const name of Object.keys(PATCHES)) {
+      const text = readFileSync(join(dir, name), 'utf8');
+      expect(text.startsWith(MARKER), `${name} is not patched: Ink changed underneath? update build/patch-ink.mjs`).toBe(true);
+      expect(patchedSource(name, text)).toBe(text); // idempotent
+    }
+    expect(typeof proto.getUnpatched).toBe('function');
+  });
+
+  it('is left alone when its files are not the ones the patch was written for', () => {
+    const text = readFileSync(join(dir, 'output.js'), 'utf8').slice(MARKER.length + 1);
+    const otherInk = text.replace('export default class Output {', 'export default class Output2 {');
+    expect(patchedSource('output.js', otherInk)).toBeNull();
+  });
+});
+
+describe('the patched output step', () => {
+  it('draws what Ink draws, byte for byte, over 200 console frames with 3,000 pods, scrolling and resizes', async () => {
+    const plan = loadPlan();
+    const store = makeStore(plan, T0);
+    for (const region of ['us-east-1', 'us-west-2', 'eu-west-1']) store.dispatch({ type: 'pods.sync', at: T0, region, pods: manyPods(1000, region) });
+    const ui = sized(render(<App plan={plan} store={store} actor={CHLOE} now={() => store.clock.t} />), 120, 40);
+    await settle();
+    const before = seen.frames;
+    const sizes: [number, number][] = [
+      [120, 40],
+      [80, 24],
+      [200, 50],
+      [61, 30],
+      [120, 40],
+    ];
+    for (let i = 0; i < 200; i++) {
+      store.clock.t += MIN;
+      store.dispatch({ type: 'sli.samples', at: store.clock.t, samples: samples(i) });
+      if (i % 7 === 3) {
+        const p = manyPods(20, 'us-west-2').map((x) => ({ ...x, ready: i % 2 === 0, reason: i % 2 === 0 ? 'Running' : 'CrashLoopBackOff', restarts: i }));
+        store.dispatch({ type: 'pods.delta', at: store.clock.t, upserts: p, deletes: [] });
+      }
+      if (i % 11 === 5) ui.stdin.write('j');
+      if (i % 40 === 39) {
+        const [c, r] = sizes[(i + 1) / 40 - 1]!;
+        sized(ui, c, r);
+      }
+      await settle();
+    }
+    expect(seen.frames - before).toBeGreaterThan(160);
+    expect(seen.mismatches.slice(0, 1)).toEqual([]);
+  }, 120_000); // each frame is drawn twice (patched and Ink's own), with 3,000 pods
+
+  it('clips wide characters and styled text as Ink does, wherever the box sits', async () => {
+    function Clipped({ shift, text }: { shift: number; text: string }) {
+      return (
+        <Box flexDirection="column">
+          <Box width={17} height={3} overflow="hidden" borderStyle="single">
+            <Box marginLeft={shift - 6} flexShrink={0} width={60}>
+              <Text color="green">{text}</Text>
+            </Box>
+          </Box>
+          <Box width={9} overflowX="hidden">
+            <Text bold>{text}</Text>
+          </Box>
+        </Box>
+      );
+    }
+    const texts = ['plain ascii text, long enough to clip', '漢字とかなの混じった行です、はみ出します', 'emoji 🚀🚀 then ✗ crash and ⌛ stale', '\u001b[31mred\u001b[0m and ｆｕｌｌ width'];
+    const ui = render(<Clipped shift={0} text={texts[0]!} />);
+    const before = seen.frames;
+    for (let i = 0; i < 120; i++) {
+      ui.rerender(<Clipped shift={i % 13} text={texts[i % texts.length]!} />);
+      await settle();
+    }
+    expect(seen.frames - before).toBeGreaterThan(100);
+    expect(seen.mismatches.slice(0, 1)).toEqual([]);
+  });
+});
