@@ -115,7 +115,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const keys = { ...(keymap ? { keymap } : {}), access, ...(clockView ? { clock: clockView } : {}) };
   const statusRows = 1 + flashLines(plan, state, ui, cols, flash, journal, keys).length;
   const layout = computeLayout(cols, height, sliRows, statusRows);
-  const pods = usePodRows(state, ui.filter);
+  const pods = usePodRows(state, ui.filter, ui.podSort ?? 'health');
   const pageSize = podsPageSize(layout.pods.height);
 
   // Everything the key handler needs, as of the latest render (the handler itself never changes).
@@ -211,6 +211,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       model={pods.model}
       rows={pods.rows}
       filter={ui.filter}
+      sort={ui.podSort ?? 'health'}
       editingFilter={ui.editingFilter}
       offset={ui.podsOffset}
       width={podsBox.width}

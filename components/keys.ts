@@ -12,6 +12,7 @@
 //   4. the global bindings.
 // Read-only views (k9s): a replay binds no action key at all; a war-room viewer and a terminal
 // that does not hold the lease are told why at once when they press one, before any dialog opens.
+import { POD_SORTS } from './pods.js';
 import { ACTIONS, ACTION_NAMES, DEFAULT_KEYMAP, type ActionName, type KeyGroup, type KeyKind, type Keymap } from '../src/config/keys.js';
 import type { Plan } from '../src/plan/schema.js';
 import type { Actor, Command, IncidentSeverity, RolloutState, RolloutStatus } from '../src/engine/types.js';
@@ -148,6 +149,7 @@ const GLOBAL: Partial<Record<ActionName, Run>> = {
   'focus-next': (ui) => ({ ui: { ...ui, focus: FOCUS_ORDER[(FOCUS_ORDER.indexOf(ui.focus) + 1) % FOCUS_ORDER.length]! } }),
   'focus-prev': (ui) => ({ ui: { ...ui, focus: FOCUS_ORDER[(FOCUS_ORDER.indexOf(ui.focus) + FOCUS_ORDER.length - 1) % FOCUS_ORDER.length]! } }),
   filter: (ui) => ({ ui: { ...ui, focus: 'pods', editingFilter: true } }),
+  'pod-sort': (ui) => ({ ui: { ...ui, podSort: POD_SORTS[(POD_SORTS.indexOf(ui.podSort ?? 'health') + 1) % POD_SORTS.length]!, podsOffset: 0 } }),
 };
 
 function moveSli(ui: UiState, by: number, ctx: KeyContext): UiState {

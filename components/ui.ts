@@ -3,6 +3,7 @@
 // it and never on each other in a circle.
 import type { Keymap } from '../src/config/keys.js';
 import type { Command, IncidentSeverity, RolloutStatus } from '../src/engine/types.js';
+import type { PodSort } from './pods.js';
 
 export type Focus = 'phases' | 'slis' | 'pods' | 'roster';
 export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'];
@@ -62,6 +63,8 @@ export interface UiState {
   sliIndex: number;
   /** The load pane is shown (a load test started here, until esc). */
   loadPane?: boolean;
+  /** The pods table's sort (`s` cycles it); absent: unhealthy first. */
+  podSort?: PodSort;
 }
 
 export const INITIAL_UI: UiState = { focus: 'phases', overlay: NO_OVERLAY, filter: '', editingFilter: false, podsOffset: 0, sliIndex: 0 };

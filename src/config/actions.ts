@@ -40,6 +40,7 @@ export const ACTIONS = {
   filter: { keys: ['/'], scope: 'main', kind: 'view', group: 'Pods', help: 'filter pods (enter/esc)', hint: 'filter' },
   up: { keys: ['↑', 'k'], scope: 'main', kind: 'view', group: 'Pods', help: 'scroll up / previous SLI', hint: 'up' },
   down: { keys: ['↓', 'j'], scope: 'main', kind: 'view', group: 'Pods', help: 'scroll down / next SLI', hint: 'down' },
+  'pod-sort': { keys: ['s'], scope: 'main', kind: 'view', group: 'Pods', help: 'sort pods: unhealthy first, name, age, restarts', hint: 'sort' },
   'page-up': { keys: ['pgup'], scope: 'pods', kind: 'view', group: 'Pods', help: 'page up', hint: 'page up' },
   'page-down': { keys: ['pgdn'], scope: 'pods', kind: 'view', group: 'Pods', help: 'page down', hint: 'page down' },
   home: { keys: ['home'], scope: 'pods', kind: 'view', group: 'Pods', help: 'first row', hint: 'first' },
