@@ -15,7 +15,8 @@ export async function declare(
   if (!values.summary) throw new UsageError('--summary: say in one line what is happening');
   let store: Awaited<ReturnType<typeof joinRoom>>;
   try {
-    store = await joinRoom(url, { tokenFile: values['token-file'], ca: values.ca });
+    // One shot: a server that is not there is an answer, not something to wait for.
+    store = await joinRoom(url, { tokenFile: values['token-file'], ca: values.ca, reconnect: false });
   } catch (err) {
     throw new UserError(messageOf(err));
   }
