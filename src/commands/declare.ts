@@ -14,6 +14,6 @@ export default defineCommand({
     summary: { type: 'string', arg: 'text', help: 'one line: what is happening (journaled, and in the pages)' },
   },
   details: 'Exit codes: 0 the war room took it (an immediate kind rolled back), 1 refused or no answer, 2 usage.',
-  examples: [{ cmd: 'CANARY_TOKEN=... canary declare ws://127.0.0.1:7420/ --kind security-breach --summary "tokens in logs"', what: 'declared as you; the plan rolls back at once' }],
+  examples: [{ cmd: 'CANARY_TOKEN=... canary declare ws://127.0.0.1:7420/ --kind security_breach --summary "tokens in logs"', what: 'declared as you; the plan rolls back at once' }],
   run: async (values, [url], ctx) => (await import('./impl/declare.js')).declare(url!, values, ctx),
 });
