@@ -5,6 +5,7 @@
 //
 // blessed and blessed-contrib are CommonJS and large: they are loaded here with a dynamic import
 // (and kept out of the bundle) so no other command pays for them.
+import { preferUtf8LineDrawing } from '../src/env.js';
 import type { Plan } from '../src/plan/schema.js';
 import { compile } from '../src/engine/compiled.js';
 import { gateView } from '../src/engine/gates.js';
@@ -192,7 +193,7 @@ export async function startWall(o: WallOptions): Promise<Wall> {
   };
   // Unicode box lines rather than the terminal's line-drawing charset (tmux shows that as letters:
   // lqqk). blessed reads this ncurses variable when it builds the screen.
-  process.env.NCURSES_NO_UTF8_ACS ??= '1';
+  preferUtf8LineDrawing();
   const screen = blessed.screen({
     output: o.output as unknown as NodeJS.WriteStream,
     ...(o.input ? { input: o.input as unknown as NodeJS.ReadStream } : {}),

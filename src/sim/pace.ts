@@ -47,8 +47,8 @@ export interface PaceView {
   paused: boolean;
   slowed: string | null;
   /** The speed the world actually keeps, when it is well below the speed asked (the simulated
-   * clock waits for the world: src/sim/sources.ts); null when it keeps up or is not measured yet. */
-  actual: number | null;
+   * clock waits for the world: src/sim/sources.ts); absent when it keeps up or is not measured yet. */
+  actual?: number;
 }
 
 /** Below this share of the speed asked, the status bar says the world does not keep up. */
@@ -79,7 +79,7 @@ export class SimPace {
     private readonly measured: () => SpeedReport | null = () => null,
   ) {
     this.base = clock.speed;
-    this.current = { speed: clock.speed, paused: false, slowed: null, actual: null };
+    this.current = { speed: clock.speed, paused: false, slowed: null };
   }
 
   view(): PaceView {
@@ -122,8 +122,8 @@ export class SimPace {
     const m = this.measured();
     const actual = this.paused || !m || m.asked !== speed ? null : lagging(m);
     const c = this.current;
-    if (c.speed === shown && c.paused === this.paused && c.slowed === slowed && c.actual === actual) return;
-    this.current = { speed: shown, paused: this.paused, slowed, actual };
+    if (c.speed === shown && c.paused === this.paused && c.slowed === slowed && (c.actual ?? null) === actual) return;
+    this.current = { speed: shown, paused: this.paused, slowed, ...(actual !== null ? { actual } : {}) };
     for (const l of this.listeners) l();
   }
 }

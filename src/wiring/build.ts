@@ -5,7 +5,7 @@
 // what differs is in ./simulated.ts, ./prometheus.ts and ./kubernetes.ts, loaded only when used.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { CanaryEnv } from '../env.js';
+import { planCacheDir, type CanaryEnv } from '../env.js';
 import { UsageError, UserError, messageOf } from '../commands/errors.js';
 import type { Plan } from '../plan/schema.js';
 import { whoIs } from '../engine/roster.js';
@@ -69,7 +69,7 @@ function sliSourceOf(values: WorldValues): 'sim' | 'prometheus' {
 /** The plan, the mode, and the wiring for that mode. */
 export async function buildRuntime(values: WorldValues, env: CanaryEnv, defaults: WiringDefaults): Promise<Wiring> {
   // SLIs from the simulated world: every SLI must say what the world simulates for it (slis[].simulate).
-  const { plan, planPath, planText } = planAndText(values, { simulated: sliSourceOf(values) === 'sim' });
+  const { plan, planPath, planText } = planAndText(values, { simulated: sliSourceOf(values) === 'sim', cacheDir: planCacheDir(env) });
   const kubePlan = isKubernetesPlan(plan);
   const prometheus = sliSourceOf(values) === 'prometheus';
   if (!kubePlan && (values.kubeconfig || values.context))
@@ -207,7 +207,7 @@ async function assemble(
   }
   // Load-test results: one JSON file per run, beside the journal unless --load-results says where.
   const resultsDir = values['load-results'] ? resolve(values['load-results']) : join(journalPath ? dirname(journalPath) : dirname(defaultJournalPath(plan, live, env.stateHome)), 'loadtests');
-  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()], ...(serviceMoved ? { serviceMoved } : {}) });
+  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()], env: env.vars, ...(serviceMoved ? { serviceMoved } : {}) });
   let writer: JournalWriter | null = resumed?.writer ?? null;
   if (journalPath && !resumed) {
     try {
@@ -232,7 +232,7 @@ async function assemble(
   }
   // Notifications go to the plan's channels (URLs and tokens from the environment), in the
   // background; communications are written where --comms-dir says.
-  const notifier = new ChannelNotifier({ plan });
+  const notifier = new ChannelNotifier({ plan, env: env.vars });
   const commsDir = resolve(values['comms-dir'] ?? 'canary-comms');
   const runtime = new Runtime({
     plan,

@@ -24,7 +24,7 @@ export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<
   if (serve) {
     const { openWarRoom } = await import('../../warroom/commands.js');
     try {
-      room = await openWarRoom({ plan, planText, runtime, clock, listen: serve.listen, tokens: serve.tokens, cert: serve.cert, key: serve.key, insecure: serve.insecure });
+      room = await openWarRoom({ plan, planText, runtime, clock, listen: serve.listen, tokens: serve.tokens, cert: serve.cert, key: serve.key, insecure: serve.insecure, stateHome: ctx.env.stateHome });
     } catch (err) {
       await w.close();
       throw new UserError(messageOf(err));

@@ -16,7 +16,7 @@ export async function declare(
   let store: Awaited<ReturnType<typeof joinRoom>>;
   try {
     // One shot: a server that is not there is an answer, not something to wait for.
-    store = await joinRoom(url, { tokenFile: values['token-file'], ca: values.ca, reconnect: false });
+    store = await joinRoom(url, { tokenFile: values['token-file'], token: ctx.env.token, ca: values.ca, reconnect: false });
   } catch (err) {
     throw new UserError(messageOf(err));
   }

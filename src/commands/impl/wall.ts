@@ -4,6 +4,7 @@ import type { Store } from '../../runtime/store.js';
 import { buildRuntime, type WorldValues } from '../../wiring/build.js';
 import { UserError, messageOf } from '../errors.js';
 import type { Ctx } from '../types.js';
+import { planCacheDir } from '../../env.js';
 import { serverPlan } from '../../wiring/plan.js';
 
 export async function wall(url: string | undefined, values: WorldValues & { 'token-file'?: string | undefined; ca?: string | undefined }, ctx: Ctx): Promise<number> {
@@ -17,11 +18,11 @@ export async function wall(url: string | undefined, values: WorldValues & { 'tok
     const { joinRoom } = await import('../../warroom/commands.js');
     let remote: Awaited<ReturnType<typeof joinRoom>>;
     try {
-      remote = await joinRoom(url, { tokenFile: values['token-file'], ca: values.ca });
+      remote = await joinRoom(url, { tokenFile: values['token-file'], token: ctx.env.token, ca: values.ca });
     } catch (err) {
       throw new UserError(messageOf(err));
     }
-    plan = serverPlan(remote.planText, url, values);
+    plan = serverPlan(remote.planText, url, values, { cacheDir: planCacheDir(ctx.env) });
     store = remote;
     source = `${url} as ${remote.you?.name ?? '?'}`;
     stop = () => remote.close();
