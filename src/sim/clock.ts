@@ -2,7 +2,7 @@
 // start (the demo default is a Monday afternoon so weekday approval rules apply): it is the pace the
 // world is asked to keep, not the time the rollout reads (that is the world's own time, see
 // sources.ts: the clock waits for the world, `holdAt`). ManualClock is moved by hand in tests.
-// This and sources.ts are the only places in src/sim that read real time.
+// Real time paces the world here and in sources.ts (SimSource's budget and speed measurement).
 import type { Clock } from '../runtime/ports.js';
 
 /** Monday 2026-11-30 14:00 UTC (09:00 in New York): the demo's default start. */
@@ -38,11 +38,6 @@ export class SimClock implements Clock {
 
   now(): number {
     return this.baseSim + (this.realNow() - this.baseReal) * this._speed;
-  }
-
-  /** Real monotonic ms, from the same source the clock runs on. */
-  real(): number {
-    return this.realNow();
   }
 
   /** Back-pressure: the world has only produced up to `sim`, so simulated time continues from there
