@@ -164,15 +164,19 @@ export class SimSource implements Source {
 
   /** The speed asked and the speed the world kept over the last ~2 s of real time. */
   actualSpeed(): SpeedReport {
+    const asked = this.clock.speed;
+    // Points measured at another speed (changed since the last advance) say nothing about this one.
+    if (this.since?.speed !== asked) return { asked, actual: null };
     const first = this.points[0];
     const last = this.points.at(-1);
-    return { asked: this.clock.speed, actual: first && last && last.real - first.real >= MIN_SPAN_MS ? (last.sim - first.sim) / (last.real - first.real) : null };
+    return { asked, actual: first && last && last.real - first.real >= MIN_SPAN_MS ? (last.sim - first.sim) / (last.real - first.real) : null };
   }
 
   /** The speed asked and the speed the world kept since it was asked (the whole run, headless). */
   averageSpeed(): SpeedReport {
     const s = this.since;
+    const asked = this.clock.speed;
     const real = this.realNow();
-    return { asked: this.clock.speed, actual: s && real - s.real >= MIN_SPAN_MS ? (this.world.now - s.sim) / (real - s.real) : null };
+    return { asked, actual: s && s.speed === asked && real - s.real >= MIN_SPAN_MS ? (this.world.now - s.sim) / (real - s.real) : null };
   }
 }
