@@ -9,8 +9,9 @@ import type { Plan } from '../src/plan/schema.js';
 import { compile } from '../src/engine/compiled.js';
 import { gateView } from '../src/engine/gates.js';
 import { onCall, whoIs } from '../src/engine/roster.js';
-import { seriesTimes, seriesValues } from '../src/engine/series.js';
-import type { RolloutState } from '../src/engine/types.js';
+import { latest } from '../src/engine/series.js';
+import { SERIES_CAPACITY, type RolloutState } from '../src/engine/types.js';
+import { sparkWindow, SpeedMeter, windowValues, worseOf } from './sparkline.js';
 import type { Store } from '../src/runtime/store.js';
 import { escalationClock, openIncidents } from '../src/engine/people.js';
 import { formatAge, formatDur, formatThreshold, formatValue, trimNumber, truncate, wrap, type Unit } from './format.js';
@@ -35,6 +36,9 @@ export interface WallOptions {
   /** A joined wall's connection: its state and the age of the last update (joinedLine). Absent:
    * the embedded world, always connected. Read on every draw, and once a second. */
   link?: WallLink;
+  /** The clock's speed (simulated ms per real ms) for the charts' window; absent: measured from
+   * how fast the state's time moves (a joined wall does not know the server's speed). */
+  speed?: () => number | null;
   /** Redraws at most this often (ms). */
   everyMs?: number;
   onQuit?: () => void;
@@ -74,21 +78,37 @@ function clockOf(t: number, tz: string): string {
 
 export interface WallModel {
   weight: number;
+  /** The charts' span: "last 6h". */
+  window: string;
   charts: { labels: string[]; x: string[]; canary: number[]; baseline: number[]; threshold: number[] | null; min: number; max: number }[];
   pods: string[][];
   people: string[][];
 }
 
-/** What the wall shows, as plain data (the widgets only draw it). */
-export function wallModel(plan: Plan, s: RolloutState): WallModel {
+/** Points across a chart (buckets of the window; the braille canvas has more dots than that). */
+export const WALL_POINTS = 60;
+
+/** What the wall shows, as plain data (the widgets only draw it); `speed` (simulated ms per real
+ * ms, null: unknown) sets the charts' window as it sets the SLIs pane's. */
+export function wallModel(plan: Plan, s: RolloutState, speed: number | null = null): WallModel {
   const tz = plan.metadata.timezone ?? 'UTC';
 
+  // The same window as the SLIs pane at this speed (the span; the wall's own resolution).
+  const cp = compile(plan);
+  const win = sparkWindow(speed, cp.intervalMs, WALL_POINTS, SERIES_CAPACITY * cp.intervalMs);
+  const step = win.mode === 'buckets' ? win.bucketMs : win.mode === 'samples' ? Math.max(cp.intervalMs, win.spanMs / WALL_POINTS) : cp.intervalMs;
+  // the span when the speed is known (else the x axis's times say it)
+  const spanText = win.mode === 'newest' ? '' : ` · ${win.label}`;
   const charts = chartSlis(plan).map((sli) => {
     const st = s.slis[sli.name];
-    const times = st ? seriesTimes(st.canary) : [];
-    const canary = st ? seriesValues(st.canary) : [];
-    const baseline = st ? seriesValues(st.baseline) : [];
-    const n = Math.max(canary.length, 1);
+    const worse = worseOf(sli.direction);
+    const cv = st ? windowValues(st.canary, win, s.now, worse, WALL_POINTS) : [];
+    const bv = st ? windowValues(st.baseline, win, s.now, worse, WALL_POINTS) : [];
+    // both right-aligned on the same x (newest at the right edge)
+    const n = Math.max(cv.length, bv.length, 1);
+    const pad = (v: (number | null)[]) => [...new Array<null>(n - v.length).fill(null), ...v];
+    const canary = pad(cv);
+    const baseline = pad(bv);
     const fill = (v: (number | null)[]) => {
       // blessed-contrib draws numbers only: a gap repeats the previous value (leading gaps the
       // first one); a series with no value at all is not drawn.
@@ -102,17 +122,22 @@ export function wallModel(plan: Plan, s: RolloutState): WallModel {
     };
     const rb = rollbackLine(plan, sli.name);
     const c = fill(canary);
-    const b = fill(baseline.slice(-n));
+    const b = fill(baseline);
     const all = [...c, ...b, ...(rb ? [rb.value] : [])];
     if (all.length === 0) all.push(0);
     const unit = sli.unit as Unit;
-    const now = canary.at(-1) ?? null;
+    const now = st ? latest(st.canary) : null;
     const name = sli.title ?? sli.name;
     const rbText = rb ? ` rb ${rb.op} ${formatThreshold(rb.value, unit)}` : '';
     return {
       // longest first: the chart takes the first that fits its width
-      labels: [` ${name} ${formatValue(now, unit)} (base ${formatValue(baseline.at(-1) ?? null, unit)})${rbText} `, ` ${name} ${formatValue(now, unit)}${rbText} `, ` ${name} ${formatValue(now, unit)} `],
-      x: Array.from({ length: n }, (_, i) => (times[i] !== undefined ? clockOf(times[i]!, tz) : '')),
+      labels: [
+        ` ${name} ${formatValue(now, unit)} (base ${formatValue(st ? latest(st.baseline) : null, unit)})${rbText}${spanText} `,
+        ` ${name} ${formatValue(now, unit)}${rbText}${spanText} `,
+        ` ${name} ${formatValue(now, unit)}${spanText} `,
+        ` ${name} ${formatValue(now, unit)} `,
+      ],
+      x: Array.from({ length: n }, (_, i) => clockOf(s.now - (n - 1 - i) * step, tz)),
       canary: c,
       baseline: b,
       threshold: rb ? Array.from({ length: n }, () => rb.value) : null,
@@ -155,6 +180,7 @@ export function wallModel(plan: Plan, s: RolloutState): WallModel {
 
   return {
     weight: s.desiredWeight,
+    window: win.label,
     charts,
     pods,
     people,
@@ -335,6 +361,7 @@ export async function startWall(o: WallOptions): Promise<Wall> {
   });
   const { plan } = o;
   const slis = chartSlis(plan);
+  const meter = new SpeedMeter();
   const border = { type: 'line' } as const;
   const TONE: Record<FactTone, string> = { ok: 'green', warn: 'yellow', bad: 'red', muted: 'white' };
 
@@ -364,7 +391,8 @@ export async function startWall(o: WallOptions): Promise<Wall> {
 
   const draw = () => {
     const s = o.store.getState();
-    const m = wallModel(plan, s);
+    if (!o.speed) meter.observe(performance.now(), s.now);
+    const m = wallModel(plan, s, o.speed ? o.speed() : meter.speed());
     const cols = Math.max(20, Number(screen.width) || o.output.columns || 80);
     const rows = Math.max(6, Number(screen.height) || o.output.rows || 24);
     const facts = wallFacts(plan, s, o.link ? o.link.line() : null, o.source);

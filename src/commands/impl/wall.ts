@@ -12,6 +12,7 @@ export async function wall(url: string | undefined, values: WorldValues & { 'tok
   let plan: Plan;
   let store: Store;
   let source: string;
+  let speed: (() => number) | undefined;
   let link: import('../../../components/Wall.js').WallLink | undefined;
   let stop: () => Promise<void> | void;
   if (url) {
@@ -34,11 +35,12 @@ export async function wall(url: string | undefined, values: WorldValues & { 'tok
     plan = w.plan;
     store = w.runtime;
     source = 'embedded simulated world';
+    speed = () => w.clock.speed;
     stop = () => w.close();
   }
   let done: () => void = () => undefined;
   const finished = new Promise<void>((r) => (done = r));
-  const wallView = await startWall({ plan, store, output: ctx.out as unknown as import('../../../components/Wall.js').WallOutput, input: process.stdin, source, ...(link ? { link } : {}), onQuit: () => done() });
+  const wallView = await startWall({ plan, store, output: ctx.out as unknown as import('../../../components/Wall.js').WallOutput, input: process.stdin, source, ...(link ? { link } : {}), ...(speed ? { speed } : {}), onQuit: () => done() });
   process.on('SIGTERM', () => done());
   process.on('SIGINT', () => done());
   await finished;
