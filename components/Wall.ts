@@ -8,7 +8,7 @@
 import type { Plan } from '../src/plan/schema.js';
 import { compile } from '../src/engine/compiled.js';
 import { gateView } from '../src/engine/gates.js';
-import { onCall, whoIs } from '../src/engine/roster.js';
+import { onCall } from '../src/engine/roster.js';
 import { latest } from '../src/engine/series.js';
 import { SERIES_CAPACITY, type RolloutState } from '../src/engine/types.js';
 import { sparkWindow, SpeedMeter, windowValues, worseOf } from './sparkline.js';
