@@ -6,6 +6,8 @@
 //                          `canary start` compiles only what it uses
 //   dist/bench/*.js        the benchmark runner, its workers and floor programs (bench/), one file each
 //   dist/.build-inputs.json every file the build read, for `--if-stale`
+//   dist/.modules.json      which source files and packages went into each file of the CLI, for
+//                           the test that `start` with a cached plan loads neither yaml nor zod
 //
 //   node build/bundle.mjs              build
 //   node build/bundle.mjs --if-stale   build only when a file the last build read (or this script,
@@ -134,6 +136,11 @@ if (!entry || !Object.keys(entry.inputs).some((i) => i.endsWith('src/cli.ts'))) 
   const body = text.startsWith('#!') ? text.slice(text.indexOf('\n') + 1) : text;
   writeFileSync(file, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}\n${body}`, { mode: 0o755 });
 }
+// Each output file of the CLI and what went into it (esbuild's metafile, inputs only).
+writeFileSync(
+  join(dist, '.modules.json'),
+  JSON.stringify(Object.fromEntries(Object.entries(cli.metafile.outputs).filter(([f]) => !f.endsWith('.map')).map(([f, o]) => [f, Object.keys(o.inputs)]))),
+);
 const metas = [cli.metafile];
 if (!args.has('--cli')) {
   rmSync(join(dist, 'bench'), { recursive: true, force: true });

@@ -17,7 +17,7 @@ import type { Keymap } from '../src/config/keys.js';
 import { compile } from '../src/engine/compiled.js';
 import { trafficOn } from '../src/engine/traffic.js';
 import type { RolloutState } from '../src/engine/types.js';
-import { formatDuration } from '../src/plan/schema.js';
+import { formatDuration } from '../src/plan/duration.js';
 import { computeLayout } from './layout.js';
 import { PhasesPane, phasesPaneLines } from './PhasesPane.js';
 import { PodsPane, podsPageSize, podsPaneClockText, usePodRows } from './PodsPane.js';

@@ -1,6 +1,6 @@
 // Text helpers for the console: ages, durations, values with units, and terminal-cell-aware
 // truncation, padding and wrapping. Pure functions, no React.
-import { formatDuration } from '../src/plan/schema.js';
+import { formatDuration } from '../src/plan/duration.js';
 
 /** Kubernetes-style age: 45s, 12m, 3h, 2d. Negative ages (clock skew) show as 0s. */
 export function formatAge(ms: number): string {

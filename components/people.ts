@@ -2,7 +2,7 @@
 // reminders that are due (roster pane), the incident and resolve dialogs, and the communications
 // preview. Pure functions of plan + state + time, returning coloured lines.
 import type { Plan } from '../src/plan/schema.js';
-import { formatDuration } from '../src/plan/schema.js';
+import { formatDuration } from '../src/plan/duration.js';
 import { escalationClock, openIncidents } from '../src/engine/people.js';
 import { communicationFiles, formatDate, itemStatus } from '../src/engine/comms.js';
 import type { CommsItem, Incident, RolloutState } from '../src/engine/types.js';

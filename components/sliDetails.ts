@@ -2,7 +2,7 @@
 // as sent, the newest values, the criterion and each rollback rule on it with its threshold and
 // state, the canary-versus-baseline judgment with its effect size and interval, and the data's age.
 import type { Plan } from '../src/plan/schema.js';
-import { formatDuration } from '../src/plan/schema.js';
+import { formatDuration } from '../src/plan/duration.js';
 import { compare, compile, ruleThreshold, type CompiledRule } from '../src/engine/compiled.js';
 import { latest, seriesLength } from '../src/engine/series.js';
 import { SERIES_CAPACITY, type RolloutState } from '../src/engine/types.js';

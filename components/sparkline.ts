@@ -10,7 +10,8 @@
 // inside the target is a nearly flat line near the ideal end, and a crossing is visibly far.
 import { compare, compile } from '../src/engine/compiled.js';
 import type { Series } from '../src/engine/types.js';
-import { formatDuration, type Criterion, type Plan, type Sli } from '../src/plan/schema.js';
+import type { Criterion, Plan, Sli } from '../src/plan/schema.js';
+import { formatDuration } from '../src/plan/duration.js';
 
 export const BLOCKS = '▁▂▃▄▅▆▇█';
 /** Drawn for a sample that had no data (distinct from a 0, which is ▁). */

@@ -2,7 +2,7 @@
 // screen. It prints what happens (short lines, or one JSON object per line with --json) and ends
 // with an exit code a pipeline can branch on.
 import type { Plan } from './plan/schema.js';
-import { formatDuration } from './plan/schema.js';
+import { formatDuration } from './plan/duration.js';
 import { gateView } from './engine/gates.js';
 import { compile } from './engine/compiled.js';
 import type { Effect, HistoryEntry, RolloutState } from './engine/types.js';

@@ -4,7 +4,7 @@
 // `canary rollback` (the same rollback code as `R` `y` in the console).
 import { dirname } from 'node:path';
 import type { Plan } from './plan/schema.js';
-import { parseDuration } from './plan/schema.js';
+import { parseDuration } from './plan/duration.js';
 import { connectClusters, type ClusterTarget, type KubeOptions } from './kube/config.js';
 import { KubePodsSource } from './sources/kube-pods.js';
 import { KubeTraffic, TrafficWatch } from './actuators/traffic/kube-traffic.js';
@@ -33,9 +33,7 @@ export interface KubeWiringOptions extends KubeOptions {
   podOptions?: Partial<ConstructorParameters<typeof KubePodsSource>[0]>;
 }
 
-export function isKubernetesPlan(plan: Plan): boolean {
-  return plan.traffic.provider !== 'sim';
-}
+export { isKubernetesPlan } from './plan/provider.js';
 
 export async function connectKubernetes(plan: Plan, o: KubeWiringOptions): Promise<KubeWiring> {
   const { targets, from } = await connectClusters({ regions: plan.target.regions, ...(plan.target.clusters ? { clusters: plan.target.clusters } : {}) }, o);

@@ -1,6 +1,6 @@
 // `canary status`: a rollout in a few lines (or one JSON object), like `kubectl argo rollouts status`.
 import type { Plan } from './plan/schema.js';
-import { formatDuration } from './plan/schema.js';
+import { formatDuration } from './plan/duration.js';
 import { compile } from './engine/compiled.js';
 import { gateView } from './engine/gates.js';
 import type { RolloutState } from './engine/types.js';

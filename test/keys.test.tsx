@@ -11,7 +11,8 @@ import { sized } from './helpers/sized.js';
 import { App } from '../components/App.js';
 import { Replay, type ReplayFrame } from '../components/Replay.js';
 import { handleKey, INITIAL_UI, type KeyContext, type UiState } from '../components/keys.js';
-import { ACTION_NAMES, checkKeymap, DEFAULT_KEYMAP, parseKeyConfig, type Keymap } from '../src/config/keys.js';
+import { ACTION_NAMES, checkKeymap, DEFAULT_KEYMAP, type Keymap } from '../src/config/keys.js';
+import { parseKeyConfig } from '../src/config/key-config.js';
 import { configPath, loadKeymap } from '../src/config/file.js';
 import { readEnv } from '../src/env.js';
 import type { Actor } from '../src/engine/types.js';
@@ -289,7 +290,7 @@ describe('key remapping ($XDG_CONFIG_HOME/canary/config.yaml)', () => {
     expect(bad('keys:\n  help: [H\n')[0]).toMatch(/^config\.yaml:\d+:\d+: : /);
   });
 
-  it('the built-in keys pass the same checks; an empty or missing file is the built-in keys', () => {
+  it('the built-in keys pass the same checks; an empty or missing file is the built-in keys', async () => {
     expect(checkKeymap(DEFAULT_KEYMAP)).toEqual([]);
     expect(parse('')).toEqual({ ok: true, keymap: DEFAULT_KEYMAP });
     expect(ACTION_NAMES.every((a) => DEFAULT_KEYMAP[a].length > 0)).toBe(true);
@@ -297,10 +298,10 @@ describe('key remapping ($XDG_CONFIG_HOME/canary/config.yaml)', () => {
     // the environment is read once (src/env.ts); the config file is under its configHome
     expect(configPath(readEnv({ XDG_CONFIG_HOME: dir }).configHome)).toBe(join(dir, 'canary', 'config.yaml'));
     expect(configPath(readEnv({}).configHome)).toBe(join(homedir(), '.config', 'canary', 'config.yaml'));
-    expect(loadKeymap(join(dir, 'none.yaml'))).toEqual({ ok: true, keymap: DEFAULT_KEYMAP, from: null });
+    expect(await loadKeymap(join(dir, 'none.yaml'))).toEqual({ ok: true, keymap: DEFAULT_KEYMAP, from: null });
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'keys:\n  advance: A\n');
-    const r = loadKeymap(file);
+    const r = await loadKeymap(file);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors[0]).toMatch(new RegExp(`^${file}:2:12: keys\\.advance: "A" is already approve`));
   });

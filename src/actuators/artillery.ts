@@ -8,7 +8,7 @@ import { accessSync, constants, existsSync, readFileSync, writeFileSync } from '
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { LoadTest, Plan } from '../plan/schema.js';
-import { parseDuration } from '../plan/schema.js';
+import { parseDuration } from '../plan/duration.js';
 import { hostHeaderRefusal, targetRefusal } from '../plan/loadtests.js';
 import type { LoadProgress, LoadSummary } from '../engine/types.js';
 import type { EngineRun } from './autocannon.js';

@@ -3,7 +3,7 @@
 // reports progress once a second. Bounded three ways: the test's duration, its maxRequests, and a
 // hard stop a few seconds past the duration whatever autocannon does.
 import type { LoadTest } from '../plan/schema.js';
-import { parseDuration } from '../plan/schema.js';
+import { parseDuration } from '../plan/duration.js';
 import type { LoadProgress, LoadSummary } from '../engine/types.js';
 import { LatencyHistogram } from './histogram.js';
 

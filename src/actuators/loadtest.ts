@@ -10,7 +10,7 @@ import { judgeLoad } from '../engine/loadtests.js';
 import type { LoadProgress } from '../engine/types.js';
 import type { LoadRunner, LoadRunOutcome } from '../runtime/ports.js';
 import { startAutocannon, type EngineRun } from './autocannon.js';
-import { startArtillery } from './artillery.js';
+import type { ArtilleryOptions } from './artillery.js';
 
 export interface PlanLoadRunnerOptions {
   plan: Plan;
@@ -43,6 +43,28 @@ export function effectiveTarget(target: string, moved: PlanLoadRunnerOptions['se
   return u.toString().replace(/\/$/, target.endsWith('/') ? '/' : '');
 }
 
+/** Artillery's runner (with the YAML parser it checks scripts with) is loaded when an artillery
+ * test starts, not with the console. A stop before it has loaded ends the run before it starts. */
+function startArtilleryLazily(test: LoadTest, opts: ArtilleryOptions, onProgress: (p: LoadProgress) => void): EngineRun {
+  let stopped = false;
+  let inner: EngineRun | null = null;
+  const done: EngineRun['done'] = import('./artillery.js').then(
+    ({ startArtillery }) => {
+      if (stopped) return { outcome: 'stopped' as const, detail: 'stopped before artillery started', summary: null };
+      inner = startArtillery(test, opts, onProgress);
+      return inner.done;
+    },
+    (err: unknown) => ({ outcome: 'failed' as const, detail: `artillery's runner could not be loaded: ${err instanceof Error ? err.message : String(err)}`, summary: null }),
+  );
+  return {
+    done,
+    stop: () => {
+      stopped = true;
+      inner?.stop();
+    },
+  };
+}
+
 export class PlanLoadRunner implements LoadRunner {
   private readonly runs = new Map<number, { run: EngineRun; done: Promise<unknown> }>();
 
@@ -69,7 +91,7 @@ export class PlanLoadRunner implements LoadRunner {
       } catch {
         /* reported when the result is saved */
       }
-      run = startArtillery(test, { plan, reportFile: join(this.opts.resultsDir, `${base}-${test.output ?? 'artillery-report.json'}`), scriptDirs: this.opts.scriptDirs ?? [process.cwd()], ...(this.opts.env ? { env: this.opts.env } : {}), ...(this.opts.artilleryBin !== undefined ? { bin: this.opts.artilleryBin } : {}) }, onProgress);
+      run = startArtilleryLazily(test, { plan, reportFile: join(this.opts.resultsDir, `${base}-${test.output ?? 'artillery-report.json'}`), scriptDirs: this.opts.scriptDirs ?? [process.cwd()], ...(this.opts.env ? { env: this.opts.env } : {}), ...(this.opts.artilleryBin !== undefined ? { bin: this.opts.artilleryBin } : {}) }, onProgress);
     } else {
       run = startAutocannon(test, onProgress);
     }

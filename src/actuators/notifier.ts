@@ -8,7 +8,7 @@
 import { processVars } from '../env.js';
 import { spawn } from 'node:child_process';
 import type { NotifyChannel, Plan } from '../plan/schema.js';
-import { parseDuration } from '../plan/schema.js';
+import { parseDuration } from '../plan/duration.js';
 import type { Notifier, NotifyEffect, NotifyReport } from '../runtime/ports.js';
 
 const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;

@@ -1,7 +1,7 @@
 // The CanaryRollout's status, from the engine's state: what `kubectl get canaryrollouts` shows in
 // its columns (PHASE STEP WEIGHT VERDICT WAITING-FOR DRIVER AGE) and what `canary status` prints.
 import type { Plan } from '../plan/schema.js';
-import { formatDuration } from '../plan/schema.js';
+import { formatDuration } from '../plan/duration.js';
 import { compile } from '../engine/compiled.js';
 import { gateView } from '../engine/gates.js';
 import { escalationClock, openIncidents } from '../engine/people.js';

@@ -4,16 +4,17 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { formatPlanError } from '../plan/loader.js';
-import { DEFAULT_KEYMAP, parseKeyConfig, type Keymap } from './keys.js';
+import { formatPlanError } from '../plan/read.js';
+import { DEFAULT_KEYMAP, type Keymap } from './keys.js';
 
 /** Where the config file is: `configHome` is $XDG_CONFIG_HOME or ~/.config (src/env.ts reads it once). */
 export function configPath(configHome: string = join(homedir(), '.config')): string {
   return join(configHome, 'canary', 'config.yaml');
 }
 
-/** The keymap in force: the built-in keys when there is no config file. */
-export function loadKeymap(file: string): { ok: true; keymap: Keymap; from: string | null } | { ok: false; errors: string[] } {
+/** The keymap in force: the built-in keys when there is no config file. The checker (with the YAML
+ * parser and zod) is loaded only when there is one. */
+export async function loadKeymap(file: string): Promise<{ ok: true; keymap: Keymap; from: string | null } | { ok: false; errors: string[] }> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -21,6 +22,7 @@ export function loadKeymap(file: string): { ok: true; keymap: Keymap; from: stri
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, keymap: DEFAULT_KEYMAP, from: null };
     return { ok: false, errors: [`${file}: cannot read: ${e instanceof Error ? e.message : String(e)}`] };
   }
+  const { parseKeyConfig } = await import('./key-config.js');
   const r = parseKeyConfig(text, file);
   return r.ok ? { ok: true, keymap: r.keymap, from: file } : { ok: false, errors: r.errors.map(formatPlanError) };
 }

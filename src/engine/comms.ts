@@ -2,7 +2,8 @@
 // dashboard link...), and the schedule (T-24h ... T+72h from the rollout start) with what is due.
 // Pure: the time is the state's.
 import type { Plan } from '../plan/schema.js';
-import { formatDuration, parseDuration, placeholders, TEMPLATE_VALUES } from '../plan/schema.js';
+import { formatDuration, parseDuration } from '../plan/duration.js';
+import { placeholders, TEMPLATE_VALUES } from '../plan/templates.js';
 import type { CommsItem, RolloutState } from './types.js';
 
 export class TemplateError extends Error {

@@ -1,5 +1,6 @@
 // The plan in the units the engine works in (milliseconds, indexes), computed once per plan.
-import { parseDuration, type Criterion, type Plan, type TripRule } from '../plan/schema.js';
+import type { Criterion, Plan, TripRule } from '../plan/schema.js';
+import { parseDuration } from '../plan/duration.js';
 
 export interface CompiledStep {
   weight: number;

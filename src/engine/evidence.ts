@@ -6,7 +6,8 @@
 // has a valid value measured after the previous weight change was confirmed (and within
 // noDataAfter of now). Before there is canary traffic (the first gate, or a restart after a
 // rollback) that means: every source healthy and the baseline's data valid. Rollback never asks.
-import { formatDuration, type Plan, type Sli } from '../plan/schema.js';
+import type { Plan, Sli } from '../plan/schema.js';
+import { formatDuration } from '../plan/duration.js';
 import type { CompiledPlan } from './compiled.js';
 import type { RolloutState, SampleNote, SliSample, SliState } from './types.js';
 

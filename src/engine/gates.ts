@@ -1,7 +1,7 @@
 // What stands between the rollout and its next move, as data the engine acts on and the console
 // shows: which gate is next, what it needs, and what it would do. Pure functions of plan + state.
 import type { Plan } from '../plan/schema.js';
-import { formatDuration } from '../plan/schema.js';
+import { formatDuration } from '../plan/duration.js';
 import { compile, isWeekendOrHoliday, type CompiledPhase } from './compiled.js';
 import type { ApprovalGiven, GateTarget, RolloutState } from './types.js';
 import { rollbackScope, trafficDrift } from './traffic.js';

@@ -4,7 +4,7 @@
 // engine: figures arrive as events from the runner, the verdict is computed here, so a journal
 // replays to the same verdicts.
 import type { LoadTest, Plan } from '../plan/schema.js';
-import { parseDuration } from '../plan/schema.js';
+import { parseDuration } from '../plan/duration.js';
 import { loadTestPhases, targetRefusal } from '../plan/loadtests.js';
 import { actorName } from './types.js';
 

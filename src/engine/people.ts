@@ -3,7 +3,7 @@
 // time comes from the state; every page and reminder is recorded in the state, so it is sent
 // exactly once and a journal replays to the same state.
 import type { Plan } from '../plan/schema.js';
-import { formatDuration, parseDuration } from '../plan/schema.js';
+import { formatDuration, parseDuration } from '../plan/duration.js';
 import type { CompiledPlan } from './compiled.js';
 import { communicationFiles, offsetOf } from './comms.js';
 import { nextBusinessDay, whoIs } from './roster.js';

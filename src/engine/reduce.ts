@@ -1,7 +1,7 @@
 // The rollout engine: reduce(plan, state, event) -> { state, effects }. Pure: no I/O, no clock;
 // time arrives in events. The same events in the same order always give the same state.
 import type { Plan } from '../plan/schema.js';
-import { formatDuration } from '../plan/schema.js';
+import { formatDuration } from '../plan/duration.js';
 import { compare, compile, ruleThreshold, type CompiledPlan, type CompiledRule } from './compiled.js';
 import { gateTarget, gateView, sameTarget } from './gates.js';
 import { append, emptySeries, latest } from './series.js';

@@ -1,6 +1,6 @@
 // Who is on call at a given instant, computed from the plan's rotations (never typed in).
 import type { Person, Plan, Rotation } from '../plan/schema.js';
-import { parseDuration } from '../plan/schema.js';
+import { parseDuration } from '../plan/duration.js';
 
 export interface OnCall {
   role: string;

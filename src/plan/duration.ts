@@ -1,7 +1,7 @@
-// Durations as plans write them ("30s", "5m", "4h", "7d"): parsing, formatting and the zod type.
-// A leaf: the schema, the load-test checks, the engine and the panes all read durations, and none
-// of them should have to load the whole plan schema (or form an import circle with it) for that.
-import { z } from 'zod';
+// Durations as plans write them ("30s", "5m", "4h", "7d"): parsing and formatting (the zod type is
+// ./duration-schema.ts). A leaf that imports nothing: the engine, the panes, the actuators and the
+// load-test checks all read durations, and none of them should load the plan schema (and zod,
+// ~0.6 MB that `canary start` with a cached plan never needs) or form an import circle with it.
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -36,11 +36,3 @@ export function formatDuration(ms: number): string {
   if (s && d === 0 && h === 0) parts.push(`${s}s`);
   return (neg ? '-' : '') + (parts.length ? parts.join('') : '0s');
 }
-
-/** A duration written the way people write them in plans: 30s, 5m, 4h, 7d. */
-export const Duration = z
-  .string({ error: 'expected a duration such as "30s", "5m", "4h" or "7d"' })
-  .refine((s) => parseDuration(s) !== undefined, {
-    message: 'expected a duration: a number followed by ms, s, m, h, d or w (e.g. "24h", "4h", "7d"), at most 3650d',
-  });
-

@@ -6,45 +6,17 @@
 //   2. shapes and types from the zod schema `Plan` (every issue is mapped back to its YAML node);
 //   3. cross-field checks from `crossCheck` (references between sections, orderings).
 // Nothing here throws for bad input: every failure comes back as a `PlanError`.
-import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { core } from 'zod';
 import { Plan, crossCheck, ruleSchemaFor } from './schema.js';
 import { simulationProblems } from './simulate.js';
 
-/** Where the plan will run: `simulated` (its SLIs come from the embedded world) adds the checks
- * that world needs (every SLI says what it simulates). */
-export interface LoadOptions {
-  simulated?: boolean;
-  /** The plan cache (src/env.ts planCacheDir); none when absent or null. */
-  cacheDir?: string | null;
-}
-import { cachedPlan, cachePlan } from './cache.js';
-
-export interface PlanError {
-  file: string;
-  /** 1-based; 0 when the problem concerns the file as a whole (it cannot be read). */
-  line: number;
-  /** 1-based; 0 together with line 0. */
-  col: number;
-  /** Dotted key path such as `phases[1].steps[0].weight`; empty for syntax and file errors. */
-  path: string;
-  message: string;
-}
-
-export type LoadResult =
-  | { ok: true; plan: Plan; file: string }
-  /** `unreadable` is set when the file could not be read at all (missing, a directory, no access). */
-  | { ok: false; errors: PlanError[]; unreadable?: true };
+export { formatPlanError, MAX_PLAN_BYTES, type LoadOptions, type LoadResult, type PlanError } from './read.js';
+import { cacheKey, cachedPlanFor, MAX_PLAN_BYTES, readPlanText, tooBig, type LoadOptions, type LoadResult, type PlanError } from './read.js';
+import { cachePlan } from './cache.js';
 
 type PathKey = string | number;
-
-/** `file:line:col: path: message`; the path part is left out when empty, the position when 0. */
-export function formatPlanError(e: PlanError): string {
-  const where = e.line > 0 ? `${e.file}:${e.line}:${e.col}` : e.file;
-  return `${where}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
-}
 
 /** ['phases', 1, 'steps', 0, 'weight'] -> "phases[1].steps[0].weight". */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -60,34 +32,23 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Plans larger than this are refused before they are parsed (the reference plan is ~20 KB). */
-export const MAX_PLAN_BYTES = 1024 * 1024;
-
-function tooBig(file: string, bytes: number): LoadResult {
-  return {
-    ok: false,
-    errors: [{ file, line: 0, col: 0, path: '', message: `the plan is ${(bytes / 1024 / 1024).toFixed(1)} MB; canary reads plans of at most ${MAX_PLAN_BYTES / 1024 / 1024} MB (is this the right file?)` }],
-  };
-}
-
-/** Reads and loads a plan file. A file that cannot be read is one error with line 0. */
+/** Reads and loads a plan file (synchronously: `canary validate`, the tests). A file that cannot be
+ * read is one error with line 0. The commands that run a plan use ./open.ts, which loads this
+ * module only when the plan is not in the cache. */
 export function loadPlanFile(path: string, opts: LoadOptions = {}): LoadResult {
-  let text: string;
-  try {
-    const size = statSync(path).size;
-    if (size > MAX_PLAN_BYTES) return tooBig(path, size);
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    return { ok: false, unreadable: true, errors: [{ file: path, line: 0, col: 0, path: '', message: `cannot read: ${message}` }] };
-  }
+  const read = readPlanText(path);
+  if (!read.ok) return read;
   // Validated before from this very text (and for the same place to run) by this very build: skip
   // YAML and zod (see cache.ts).
-  const key = opts.simulated ? `simulated\0${text}` : text;
-  const cached = cachedPlan(key, opts.cacheDir ?? null);
+  const cached = cachedPlanFor(read.text, opts);
   if (cached) return { ok: true, plan: cached, file: path };
-  const result = loadPlanText(text, path, opts);
-  if (result.ok) cachePlan(key, result.plan, opts.cacheDir ?? null);
+  return validatePlanText(read.text, path, opts);
+}
+
+/** Validates plan text read from `file` and keeps the plan in the cache when it is valid. */
+export function validatePlanText(text: string, file: string, opts: LoadOptions = {}): LoadResult {
+  const result = loadPlanText(text, file, opts);
+  if (result.ok) cachePlan(cacheKey(text, opts), result.plan, opts.cacheDir ?? null);
   return result;
 }
 

@@ -4,12 +4,16 @@
 // live in `refinePlan` so their messages can point at the exact key.
 import { z } from 'zod';
 import { checkLoadTests } from './loadtests.js';
-import { Duration, formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
+import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
+import { Duration } from './duration-schema.js';
 import { Simulate } from './simulate.js';
 import { kubeTrafficProvider, TRAFFIC_PROVIDER_KINDS, trafficSettingsShape, type TrafficSettings } from './traffic-providers.js';
 
-export { Duration, formatDuration, parseDuration } from './duration.js';
+export { formatDuration, parseDuration } from './duration.js';
+export { Duration } from './duration-schema.js';
 export { MAX_DURATION_MS, MAX_TIMER_MS } from './duration.js';
+export { placeholders, TEMPLATE_VALUES } from './templates.js';
+import { placeholders, TEMPLATE_VALUES } from './templates.js';
 
 /** A duration that must be more than zero (an interval, a window, a timeout). */
 export const PositiveDuration = Duration.refine((s) => (parseDuration(s) ?? 0) > 0, { message: 'expected a duration longer than 0 (e.g. "1m")' });
@@ -714,23 +718,4 @@ export function checkQueries(plan: Plan): PlanProblem[] {
       problems.push({ path, message: `SLI "${sli.name}": the query has no $track, so canary and baseline would read the same series; select the track, e.g. {track="$track"} (analysis.tracks says which label values mean canary and baseline)` });
   });
   return problems;
-}
-
-/** The values every template gets from the rollout (communications.values adds more). */
-export const TEMPLATE_VALUES = [
-  'service', 'release', 'version', 'previousVersion', 'owner', 'plan',
-  'phase', 'phaseId', 'weight', 'audience', 'regions', 'features',
-  'date', 'rolloutStart', 'statusSince', 'phaseStart', 'phaseEnd', 'timeline', 'dashboard', 'status',
-  'incidents', 'rollbackReason',
-] as const;
-
-const PLACEHOLDER_RE = /\{\{\s*([^{}]*?)\s*\}\}/g;
-
-/** Every `{{name}}` in a text, with its 1-based line. */
-export function placeholders(text: string): { name: string; line: number }[] {
-  const out: { name: string; line: number }[] = [];
-  text.split('\n').forEach((l, i) => {
-    for (const m of l.matchAll(PLACEHOLDER_RE)) out.push({ name: m[1]!, line: i + 1 });
-  });
-  return out;
 }

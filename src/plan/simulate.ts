@@ -4,7 +4,7 @@
 // which computation. An SLI without it has no simulated value: a plan whose SLIs come from the
 // simulated world (`canary start`, `run` without --sli-source prometheus) must give one to each.
 import { z } from 'zod';
-import { Duration } from './duration.js';
+import { Duration } from './duration-schema.js';
 
 /** The world's counters, by the Prometheus metric they stand for. */
 export const SIM_COUNTERS = {

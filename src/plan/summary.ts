@@ -1,6 +1,6 @@
 // A one-screen human summary of a valid plan, printed by `canary validate` so the author can see at
 // a glance that canary understood the plan the way they meant it.
-import { formatDuration, parseDuration } from './schema.js';
+import { formatDuration, parseDuration } from './duration.js';
 import type { Plan } from './schema.js';
 
 /** At most this many lines, each at most this many columns. */

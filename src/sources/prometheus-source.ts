@@ -13,7 +13,7 @@
 import { setMaxListeners } from 'node:events';
 import type { EngineEvent, SliSample, Track } from '../engine/types.js';
 import type { Plan } from '../plan/schema.js';
-import { parseDuration } from '../plan/schema.js';
+import { parseDuration } from '../plan/duration.js';
 import type { Clock, Emit, Source } from '../runtime/ports.js';
 import { MAX_POINTS_PER_SERIES, PromError, shortenQuery, sliAnswer } from './prometheus.js';
 import type { PrometheusClient, PrometheusClientOptions, QueryResult } from './prometheus.js';

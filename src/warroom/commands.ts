@@ -2,7 +2,7 @@
 // `canary serve`, and reading what `canary join` / `canary wall` need (URL, token, CA).
 import { existsSync, readFileSync } from 'node:fs';
 import type { Plan } from '../plan/schema.js';
-import { formatDuration } from '../plan/schema.js';
+import { formatDuration } from '../plan/duration.js';
 import type { Clock } from '../runtime/ports.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { RemoteStore } from './client.js';

@@ -17,7 +17,7 @@ import { DEMO_START } from '../sim/clock.js';
 import { SimCrew } from '../sim/crew.js';
 import { SCENARIOS } from '../sim/scenarios.js';
 import { SimWorld, type SimWorldOptions } from '../sim/world.js';
-import { isKubernetesPlan } from '../kubernetes.js';
+import { isKubernetesPlan } from '../plan/provider.js';
 import { ChannelNotifier } from '../actuators/notifier.js';
 import { DirectoryCommsWriter } from '../actuators/comms-files.js';
 import { PlanLoadRunner } from '../actuators/loadtest.js';
@@ -69,7 +69,7 @@ function sliSourceOf(values: WorldValues): 'sim' | 'prometheus' {
 /** The plan, the mode, and the wiring for that mode. */
 export async function buildRuntime(values: WorldValues, env: CanaryEnv, defaults: WiringDefaults): Promise<Wiring> {
   // SLIs from the simulated world: every SLI must say what the world simulates for it (slis[].simulate).
-  const { plan, planPath, planText } = planAndText(values, { simulated: sliSourceOf(values) === 'sim', cacheDir: planCacheDir(env) });
+  const { plan, planPath, planText } = await planAndText(values, { simulated: sliSourceOf(values) === 'sim', cacheDir: planCacheDir(env) });
   const kubePlan = isKubernetesPlan(plan);
   const prometheus = sliSourceOf(values) === 'prometheus';
   if (!kubePlan && (values.kubeconfig || values.context))

@@ -65,7 +65,7 @@ export async function join(rollout: string, values: HomeValues & { 'token-file'?
     throw new UserError(messageOf(err));
   }
   const where = `${rollout} (through the API server)`;
-  const plan = serverPlan(store.planText, where, values, { cacheDir: planCacheDir(ctx.env) });
+  const plan = await serverPlan(store.planText, where, values, { cacheDir: planCacheDir(ctx.env) });
   const you = store.you!;
   const actor: Actor = you.canAct ? { id: you.id, name: you.name, roles: you.roles } : { id: you.id, name: you.name, roles: [], viewer: true };
   const leave = altScreen(ctx.out);

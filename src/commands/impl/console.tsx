@@ -14,7 +14,7 @@ import { SimPace } from '../../sim/pace.js';
 
 export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<typeof SERVE_OPTIONS> | null): Promise<number> {
   requireTerminal(serve ? 'serve' : 'start');
-  const keymap = keymapOrFail(ctx.env);
+  const keymap = await keymapOrFail(ctx.env);
   const w = await buildRuntime(values, ctx.env, { speed: 3600, notifyEveryMs: 100, serve: true });
   const { plan, planText, clock, runtime, actor, journal, notifyOff, notifyOn, commsDir } = w;
   // `canary serve`: the same console, and its state published to the war room. (The war room,

@@ -23,7 +23,7 @@ export async function declare(
     throw new UserError(messageOf(err));
   }
   try {
-    const plan = serverPlan(store.planText, url, {});
+    const plan = await serverPlan(store.planText, url, {});
     if (!store.you?.canAct) throw new UserError(`${store.you?.name ?? 'this token'} has a view-only token: a viewer cannot declare an incident`);
     const req = { kind: values.kind, severity: values.severity as IncidentSeverity | undefined, summary: values.summary };
     const problem = declareProblem(plan, req);

@@ -1,6 +1,6 @@
 // `canary run --headless`: no screen; lines (or JSON lines) and an exit code.
 import { runHeadless } from '../../headless.js';
-import { parseDuration } from '../../plan/schema.js';
+import { parseDuration } from '../../plan/duration.js';
 import { buildRuntime } from '../../wiring/build.js';
 import { UsageError } from '../errors.js';
 import type { ValuesOf } from '../options.js';

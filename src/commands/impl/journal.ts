@@ -28,7 +28,7 @@ export async function status(values: { journal?: string | undefined; plan?: stri
   if (!values.journal) throw new UsageError('canary status needs --journal <file> (status from a running `canary serve` arrives with the war room)', 'canary status');
   const output: OutputFormat = values.json ? 'json' : (values.output ?? 'text');
   const file = journalFile(values.journal);
-  const { plan, planText } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const { plan, planText } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   const key = ctx.env.journalKey;
   let text: string;
   try {
@@ -63,7 +63,7 @@ export async function auditVerify(file: string, values: { 'expect-head'?: string
 /** `canary report <journal> [--plan file]`: the Markdown retrospective. */
 export async function report(file: string, values: { plan?: string | undefined }, ctx: Ctx): Promise<number> {
   journalFile(file);
-  const { plan, planText } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const { plan, planText } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   const key = ctx.env.journalKey;
   try {
     ctx.out.write(reportOf(plan, file, { planText, ...(key ? { key } : {}) }));

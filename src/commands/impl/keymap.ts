@@ -5,8 +5,8 @@ import type { Keymap } from '../../config/keys.js';
 import type { CanaryEnv } from '../../env.js';
 import { UserError } from '../errors.js';
 
-export function keymapOrFail(env: CanaryEnv): Keymap {
-  const r = loadKeymap(configPath(env.configHome));
+export async function keymapOrFail(env: CanaryEnv): Promise<Keymap> {
+  const r = await loadKeymap(configPath(env.configHome));
   if (!r.ok) throw new UserError(r.errors.join('\n'));
   return r.keymap;
 }

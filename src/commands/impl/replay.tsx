@@ -14,8 +14,8 @@ import { keymapOrFail } from './keymap.js';
 
 export async function replay(file: string, values: { plan?: string | undefined }, ctx: Ctx): Promise<number> {
   journalFile(file);
-  const keymap = keymapOrFail(ctx.env);
-  const { plan, planText } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const keymap = await keymapOrFail(ctx.env);
+  const { plan, planText } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   const key = ctx.env.journalKey;
   let frames: ReplayFrame[];
   try {

@@ -12,7 +12,7 @@ export async function rollback(
   ctx: Ctx,
 ): Promise<number> {
   if (!values.reason?.trim()) throw new UsageError('canary rollback needs --reason "what happened" (the hook gets it as $ROLLBACK_REASON; the driving console sees the rollback and records it)', 'canary rollback');
-  const { plan, planPath } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const { plan, planPath } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   if (!isKubernetesPlan(plan)) throw new UserError(`${planPath}: traffic.provider is "sim"; canary rollback acts on a Kubernetes provider (istio, gateway-api, smi, nginx, argo-rollouts, replicas)`);
   let kube: KubeWiring;
   try {

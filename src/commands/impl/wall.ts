@@ -24,7 +24,7 @@ export async function wall(url: string | undefined, values: WorldValues & { 'tok
     } catch (err) {
       throw new UserError(messageOf(err));
     }
-    plan = serverPlan(remote.planText, url, values, { cacheDir: planCacheDir(ctx.env) });
+    plan = await serverPlan(remote.planText, url, values, { cacheDir: planCacheDir(ctx.env) });
     store = remote;
     source = `${url} as ${remote.you?.name ?? '?'}`;
     // The connection's state and the age of the last update, on the wall as in `canary join`.

@@ -12,7 +12,7 @@ import type { Ctx } from '../types.js';
 import { keymapOrFail } from './keymap.js';
 
 export async function tokens(values: { plan?: string | undefined; file?: string | undefined; person?: string[] | undefined; viewers?: number | undefined }, ctx: Ctx): Promise<number> {
-  const { plan } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const { plan } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   try {
     runTokens(plan, { file: values.file, people: values.person, viewers: values.viewers ?? 0, stateHome: ctx.env.stateHome }, ctx.out);
   } catch (err) {
@@ -23,14 +23,14 @@ export async function tokens(values: { plan?: string | undefined; file?: string 
 
 export async function join(url: string, values: { 'token-file'?: string | undefined; ca?: string | undefined; plan?: string | undefined }, ctx: Ctx): Promise<number> {
   requireTerminal('join');
-  const keymap = keymapOrFail(ctx.env);
+  const keymap = await keymapOrFail(ctx.env);
   let store: Awaited<ReturnType<typeof joinRoom>>;
   try {
     store = await joinRoom(url, { tokenFile: values['token-file'], token: ctx.env.token, ca: values.ca });
   } catch (err) {
     throw new UserError(messageOf(err));
   }
-  const plan = serverPlan(store.planText, url, values, { cacheDir: planCacheDir(ctx.env) });
+  const plan = await serverPlan(store.planText, url, values, { cacheDir: planCacheDir(ctx.env) });
   const you = store.you!;
   const actor: Actor = you.canAct ? { id: you.id, name: you.name, roles: you.roles } : { id: you.id, name: you.name, roles: [], viewer: true };
   const leave = altScreen(ctx.out);
