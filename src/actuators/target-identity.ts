@@ -3,17 +3,18 @@
 // Anything else (a refused connection, a 404, another header, a hang) refuses the load test with
 // what was asked and what came back. One request, with a timeout; no redirects followed.
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { identityUrl, TARGET_IDENTITY_HEADER } from '../plan/loadtests.js';
 
 /** Null when the target identifies as `expected`, else why the load test must not run. */
-export function verifyTargetIdentity(target: string, expected: string, timeoutMs = 3_000): Promise<string | null> {
+export async function verifyTargetIdentity(target: string, expected: string, timeoutMs = 3_000): Promise<string | null> {
   const url = identityUrl(target);
-  if (!url) return Promise.resolve(`"${target}" is not a URL`);
+  if (!url) return `"${target}" is not a URL`;
+  // node:https (and TLS with it, ~10 ms to load) only for an https target: not at every start.
+  const request = url.startsWith('https:') ? (await import('node:https')).request : httpRequest;
   const what = `GET ${url}`;
   const fix = `it is not the service this plan means (${expected}); no load was sent. Stop whatever holds that port, or aim the test at your service and have it answer ${what} with "${TARGET_IDENTITY_HEADER}: ${expected}"`;
   return new Promise((resolve) => {
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method: 'GET', timeout: timeoutMs, headers: { accept: 'text/plain' } }, (res) => {
+    const req = request(url, { method: 'GET', timeout: timeoutMs, headers: { accept: 'text/plain' } }, (res) => {
       res.resume();
       const got = res.headers[TARGET_IDENTITY_HEADER];
       const value = Array.isArray(got) ? got.join(',') : got;
