@@ -1,0 +1,103 @@
+// The plan's calendar in words: which day it is in the plan's time zone, whether it is a weekend
+// or a plan holiday, and so why an approval that depends on the calendar (the seed's "CTO if
+// weekend/holiday") is asked for. Pure: a function of the plan and an instant.
+import type { Plan } from '../plan/schema.js';
+import { fromWall, zoneOffset } from './roster.js';
+
+export interface CalendarDay {
+  /** YYYY-MM-DD in the plan's time zone. */
+  date: string;
+  /** Mon..Sun. */
+  weekday: string;
+  weekend: boolean;
+  holiday: boolean;
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** The day `at` falls on in the plan's time zone. */
+export function calendarDay(plan: Plan, at: number): CalendarDay {
+  const wall = new Date(at + zoneOffset(plan.metadata.timezone, at));
+  const date = wall.toISOString().slice(0, 10);
+  const dow = wall.getUTCDay();
+  return { date, weekday: WEEKDAYS[dow]!, weekend: dow === 0 || dow === 6, holiday: plan.calendar.holidays.includes(date) };
+}
+
+const reasonCache = new Map<string, string | null>();
+
+/** Why `at` is a special day, in words: "Fri 2026-12-25 is a plan holiday (America/New_York)",
+ * "Sat 2026-12-26 is a weekend (America/New_York)"; null on a working day. Memoized per quarter
+ * hour (time zones move days only on quarter-hour marks). */
+export function specialDayReason(plan: Plan, at: number): string | null {
+  const tz = plan.metadata.timezone;
+  const key = `${tz}|${plan.calendar.holidays.join(',')}|${Math.floor(at / 900_000)}`;
+  const hit = reasonCache.get(key);
+  if (hit !== undefined) return hit;
+  const d = calendarDay(plan, at);
+  const what = d.weekend && d.holiday ? 'a weekend and a plan holiday' : d.weekend ? 'a weekend' : d.holiday ? 'a plan holiday' : null;
+  const reason = what === null ? null : `${d.weekday} ${d.date} is ${what} (${tz})`;
+  if (reasonCache.size > 10_000) reasonCache.clear();
+  reasonCache.set(key, reason);
+  return reason;
+}
+
+/** "CTO approval required: Sat 2026-12-26 is a weekend (America/New_York)". */
+export function calendarApprovalWhy(title: string, reason: string): string {
+  return `${title} approval required: ${reason}`;
+}
+
+/** The phases still ahead (not entered) whose gate asks for an approval only on weekends and
+ * holidays, with the roles' titles. */
+export function calendarGatesAhead(plan: Plan, phaseIndex: number): { phase: string; roles: string[] }[] {
+  const titles = (role: string) => plan.roster.roles.find((r) => r.id === role)?.title ?? role;
+  return plan.phases
+    .map((p, i) => ({ i, phase: p.title, roles: p.approvals.filter((a) => a.when === 'weekend-or-holiday').map((a) => titles(a.role)) }))
+    .filter((x) => x.i > phaseIndex && x.roles.length > 0)
+    .map(({ phase, roles }) => ({ phase, roles }));
+}
+
+/** The instant the plan's wall clock shows `date` (YYYY-MM-DD) at `hh:mm`. */
+export function zonedInstant(plan: Plan, date: string, hh: number, mm: number, ss = 0): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return fromWall(plan.metadata.timezone, Date.UTC(y, m - 1, d, hh, mm, ss));
+}
+
+/** `--start-at`: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS]` (in the plan's time zone), or either with
+ * `Z` / `±HH:MM` (that offset). A problem in words, or the parts to resolve once the plan is known. */
+export interface StartAt {
+  date: string;
+  hh: number;
+  mm: number;
+  ss: number;
+  /** Minutes east of UTC, when the text gave an offset; absent: the plan's time zone. */
+  offsetMin?: number;
+}
+
+const START_AT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+export function parseStartAt(text: string): StartAt | string {
+  const m = START_AT.exec(text.trim());
+  const expected = 'expected an ISO date-time such as 2026-12-25T09:00 (in the plan\'s metadata.timezone), 2026-12-25T14:00Z or 2026-12-25T09:00-05:00';
+  if (!m) return `"${text}" is not a date-time; ${expected}`;
+  const [, y, mo, d, hh = '00', mi = '00', ss = '00', zone] = m;
+  const date = `${y}-${mo}-${d}`;
+  const probe = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(probe.getTime()) || probe.toISOString().slice(0, 10) !== date) return `"${text}": ${date} is not a day of the calendar; ${expected}`;
+  if (Number(hh) > 23 || Number(mi) > 59 || Number(ss) > 59) return `"${text}": ${hh}:${mi}:${ss} is not a time of day; ${expected}`;
+  if (zone !== undefined && !/^[+-]\d{2}:?\d{2}$/.test(zone) && zone !== 'Z') return `"${text}": bad offset; ${expected}`;
+  let offsetMin: number | undefined;
+  if (zone === 'Z') offsetMin = 0;
+  else if (zone !== undefined) {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    if (Number(z[2]) > 14 || Number(z[3]) > 59) return `"${text}": offset ${zone} is out of range; ${expected}`;
+    offsetMin = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]));
+  }
+  return { date, hh: Number(hh), mm: Number(mi), ss: Number(ss), ...(offsetMin !== undefined ? { offsetMin } : {}) };
+}
+
+/** The instant of a parsed `--start-at`, in the plan's time zone unless it carried an offset. */
+export function startAtInstant(plan: Plan, s: StartAt): number {
+  if (s.offsetMin === undefined) return zonedInstant(plan, s.date, s.hh, s.mm, s.ss);
+  const [y, m, d] = s.date.split('-').map(Number) as [number, number, number];
+  return Date.UTC(y, m - 1, d, s.hh, s.mm, s.ss) - s.offsetMin * 60_000;
+}
