@@ -198,8 +198,8 @@ export function reportFlash(plan: Plan, r: ReportRecord): string {
   return `${failed.length ? '✗ ' : ''}${what}: ${r.file ?? r.detail ?? ''}${sent.length ? ` · sent to ${sent.join(', ')}` : ''}${failed.length ? ` · NOT sent to ${failed.map((x) => `${x.channel} (${x.detail})`).join(', ')}` : ''}`;
 }
 
-/** The plan's stakeholder reports in the communications preview: the last ones produced (file,
- * channels) and when each is next due. */
+/** The plan's stakeholder reports in the communications preview: the last one of each (its
+ * file, or why there is none, and each channel it did not reach) and when the next is due. */
 export function reportLines(plan: Plan, s: RolloutState): Seg[][] {
   if (!plan.reports.length) return [];
   const tz = plan.metadata.timezone;
@@ -208,13 +208,26 @@ export function reportLines(plan: Plan, s: RolloutState): Seg[][] {
   for (const r of plan.reports) {
     const last = [...rs.recent].reverse().find((x) => x.name === r.name);
     const next = rs.next[r.name];
-    const bad = last !== undefined && (last.ok === false || (last.sent ?? []).some((x) => !x.ok));
+    const failed = (last?.sent ?? []).filter((x) => !x.ok);
+    const bad = last !== undefined && (last.ok === false || failed.length > 0);
+    const what = !last
+      ? null
+      : last.doneAt === undefined
+        ? `last ${formatClock(last.dueAt, tz)}: being written`
+        : last.ok
+          ? `last ${formatClock(last.dueAt, tz)}: ${last.file ?? last.detail ?? ''}`
+          : `last ${formatClock(last.dueAt, tz)}: NOT produced: ${last.detail ?? ''}`;
     out.push([
       { text: bad ? '✗ ' : last ? '✓ ' : '· ', tone: bad ? 'bad' : last ? 'ok' : 'muted' },
       { text: `${r.name} `, bold: true },
-      { text: last ? reportFlash(plan, last).replace(/^✗ /, '') : `${r.every} for ${r.audience}: none yet`, tone: bad ? 'bad' : undefined },
-      { text: next !== undefined ? ` · next ${formatClock(next, tz)}` : ` · ${r.every} at ${r.at}${r.from !== 'T+0' ? ` from ${r.from}` : ''}`, tone: 'muted' },
+      { text: `${r.every} for ${r.audience}` },
+      { text: next !== undefined ? ` · next ${formatClock(next, tz)}` : ` · at ${r.at}${r.from !== 'T+0' ? ` from ${r.from}` : ''}`, tone: 'muted' },
+      ...(what ? [] : [{ text: ' · none yet', tone: 'muted' as const }]),
     ]);
+    if (what) out.push([{ text: `    ${what}`, tone: last && !last.ok && last.doneAt !== undefined ? 'bad' : undefined }]);
+    for (const f of failed) out.push([{ text: `    ✗ NOT sent to ${f.channel}: ${f.detail}`, tone: 'bad' }]);
+    const sent = (last?.sent ?? []).filter((x) => x.ok).map((x) => x.channel);
+    if (sent.length) out.push([{ text: `    ✓ sent to ${sent.join(', ')}`, tone: 'ok' }]);
   }
   return out;
 }

@@ -171,7 +171,8 @@ export class Runtime implements Store {
       this.dispatch({ type: 'report.result', at: this.opts.clock.now(), effectId: effect.id, ok, detail, ...(file ? { file } : {}) });
     const producer = this.opts.reports;
     if (!producer) {
-      queueMicrotask(() => result(false, 'no report directory: reports are written beside the journal (this run keeps none: --no-journal)'));
+      // At once, in this same drain (like a communications write without a directory).
+      result(false, 'no report directory: reports are written beside the journal (this run keeps none: --no-journal)');
       return;
     }
     withTimeout(producer.produce(effect, this.state), timeoutMs, `report ${effect.name}`).then(
