@@ -172,7 +172,7 @@ export class Runtime implements Store {
     const producer = this.opts.reports;
     if (!producer) {
       // At once, in this same drain (like a communications write without a directory).
-      result(false, 'no report directory: reports are written beside the journal (this run keeps none: --no-journal)');
+      result(false, 'no report directory for this run: reports are written beside a local journal (--no-journal, or a driver in the cluster, keeps none)');
       return;
     }
     withTimeout(producer.produce(effect, this.state), timeoutMs, `report ${effect.name}`).then(
