@@ -23,21 +23,22 @@ export function calendarDay(plan: Plan, at: number): CalendarDay {
   return { date, weekday: WEEKDAYS[dow]!, weekend: dow === 0 || dow === 6, holiday: plan.calendar.holidays.includes(date) };
 }
 
-const reasonCache = new Map<string, string | null>();
+const reasonCache = new WeakMap<Plan, Map<number, string | null>>();
 
 /** Why `at` is a special day, in words: "Fri 2026-12-25 is a plan holiday (America/New_York)",
- * "Sat 2026-12-26 is a weekend (America/New_York)"; null on a working day. Memoized per quarter
- * hour (time zones move days only on quarter-hour marks). */
+ * "Sat 2026-12-26 is a weekend (America/New_York)"; null on a working day. Memoized per plan and
+ * quarter hour (time zones move days only on quarter-hour marks): the engine asks on every event. */
 export function specialDayReason(plan: Plan, at: number): string | null {
-  const tz = plan.metadata.timezone;
-  const key = `${tz}|${plan.calendar.holidays.join(',')}|${Math.floor(at / 900_000)}`;
-  const hit = reasonCache.get(key);
+  let cache = reasonCache.get(plan);
+  if (!cache) reasonCache.set(plan, (cache = new Map()));
+  const bucket = Math.floor(at / 900_000);
+  const hit = cache.get(bucket);
   if (hit !== undefined) return hit;
   const d = calendarDay(plan, at);
   const what = d.weekend && d.holiday ? 'a weekend and a plan holiday' : d.weekend ? 'a weekend' : d.holiday ? 'a plan holiday' : null;
-  const reason = what === null ? null : `${d.weekday} ${d.date} is ${what} (${tz})`;
-  if (reasonCache.size > 10_000) reasonCache.clear();
-  reasonCache.set(key, reason);
+  const reason = what === null ? null : `${d.weekday} ${d.date} is ${what} (${plan.metadata.timezone})`;
+  if (cache.size > 10_000) cache.clear();
+  cache.set(bucket, reason);
   return reason;
 }
 
@@ -46,14 +47,22 @@ export function calendarApprovalWhy(title: string, reason: string): string {
   return `${title} approval required: ${reason}`;
 }
 
+const aheadCache = new WeakMap<Plan, Map<number, { phase: string; roles: string[] }[]>>();
+
 /** The phases still ahead (not entered) whose gate asks for an approval only on weekends and
- * holidays, with the roles' titles. */
+ * holidays, with the roles' titles. Memoized per plan and phase. */
 export function calendarGatesAhead(plan: Plan, phaseIndex: number): { phase: string; roles: string[] }[] {
+  let cache = aheadCache.get(plan);
+  if (!cache) aheadCache.set(plan, (cache = new Map()));
+  const hit = cache.get(phaseIndex);
+  if (hit) return hit;
   const titles = (role: string) => plan.roster.roles.find((r) => r.id === role)?.title ?? role;
-  return plan.phases
+  const out = plan.phases
     .map((p, i) => ({ i, phase: p.title, roles: p.approvals.filter((a) => a.when === 'weekend-or-holiday').map((a) => titles(a.role)) }))
     .filter((x) => x.i > phaseIndex && x.roles.length > 0)
     .map(({ phase, roles }) => ({ phase, roles }));
+  cache.set(phaseIndex, out);
+  return out;
 }
 
 /** The instant the plan's wall clock shows `date` (YYYY-MM-DD) at `hh:mm`. */
