@@ -40,6 +40,13 @@ describe('--start-at', () => {
     expect(real.err).toContain("--start-at sets the embedded world's clock; with --prometheus the clock is real time");
   }, 60_000);
 
+  it('headless lines name a report as it is produced and where it went (no journal: said as not produced, with why)', async () => {
+    const r = await canary(['run', '--headless', '--scenario', 'healthy', '--until', 'canary-5', '--pods-per-region', '1', '--no-journal', '--start-at', '2026-11-30T16:00']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/effect #\d+: produce daily report eng-daily \(Engineering\), send to slack-eng/);
+    expect(r.out).toContain('daily report eng-daily (Engineering) for Mon 30 Nov 2026 17:00 GMT-5 NOT produced: no report directory for this run: reports are written beside a local journal (--no-journal, or a driver in the cluster, keeps none)');
+  }, 60_000);
+
   it("Mon 21 Dec 09:00 New York: the gate into 25% comes up on Christmas, the CTO is asked for and the journal says why; the run's reports are beside its journal", async () => {
     const journal = join(tmp, 'xmas.jsonl');
     const r = await canary(['run', '--headless', '--json', '--scenario', 'healthy', '--start-at', '2026-12-21T09:00', '--until', 'canary-25', '--pods-per-region', '1', '--journal', journal, '--plan', plan]);
