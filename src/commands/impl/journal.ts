@@ -5,6 +5,7 @@ import { matchingReports, regenerateReport } from '../../reports/from-journal.js
 import { parseStartAt, startAtInstant } from '../../engine/calendar.js';
 import { report as reportOf } from '../../journal/report.js';
 import { statusText } from '../../status.js';
+import { planCacheDir } from '../../env.js';
 import { planAndText } from '../../wiring/plan.js';
 import { UsageError, UserError, messageOf } from '../errors.js';
 import type { OutputFormat } from '../output.js';
@@ -29,7 +30,7 @@ export async function status(values: { journal?: string | undefined; plan?: stri
   if (!values.journal) throw new UsageError('canary status needs --journal <file> (status from a running `canary serve` arrives with the war room)', 'canary status');
   const output: OutputFormat = values.json ? 'json' : (values.output ?? 'text');
   const file = journalFile(values.journal);
-  const { plan, planText } = planAndText(values);
+  const { plan, planText } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   const key = ctx.env.journalKey;
   let text: string;
   try {
@@ -69,7 +70,7 @@ export async function report(
   ctx: Ctx,
 ): Promise<number> {
   journalFile(file);
-  const { plan, planText } = planAndText(values);
+  const { plan, planText } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   const key = ctx.env.journalKey;
   if (values.kind !== undefined || values.name !== undefined || values.at !== undefined) {
     const sel = { ...(values.kind ? { every: values.kind } : {}), ...(values.name ? { name: values.name } : {}) };
