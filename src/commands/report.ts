@@ -1,6 +1,6 @@
 // `canary report <journal>`: a Markdown retrospective of the rollout.
 import { defineCommand } from './types.js';
-import { parseStartAt } from '../engine/calendar.js';
+import { parseStartAt } from '../engine/start-at.js';
 
 export default defineCommand({
   name: 'report',

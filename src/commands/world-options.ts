@@ -2,7 +2,7 @@
 // URL): the plan, the embedded simulated world, Prometheus, Kubernetes, the journal, people.
 import { SCENARIO_NAMES } from '../sim/scenarios.js';
 import { checkHostPort, type OptionTable } from './options.js';
-import { parseStartAt } from '../engine/calendar.js';
+import { parseStartAt } from '../engine/start-at.js';
 
 /** The fastest the embedded world runs: at 100000 simulated seconds a second a 13-day plan plays in
  * ~12 s (see README, "Ranges"). */
