@@ -19,15 +19,16 @@ import { trafficOn } from '../src/engine/traffic.js';
 import type { RolloutState } from '../src/engine/types.js';
 import { formatDuration } from '../src/plan/schema.js';
 import { computeLayout } from './layout.js';
-import { PhasesPane } from './PhasesPane.js';
-import { PodsPane, podsPageSize, usePodRows } from './PodsPane.js';
+import { PhasesPane, phasesPaneLines } from './PhasesPane.js';
+import { PodsPane, podsPageSize, podsPaneClockText, usePodRows } from './PodsPane.js';
 import { RosterPane } from './RosterPane.js';
-import { SliPane, sliOrder } from './SliPane.js';
+import { SliPane, sliOrder, sliPaneClockText } from './SliPane.js';
 import { sliDetails } from './sliDetails.js';
 import { SpeedMeter } from './sparkline.js';
-import { flashLines, StatusBar } from './StatusBar.js';
+import { flashLines, StatusBar, statusSegs } from './StatusBar.js';
 import { makeTheme } from './theme.js';
 import { Overlay } from './Overlay.js';
+import { Live, useStoreView } from './useStoreView.js';
 import { commsLines, declareLines, reportFlash, resolveLines } from './people.js';
 import { incidentKinds, openIncidents } from '../src/engine/people.js';
 import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
@@ -78,9 +79,6 @@ function useTerminalSize(): { columns: number; rows: number } {
 export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, clock: clockProp }: AppProps) {
   // A replay never paces anything.
   const clock = replay ? undefined : clockProp;
-  const subscribe = useCallback((listener: () => void) => store.subscribe(listener), [store]);
-  const getState = useCallback(() => store.getState(), [store]);
-  const state = useSyncExternalStore(subscribe, getState, getState);
   const size = useTerminalSize();
   const cols = Math.max(20, Math.floor(columns ?? size.columns));
   // In a real terminal keep the last line free: when the output is as tall as the terminal, Ink 6
@@ -90,6 +88,14 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const { exit } = useApp();
 
   const [ui, setUi] = useState<UiState>(INITIAL_UI);
+  // App itself redraws on a change other than the clock; the panes that show times subscribe by
+  // themselves (Live) and redraw when what they show changes. App's own times: a dialog's (while
+  // one is open, to the second) and the reminders that came due (they choose the roster's pane).
+  const appClock = useCallback(
+    (s: RolloutState) => (ui.overlay.kind === 'none' ? '' : Math.floor(s.now / 1000)) + '|' + s.comms.items.filter((i) => i.doneAt === undefined && i.dueAt <= s.now).length,
+    [ui.overlay.kind],
+  );
+  const state = useStoreView(store, appClock);
   // The advance dialog's words as they were when it opened: what `y` confirms.
   const advanceSnap = useRef<ReturnType<typeof describeAdvance> | null>(null);
   const [flash, setFlashState] = useState<string | null>(null);
@@ -125,12 +131,14 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   // console, a replay) as this screen sees simulated time pass.
   const meter = useRef<SpeedMeter | null>(null);
   meter.current ??= new SpeedMeter();
-  if (!clockView) meter.current.observe(performance.now(), state.now);
+  // (the store's time: App's own state keeps the time of its last change other than the clock)
+  if (!clockView) meter.current.observe(performance.now(), store.getState().now);
   const speed = clockView ? clockView.speed : meter.current.speed();
   const access = accessFor(plan, state, actor, replay === true, !!clock);
   const keys = { ...(keymap ? { keymap } : {}), access, ...(clockView ? { clock: clockView } : {}) };
   const statusRows = 1 + flashLines(plan, state, ui, cols, flash, journal, keys).length;
   const layout = computeLayout(cols, height, sliRows, statusRows);
+  const statusClock = (s: RolloutState) => JSON.stringify(statusSegs(plan, s, ui, cols, flash, journal, keys));
   const pods = usePodRows(state, ui.filter, ui.podSort ?? 'health');
   const pageSize = podsPageSize(layout.pods.height);
 
@@ -196,44 +204,61 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   useInput(onInput);
 
   const { phases, slis, pods: podsBox, roster } = layout;
-  const phasesPane = <PhasesPane plan={plan} state={state} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} />;
+  // Each pane through its own subscription (Live), with the times it shows as its clock key.
+  const phasesClock = useCallback((s: RolloutState) => JSON.stringify(phasesPaneLines(plan, s, phases.width, phases.height)), [plan, phases.width, phases.height]);
+  const phasesPane = (
+    <Live store={store} clock={phasesClock} render={(s) => <PhasesPane plan={plan} state={s} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} />} />
+  );
   const order = useMemo(() => sliOrder(plan), [plan]);
   const selectedSli = order[Math.min(ui.sliIndex, order.length - 1)] ?? '';
-  const sliPane = <SliPane plan={plan} state={state} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} selected={selectedSli} speed={speed} />;
-  const minute = Math.floor(state.now / 60_000) * 60_000;
+  const sliSelected = ui.focus === 'slis' ? selectedSli : null;
+  const slisClock = useCallback((s: RolloutState) => sliPaneClockText(plan, s, slis.width, slis.height, sliSelected, speed), [plan, slis.width, slis.height, sliSelected, speed]);
+  const sliPane = (
+    <Live store={store} clock={slisClock} render={(s) => <SliPane plan={plan} state={s} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} selected={selectedSli} speed={speed} />} />
+  );
   // Incidents, due reminders and failed notifications lead the roster pane. Redrawn every second
   // while a clock counts down (an escalation, the rollback notice), else once a minute.
   const peopleNow = state.incidents.some((i) => i.resolvedAt === undefined) || state.comms.items.some((i) => i.doneAt === undefined && i.dueAt <= state.now) || state.notifications.failed > 0;
-  const ticking = state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined) || state.comms.items.some((i) => i.kind === 'rollback-notice' && i.doneAt === undefined);
-  const rosterNow = ticking ? Math.floor(state.now / 1000) * 1000 : minute;
-  const peopleView = useMemo(
-    () => ({ now: rosterNow, incidents: state.incidents, comms: state.comms, notifications: state.notifications }),
-    [rosterNow, state.incidents, state.comms, state.notifications],
-  );
   // A load test (running, or its result until esc) takes the roster's place, beside the SLIs.
   // An escalation clock that nobody acknowledged yet wins the pane back: it is what people must see.
   const paging = state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined);
   const rosterPane =
     (ui.loadPane || state.loadTests.running) && !paging ? (
       <LoadPane plan={plan} state={state} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
-    ) : peopleNow ? (
-      <RosterPane plan={plan} now={rosterNow} state={peopleView} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
     ) : (
-      <RosterPane plan={plan} now={minute} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+      <Live
+        store={store}
+        clock={rosterClock}
+        render={(s) => {
+          const now = rosterClock(s);
+          return peopleNow ? (
+            <RosterPane plan={plan} now={now} state={{ now, incidents: s.incidents, comms: s.comms, notifications: s.notifications }} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+          ) : (
+            <RosterPane plan={plan} now={now} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+          );
+        }}
+      />
     );
+  const podsClock = useCallback((s: RolloutState) => podsPaneClockText(pods.rows, ui.podsOffset, podsBox.height, s.now), [pods.rows, ui.podsOffset, podsBox.height]);
   const podsPane = (
-    <PodsPane
-      state={state}
-      model={pods.model}
-      rows={pods.rows}
-      filter={ui.filter}
-      sort={ui.podSort ?? 'health'}
-      editingFilter={ui.editingFilter}
-      offset={ui.podsOffset}
-      width={podsBox.width}
-      height={podsBox.height}
-      focused={ui.focus === 'pods'}
-      theme={theme}
+    <Live
+      store={store}
+      clock={podsClock}
+      render={(s) => (
+        <PodsPane
+          state={s}
+          model={pods.model}
+          rows={pods.rows}
+          filter={ui.filter}
+          sort={ui.podSort ?? 'health'}
+          editingFilter={ui.editingFilter}
+          offset={ui.podsOffset}
+          width={podsBox.width}
+          height={podsBox.height}
+          focused={ui.focus === 'pods'}
+          theme={theme}
+        />
+      )}
     />
   );
 
@@ -340,10 +365,17 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
           {podsPane}
         </>
       )}
-      <StatusBar plan={plan} state={state} ui={ui} width={cols} theme={theme} flash={flash} keys={keys} {...(journal ? { journal } : {})} />
+      <Live store={store} clock={statusClock} render={(s) => <StatusBar plan={plan} state={s} ui={ui} width={cols} theme={theme} flash={flash} keys={keys} {...(journal ? { journal } : {})} />} />
       {overlay}
     </Box>
   );
+}
+
+/** The roster's clock: to the second while a clock counts down (an escalation nobody
+ * acknowledged, the rollback notice), else to the minute (who is on call). */
+function rosterClock(s: RolloutState): number {
+  const ticking = s.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined) || s.comms.items.some((i) => i.kind === 'rollback-notice' && i.doneAt === undefined);
+  return ticking ? Math.floor(s.now / 1000) * 1000 : Math.floor(s.now / 60_000) * 60_000;
 }
 
 /** `A`: approve the next gate in a role of the person at this keyboard that the gate still needs

@@ -193,11 +193,17 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
   }
 }
 
-export function PhasesPane({ plan, state, width, height, focused, theme }: PhasesPaneProps) {
+/** The lines the pane draws at this size (App compares them to skip a redraw on a clock tick). */
+export function phasesPaneLines(plan: Plan, state: RolloutState, width: number, height: number): PLine[] {
   const w = paneInnerWidth(width);
   const h = paneInnerHeight(height);
   const full = phaseLines(plan, state, w);
-  const lines = fitLines(full.length > h ? phaseLines(plan, state, w, true) : full, h);
+  return fitLines(full.length > h ? phaseLines(plan, state, w, true) : full, h);
+}
+
+export function PhasesPane({ plan, state, width, height, focused, theme }: PhasesPaneProps) {
+  const w = paneInnerWidth(width);
+  const lines = phasesPaneLines(plan, state, width, height);
   return (
     <Pane title="Phases" right={plan.metadata.release} focused={focused} width={width} height={height} theme={theme}>
       <Box flexDirection="column">

@@ -167,6 +167,16 @@ export function podsTitle(model: PodModel, filter: string, editing: boolean, sor
   return segs;
 }
 
+/** The ages the pane shows (the only thing on it a clock tick changes): App compares them to
+ * skip a redraw. */
+export function podsPaneClockText(rows: readonly PodRow[], offset: number, height: number, now: number): string {
+  const page = podsPageSize(height);
+  const start = Math.max(0, Math.min(offset, rows.length - page));
+  let out = '';
+  for (let i = start; i < Math.min(rows.length, start + page); i++) out += `${formatAge(now - rows[i]!.pod.startedAt)} `;
+  return out;
+}
+
 export function PodsPane({ state, model, rows, filter, editingFilter, offset, width, height, focused, theme, sort }: PodsPaneProps) {
   const w = paneInnerWidth(width);
   const page = podsPageSize(height);

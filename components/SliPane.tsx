@@ -306,6 +306,15 @@ export function judgmentBadge(state: RolloutState, plan?: Plan): string {
   return stale ? `judgment ⌛ was ${what}, ${stale}` : `judgment ${glyph} ${what}`;
 }
 
+/** What of the pane a clock tick can change, as text: its lines (ages, staleness), the judgment
+ * badge and whether the no-data pulse runs (App compares it to skip a redraw). */
+export function sliPaneClockText(plan: Plan, state: RolloutState, width: number, height: number, selected: string | null, speed: number | null = null): string {
+  const noDataMs = compile(plan).noDataMs;
+  const pulse = Object.values(state.slis).some((x) => x.lastAt !== null && state.now - x.lastAt > noDataMs);
+  const body = sliPaneBody(plan, state, paneInnerWidth(width), paneInnerHeight(height), true, { selected, pulseOn: true, speed });
+  return `${pulse}|${judgmentBadge(state, plan)}|${body.window.label}|${JSON.stringify(body.lines)}`;
+}
+
 export function SliPane({ plan, state, width, height, focused, theme, selected, speed }: SliPaneProps) {
   const w = paneInnerWidth(width);
   const h = paneInnerHeight(height);

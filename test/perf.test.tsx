@@ -184,6 +184,36 @@ describe("war room: a viewer applies patches to the driver's state", () => {
   });
 });
 
+describe('war room: a round of samples is sent as points', () => {
+  it("a viewer gets each round in a few hundred bytes and ends with the driver's state, invalid values and a series' wrap included", () => {
+    const plan = loadPlan();
+    let driver = initialState(plan, T0);
+    let viewer = fromWire(JSON.parse(JSON.stringify(toWire(driver))));
+    const sizes: number[] = [];
+    let general = 0;
+    for (let i = 0; i < 300; i++) {
+      const at = T0 + (i + 1) * MIN;
+      // every 50th round one SLI reads NaN (an invalid note: the general form), every 70th one
+      // track reports nothing; 300 rounds wrap the 120-point windows
+      const round = samples(i, i % 50 === 49 ? { latency_p95: Number.NaN } : {}).filter((x, k) => i % 70 !== 69 || k !== 0);
+      const next = reduce(plan, driver, { type: 'sli.samples', at, samples: round }).state;
+      const patch = diffState(driver, next);
+      driver = next;
+      if (!patch) continue;
+      const text = JSON.stringify(patch);
+      if (patch.slis) general++;
+      else sizes.push(text.length);
+      viewer = applyPatch(viewer, JSON.parse(text));
+      expect(JSON.stringify(toWire(viewer).slis)).toBe(JSON.stringify(toWire(driver).slis));
+    }
+    expect(JSON.stringify(toWire(viewer))).toBe(JSON.stringify(toWire(driver)));
+    sizes.sort((a, b) => a - b);
+    expect(sizes.length).toBeGreaterThan(250);
+    expect(sizes[Math.floor(sizes.length / 2)]).toBeLessThan(600); // the full per-SLI form was ~3,000
+    expect(general).toBeGreaterThan(0);
+  });
+});
+
 describe('build: npm start and the bin', () => {
   it('npm start and the bin run Node with the same options', async () => {
     const { readFileSync } = await import('node:fs');

@@ -489,8 +489,11 @@ function checkRules(tx: Tx): void {
     }
   }
   for (const [rule] of prevInconclusive) if (!trip && !inconclusive.some((x) => x.rule === rule)) tx.log('info', `rule ${rule} can be evaluated again`);
-  s.inconclusive = trip ? [] : inconclusive;
-  s.holding = holding;
+  // Unchanged lists keep their objects: views and the runtime compare by reference, and a tick
+  // that changes neither must not look like a change (a redraw, a war-room patch).
+  const nextInconclusive = trip ? [] : inconclusive;
+  if (nextInconclusive.length !== s.inconclusive.length || nextInconclusive.some((x, i) => x !== s.inconclusive[i])) s.inconclusive = nextInconclusive;
+  if (!sameRecord(holding, s.holding)) s.holding = holding;
   if (trip) doRollback(tx, { id: 'system', name: 'canary' }, `${GROUP_LABEL[trip.group]}: ${trip.text}`, trip);
 }
 
@@ -779,6 +782,13 @@ function progress(tx: Tx): void {
     tx.log('hold', `OVERDUE ${what}; waiting on: ${gate.blockers.join('; ') || 'a person to advance'}`);
     tx.effect({ type: 'notify', kind: 'gate', severity: 'warning', message: `${tx.cp.plan.metadata.service}: ${what}` });
   }
+}
+
+function sameRecord(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {

@@ -23,3 +23,13 @@ export function visiblyDifferent(a: RolloutState, b: RolloutState): boolean {
   }
   return false;
 }
+
+/** Do `a` and `b` differ in nothing but the clock fields (by any amount)? A view that shows no
+ * time, or that checks its own times (useStoreView's key), need not redraw then. */
+export function sameButClock(a: RolloutState, b: RolloutState): boolean {
+  if (a === b) return true;
+  for (const key of Object.keys(b) as (keyof RolloutState)[]) {
+    if (a[key] !== b[key] && !CLOCK_FIELDS.has(key)) return false;
+  }
+  return true;
+}

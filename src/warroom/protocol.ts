@@ -8,7 +8,7 @@
 // a snapshot is ~0.5 MB; a typical patch (new samples, a tick) is well under 2 KB.
 import { append } from '../engine/series.js';
 import { PodTable } from '../engine/podtable.js';
-import { HISTORY_CAPACITY, type EngineEvent, type HistoryEntry, type PodInfo, type RolloutState, type Series, type SampleNote, type SliState } from '../engine/types.js';
+import { HISTORY_CAPACITY, SERIES_CAPACITY, type EngineEvent, type HistoryEntry, type PodInfo, type RolloutState, type Series, type SampleNote, type SliState } from '../engine/types.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -34,6 +34,11 @@ export interface Patch {
   set?: Record<string, unknown>;
   pods?: { up: PodInfo[]; del: string[] };
   slis?: Record<string, { canary?: SeriesPatch; baseline?: SeriesPatch; lastAt: number | null; canaryNote: SampleNote | null; baselineNote: SampleNote | null }>;
+  /** The common round of samples, compactly: every SLI that changed got one valid value per
+   * track at the same time `at` (no warnings), so the points, the notes ({at, status: 'ok',
+   * value}) and lastAt follow from the values alone. [canary, baseline]; null: that track got
+   * nothing. ~10x fewer bytes and objects for a viewer to parse than `slis`. */
+  pts?: { at: number; v: Record<string, [number | null, number | null]> };
   history?: { append: HistoryEntry[] } | { replace: HistoryEntry[] };
 }
 
@@ -136,7 +141,9 @@ export function diffState(prev: RolloutState, next: RolloutState): Patch | null 
         changed = true;
       }
       if (changed) {
-        patch.slis = out;
+        const pts = compactPoints(os, ns);
+        if (pts) patch.pts = pts;
+        else patch.slis = out;
         any = true;
       }
     } else if (key === 'history') {
@@ -154,6 +161,48 @@ export function diffState(prev: RolloutState, next: RolloutState): Patch | null 
     }
   }
   return any ? patch : null;
+}
+
+/** An ok note as the engine makes it for a valid value without warnings (evidence.ts): these
+ * exact keys in this order, so a viewer's rebuilt note serializes the same. */
+function isPlainOk(n: SampleNote | null, at: number, value: number | null): boolean {
+  if (!n || n.status !== 'ok' || n.at !== at || n.value !== value || value === null) return false;
+  const k = Object.keys(n);
+  return k.length === 3 && k[0] === 'at' && k[1] === 'status' && k[2] === 'value';
+}
+
+/** How a track moved from `o` to `n` when it got one valid point at `at` (its value), unchanged
+ * (null), or in any other way (undefined: no compact form). */
+function onePoint(os: Series, ns: Series, on: SampleNote | null, nn: SampleNote | null, at: number | undefined): { at: number; v: number | null } | null | undefined {
+  if (os === ns && on === nn) return null;
+  if (ns.bt !== os.bt || ns.end !== os.end + 1) return undefined;
+  const t = ns.bt[os.end]!;
+  const v = ns.bv[os.end] ?? null;
+  if ((at !== undefined && t !== at) || !isPlainOk(nn, t, v)) return undefined;
+  // what append() does on the viewer's side must give the same window
+  const start = ns.end - os.start > SERIES_CAPACITY ? ns.end - SERIES_CAPACITY : os.start;
+  if (ns.start !== start) return undefined;
+  return { at: t, v };
+}
+
+function compactPoints(os: RolloutState['slis'], ns: RolloutState['slis']): Patch['pts'] | undefined {
+  let at: number | undefined;
+  const v: Record<string, [number | null, number | null]> = {};
+  for (const [name, n] of Object.entries(ns)) {
+    const o = os[name];
+    if (o === n) continue;
+    if (!o) return undefined;
+    const c = onePoint(o.canary, n.canary, o.canaryNote, n.canaryNote, at);
+    if (c === undefined) return undefined;
+    at ??= c?.at;
+    const b = onePoint(o.baseline, n.baseline, o.baselineNote, n.baselineNote, at);
+    if (b === undefined) return undefined;
+    at ??= b?.at;
+    if (at === undefined || n.lastAt !== Math.max(o.lastAt ?? 0, at)) return undefined;
+    v[name] = [c ? c.v : null, b ? b.v : null];
+  }
+  for (const name of Object.keys(os)) if (!(name in ns)) return undefined;
+  return at === undefined ? undefined : { at, v };
 }
 
 function applySeries(s: Series, p: SeriesPatch | undefined): Series {
@@ -177,6 +226,22 @@ export function applyPatch(state: RolloutState, p: Patch): RolloutState {
     for (const [name, sp] of Object.entries(p.slis)) {
       const cur = slis[name] ?? { canary: { bt: [], bv: [], start: 0, end: 0 }, baseline: { bt: [], bv: [], start: 0, end: 0 }, lastAt: null, canaryNote: null, baselineNote: null };
       slis[name] = { canary: applySeries(cur.canary, sp.canary), baseline: applySeries(cur.baseline, sp.baseline), lastAt: sp.lastAt, canaryNote: sp.canaryNote ?? null, baselineNote: sp.baselineNote ?? null };
+    }
+    next.slis = slis;
+  }
+  if (p.pts) {
+    const slis = { ...state.slis };
+    const at = p.pts.at;
+    for (const [name, [c, b]] of Object.entries(p.pts.v)) {
+      const cur = slis[name];
+      if (!cur) continue;
+      slis[name] = {
+        canary: c === null ? cur.canary : append(cur.canary, at, c),
+        baseline: b === null ? cur.baseline : append(cur.baseline, at, b),
+        lastAt: Math.max(cur.lastAt ?? 0, at),
+        canaryNote: c === null ? cur.canaryNote : { at, status: 'ok', value: c },
+        baselineNote: b === null ? cur.baselineNote : { at, status: 'ok', value: b },
+      };
     }
     next.slis = slis;
   }
