@@ -5,8 +5,9 @@
 // Lease within the lease duration + 2 s, shows the same phase, weight, approval and checkpoint,
 // says whom it took over from, raises no drift alarm, and a latency regression injected afterwards
 // rolls back with the rule, the value and the threshold. Then the console is SIGKILLed in turn and
-// an in-cluster replica (`canary drive`) takes over from it.
-import { spawn, type ChildProcess } from 'node:child_process';
+// an in-cluster replica (`canary drive`) takes over from it; a second console takes over from the
+// replica's clean stop at once, and hands the Lease back when it quits.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ const CLI = join(ROOT, 'dist', 'canary.mjs');
 const LEASE_S = 5;
 const dir = mkdtempSync(join(tmpdir(), 'canary-standby-e2e-'));
 const SESSION = `canary-standby-${process.pid}`;
+const SESSION2 = `canary-standby2-${process.pid}`;
 
 interface Proc {
   child: ChildProcess;
@@ -86,11 +88,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  try {
-    tmux('kill-session', '-t', SESSION);
-  } catch {
-    /* already gone */
-  }
+  for (const s of [SESSION, SESSION2])
+    try {
+      execFileSync('tmux', ['kill-session', '-t', s], { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await prom?.close();
   await server?.close();
@@ -150,7 +153,10 @@ describe('canary start --rollout: an operator console stands by, takes over, and
     // No drift alarm: the drift watch reads 5%, which is what the resumed state set.
     const polls = server.requests.filter((r) => r.resource === 'virtualservices.networking.istio.io' && r.method === 'GET').length;
     await until(() => server.requests.filter((r) => r.resource === 'virtualservices.networking.istio.io' && r.method === 'GET').length >= polls + 2, 'drift polls');
-    expect(screen(SESSION)).not.toMatch(/drift/i);
+    s = screen(SESSION);
+    expect(s).not.toMatch(/drift/i);
+    // Seconds and several Lease renewals later, the status bar still says whom it took over from.
+    expect(s).toMatch(/◆ driving \(took over from driver-a at epoch \d+\)/);
     expect(JSON.stringify(cr().status)).not.toMatch(/drift/i);
 
     // An in-cluster replica stands by behind the console.
@@ -176,7 +182,27 @@ describe('canary start --rollout: an operator console stands by, takes over, and
     expect(driving.at - consoleKilledAt).toBeLessThanOrEqual(LEASE_S * 1000 + 2000);
     await until(() => cr().status?.driver?.holder === 'driver-c', 'driver-c to write the status');
     expect(cr().status!.state).toBe('RolledBack');
+
+    // Another operator's console stands by; the replica stops cleanly (the Lease handed back) and
+    // the console takes over at once; quitting the console hands the Lease back in turn.
+    const args2 = args.map((x) => (x === 'ops-console' ? 'ops-2' : x));
+    tmux('new-session', '-d', '-s', SESSION2, '-x', '160', '-y', '45', `exec env NO_COLOR=1 XDG_STATE_HOME=${sh(dir)} ${sh(process.execPath)} ${sh(CLI)} ${args2.map(sh).join(' ')}`);
+    await waitFor(SESSION2, (t) => /READ-ONLY: driver-c drives/.test(t) && /ROLLED BACK/.test(t), 'the second console attached to driver-c', 30_000);
     c.child.kill('SIGTERM');
     expect((await c.exit).code).toBe(0);
+    await waitFor(SESSION2, (t) => /◆ driving \(took over from driver-c at epoch \d+\)/.test(t), 'the second console driving after the clean stop', 10_000);
+    await until(() => cr().status?.driver?.holder === 'ops-2', 'ops-2 to write the status');
+    tmux('send-keys', '-t', SESSION2, 'q');
+    await until(() => {
+      try {
+        execFileSync('tmux', ['has-session', '-t', SESSION2], { stdio: 'ignore' });
+        if (/\(y\/n\)|y confirm|quit\?/i.test(screen(SESSION2))) tmux('send-keys', '-t', SESSION2, 'y');
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the second console to quit', 15_000);
+    const lease = server.get('leases.coordination.k8s.io', NS, `canary-${plan.metadata.name}`) as unknown as { spec: { holderIdentity?: string | null } };
+    expect(lease.spec.holderIdentity ?? null).toBeNull();
   });
 });

@@ -34,6 +34,8 @@ export interface ClusterViewOptions {
   now: () => number;
   /** How often the CanaryRollout is read (default 1000 ms). */
   everyMs?: number;
+  /** True while this process drives: nothing to read then (the runtime is the state). */
+  paused?: () => boolean;
 }
 
 const MAX_HISTORY = 200;
@@ -112,7 +114,7 @@ export class ClusterView implements Store {
   start(): void {
     const loop = async () => {
       if (this.stopped) return;
-      await this.refresh();
+      if (!this.o.paused?.()) await this.refresh();
       if (this.stopped) return;
       this.timer = setTimeout(() => void loop(), this.o.everyMs ?? 1000);
       this.timer.unref();

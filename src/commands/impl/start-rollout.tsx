@@ -101,6 +101,7 @@ export async function runRolloutConsole(rollout: string, values: Values, ctx: Ct
     leaseProblem: () => (driver.lease?.known === false ? 'the Lease was not read yet' : null),
     traffic: () => driver.traffic,
     now: () => Date.now(),
+    paused: () => driver.runtime !== null,
   });
   // The first frame shows the rollout as the cluster has it.
   await view.refresh();
