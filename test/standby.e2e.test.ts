@@ -26,6 +26,7 @@ const LEASE_S = 5;
 const dir = mkdtempSync(join(tmpdir(), 'canary-standby-e2e-'));
 const SESSION = `canary-standby-${process.pid}`;
 const SESSION2 = `canary-standby2-${process.pid}`;
+const SESSION3 = `canary-standby3-${process.pid}`;
 
 interface Proc {
   child: ChildProcess;
@@ -65,6 +66,12 @@ async function until<T>(fn: () => T | undefined | false | null, what: string, ms
   }
 }
 
+async function output(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = run(args);
+  const { code } = await p.exit;
+  return { code, stdout: p.lines.map((l) => l.text).join('\n'), stderr: p.stderr };
+}
+
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 let server: KubeApiServer;
@@ -88,7 +95,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of [SESSION, SESSION2])
+  for (const s of [SESSION, SESSION2, SESSION3])
     try {
       execFileSync('tmux', ['kill-session', '-t', s], { stdio: 'ignore' });
     } catch {
@@ -205,4 +212,24 @@ describe('canary start --rollout: an operator console stands by, takes over, and
     const lease = server.get('leases.coordination.k8s.io', NS, `canary-${plan.metadata.name}`) as unknown as { spec: { holderIdentity?: string | null } };
     expect(lease.spec.holderIdentity ?? null).toBeNull();
   });
+
+  it('says what is wrong: world options with --rollout, --namespace without it, a CanaryRollout that is not there', async () => {
+    const speed = await output(['start', '--rollout', ROLLOUT, '--speed', '600']);
+    expect(speed.code).toBe(2);
+    expect(speed.stderr).toMatch(/--speed cannot be used with --rollout: the rollout runs on its clusters, in real time/);
+    const journal = await output(['start', '--rollout', ROLLOUT, '--journal', join(dir, 'x.jsonl')]);
+    expect(journal.code).toBe(2);
+    expect(journal.stderr).toMatch(/--journal cannot be used with --rollout: the rollout's journal is the one in the cluster/);
+    const ns = await output(['start', '-n', NS]);
+    expect(ns.code).toBe(2);
+    expect(ns.stderr).toMatch(/--namespace goes with --rollout <name>/);
+    // In a terminal: no such CanaryRollout, one line that says which, exit 1.
+    const cmd = `env NO_COLOR=1 XDG_STATE_HOME=${sh(dir)} ${sh(process.execPath)} ${sh(CLI)} start --rollout nope --kubeconfig ${sh(kc)} --namespace ${NS}; echo "exit=$?"; sleep 60`;
+    tmux('new-session', '-d', '-s', SESSION3, '-x', '160', '-y', '20', cmd);
+    const s = await waitFor(SESSION3, (t) => /exit=\d+/.test(t), 'the exit', 20_000);
+    expect(s).toMatch(/exit=1/);
+    expect(s).toMatch(/no CanaryRollout "nope" in namespace maestro-conductor-canary/);
+    expect(s).not.toMatch(/\n\s+at /);
+  });
 });
+
