@@ -3,19 +3,9 @@
 import { ACTIONS, type ActionName } from '../config/actions.js';
 import { describeScenarios } from '../sim/scenarios.js';
 import { defineCommand } from './types.js';
-import type { OptionTable } from './options.js';
+import { ROLLOUT_OPTIONS } from './cluster-options.js';
 import { WORLD_DETAILS, WORLD_OPTIONS } from './world-options.js';
 
-/** `canary start --rollout <name>`: the console as a standby of an in-cluster rollout (the options
- * `canary drive` takes; --kubeconfig, --context and --prometheus are the world's own). */
-export const ROLLOUT_OPTIONS = {
-  rollout: { type: 'string', arg: 'name', help: 'a CanaryRollout in the cluster: watch it while another process drives (read-only), take the Lease when it expires and drive it from here' },
-  namespace: { type: 'string', short: 'n', arg: 'name', help: "with --rollout: the CanaryRollout's namespace (default: the context's, else default)" },
-  identity: { type: 'string', arg: 'name', help: 'with --rollout: who this console is in the Lease and the status (default: user@host:pid)' },
-  'lease-duration': { type: 'number', arg: 'seconds', help: 'with --rollout: the Lease duration (default 15, as client-go)', min: 2, max: 300 },
-  'renew-deadline': { type: 'number', arg: 'seconds', help: 'with --rollout: stop changing traffic when not renewed for this long (default 2/3 of the duration)', min: 1, max: 299 },
-  'retry-period': { type: 'number', arg: 'seconds', help: 'with --rollout: renew (and try to take) the Lease this often (default 2)', min: 0.1, max: 60 },
-} as const satisfies OptionTable;
 
 
 const ACTION_NAMES_IN_HELP = (Object.keys(ACTIONS) as ActionName[]).filter((a) => a !== 'rollback' && ACTIONS[a].group !== 'Pods' && ACTIONS[a].group !== 'Panes');

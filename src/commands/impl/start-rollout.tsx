@@ -21,7 +21,7 @@ import type { ValuesOf } from '../options.js';
 import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
 import type { Ctx } from '../types.js';
 import type { WORLD_OPTIONS } from '../world-options.js';
-import type { ROLLOUT_OPTIONS } from '../start.js';
+import type { ROLLOUT_OPTIONS } from '../cluster-options.js';
 import { keymapOrFail } from './keymap.js';
 
 type Values = ValuesOf<typeof WORLD_OPTIONS & typeof ROLLOUT_OPTIONS>;
