@@ -133,6 +133,13 @@ describe('a console standing by for an in-cluster driver', { timeout: 60_000 }, 
       expect(cr().status!.checkpoint?.title).toBe('Early adopter feedback review');
       expect(store.isDriving).toBe(false);
 
+      // The cluster cannot be read (RBAC taken away): said beside who drives; back when it is.
+      server.deny({ verb: 'get', resource: 'canaryrollouts.canary.dev' });
+      await until(() => /READ-ONLY: driver-a drives \(cannot read CanaryRollout maestro-conductor-canary\/maestro/.test(plain(r.lastFrame())), 'the read problem on screen');
+      expect(view.problem).toMatch(/403 Forbidden.*grant the "get" verb on "canaryrollouts.canary.dev"/);
+      server.clearDenials();
+      await until(() => !/cannot read CanaryRollout/.test(plain(r.lastFrame())), 'the read problem gone');
+
       // A rollback needs no Lease: carried out from here, at once.
       r.stdin.write('R');
       await until(() => /ROLL BACK maestro-conductor-rc/.test(plain(r.lastFrame())), 'the rollback dialog');

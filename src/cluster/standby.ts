@@ -50,8 +50,12 @@ export class ClusterView implements Store {
   private stopped = false;
   /** Lines from the journal's snapshots and this console's own (refusals, a rollback), oldest first. */
   private history: HistoryEntry[] = [];
-  /** Why the cluster's state could not be read (null: it was). */
-  problem: string | null = null;
+  /** Why the cluster's state could not be read, or does not verify (null: it was read and verifies). */
+  get problem(): string | null {
+    return this.readProblem ?? this.journalProblem;
+  }
+  private readProblem: string | null = null;
+  private journalProblem: string | null = null;
   /** The journal's head the view shows (seq), null before the first read. */
   seq: number | null = null;
 
@@ -140,10 +144,8 @@ export class ClusterView implements Store {
         });
         const last = loaded.entries.at(-1);
         const snap = last ? loaded.stateAt(last.seq) : null;
-        if (loaded.problems.length) {
-          const p = loaded.problems[0]!;
-          this.problem = `the journal in the cluster does not verify: ${p.kind} in ${p.segment}`;
-        } else this.problem = null;
+        const p = loaded.problems[0];
+        this.journalProblem = p ? `the journal in the cluster does not verify: ${p.kind} in ${p.segment}` : null;
         if (snap && last) {
           const next = stateFromSnapshot(this.o.plan, snap);
           for (const line of next.history) if (!this.history.some((x) => x.at === line.at && x.text === line.text)) this.note(line);
@@ -153,8 +155,9 @@ export class ClusterView implements Store {
         this.head = key;
       }
       this.base = { ...this.base, driver: { holder: this.o.holder() ?? cr.status?.driver?.holder ?? null, self: false, since: this.base.driver?.since ?? this.o.now(), message: null } };
+      this.readProblem = null;
     } catch (err) {
-      this.problem = `cannot read CanaryRollout ${this.o.namespace}/${this.o.rollout}: ${err instanceof Error ? err.message : String(err)}`;
+      this.readProblem = `cannot read CanaryRollout ${this.o.namespace}/${this.o.rollout}: ${err instanceof Error ? err.message : String(err)}`;
     }
     this.state = this.compose();
     this.emit();
