@@ -124,8 +124,12 @@ export async function runRolloutConsole(rollout: string, values: Values, ctx: Ct
   const leave = altScreen(ctx.out);
   let quit: () => void = () => undefined;
   let signalled: number | null = null;
+  // A signal ends the console the way q does (the last status written, the Lease handed back); if
+  // that cannot finish (a closed terminal, an API server gone), the process still ends, and the
+  // Lease expires by itself.
   const onSignal = (code: number) => () => {
     signalled = code;
+    setTimeout(() => process.exit(code), 10_000).unref();
     quit();
   };
   const handlers = [['SIGTERM', onSignal(143)], ['SIGHUP', onSignal(129)], ['SIGINT', onSignal(130)]] as const;
