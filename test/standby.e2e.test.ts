@@ -230,6 +230,17 @@ describe('canary start --rollout: an operator console stands by, takes over, and
     expect(s).toMatch(/exit=1/);
     expect(s).toMatch(/no CanaryRollout "nope" in namespace maestro-conductor-canary/);
     expect(s).not.toMatch(/\n\s+at /);
+    // Someone not in the rollout's roster: refused before this console takes part in the election
+    // (the Lease, free since the last console quit, is not taken: no new transition).
+    const lease = () => server.get('leases.coordination.k8s.io', NS, `canary-${plan.metadata.name}`) as unknown as { spec: { holderIdentity?: string | null; leaseTransitions?: number } } | undefined;
+    const before = lease()?.spec.leaseTransitions ?? null;
+    tmux('kill-session', '-t', SESSION3);
+    const as = `env NO_COLOR=1 XDG_STATE_HOME=${sh(dir)} ${sh(process.execPath)} ${sh(CLI)} start --rollout ${ROLLOUT} --as nobody --kubeconfig ${sh(kc)} --namespace ${NS}; echo "exit=$?"; sleep 60`;
+    tmux('new-session', '-d', '-s', SESSION3, '-x', '160', '-y', '20', as);
+    const t = await waitFor(SESSION3, (x) => /exit=\d+/.test(x), 'the exit', 20_000);
+    expect(t).toMatch(/exit=2/);
+    expect(t).toMatch(/--as nobody: no such person in the plan's roster; expected one of: ana, ben/);
+    expect(lease()?.spec.leaseTransitions ?? null).toBe(before);
   });
 });
 

@@ -14,7 +14,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../../../components/App.js';
 import type { Actor } from '../../engine/types.js';
-import type { Plan } from '../../plan/schema.js';
 import { whoIs } from '../../engine/roster.js';
 import { UsageError, UserError, messageOf } from '../errors.js';
 import type { ValuesOf } from '../options.js';
@@ -41,7 +40,7 @@ export async function runRolloutConsole(rollout: string, values: Values, ctx: Ct
   requireTerminal('start');
   const keymap = keymapOrFail(ctx.env);
   const { homeOf, driverOptions } = await import('../../cluster/commands.js');
-  const { Driver } = await import('../../cluster/driver.js');
+  const { Driver, planOfRollout } = await import('../../cluster/driver.js');
   const { ClusterView, StandbyStore } = await import('../../cluster/standby.js');
   // --context: one name is the cluster holding the CanaryRollout (and every region's, as for
   // canary drive); region=name entries place the plan's regions.
@@ -58,6 +57,30 @@ export async function runRolloutConsole(rollout: string, values: Values, ctx: Ct
   if (typeof opts === 'string') {
     home.cluster.close();
     throw new UsageError(opts, 'canary start');
+  }
+  // Everything a person typed is checked against the rollout's plan before this process takes part
+  // in the election (a free Lease is taken at once).
+  let actor: Actor;
+  try {
+    const { RolloutResource } = await import('../../cluster/resource.js');
+    const { plan } = await planOfRollout(home.cluster, await new RolloutResource(home.cluster, home.namespace, rollout).get());
+    if (values.plan) {
+      const { planAndText } = await import('../../wiring/plan.js');
+      if (JSON.stringify(planAndText({ plan: values.plan }).plan) !== JSON.stringify(plan))
+        throw new UserError(`--plan ${values.plan} is not the plan of CanaryRollout ${home.namespace}/${rollout} (its spec.plan): leave --plan out, the console uses the rollout's own`);
+    }
+    if (values.as) {
+      const p = plan.roster.people.find((x) => x.id === values.as);
+      if (!p) throw new UsageError(`--as ${values.as}: no such person in the plan's roster; expected one of: ${plan.roster.people.map((x) => x.id).join(', ')}`, 'canary start');
+      actor = { id: p.id, name: p.name, roles: p.roles };
+    } else {
+      const p = whoIs(plan, 'sre-primary', Date.now()).person;
+      actor = p ? { id: p.id, name: p.name, roles: p.roles } : { id: 'operator', name: 'operator' };
+    }
+  } catch (err) {
+    home.cluster.close();
+    if (err instanceof UserError) throw err;
+    throw new UserError(`canary start --rollout ${rollout}: ${messageOf(err)}`);
   }
   // The Driver's JSON log lines (what canary drive prints on stdout) go to a file: the screen is the console's.
   const logDir = join(ctx.env.stateHome, 'canary');
@@ -77,20 +100,6 @@ export async function runRolloutConsole(rollout: string, values: Values, ctx: Ct
     throw new UserError(`canary start --rollout ${rollout}: ${messageOf(err)}`);
   }
   const { plan } = driver.rolloutPlan!;
-  if (values.plan) {
-    const { planAndText } = await import('../../wiring/plan.js');
-    let mine: Plan | null = null;
-    try {
-      mine = planAndText({ plan: values.plan }).plan;
-    } catch (err) {
-      await closeAll();
-      throw err;
-    }
-    if (JSON.stringify(mine) !== JSON.stringify(plan)) {
-      await closeAll();
-      throw new UserError(`--plan ${values.plan} is not the plan of CanaryRollout ${home.namespace}/${rollout} (its spec.plan): leave --plan out, the console uses the rollout's own`);
-    }
-  }
   const view = new ClusterView({
     home: home.cluster,
     namespace: home.namespace,
@@ -107,20 +116,6 @@ export async function runRolloutConsole(rollout: string, values: Values, ctx: Ct
   await view.refresh();
   view.start();
   const store = new StandbyStore(view, () => driver.runtime);
-  let actor: Actor;
-  if (values.as) {
-    const p = plan.roster.people.find((x) => x.id === values.as);
-    if (!p) {
-      view.stop();
-      store.close();
-      await closeAll();
-      throw new UsageError(`--as ${values.as}: no such person in the plan's roster; expected one of: ${plan.roster.people.map((x) => x.id).join(', ')}`, 'canary start');
-    }
-    actor = { id: p.id, name: p.name, roles: p.roles };
-  } else {
-    const p = whoIs(plan, 'sre-primary', Date.now()).person;
-    actor = p ? { id: p.id, name: p.name, roles: p.roles } : { id: 'operator', name: 'operator' };
-  }
   const leave = altScreen(ctx.out);
   let quit: () => void = () => undefined;
   let signalled: number | null = null;
