@@ -6,8 +6,6 @@ import { defineCommand } from './types.js';
 import { ROLLOUT_OPTIONS } from './cluster-options.js';
 import { WORLD_DETAILS, WORLD_OPTIONS } from './world-options.js';
 
-
-
 const ACTION_NAMES_IN_HELP = (Object.keys(ACTIONS) as ActionName[]).filter((a) => a !== 'rollback' && ACTIONS[a].group !== 'Pods' && ACTIONS[a].group !== 'Panes');
 
 /** The default keys, from the key registry's action table (remapped keys show in the console's help). */

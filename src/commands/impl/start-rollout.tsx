@@ -26,7 +26,7 @@ import { keymapOrFail } from './keymap.js';
 type Values = ValuesOf<typeof WORLD_OPTIONS & typeof ROLLOUT_OPTIONS>;
 
 /** Options of the embedded world that mean nothing for a rollout on its clusters. */
-const NOT_WITH_ROLLOUT = ['scenario', 'speed', 'seed', 'pods-per-region', 'no-crew', 'regress-at', 'sli-source', 'export', 'journal', 'no-journal', 'sim-http', 'load-results'] as const;
+const NOT_WITH_ROLLOUT = ['scenario', 'speed', 'seed', 'pods-per-region', 'no-crew', 'regress-at', 'sli-source', 'export', 'journal', 'no-journal', 'sim-http', 'load-results', 'comms-dir'] as const;
 
 export async function runRolloutConsole(rollout: string, values: Values, ctx: Ctx): Promise<number> {
   const bad = NOT_WITH_ROLLOUT.find((k) => values[k] !== undefined);
