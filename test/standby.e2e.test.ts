@@ -178,8 +178,10 @@ describe('canary start --rollout: an operator console stands by, takes over, and
     expect(reason).toMatch(/latency/i);
     expect(reason).toMatch(/1800/);
     expect(reason).toMatch(/>= (1000|3x)/);
-    const vs = server.get('virtualservices.networking.istio.io', NS, 'orchestrator') as unknown as { spec: { http: { route: { weight: number }[] }[] } };
-    expect(vs.spec.http[0]!.route[1]!.weight).toBe(0);
+    // The status says RolledBack once the decision is journaled; the traffic follows it (the
+    // rollback waits for that journal entry first): wait for the cluster to read 0%.
+    const vs = () => server.get('virtualservices.networking.istio.io', NS, 'orchestrator') as unknown as { spec: { http: { route: { weight: number }[] }[] } };
+    await until(() => vs().spec.http[0]!.route[1]!.weight === 0, 'the canary at 0% in the VirtualService', 15_000);
     await waitFor(SESSION, (t) => /ROLLED BACK/.test(t), 'the console showing the rollback', 15_000);
 
     // The console dies (SIGKILL: no lease release): the in-cluster replica takes over in turn.
