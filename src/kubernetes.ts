@@ -59,7 +59,7 @@ export async function connectKubernetes(plan: Plan, o: KubeWiringOptions): Promi
     ...(lease ? { guard: lease.whyNot } : {}),
     ...(plan.rollback.scaleCanaryToZero ? { scaleCanaryToZero: { namespace: plan.target.namespace, deployment: plan.target.deployment } } : {}),
     ...(plan.rollback.hook
-      ? { hook: { command: plan.rollback.hook, cwd: dirname(o.planPath), env: { PREVIOUS_STABLE_VERSION: plan.metadata.previousVersion, RC_VERSION: plan.metadata.version } } }
+      ? { hook: { command: plan.rollback.hook, cwd: dirname(o.planPath), ...(o.env ? { base: o.env } : {}), env: { PREVIOUS_STABLE_VERSION: plan.metadata.previousVersion, RC_VERSION: plan.metadata.version } } }
       : {}),
   });
   const pods = new KubePodsSource({

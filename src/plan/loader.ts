@@ -17,6 +17,8 @@ import { simulationProblems } from './simulate.js';
  * that world needs (every SLI says what it simulates). */
 export interface LoadOptions {
   simulated?: boolean;
+  /** The plan cache (src/env.ts planCacheDir); none when absent or null. */
+  cacheDir?: string | null;
 }
 import { cachedPlan, cachePlan } from './cache.js';
 
@@ -82,10 +84,10 @@ export function loadPlanFile(path: string, opts: LoadOptions = {}): LoadResult {
   // Validated before from this very text (and for the same place to run) by this very build: skip
   // YAML and zod (see cache.ts).
   const key = opts.simulated ? `simulated\0${text}` : text;
-  const cached = cachedPlan(key);
+  const cached = cachedPlan(key, opts.cacheDir ?? null);
   if (cached) return { ok: true, plan: cached, file: path };
   const result = loadPlanText(text, path, opts);
-  if (result.ok) cachePlan(key, result.plan);
+  if (result.ok) cachePlan(key, result.plan, opts.cacheDir ?? null);
   return result;
 }
 

@@ -3,6 +3,7 @@
 // and a failed `test` op (422) are retried after a fresh read; a rollback is retried until every
 // cluster reads 0% or its deadline passes, and it is idempotent (a cluster already at 0 is left
 // alone). Mutations stop when `guard` says this terminal may not drive (the Lease is not ours).
+import { processVars } from '../../env.js';
 import { execFile } from 'node:child_process';
 import { KubeError, CONTENT } from '../../kube/client.js';
 import type { ClusterTarget } from '../../kube/config.js';
@@ -25,7 +26,8 @@ export interface KubeTrafficOptions {
   /** After traffic is at 0: scale the canary Deployment to 0 replicas. */
   scaleCanaryToZero?: { namespace: string; deployment: string };
   /** After traffic is at 0: the plan's rollback hook, e.g. emergency-rollback.sh. */
-  hook?: { command: string; env: Record<string, string>; timeoutMs?: number; cwd?: string };
+  /** `base`: canary's environment (CanaryEnv.vars) the hook's starts from; `env` is added. */
+  hook?: { command: string; env: Record<string, string>; timeoutMs?: number; cwd?: string; base?: Readonly<Record<string, string | undefined>> };
 }
 
 export class KubeTraffic implements TrafficActuator {
@@ -183,7 +185,7 @@ function summarize(results: ClusterResult[], weight: number): ActuationResult {
 /** Runs the plan's rollback hook with ${VAR} from `env` and the reason; never through a shell
  * string built from the reason (it is passed as an environment variable and an argument). */
 export function runHook(h: NonNullable<KubeTrafficOptions['hook']>, reason: string): Promise<string> {
-  const env = { ...process.env, ...h.env, ROLLBACK_REASON: reason };
+  const env = { ...(h.base ?? processVars()), ...h.env, ROLLBACK_REASON: reason };
   return new Promise((resolve) => {
     execFile('/bin/sh', ['-c', h.command], { env, timeout: h.timeoutMs ?? 120_000, cwd: h.cwd }, (err, stdout, stderr) => {
       const out = (stderr || stdout).trim().split('\n').slice(-1)[0] ?? '';
