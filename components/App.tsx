@@ -29,7 +29,7 @@ import { flashLines, StatusBar, statusSegs } from './StatusBar.js';
 import { makeTheme } from './theme.js';
 import { Overlay } from './Overlay.js';
 import { Live, useStoreView } from './useStoreView.js';
-import { commsLines, declareLines, resolveLines } from './people.js';
+import { commsLines, declareLines, reportFlash, resolveLines } from './people.js';
 import { incidentKinds, openIncidents } from '../src/engine/people.js';
 import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
 import { loadTestsForPhase } from '../src/engine/loadtests.js';
@@ -111,6 +111,15 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     },
     [],
   );
+  // A report produced (or failing to be written or sent) says so where the hints are, with its file.
+  const lastReport = state.reports?.recent.at(-1);
+  const reportKey = lastReport && lastReport.doneAt !== undefined ? `${lastReport.effectId}:${lastReport.sent?.length ?? 0}` : null;
+  const reportSeen = useRef(reportKey);
+  useEffect(() => {
+    if (reportKey === null || reportKey === reportSeen.current || replay) return;
+    reportSeen.current = reportKey;
+    if (lastReport) setFlash(reportFlash(plan, lastReport));
+  }, [reportKey]);
   // The UI state the key handler works from: updated synchronously with each key, so keys that
   // arrive before React re-renders (R then y in one burst) see the state the previous key made.
   const uiRef = useRef<UiState>(ui);

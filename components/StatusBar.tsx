@@ -58,8 +58,11 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
   for (const [name, h] of Object.entries(state.sources)) if (!h.ok) left.push({ text: ` · ✗ ${name}`, tone: 'bad', bold: true });
   // With a Lease: does this terminal drive, or who does.
   if (state.driver) {
-    if (state.driver.self) left.push({ text: ' · ◆ driving', tone: 'ok' });
-    else left.push({ text: ` · READ-ONLY: ${state.driver.holder ?? 'nobody'} drives`, tone: 'warn', bold: true });
+    // With what the driver's side says: whom this terminal took over from, a renewal that failed, a
+    // cluster that cannot be read.
+    const why = state.driver.message ? ` (${state.driver.message})` : '';
+    if (state.driver.self) left.push({ text: ` · ◆ driving${why}`, tone: 'ok' });
+    else left.push({ text: ` · READ-ONLY: ${state.driver.holder ?? 'nobody'} drives${why}`, tone: 'warn', bold: true });
   }
   // Open incidents and the keys that act on them: one nobody acknowledged yet has its escalation
   // clock running (and the acknowledge key); one acknowledged still names the resolve key.

@@ -5,7 +5,7 @@ import type { Plan } from '../src/plan/schema.js';
 import { formatDuration } from '../src/plan/duration.js';
 import { escalationClock, openIncidents } from '../src/engine/people.js';
 import { communicationFiles, formatDate, itemStatus } from '../src/engine/comms.js';
-import type { CommsItem, Incident, RolloutState } from '../src/engine/types.js';
+import type { CommsItem, Incident, ReportRecord, RolloutState } from '../src/engine/types.js';
 import { cellWidth, formatClock, wrap } from './format.js';
 import { flowItems, type PLine, type Seg } from './line.js';
 import { SEVERITIES, SUMMARY_MAX, type IncidentDraft, type KindChoice } from './ui.js';
@@ -170,6 +170,7 @@ export function commsLines(plan: Plan, s: RolloutState, width: number, opts: { n
   const on = opts.notifyOn ?? [];
   const off = opts.notifyOff ?? [];
   out.push([{ text: 'Channels ', bold: true }, { text: on.length ? on.join(', ') : 'none on', tone: on.length ? 'ok' : 'warn' }, ...(off.length ? [{ text: ` · off: ${off.join('; ')}`, tone: 'muted' as const }] : []), { text: ` · ${s.notifications.delivered} delivered, ${s.notifications.failed} failed`, tone: s.notifications.failed ? 'bad' : 'muted' }]);
+  out.push(...reportLines(plan, s));
   // A read-only view (a replay, a viewer, a terminal that does not drive) has no `w`.
   if (canWrite) out.push([{ text: `w writes the files below to ${opts.commsDir ?? '(no directory configured)'}`, tone: 'accent' }]);
   let files: { name: string; text: string }[];
@@ -182,6 +183,51 @@ export function commsLines(plan: Plan, s: RolloutState, width: number, opts: { n
   for (const f of files) {
     out.push([{ text: '' }], [{ text: `── ${f.name} `, tone: 'info', bold: true }]);
     for (const l of f.text.replace(/\n+$/, '').split('\n')) for (const w of l ? wrap(l, width, '  ') : ['']) out.push([{ text: w }]);
+  }
+  return out;
+}
+
+/** "exec-daily (Executive) for Sat 26 Dec 2026 09:00 GMT-5: /path/exec-daily-2026-12-26-0900.md"
+ * with how sending it went; a failure says so first. */
+export function reportFlash(plan: Plan, r: ReportRecord): string {
+  const what = `${r.every} report ${r.name} (${r.audience}) for ${formatDate(r.dueAt, plan.metadata.timezone)}`;
+  if (r.doneAt === undefined) return `${what}: being written`;
+  if (!r.ok) return `✗ ${what} NOT produced: ${r.detail ?? ''}`;
+  const failed = (r.sent ?? []).filter((x) => !x.ok);
+  const sent = (r.sent ?? []).filter((x) => x.ok).map((x) => x.channel);
+  return `${failed.length ? '✗ ' : ''}${what}: ${r.file ?? r.detail ?? ''}${sent.length ? ` · sent to ${sent.join(', ')}` : ''}${failed.length ? ` · NOT sent to ${failed.map((x) => `${x.channel} (${x.detail})`).join(', ')}` : ''}`;
+}
+
+/** The plan's stakeholder reports in the communications preview: the last one of each (its
+ * file, or why there is none, and each channel it did not reach) and when the next is due. */
+export function reportLines(plan: Plan, s: RolloutState): Seg[][] {
+  if (!plan.reports.length) return [];
+  const tz = plan.metadata.timezone;
+  const rs = s.reports ?? { next: {}, recent: [] };
+  const out: Seg[][] = [[{ text: 'Reports ', bold: true }, { text: 'from the journal, beside it (<journal>-reports/)', tone: 'muted' }]];
+  for (const r of plan.reports) {
+    const last = [...rs.recent].reverse().find((x) => x.name === r.name);
+    const next = rs.next[r.name];
+    const failed = (last?.sent ?? []).filter((x) => !x.ok);
+    const bad = last !== undefined && (last.ok === false || failed.length > 0);
+    const what = !last
+      ? null
+      : last.doneAt === undefined
+        ? `last ${formatClock(last.dueAt, tz)}: being written`
+        : last.ok
+          ? `last ${formatClock(last.dueAt, tz)}: ${last.file ?? last.detail ?? ''}`
+          : `last ${formatClock(last.dueAt, tz)}: NOT produced: ${last.detail ?? ''}`;
+    out.push([
+      { text: bad ? '✗ ' : last ? '✓ ' : '· ', tone: bad ? 'bad' : last ? 'ok' : 'muted' },
+      { text: `${r.name} `, bold: true },
+      { text: `${r.every} for ${r.audience}` },
+      { text: next !== undefined ? ` · next ${formatClock(next, tz)}` : ` · at ${r.at}${r.from !== 'T+0' ? ` from ${r.from}` : ''}`, tone: 'muted' },
+      ...(what ? [] : [{ text: ' · none yet', tone: 'muted' as const }]),
+    ]);
+    if (what) out.push([{ text: `    ${what}`, tone: last && !last.ok && last.doneAt !== undefined ? 'bad' : undefined }]);
+    for (const f of failed) out.push([{ text: `    ✗ NOT sent to ${f.channel}: ${f.detail}`, tone: 'bad' }]);
+    const sent = (last?.sent ?? []).filter((x) => x.ok).map((x) => x.channel);
+    if (sent.length) out.push([{ text: `    ✓ sent to ${sent.join(', ')}`, tone: 'ok' }]);
   }
   return out;
 }

@@ -5,12 +5,20 @@ import { compile } from './engine/compiled.js';
 import { gateView } from './engine/gates.js';
 import type { RolloutState } from './engine/types.js';
 import { escalationClock, openIncidents } from './engine/people.js';
+import { calendarDay, calendarGatesAhead, specialDayReason } from './engine/calendar.js';
 
 export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; problems?: string[]; torn?: boolean }): string {
   const cp = compile(plan);
   const phase = cp.phases[s.phaseIndex];
   const step = phase?.steps[s.stepIndex];
   const g = gateView(plan, s);
+  // The calendar, when a gate ahead asks for more on weekends and holidays (the seed's CTO rule).
+  const ahead = calendarGatesAhead(plan, s.phaseIndex);
+  const day = calendarDay(plan, s.now);
+  const special = specialDayReason(plan, s.now);
+  const calendar = ahead.length
+    ? { timezone: plan.metadata.timezone, day: `${day.weekday} ${day.date}`, weekend: day.weekend, holiday: day.holiday, reason: special, gates: ahead }
+    : null;
   const due = phase ? (s.checkpoints[phase.id] ?? []).filter((c) => c.dueAt !== undefined && c.ackedAt === undefined) : [];
   const summary = {
     plan: plan.metadata.name,
@@ -21,7 +29,8 @@ export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; p
     appliedWeight: s.appliedWeight,
     bake: step ? { elapsedMs: s.stepBakeMs, minMs: step.minMs, maxMs: step.maxMs } : null,
     next: g.kind === 'none' ? null : { kind: g.kind, phase: g.phase?.id ?? null, toWeight: g.toWeight, allowed: g.allowed, blockers: g.blockers },
-    approvals: g.approvals.map((a) => ({ role: a.role, by: a.given?.by ?? null })),
+    approvals: g.approvals.map((a) => ({ role: a.role, by: a.given?.by ?? null, ...(a.why ? { why: a.why } : {}) })),
+    calendar,
     checkpointsDue: due.map((c) => ({ hour: c.at / 3_600_000, title: c.title })),
     judgment: s.judgment ? { verdict: s.judgment.verdict, score: s.judgment.score, reason: s.judgment.reason } : null,
     holds: s.holds,
@@ -46,6 +55,10 @@ export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; p
     lines.push(`Next:       ${g.kind === 'phase' ? `gate into ${g.phase?.title}` : g.kind === 'step' ? `step to ${g.toWeight}%` : 'complete'} - ${g.allowed ? 'ready' : 'blocked'}`);
     for (const b of g.blockers) lines.push(`              ${b}`);
   }
+  if (calendar)
+    lines.push(
+      `Calendar:   ${calendar.reason ?? `${calendar.day} is a working day (${calendar.timezone})`}: ${calendar.gates.map((x) => `${x.phase} ${calendar.reason ? 'needs' : 'would need on a weekend or holiday'} ${x.roles.join(', ')}`).join('; ')}`,
+    );
   if (s.judgment) lines.push(`Judgment:   ${s.judgment.verdict}${s.judgment.score === null ? '' : ` ${Math.round(s.judgment.score)}`} - ${s.judgment.reason}`);
   for (const h of s.holds) lines.push(`Hold:       ${h}`);
   for (const i of openIncidents(s)) {

@@ -161,8 +161,10 @@ describe('canary drive: two drivers, SIGKILL the holder, the standby takes over'
     expect(reason).toMatch(/latency/i);
     expect(reason).toMatch(/1800/);
     expect(reason).toMatch(/>= (1000|3x)/);
-    const vs = server.get('virtualservices.networking.istio.io', NS, 'orchestrator') as unknown as { spec: { http: { route: { weight: number }[] }[] } };
-    expect(vs.spec.http[0]!.route[1]!.weight).toBe(0);
+    // The status says RolledBack once the decision is journaled; the traffic follows it (the
+    // rollback waits for that journal entry first): wait for the cluster to read 0%.
+    const vs = () => server.get('virtualservices.networking.istio.io', NS, 'orchestrator') as unknown as { spec: { http: { route: { weight: number }[] }[] } };
+    await until(() => vs().spec.http[0]!.route[1]!.weight === 0, 'the canary at 0% in the VirtualService', 15_000);
     expect(b.said(/ROLLBACK from 5%/)).toBeDefined();
 
     // A clean stop hands the lease back.

@@ -62,7 +62,10 @@ const EMOJI = { info: ':information_source:', warning: ':warning:', critical: ':
 
 /** A Slack incoming-webhook body: `text` (the fallback every client shows) and blocks. */
 export function slackPayload(plan: Plan, effect: NotifyEffect, at: number): { text: string; blocks: unknown[] } {
-  const text = `${EMOJI[effect.severity]} ${effect.message}`;
+  // Slack refuses a section over 3,000 characters: a long report is cut, and says so.
+  const SECTION = 2_900;
+  const body = effect.message.length > SECTION ? `${effect.message.slice(0, SECTION)}\n… (cut at ${SECTION} of ${effect.message.length} characters; the whole report is in canary's reports directory)` : effect.message;
+  const text = `${EMOJI[effect.severity]} ${body}`;
   const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
   if (effect.recipients?.length)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Paging:* ${effect.recipients.map((r) => `${r.title}: ${r.name ?? 'nobody'}${r.slack ? ` (${r.slack})` : ''}`).join(', ')}` } });
@@ -127,10 +130,22 @@ export class ChannelNotifier implements Notifier {
 
   notify(effect: NotifyEffect, ctx: { at: number; report(r: NotifyReport): void }): void {
     if (this.closed) return;
+    // Named channels (a report's): each is used whatever its `on` says, and one that is off or
+    // unknown is reported as a failure, never skipped in silence.
+    if (effect.channels) {
+      for (const name of effect.channels) {
+        if (this.lanes.some((l) => l.channel.name === name)) continue;
+        const off = this.off.find((o) => o.startsWith(`${name}: `));
+        const detail = off ? `channel is off (${off.slice(name.length + 2)})` : `no channel "${name}" in notifications.channels`;
+        setImmediate(() => ctx.report({ effectId: effect.id, channel: name, ok: false, detail, attempts: 0 }));
+      }
+    }
     for (const lane of this.lanes) {
       const c = lane.channel;
-      if (c.on && !c.on.includes(effect.kind ?? 'info')) continue;
-      if (SEVERITY_RANK[effect.severity] < SEVERITY_RANK[c.minSeverity]) continue;
+      if (effect.channels) {
+        if (!effect.channels.includes(c.name)) continue;
+      } else if (c.on && !c.on.includes(effect.kind ?? 'info')) continue;
+      else if (SEVERITY_RANK[effect.severity] < SEVERITY_RANK[c.minSeverity]) continue;
       if (lane.queue.length >= this.limit) {
         const dropped = lane.queue.shift()!;
         dropped.report({ effectId: dropped.effect.id, channel: c.name, ok: false, detail: `dropped: more than ${this.limit} notifications waiting for ${c.name}`, attempts: 0 });

@@ -5,7 +5,7 @@ import type { PrometheusClientOptions } from '../sources/prometheus.js';
 import { clientOptionsFromPlan } from '../sources/prometheus-source.js';
 import { KubeConfigError } from '../kube/config.js';
 import { connectHome } from './connect.js';
-import { Driver } from './driver.js';
+import { Driver, type DriverOptions } from './driver.js';
 import { loadClusterJournal, verifyText } from './journal.js';
 import { ClusterStateError, RolloutResource, type CanaryRollout } from './resource.js';
 
@@ -46,22 +46,19 @@ export interface DriveValues extends HomeValues {
   insecure?: boolean | undefined;
 }
 
-/** `canary drive <rollout>`: runs until SIGTERM/SIGINT (exit 0, lease released) or until it gives up (exit 1, why on stderr and in the log). */
-export async function drive(rollout: string, v: DriveValues, io: IO): Promise<number> {
-  let home: Awaited<ReturnType<typeof connectHome>>;
-  try {
-    home = await connectHome({ ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}), ...(v.context ? { context: v.context } : {}), ...(v.namespace ? { namespace: v.namespace } : {}) });
-  } catch (err) {
-    io.err.write(`canary drive: ${message(err)}\n`);
-    return 1;
-  }
+/** What `canary drive` and a console standing by (`canary start --rollout`) both drive with: the
+ * same Driver, from the same options. A string: what is wrong with them (a usage error). */
+export function driverOptions(
+  rollout: string,
+  v: DriveValues,
+  io: IO,
+  home: { cluster: DriverOptions['home']; namespace: string },
+  contexts: string[] | undefined = v.context ? [v.context] : undefined,
+): Omit<DriverOptions, 'health'> | string {
   const headers: Record<string, string> = {};
   for (const h of v['prometheus-header'] ?? []) {
     const i = h.indexOf(':');
-    if (i <= 0) {
-      io.err.write(`canary drive: --prometheus-header expects 'Name: value', got "${h}"\n`);
-      return 2;
-    }
+    if (i <= 0) return `--prometheus-header expects 'Name: value', got "${h}"`;
     headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
   const creds = io.prometheus ?? {};
@@ -77,17 +74,11 @@ export async function drive(rollout: string, v: DriveValues, io: IO): Promise<nu
       ...(v['prometheus-ca'] ? { caFile: v['prometheus-ca'] } : {}),
     };
   };
-  const hp = v.health ?? '0.0.0.0:8080';
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hp);
-  if (!m) {
-    io.err.write(`canary drive: --health expects host:port, e.g. 0.0.0.0:8080, got "${hp}"\n`);
-    return 2;
-  }
-  const driver = new Driver({
+  return {
     home: home.cluster,
     namespace: home.namespace,
     rollout,
-    kube: { ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}), ...(v.context ? { contexts: [v.context] } : {}) },
+    kube: { ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}), ...(contexts?.length ? { contexts } : {}) },
     prometheus: (plan) => prometheus(clientOptionsFromPlan(plan)?.url),
     ...(v.identity ? { identity: v.identity } : {}),
     lease: {
@@ -95,10 +86,41 @@ export async function drive(rollout: string, v: DriveValues, io: IO): Promise<nu
       ...(v['renew-deadline'] !== undefined ? { renewDeadlineMs: v['renew-deadline'] * 1000 } : {}),
       ...(v['retry-period'] !== undefined ? { retryMs: v['retry-period'] * 1000 } : {}),
     },
+    ...(io.journalKey ? { key: io.journalKey } : {}),
+  };
+}
+
+/** The cluster holding the CanaryRollout, from --kubeconfig/--context/--namespace. */
+export function homeOf(v: HomeValues): ReturnType<typeof connectHome> {
+  return connectHome({ ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}), ...(v.context ? { context: v.context } : {}), ...(v.namespace ? { namespace: v.namespace } : {}) });
+}
+
+/** `canary drive <rollout>`: runs until SIGTERM/SIGINT (exit 0, lease released) or until it gives up (exit 1, why on stderr and in the log). */
+export async function drive(rollout: string, v: DriveValues, io: IO): Promise<number> {
+  let home: Awaited<ReturnType<typeof connectHome>>;
+  try {
+    home = await homeOf(v);
+  } catch (err) {
+    io.err.write(`canary drive: ${message(err)}\n`);
+    return 1;
+  }
+  const opts = driverOptions(rollout, v, io, home);
+  if (typeof opts === 'string') {
+    io.err.write(`canary drive: ${opts}\n`);
+    home.cluster.close();
+    return 2;
+  }
+  const hp = v.health ?? '0.0.0.0:8080';
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hp);
+  if (!m) {
+    io.err.write(`canary drive: --health expects host:port, e.g. 0.0.0.0:8080, got "${hp}"\n`);
+    return 2;
+  }
+  const driver = new Driver({
+    ...opts,
     health: { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) },
     ...(v.warroom && v.tokens ? { warroom: { listen: v.warroom, tokens: v.tokens, ...(v.cert ? { cert: v.cert } : {}), ...(v.key ? { key: v.key } : {}), ...(v.insecure ? { insecure: true } : {}) } } : {}),
     out: io.out,
-    ...(io.journalKey ? { key: io.journalKey } : {}),
   });
   const onSignal = (sig: NodeJS.Signals) => {
     driver.log('info', `${sig}: stopping (the last status is written, the lease released)`);

@@ -37,6 +37,18 @@ import { rolloutStatus, statusKey } from './status.js';
 import { DriverMetrics, startHealthServer, type HealthServer, type HealthView } from './health.js';
 import { sha256Hex } from '../journal/journal.js';
 
+/** What a driver that just took the Lease says about itself. */
+export interface DrivingInfo {
+  state: RolloutState;
+  ms: number;
+  runtime: Runtime;
+  epoch: number;
+  /** The driver the status named before (null: none, or this one). */
+  from: string | null;
+  /** "took over from X at epoch N", "resumed at epoch N" or null (a new rollout): shown beside "driving". */
+  note: string | null;
+}
+
 export interface DriverOptions {
   /** The cluster holding the CanaryRollout (and its journal). */
   home: KubeCluster;
@@ -67,8 +79,9 @@ export interface DriverOptions {
   /** The war room (`canary join --rollout` reaches it through the API server's service proxy).
    * Only the driving replica serves it; a standby's port is closed. */
   warroom?: { listen: string; tokens: string; cert?: string; key?: string; insecure?: boolean } | null;
-  /** Called once this process drives (after the resume), for tests and the bench. */
-  onDriving?: (info: { state: RolloutState; ms: number }) => void;
+  /** Called once this process drives (after the resume), for tests, the bench and a console
+   * standing by (`canary start --rollout`): its runtime, and whom it took over from. */
+  onDriving?: (info: DrivingInfo) => void;
 }
 
 /** The plan a CanaryRollout names: inline, or in a ConfigMap; spec.target/spec.traffic override the plan's. */
@@ -157,6 +170,8 @@ interface Active {
   /** Shared with its actuators: set when this process stops driving. */
   flags: { stopped: boolean };
   room: { url: string; close(): Promise<void> } | null;
+  /** Whom this driver took over from, said beside "driving" (null: a new rollout). */
+  note: string | null;
   readonly stopped: boolean;
 }
 
@@ -215,6 +230,16 @@ export class Driver {
     return this.active?.runtime ?? null;
   }
 
+  /** The rollout's plan (from the CanaryRollout), once start() read it. */
+  get rolloutPlan(): { plan: Plan; planText: string } | null {
+    return this.plan;
+  }
+
+  /** The plan's traffic actuator (a standby console rolls back with it: that needs no Lease). */
+  get traffic(): TrafficActuator | null {
+    return this.kube?.traffic ?? null;
+  }
+
   notReady(): string | null {
     if (this.fatal) return this.fatal.message;
     const lease = this.kube?.lease;
@@ -255,7 +280,8 @@ export class Driver {
     if (e.type !== 'driver.status' || this.closed) return;
     const lease = this.kube!.lease!;
     const a = this.active;
-    if (a) a.runtime.dispatch(e);
+    // The takeover note stays beside "driving" (a renewal's own message, e.g. a failed try, first).
+    if (a) a.runtime.dispatch(e.self && !e.message && a.note ? { ...e, message: a.note } : e);
     if (e.self) {
       if (this.pausedSaid) {
         this.pausedSaid = false;
@@ -311,6 +337,7 @@ export class Driver {
     const fresh = await planOfRollout(this.o.home, cr);
     if (sha256Hex(fresh.planText) !== sha256Hex(planText)) this.plan = fresh;
     const head = cr.status?.journal ?? null;
+    const before = cr.status?.driver?.holder ?? null;
     const loaded = await loadClusterJournal(this.o.home, this.o.namespace, this.o.rollout, {
       ...(this.o.key ? { key: this.o.key } : {}),
       expected: { head: head ? { seq: head.seq, hash: head.hash } : null, firstSegment: head?.firstSegment ?? 0 },
@@ -400,7 +427,9 @@ export class Driver {
     } catch (err) {
       this.log('warn', `could not read SLI history from Prometheus: ${err instanceof Error ? err.message : String(err)}`);
     }
-    runtime.dispatch({ type: 'driver.status', at: this.clock.now(), holder: this.identity, self: true });
+    const from = before && before !== this.identity ? before : null;
+    const note = from ? `took over from ${from} at epoch ${epoch}` : loaded.entries.length ? `resumed at epoch ${epoch}` : null;
+    runtime.dispatch({ type: 'driver.status', at: this.clock.now(), holder: this.identity, self: true, ...(note ? { message: note } : {}) });
     const a: Active = {
       plan: planNow,
       runtime,
@@ -420,6 +449,7 @@ export class Driver {
       seenEffects: 0,
       flags,
       room: null,
+      note,
       get stopped() {
         return flags.stopped;
       },
@@ -447,8 +477,8 @@ export class Driver {
     }
     await this.writeStatus(a);
     const ms = performance.now() - t0;
-    this.log('info', `driving (lease epoch ${epoch}) ${Math.round(ms)} ms after winning the lease`, { epoch, ms: Math.round(ms) });
-    this.o.onDriving?.({ state: runtime.getState(), ms });
+    this.log('info', `driving (lease epoch ${epoch}) ${Math.round(ms)} ms after winning the lease${from ? `; took over from ${from}` : ''}`, { epoch, ms: Math.round(ms), ...(from ? { from } : {}) });
+    this.o.onDriving?.({ state: runtime.getState(), ms, runtime, epoch, from, note });
   }
 
   private redo(a: Active, e: Effect): void {

@@ -3,6 +3,7 @@
 import { ACTIONS, type ActionName } from '../config/actions.js';
 import { describeScenarios } from '../sim/scenarios.js';
 import { defineCommand } from './types.js';
+import { ROLLOUT_OPTIONS } from './cluster-options.js';
 import { WORLD_DETAILS, WORLD_OPTIONS } from './world-options.js';
 
 const ACTION_NAMES_IN_HELP = (Object.keys(ACTIONS) as ActionName[]).filter((a) => a !== 'rollback' && ACTIONS[a].group !== 'Pods' && ACTIONS[a].group !== 'Panes');
@@ -36,14 +37,20 @@ export const SCENARIOS_TEXT = `Scenarios:\n${describeScenarios()
 export default defineCommand({
   name: 'start',
   summary: 'the console, on the embedded simulated world (the default command)',
-  options: WORLD_OPTIONS,
-  details: `${WORLD_DETAILS}\n\n${SCENARIOS_TEXT}\n\n${KEYS_LINE}`,
+  options: { ...WORLD_OPTIONS, ...ROLLOUT_OPTIONS },
+  details: `${WORLD_DETAILS}\n\nWith --rollout <name> (and --context, --namespace, --prometheus as for canary drive) the console stands by for a\nrollout driven in its cluster: it shows the rollout from the cluster and who drives, read-only (R still rolls back);\nwhen the driver's Lease expires it takes it, resumes from the cluster exactly as a standby canary drive does, and drives\nfrom here (the status bar: driving (took over from X at epoch N)). Quitting hands the Lease back; if this console dies,\nan in-cluster replica takes over in turn.\n\n${SCENARIOS_TEXT}\n\n${KEYS_LINE}`,
   examples: [
     { cmd: 'canary start', what: 'the plan, live, on the embedded world at one simulated hour a second' },
     { cmd: 'canary start --scenario healthy', what: 'the full plan to 100%' },
     { cmd: 'canary start --speed 600 --no-crew --as dev', what: 'no simulated approvers: you approve as Dev' },
     { cmd: 'canary start --journal rollout.jsonl', what: 'every decision kept; run it again to resume' },
     { cmd: 'canary start --prometheus http://127.0.0.1:9090', what: "SLIs from a real Prometheus, in real time" },
+    { cmd: 'canary start --rollout maestro-conductor-rc --context prod-use1 -n maestro-conductor-canary', what: 'stand by for the in-cluster driver; take over if it dies' },
   ],
-  run: async (values, _args, ctx) => (await import('./impl/console.js')).runConsole(values, ctx, null),
+  run: async (values, _args, ctx) => {
+    if (values.rollout !== undefined) return (await import('./impl/start-rollout.js')).runRolloutConsole(values.rollout, values, ctx);
+    const only = (Object.keys(ROLLOUT_OPTIONS) as (keyof typeof ROLLOUT_OPTIONS)[]).filter((k) => values[k] !== undefined);
+    if (only.length) throw new (await import('./errors.js')).UsageError(`--${only[0]} goes with --rollout <name> (a CanaryRollout in the cluster)`, 'canary start');
+    return (await import('./impl/console.js')).runConsole(values, ctx, null);
+  },
 });

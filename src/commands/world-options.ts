@@ -2,6 +2,7 @@
 // URL): the plan, the embedded simulated world, Prometheus, Kubernetes, the journal, people.
 import { SCENARIO_NAMES } from '../sim/scenarios.js';
 import { checkHostPort, type OptionTable } from './options.js';
+import { parseStartAt } from '../engine/start-at.js';
 
 /** The fastest the embedded world runs: at 100000 simulated seconds a second a 13-day plan plays in
  * ~12 s (see README, "Ranges"). */
@@ -17,6 +18,15 @@ export const WORLD_OPTIONS = {
   scenario: { type: 'string', arg: 'name', help: 'what the simulated canary does (default: latency-regression)', choices: SCENARIO_NAMES },
   speed: { type: 'number', arg: 'n', help: 'simulated seconds per real second (default: 3600, one hour a second; run --headless: 36000)', min: 0.1, max: MAX_SPEED },
   seed: { type: 'number', arg: 'n', help: 'seed of the simulated world (default: 1)', min: 0, max: 2 ** 32 - 1, integer: true },
+  'start-at': {
+    type: 'string',
+    arg: 'date-time',
+    help: "the embedded world's clock starts here: 2026-12-25T09:00 (in the plan's metadata.timezone), or with Z / an offset (default: 2026-11-30T09:00 New York, a Monday)",
+    check: (v) => {
+      const p = parseStartAt(v);
+      return typeof p === 'string' ? p : null;
+    },
+  },
   'pods-per-region': { type: 'number', arg: 'n', help: 'stable pods per region (default: 6)', min: 0, max: MAX_PODS_PER_REGION, integer: true },
   as: { type: 'string', arg: 'person-id', help: "who you are in the plan's roster (default: the primary SRE on call)" },
   'no-crew': { type: 'boolean', help: 'no simulated approvers: gates wait for people' },

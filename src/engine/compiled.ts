@@ -107,28 +107,3 @@ export function compare(value: number, op: string, threshold: number): boolean {
     default: return false;
   }
 }
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const dayCache = new Map<string, boolean>();
-
-/** Weekend (Sat/Sun) or a plan holiday, in the plan's time zone. Pure: depends only on `at`.
- * Memoized per hour (time zones move days only on quarter-hour marks). */
-export function isWeekendOrHoliday(plan: Plan, at: number): boolean {
-  const tz = plan.metadata.timezone;
-  const bucket = `${tz}|${plan.calendar.holidays.join(',')}|${Math.floor(at / 900_000)}`;
-  const hit = dayCache.get(bucket);
-  if (hit !== undefined) return hit;
-  let fmt = formatters.get(tz);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' });
-    formatters.set(tz, fmt);
-  }
-  const parts = fmt.formatToParts(new Date(at));
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  const day = `${get('year')}-${get('month')}-${get('day')}`;
-  const weekday = get('weekday');
-  const result = weekday === 'Sat' || weekday === 'Sun' || plan.calendar.holidays.includes(day);
-  if (dayCache.size > 10_000) dayCache.clear();
-  dayCache.set(bucket, result);
-  return result;
-}

@@ -2,7 +2,8 @@
 // shows: which gate is next, what it needs, and what it would do. Pure functions of plan + state.
 import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/duration.js';
-import { compile, isWeekendOrHoliday, type CompiledPhase } from './compiled.js';
+import { compile, type CompiledPhase } from './compiled.js';
+import { calendarApprovalWhy, specialDayReason } from './calendar.js';
 import type { ApprovalGiven, GateTarget, RolloutState } from './types.js';
 import { rollbackScope, trafficDrift } from './traffic.js';
 import { loadTestBlockers } from './loadtests.js';
@@ -13,6 +14,9 @@ export interface ApprovalView {
   title: string;
   /** Asked for only on weekends/holidays (and it is one now). */
   conditional: boolean;
+  /** For a conditional one: why it is asked for now ("CTO approval required: Sat 2026-12-26 is a
+   * weekend (America/New_York)"). */
+  why?: string;
   given?: ApprovalGiven;
 }
 
@@ -38,13 +42,15 @@ export interface GateView {
 /** Approvals asked for at the gate into `phase`, at time `now`. */
 export function requiredApprovals(plan: Plan, phase: CompiledPhase, state: RolloutState): ApprovalView[] {
   const cp = compile(plan);
-  const special = isWeekendOrHoliday(plan, state.now);
+  const special = phase.approvals.some((a) => a.when !== 'always') ? specialDayReason(plan, state.now) : null;
   const given = state.approvals[phase.id] ?? [];
   return phase.approvals
-    .filter((a) => a.when === 'always' || special)
+    .filter((a) => a.when === 'always' || special !== null)
     .map((a) => {
       const g = given.find((x) => x.role === a.role);
-      return { role: a.role, title: cp.roleTitles[a.role] ?? a.role, conditional: a.when !== 'always', ...(g ? { given: g } : {}) };
+      const title = cp.roleTitles[a.role] ?? a.role;
+      const conditional = a.when !== 'always';
+      return { role: a.role, title, conditional, ...(conditional && special !== null ? { why: calendarApprovalWhy(title, special) } : {}), ...(g ? { given: g } : {}) };
     });
 }
 
@@ -53,7 +59,7 @@ function phaseGate(plan: Plan, state: RolloutState, phase: CompiledPhase, blocke
   const approvals = requiredApprovals(plan, phase, state);
   for (const a of approvals) {
     if (a.given) continue;
-    const text = `approval from ${a.title} missing`;
+    const text = `approval from ${a.title} missing${a.why ? ` (${a.why})` : ''}`;
     blockers.push(text);
     people.push(text);
   }
@@ -158,6 +164,10 @@ export function describeAdvance(plan: Plan, state: RolloutState): { allowed: boo
     title = `${state.status === 'rolled-back' ? 'Restart the rollout: ' : 'Open the gate: '}${g.phase!.title}`;
     lines.push(`Traffic to the canary: ${g.fromWeight}% -> ${g.toWeight}% in ${g.regions.join(', ')}`);
     lines.push(`Approvals: ${g.approvals.length ? g.approvals.map((a) => `${a.given ? '✓' : '✗'} ${a.title}${a.given ? ` (${a.given.by})` : ''}${a.conditional ? ' [weekend/holiday]' : ''}`).join(', ') : 'none required'}`);
+    // Why the calendar asks for more today; or, on a working day, which approval it would add.
+    for (const a of g.approvals) if (a.why) lines.push(a.why);
+    const later = g.phase!.approvals.filter((a) => a.when !== 'always' && !g.approvals.some((x) => x.role === a.role));
+    if (later.length) lines.push(`On a weekend or plan holiday (${plan.metadata.timezone}) this gate also needs: ${later.map((a) => compile(plan).roleTitles[a.role] ?? a.role).join(', ')}`);
   } else if (g.kind === 'step') {
     title = `Next step of ${g.phase!.title}`;
     lines.push(`Traffic to the canary: ${g.fromWeight}% -> ${g.toWeight}% in ${g.regions.join(', ')}`);

@@ -11,6 +11,8 @@ import { rollbackScope, trafficDrift, trafficOn } from './traffic.js';
 import { judge } from '../analysis/judge.js';
 import { signalRefusal } from '../plan/authority.js';
 import { classify, noteProblem } from './evidence.js';
+import { calendarGatesAhead, calendarApprovalWhy, specialDayReason } from './calendar.js';
+import { EMPTY_REPORTS, isReportEffect, onReportResult, onReportSent, reportsProgress } from './reports.js';
 import { initialLoadTests, onLoadProgress, onLoadResult, resetPhasePasses, startLoadTest, stopLoadTest } from './loadtests.js';
 import {
   EMPTY_COMMS,
@@ -91,6 +93,8 @@ export function initialState(plan: Plan, now: number): RolloutState {
     comms: EMPTY_COMMS,
     notifications: EMPTY_NOTIFICATIONS,
     loadTests: initialLoadTests(),
+    calendar: null,
+    reports: EMPTY_REPORTS,
   };
 }
 
@@ -191,7 +195,11 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
       onLoadResult(tx, event);
       break;
     case 'notify.result':
-      onNotifyResult(tx, event);
+      if (isReportEffect(tx.s, event.effectId)) onReportSent(tx, event);
+      else onNotifyResult(tx, event);
+      break;
+    case 'report.result':
+      onReportResult(tx, event);
       break;
     case 'source.status': {
       const prev = tx.s.sources[event.source];
@@ -206,6 +214,8 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
   progress(tx);
   if (tx.s.status !== state.status) tx.s.statusSince = tx.s.now;
   peopleProgress(tx);
+  calendarProgress(tx);
+  reportsProgress(tx);
   // The same holds as before: keep the array (views and the war room compare by reference).
   const holds = computeHolds(tx);
   if (!sameStrings(holds, state.holds)) tx.s.holds = holds;
@@ -214,6 +224,23 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
 
 // ---------------------------------------------------------------------------------------------
 // time
+
+/** The plan's calendar: when the day turns into a weekend or plan holiday (or back) while a gate
+ * ahead asks for more on such days, the history says so, and why (the gate dialog and `status`
+ * say it again at the gate). Only plans with such approvals pay for the look-up. */
+function calendarProgress(tx: Tx): void {
+  const s = tx.s;
+  if (s.status === 'completed') return;
+  const ahead = calendarGatesAhead(tx.cp.plan, s.phaseIndex);
+  if (ahead.length === 0) return;
+  const reason = specialDayReason(tx.cp.plan, s.now);
+  if (reason === (s.calendar ?? null)) return;
+  const first = s.calendar === undefined;
+  s.calendar = reason;
+  const gates = ahead.map((g) => `${g.roles.join(', ')} for the gate into ${g.phase}`).join('; ');
+  if (reason !== null) tx.log('info', `calendar: ${reason}: approval now also needed from ${gates}`);
+  else if (!first) tx.log('info', `calendar: a working day again (${tx.cp.plan.metadata.timezone}): no longer needed: ${gates}`);
+}
 
 function advanceTime(tx: Tx, at: number): void {
   const s = tx.s;
@@ -658,7 +685,10 @@ function onApprove(tx: Tx, actor: Actor, phaseId: string, role: string): void {
   if (given.some((g) => g.role === role)) return tx.log('refused', `${who} approved ${phase.title} as ${role}: refused - already approved`);
   if (given.some((g) => g.by === who)) return tx.log('refused', `${who} approved ${phase.title} again: refused - already approved in another role; one person fills one role`);
   s.approvals = { ...s.approvals, [phaseId]: [...given, { role, by: who, at: s.now }] };
-  tx.log('approval', `${who} approved ${phase.title} as ${tx.cp.roleTitles[role] ?? role}`);
+  const title = tx.cp.roleTitles[role] ?? role;
+  // An approval asked for because of the calendar says which day made it needed.
+  const special = phase.approvals.some((a) => a.role === role && a.when === 'weekend-or-holiday') ? specialDayReason(tx.cp.plan, s.now) : null;
+  tx.log('approval', `${who} approved ${phase.title} as ${title}${special ? ` (${calendarApprovalWhy(title, special)})` : ''}`);
 }
 
 /** Why a person with `roles` may not declare the immediate rule `id` (a security breach...), or

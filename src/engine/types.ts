@@ -127,6 +127,8 @@ export type EngineEvent =
   | { type: 'driver.status'; at: number; holder: string | null; self: boolean; message?: string }
   /** The notifier reports how delivering a notify effect to one channel went (after retries). */
   | { type: 'notify.result'; at: number; effectId: number; channel: string; ok: boolean; detail: string; attempts: number }
+  /** How producing a report went: the file it was written to, or why not. */
+  | { type: 'report.result'; at: number; effectId: number; ok: boolean; detail: string; file?: string }
   /** A running load test's figures so far (about once a second); runId is its start effect's id. */
   | { type: 'loadtest.progress'; at: number; runId: number; name: string; progress: LoadProgress }
   /** A load test ended: its figures (null when it never ran), and where they were saved. */
@@ -154,8 +156,13 @@ export type Effect =
       /** The incident it belongs to, and for escalation steps who is paged. */
       incident?: string;
       recipients?: Paged[];
+      /** Only these channels (by name), whatever their `on` says (a report's `channels`). */
+      channels?: string[];
     }
   | { id: number; type: 'write-communications'; files: { name: string; text: string }[] }
+  /** A stakeholder report is due: the runtime renders it from the journal's facts as of now (the
+   * period [from, dueAt)), writes it, and sends it to `channels`; `report.result` says how it went. */
+  | { id: number; type: 'produce-report'; name: string; every: 'daily' | 'weekly'; audience: string; dueAt: number; from: number; channels: string[] }
   | { id: number; type: 'start-load-test'; name: string }
   | { id: number; type: 'stop-load-test'; runId: number; name: string };
 
@@ -326,9 +333,38 @@ export interface RolloutState {
   notifications: NotificationsState;
   /** The load test running now, the last results, and which tests passed in the current phase. */
   loadTests: LoadTestsState;
+  /** Why today is a weekend or plan holiday in the plan's time zone (the approvals that depend on
+   * the calendar are then asked for), or null on a working day. */
+  calendar: string | null;
+  /** Stakeholder reports (plan `reports`): when each is next due, and the last ones produced. */
+  reports: ReportsState;
 }
 
-export type NotifyKind = 'gate' | 'checkpoint' | 'rollback' | 'incident' | 'escalation' | 'communication' | 'info';
+export interface ReportRecord {
+  name: string;
+  every: 'daily' | 'weekly';
+  audience: string;
+  /** The scheduled time it stands for; it covers [from, dueAt). */
+  dueAt: number;
+  from: number;
+  effectId: number;
+  /** Set by its result. */
+  doneAt?: number;
+  ok?: boolean;
+  file?: string;
+  detail?: string;
+  /** How sending it to each of its channels went. */
+  sent?: { channel: string; ok: boolean; detail: string }[];
+}
+
+export interface ReportsState {
+  /** Per report name: its next scheduled time (set once the rollout has started). */
+  next: Record<string, number>;
+  /** Newest last, at most 20. */
+  recent: ReportRecord[];
+}
+
+export type NotifyKind = 'gate' | 'checkpoint' | 'rollback' | 'incident' | 'escalation' | 'communication' | 'report' | 'info';
 export type IncidentSeverity = 'P0' | 'P1' | 'P2';
 
 /** Someone paged by an escalation step: the role, and who held it at that moment. */

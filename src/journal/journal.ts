@@ -765,6 +765,8 @@ export interface ReplayResult {
 export interface ReplayOptions extends KeyOption {
   /** The plan file's text: checked against the header's plan hash. */
   planText?: string;
+  /** Told every state of the replay, in order (a report ledger picks its facts up from them). */
+  observe?: (state: RolloutState) => void;
 }
 
 /** Replays a journal (or one already read) to its final state. Problems are returned, not thrown. */
@@ -776,6 +778,7 @@ export function replayJournal(plan: Plan, source: string | ReadResult, opts: Rep
   const asked = new Map<number, Effect>();
   for (const step of replaySteps(plan, read)) {
     state = step.state;
+    opts.observe?.(state);
     for (const e of step.effects) if (e.type === 'set-weight' || e.type === 'rollback') asked.set(e.id, e);
   }
   const inDoubt = Object.keys(state.pending)

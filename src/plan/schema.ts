@@ -4,6 +4,7 @@
 // live in `refinePlan` so their messages can point at the exact key.
 import { z } from 'zod';
 import { checkLoadTests } from './loadtests.js';
+import { checkCalendar, checkReports, Report } from './reports.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
 import { Duration } from './duration-schema.js';
 import { Simulate } from './simulate.js';
@@ -260,7 +261,7 @@ export const Severity = z.strictObject({
 });
 
 /** What a notification is about; a channel can listen to some kinds only. */
-export const NotifyKind = z.enum(['gate', 'checkpoint', 'rollback', 'incident', 'escalation', 'communication', 'info']);
+export const NotifyKind = z.enum(['gate', 'checkpoint', 'rollback', 'incident', 'escalation', 'communication', 'report', 'info']);
 export type NotifyKind = z.infer<typeof NotifyKind>;
 
 const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the name of an environment variable, e.g. CANARY_SLACK_WEBHOOK_URL');
@@ -482,6 +483,8 @@ export const Plan = z.strictObject({
   kpis: Kpis.optional(),
   /** Pre- and post-deployment checklists, items as written. */
   checklists: z.array(Checklist).optional(),
+  /** Stakeholder reports produced on schedule from the journal (src/plan/reports.ts). */
+  reports: z.array(Report).default([]),
 });
 export type Plan = z.infer<typeof Plan>;
 export type PlanInput = z.input<typeof Plan>;
@@ -688,6 +691,7 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   }
   if (plan.checklists)
     unique(plan.checklists.map((c, i) => ({ id: c.name, path: ['checklists', i, 'name'] })), 'checklist name');
+  problems.push(...checkCalendar(plan), ...checkReports(plan));
   return problems;
 }
 

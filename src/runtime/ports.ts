@@ -1,7 +1,7 @@
 // The small interfaces between the pure engine and the world. Each has a real implementation
 // (Prometheus, Kubernetes, ...) and a simulated one (src/sim). The runtime owns them; components
 // never see them.
-import type { ClusterResult, Effect, EngineEvent, LoadOutcome, LoadProgress, LoadSummary } from '../engine/types.js';
+import type { ClusterResult, Effect, EngineEvent, LoadOutcome, LoadProgress, LoadSummary, RolloutState } from '../engine/types.js';
 import type { LoadTest } from '../plan/schema.js';
 
 export type Emit = (event: EngineEvent) => void;
@@ -57,6 +57,14 @@ export interface Notifier {
 /** Writes rendered communications; resolves with where they went. */
 export interface CommsWriter {
   write(files: { name: string; text: string }[]): Promise<string>;
+}
+
+export type ReportEffect = Extract<Effect, { type: 'produce-report' }>;
+
+/** Renders a stakeholder report from the journal's facts as of `state` (the state the effect was
+ * decided in) and writes it; resolves with the file and the Markdown (sent on to its channels). */
+export interface ReportProducer {
+  produce(effect: ReportEffect, state: RolloutState): Promise<{ file: string; markdown: string }>;
 }
 
 /** What a load-test run reports at the end. `summary` is null when no request was ever sent

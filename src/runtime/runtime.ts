@@ -4,7 +4,7 @@
 import type { Plan } from '../plan/schema.js';
 import { initialState, reduce } from '../engine/reduce.js';
 import type { Effect, EngineEvent, LoadSummary, RolloutState } from '../engine/types.js';
-import type { ActuationResult, Clock, CommsWriter, LoadRunner, Notifier, Source, TrafficActuator } from './ports.js';
+import type { ActuationResult, Clock, CommsWriter, LoadRunner, Notifier, ReportEffect, ReportProducer, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
 import { visiblyDifferent } from './visible.js';
 
@@ -18,6 +18,9 @@ export interface RuntimeOptions {
   notifier?: Notifier;
   /** Where `w` writes the rendered communications. */
   comms?: CommsWriter;
+  /** Renders and writes the reports the plan schedules; without one a due report is answered
+   * with a failure that says so. */
+  reports?: ReportProducer;
   /** Carries out start-load-test / stop-load-test; without one a start is answered with a failure. */
   loadRunner?: LoadRunner;
   initial?: RolloutState;
@@ -161,6 +164,37 @@ export class Runtime implements Store {
       .then(result, (err: unknown) => result({ outcome: 'failed', detail: errorText(err), summary: null }));
   }
 
+  /** A report: rendered and written by the producer, then handed to the notifier for its
+   * channels; each step's outcome comes back as an event (report.result, notify.result). */
+  private produceReport(effect: ReportEffect, timeoutMs: number): void {
+    const result = (ok: boolean, detail: string, file?: string) =>
+      this.dispatch({ type: 'report.result', at: this.opts.clock.now(), effectId: effect.id, ok, detail, ...(file ? { file } : {}) });
+    const producer = this.opts.reports;
+    if (!producer) {
+      // At once, in this same drain (like a communications write without a directory).
+      result(false, 'no report directory for this run: reports are written beside a local journal (--no-journal, or a driver in the cluster, keeps none)');
+      return;
+    }
+    withTimeout(producer.produce(effect, this.state), timeoutMs, `report ${effect.name}`).then(
+      ({ file, markdown }) => {
+        result(true, file, file);
+        if (effect.channels.length === 0) return;
+        const report = (r: { effectId: number; channel: string; ok: boolean; detail: string; attempts: number }) =>
+          this.dispatch({ type: 'notify.result', at: this.opts.clock.now(), ...r });
+        if (!this.opts.notifier) {
+          for (const channel of effect.channels) report({ effectId: effect.id, channel, ok: false, detail: 'no notifier is configured', attempts: 0 });
+          return;
+        }
+        try {
+          this.opts.notifier.notify({ id: effect.id, type: 'notify', kind: 'report', severity: 'info', message: markdown, channels: effect.channels }, { at: this.opts.clock.now(), report });
+        } catch (err) {
+          report({ effectId: effect.id, channel: 'notifier', ok: false, detail: errorText(err), attempts: 0 });
+        }
+      },
+      (err: unknown) => result(false, errorText(err)),
+    );
+  }
+
   private carryOut(effect: Effect): void {
     this.effects.push(effect);
     if (this.effects.length > 500) this.effects.splice(0, this.effects.length - 500);
@@ -203,6 +237,9 @@ export class Runtime implements Store {
           (where) => done(true, where),
           (err: unknown) => done(false, errorText(err)),
         );
+        return;
+      case 'produce-report':
+        this.produceReport(effect, timeoutMs);
         return;
       case 'start-load-test':
         this.startLoadTest(effect.id, effect.name);

@@ -9,7 +9,7 @@ import { planCacheDir, type CanaryEnv } from '../env.js';
 import { UsageError, UserError, messageOf } from '../commands/errors.js';
 import type { Plan } from '../plan/schema.js';
 import { whoIs } from '../engine/roster.js';
-import type { Actor } from '../engine/types.js';
+import type { Actor, RolloutState } from '../engine/types.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { Clock } from '../runtime/ports.js';
 import { JournalWriter, resumeSync, type ResumeResult } from '../journal/journal.js';
@@ -20,6 +20,9 @@ import { SimWorld, type SimWorldOptions } from '../sim/world.js';
 import { isKubernetesPlan } from '../plan/provider.js';
 import { ChannelNotifier } from '../actuators/notifier.js';
 import { DirectoryCommsWriter } from '../actuators/comms-files.js';
+import { DirectoryReportProducer, reportsDirFor } from '../actuators/report-files.js';
+import { ReportLedger } from '../reports/ledger.js';
+import { parseStartAt, startAtInstant } from '../engine/calendar.js';
 import { PlanLoadRunner } from '../actuators/loadtest.js';
 import { simServiceAddress, startSimServiceOrExplain } from '../sim/serve-cli.js';
 import { packageRoot } from '../paths.js';
@@ -59,6 +62,8 @@ export interface Wiring {
   notifyOff: string[];
   notifyOn: string[];
   commsDir: string;
+  /** Where the plan's stakeholder reports are written (beside the journal); null: none. */
+  reportsDir: string | null;
 }
 
 /** The SLI source the options ask for. */
@@ -132,16 +137,22 @@ async function assemble(
   }
   // A journal that exists is a rollout to pick up where it was; otherwise a new one starts.
   let resumed: ResumeResult | null = null;
+  // Stakeholder reports are rendered from the journal's facts: a resumed rollout's are replayed into it.
+  const ledger = plan.reports.length && journalPath ? new ReportLedger() : null;
   if (journalPath && existsSync(journalPath)) {
     try {
-      resumed = resumeSync(plan, journalPath, { planText, ...(key ? { key } : {}) });
+      resumed = resumeSync(plan, journalPath, { planText, ...(key ? { key } : {}), ...(ledger ? { observe: (st: RolloutState) => ledger.observe(st) } : {}) });
     } catch (err) {
       throw new UserError(`journal ${journalPath}: ${messageOf(err)} (--journal <other file> or --no-journal to run without it)`);
     }
   }
   const realTime = mode !== 'simulated';
   const speed = realTime ? 1 : (values.speed ?? defaults.speed);
-  const start = realTime ? Date.now() : (resumed?.state.now ?? DEMO_START);
+  const start = realTime ? Date.now() : (resumed?.state.now ?? startAtOf(values['start-at'], plan) ?? DEMO_START);
+  if (values['start-at'] !== undefined && realTime)
+    throw new UsageError(`--start-at sets the embedded world's clock; with ${mode === 'prometheus' ? '--prometheus' : "the plan's clusters"} the clock is real time`, 'canary start');
+  if (values['start-at'] !== undefined && resumed)
+    throw new UsageError(`--start-at ${values['start-at']}: the journal ${journalPath} resumes at ${new Date(resumed.state.now).toISOString()}; a new start time needs a new journal (--journal <new file>)`, 'canary start');
   const base = SCENARIOS[values.scenario ?? 'latency-regression'];
   const regressAt = values['regress-at'];
   // The world's actuators answer after a short real delay; at very high speeds keep it tiny so a
@@ -233,6 +244,8 @@ async function assemble(
   // Notifications go to the plan's channels (URLs and tokens from the environment), in the
   // background; communications are written where --comms-dir says.
   const notifier = new ChannelNotifier({ plan, env: env.vars });
+  // Stakeholder reports: written beside the journal.
+  const reportsDir = ledger && journalPath ? reportsDirFor(journalPath) : null;
   const commsDir = resolve(values['comms-dir'] ?? 'canary-comms');
   const runtime = new Runtime({
     plan,
@@ -243,6 +256,7 @@ async function assemble(
     notifier,
     comms: new DirectoryCommsWriter(commsDir),
     loadRunner,
+    ...(ledger && reportsDir ? { reports: new DirectoryReportProducer(plan, reportsDir, ledger) } : {}),
     ...(resumed ? { initial: resumed.state } : {}),
     ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
@@ -251,7 +265,7 @@ async function assemble(
     // On the simulated world its source carries time (ticks after each batch); in real time the
     // real clock ticks.
     tickMs: realTime ? 250 : 0,
-    observers: crew ? [(state) => crew.decide(state)] : [],
+    observers: [...(ledger ? [(state: RolloutState) => void ledger.observe(state)] : []), ...(crew ? [(state: RolloutState) => crew.decide(state)] : [])],
   });
   await parts.afterStart?.(runtime, (e) => runtime.dispatch(e));
   // A load test that was running when canary stopped never finished: say so, so it is not shown
@@ -281,6 +295,7 @@ async function assemble(
     notifyOff: notifier.off,
     notifyOn: notifier.channels,
     commsDir,
+    reportsDir,
     async close() {
       await runtime.stop();
       // Deliveries still queued get a moment to go out, then the rest are dropped.
@@ -291,4 +306,12 @@ async function assemble(
       for (const c of closers) await c();
     },
   };
+}
+
+/** `--start-at` (checked for its shape when parsed) as an instant, in the plan's time zone. */
+function startAtOf(text: string | undefined, plan: Plan): number | undefined {
+  if (text === undefined) return undefined;
+  const p = parseStartAt(text);
+  if (typeof p === 'string') throw new UsageError(`--start-at ${p}`, 'canary start');
+  return startAtInstant(plan, p);
 }

@@ -1,6 +1,8 @@
 // The commands that read a journal: status, audit verify, report.
 import { statSync } from 'node:fs';
-import { replayJournal, verifyJournal } from '../../journal/journal.js';
+import { readJournal, replayJournal, verifyJournal } from '../../journal/journal.js';
+import { matchingReports, regenerateReport } from '../../reports/from-journal.js';
+import { parseStartAt, startAtInstant } from '../../engine/calendar.js';
 import { report as reportOf } from '../../journal/report.js';
 import { statusText } from '../../status.js';
 import { planCacheDir } from '../../env.js';
@@ -60,11 +62,38 @@ export async function auditVerify(file: string, values: { 'expect-head'?: string
   return r.ok ? 0 : 1;
 }
 
-/** `canary report <journal> [--plan file]`: the Markdown retrospective. */
-export async function report(file: string, values: { plan?: string | undefined }, ctx: Ctx): Promise<number> {
+/** `canary report <journal> [--plan file]`: the Markdown retrospective; with --kind/--name, one of
+ * the plan's stakeholder reports, regenerated from the journal. */
+export async function report(
+  file: string,
+  values: { plan?: string | undefined; kind?: 'daily' | 'weekly' | undefined; name?: string | undefined; at?: string | undefined },
+  ctx: Ctx,
+): Promise<number> {
   journalFile(file);
   const { plan, planText } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   const key = ctx.env.journalKey;
+  if (values.kind !== undefined || values.name !== undefined || values.at !== undefined) {
+    const sel = { ...(values.kind ? { every: values.kind } : {}), ...(values.name ? { name: values.name } : {}) };
+    const wanted = matchingReports(plan, sel);
+    if (typeof wanted === 'string') throw new UsageError(`canary report: ${wanted}`, 'canary report');
+    let at: number | undefined;
+    if (values.at !== undefined) {
+      const p = parseStartAt(values.at);
+      if (typeof p === 'string') throw new UsageError(`--at ${p}`, 'canary report');
+      at = startAtInstant(plan, p);
+    }
+    let r: ReturnType<typeof regenerateReport>;
+    try {
+      const read = readJournal(file, { ...(key ? { key } : {}) });
+      if (!read.header) throw new Error('no journal header: nothing to report');
+      r = regenerateReport(plan, read, { ...sel, ...(at !== undefined ? { at } : {}) });
+    } catch (err) {
+      throw new UserError(`${file}: ${messageOf(err)}`);
+    }
+    if (typeof r === 'string') throw new UserError(`${file}: ${r}`);
+    ctx.out.write(r.markdown);
+    return 0;
+  }
   try {
     ctx.out.write(reportOf(plan, file, { planText, ...(key ? { key } : {}) }));
   } catch (err) {
