@@ -149,9 +149,7 @@ if (!args.has('--cli')) {
     // Worker and floor programs sit beside run.js, which starts them by file name.
     entryPoints: ['run.tsx', 'warroom-viewers.ts', 'floors/ink-app.tsx', 'floors/ws-clients.ts'].map((f) => ({ in: join(root, 'bench', f), out: f.replace(/^.*\//, '').replace(/\.tsx?$/, '') })),
     outdir: join(dist, 'bench'),
-    // autocannon and client-node stay in node_modules, as for the CLI. The same yoga loading as the
-    // CLI's: the floors are Ink apps built the way canary is, so the ratios measure canary's own code.
-    plugins: [yogaNoFetch],
+    // autocannon and client-node stay in node_modules, as for the CLI.
   });
   metas.push(bench.metafile);
 }
