@@ -23,18 +23,20 @@ import { report } from './journal/report.js';
 import { statusText } from './status.js';
 import { DEMO_START, SimClock } from './sim/clock.js';
 import { SimCrew } from './sim/crew.js';
+import { wireRunbook } from './runbook.js';
 import { SCENARIOS, SCENARIO_NAMES, describeScenarios, isScenarioName, type Scenario, type ScenarioName } from './sim/scenarios.js';
 import { SimSource } from './sim/sources.js';
 import { SimWorld } from './sim/world.js';
 import { startExporter } from './sim/exporter.js';
 import { PrometheusClient, type PrometheusClientOptions } from './sources/prometheus.js';
 import { clientOptionsFromPlan, PrometheusSource } from './sources/prometheus-source.js';
-import type { Clock, Source } from './runtime/ports.js';
+import type { Clock, Source, TrafficActuator } from './runtime/ports.js';
 import { connectKubernetes, isKubernetesPlan, type KubeWiring } from './kubernetes.js';
 import { ChannelNotifier } from './actuators/notifier.js';
 import { DirectoryCommsWriter } from './actuators/comms-files.js';
 import { PlanLoadRunner } from './actuators/loadtest.js';
 import { simServiceAddress, startSimServiceOrExplain } from './sim/serve-cli.js';
+import { startSimService } from './sim/serve.js';
 // The war room (ws, its server and client) is imported by its commands only, so the console's
 // first frame does not wait for it to load.
 import type { OpenedRoom } from './warroom/commands.js';
@@ -366,7 +368,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     new SimSource(world, clock, { periodMs: Math.min(250, Math.max(5, world.intervalMs / Math.max(speed, 1e-9) / 2)), samples: !prometheus, pods: !kube }),
   ];
   if (kube) sources.push(kube.pods, kube.watch, ...(kube.lease ? [kube.lease] : []));
-  const traffic = kube ? kube.traffic : world;
+  let traffic: TrafficActuator = kube ? kube.traffic : world;
   let client: PrometheusClient | null = null;
   let promSource: PrometheusSource | null = null;
   if (prometheus) {
@@ -394,6 +396,13 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     fail(err instanceof Error ? err.message : String(err));
   }
   const service = serviceAt ? await startSimServiceOrExplain(world, serviceAt, fail) : null;
+  // The runbook's commands, pod descriptions and logs; on the embedded world the stand-ins run
+  // against the simulated service, and a rollback runs the hook's stand-in too.
+  // Not served for load tests (run --headless): the stand-ins still get one, on an ephemeral port.
+  const runbookService = !kube && !service && values['sim-http'] !== 'off' ? await startSimService({ world, host: '127.0.0.1', port: 0 }).catch(() => null) : null;
+  let runtimeRef: Runtime | null = null;
+  const runbook = wireRunbook({ plan, planPath, mode: kube ? 'real' : 'sim', traffic, simUrl: (service ?? runbookService)?.url ?? null, pod: (k) => runtimeRef?.getState().pods.get(k), now: () => clock.now(), kubeTargets: kube?.targets ?? null, prometheus: client });
+  traffic = runbook.traffic;
   // Load-test results: one JSON file per run, beside the journal unless --load-results says where.
   const resultsDir = values['load-results'] ? resolve(values['load-results']) : join(journalPath ? dirname(journalPath) : dirname(defaultJournalPath(plan, live)), 'loadtests');
   const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()] });
@@ -433,6 +442,8 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     notifier,
     comms: new DirectoryCommsWriter(commsDir),
     loadRunner,
+    commands: runbook.commands,
+    inspector: runbook.inspector,
     ...(resumed ? { initial: resumed.state } : {}),
     ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
@@ -443,6 +454,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
     tickMs: realTime ? 250 : 0,
     observers: crew ? [(state) => crew.decide(state)] : [],
   });
+  runtimeRef = runtime;
   // The sparklines' history from Prometheus (query_range), once, before the live ticks: later
   // ticks ask only for the newest point. Not when a rollout is already under way: rules would
   // judge old points as if they were news.
@@ -489,6 +501,7 @@ async function setup(values: WorldValues, defaults: { speed: number; notifyEvery
       kube?.close();
       await exporter?.close();
       await service?.close();
+      await runbookService?.close();
     },
   };
 }

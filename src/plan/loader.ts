@@ -11,6 +11,7 @@ import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } f
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { core } from 'zod';
 import { Plan, crossCheck } from './schema.js';
+import { runbookWarnings } from './runbook.js';
 
 export interface PlanError {
   file: string;
@@ -24,7 +25,8 @@ export interface PlanError {
 }
 
 export type LoadResult =
-  | { ok: true; plan: Plan; file: string }
+  /** `warnings`: legal, but probably not meant (a decision point that may never be asked), with positions. */
+  | { ok: true; plan: Plan; file: string; warnings?: PlanError[] }
   /** `unreadable` is set when the file could not be read at all (missing, a directory, no access). */
   | { ok: false; errors: PlanError[]; unreadable?: true };
 
@@ -145,7 +147,11 @@ function loadUnsafe(text: string, file: string): LoadResult {
     });
     return { ok: false, errors: sortErrors(dedupe(errors)) };
   }
-  return { ok: true, plan: parsed.data, file };
+  const warnings = runbookWarnings(parsed.data).map((p): PlanError => {
+    const { line, col } = locator.valueAt(p.path);
+    return { file, line, col, path: formatPath(p.path), message: p.message };
+  });
+  return { ok: true, plan: parsed.data, file, ...(warnings.length ? { warnings } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------

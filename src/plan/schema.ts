@@ -4,32 +4,10 @@
 // live in `refinePlan` so their messages can point at the exact key.
 import { z } from 'zod';
 import { checkLoadTests } from './loadtests.js';
+import { ChecklistItem, CheckpointRunbook, CommandSpec, FeatureFlag, Runbook, runbookProblems } from './runbook.js';
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** "24h" -> 86400000. Returns undefined for anything that is not a duration. */
-export function parseDuration(text: string): number | undefined {
-  const m = DURATION_RE.exec(text.trim());
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
-}
-
-/** 86400000 -> "24h", 90000 -> "1m30s". Used by summaries and panes. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '∞';
-  const neg = ms < 0;
-  let s = Math.round(Math.abs(ms) / 1000);
-  const d = Math.floor(s / 86_400); s -= d * 86_400;
-  const h = Math.floor(s / 3_600); s -= h * 3_600;
-  const m = Math.floor(s / 60); s -= m * 60;
-  const parts: string[] = [];
-  if (d) parts.push(`${d}d`);
-  if (h) parts.push(`${h}h`);
-  if (m && d === 0) parts.push(`${m}m`);
-  if (s && d === 0 && h === 0) parts.push(`${s}s`);
-  return (neg ? '-' : '') + (parts.length ? parts.join('') : '0s');
-}
+export { parseDuration, formatDuration } from './durations.js';
+import { parseDuration, formatDuration } from './durations.js';
 
 /** A duration written the way people write them in plans: 30s, 5m, 4h, 7d. */
 export const Duration = z
@@ -108,6 +86,8 @@ export type Step = z.infer<typeof Step>;
 export const Checkpoint = z.strictObject({
   at: Duration,
   title: z.string(),
+  /** What a no-go does (hold | rollback), and a point later than the minimum bake (ask | skip). */
+  ...CheckpointRunbook,
 });
 
 export const ApprovalRequirement = z.strictObject({
@@ -149,8 +129,11 @@ export type Kpis = z.infer<typeof Kpis>;
 
 /** A named list of things people tick off (pre-deployment readiness, post-deployment actions). */
 export const Checklist = z.strictObject({
+  /** What phases[].checklists refer to: the gate into such a phase waits for every item. */
+  id: Id.optional(),
   name: z.string().min(1),
-  items: z.array(z.string().min(1)).min(1),
+  /** Text a person ticks, or { text, check } ticked by a command or a PromQL query. */
+  items: z.array(ChecklistItem).min(1),
 });
 export type Checklist = z.infer<typeof Checklist>;
 
@@ -178,6 +161,12 @@ export const Phase = z.strictObject({
   /** Load tests that must pass during this phase before it moves on (next step, next phase, or
    * completion): the gate shows each one missing as a blocker. */
   requireLoadTests: z.array(Id).optional(),
+  /** Checklists (by id) every item of which must be ticked before the gate into this phase opens. */
+  checklists: z.array(Id).optional(),
+  /** Deploy commands of this phase (default: runbook.deploy), its values filled in. */
+  deploy: z.array(CommandSpec).optional(),
+  /** Feature flags enabled during this phase, each an approved action. */
+  flags: z.array(FeatureFlag).optional(),
 });
 export type Phase = z.infer<typeof Phase>;
 
@@ -401,8 +390,9 @@ export const Plan = z.strictObject({
     authority: z
       .array(z.strictObject({ role: Id, scope: z.string(), notifyWithin: Duration.optional() }))
       .default([]),
-    hook: z.string().optional(),
-    validate: z.string().optional(),
+    hook: CommandSpec.optional(),
+    /** Run after every confirmed rollback; its result is part of "rolled back, confirmed". */
+    validate: CommandSpec.optional(),
     /** Kubernetes: after traffic is at 0%, scale the canary Deployment (target.deployment) to 0. */
     scaleCanaryToZero: z.boolean().default(false),
   }),
@@ -442,11 +432,13 @@ export const Plan = z.strictObject({
     })
     .optional(),
   /** After the last step reaches 100%: commands that validate the release, as written. */
-  postRollout: z.strictObject({ validate: z.array(z.string().min(1)).min(1) }).optional(),
+  postRollout: z.strictObject({ validate: z.array(CommandSpec).min(1) }).optional(),
   /** Success metrics of the release as a whole, by kind and group. */
   kpis: Kpis.optional(),
   /** Pre- and post-deployment checklists, items as written. */
   checklists: z.array(Checklist).optional(),
+  /** Commands and settings the console's runbook uses (deploy steps, timeouts, secrets, logs). */
+  runbook: Runbook.default({ deploy: [], timeout: '10m', secretEnv: [], logs: { since: '10m', tail: 200 }, reports: [] }),
 });
 export type Plan = z.infer<typeof Plan>;
 export type PlanInput = z.input<typeof Plan>;
@@ -650,6 +642,7 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   }
   if (plan.checklists)
     unique(plan.checklists.map((c, i) => ({ id: c.name, path: ['checklists', i, 'name'] })), 'checklist name');
+  problems.push(...runbookProblems(plan));
   return problems;
 }
 

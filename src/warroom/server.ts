@@ -84,6 +84,16 @@ const CommandSchema = z.union([
   z.strictObject({ kind: z.enum(['stop-load-test', 'write-communications']) }),
   z.strictObject({ kind: z.literal('declare-incident'), severity: z.enum(['P0', 'P1', 'P2']), summary: Text }),
   z.strictObject({ kind: z.enum(['ack-incident', 'resolve-incident']), id: z.string().max(200).optional() }),
+  // The runbook (src/engine/runbook-types.ts).
+  z.strictObject({ kind: z.literal('tick-item'), item: z.string().max(400), note: Text.optional() }),
+  z.strictObject({ kind: z.literal('run-check'), item: z.string().max(400) }),
+  z.strictObject({ kind: z.literal('run-deploy'), phase: z.string().max(200).optional() }),
+  z.strictObject({ kind: z.literal('no-go'), reason: Text }),
+  z.strictObject({ kind: z.enum(['run-validation', 'verify-rollback', 'close-inspect']) }),
+  z.strictObject({ kind: z.literal('enable-flag'), flag: z.string().max(200) }),
+  z.strictObject({ kind: z.literal('approve-flag'), flag: z.string().max(200), role: z.string().max(200) }),
+  z.strictObject({ kind: z.literal('stop-command'), runId: z.number().int() }),
+  z.strictObject({ kind: z.literal('inspect-pod'), key: z.string().max(600) }),
 ]);
 // Fails to compile when the engine gains a command kind that joined terminals cannot send.
 const everyCommandKind: Exclude<Command['kind'], z.infer<typeof CommandSchema>['kind']> extends never ? true : false = true;
