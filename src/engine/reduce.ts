@@ -429,7 +429,10 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
     case 'ack-checkpoint': {
       const phase = tx.cp.phases[s.phaseIndex];
       const cps = phase ? s.checkpoints[phase.id] : undefined;
-      const due = cps?.find((c) => c.dueAt !== undefined && c.ackedAt === undefined);
+      // A checkpoint under a no-go gets its go last: a go for another one never clears it.
+      const waiting = cps?.filter((c) => c.dueAt !== undefined && c.ackedAt === undefined) ?? [];
+      const noGo = s.runbook.noGo;
+      const due = waiting.find((c) => !(noGo && noGo.phase === phase?.id && noGo.index === c.index)) ?? waiting[0];
       if (!trafficOn(s) || !phase || !cps || !due) return tx.log('info', `${who} gave a go: no checkpoint is waiting`);
       s.checkpoints = {
         ...s.checkpoints,

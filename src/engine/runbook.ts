@@ -53,7 +53,7 @@ export function runbookPlan(plan: Plan): RunbookPlan {
       if (typeof it === 'string') return { key, checklist: cl.name, text: it };
       const c = it.check;
       let check: ChecklistItemView['check'];
-      if (c && 'query' in c) check = { name: 'query', run: c.query, query: c.query, ...(c.sim ? { sim: c.sim } : {}), timeoutMs: (c.timeout ? parseDuration(c.timeout) : undefined) ?? 30_000 };
+      if (c && 'query' in c) check = { name: `query: ${it.text.length > 40 ? `${it.text.slice(0, 39)}…` : it.text}`, run: c.query, query: c.query, ...(c.sim ? { sim: c.sim } : {}), timeoutMs: (c.timeout ? parseDuration(c.timeout) : undefined) ?? 30_000 };
       else if (c) check = normalCommand(c, dflt);
       return { key, checklist: cl.name, text: it.text, ...(check ? { check } : {}) };
     });

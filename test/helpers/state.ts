@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { Plan } from '../../src/plan/schema.js';
 import { initialState, reduce } from '../../src/engine/reduce.js';
+import { runbookPlan } from '../../src/engine/runbook.js';
 import type { Actor, Effect, EngineEvent, PodInfo, RolloutState, SliSample } from '../../src/engine/types.js';
 import type { Store } from '../../src/runtime/store.js';
 
@@ -132,6 +133,7 @@ export function manyPods(n: number, region = 'us-east-1'): PodInfo[] {
  * healthy samples a minute apart, and the fleet synced. Returns the time of the last event. */
 export function runningScenario(store: TestStore, minutes = 10): number {
   let t = store.clock.t;
+  for (const i of runbookPlan(loadPlan()).items) store.dispatch({ type: 'command', at: t, actor: CHLOE, command: { kind: 'tick-item', item: i.key } });
   store.dispatch({ type: 'approve', at: t, actor: DEV, phase: 'canary-1', role: 'eng-lead' });
   store.dispatch({ type: 'approve', at: t, actor: CHLOE, phase: 'canary-1', role: 'sre-lead' });
   store.dispatch({ type: 'command', at: t, actor: OPERATOR, command: { kind: 'advance' } });
