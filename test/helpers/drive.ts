@@ -62,7 +62,16 @@ export class Driver {
   ) {
     this.state = initialState(plan, opts.start ?? T0);
     this.crew = opts.crew === false ? null : new SimCrew(plan, opts.crew ?? {});
-    if (opts.checklist !== false) tickEverything(this);
+    this.ticked = opts.checklist === false;
+  }
+
+  /** The checklist is ticked (by the SRE lead, with real events) the first time the rollout needs
+   * it: the first approval or minute while pending; tests of the checklist pass checklist: false. */
+  private ticked: boolean;
+  private tickOnce(): void {
+    if (this.ticked || this.state.status !== 'pending') return;
+    this.ticked = true;
+    tickEverything(this);
   }
 
   get now(): number {
@@ -88,6 +97,7 @@ export class Driver {
 
   /** Advance one analysis minute: samples, then whatever the crew does. */
   minute(): void {
+    if (this.crew) this.tickOnce();
     const at = this.state.now + MIN;
     this.send({ type: 'sli.samples', at, samples: samples(this.canary(this.state)) });
     if (this.crew) for (const e of this.crew.decide(this.state)) this.send(e);
@@ -106,16 +116,24 @@ export class Driver {
   }
 
   approve(phase: string, role: string, who: string): Effect[] {
+    this.tickOnce();
     return this.send({ type: 'approve', at: this.state.now, actor: { id: who, name: who }, phase, role });
   }
 }
 
-/** Every checklist item of the plan ticked by the SRE lead, as a person does with `t`. */
+/** Every item of the checklists before a gate ticked by the SRE lead, as a person does with `t`. */
 export function tickEverything(d: { send(e: EngineEvent): unknown; state: RolloutState; plan: Plan }): void {
-  for (const key of checklistKeys(d.plan))
+  const gated = Object.values(runbookPlan(d.plan).gateChecklists).flat().flatMap((c) => c.items.map((i) => i.key));
+  for (const key of [...new Set(gated)])
     d.send({ type: 'command', at: d.state.now, actor: { id: 'chloe', name: 'Chloe Lindqvist', roles: ['sre', 'sre-lead'] }, command: { kind: 'tick-item', item: key } });
 }
 
 export function checklistKeys(plan: Plan): string[] {
   return runbookPlan(plan).items.map((i) => i.key);
+}
+
+/** The plan with no checklist before any gate: for tests of other things (the journal, the war
+ * room, notifications) that open the first gate with approvals alone. */
+export function withoutGateChecklists(plan: Plan): Plan {
+  return { ...plan, phases: plan.phases.map(({ checklists: _c, ...p }) => p) };
 }

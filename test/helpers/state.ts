@@ -21,8 +21,12 @@ export interface TestStore extends Store {
   clock: { t: number };
 }
 
-export function makeStore(plan: Plan, start: number): TestStore {
+/** `checklist: false` starts with the checklists unticked; by default the SRE lead ticked every
+ * item before `start` (console tests of other things start at the approvals). */
+export function makeStore(plan: Plan, start: number, opts: { checklist?: boolean } = {}): TestStore {
   let state: RolloutState = initialState(plan, start);
+  if (opts.checklist !== false)
+    state = { ...state, runbook: { ...state.runbook, ticks: Object.fromEntries(runbookPlan(plan).items.map((i) => [i.key, { by: CHLOE.name!, at: start, how: 'person' as const }])) } };
   const listeners = new Set<() => void>();
   const store: TestStore = {
     events: [],
@@ -133,7 +137,6 @@ export function manyPods(n: number, region = 'us-east-1'): PodInfo[] {
  * healthy samples a minute apart, and the fleet synced. Returns the time of the last event. */
 export function runningScenario(store: TestStore, minutes = 10): number {
   let t = store.clock.t;
-  for (const i of runbookPlan(loadPlan()).items) store.dispatch({ type: 'command', at: t, actor: CHLOE, command: { kind: 'tick-item', item: i.key } });
   store.dispatch({ type: 'approve', at: t, actor: DEV, phase: 'canary-1', role: 'eng-lead' });
   store.dispatch({ type: 'approve', at: t, actor: CHLOE, phase: 'canary-1', role: 'sre-lead' });
   store.dispatch({ type: 'command', at: t, actor: OPERATOR, command: { kind: 'advance' } });
