@@ -10,8 +10,14 @@ import type { Actor } from '../src/engine/types.js';
 import type { Store } from '../src/runtime/store.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { formatPercent } from './format.js';
-import { HelpOverlay } from './HelpOverlay.js';
-import { handleInput, inProgress, INITIAL_UI, type KeyContext, type UiState } from './keys.js';
+import { helpLayout, HelpOverlay } from './HelpOverlay.js';
+import { accessFor, handleInput, inProgress } from './keys.js';
+import { INITIAL_UI, type KeyContext, type UiState } from './ui.js';
+import type { Keymap } from '../src/config/keys.js';
+import { compile } from '../src/engine/compiled.js';
+import { trafficOn } from '../src/engine/traffic.js';
+import type { RolloutState } from '../src/engine/types.js';
+import { formatDuration } from '../src/plan/schema.js';
 import { computeLayout } from './layout.js';
 import { PhasesPane } from './PhasesPane.js';
 import { PodsPane, podsPageSize, usePodRows } from './PodsPane.js';
@@ -42,6 +48,10 @@ export interface AppProps {
   journal?: string;
   /** Notification channels on and off, and where `w` writes communications (the preview says). */
   people?: { notifyOn?: readonly string[]; notifyOff?: readonly string[]; commsDir?: string };
+  /** The keys in force (a config file may remap them; default: the built-in keys). */
+  keymap?: Keymap;
+  /** A recorded rollout (`canary replay`): read-only, no action key is bound. */
+  replay?: boolean;
 }
 
 function useTerminalSize(): { columns: number; rows: number } {
@@ -58,7 +68,7 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
-export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people }: AppProps) {
+export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay }: AppProps) {
   const subscribe = useCallback((listener: () => void) => store.subscribe(listener), [store]);
   const getState = useCallback(() => store.getState(), [store]);
   const state = useSyncExternalStore(subscribe, getState, getState);
@@ -97,19 +107,36 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
 
   // Everything the key handler needs, as of the latest render (the handler itself never changes).
   const overlayWidth = Math.min(cols - 2, 100);
-  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, pageSize: 1, height, overlayWidth, people });
-  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, pageSize, height, overlayWidth, people };
+  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, pageSize: 1, height, cols, overlayWidth, people, keymap, replay });
+  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, pageSize, height, cols, overlayWidth, people, keymap, replay };
 
   const onInput = useCallback((input: string, key: Key) => {
     const l = live.current;
     const st = l.store.getState();
     const prev = uiRef.current;
-    const ctx: KeyContext = { status: st.status, podCount: l.podCount, pageSize: l.pageSize, sliCount: sliOrder(l.plan).length, loadTests: loadTestsForPhase(l.plan, st).map((t) => t.name), loadRunning: st.loadTests.running !== null };
-    if (prev.overlay === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
-    ctx.openIncidents = openIncidents(st).map((i) => i.id);
-    if (prev.overlay === 'communications') {
-      ctx.commsLines = commsLines(l.plan, st, l.overlayWidth - 4, l.people ?? {}).length;
+    const open = openIncidents(st);
+    const ctx: KeyContext = {
+      status: st.status,
+      ...(l.keymap ? { keymap: l.keymap } : {}),
+      access: accessFor(l.plan, st, l.actor, l.replay === true),
+      podCount: l.podCount,
+      pageSize: l.pageSize,
+      sliCount: sliOrder(l.plan).length,
+      loadTests: loadTestsForPhase(l.plan, st).map((t) => t.name),
+      loadRunning: st.loadTests.running !== null,
+      openIncidents: open.map((i) => i.id),
+      ackTarget: open.find((i) => i.ackedAt === undefined)?.id ?? null,
+      checkpointDue: dueCheckpoints(l.plan, st).length > 0,
+    };
+    if (prev.overlay.kind === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
+    if (prev.overlay.kind === 'communications') {
+      ctx.commsLines = commsLines(l.plan, st, l.overlayWidth - 4, l.people ?? {}, ctx.access?.kind === 'operator' && !ctx.access.actions).length;
       ctx.pageSize = Math.max(1, l.height - 4);
+    }
+    if (prev.overlay.kind === 'help') {
+      const h = helpLayout(ctx, l.cols, l.height);
+      ctx.helpLines = h.lines.length;
+      ctx.pageSize = h.page;
     }
     const res = handleInput(prev, input, key, ctx);
     const before = st.history.length;
@@ -124,8 +151,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     const after = l.store.getState().history;
     const said = after.length > before || (after.length === before && after.at(-1) !== st.history.at(-1)) ? after.at(-1) : undefined;
     if (res.commands.length && (said?.kind === 'info' || said?.kind === 'incident')) setFlash(said.text);
-    if (res.ui.overlay === 'confirm-advance' && prev.overlay !== 'confirm-advance') advanceSnap.current = describeAdvance(l.plan, l.store.getState());
-    if (res.ui.overlay !== 'confirm-advance') advanceSnap.current = null;
+    // A key refused here (a viewer, a read-only terminal, no rollback authority): why, at once.
+    if (res.say) setFlash(res.say);
+    if (res.ui.overlay.kind === 'confirm-advance' && prev.overlay.kind !== 'confirm-advance') advanceSnap.current = describeAdvance(l.plan, l.store.getState());
+    if (res.ui.overlay.kind !== 'confirm-advance') advanceSnap.current = null;
     if (res.ui !== prev) {
       uiRef.current = res.ui;
       setUi(res.ui);
@@ -175,39 +204,75 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     />
   );
 
+  const access = accessFor(plan, state, actor, replay === true);
+  const keys = { ...(keymap ? { keymap } : {}), access };
   let overlay: ReactNode = null;
-  if (ui.overlay === 'help') overlay = <HelpOverlay columns={cols} rows={height} theme={theme} />;
-  else if (ui.overlay === 'confirm-advance') {
-    const d = advanceSnap.current ?? describeAdvance(plan, state);
-    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone={d.allowed ? 'info' : 'warn'} columns={cols} rows={height} theme={theme} />;
-  } else if (ui.overlay === 'confirm-rollback') {
-    const d = describeRollback(plan, state);
-    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="bad" columns={cols} rows={height} theme={theme} />;
-  } else if (ui.overlay === 'sli-details') {
-    const d = sliDetails(plan, state, selectedSli);
-    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed tone="info" columns={cols} rows={height} theme={theme} />;
-  } else if (ui.overlay === 'declare-incident') {
-    const draft = ui.draft ?? { severity: 'P0' as const, summary: '' };
-    overlay = <Overlay title="Declare an incident" tone={draft.severity === 'P0' ? 'bad' : 'warn'} lines={declareLines(draft, Math.min(cols - 2, 72) - 4)} columns={cols} rows={height} width={Math.min(cols - 2, 72)} theme={theme} />;
-  } else if (ui.overlay === 'resolve-incident') {
-    overlay = <Overlay title="Resolve an incident" tone="info" lines={resolveLines(state, ui.resolveIndex ?? 0)} columns={cols} rows={height} width={Math.min(cols - 2, 90)} theme={theme} />;
-  } else if (ui.overlay === 'communications') {
-    const all = commsLines(plan, state, overlayWidth - 4, people ?? {});
-    const page = Math.max(1, height - 4);
-    const off = Math.min(ui.commsOffset ?? 0, Math.max(0, all.length - page));
-    const more = all.length > page ? ` ${off + 1}-${Math.min(all.length, off + page)} of ${all.length} (↑/↓)` : '';
-    overlay = <Overlay title={`Communications${more}`} tone="info" lines={all.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
-  } else if (ui.overlay === 'load-picker') {
-    const d = describeLoadPicker(plan, state, ui.loadIndex ?? 0);
-    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="info" columns={cols} rows={height} theme={theme} />;
-  } else if (ui.overlay === 'confirm-load' && ui.loadName) {
-    const d = describeLoadConfirm(plan, ui.loadName);
-    overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
-  } else if (ui.overlay === 'confirm-quit') {
-    const lines = inProgress(state.status)
-      ? [`A rollout is in progress; quitting stops watching it but leaves traffic as it is (${formatPercent(state.desiredWeight)}). Quit? y/N`]
-      : ['Quit? y/N'];
-    overlay = <ConfirmDialog title="Quit canary" lines={lines} allowed tone="warn" columns={cols} rows={height} theme={theme} />;
+  const o = ui.overlay;
+  switch (o.kind) {
+    case 'none':
+      break;
+    case 'help':
+      overlay = <HelpOverlay columns={cols} rows={height} theme={theme} offset={o.offset} ctx={keys} />;
+      break;
+    case 'confirm-advance': {
+      const d = advanceSnap.current ?? describeAdvance(plan, state);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone={d.allowed ? 'info' : 'warn'} columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'confirm-rollback': {
+      const d = describeRollback(plan, state);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="bad" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'confirm-go': {
+      const d = describeGo(plan, state);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="info" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'confirm-ack': {
+      const inc = state.incidents.find((i) => i.id === o.id);
+      const lines = inc
+        ? [`${inc.id} ${inc.severity}: ${inc.summary}`, `open ${formatDuration(state.now - inc.openedAt)}; acknowledging stops its escalation (nobody further is paged).`, 'Acknowledge? y/N']
+        : [`${o.id} is gone.`, 'any key closes'];
+      overlay = <ConfirmDialog title="Acknowledge an incident" lines={lines} allowed tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'sli-details': {
+      const d = sliDetails(plan, state, selectedSli);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed tone="info" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'declare-incident':
+      overlay = <Overlay title="Declare an incident" tone={o.draft.severity === 'P0' ? 'bad' : 'warn'} lines={declareLines(o.draft, Math.min(cols - 2, 72) - 4)} columns={cols} rows={height} width={Math.min(cols - 2, 72)} theme={theme} />;
+      break;
+    case 'resolve-incident':
+      overlay = <Overlay title="Resolve an incident" tone="info" lines={resolveLines(state, o.index)} columns={cols} rows={height} width={Math.min(cols - 2, 90)} theme={theme} />;
+      break;
+    case 'communications': {
+      const all = commsLines(plan, state, overlayWidth - 4, people ?? {}, access.kind === 'operator' && !access.actions);
+      const page = Math.max(1, height - 4);
+      const off = Math.min(o.offset, Math.max(0, all.length - page));
+      const more = all.length > page ? ` ${off + 1}-${Math.min(all.length, off + page)} of ${all.length} (↑/↓)` : '';
+      overlay = <Overlay title={`Communications${more}`} tone="info" lines={all.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
+      break;
+    }
+    case 'load-picker': {
+      const d = describeLoadPicker(plan, state, o.index);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="info" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'confirm-load': {
+      const d = describeLoadConfirm(plan, o.name);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'confirm-quit': {
+      const lines = inProgress(state.status)
+        ? [`A rollout is in progress; quitting stops watching it but leaves traffic as it is (${formatPercent(state.desiredWeight)}). Quit? y/N`]
+        : ['Quit? y/N'];
+      overlay = <ConfirmDialog title="Quit canary" lines={lines} allowed tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
   }
 
   return (
@@ -233,7 +298,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
           {podsPane}
         </>
       )}
-      <StatusBar plan={plan} state={state} ui={ui} width={cols} theme={theme} flash={flash} {...(journal ? { journal } : {})} />
+      <StatusBar plan={plan} state={state} ui={ui} width={cols} theme={theme} flash={flash} keys={keys} {...(journal ? { journal } : {})} />
       {overlay}
     </Box>
   );
@@ -253,4 +318,20 @@ function approveAs(plan: Plan, store: Store, actor: Actor, at: number, say: (tex
   if (!mine) return say(`${who} holds none of the roles ${g.phase.title} still needs: ${missing.map((a) => a.title).join(', ')} (start with --as <person>)`);
   store.dispatch({ type: 'approve', at, actor, phase: g.phase.id, role: mine.role });
   say(`${who} approved ${g.phase.title} as ${mine.title}`);
+}
+
+/** Checkpoints of the current phase that came due and wait for a go (none while no traffic is on the canary). */
+function dueCheckpoints(plan: Plan, state: RolloutState): { at: number; title: string }[] {
+  const phase = compile(plan).phases[state.phaseIndex];
+  if (!phase || !trafficOn(state)) return [];
+  return (state.checkpoints[phase.id] ?? []).filter((c) => c.dueAt !== undefined && c.ackedAt === undefined);
+}
+
+/** `g`'s confirmation: the checkpoint the go is for. */
+function describeGo(plan: Plan, state: RolloutState): { allowed: boolean; title: string; lines: string[] } {
+  const due = dueCheckpoints(plan, state);
+  const phase = compile(plan).phases[state.phaseIndex];
+  if (!due.length || !phase) return { allowed: false, title: 'GO at a checkpoint', lines: ['No checkpoint is waiting for a go.'] };
+  const c = due[0]!;
+  return { allowed: true, title: `GO: ${phase.title}, checkpoint ${formatDuration(c.at)}`, lines: [`"${c.title}" came due.`, 'Giving the go lets the rollout proceed past it; it is journaled under your name.', 'Give the go? y/N'] };
 }

@@ -1,12 +1,13 @@
 // `canary replay <journal>`: the same console, driven by the recorded events, with time you can
-// move: ←/→ one event, [/] one hour, n the next rollback, home/end. Read-only: commands typed here
-// change nothing (the store ignores them) and the banner says so.
+// move: ←/→ one event, [/] one hour, n the next rollback, home/end. Read-only: the console binds no
+// action key (keys.ts, access 'replay'), the store ignores commands anyway, and the banner says so.
 import { useCallback, useMemo, useState } from 'react';
 import { Box, Text, useInput, useStdout } from 'ink';
 import type { Plan } from '../src/plan/schema.js';
 import type { EngineEvent, RolloutState } from '../src/engine/types.js';
 import type { Store } from '../src/runtime/store.js';
 import { App } from './App.js';
+import type { Keymap } from '../src/config/keys.js';
 import { makeTheme } from './theme.js';
 
 export interface ReplayFrame {
@@ -62,7 +63,7 @@ export function moveReplay(frames: ReplayFrame[], i: number, input: string, key:
   return i;
 }
 
-export function Replay({ plan, frames, file, columns, rows }: { plan: Plan; frames: ReplayFrame[]; file: string; columns?: number; rows?: number }) {
+export function Replay({ plan, frames, file, columns, rows, keymap }: { plan: Plan; frames: ReplayFrame[]; file: string; columns?: number; rows?: number; keymap?: Keymap }) {
   const [i, setI] = useState(0);
   const { stdout } = useStdout();
   const height = rows ?? Math.max(4, (stdout.rows || 24) - 1);
@@ -84,7 +85,7 @@ export function Replay({ plan, frames, file, columns, rows }: { plan: Plan; fram
       <Text {...(theme.enabled ? { color: 'black', backgroundColor: 'yellow' } : {})} wrap="truncate">
         {banner.padEnd(width).slice(0, width)}
       </Text>
-      <App plan={plan} store={store} actor={{ id: 'replay', name: 'replay (read-only)' }} now={() => frame.state.now} columns={width} rows={height - 1} />
+      <App plan={plan} store={store} actor={{ id: 'replay', name: 'replay (read-only)' }} now={() => frame.state.now} columns={width} rows={height - 1} replay {...(keymap ? { keymap } : {})} />
     </Box>
   );
 }

@@ -4,7 +4,8 @@ import { compile } from '../src/engine/compiled.js';
 import type { RolloutState, RolloutStatus } from '../src/engine/types.js';
 import { cellWidth, formatAge, formatDur, formatPercent } from './format.js';
 import { SegLine, segsWidth, type Seg } from './line.js';
-import type { UiState } from './keys.js';
+import { incidentHints, statusHints } from './keys.js';
+import type { KeyContext, UiState } from './ui.js';
 import type { Theme, Tone } from './theme.js';
 
 export const STATUS_LABEL: Record<RolloutStatus, { glyph: string; text: string; tone: Tone }> = {
@@ -14,13 +15,6 @@ export const STATUS_LABEL: Record<RolloutStatus, { glyph: string; text: string; 
   completed: { glyph: '✓', text: 'COMPLETED', tone: 'ok' },
   'rolled-back': { glyph: '✗', text: 'ROLLED BACK', tone: 'bad' },
 };
-
-const HINTS = [
-  '? help  a advance  g go  p pause  R rollback  / filter  tab focus  q quit',
-  '? help  a adv  g go  p pause  R rollback  / filter  q quit',
-  '?:help a g p R:rollback /:filter q',
-  'R rollback  ? help',
-];
 
 /** Newest SLI sample of any SLI. */
 export function newestSampleAt(state: RolloutState): number | null {
@@ -32,7 +26,9 @@ export function newestSampleAt(state: RolloutState): number | null {
   return at;
 }
 
-export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: number, flash?: string | null, journal?: string): Seg[] {
+export type StatusKeys = Pick<KeyContext, 'keymap' | 'access'>;
+
+export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: number, flash?: string | null, journal?: string, keys: StatusKeys = {}): Seg[] {
   const st = STATUS_LABEL[state.status];
   const left: Seg[] = [{ text: ` ${st.glyph} ${st.text} `, tone: st.tone, bold: true }];
   if (state.appliedWeight !== state.desiredWeight) {
@@ -52,21 +48,17 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
     if (state.driver.self) left.push({ text: ' · ◆ driving', tone: 'ok' });
     else left.push({ text: ` · READ-ONLY: ${state.driver.holder ?? 'nobody'} drives`, tone: 'warn', bold: true });
   }
-  // An incident nobody has acknowledged yet: its escalation clock is running.
+  // Open incidents and the keys that act on them: one nobody acknowledged yet has its escalation
+  // clock running (and the acknowledge key); one acknowledged still names the resolve key.
   const paging = state.incidents.filter((i) => i.resolvedAt === undefined && i.ackedAt === undefined);
-  if (paging.length) left.push({ text: ` · ● ${paging.map((i) => `${i.id} ${i.severity}`).join(' ')} k ack`, tone: 'bad', bold: true });
+  const acked = state.incidents.filter((i) => i.resolvedAt === undefined && i.ackedAt !== undefined);
+  if (paging.length || acked.length) {
+    const keysText = incidentHints(keys, paging.length > 0);
+    const ids = [...paging, ...acked].map((i) => `${i.id} ${i.severity}`).join(' ');
+    left.push({ text: ` · ● ${ids}${keysText ? ` ${keysText}` : ''}`, tone: paging.length ? 'bad' : 'warn', bold: true });
+  }
 
-  let hints: string[];
-  if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit' || ui.overlay === 'confirm-load') hints = ['y: yes  any other key: no', 'y/N'];
-  else if (ui.overlay === 'load-picker') hints = ['↑/↓ choose  enter pick  esc close  R rollback', 'enter pick  esc close'];
-  else if (ui.overlay === 'help') hints = ['? or esc: close help  R rollback', 'esc close'];
-  else if (ui.overlay === 'sli-details') hints = ['esc close  ↑/↓ next SLI  R rollback', 'esc close'];
-  else if (ui.overlay === 'declare-incident') hints = ['type the summary  ←/→ severity  enter declare  esc cancel', 'enter declare  esc cancel', 'esc'];
-  else if (ui.overlay === 'resolve-incident') hints = ['↑/↓ choose  y resolve  any other key: no', 'y/N'];
-  else if (ui.overlay === 'communications') hints = ['↑/↓ scroll  w write files  esc close  R rollback', 'w write  esc close', 'esc'];
-  else if (ui.editingFilter) hints = ['type to filter  enter keep  esc clear  R rollback', 'enter keep  esc clear', 'esc'];
-  else if (state.loadTests.running) hints = ['x/esc stop load test  ? help  a advance  R rollback  q quit', 'x stop load  R rollback  ? help', 'x stop  R rollback'];
-  else hints = state.status === 'paused' ? HINTS.map((h) => h.replace('p pause', 'p resume')) : HINTS;
+  const hints = statusHints(ui, { ...keys, status: state.status, loadRunning: state.loadTests.running !== null });
   if (flash) {
     // What the engine just said about the last key (a refusal and why): shown instead of the hints.
     const room0 = width - segsWidth(left) - 3;
@@ -87,6 +79,6 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
   return [...left, { text: ' '.repeat(Math.max(1, room - cellWidth(hint) + 1)) }, { text: hint, tone: 'accent' }];
 }
 
-export function StatusBar({ plan, state, ui, width, theme, flash, journal }: { plan: Plan; state: RolloutState; ui: UiState; width: number; theme: Theme; flash?: string | null; journal?: string }) {
-  return <SegLine segs={statusSegs(plan, state, ui, width, flash, journal)} width={width} theme={theme} />;
+export function StatusBar({ plan, state, ui, width, theme, flash, journal, keys }: { plan: Plan; state: RolloutState; ui: UiState; width: number; theme: Theme; flash?: string | null; journal?: string; keys?: StatusKeys }) {
+  return <SegLine segs={statusSegs(plan, state, ui, width, flash, journal, keys)} width={width} theme={theme} />;
 }

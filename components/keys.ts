@@ -1,195 +1,113 @@
-// Key bindings as data, and the one pure function that turns a key press into a new UI state and,
-// maybe, an engine command. The App sends that command to the store at once, before any React
-// state update, so nothing on screen can delay it.
+// The key registry: the main screen's bindings (global and per focused pane) and every dialog's,
+// each binding carrying its keys, its handler, its description and, through `availability`, the
+// reason it is refused right now. One pure function turns a key press into a new UI state and,
+// maybe, an engine command; the App sends that command to the store at once, before any React
+// state update, so nothing on screen can delay it. Help and the status bar's hints are generated
+// from the same tables, so a key cannot work without being shown or be shown without working.
 //
-// Rollback is always exactly two keystrokes, `R` then `y`, from every state: with help open, with
-// another dialog open, while typing a pod filter (pod names are lowercase RFC 1123, so an uppercase
-// `R` is never filter text).
-import type { Command, IncidentSeverity, RolloutStatus } from '../src/engine/types.js';
-import { handleLoadKey } from './loadkeys.js';
+// Dispatch order is `handleKey` below, in this order:
+//   1. rollback (`R`, or its remap) from every state: R then y always rolls back;
+//   2. the topmost dialog (modal: its bindings, then what it does with any other key);
+//   3. the focused pane (the pod filter prompt, then the pane's bindings);
+//   4. the global bindings.
+// Read-only views (k9s): a replay binds no action key at all; a war-room viewer and a terminal
+// that does not hold the lease are told why at once when they press one, before any dialog opens.
+import { ACTIONS, ACTION_NAMES, DEFAULT_KEYMAP, type ActionName, type KeyGroup, type KeyKind, type Keymap } from '../src/config/keys.js';
+import type { Plan } from '../src/plan/schema.js';
+import type { Actor, Command, RolloutState, RolloutStatus } from '../src/engine/types.js';
+import { FOCUS_ORDER, FULL_ACCESS, NO_OVERLAY, SEVERITIES, SUMMARY_MAX, type Access, type Dialog, type DialogKind, type Focus, type KeyContext, type KeyLike, type KeyResult, type UiState } from './ui.js';
 
-export type Focus = 'phases' | 'slis' | 'pods' | 'roster';
-export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'];
+export * from './ui.js';
+export type { ActionName, Keymap } from '../src/config/keys.js';
 
-export type Overlay =
-  | 'none'
-  | 'help'
-  | 'confirm-advance'
-  | 'confirm-rollback'
-  | 'confirm-quit'
-  | 'sli-details'
-  | 'declare-incident'
-  | 'resolve-incident'
-  | 'communications'
-  | 'load-picker'
-  | 'confirm-load';
+// ---------------------------------------------------------------------------------------------
+// matching
 
-/** The incident being declared (`i`): kept while R's rollback confirmation is open over it. */
-export interface IncidentDraft {
-  severity: IncidentSeverity;
-  summary: string;
-}
-export const SEVERITIES: readonly IncidentSeverity[] = ['P0', 'P1', 'P2'];
-export const SUMMARY_MAX = 120;
-
-export interface UiState {
-  focus: Focus;
-  overlay: Overlay;
-  /** Pod filter (substring of name, region, track or status; case-insensitive). */
-  filter: string;
-  /** The filter prompt has the keyboard. */
-  editingFilter: boolean;
-  /** First visible row of the pods table. */
-  podsOffset: number;
-  /** The selected SLI row (SLIs pane), whose details `enter` opens. */
-  sliIndex: number;
-  /** `i`: the incident being declared (null when none). */
-  draft?: IncidentDraft | null;
-  /** `I`: which open incident the resolve dialog points at. */
-  resolveIndex?: number;
-  /** `c`: first line shown of the communications preview. */
-  commsOffset?: number;
-  /** Load tests (loadkeys.ts): the picker's row, the test being confirmed, the load pane shown. */
-  loadIndex?: number;
-  loadName?: string;
-  loadPane?: boolean;
-}
-
-export const INITIAL_UI: UiState = { focus: 'phases', overlay: 'none', filter: '', editingFilter: false, podsOffset: 0, sliIndex: 0 };
-
-export type Action =
-  | 'rollback'
-  | 'advance'
-  | 'go'
-  | 'pause'
-  | 'help'
-  | 'close'
-  | 'quit'
-  | 'confirm'
-  | 'focus-next'
-  | 'focus-prev'
-  | 'filter'
-  | 'up'
-  | 'down'
-  | 'page-up'
-  | 'page-down'
-  | 'home'
-  | 'end'
-  | 'details'
-  | 'approve'
-  | 'declare-incident'
-  | 'ack-incident'
-  | 'resolve-incident'
-  | 'communications'
-  | 'load'
-  | 'stop-load';
-
-export interface Binding {
-  /** As shown in help; named keys: tab, shift-tab, esc, enter, ↑, ↓, pgup, pgdn, home, end. */
-  keys: string[];
-  action: Action;
-  help: string;
-  group: 'Rollout' | 'Panes' | 'Pods' | 'General' | 'People';
-}
-
-export const BINDINGS: readonly Binding[] = [
-  { keys: ['R'], action: 'rollback', help: 'roll back (y confirms)', group: 'Rollout' },
-  { keys: ['a'], action: 'advance', help: 'advance (next gate/step)', group: 'Rollout' },
-  { keys: ['g'], action: 'go', help: 'GO at a due checkpoint', group: 'Rollout' },
-  { keys: ['A'], action: 'approve', help: 'approve the next gate in your role', group: 'Rollout' },
-  { keys: ['p'], action: 'pause', help: 'pause / resume the bake', group: 'Rollout' },
-  { keys: ['i'], action: 'declare-incident', help: 'declare an incident (P0/P1/P2 + summary)', group: 'People' },
-  { keys: ['k'], action: 'ack-incident', help: 'acknowledge: stop the escalation clock', group: 'People' },
-  { keys: ['I'], action: 'resolve-incident', help: 'resolve an incident', group: 'People' },
-  { keys: ['c'], action: 'communications', help: 'communications: preview, w writes files', group: 'People' },
-  { keys: ['l'], action: 'load', help: 'load test: pick, y starts, watch', group: 'Rollout' },
-  { keys: ['x'], action: 'stop-load', help: 'stop the load test (esc too)', group: 'Rollout' },
-  { keys: ['tab'], action: 'focus-next', help: 'next pane', group: 'Panes' },
-  { keys: ['shift-tab'], action: 'focus-prev', help: 'previous pane', group: 'Panes' },
-  { keys: ['enter'], action: 'details', help: 'SLI details (SLIs pane)', group: 'Panes' },
-  { keys: ['/'], action: 'filter', help: 'filter pods (enter/esc)', group: 'Pods' },
-  { keys: ['↑'], action: 'up', help: 'scroll up / previous SLI', group: 'Pods' },
-  { keys: ['↓', 'j'], action: 'down', help: 'scroll down / next SLI', group: 'Pods' },
-  { keys: ['pgup'], action: 'page-up', help: 'page up', group: 'Pods' },
-  { keys: ['pgdn'], action: 'page-down', help: 'page down', group: 'Pods' },
-  { keys: ['home'], action: 'home', help: 'first row', group: 'Pods' },
-  { keys: ['end'], action: 'end', help: 'last row', group: 'Pods' },
-  { keys: ['?'], action: 'help', help: 'this help', group: 'General' },
-  { keys: ['esc'], action: 'close', help: 'close / clear the filter', group: 'General' },
-  { keys: ['y'], action: 'confirm', help: 'yes, in a dialog', group: 'General' },
-  { keys: ['q'], action: 'quit', help: 'quit (asks if running)', group: 'General' },
-];
-
-/** The parts of Ink's `Key` the dispatcher reads (all optional, so tests can pass `{}`). */
-export interface KeyLike {
-  upArrow?: boolean;
-  downArrow?: boolean;
-  leftArrow?: boolean;
-  rightArrow?: boolean;
-  pageUp?: boolean;
-  pageDown?: boolean;
-  home?: boolean;
-  end?: boolean;
-  return?: boolean;
-  escape?: boolean;
-  tab?: boolean;
-  shift?: boolean;
-  ctrl?: boolean;
-  meta?: boolean;
-  backspace?: boolean;
-  delete?: boolean;
-}
-
-export interface KeyContext {
-  status: RolloutStatus;
-  /** describeAdvance(...).allowed now; when false, `y` in the advance dialog only closes it. Default true (the engine re-checks). */
-  canAdvance?: boolean;
-  /** Rows after filtering, and rows the pods table shows: for clamping the scroll. */
-  podCount?: number;
-  pageSize?: number;
-  /** SLI rows in the SLIs pane, for clamping the selection. */
-  sliCount?: number;
-  /** Open incidents, in the order the resolve dialog lists them. */
-  openIncidents?: readonly string[];
-  /** Lines of the communications preview, for clamping its scroll. */
-  commsLines?: number;
-  /** Load tests the plan allows in this phase (the picker's rows), and whether one is running. */
-  loadTests?: readonly string[];
-  loadRunning?: boolean;
-}
-
-export interface KeyResult {
-  ui: UiState;
-  command?: Command;
-  quit?: boolean;
-  /** Approve the next gate as the person at this keyboard (the App knows who and which role). */
-  approve?: boolean;
-}
-
-const NAMED: Record<string, (input: string, key: KeyLike) => boolean> = {
-  tab: (_i, k) => !!k.tab && !k.shift,
-  'shift-tab': (_i, k) => !!k.tab && !!k.shift,
-  esc: (_i, k) => !!k.escape,
-  enter: (_i, k) => !!k.return,
-  '↑': (_i, k) => !!k.upArrow,
-  '↓': (_i, k) => !!k.downArrow,
-  pgup: (_i, k) => !!k.pageUp,
-  pgdn: (_i, k) => !!k.pageDown,
-  home: (_i, k) => !!k.home,
-  end: (_i, k) => !!k.end,
+const NAMED: Record<string, (k: KeyLike) => boolean> = {
+  tab: (k) => !!k.tab && !k.shift,
+  'shift-tab': (k) => !!k.tab && !!k.shift,
+  esc: (k) => !!k.escape,
+  enter: (k) => !!k.return,
+  '↑': (k) => !!k.upArrow,
+  '↓': (k) => !!k.downArrow,
+  '←': (k) => !!k.leftArrow,
+  '→': (k) => !!k.rightArrow,
+  pgup: (k) => !!k.pageUp,
+  pgdn: (k) => !!k.pageDown,
+  home: (k) => !!k.home,
+  end: (k) => !!k.end,
+  backspace: (k) => !!k.backspace || !!k.delete,
 };
 
-function matches(spec: string, input: string, key: KeyLike): boolean {
+/** Does this key press match a key as written in the registry (`R`, `enter`, `↑`, `space`)? */
+export function matches(spec: string, input: string, key: KeyLike): boolean {
   const named = NAMED[spec];
-  if (named) return named(input, key);
-  return input === spec && !key.ctrl && !key.meta;
+  if (named) return named(key);
+  if (spec === 'space') return input === ' ' && !key.ctrl && !key.meta;
+  return input === spec && !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab;
+}
+const any = (specs: readonly string[], input: string, key: KeyLike) => specs.some((s) => matches(s, input, key));
+
+// ---------------------------------------------------------------------------------------------
+// who may do what
+
+/** What this keyboard may do, from who sits at it and the state (pure; the App passes it in). */
+export function accessFor(plan: Plan, state: Pick<RolloutState, 'driver'>, actor: Actor, replay = false): Access {
+  if (replay) return { kind: 'replay' };
+  const who = actor.name ?? actor.id;
+  if (actor.viewer) return { kind: 'viewer', reason: `${who} has a view-only token: a viewer cannot act` };
+  const auth = plan.rollback.authority;
+  const titles = new Map(plan.roster.roles.map((r) => [r.id, r.title]));
+  const rollback =
+    actor.roles && auth.length && !auth.some((a) => actor.roles!.includes(a.role))
+      ? `no rollback authority: only ${auth.map((a) => titles.get(a.role) ?? a.role).join(', ')}`
+      : null;
+  const actions = state.driver && !state.driver.self ? `read-only: ${state.driver.holder ?? 'nobody'} drives${rollback ? '' : '; R still works'}` : null;
+  return { kind: 'operator', actions, rollback };
 }
 
-/** The action bound to this key press, if any. */
-export function actionFor(input: string, key: KeyLike): Action | undefined {
-  for (const b of BINDINGS) if (b.keys.some((k) => matches(k, input, key))) return b.action;
-  return undefined;
+export type Availability = { state: 'on' } | { state: 'refused'; why: string } | { state: 'unbound' };
+
+/** Whether an action of this kind is bound for this keyboard, and if refused, why. */
+export function availability(action: ActionName | null, kind: KeyKind, access: Access): Availability {
+  if (kind === 'view') return { state: 'on' };
+  switch (access.kind) {
+    case 'replay':
+      return { state: 'unbound' };
+    case 'viewer':
+      return { state: 'refused', why: access.reason };
+    case 'operator':
+      if (action === 'rollback') return access.rollback ? { state: 'refused', why: access.rollback } : { state: 'on' };
+      if (access.actions) return { state: 'refused', why: access.actions };
+      return { state: 'on' };
+  }
 }
+
+// ---------------------------------------------------------------------------------------------
+// the main screen: global bindings and per-pane bindings
+
+export interface Binding {
+  action: ActionName;
+  /** As shown in help; named keys: tab, shift-tab, esc, enter, ↑, ↓, pgup, pgdn, home, end. */
+  keys: readonly string[];
+  help: string;
+  hint: string;
+  group: KeyGroup;
+  kind: KeyKind;
+}
+
+/** Every main-screen binding under a keymap (default: the built-in keys). */
+export function bindings(keymap: Keymap = DEFAULT_KEYMAP): Binding[] {
+  return ACTION_NAMES.map((action) => {
+    const a = ACTIONS[action];
+    return { action, keys: keymap[action], help: a.help, hint: a.hint, group: a.group, kind: a.kind };
+  });
+}
+export const BINDINGS: readonly Binding[] = bindings();
+
+type Run = (ui: UiState, ctx: KeyContext, input: string, key: KeyLike) => KeyResult;
+
+const open = (ui: UiState, overlay: Dialog): KeyResult => ({ ui: { ...ui, overlay } });
 
 /** A rollout is in progress: traffic is (or may be) on the canary. */
 export function inProgress(status: RolloutStatus): boolean {
@@ -201,158 +119,397 @@ function canRollback(status: RolloutStatus): boolean {
   return status !== 'pending' && status !== 'rolled-back';
 }
 
+const GLOBAL: Partial<Record<ActionName, Run>> = {
+  advance: (ui) => open(ui, { kind: 'confirm-advance' }),
+  // Always a dialog: it names the checkpoint, or says none is waiting (then y only closes it).
+  go: (ui) => open(ui, { kind: 'confirm-go' }),
+  approve: (ui) => ({ ui, approve: true }),
+  pause: (ui, ctx) => (ctx.status === 'running' ? { ui, command: { kind: 'pause' } } : ctx.status === 'paused' ? { ui, command: { kind: 'resume' } } : { ui }),
+  load: (ui) => open(ui, { kind: 'load-picker', index: 0 }),
+  'stop-load': (ui, ctx) => (ctx.loadRunning ? { ui, command: { kind: 'stop-load-test' } } : { ui }),
+  'declare-incident': (ui) => open(ui, { kind: 'declare-incident', draft: { severity: 'P0', summary: '' } }),
+  // Nothing to acknowledge or resolve: the engine says so (the App shows it where the hints are).
+  'ack-incident': (ui, ctx) => (ctx.ackTarget ? open(ui, { kind: 'confirm-ack', id: ctx.ackTarget }) : { ui, command: { kind: 'ack-incident' } }),
+  'resolve-incident': (ui, ctx) => (ctx.openIncidents?.length ? open(ui, { kind: 'resolve-incident', index: 0 }) : { ui, command: { kind: 'resolve-incident' } }),
+  communications: (ui) => open(ui, { kind: 'communications', offset: 0 }),
+  help: (ui) => open(ui, { kind: 'help', offset: 0 }),
+  close: (ui, ctx) => {
+    if (ctx.loadRunning && availability('stop-load', 'acts', ctx.access ?? FULL_ACCESS).state === 'on') return { ui, command: { kind: 'stop-load-test' } };
+    if (ui.filter) return { ui: { ...ui, filter: '', podsOffset: 0 } };
+    return ui.loadPane ? { ui: { ...ui, loadPane: false } } : { ui };
+  },
+  // A replay changes nothing: quitting it needs no question.
+  quit: (ui, ctx) => (inProgress(ctx.status) && ctx.access?.kind !== 'replay' ? open(ui, { kind: 'confirm-quit' }) : { ui, quit: true }),
+  'focus-next': (ui) => ({ ui: { ...ui, focus: FOCUS_ORDER[(FOCUS_ORDER.indexOf(ui.focus) + 1) % FOCUS_ORDER.length]! } }),
+  'focus-prev': (ui) => ({ ui: { ...ui, focus: FOCUS_ORDER[(FOCUS_ORDER.indexOf(ui.focus) + FOCUS_ORDER.length - 1) % FOCUS_ORDER.length]! } }),
+  filter: (ui) => ({ ui: { ...ui, focus: 'pods', editingFilter: true } }),
+};
+
+function moveSli(ui: UiState, by: number, ctx: KeyContext): UiState {
+  const n = Math.max(1, ctx.sliCount ?? 1);
+  const i = Math.max(0, Math.min(n - 1, ui.sliIndex + by));
+  return i === ui.sliIndex ? ui : { ...ui, sliIndex: i };
+}
+
 function clampOffset(offset: number, ctx: KeyContext): number {
   const page = Math.max(1, ctx.pageSize ?? 1);
   const max = ctx.podCount === undefined ? Number.MAX_SAFE_INTEGER : Math.max(0, ctx.podCount - page);
   return Math.max(0, Math.min(max, offset));
 }
 
-// Pod filter text: what can appear in a pod name, region, track or status (no uppercase R: that is
-// the rollback key). Uppercase letters are folded since matching ignores case.
+type Move = 'up' | 'down' | 'page-up' | 'page-down' | 'home' | 'end';
+function scrollPods(ui: UiState, move: Move, ctx: KeyContext): KeyResult {
+  const page = Math.max(1, ctx.pageSize ?? 10);
+  let offset = clampOffset(ui.podsOffset, ctx);
+  if (move === 'up') offset -= 1;
+  else if (move === 'down') offset += 1;
+  else if (move === 'page-up') offset -= page;
+  else if (move === 'page-down') offset += page;
+  else if (move === 'home') offset = 0;
+  else offset = Number.MAX_SAFE_INTEGER;
+  offset = clampOffset(offset, ctx);
+  return offset === ui.podsOffset ? { ui } : { ui: { ...ui, podsOffset: offset } };
+}
+
+const MOVES: Move[] = ['up', 'down', 'page-up', 'page-down', 'home', 'end'];
+/** The focused pane's bindings: asked before the global ones. */
+const PANES: Record<Focus, Partial<Record<ActionName, Run>>> = {
+  pods: Object.fromEntries(MOVES.map((m) => [m, (ui: UiState, ctx: KeyContext) => scrollPods(ui, m, ctx)])),
+  slis: {
+    up: (ui, ctx) => ({ ui: moveSli(ui, -1, ctx) }),
+    down: (ui, ctx) => ({ ui: moveSli(ui, 1, ctx) }),
+    details: (ui) => open(ui, { kind: 'sli-details' }),
+  },
+  phases: {},
+  roster: {},
+};
+
+// ---------------------------------------------------------------------------------------------
+// dialogs
+
+export interface DialogBinding<D> {
+  /** As shown in help and the hints. */
+  keys: readonly string[];
+  help: string;
+  /** Shown in the status bar (short); `essential` ones stay when it is narrow. */
+  hint?: string;
+  essential?: boolean;
+  /** Matches more than `keys` says (a digit, text). Default: any of `keys`. */
+  match?: (input: string, key: KeyLike) => boolean;
+  /** Does something to the rollout or the outside: not bound in read-only views. */
+  acts?: boolean;
+  run: (ui: UiState, d: D, ctx: KeyContext, input: string, key: KeyLike) => KeyResult;
+}
+
+export interface DialogSpec<D> {
+  title: string;
+  bindings: DialogBinding<D>[];
+  /** Any other key: what it does (help says so). */
+  other: { help: string; hint?: string; run: (ui: UiState, d: D, ctx: KeyContext, input: string, key: KeyLike) => KeyResult };
+  /** A yes/no confirmation (hints: `y: yes  any other key: no`). */
+  confirm?: boolean;
+}
+
+type Specs = { [K in DialogKind]: DialogSpec<Extract<Dialog, { kind: K }>> };
+
+const closeTo = (ui: UiState): KeyResult => ({ ui: { ...ui, overlay: NO_OVERLAY } });
+
+/** A confirmation: `y` does it, any other key closes it. */
+function confirmSpec<D extends Dialog>(title: string, what: string, yes: (ui: UiState, d: D, ctx: KeyContext) => KeyResult): DialogSpec<D> {
+  return {
+    title,
+    confirm: true,
+    bindings: [{ keys: ['y'], help: what, hint: 'y: yes', essential: true, run: (ui, d, ctx) => yes({ ...ui, overlay: NO_OVERLAY }, d, ctx) }],
+    other: { help: 'no: closes the dialog', hint: 'any other key: no', run: (ui) => closeTo(ui) },
+  };
+}
+
+function scrollBy(cur: number, max: number, page: number, input: string, key: KeyLike): number {
+  let next = cur;
+  if (key.upArrow || (input === 'k' && !key.ctrl)) next -= 1;
+  else if (key.downArrow || (input === 'j' && !key.ctrl)) next += 1;
+  else if (key.pageUp) next -= page;
+  else if (key.pageDown || input === ' ') next += page;
+  else if (key.home) next = 0;
+  else if (key.end) next = max;
+  return Math.max(0, Math.min(max, next));
+}
+const SCROLL_KEYS = ['↑', 'k', '↓', 'j', 'pgup', 'pgdn', 'space', 'home', 'end'];
+const isScroll = (input: string, key: KeyLike) => any(SCROLL_KEYS, input, key);
+
+export const DIALOGS: Specs = {
+  help: {
+    title: 'Help',
+    bindings: [
+      {
+        keys: ['↑↓jk'],
+        help: 'scroll (pgup/pgdn, home/end too)',
+        hint: '↑/↓ scroll',
+        match: isScroll,
+        run: (ui, d, ctx, input, key) => {
+          const page = Math.max(1, ctx.pageSize ?? 10);
+          const next = scrollBy(d.offset, Math.max(0, (ctx.helpLines ?? 0) - page), page, input, key);
+          return next === d.offset ? { ui } : { ui: { ...ui, overlay: { ...d, offset: next } } };
+        },
+      },
+      { keys: ['esc', '?', 'q'], help: 'close help', hint: 'esc close', essential: true, run: (ui) => closeTo(ui) },
+    ],
+    other: { help: 'ignored', run: (ui) => ({ ui }) },
+  },
+  'confirm-advance': confirmSpec('Advance', 'advance as the dialog says', (ui, _d, ctx) => (ctx.canAdvance === false ? { ui } : { ui, command: { kind: 'advance' } })),
+  'confirm-rollback': {
+    ...confirmSpec<Dialog & { kind: 'confirm-rollback' }>('Roll back', 'roll back now', (ui, _d, ctx) => (canRollback(ctx.status) ? { ui, command: { kind: 'rollback' } } : { ui })),
+    other: { help: 'no: closes the dialog (the incident being declared comes back)', hint: 'any other key: no', run: (ui) => closeTo(ui) },
+  },
+  'confirm-quit': confirmSpec('Quit', 'quit (traffic stays where it is)', (ui) => ({ ui, quit: true })),
+  'confirm-go': confirmSpec('GO at a checkpoint', 'give the go', (ui, _d, ctx) => (ctx.checkpointDue === false ? { ui } : { ui, command: { kind: 'ack-checkpoint' } })),
+  'confirm-ack': confirmSpec('Acknowledge', 'acknowledge the incident named (its escalation stops)', (ui, d) => ({ ui, command: { kind: 'ack-incident', id: d.id } })),
+  'confirm-load': confirmSpec('Start a load test', 'start it (the load pane opens)', (ui, d) => ({ ui: { ...ui, loadPane: true }, command: { kind: 'load-test', name: d.name } })),
+  'sli-details': {
+    title: 'SLI details',
+    bindings: [
+      { keys: ['↑', 'k'], help: 'previous SLI', match: (i, k) => any(['↑', 'k'], i, k), run: (ui, _d, ctx) => ({ ui: moveSli(ui, -1, ctx) }) },
+      { keys: ['↓', 'j'], help: 'next SLI', hint: '↑/↓ next SLI', match: (i, k) => any(['↓', 'j'], i, k), run: (ui, _d, ctx) => ({ ui: moveSli(ui, 1, ctx) }) },
+      { keys: ['esc', 'enter', 'q', '?'], help: 'close', hint: 'esc close', essential: true, run: (ui) => closeTo(ui) },
+    ],
+    other: { help: 'ignored', run: (ui) => ({ ui }) },
+  },
+  'declare-incident': {
+    title: 'Declare an incident',
+    bindings: [
+      { keys: ['esc'], help: 'cancel', hint: 'esc cancel', essential: true, run: (ui) => closeTo(ui) },
+      {
+        keys: ['enter'],
+        help: 'declare it (the escalation clock starts)',
+        hint: 'enter declare',
+        essential: true,
+        acts: true,
+        run: (ui, d) => {
+          const summary = d.draft.summary.trim();
+          if (!summary) return { ui };
+          return { ui: { ...ui, overlay: NO_OVERLAY }, command: { kind: 'declare-incident', severity: d.draft.severity, summary } };
+        },
+      },
+      {
+        keys: ['←', '→', 'tab'],
+        help: 'severity P0 / P1 / P2',
+        hint: '←/→ severity',
+        match: (_i, k) => !!(k.leftArrow || k.rightArrow || k.tab),
+        run: (ui, d, _ctx, _i, key) => {
+          const i = SEVERITIES.indexOf(d.draft.severity);
+          const by = key.leftArrow || (key.tab && key.shift) ? SEVERITIES.length - 1 : 1;
+          return { ui: { ...ui, overlay: { ...d, draft: { ...d.draft, severity: SEVERITIES[(i + by) % SEVERITIES.length]! } } } };
+        },
+      },
+      { keys: ['backspace'], help: 'delete a character', run: (ui, d) => ({ ui: { ...ui, overlay: { ...d, draft: { ...d.draft, summary: [...d.draft.summary].slice(0, -1).join('') } } } }) },
+    ],
+    other: {
+      help: 'text: the one-line summary (R still rolls back: type r)',
+      hint: 'type the summary',
+      run: (ui, d, _ctx, input, key) => {
+        if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown) return { ui };
+        const text = [...input].filter((ch) => ch >= ' ' && ch !== '\u007f').join('');
+        if (!text) return { ui };
+        const summary = [...(d.draft.summary + text)].slice(0, SUMMARY_MAX).join('');
+        return { ui: { ...ui, overlay: { ...d, draft: { ...d.draft, summary } } } };
+      },
+    },
+  },
+  'resolve-incident': {
+    title: 'Resolve an incident',
+    bindings: [
+      {
+        keys: ['↑', '↓'],
+        help: 'choose the incident',
+        hint: '↑/↓ choose',
+        match: (_i, k) => !!(k.upArrow || k.downArrow),
+        run: (ui, d, ctx, _i, key) => {
+          const n = (ctx.openIncidents ?? []).length;
+          const i = Math.min(d.index, Math.max(0, n - 1));
+          return { ui: { ...ui, overlay: { ...d, index: Math.max(0, Math.min(n - 1, i + (key.upArrow ? -1 : 1))) } } };
+        },
+      },
+      {
+        keys: ['y', 'enter'],
+        help: 'resolve the chosen one',
+        hint: 'y resolve',
+        essential: true,
+        acts: true,
+        run: (ui, d, ctx) => {
+          const open = ctx.openIncidents ?? [];
+          const id = open[Math.min(d.index, Math.max(0, open.length - 1))];
+          return id === undefined ? closeTo(ui) : { ui: { ...ui, overlay: NO_OVERLAY }, command: { kind: 'resolve-incident', id } };
+        },
+      },
+    ],
+    other: { help: 'no: closes the dialog', hint: 'any other key: no', run: (ui) => closeTo(ui) },
+  },
+  communications: {
+    title: 'Communications',
+    bindings: [
+      {
+        keys: ['↑↓jk'],
+        help: 'scroll (pgup/pgdn/space, home/end too)',
+        hint: '↑/↓ scroll',
+        match: isScroll,
+        run: (ui, d, ctx, input, key) => {
+          const page = Math.max(1, ctx.pageSize ?? 10);
+          const max = Math.max(0, (ctx.commsLines ?? 0) - page);
+          const next = scrollBy(Math.min(d.offset, max), max, page, input, key);
+          return next === d.offset ? { ui } : { ui: { ...ui, overlay: { ...d, offset: next } } };
+        },
+      },
+      { keys: ['w'], help: 'write every message to files', hint: 'w write files', essential: true, acts: true, run: (ui) => ({ ui, command: { kind: 'write-communications' } }) },
+      { keys: ['esc', 'c', 'q', '?'], help: 'close', hint: 'esc close', essential: true, run: (ui) => closeTo(ui) },
+    ],
+    other: { help: 'ignored', run: (ui) => ({ ui }) },
+  },
+  'load-picker': {
+    title: 'Load tests of this phase',
+    bindings: [
+      {
+        keys: ['↑', 'k'],
+        help: 'previous test',
+        match: (i, k) => any(['↑', 'k'], i, k),
+        run: (ui, d, ctx) => ((ctx.loadTests ?? []).length ? { ui: { ...ui, overlay: { ...d, index: Math.max(0, Math.min(d.index, (ctx.loadTests ?? []).length - 1) - 1) } } } : closeTo(ui)),
+      },
+      {
+        keys: ['↓', 'j'],
+        help: 'next test',
+        hint: '↑/↓ choose',
+        match: (i, k) => any(['↓', 'j'], i, k),
+        run: (ui, d, ctx) => {
+          const n = (ctx.loadTests ?? []).length;
+          return n ? { ui: { ...ui, overlay: { ...d, index: Math.min(n - 1, Math.max(0, d.index) + 1) } } } : closeTo(ui);
+        },
+      },
+      {
+        keys: ['enter', '1-9'],
+        help: 'pick the chosen test (or its number); a dialog says what y starts',
+        hint: 'enter pick',
+        essential: true,
+        match: (i, k) => !!k.return || (/^[1-9]$/.test(i) && !k.ctrl && !k.meta),
+        run: (ui, d, ctx, input, key) => {
+          const tests = ctx.loadTests ?? [];
+          const n = key.return ? Math.max(0, Math.min(tests.length - 1, d.index)) : Number(input) - 1;
+          const name = tests[n];
+          return name === undefined ? (key.return ? closeTo(ui) : { ui }) : { ui: { ...ui, overlay: { kind: 'confirm-load', index: n, name } } };
+        },
+      },
+    ],
+    other: { help: 'closes the picker', hint: 'esc close', run: (ui) => closeTo(ui) },
+  },
+};
+
+/** The bindings of a dialog this keyboard has (read-only views lose the ones that act). */
+export function dialogBindings<K extends DialogKind>(kind: K, access: Access): { b: DialogBinding<Extract<Dialog, { kind: K }>>; why: string | null }[] {
+  const spec = DIALOGS[kind] as DialogSpec<Extract<Dialog, { kind: K }>>;
+  const out: { b: DialogBinding<Extract<Dialog, { kind: K }>>; why: string | null }[] = [];
+  for (const b of spec.bindings) {
+    if (!b.acts) out.push({ b, why: null });
+    else {
+      const a = availability(null, 'acts', access);
+      if (a.state === 'on') out.push({ b, why: null });
+      else if (a.state === 'refused') out.push({ b, why: a.why });
+    }
+  }
+  return out;
+}
+
+function dialogKey<D extends Dialog>(ui: UiState, d: D, input: string, key: KeyLike, ctx: KeyContext): KeyResult {
+  const spec = DIALOGS[d.kind] as unknown as DialogSpec<D>;
+  const single = [...input].length <= 1;
+  for (const { b, why } of dialogBindings(d.kind, ctx.access ?? FULL_ACCESS) as unknown as { b: DialogBinding<D>; why: string | null }[]) {
+    const hit = b.match ? b.match(input, key) && (single || !!key.upArrow || !!key.downArrow) : single && any(b.keys, input, key);
+    if (!hit) continue;
+    if (why) return { ui, say: why };
+    return b.run(ui, d, ctx, input, key);
+  }
+  return spec.other.run(ui, d, ctx, input, key);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the pod filter prompt (the pods pane's text mode)
+
+// Pod filter text: what can appear in a pod name, region, track or status (never the rollback key:
+// it is handled first). Uppercase letters are folded since matching ignores case.
 const FILTER_CHAR = /^[a-zA-Z0-9._:/-]$/;
 
+function filterKey(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): KeyResult {
+  if (key.escape) return { ui: { ...ui, filter: '', editingFilter: false, podsOffset: 0 } };
+  if (key.return) return { ui: { ...ui, editingFilter: false } };
+  if (key.tab) return handleKey({ ...ui, editingFilter: false }, input, key, ctx);
+  if (key.backspace || key.delete) return { ui: { ...ui, filter: ui.filter.slice(0, -1), podsOffset: 0 } };
+  const move: Move | null = key.upArrow ? 'up' : key.downArrow ? 'down' : key.pageUp ? 'page-up' : key.pageDown ? 'page-down' : key.home ? 'home' : key.end ? 'end' : null;
+  if (move) return scrollPods(ui, move, ctx);
+  if (key.ctrl || key.meta) return { ui };
+  const text = [...input].filter((ch) => FILTER_CHAR.test(ch)).join('').toLowerCase();
+  return text ? { ui: { ...ui, filter: ui.filter + text, podsOffset: 0 } } : { ui };
+}
+
+/** `canary replay`'s own keys (Replay.tsx moves through the recorded events with them). */
+export const REPLAY_HELP: HelpRow[] = [
+  { keys: '←/→', help: 'one event back / on' },
+  { keys: '[ ]', help: 'one hour back / on' },
+  { keys: 'n', help: 'the next rollback' },
+  { keys: 'home/end', help: 'first / last event' },
+];
+
+export const FILTER_HELP: { keys: string; help: string }[] = [
+  { keys: 'text', help: 'filter by name, region, track or status' },
+  { keys: 'enter', help: 'keep the filter' },
+  { keys: 'esc', help: 'clear it' },
+  { keys: '↑/↓ pgup/pgdn', help: 'scroll the pods' },
+];
+
+// ---------------------------------------------------------------------------------------------
+// the dispatcher
+
+/** The main-screen action bound to this key press with the pane focused, if any. */
+export function actionFor(input: string, key: KeyLike, keymap: Keymap = DEFAULT_KEYMAP, focus: Focus = 'phases'): ActionName | undefined {
+  const inPane = ACTION_NAMES.filter((a) => PANES[focus][a] !== undefined);
+  for (const a of [...inPane, ...ACTION_NAMES.filter((x) => !inPane.includes(x))]) if (any(keymap[a], input, key)) return a;
+  return undefined;
+}
+
 /**
- * The dispatcher. Order matters:
- *   1. `R` opens the rollback confirmation from any state (so `R`, `y` always rolls back);
- *   2. an open confirmation: only `y` confirms, any other key cancels;
- *   3. help: `?`, `esc` or `q` close it, other keys are ignored;
- *   4. the filter prompt takes text;
- *   5. the bindings table.
- * Multi-character input (a paste) is never a command: it is filter text or nothing.
+ * One key press. Multi-character input (a paste) is never a command: it is filter or summary text,
+ * or nothing.
  */
 export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): KeyResult {
-  const single = input.length <= 1;
+  const single = [...input].length <= 1;
+  const keymap = ctx.keymap ?? DEFAULT_KEYMAP;
+  const access = ctx.access ?? FULL_ACCESS;
 
   // 1. rollback, from anywhere (while declaring an incident too: the draft is kept, and the
   //    dialog comes back when the confirmation closes)
-  if (single && input === 'R' && !key.ctrl && !key.meta) {
-    return { ui: { ...ui, overlay: 'confirm-rollback', editingFilter: false } };
-  }
-
-  // 2. confirmations: y does it, anything else cancels
-  if (ui.overlay === 'confirm-rollback' || ui.overlay === 'confirm-advance' || ui.overlay === 'confirm-quit') {
-    const closed: UiState = { ...ui, overlay: ui.overlay === 'confirm-rollback' && ui.draft ? 'declare-incident' : 'none' };
-    const yes = single && input === 'y' && !key.ctrl && !key.meta;
-    if (!yes) return { ui: closed };
-    if (ui.overlay === 'confirm-rollback') return canRollback(ctx.status) ? { ui: closed, command: { kind: 'rollback' } } : { ui: closed };
-    if (ui.overlay === 'confirm-advance') return ctx.canAdvance === false ? { ui: closed } : { ui: closed, command: { kind: 'advance' } };
-    return { ui: closed, quit: true };
-  }
-
-  // 2b. the load-test picker and its confirmation (loadkeys.ts)
-  const load = handleLoadKey(ui, input, key, ctx);
-  if (load) return load;
-
-  // 3. help, the SLI details and the people dialogs are modal (R still works: see 1)
-  if (ui.overlay === 'declare-incident') return draftKey(ui, input, key);
-  if (ui.overlay === 'resolve-incident') {
-    const open = ctx.openIncidents ?? [];
-    const i = Math.min(ui.resolveIndex ?? 0, Math.max(0, open.length - 1));
-    if (key.upArrow || key.downArrow) return { ui: { ...ui, resolveIndex: Math.max(0, Math.min(open.length - 1, i + (key.upArrow ? -1 : 1))) } };
-    const closed: UiState = { ...ui, overlay: 'none', resolveIndex: 0 };
-    if ((key.return || (single && input === 'y' && !key.ctrl && !key.meta)) && open[i] !== undefined) return { ui: closed, command: { kind: 'resolve-incident', id: open[i] } };
-    return { ui: closed };
-  }
-  if (ui.overlay === 'communications') {
-    if (key.escape || (single && (input === 'c' || input === 'q' || input === '?') && !key.ctrl)) return { ui: { ...ui, overlay: 'none' } };
-    if (single && input === 'w' && !key.ctrl && !key.meta) return { ui, command: { kind: 'write-communications' } };
-    const max = Math.max(0, (ctx.commsLines ?? 0) - (ctx.pageSize ?? 10));
-    const cur = Math.min(ui.commsOffset ?? 0, max);
-    const page = Math.max(1, ctx.pageSize ?? 10);
-    let next = cur;
-    if (key.upArrow) next -= 1;
-    else if (key.downArrow) next += 1;
-    else if (key.pageUp) next -= page;
-    else if (key.pageDown || (single && input === ' ')) next += page;
-    else if (key.home) next = 0;
-    else if (key.end) next = max;
-    next = Math.max(0, Math.min(max, next));
-    return next === (ui.commsOffset ?? 0) ? { ui } : { ui: { ...ui, commsOffset: next } };
-  }
-  if (ui.overlay === 'sli-details') {
-    if (key.escape || key.return || (single && (input === 'q' || input === '?') && !key.ctrl)) return { ui: { ...ui, overlay: 'none' } };
-    if (key.upArrow || key.downArrow || (single && (input === 'k' || input === 'j'))) return { ui: moveSli(ui, key.upArrow || input === 'k' ? -1 : 1, ctx) };
-    return { ui };
-  }
-  if (ui.overlay === 'help') {
-    if (key.escape || (single && (input === '?' || input === 'q') && !key.ctrl)) return { ui: { ...ui, overlay: 'none' } };
-    return { ui };
-  }
-
-  // 4. the filter prompt
-  if (ui.editingFilter) {
-    if (key.escape) return { ui: { ...ui, filter: '', editingFilter: false, podsOffset: 0 } };
-    if (key.return) return { ui: { ...ui, editingFilter: false } };
-    if (key.tab) return handleKey({ ...ui, editingFilter: false }, input, key, ctx);
-    if (key.backspace || key.delete) return { ui: { ...ui, filter: ui.filter.slice(0, -1), podsOffset: 0 } };
-    if (key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.home || key.end) return scroll(ui, key, ctx);
-    if (key.ctrl || key.meta) return { ui };
-    const text = [...input].filter((ch) => FILTER_CHAR.test(ch)).join('').toLowerCase();
-    return text ? { ui: { ...ui, filter: ui.filter + text, podsOffset: 0 } } : { ui };
-  }
-
-  if (!single) return { ui }; // a paste outside the filter prompt: never a command
-
-  switch (actionFor(input, key)) {
-    case 'advance':
-      return { ui: { ...ui, overlay: 'confirm-advance' } };
-    case 'go':
-      return { ui, command: { kind: 'ack-checkpoint' } };
-    case 'approve':
-      return { ui, approve: true };
-    case 'declare-incident':
-      return { ui: { ...ui, overlay: 'declare-incident', draft: ui.draft ?? { severity: 'P0', summary: '' } } };
-    case 'ack-incident':
-      return { ui, command: { kind: 'ack-incident' } };
-    case 'resolve-incident':
-      // Nothing open: the engine says so (the App shows it where the hints are).
-      if (!ctx.openIncidents?.length) return { ui, command: { kind: 'resolve-incident' } };
-      return { ui: { ...ui, overlay: 'resolve-incident', resolveIndex: 0 } };
-    case 'communications':
-      return { ui: { ...ui, overlay: 'communications', commsOffset: 0 } };
-    case 'pause':
-      if (ctx.status === 'running') return { ui, command: { kind: 'pause' } };
-      if (ctx.status === 'paused') return { ui, command: { kind: 'resume' } };
-      return { ui };
-    case 'help':
-      return { ui: { ...ui, overlay: 'help' } };
-    case 'close':
-      if (ctx.loadRunning) return { ui, command: { kind: 'stop-load-test' } };
-      if (ui.filter) return { ui: { ...ui, filter: '', podsOffset: 0 } };
-      return ui.loadPane ? { ui: { ...ui, loadPane: false } } : { ui };
-    case 'load':
-      return { ui: { ...ui, overlay: 'load-picker', loadIndex: 0 } };
-    case 'stop-load':
-      return ctx.loadRunning ? { ui, command: { kind: 'stop-load-test' } } : { ui };
-    case 'quit':
-      return inProgress(ctx.status) ? { ui: { ...ui, overlay: 'confirm-quit' } } : { ui, quit: true };
-    case 'focus-next':
-    case 'focus-prev': {
-      const i = FOCUS_ORDER.indexOf(ui.focus);
-      const n = FOCUS_ORDER.length;
-      const next = FOCUS_ORDER[(i + (key.shift ? n - 1 : 1)) % n]!;
-      return { ui: { ...ui, focus: next } };
+  if (single && any(keymap.rollback, input, key)) {
+    const a = availability('rollback', 'asks', access);
+    if (a.state === 'refused') return { ui, say: a.why };
+    if (a.state === 'on') {
+      const under = ui.overlay.kind === 'declare-incident' ? ui.overlay : ui.overlay.kind === 'confirm-rollback' ? ui.overlay.under : null;
+      return { ui: { ...ui, overlay: { kind: 'confirm-rollback', under }, editingFilter: false } };
     }
-    case 'filter':
-      return { ui: { ...ui, focus: 'pods', editingFilter: true } };
-    case 'details':
-      return ui.focus === 'slis' ? { ui: { ...ui, overlay: 'sli-details' } } : { ui };
-    case 'up':
-    case 'down':
-      if (ui.focus === 'slis') return { ui: moveSli(ui, key.upArrow ? -1 : 1, ctx) };
-      if (ui.focus !== 'pods') return { ui };
-      return scroll(ui, { ...key, downArrow: key.downArrow || input === 'j' }, ctx);
-    case 'page-up':
-    case 'page-down':
-    case 'home':
-    case 'end':
-      if (ui.focus !== 'pods') return { ui };
-      return scroll(ui, key, ctx);
-    case 'confirm':
-    case 'rollback': // handled above
-    case undefined:
-      return { ui };
   }
+
+  // 2. the topmost dialog
+  if (ui.overlay.kind !== 'none') {
+    const r = dialogKey(ui, ui.overlay, input, key, ctx);
+    // R's confirmation closed over the incident being declared: the dialog comes back.
+    if (ui.overlay.kind === 'confirm-rollback' && ui.overlay.under && r.ui.overlay.kind === 'none') return { ...r, ui: { ...r.ui, overlay: ui.overlay.under } };
+    return r;
+  }
+
+  // 3. the focused pane: its text prompt, then its bindings; 4. the global bindings
+  if (ui.editingFilter) return filterKey(ui, input, key, ctx);
+  if (!single) return { ui }; // a paste outside the filter prompt: never a command
+  const action = actionFor(input, key, keymap, ui.focus);
+  if (!action || action === 'rollback') return { ui };
+  const a = availability(action, ACTIONS[action].kind, access);
+  if (a.state === 'unbound') return { ui };
+  if (a.state === 'refused') return { ui, say: a.why };
+  const run = PANES[ui.focus][action] ?? GLOBAL[action];
+  return run ? run(ui, ctx, input, key) : { ui };
 }
 
 /** Longest input that is fast typing rather than a paste: a busy event loop can deliver `R` and
@@ -362,69 +519,139 @@ export const BURST_MAX = 4;
 /** One read from the terminal: a burst of up to BURST_MAX plain characters is each character in
  * turn (so `Ry` in one read rolls back); anything longer outside the filter prompt is a paste and
  * never a command. */
-export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean } {
+export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null } {
   const chars = [...input];
   const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && chars.every((c) => c >= ' ' && c !== '\u007f');
-  if (chars.length <= 1 || !plain || chars.length > BURST_MAX || ui.editingFilter || (ui.overlay === 'declare-incident' && !chars.includes('R'))) {
+  const rollbackKeys = (ctx.keymap ?? DEFAULT_KEYMAP).rollback;
+  if (chars.length <= 1 || !plain || chars.length > BURST_MAX || ui.editingFilter || (ui.overlay.kind === 'declare-incident' && !chars.some((c) => rollbackKeys.includes(c)))) {
     const r = handleKey(ui, input, key, ctx);
-    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true };
+    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null };
   }
   let state = ui;
   const commands: Command[] = [];
   let approve = false;
+  let say: string | null = null;
   for (const ch of chars) {
     const r = handleKey(state, ch, {}, ctx);
     state = r.ui;
     if (r.command) commands.push(r.command);
     if (r.approve) approve = true;
-    if (r.quit) return { ui: state, commands, quit: true, approve };
+    if (r.say) say = r.say;
+    if (r.quit) return { ui: state, commands, quit: true, approve, say };
   }
-  return { ui: state, commands, quit: false, approve };
+  return { ui: state, commands, quit: false, approve, say };
 }
 
-/** The incident dialog: type the summary; ←/→ (or tab) pick the severity; enter declares; esc
- * cancels. Printable text only; `R` is never text here (see 1 in handleKey). */
-function draftKey(ui: UiState, input: string, key: KeyLike): KeyResult {
-  const draft = ui.draft ?? { severity: 'P0' as const, summary: '' };
-  if (key.escape) return { ui: { ...ui, overlay: 'none', draft: null } };
-  if (key.return) {
-    const summary = draft.summary.trim();
-    if (!summary) return { ui };
-    return { ui: { ...ui, overlay: 'none', draft: null }, command: { kind: 'declare-incident', severity: draft.severity, summary } };
-  }
-  if (key.leftArrow || key.rightArrow || key.tab) {
-    const i = SEVERITIES.indexOf(draft.severity);
-    const by = key.leftArrow || (key.tab && key.shift) ? SEVERITIES.length - 1 : 1;
-    return { ui: { ...ui, draft: { ...draft, severity: SEVERITIES[(i + by) % SEVERITIES.length]! } } };
-  }
-  if (key.backspace || key.delete) return { ui: { ...ui, draft: { ...draft, summary: [...draft.summary].slice(0, -1).join('') } } };
-  if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown) return { ui };
-  const text = [...input].filter((ch) => ch >= ' ' && ch !== '\u007f').join('');
-  if (!text) return { ui };
-  const summary = [...(draft.summary + text)].slice(0, SUMMARY_MAX).join('');
-  return { ui: { ...ui, draft: { ...draft, summary } } };
-}
-
-function moveSli(ui: UiState, by: number, ctx: KeyContext): UiState {
-  const n = Math.max(1, ctx.sliCount ?? 1);
-  const i = Math.max(0, Math.min(n - 1, ui.sliIndex + by));
-  return i === ui.sliIndex ? ui : { ...ui, sliIndex: i };
-}
-
-function scroll(ui: UiState, key: KeyLike, ctx: KeyContext): KeyResult {
-  const page = Math.max(1, ctx.pageSize ?? 10);
-  let offset = clampOffset(ui.podsOffset, ctx);
-  if (key.upArrow) offset -= 1;
-  else if (key.downArrow) offset += 1;
-  else if (key.pageUp) offset -= page;
-  else if (key.pageDown) offset += page;
-  else if (key.home) offset = 0;
-  else if (key.end) offset = Number.MAX_SAFE_INTEGER;
-  offset = clampOffset(offset, ctx);
-  return offset === ui.podsOffset ? { ui } : { ui: { ...ui, podsOffset: offset } };
-}
+// ---------------------------------------------------------------------------------------------
+// what help and the status bar show, generated from the tables above
 
 /** Help text for the key column: `↑/k`, `shift-tab`. */
-export function keyLabel(b: Binding): string {
+export function keyLabel(b: { keys: readonly string[] }): string {
   return b.keys.join('/');
+}
+
+export interface HelpRow {
+  keys: string;
+  help: string;
+}
+export interface HelpSection {
+  title: string;
+  rows: HelpRow[];
+}
+
+const GROUP_ORDER: KeyGroup[] = ['Rollout', 'People', 'Panes', 'Pods', 'General'];
+
+/** Help, per mode: the main screen's bindings this keyboard has (grouped), then every dialog's
+ * keys; what is refused here is named once with the reason. */
+export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sections: HelpSection[]; refused: string[]; asks: string[]; rollback: boolean } {
+  const keymap = ctx.keymap ?? DEFAULT_KEYMAP;
+  const access = ctx.access ?? FULL_ACCESS;
+  const all = bindings(keymap);
+  const refused = new Set<string>();
+  const shown = (b: Binding) => {
+    const a = availability(b.action, b.kind, access);
+    if (a.state === 'refused') refused.add(a.why);
+    return a.state === 'on';
+  };
+  const visible = all.filter(shown);
+  const sections: HelpSection[] = GROUP_ORDER.map((g) => ({ title: g, rows: visible.filter((b) => b.group === g).map((b) => ({ keys: keyLabel(b), help: b.help })) })).filter((s) => s.rows.length);
+  const opens: Partial<Record<DialogKind, boolean>> = {
+    'confirm-advance': visible.some((b) => b.action === 'advance'),
+    'confirm-go': visible.some((b) => b.action === 'go'),
+    'confirm-ack': visible.some((b) => b.action === 'ack-incident'),
+    'declare-incident': visible.some((b) => b.action === 'declare-incident'),
+    'resolve-incident': visible.some((b) => b.action === 'resolve-incident'),
+    'load-picker': visible.some((b) => b.action === 'load'),
+    'confirm-load': visible.some((b) => b.action === 'load'),
+    'sli-details': visible.some((b) => b.action === 'details'),
+    communications: visible.some((b) => b.action === 'communications'),
+    'confirm-rollback': visible.some((b) => b.action === 'rollback'),
+    'confirm-quit': access.kind !== 'replay',
+    help: true,
+  };
+  const confirms: string[] = [];
+  for (const kind of Object.keys(DIALOGS) as DialogKind[]) {
+    if (!opens[kind]) continue;
+    const spec = DIALOGS[kind] as DialogSpec<Dialog>;
+    if (spec.confirm) {
+      confirms.push(spec.title.toLowerCase());
+      continue;
+    }
+    // A dialog's keys as written (`↑ k`: either); what is refused here is named once below.
+    const rows = dialogBindings(kind, access)
+      .filter((x) => x.why === null)
+      .map(({ b }) => ({ keys: b.keys.join(' '), help: b.help }));
+    if (spec.other.help !== 'ignored') rows.push({ keys: 'other', help: spec.other.help });
+    sections.push({ title: `In ${spec.title}`, rows });
+  }
+  if (confirms.length) sections.push({ title: 'In a confirmation', rows: [{ keys: 'y', help: `yes (${confirms.join(', ')})` }, { keys: 'other', help: 'no: any other key closes it' }] });
+  if (access.kind !== 'replay') sections.push({ title: 'In the pod filter', rows: FILTER_HELP });
+  else sections.unshift({ title: 'Replay', rows: REPLAY_HELP });
+  // The keys whose first press only asks (their dialog says what y will do).
+  const asks = visible.filter((b) => b.kind === 'asks' && b.action !== 'rollback' && b.action !== 'declare-incident' && b.keys.length).map((b) => b.keys[0]!);
+  return { sections, refused: [...refused], asks, rollback: visible.some((b) => b.action === 'rollback' && b.keys.length > 0) };
+}
+
+const hintOf = (keymap: Keymap, a: ActionName, word?: string) => (keymap[a].length ? `${keymap[a][0]} ${word ?? ACTIONS[a].hint}` : '');
+
+/** The status bar's key hints for this mode, longest first (the bar shows the first that fits). */
+export function statusHints(ui: UiState, ctx: Pick<KeyContext, 'keymap' | 'access' | 'status' | 'loadRunning'>): string[] {
+  const keymap = ctx.keymap ?? DEFAULT_KEYMAP;
+  const access = ctx.access ?? FULL_ACCESS;
+  const on = (a: ActionName) => availability(a, ACTIONS[a].kind, access).state === 'on' && keymap[a].length > 0;
+  const rb = on('rollback') ? hintOf(keymap, 'rollback') : '';
+  const join = (parts: string[]) => parts.filter(Boolean).join('  ');
+  if (ui.overlay.kind !== 'none') {
+    const spec = DIALOGS[ui.overlay.kind] as DialogSpec<Dialog>;
+    if (spec.confirm) return ['y: yes  any other key: no', 'y/N'];
+    const bs = dialogBindings(ui.overlay.kind, access).filter((x) => x.why === null).map((x) => x.b);
+    const hinted = bs.filter((b) => b.hint);
+    const other = spec.other.hint ? [spec.other.hint] : [];
+    const full = join([...hinted.filter((b) => !b.essential).map((b) => b.hint!), ...hinted.filter((b) => b.essential).map((b) => b.hint!), ...other, ui.overlay.kind === 'resolve-incident' ? '' : rb]);
+    const short = join([...hinted.filter((b) => b.essential).map((b) => b.hint!), ...(ui.overlay.kind === 'load-picker' ? other : [])]);
+    const last = hinted.find((b) => b.essential)?.keys[0];
+    return [full, short, ...(last ? [last] : [])].filter(Boolean);
+  }
+  if (ui.editingFilter) return [join(['type to filter  enter keep  esc clear', rb]), 'enter keep  esc clear', 'esc'];
+  const pause = ctx.status === 'paused' ? 'resume' : 'pause';
+  if (ctx.loadRunning && on('stop-load')) {
+    const x = keymap['stop-load'][0];
+    return [join([`${x}/esc stop load test`, hintOf(keymap, 'help'), on('advance') ? hintOf(keymap, 'advance') : '', rb, hintOf(keymap, 'quit')]), join([`${x} stop load`, rb, hintOf(keymap, 'help')]), join([`${x} stop`, rb])];
+  }
+  const pick = (a: ActionName, word?: string) => (on(a) ? hintOf(keymap, a, word) : '');
+  const k = (a: ActionName) => (on(a) ? keymap[a][0]! : '');
+  return [
+    join([pick('help'), pick('advance'), pick('go'), pick('pause', pause), rb, pick('filter'), pick('focus-next'), pick('quit')]),
+    join([pick('help'), pick('advance', 'adv'), pick('go'), pick('pause', pause), rb, pick('filter'), pick('quit')]),
+    [on('help') ? `${k('help')}:help` : '', k('advance'), k('go'), k('pause'), rb ? `${keymap.rollback[0]}:rollback` : '', on('filter') ? `${k('filter')}:filter` : '', k('quit')].filter(Boolean).join(' '),
+    join([rb, pick('help')]),
+  ].filter(Boolean);
+}
+
+/** The incident keys the status bar names while an incident is open. */
+export function incidentHints(ctx: Pick<KeyContext, 'keymap' | 'access'>, paging: boolean): string {
+  const keymap = ctx.keymap ?? DEFAULT_KEYMAP;
+  const access = ctx.access ?? FULL_ACCESS;
+  const on = (a: ActionName) => availability(a, ACTIONS[a].kind, access).state === 'on' && keymap[a].length > 0;
+  return [paging && on('ack-incident') ? hintOf(keymap, 'ack-incident') : '', on('resolve-incident') ? hintOf(keymap, 'resolve-incident') : ''].filter(Boolean).join(' ');
 }

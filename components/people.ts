@@ -8,7 +8,7 @@ import { communicationFiles, formatDate, itemStatus } from '../src/engine/comms.
 import type { CommsItem, Incident, RolloutState } from '../src/engine/types.js';
 import { cellWidth, formatClock, wrap } from './format.js';
 import { flowItems, type PLine, type Seg } from './line.js';
-import { SEVERITIES, SUMMARY_MAX, type IncidentDraft } from './keys.js';
+import { SEVERITIES, SUMMARY_MAX, type IncidentDraft } from './ui.js';
 import type { Tone } from './theme.js';
 
 const sevTone = (sev: string): Tone => (sev === 'P0' ? 'bad' : sev === 'P1' ? 'warn' : 'muted');
@@ -132,7 +132,7 @@ const STATUS_MARK: Record<ReturnType<typeof itemStatus>, Seg> = {
 
 /** The communications preview: the schedule, reminders, channels, then every template rendered
  * with the current values (or the template error, named). */
-export function commsLines(plan: Plan, s: RolloutState, width: number, opts: { notifyOn?: readonly string[]; notifyOff?: readonly string[]; commsDir?: string }): Seg[][] {
+export function commsLines(plan: Plan, s: RolloutState, width: number, opts: { notifyOn?: readonly string[]; notifyOff?: readonly string[]; commsDir?: string }, canWrite = true): Seg[][] {
   const tz = plan.metadata.timezone;
   const out: Seg[][] = [];
   const phase = s.phaseIndex >= 0 ? plan.phases[s.phaseIndex]!.title : 'not started';
@@ -157,7 +157,8 @@ export function commsLines(plan: Plan, s: RolloutState, width: number, opts: { n
   const on = opts.notifyOn ?? [];
   const off = opts.notifyOff ?? [];
   out.push([{ text: 'Channels ', bold: true }, { text: on.length ? on.join(', ') : 'none on', tone: on.length ? 'ok' : 'warn' }, ...(off.length ? [{ text: ` · off: ${off.join('; ')}`, tone: 'muted' as const }] : []), { text: ` · ${s.notifications.delivered} delivered, ${s.notifications.failed} failed`, tone: s.notifications.failed ? 'bad' : 'muted' }]);
-  out.push([{ text: `w writes the files below to ${opts.commsDir ?? '(no directory configured)'}`, tone: 'accent' }]);
+  // A read-only view (a replay, a viewer, a terminal that does not drive) has no `w`.
+  if (canWrite) out.push([{ text: `w writes the files below to ${opts.commsDir ?? '(no directory configured)'}`, tone: 'accent' }]);
   let files: { name: string; text: string }[];
   try {
     files = communicationFiles(plan, s);

@@ -214,13 +214,17 @@ describe('keys', () => {
     expect(commands(store)).toEqual([]);
   });
 
-  it('g gives the GO at a due checkpoint', async () => {
+  it('g then y gives the GO at a due checkpoint (g alone only asks: it is k9s\'s "top")', async () => {
     const store = running();
     store.clock.t += 6 * HOUR;
     store.dispatch({ type: 'tick', at: store.clock.t });
     const ui = await show(store);
     expect(ui.frame()).toContain('⚑ GO? hour 6 Basic functionality validation');
     ui.write('g');
+    await settle();
+    expect(commands(store).at(-1)).not.toBe('ack-checkpoint');
+    expect(ui.frame()).toContain('Basic functionality validation" came due');
+    ui.write('y');
     expect(commands(store).at(-1)).toBe('ack-checkpoint');
     const cp = store.getState().checkpoints['canary-1']![0]!;
     expect(cp.ackedAt).toBeDefined();
@@ -434,10 +438,10 @@ describe('handleKey (pure)', () => {
   const ctx = { status: 'running' as const, podCount: 100, pageSize: 10 };
   const states: UiState[] = [
     INITIAL_UI,
-    { ...INITIAL_UI, overlay: 'help' },
-    { ...INITIAL_UI, overlay: 'confirm-advance' },
-    { ...INITIAL_UI, overlay: 'confirm-quit' },
-    { ...INITIAL_UI, overlay: 'confirm-rollback' },
+    { ...INITIAL_UI, overlay: { kind: 'help', offset: 0 } },
+    { ...INITIAL_UI, overlay: { kind: 'confirm-advance' } },
+    { ...INITIAL_UI, overlay: { kind: 'confirm-quit' } },
+    { ...INITIAL_UI, overlay: { kind: 'confirm-rollback', under: null } },
     { ...INITIAL_UI, focus: 'pods', editingFilter: true, filter: 'orch' },
   ];
 
@@ -445,15 +449,15 @@ describe('handleKey (pure)', () => {
     for (const s of states) {
       const a = handleKey(s, 'R', { shift: true }, ctx);
       expect(a.command).toBeUndefined();
-      expect(a.ui.overlay).toBe('confirm-rollback');
+      expect(a.ui.overlay.kind).toBe('confirm-rollback');
       const b = handleKey(a.ui, 'y', {}, ctx);
       expect(b.command).toEqual({ kind: 'rollback' });
-      expect(b.ui.overlay).toBe('none');
+      expect(b.ui.overlay.kind).toBe('none');
     }
   });
 
   it('only y confirms; other keys cancel', () => {
-    const open: UiState = { ...INITIAL_UI, overlay: 'confirm-rollback' };
+    const open: UiState = { ...INITIAL_UI, overlay: { kind: 'confirm-rollback', under: null } };
     for (const [input, key] of [
       ['n', {}],
       ['Y', { shift: true }],
@@ -463,7 +467,7 @@ describe('handleKey (pure)', () => {
     ] as const) {
       const r = handleKey(open, input, key, ctx);
       expect(r.command).toBeUndefined();
-      expect(r.ui.overlay).toBe('none');
+      expect(r.ui.overlay.kind).toBe('none');
     }
   });
 
@@ -473,18 +477,21 @@ describe('handleKey (pure)', () => {
     expect(handleKey(editing, 'my-pod', {}, ctx).ui.filter).toBe('my-pod');
   });
 
-  it('p pauses or resumes by status; g acks; a opens the dialog', () => {
+  it('p pauses or resumes by status; g and a open their dialogs, y does it', () => {
     expect(handleKey(INITIAL_UI, 'p', {}, ctx).command).toEqual({ kind: 'pause' });
     expect(handleKey(INITIAL_UI, 'p', {}, { status: 'paused' }).command).toEqual({ kind: 'resume' });
     expect(handleKey(INITIAL_UI, 'p', {}, { status: 'pending' }).command).toBeUndefined();
-    expect(handleKey(INITIAL_UI, 'g', {}, ctx).command).toEqual({ kind: 'ack-checkpoint' });
-    expect(handleKey(INITIAL_UI, 'a', {}, ctx).ui.overlay).toBe('confirm-advance');
-    const blocked = handleKey({ ...INITIAL_UI, overlay: 'confirm-advance' }, 'y', {}, { ...ctx, canAdvance: false });
+    // g is k9s's "top": it only opens the go's confirmation; y gives the go
+    const go = handleKey(INITIAL_UI, 'g', {}, ctx);
+    expect(go.command).toBeUndefined();
+    expect(handleKey(go.ui, 'y', {}, ctx).command).toEqual({ kind: 'ack-checkpoint' });
+    expect(handleKey(INITIAL_UI, 'a', {}, ctx).ui.overlay.kind).toBe('confirm-advance');
+    const blocked = handleKey({ ...INITIAL_UI, overlay: { kind: 'confirm-advance' } }, 'y', {}, { ...ctx, canAdvance: false });
     expect(blocked.command).toBeUndefined();
   });
 
   it('no rollback command when there is nothing to roll back', () => {
-    const open: UiState = { ...INITIAL_UI, overlay: 'confirm-rollback' };
+    const open: UiState = { ...INITIAL_UI, overlay: { kind: 'confirm-rollback', under: null } };
     expect(handleKey(open, 'y', {}, { status: 'pending' }).command).toBeUndefined();
     expect(handleKey(open, 'y', {}, { status: 'rolled-back' }).command).toBeUndefined();
   });
@@ -618,11 +625,16 @@ describe('keys under load and keys that say no', () => {
     expect(ui.frame()).toMatch(/refused - the next move has changed/);
   });
 
-  it('g with no checkpoint due: the engine\'s refusal shows in the status bar', async () => {
-    const ui = await show(running(30), 120, 40);
+  it('g with no checkpoint due: its dialog says no checkpoint is waiting, and y gives nothing', async () => {
+    const store = running(30);
+    const ui = await show(store, 120, 40);
     ui.write('g');
     await settle();
-    expect(ui.frame()).toContain('no checkpoint is waiting');
+    expect(ui.frame()).toContain('No checkpoint is waiting for a go.');
+    ui.write('y');
+    await settle();
+    expect(commands(store)).not.toContain('ack-checkpoint');
+    expect(ui.frame()).not.toContain('No checkpoint is waiting');
   });
 
   it('A approves the next gate in the role of the person at the keyboard, once', async () => {

@@ -134,8 +134,10 @@ describe('console and `canary rollback` on three clusters over the Kubernetes wi
     const missing = await run('--reason', 'x', '--context', 'nowhere');
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/context "nowhere" \(for region us-east-1\) is not there/);
+    // A missing --reason is a usage error: exit 2, with where help is (issue 13).
     const noReason = await run();
-    expect(noReason.code).toBe(1);
+    expect(noReason.code).toBe(2);
     expect(noReason.err).toMatch(/needs --reason/);
+    expect(noReason.err).toContain('see `canary rollback --help`');
   }, 60_000);
 });

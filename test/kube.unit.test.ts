@@ -12,7 +12,7 @@ import { Plan, crossCheck } from '../src/plan/schema.js';
 import { makeProvider } from '../src/actuators/traffic/providers.js';
 import { Driver, HOUR, loadSeedPlan } from './helpers/drive.js';
 import { describeRollback, gateView } from '../src/engine/gates.js';
-import { lockJournal } from '../src/cli.js';
+import { lockJournal } from '../src/wiring/journal-lock.js';
 
 const pod = (status: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   metadata: { name: 'orch-1', namespace: 'ns', labels: { track: 'canary' }, ...extra },

@@ -126,10 +126,10 @@ describe('load tests in the console', () => {
     expect(handleKey(INITIAL_UI, 'x', {}, ctx).command).toEqual({ kind: 'stop-load-test' });
     expect(handleKey(INITIAL_UI, 'x', {}, { ...ctx, loadRunning: false }).command).toBeUndefined();
     const picker = handleKey(INITIAL_UI, 'l', {}, ctx).ui;
-    expect(picker.overlay).toBe('load-picker');
-    expect(handleKey(picker, 'R', {}, ctx).ui.overlay).toBe('confirm-rollback');
-    expect(handleKey(picker, '1', {}, ctx).ui).toMatchObject({ overlay: 'confirm-load', loadName: 'api-smoke' });
-    expect(handleKey({ ...picker, overlay: 'confirm-load', loadName: 'api-smoke' }, 'n', {}, ctx)).toEqual({ ui: expect.objectContaining({ overlay: 'none' }) });
+    expect(picker.overlay.kind).toBe('load-picker');
+    expect(handleKey(picker, 'R', {}, ctx).ui.overlay.kind).toBe('confirm-rollback');
+    expect(handleKey(picker, '1', {}, ctx).ui).toMatchObject({ overlay: { kind: 'confirm-load', name: 'api-smoke' } });
+    expect(handleKey({ ...picker, overlay: { kind: 'confirm-load', index: 0, name: 'api-smoke' } }, 'n', {}, ctx)).toEqual({ ui: expect.objectContaining({ overlay: { kind: 'none' } }) });
     const keys = BINDINGS.flatMap((b) => b.keys);
     for (const k of ['l', 'x', '?', 'tab', '/', 'a', 'g', 'A', 'p', 'R', 'enter', 'q']) expect(keys).toContain(k);
     for (const k of ['i', 'k', 'I']) expect(BINDINGS.filter((b) => b.action === 'load' || b.action === 'stop-load').flatMap((b) => b.keys)).not.toContain(k);

@@ -44,7 +44,7 @@ function at(store: TestStore, t: number) {
 }
 
 describe('incidents in the console', () => {
-  it('i declares a P0 with a summary; the roster shows who was paged, who is next and the countdown; k stops it', async () => {
+  it('i declares a P0 with a summary; the roster shows who was paged, who is next and the countdown; ! then y stops it', async () => {
     const store = makeStore(loadPlan(), T0);
     runningScenario(store, 10);
     const ui = await show(store);
@@ -63,7 +63,7 @@ describe('incidents in the console', () => {
     expect(f).toMatch(/paged Ben Okafor, Dev Raman/);
     expect(f).toMatch(/next in 15m: Product Manager, CTO/);
     expect(f).toContain('● 1 incident');
-    expect(f).toContain('INC-1 P0 k ack'); // status bar
+    expect(f).toContain('INC-1 P0 ! ack I resolve'); // status bar: the incident keys while it is open
     // 16 minutes later: product lead and CTO paged, CEO and VP CS next in 14 minutes
     at(store, store.clock.t + 16 * MIN);
     await settle();
@@ -71,11 +71,15 @@ describe('incidents in the console', () => {
     expect(f).toMatch(/paged Ben Okafor, Dev Raman, Emma Brandt/);
     expect(f).toMatch(/│\s+Jon Weller\s+│/); // the paged list wraps in a narrow pane
     expect(f).toMatch(/next in 14m: CEO, VP Customer Success/);
-    await ui.key('k');
+    await ui.key('!');
+    expect(ui.frame()).toContain('Acknowledge an incident');
+    expect(store.getState().incidents[0]!.ackedBy).toBeUndefined(); // ! only asks
+    await ui.key('y');
     f = ui.frame();
     expect(store.getState().incidents[0]!.ackedBy).toBe(OPERATOR.name);
     expect(f).toMatch(/clock stopped: acked by Ana Ortiz \+16m/);
-    expect(f).not.toContain('k ack  ');
+    expect(f).not.toContain('! ack');
+    expect(f).toContain('INC-1 P0 I resolve'); // still open: the resolve key stays
     at(store, store.clock.t + 60 * MIN);
     expect(store.effects.filter((e) => e.type === 'notify' && e.kind === 'escalation')).toHaveLength(2);
   });
@@ -101,23 +105,23 @@ describe('incidents in the console', () => {
     let r = handleKey(INITIAL_UI, 'i', {}, ctx);
     r = handleKey(r.ui, 'd', {}, ctx);
     r = handleKey(r.ui, 'R', {}, ctx);
-    expect(r.ui.overlay).toBe('confirm-rollback');
+    expect(r.ui.overlay.kind).toBe('confirm-rollback');
     r = handleKey(r.ui, 'y', {}, ctx);
     expect(r.command).toEqual({ kind: 'rollback' });
-    expect(r.ui.overlay).toBe('declare-incident');
-    expect(r.ui.draft?.summary).toBe('d');
+    expect(r.ui.overlay).toEqual({ kind: 'declare-incident', draft: { severity: 'P0', summary: 'd' } });
     // a fast burst is text in the dialog (not keys): `kIc` types, it does not acknowledge
     const typed = handleInput(r.ui, 'kIc', {}, ctx);
     expect(typed.commands).toEqual([]);
-    expect(typed.ui.draft?.summary).toBe('dkIc');
+    expect(typed.ui.overlay).toMatchObject({ kind: 'declare-incident', draft: { summary: 'dkIc' } });
   });
 
-  it('I resolves the chosen incident of several; k acks the most severe first', async () => {
+  it('I resolves the chosen incident of several; ! y acks the most severe first', async () => {
     const store = makeStore(loadPlan(), T0);
     store.dispatch({ type: 'command', at: T0, actor: OPERATOR, command: { kind: 'declare-incident', severity: 'P2', summary: 'tooltip typo' } });
     store.dispatch({ type: 'command', at: T0, actor: OPERATOR, command: { kind: 'declare-incident', severity: 'P1', summary: 'slow search' } });
     const ui = await show(store);
-    await ui.key('k');
+    await ui.key('!');
+    await ui.key('y');
     expect(store.getState().incidents.map((i) => i.ackedAt !== undefined)).toEqual([false, true]);
     await ui.key('I');
     let f = ui.frame();
@@ -146,8 +150,8 @@ describe('incidents in the console', () => {
     expect(f).toContain('resolve an incident');
     expect(f).toContain('communications: preview, w writes files');
     const ctx = { status: 'running' as const };
-    expect(handleKey(INITIAL_UI, 'a', {}, ctx).ui.overlay).toBe('confirm-advance');
-    expect(handleKey(INITIAL_UI, 'g', {}, ctx).command).toEqual({ kind: 'ack-checkpoint' });
+    expect(handleKey(INITIAL_UI, 'a', {}, ctx).ui.overlay.kind).toBe('confirm-advance');
+    expect(handleKey(handleKey(INITIAL_UI, 'g', {}, ctx).ui, 'y', {}, ctx).command).toEqual({ kind: 'ack-checkpoint' }); // g asks now (g is k9s's "top")
     expect(handleKey(INITIAL_UI, 'p', {}, ctx).command).toEqual({ kind: 'pause' });
   });
 });

@@ -57,7 +57,10 @@ describe.skipIf(!hasTmux)('incident demo in a real terminal (tmux)', () => {
     // 15 simulated minutes later the product lead and the CTO are paged
     const second = await waitFor(name, (x) => /Emma Brandt/.test(x.split('Roster')[1] ?? '') && /next in \S+: CEO, VP Customer Success/.test(x));
     expect(second).toMatch(/paged .*Dev Raman, Emma Brandt/);
-    tmux('send-keys', '-t', name, 'k');
+    // ! asks (k is movement): the dialog names the incident, y acknowledges
+    tmux('send-keys', '-t', name, '-l', '!');
+    await waitFor(name, (x) => /Acknowledge an incident/.test(x));
+    tmux('send-keys', '-t', name, 'y');
     const acked = await waitFor(name, (x) => /clock stopped: acked by/.test(x));
     expect(acked).toMatch(/○ INC-1 P0/);
     // well past 30 simulated minutes: still stopped, nobody else paged

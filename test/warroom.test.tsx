@@ -243,9 +243,14 @@ describe('war room over sockets on 127.0.0.1', () => {
     const [emma, viewer] = [await r.join('emma'), await r.join('viewer')];
     expect(emma.you).toMatchObject({ id: 'emma', canAct: true });
     expect(viewer.you).toMatchObject({ canAct: false });
+    // The panes are the same for everyone; the status bar's key hints are each person's own (someone
+    // without rollback authority is not offered R), so they are compared apart below.
+    const hintsOf = new Map<() => string, () => string>();
     const frames = (store: typeof r.store | RemoteStore, actor: Actor) => {
       const f = render(<App plan={plan} store={store} actor={actor} now={() => r.store.clock.t} columns={120} rows={36} />);
-      return () => plain(f.lastFrame());
+      const panes = () => plain(f.lastFrame()).split('\n').slice(0, -1).join('\n');
+      hintsOf.set(panes, () => plain(f.lastFrame()).split('\n').at(-1) ?? '');
+      return panes;
     };
     const driver = frames(r.store, OPERATOR);
     const a = frames(emma, { id: 'emma', name: 'Emma Brandt', roles: ['product-lead'] });
@@ -261,6 +266,9 @@ describe('war room over sockets on 127.0.0.1', () => {
     expect(d).toContain('Canary 1%');
     expect(a()).toBe(d);
     expect(b()).toBe(d);
+    expect(hintsOf.get(driver)!()).toContain('R rollback');
+    expect(hintsOf.get(a)!()).toContain('R rollback'); // the product lead has rollback authority
+    expect(hintsOf.get(b)!()).not.toContain('R rollback'); // roles [] : no rollback authority
   });
 
   it("approvals from each required role, pressed in each person's own terminal, open the gate; none short of that does", async () => {
@@ -340,17 +348,25 @@ describe('war room over sockets on 127.0.0.1', () => {
     expect(ben.notice).toMatchObject({ ok: true, text: 'ROLLBACK from 1%: manual rollback by Ben Okafor: p95 creeping' });
   });
 
-  it("a joined viewer's console says on its last line who it is and that its rollback was refused", async () => {
+  it("a joined viewer's console says on its last line who it is; its R is refused at once, before any dialog, and nothing is sent", async () => {
     const r = await room();
     runningScenario(r.store, 3);
     const v = await r.join('viewer');
+    const sent: EngineEvent[] = [];
+    const dispatch = v.dispatch.bind(v);
+    v.dispatch = (e: EngineEvent) => {
+      sent.push(e);
+      dispatch(e);
+    };
     const f = render(<WarRoomConsole plan={plan} store={v} actor={{ id: v.you!.id, roles: [], viewer: true }} now={() => 0} columns={120} rows={30} room={joinedLine(v, r.url)} />);
     await settle();
     expect(plain(f.lastFrame())).toMatch(/viewer \w+ \(view only\) · connected to ws:\/\/127\.0\.0\.1:\d+\//);
     f.stdin.write('R');
-    await settle();
+    await until(() => /has a view-only token: a viewer cannot act/.test(plain(f.lastFrame())), 'the refusal at once, where the hints are');
+    expect(plain(f.lastFrame())).not.toMatch(/ROLL BACK/); // no dialog opened
     f.stdin.write('y');
-    await until(() => /✗ viewer \w+ asked to rollback: refused, a viewer cannot act/.test(plain(f.lastFrame())), 'the refusal on the last line');
+    await settle();
+    expect(sent.filter((e) => e.type === 'command')).toEqual([]);
     expect(r.store.getState().status).toBe('running');
   });
 

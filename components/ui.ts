@@ -1,0 +1,119 @@
+// The console's UI state and the shapes the key registry works with: a leaf module (it imports
+// only types), so keys.ts, the dialog handlers and the components that draw them all depend on
+// it and never on each other in a circle.
+import type { Keymap } from '../src/config/keys.js';
+import type { Command, IncidentSeverity, RolloutStatus } from '../src/engine/types.js';
+
+export type Focus = 'phases' | 'slis' | 'pods' | 'roster';
+export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'];
+
+/** The incident being declared (`i`): kept while R's rollback confirmation is open over it. */
+export interface IncidentDraft {
+  severity: IncidentSeverity;
+  summary: string;
+}
+export const SEVERITIES: readonly IncidentSeverity[] = ['P0', 'P1', 'P2'];
+export const SUMMARY_MAX = 120;
+
+/** One variant per dialog, each with only its own fields. */
+export type Dialog =
+  | { kind: 'help'; offset: number }
+  | { kind: 'confirm-advance' }
+  /** `under`: the incident dialog R was pressed over; it comes back (with its draft) when this closes. */
+  | { kind: 'confirm-rollback'; under: (Dialog & { kind: 'declare-incident' }) | null }
+  | { kind: 'confirm-quit' }
+  | { kind: 'confirm-go' }
+  /** The incident `y` acknowledges (the most severe, oldest one nobody acknowledged yet). */
+  | { kind: 'confirm-ack'; id: string }
+  | { kind: 'sli-details' }
+  | { kind: 'declare-incident'; draft: IncidentDraft }
+  | { kind: 'resolve-incident'; index: number }
+  | { kind: 'communications'; offset: number }
+  | { kind: 'load-picker'; index: number }
+  | { kind: 'confirm-load'; index: number; name: string };
+
+export type DialogKind = Dialog['kind'];
+export type Overlay = { kind: 'none' } | Dialog;
+export const NO_OVERLAY: Overlay = { kind: 'none' };
+
+export interface UiState {
+  focus: Focus;
+  overlay: Overlay;
+  /** Pod filter (substring of name, region, track or status; case-insensitive). */
+  filter: string;
+  /** The filter prompt has the keyboard. */
+  editingFilter: boolean;
+  /** First visible row of the pods table. */
+  podsOffset: number;
+  /** The selected SLI row (SLIs pane), whose details `enter` opens. */
+  sliIndex: number;
+  /** The load pane is shown (a load test started here, until esc). */
+  loadPane?: boolean;
+}
+
+export const INITIAL_UI: UiState = { focus: 'phases', overlay: NO_OVERLAY, filter: '', editingFilter: false, podsOffset: 0, sliIndex: 0 };
+
+/** Who is at this keyboard and what they may do (k9s: read-only views bind no action keys).
+ *  - operator: everything; `actions` is why every action but rollback is refused (a read-only
+ *    terminal: another terminal holds the lease), `rollback` why rollback is (no rollback authority);
+ *  - viewer: a war-room view-only token: no action, and R says why at once;
+ *  - replay: a recorded rollout: no action key is bound at all, and `q` just quits. */
+export type Access = { kind: 'operator'; actions: string | null; rollback: string | null } | { kind: 'viewer'; reason: string } | { kind: 'replay' };
+export const FULL_ACCESS: Access = { kind: 'operator', actions: null, rollback: null };
+
+/** The parts of Ink's `Key` the dispatcher reads (all optional, so tests can pass `{}`). */
+export interface KeyLike {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+}
+
+export interface KeyContext {
+  status: RolloutStatus;
+  /** The keys in force (default: DEFAULT_KEYMAP; a config file may remap them). */
+  keymap?: Keymap;
+  /** What this keyboard may do (default: everything). */
+  access?: Access;
+  /** describeAdvance(...).allowed now; when false, `y` in the advance dialog only closes it. Default true (the engine re-checks). */
+  canAdvance?: boolean;
+  /** Rows after filtering, and rows the pods table shows: for clamping the scroll. */
+  podCount?: number;
+  pageSize?: number;
+  /** SLI rows in the SLIs pane, for clamping the selection. */
+  sliCount?: number;
+  /** Open incidents, in the order the resolve dialog lists them. */
+  openIncidents?: readonly string[];
+  /** A checkpoint of this phase waits for a go (false: `y` in the go dialog only closes it). */
+  checkpointDue?: boolean;
+  /** The incident an acknowledgment would stop (most severe, oldest unacknowledged), if any. */
+  ackTarget?: string | null;
+  /** Lines of the communications preview / the help, for clamping their scroll. */
+  commsLines?: number;
+  helpLines?: number;
+  /** Load tests the plan allows in this phase (the picker's rows), and whether one is running. */
+  loadTests?: readonly string[];
+  loadRunning?: boolean;
+}
+
+export interface KeyResult {
+  ui: UiState;
+  command?: Command;
+  quit?: boolean;
+  /** Approve the next gate as the person at this keyboard (the App knows who and which role). */
+  approve?: boolean;
+  /** Say this where the hints are (a refusal, before any dialog opens). */
+  say?: string;
+}

@@ -1,0 +1,50 @@
+// `canary start` and `canary serve`: the console (and for serve, the war room).
+import React from 'react';
+import { render } from 'ink';
+import { App } from '../../../components/App.js';
+import type { OpenedRoom } from '../../warroom/commands.js';
+import { buildRuntime, type WorldValues } from '../../wiring/build.js';
+import { UserError, messageOf } from '../errors.js';
+import type { ValuesOf } from '../options.js';
+import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
+import type { SERVE_OPTIONS } from '../serve.js';
+import type { Ctx } from '../types.js';
+import { keymapOrFail } from './keymap.js';
+
+export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<typeof SERVE_OPTIONS> | null): Promise<number> {
+  requireTerminal(serve ? 'serve' : 'start');
+  const keymap = keymapOrFail(ctx.env);
+  const w = await buildRuntime(values, ctx.env, { speed: 3600, notifyEveryMs: 100, serve: true });
+  const { plan, planText, clock, runtime, actor, journal, notifyOff, notifyOn, commsDir } = w;
+  // `canary serve`: the same console, and its state published to the war room. (The war room,
+  // ws and its server are loaded by this command only.)
+  let room: OpenedRoom | null = null;
+  const WarRoomConsole = serve ? (await import('../../../components/WarRoom.js')).WarRoomConsole : null;
+  if (serve) {
+    const { openWarRoom } = await import('../../warroom/commands.js');
+    try {
+      room = await openWarRoom({ plan, planText, runtime, clock, listen: serve.listen, tokens: serve.tokens, cert: serve.cert, key: serve.key, insecure: serve.insecure });
+    } catch (err) {
+      await w.close();
+      throw new UserError(messageOf(err));
+    }
+  }
+  const leaveAltScreen = altScreen(ctx.out);
+  // A closed terminal (SIGHUP) or a kill (SIGTERM) skips Node's 'exit' handlers by default: turn
+  // them into an exit, so a running artillery process group, the alternate screen and the journal
+  // lock are taken care of (ctrl-c is Ink's, and ends the same way; so does a SIGINT).
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129], ['SIGINT', 130]] as const) process.once(sig, () => process.exit(code));
+  // Sources first, so the very first frame already has data.
+  runtime.start();
+  let quit: () => void = () => undefined;
+  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, keymap, ...(journal ? { journal } : {}) };
+  const ink = render(room && WarRoomConsole ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, INK_OPTIONS);
+  quit = () => ink.unmount();
+  await ink.waitUntilExit();
+  await room?.close();
+  await w.close();
+  leaveAltScreen();
+  const s = runtime.getState();
+  ctx.out.write(`canary: left the console; rollout ${s.status} at ${s.desiredWeight}%${s.rollback ? ` (${s.rollback.reason})` : ''}${journal ? `; journal ${journal}` : ''}\n`);
+  return 0;
+}

@@ -1,0 +1,26 @@
+// `canary run --headless`: no screen; lines (or JSON lines) and an exit code.
+import { runHeadless } from '../../headless.js';
+import { buildRuntime } from '../../wiring/build.js';
+import { UsageError } from '../errors.js';
+import type { ValuesOf } from '../options.js';
+import type { RUN_OPTIONS } from '../run.js';
+import type { Ctx } from '../types.js';
+
+export async function runHeadlessCommand(values: ValuesOf<typeof RUN_OPTIONS>, ctx: Ctx): Promise<number> {
+  if (!values.headless) throw new UsageError('`canary run` needs --headless (the console is `canary start`)', 'canary run');
+  const w = await buildRuntime(values, ctx.env, { speed: 36_000, notifyEveryMs: 0 });
+  if (values.until !== undefined && values.until !== 'complete' && !w.plan.phases.some((p) => p.id === values.until)) {
+    await w.close();
+    throw new UsageError(`--until ${values.until}: expected "complete" or a phase id: ${w.plan.phases.map((p) => p.id).join(', ')}`, 'canary run');
+  }
+  w.runtime.start();
+  const result = await runHeadless({
+    plan: w.plan,
+    runtime: w.runtime,
+    json: values.json === true,
+    peopleAct: w.crew !== null,
+    ...(values.until !== undefined ? { until: values.until } : {}),
+  });
+  await w.close();
+  return result.code;
+}
