@@ -62,7 +62,8 @@ export function describeDeploy(plan: Plan, state: RolloutState, simulated: boole
 /** The runbook pane: the run shown (running first, else the newest), its command and its output. */
 export function runPaneLines(plan: Plan, state: RolloutState, width: number, height: number): { title: string; right: string; lines: Seg[][] } {
   const runs = state.runbook.runs;
-  const run = [...runs].reverse().find((r) => r.status === 'running') ?? runs.at(-1);
+  // The one running, else the newest that ran (a step skipped on the simulated world has nothing to show).
+  const run = [...runs].reverse().find((r) => r.status === 'running') ?? [...runs].reverse().find((r) => r.status !== 'skipped') ?? runs.at(-1);
   if (!run) return { title: 'Runbook', right: '', lines: [[{ text: 'no command has run yet', tone: 'muted' }]] };
   const g = runGlyph(run);
   const head: Seg[][] = [
@@ -70,6 +71,9 @@ export function runPaneLines(plan: Plan, state: RolloutState, width: number, hei
     ...wrap(`$ ${run.command}`, width, '  ').map((t): Seg[] => [{ text: t, tone: 'muted' }]),
   ];
   if (run.sim) head.push(...wrap(`simulated: ${run.sim}`, width, '  ').map((t): Seg[] => [{ text: t, tone: 'muted' }]));
+  // Later steps of the same kind that were not run here (no stand-in on the simulated world).
+  const skipped = runs.filter((r) => r.status === 'skipped' && r.purpose === run.purpose && r.startedAt >= run.startedAt && r.id > run.id);
+  for (const r of skipped) head.push([{ text: '– ', tone: 'muted' }, { text: `${r.name}: ${r.detail}`, tone: 'muted' }]);
   const validation = validationSegs(plan, state);
   const room = Math.max(1, height - head.length - validation.length);
   const out = run.lines.slice(-room).map((l): Seg[] => [{ text: l, ...(/error|fail|fatal|panic/i.test(l) ? { tone: 'bad' as const } : {}) }]);

@@ -81,7 +81,7 @@ export class SimCrew {
     if (gate.kind !== 'phase' || !gate.phase) return out;
     // The checklist before the gate: one item at a time, ticked by the SRE lead, or its check run.
     const item = (runbookPlan(this.plan).gateChecklists[gate.phase.id] ?? []).flatMap((c) => c.items).find((i) => !state.runbook.ticks[i.key] && lastRun(state, `check:${i.key}`)?.status !== 'running');
-    if (item && this.since(`checklist:${state.startedAt}:${gate.phase.id}`, now) >= (this.opts.tickEveryMs ?? 15 * 60_000) * (Object.keys(state.runbook.ticks).length + 1)) {
+    if (item && this.since(`checklist:${state.startedAt}:${gate.phase.id}`, now) >= (this.opts.tickEveryMs ?? 5 * 60_000) * (Object.keys(state.runbook.ticks).length + 1)) {
       const lead = this.actorFor('sre-lead', now, new Set()) ?? sre;
       const ran = lastRun(state, `check:${item.key}`);
       if (item.check && !ran && this.once(`check:${item.key}`, now)) out.push({ type: 'command', at: now, actor: lead, command: { kind: 'run-check', item: item.key } });

@@ -62,7 +62,7 @@ function oomWords(at: number): string[] {
 }
 
 export function simDetail(p: PodInfo, container: string, now: number, version: string): PodDetail {
-  const crash = p.reason === 'CrashLoopBackOff';
+  const crash = crashed(p);
   const waiting = p.phase === 'Pending' || p.reason === 'ContainerCreating' || crash;
   const age = Math.max(0, now - p.startedAt);
   const events: PodDetail['events'] = [
@@ -100,6 +100,14 @@ export function simDetail(p: PodInfo, container: string, now: number, version: s
   };
 }
 
+/** The pod's container died and is restarting (or being removed after dying): its log ends with
+ * its last words. */
+function crashed(p: PodInfo): boolean {
+  return p.reason === 'CrashLoopBackOff' || p.reason === 'Error' || (p.reason === 'Terminating' && p.lastRestartReason === 'Error' && p.restarts > 0 && !p.ready);
+}
+
+const starting = (p: PodInfo) => p.phase === 'Pending' || p.reason === 'ContainerCreating';
+
 export class SimPodInspector implements PodInspector {
   constructor(private readonly o: SimInspectorOptions) {}
 
@@ -115,14 +123,38 @@ export class SimPodInspector implements PodInspector {
     }
     const now = this.o.now();
     const v = version(pod.track);
+    let i = 8;
+    let waitingSaid = false;
+    // Followed: a new line now and then, stamped with the world's clock; a container that has not
+    // started yet is waited for; one that dies says its last words, and the follow ends.
+    const tick = () => {
+      if (stopped) return;
+      const p = this.o.pod(e.key);
+      if (!p) return out.logs([], `pod ${e.name} is gone (replaced)`);
+      if (starting(p)) {
+        if (!waitingSaid) out.logs([`(container "${container}" is waiting to start: ${p.reason}; following once it runs)`]);
+        waitingSaid = true;
+        timers.push(setTimeout(tick, this.o.everyMs ?? 700));
+        return;
+      }
+      if (waitingSaid) {
+        waitingSaid = false;
+        out.detail(simDetail(p, container, this.o.now(), v));
+        out.logs(startup(p, container, this.o.now() - 1_000, v));
+      }
+      if (crashed(p)) {
+        out.detail(simDetail(p, container, this.o.now(), v));
+        out.logs(lastWords(p, this.o.now() - 900), `container "${container}" exited with code 2 (CrashLoopBackOff): these are its last words`);
+        return;
+      }
+      out.logs([requestLine(p, this.o.now(), i++)]);
+      timers.push(setTimeout(tick, this.o.everyMs ?? 700));
+    };
     queueMicrotask(() => {
       if (stopped) return;
       out.detail(simDetail(pod, container, now, v));
-      if (pod.phase === 'Pending' || pod.reason === 'ContainerCreating') {
-        out.logs([], `container "${container}" in pod "${pod.name}" is waiting to start: ${pod.reason}`);
-        return;
-      }
-      const crash = pod.reason === 'CrashLoopBackOff';
+      if (starting(pod)) return tick();
+      const crash = crashed(pod);
       // The log as of now, within the since window: the last start, and what came after.
       const startedAt = crash ? now - 12_000 : Math.max(pod.startedAt, now - e.sinceMs);
       const lines = startup(pod, container, startedAt, v);
@@ -132,21 +164,8 @@ export class SimPodInspector implements PodInspector {
         return;
       }
       if (pod.lastRestartReason === 'OOMKilled') lines.push(...oomWords(startedAt));
-      for (let i = 0; i < 8; i++) lines.push(requestLine(pod, now - (8 - i) * 7_000, i));
+      for (let k = 0; k < 8; k++) lines.push(requestLine(pod, now - (8 - k) * 7_000, k));
       out.logs(lines.slice(-e.tail));
-      // Followed: a new line now and then, stamped with the world's clock.
-      let i = 8;
-      const tick = () => {
-        if (stopped) return;
-        const p = this.o.pod(e.key);
-        if (!p) return out.logs([], `pod ${e.name} is gone (replaced)`);
-        if (p.reason === 'CrashLoopBackOff') {
-          out.logs(lastWords(p, this.o.now() - 900), `container "${container}" exited with code 2 (CrashLoopBackOff): these are its last words`);
-          return;
-        }
-        out.logs([requestLine(p, this.o.now(), i++)]);
-        timers.push(setTimeout(tick, this.o.everyMs ?? 700));
-      };
       timers.push(setTimeout(tick, this.o.everyMs ?? 700));
     });
     return {
