@@ -9,7 +9,9 @@
 //   Discovery  /version, /api, /apis (legacy JSON, and aggregated discovery v2 when the client asks
 //              for it as kubectl 1.32 does), /api/v1, /apis/<group>[/<version>]; /openapi/* is 404.
 //   Resources  pods (+status), deployments.apps (+status, +scale), leases.coordination.k8s.io,
-//              ingresses.networking.k8s.io, namespaces; custom resources installed per test
+//              ingresses.networking.k8s.io, namespaces, events (logs.ts), pods/log (logs.ts:
+//              follow, previous, sinceSeconds, tailLines; `server.logs` sets and appends lines);
+//              custom resources installed per test
 //              (virtualservices.networking.istio.io, httproutes.gateway.networking.k8s.io,
 //              trafficsplits.split.smi-spec.io, rollouts.argoproj.io (+status, +scale)); an absent
 //              CRD is a 404 "the server could not find the requested resource" and is not in discovery.
