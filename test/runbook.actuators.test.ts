@@ -210,6 +210,21 @@ describe('pods on the embedded world: describe and logs', () => {
     expect(got.detail?.conditions.find((c) => c.type === 'Ready')?.status).toBe('False');
   });
 
+  it('a pod followed from its start: the log comes once it runs, and ends live with its last words when it crashes', async () => {
+    let p = simPod('orchestrator-canary-z3', { track: 'canary', phase: 'Pending', reason: 'ContainerCreating', ready: false });
+    const insp = new SimPodInspector({ pod: () => p, now: () => Date.parse('2026-11-30T16:00:00Z'), everyMs: 20 });
+    const { got, out } = collect();
+    insp.inspect(inspectEffect(p), out);
+    await until(() => got.lines.some((l) => l.includes('waiting to start: ContainerCreating')), 'the wait');
+    p = { ...p, phase: 'Running', reason: 'Running', ready: true };
+    await until(() => got.lines.some((l) => l.includes('listening on :8080')), 'the start-up');
+    expect(got.ended).toBeUndefined();
+    p = { ...p, reason: 'CrashLoopBackOff', ready: false, restarts: 1, lastRestartReason: 'Error' };
+    await until(() => got.ended !== undefined, 'the end');
+    expect(got.lines.some((l) => l.startsWith('panic:'))).toBe(true);
+    expect(got.detail?.containers[0]?.state).toBe('Waiting: CrashLoopBackOff');
+  });
+
   it('a running pod is followed: new lines keep coming until stopped', async () => {
     const p = simPod('orchestrator-stable-y2', { track: 'stable' });
     let now = Date.parse('2026-11-30T16:00:00Z');
