@@ -31,6 +31,8 @@ import { commsLines, declareLines, resolveLines } from './people.js';
 import { incidentKinds, openIncidents } from '../src/engine/people.js';
 import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
 import { loadTestsForPhase } from '../src/engine/loadtests.js';
+import { RunbookPane } from './RunbookPane.js';
+import { checklistLines, describeDeploy, noGoLines, podLines } from './runbook.js';
 
 export interface AppProps {
   plan: Plan;
@@ -52,6 +54,8 @@ export interface AppProps {
   keymap?: Keymap;
   /** A recorded rollout (`canary replay`): read-only, no action key is bound. */
   replay?: boolean;
+  /** The embedded simulated world: the runbook's stand-ins run instead of the plan's commands. */
+  simulated?: boolean;
 }
 
 function useTerminalSize(): { columns: number; rows: number } {
@@ -68,7 +72,7 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
-export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay }: AppProps) {
+export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, simulated: simulatedProp }: AppProps) {
   const subscribe = useCallback((listener: () => void) => store.subscribe(listener), [store]);
   const getState = useCallback(() => store.getState(), [store]);
   const state = useSyncExternalStore(subscribe, getState, getState);
@@ -110,8 +114,9 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
 
   // Everything the key handler needs, as of the latest render (the handler itself never changes).
   const overlayWidth = Math.min(cols - 2, 100);
-  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, pageSize: 1, height, cols, overlayWidth, people, keymap, replay });
-  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, pageSize, height, cols, overlayWidth, people, keymap, replay };
+  const simulated = simulatedProp === true;
+  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, podRows: pods.rows, pageSize: 1, height, cols, overlayWidth, people, keymap, replay, simulated });
+  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, podRows: pods.rows, pageSize, height, cols, overlayWidth, people, keymap, replay, simulated };
 
   const onInput = useCallback((input: string, key: Key) => {
     const l = live.current;
@@ -131,7 +136,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       ackTarget: open.find((i) => i.ackedAt === undefined)?.id ?? null,
       checkpointDue: dueCheckpoints(l.plan, st).length > 0,
       incidentKinds: incidentKinds(compile(l.plan)),
+      podKey: prev.focus === 'pods' ? (l.podRows[Math.max(0, Math.min(prev.podsOffset, l.podRows.length - l.pageSize))]?.pod.key ?? null) : null,
     };
+    if (prev.overlay.kind === 'checklist') ctx.checklistKeys = checklistLines(l.plan, st, l.overlayWidth - 4, 0).keys;
+    if (prev.overlay.kind === 'confirm-deploy') ctx.canDeploy = describeDeploy(l.plan, st, l.simulated).allowed;
     if (prev.overlay.kind === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
     if (prev.overlay.kind === 'communications') {
       ctx.commsLines = commsLines(l.plan, st, l.overlayWidth - 4, l.people ?? {}, ctx.access?.kind === 'operator' && !ctx.access.actions).length;
@@ -186,8 +194,12 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   // A load test (running, or its result until esc) takes the roster's place, beside the SLIs.
   // An escalation clock that nobody acknowledged yet wins the pane back: it is what people must see.
   const paging = state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined);
-  const rosterPane =
-    (ui.loadPane || state.loadTests.running) && !paging ? (
+  // A runbook command running (a deploy step, the post-rollout validation, a rollback's
+  // verification), or the pane opened with o: its output takes the roster's place too.
+  const runbookShown = (ui.runbookPane || state.runbook.runs.some((r) => r.status === 'running')) && !paging && !state.loadTests.running;
+  const rosterPane = runbookShown ? (
+    <RunbookPane plan={plan} state={state} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+  ) : (ui.loadPane || state.loadTests.running) && !paging ? (
       <LoadPane plan={plan} state={state} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
     ) : peopleNow ? (
       <RosterPane plan={plan} now={rosterNow} state={peopleView} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
@@ -202,6 +214,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       filter={ui.filter}
       editingFilter={ui.editingFilter}
       offset={ui.podsOffset}
+      {...(ui.focus === 'pods' ? { selected: true } : {})}
       width={podsBox.width}
       height={podsBox.height}
       focused={ui.focus === 'pods'}
@@ -278,6 +291,39 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     case 'confirm-load': {
       const d = describeLoadConfirm(plan, o.name);
       overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'checklist': {
+      const v = checklistLines(plan, state, overlayWidth - 4, o.index);
+      const page = Math.max(1, height - 4);
+      // Keep the chosen item in view.
+      const at = v.lines.findIndex((l) => l[0]?.text === '▶ ');
+      const off = Math.max(0, Math.min(at - Math.floor(page / 2), v.lines.length - page));
+      overlay = <Overlay title={v.title} tone="info" lines={v.lines.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
+      break;
+    }
+    case 'confirm-deploy': {
+      const d = describeDeploy(plan, state, simulated);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'confirm-validate': {
+      const rolledBack = state.status === 'rolled-back';
+      const lines = rolledBack
+        ? [`Run the rollback verification again: ${plan.rollback.validate ? (typeof plan.rollback.validate === 'string' ? plan.rollback.validate : plan.rollback.validate.run) : 'the plan has none'}`, 'Run it? y/N']
+        : ['Run the post-rollout validation again (every command, one after the other); "complete" waits for it.', 'Run it? y/N'];
+      overlay = <ConfirmDialog title={rolledBack ? 'Verify the rollback again' : 'Post-rollout validation again'} lines={lines} allowed tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'no-go': {
+      const w = Math.min(cols - 2, 80);
+      const v = noGoLines(plan, state, o.reason, w - 4);
+      overlay = <Overlay title={v.title} tone="bad" lines={v.lines} columns={cols} rows={height} width={w} theme={theme} />;
+      break;
+    }
+    case 'pod': {
+      const v = podLines(state, overlayWidth - 4, height - 4);
+      overlay = <Overlay title={v.title} tone="info" lines={v.lines} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
       break;
     }
     case 'confirm-quit': {

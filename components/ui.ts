@@ -43,7 +43,14 @@ export type Dialog =
   | { kind: 'resolve-incident'; index: number }
   | { kind: 'communications'; offset: number }
   | { kind: 'load-picker'; index: number }
-  | { kind: 'confirm-load'; index: number; name: string };
+  | { kind: 'confirm-load'; index: number; name: string }
+  // The runbook (issue 17).
+  | { kind: 'checklist'; index: number }
+  | { kind: 'confirm-deploy' }
+  | { kind: 'no-go'; reason: string }
+  | { kind: 'confirm-validate' }
+  /** A pod's description and followed log (enter on a pod); closing stops following. */
+  | { kind: 'pod'; key: string };
 
 export type DialogKind = Dialog['kind'];
 export type Overlay = { kind: 'none' } | Dialog;
@@ -62,6 +69,8 @@ export interface UiState {
   sliIndex: number;
   /** The load pane is shown (a load test started here, until esc). */
   loadPane?: boolean;
+  /** The runbook pane (commands' output) is shown, until o or esc. */
+  runbookPane?: boolean;
 }
 
 export const INITIAL_UI: UiState = { focus: 'phases', overlay: NO_OVERLAY, filter: '', editingFilter: false, podsOffset: 0, sliIndex: 0 };
@@ -121,6 +130,12 @@ export interface KeyContext {
   /** Load tests the plan allows in this phase (the picker's rows), and whether one is running. */
   loadTests?: readonly string[];
   loadRunning?: boolean;
+  /** The checklist overlay's items (keys), in the order it lists them. */
+  checklistKeys?: readonly string[];
+  /** The deploy steps can run now (false: `y` in the deploy dialog only closes it). */
+  canDeploy?: boolean;
+  /** The pod `enter` describes (the pods pane's marked row), if any. */
+  podKey?: string | null;
 }
 
 export interface KeyResult {

@@ -79,7 +79,9 @@ describe('canary run --headless', () => {
   it('nobody to approve (--no-crew): exit 4, held waiting for a person, with who is missing', async () => {
     const r = await run(['--json', '--no-crew']);
     expect(r.code).toBe(4);
-    expect(exitLine(r).reason).toBe('held waiting for a person: approval from Engineering Lead missing; approval from SRE Lead missing');
+    // Nobody ticks the pre-deployment checklist either: every item is named.
+    expect(exitLine(r).reason).toMatch(/^held waiting for a person: approval from Engineering Lead missing; approval from SRE Lead missing; checklist "Pre-deployment: Infrastructure Readiness": 6 of 6 not ticked: All production environments provisioned and validated; /);
+    expect(exitLine(r).reason).toContain('checklist "Pre-deployment: Security & Compliance": 6 of 6 not ticked:');
   });
 
   it('a bad plan: exit 1 with file:line:col', async () => {

@@ -101,7 +101,8 @@ export type Command =
   /** Render the communication templates with the current values and write them to files. */
   | { kind: 'write-communications' }
   /** Stop the load test that is running (esc / x in its pane). */
-  | { kind: 'stop-load-test' };
+  | { kind: 'stop-load-test' }
+  | RunbookCommand;
 
 export type EngineEvent =
   | { type: 'tick'; at: number }
@@ -130,7 +131,8 @@ export type EngineEvent =
   /** A running load test's figures so far (about once a second); runId is its start effect's id. */
   | { type: 'loadtest.progress'; at: number; runId: number; name: string; progress: LoadProgress }
   /** A load test ended: its figures (null when it never ran), and where they were saved. */
-  | { type: 'loadtest.result'; at: number; runId: number; name: string; outcome: LoadOutcome; detail: string; summary: LoadSummary | null; file?: string };
+  | { type: 'loadtest.result'; at: number; runId: number; name: string; outcome: LoadOutcome; detail: string; summary: LoadSummary | null; file?: string }
+  | RunbookEvent;
 
 /** How one cluster took a traffic change. */
 export interface ClusterResult {
@@ -157,7 +159,8 @@ export type Effect =
     }
   | { id: number; type: 'write-communications'; files: { name: string; text: string }[] }
   | { id: number; type: 'start-load-test'; name: string }
-  | { id: number; type: 'stop-load-test'; runId: number; name: string };
+  | { id: number; type: 'stop-load-test'; runId: number; name: string }
+  | RunbookEffect;
 
 export type EffectInput = Effect extends infer E ? (E extends { id: number } ? Omit<E, 'id'> : never) : never;
 
@@ -326,6 +329,8 @@ export interface RolloutState {
   notifications: NotificationsState;
   /** The load test running now, the last results, and which tests passed in the current phase. */
   loadTests: LoadTestsState;
+  /** Checklists ticked, commands run (deploy, validation, rollback verification), no-go, pod inspection. */
+  runbook: RunbookState;
 }
 
 export type NotifyKind = 'gate' | 'checkpoint' | 'rollback' | 'incident' | 'escalation' | 'communication' | 'info';
@@ -494,6 +499,8 @@ export interface LoadTestsState {
   passed: string[];
 }
 
+export type { CommandRun, PodDetail, RunbookCommand, RunbookEffect, RunbookEvent, RunbookState, RunPurpose } from './runbook-types.js';
+import type { RunbookCommand, RunbookEffect, RunbookEvent, RunbookState } from './runbook-types.js';
 
 export interface ReduceResult {
   state: RolloutState;

@@ -90,6 +90,18 @@ const COMMAND_FIELDS = {
   'resolve-incident': { id: z.string().max(200).optional() },
   'write-communications': {},
   'stop-load-test': {},
+  // The runbook (src/engine/runbook-types.ts).
+  'tick-item': { item: z.string().max(400), note: Text.optional() },
+  'run-check': { item: z.string().max(400) },
+  'run-deploy': { phase: z.string().max(200).optional() },
+  'no-go': { reason: Text },
+  'run-validation': {},
+  'verify-rollback': {},
+  'close-inspect': {},
+  'enable-flag': { flag: z.string().max(200) },
+  'approve-flag': { flag: z.string().max(200), role: z.string().max(200) },
+  'stop-command': { runId: z.number().int() },
+  'inspect-pod': { key: z.string().max(600) },
 } satisfies { [K in Command['kind']]: z.core.$ZodLooseShape };
 type CommandFields = typeof COMMAND_FIELDS;
 /** What a shape parses to (zod types `{}` as Record<string, never>, which no object with a kind is). */

@@ -3,7 +3,7 @@
 // and a failed `test` op (422) are retried after a fresh read; a rollback is retried until every
 // cluster reads 0% or its deadline passes, and it is idempotent (a cluster already at 0 is left
 // alone). Mutations stop when `guard` says this terminal may not drive (the Lease is not ours).
-import { execFile } from 'node:child_process';
+import { describeExit, execCommand, secretsOf } from '../exec.js';
 import { KubeError, CONTENT } from '../../kube/client.js';
 import type { ClusterTarget } from '../../kube/config.js';
 import type { ActuationResult, ClusterResult, TrafficActuator } from '../../runtime/ports.js';
@@ -25,7 +25,7 @@ export interface KubeTrafficOptions {
   /** After traffic is at 0: scale the canary Deployment to 0 replicas. */
   scaleCanaryToZero?: { namespace: string; deployment: string };
   /** After traffic is at 0: the plan's rollback hook, e.g. emergency-rollback.sh. */
-  hook?: { command: string; env: Record<string, string>; timeoutMs?: number; cwd?: string };
+  hook?: { command: string; env: Record<string, string>; timeoutMs?: number; cwd?: string; secretEnv?: string[] };
 }
 
 export class KubeTraffic implements TrafficActuator {
@@ -181,16 +181,15 @@ function summarize(results: ClusterResult[], weight: number): ActuationResult {
 }
 
 /** Runs the plan's rollback hook with ${VAR} from `env` and the reason; never through a shell
- * string built from the reason (it is passed as an environment variable and an argument). */
-export function runHook(h: NonNullable<KubeTrafficOptions['hook']>, reason: string): Promise<string> {
+ * string built from the reason (it is passed as an environment variable). Runs like every hook
+ * (exec.ts): own process group, timeout, output scrubbed; the exit code is in the detail. */
+export async function runHook(h: NonNullable<KubeTrafficOptions['hook']>, reason: string, onLine?: (line: string) => void): Promise<string> {
   const env = { ...process.env, ...h.env, ROLLBACK_REASON: reason };
-  return new Promise((resolve) => {
-    execFile('/bin/sh', ['-c', h.command], { env, timeout: h.timeoutMs ?? 120_000, cwd: h.cwd }, (err, stdout, stderr) => {
-      const out = (stderr || stdout).trim().split('\n').slice(-1)[0] ?? '';
-      if (err) resolve(`rollback hook failed (${(err as NodeJS.ErrnoException).code ?? 'error'}): ${out || err.message}`);
-      else resolve(`rollback hook ran${out ? `: ${out}` : ''}`);
-    });
-  });
+  const timeoutMs = h.timeoutMs ?? 120_000;
+  const r = await execCommand({ command: h.command, env, timeoutMs, ...(h.cwd ? { cwd: h.cwd } : {}), secrets: secretsOf(env, h.secretEnv), keep: 50, ...(onLine ? { onLine } : {}) });
+  const out = r.lines.filter((l) => l.trim()).slice(-1)[0]?.trim() ?? '';
+  if (r.code === 0) return `rollback hook ran${out ? `: ${out}` : ''}`;
+  return `rollback hook failed (${describeExit(r, timeoutMs)}): ${out || r.error || ''}`.replace(/: $/, '');
 }
 
 function msg(err: unknown): string {

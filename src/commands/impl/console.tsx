@@ -37,7 +37,7 @@ export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<
   // Sources first, so the very first frame already has data.
   runtime.start();
   let quit: () => void = () => undefined;
-  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, keymap, ...(journal ? { journal } : {}) };
+  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, keymap, simulated: w.mode !== 'kubernetes', ...(journal ? { journal } : {}) };
   const ink = render(room && WarRoomConsole ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, INK_OPTIONS);
   quit = () => ink.unmount();
   await ink.waitUntilExit();

@@ -1,0 +1,93 @@
+// The runbook's keys and dialogs in the console frames (ink-testing-library over the real engine):
+// t ticks the checklist as the person at this keyboard, n records a no-go with its reason, enter on
+// the marked pod opens its description and log (and esc stops following), and what the help shows.
+import { afterEach, describe, expect, it } from 'vitest';
+import { stripVTControlCharacters } from 'node:util';
+import { cleanup, render } from 'ink-testing-library';
+import { sized } from './helpers/sized.js';
+import { App } from '../components/App.js';
+import { HOUR, loadPlan, makeStore, OPERATOR, runningScenario, T0, type TestStore } from './helpers/state.js';
+
+afterEach(() => cleanup());
+const settle = async () => {
+  for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+};
+const KEY = { esc: '\u001B', tab: '\t', enter: '\r' };
+
+async function show(store: TestStore, columns = 120, rows = 40) {
+  const r = sized(render(<App plan={loadPlan()} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} simulated />), columns, rows);
+  await settle();
+  return { frame: () => stripVTControlCharacters(r.lastFrame() ?? ''), write: async (s: string) => (r.stdin.write(s), await settle()) };
+}
+
+describe('the runbook in the console', () => {
+  it('t opens the checklist before the 1% gate; t ticks the chosen item as the person at this keyboard', async () => {
+    const store = makeStore(loadPlan(), T0, { checklist: false });
+    const ui = await show(store);
+    expect(ui.frame()).toContain('checklist 0/18 next: All production');
+    await ui.write('t');
+    expect(ui.frame()).toContain('Checklist before Canary 1%: internal validation: 0/18 ticked');
+    await ui.write('t');
+    expect(store.events.at(-1)).toMatchObject({ type: 'command', actor: OPERATOR, command: { kind: 'tick-item', item: 'infrastructure#1' } });
+    expect(ui.frame()).toContain('ticked by Ana Ortiz');
+    expect(ui.frame()).toContain('1/18 ticked');
+    await ui.write(KEY.esc);
+    expect(ui.frame()).toContain('checklist 1/18 next: Database migrations');
+  });
+
+  it('n asks for the reason; enter records the no-go and the phase holds with it', async () => {
+    const store = makeStore(loadPlan(), T0);
+    let t = runningScenario(store, 10);
+    t += 6 * HOUR;
+    store.dispatch({ type: 'tick', at: t });
+    store.clock.t = t;
+    const ui = await show(store);
+    await ui.write('n');
+    expect(ui.frame()).toContain('NO-GO at hour 6');
+    for (const ch of 'p95 creeping') await ui.write(ch);
+    expect(ui.frame()).toContain('Reason: p95 creeping');
+    await ui.write(KEY.enter);
+    expect(store.events.at(-1)).toMatchObject({ command: { kind: 'no-go', reason: 'p95 creeping' } });
+    expect(store.getState().runbook.noGo).toMatchObject({ hour: 6, by: 'Ana Ortiz', reason: 'p95 creeping' });
+    expect(ui.frame()).toContain('hold: no-go at hour 6');
+  });
+
+  it('enter on the marked pod describes it and shows its log; esc closes and stops following', async () => {
+    const store = makeStore(loadPlan(), T0);
+    runningScenario(store, 10);
+    const ui = await show(store);
+    // Filter to the crash-looping pod (/ focuses the pods pane): it is the marked first row.
+    await ui.write('/');
+    for (const ch of 'crash') await ui.write(ch);
+    await ui.write(KEY.enter);
+    expect(ui.frame()).toMatch(/✗>orchestr/);
+    const key = [...store.getState().pods.values()].find((p) => p.reason === 'CrashLoopBackOff')!.key;
+    await ui.write(KEY.enter);
+    const ask = store.effects.at(-1)!;
+    expect(ask).toMatchObject({ type: 'inspect-pod', key, container: 'orchestrator' });
+    store.dispatch({
+      type: 'pod.detail',
+      at: store.clock.t,
+      inspectId: ask.id,
+      detail: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }], containers: [{ name: 'orchestrator', ready: false, restarts: 5, state: 'Waiting: CrashLoopBackOff', lastState: 'Terminated: Error (exit code 2)' }], events: [{ type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container', count: 9, at: store.clock.t }] },
+    });
+    store.dispatch({ type: 'pod.logs', at: store.clock.t, inspectId: ask.id, lines: ['FATAL saga coordinator: schema version 7', 'panic: runtime error'], ended: 'container "orchestrator" exited with code 2 (CrashLoopBackOff): these are its last words' });
+    await settle();
+    const f = ui.frame();
+    expect(f).toContain('Container orchestrator Waiting: CrashLoopBackOff');
+    expect(f).toContain('last: Terminated: Error (exit');
+    expect(f).toContain('! BackOff (x9)');
+    expect(f).toContain('panic: runtime error');
+    expect(f).toContain('these are its last words');
+    await ui.write(KEY.esc);
+    expect(store.effects.at(-1)).toMatchObject({ type: 'stop-inspect', inspectId: ask.id });
+    expect(ui.frame()).not.toContain('panic: runtime error');
+  });
+
+  it('help lists the runbook keys and their dialogs', async () => {
+    const ui = await show(makeStore(loadPlan(), T0), 120, 60);
+    await ui.write('?');
+    const f = ui.frame();
+    for (const text of ['checklist before the next gate', 'deploy steps of the next phase', 'NO-GO at a due checkpoint', 'describe the marked pod']) expect(f).toContain(text);
+  });
+});
