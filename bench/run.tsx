@@ -386,7 +386,7 @@ async function interleaved(runs: number, a: () => Promise<number>, b: () => Prom
   return [xs, ys];
 }
 
-const GROUPS = ['first_frame', 'npm_start', 'render', 'engine', 'journal', 'notify', 'soak', 'idle', 'load', 'rollback', 'kube', 'warroom'] as const;
+const GROUPS = ['first_frame', 'npm_start', 'render', 'engine', 'journal', 'notify', 'soak', 'idle', 'load', 'rollback', 'kube', 'warroom', 'cluster'] as const;
 
 async function main(): Promise<void> {
   if (process.argv.includes('--soak-child')) {
@@ -485,6 +485,7 @@ async function main(): Promise<void> {
     emit('warroom_pods_delta_update_bytes', wr.podsDeltaBytes, 'bytes', 8192); // samples + 5 pods changed, of 3,000
     emit('warroom_snapshot_kb', wr.snapshotKb, 'KB', 1024); // the join snapshot, 3,000 pods
   }
+  if (run('cluster')) await (await import('./cluster.js')).clusterBench(emit); // issue 14: takeover_ms, cluster_state_write_* (bench/cluster.ts)
   rmSync(benchState, { recursive: true, force: true });
 }
 

@@ -11,9 +11,9 @@ export const stampFile = join(root, 'dist', '.build-inputs.json');
 /** Files whose change makes any build stale, besides the ones esbuild reports reading. */
 export const alwaysInputs = ['build/bundle.mjs', 'build/stale.mjs', 'build/no-devtools.mjs', 'package.json', 'node_modules/.package-lock.json'];
 
-export function mtime(file) {
+export function mtime(file, base = root) {
   try {
-    return Math.floor(statSync(join(root, file)).mtimeMs); // to the ms: a copy or a restore keeps no more
+    return Math.floor(statSync(join(base, file)).mtimeMs); // to the ms: a copy or a restore keeps no more
   } catch {
     return -1;
   }
@@ -21,15 +21,15 @@ export function mtime(file) {
 
 /** True when the last build's inputs are all unchanged and its outputs are there. `withBench`:
  * the last build must also have built the benchmarks. */
-export function upToDate(withBench) {
+export function upToDate(withBench, at = { root, stampFile }) {
   let last;
   try {
-    last = JSON.parse(readFileSync(stampFile, 'utf8'));
+    last = JSON.parse(readFileSync(at.stampFile, 'utf8'));
   } catch {
     return false;
   }
   if (withBench && !last.bench) return false;
-  for (const out of last.outputs) if (mtime(out) < 0) return false;
-  for (const [file, t] of Object.entries(last.inputs)) if (mtime(file) !== t) return false;
+  for (const out of last.outputs) if (mtime(out, at.root) < 0) return false;
+  for (const [file, t] of Object.entries(last.inputs)) if (mtime(file, at.root) !== t) return false;
   return true;
 }

@@ -12,7 +12,7 @@ import { ConfirmDialog } from './ConfirmDialog.js';
 import { formatPercent } from './format.js';
 import { helpLayout, HelpOverlay } from './HelpOverlay.js';
 import { accessFor, handleInput, inProgress } from './keys.js';
-import { INITIAL_UI, type KeyContext, type UiState } from './ui.js';
+import { INITIAL_UI, type ClockControl, type KeyContext, type UiState } from './ui.js';
 import type { Keymap } from '../src/config/keys.js';
 import { compile } from '../src/engine/compiled.js';
 import { trafficOn } from '../src/engine/traffic.js';
@@ -56,7 +56,13 @@ export interface AppProps {
   replay?: boolean;
   /** The embedded simulated world: the runbook's stand-ins run instead of the plan's commands. */
   simulated?: boolean;
+  /** The embedded simulated world's clock (only there): its speed keys are bound and the status
+   * bar shows its speed. Absent in real time, a replay and a joined console. */
+  clock?: ClockControl;
 }
+
+const noSubscribe = () => () => undefined;
+const noView = () => null;
 
 function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
@@ -72,7 +78,9 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
-export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, simulated: simulatedProp }: AppProps) {
+export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, simulated: simulatedProp, clock: clockProp }: AppProps) {
+  // A replay never paces anything.
+  const clock = replay ? undefined : clockProp;
   const subscribe = useCallback((listener: () => void) => store.subscribe(listener), [store]);
   const getState = useCallback(() => store.getState(), [store]);
   const state = useSyncExternalStore(subscribe, getState, getState);
@@ -105,18 +113,20 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const uiRef = useRef<UiState>(ui);
 
   const sliRows = useMemo(() => plan.slis.filter((s) => s.unit !== 'count').length, [plan]);
-  const access = accessFor(plan, state, actor, replay === true);
-  const keys = { ...(keymap ? { keymap } : {}), access };
+  const clockSub = useMemo(() => (clock ? { subscribe: (l: () => void) => clock.subscribe(l), view: () => clock.view() } : { subscribe: noSubscribe, view: noView }), [clock]);
+  const clockView = useSyncExternalStore(clockSub.subscribe, clockSub.view, clockSub.view);
+  const access = accessFor(plan, state, actor, replay === true, !!clock);
+  const keys = { ...(keymap ? { keymap } : {}), access, ...(clockView ? { clock: clockView } : {}) };
   const statusRows = 1 + flashLines(plan, state, ui, cols, flash, journal, keys).length;
   const layout = computeLayout(cols, height, sliRows, statusRows);
-  const pods = usePodRows(state, ui.filter);
+  const pods = usePodRows(state, ui.filter, ui.podSort ?? 'health');
   const pageSize = podsPageSize(layout.pods.height);
 
   // Everything the key handler needs, as of the latest render (the handler itself never changes).
   const overlayWidth = Math.min(cols - 2, 100);
   const simulated = simulatedProp === true;
-  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, podRows: pods.rows, pageSize: 1, height, cols, overlayWidth, people, keymap, replay, simulated });
-  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, podRows: pods.rows, pageSize, height, cols, overlayWidth, people, keymap, replay, simulated };
+  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, podRows: pods.rows, pageSize: 1, height, cols, overlayWidth, people, keymap, replay, simulated, clock });
+  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, podRows: pods.rows, pageSize, height, cols, overlayWidth, people, keymap, replay, simulated, clock };
 
   const onInput = useCallback((input: string, key: Key) => {
     const l = live.current;
@@ -126,7 +136,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     const ctx: KeyContext = {
       status: st.status,
       ...(l.keymap ? { keymap: l.keymap } : {}),
-      access: accessFor(l.plan, st, l.actor, l.replay === true),
+      access: accessFor(l.plan, st, l.actor, l.replay === true, !!l.clock),
       podCount: l.podCount,
       pageSize: l.pageSize,
       sliCount: sliOrder(l.plan).length,
@@ -158,6 +168,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       const c = command.kind === 'advance' ? { ...command, ...(advanceSnap.current?.target ? { target: advanceSnap.current.target } : {}) } : command;
       l.store.dispatch({ type: 'command', at: l.now(), actor: l.actor, command: c });
     }
+    for (const k of res.clock) l.clock?.press(k);
     if (res.approve) approveAs(l.plan, l.store, l.actor, l.now(), setFlash);
     // When the engine refused (it writes why as an 'info' entry), say so where the hints are.
     const after = l.store.getState().history;
@@ -212,6 +223,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       model={pods.model}
       rows={pods.rows}
       filter={ui.filter}
+      sort={ui.podSort ?? 'health'}
       editingFilter={ui.editingFilter}
       offset={ui.podsOffset}
       {...(ui.focus === 'pods' ? { selected: true } : {})}

@@ -14,16 +14,17 @@ import type { PodInfo, RolloutState } from '../src/engine/types.js';
 import { fit, fitAscii, formatAge } from './format.js';
 import { SegLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
-import { abbreviateRegion, cutPodName, filterRows, HEALTH_GLYPH, needsCut, podModel, podNameTail, truncatePodName, type Health, type PodModel, type PodRow } from './pods.js';
+import { abbreviateRegion, cutPodName, filterRows, POD_SORT_LABEL, sortRows, type PodSort, HEALTH_GLYPH, needsCut, podModel, podNameTail, truncatePodName, type Health, type PodModel, type PodRow } from './pods.js';
 import type { Theme, Tone } from './theme.js';
 
 /** The sorted model (per podsVersion) and the filtered rows (per filter). */
-export function usePodRows(state: RolloutState, filter: string): { model: PodModel; rows: PodRow[] } {
+export function usePodRows(state: RolloutState, filter: string, sort: PodSort = 'health'): { model: PodModel; rows: PodRow[] } {
   // Keyed on podsVersion, as the engine bumps it on every pods change; the pods object is read
   // from the render that saw that version.
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const model = useMemo(() => podModel(state.pods), [state.podsVersion]);
-  const rows = useMemo(() => filterRows(model.rows, filter), [model, filter]);
+  const sorted = useMemo(() => sortRows(model.rows, sort), [model, sort]);
+  const rows = useMemo(() => filterRows(sorted, filter), [sorted, filter]);
   return { model, rows };
 }
 
@@ -145,6 +146,8 @@ export interface PodsPaneProps {
   /** Sorted and filtered. */
   rows: PodRow[];
   filter: string;
+  /** The table's sort (default: unhealthy first). */
+  sort?: PodSort;
   editingFilter: boolean;
   offset: number;
   /** Mark the first visible row (`>`): the pod enter describes (while the pane is focused). */
@@ -155,16 +158,18 @@ export interface PodsPaneProps {
   theme: Theme;
 }
 
-export function podsTitle(model: PodModel, filter: string, editing: boolean): Seg[] {
+export function podsTitle(model: PodModel, filter: string, editing: boolean, sort: PodSort = 'health'): Seg[] {
   const c = model.counts;
   const segs: Seg[] = [{ text: `${c.canary} canary`, tone: 'info' }, { text: ` · ${c.stable} stable` }];
   if (c.other) segs.push({ text: ` · ${c.other} other` });
   for (const p of c.problems) segs.push({ text: ' · ' }, { text: `${HEALTH_GLYPH[p.health]} ${p.count} ${p.label}`, tone: HEALTH_TONE[p.health], bold: true });
+  // Another sort than the default (unhealthy first) is named first: the order is not the usual one.
+  if (sort !== 'health') segs.unshift({ text: `⇅ ${POD_SORT_LABEL[sort]} `, tone: 'accent', bold: true });
   if (editing || filter) segs.unshift({ text: `/${filter}${editing ? '▏' : ''} `, tone: 'accent', bold: true });
   return segs;
 }
 
-export function PodsPane({ state, model, rows, filter, editingFilter, offset, selected, width, height, focused, theme }: PodsPaneProps) {
+export function PodsPane({ state, model, rows, filter, editingFilter, offset, selected, width, height, focused, theme, sort }: PodsPaneProps) {
   const w = paneInnerWidth(width);
   const page = podsPageSize(height);
   const total = rows.length;
@@ -179,7 +184,7 @@ export function PodsPane({ state, model, rows, filter, editingFilter, offset, se
     `${fitAscii('STATUS', c.status)} ${fitAscii(c.restartsLabel, c.restarts, 'right')} ${fitAscii('AGE', c.age, 'right')}`;
   const right = total === 0 ? `0 of ${model.counts.total}` : `rows ${start + 1}-${start + visible.length} of ${total}${filter ? `/${model.counts.total}` : ''}`;
   return (
-    <Pane title="Pods" extra={podsTitle(model, filter, editingFilter)} right={right} focused={focused} width={width} height={height} theme={theme}>
+    <Pane title="Pods" extra={podsTitle(model, filter, editingFilter, sort)} right={right} focused={focused} width={width} height={height} theme={theme}>
       <Box flexDirection="column">
         <Text wrap="truncate" bold>
           {fit(header, w)}

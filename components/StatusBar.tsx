@@ -6,7 +6,7 @@ import { Box } from 'ink';
 import { cellWidth, formatAge, formatDur, formatPercent, wrap } from './format.js';
 import { SegLine, segsWidth, type Seg } from './line.js';
 import { incidentHints, statusHints } from './keys.js';
-import type { KeyContext, UiState } from './ui.js';
+import type { ClockView, KeyContext, UiState } from './ui.js';
 import type { Theme, Tone } from './theme.js';
 
 export const STATUS_LABEL: Record<RolloutStatus, { glyph: string; text: string; tone: Tone }> = {
@@ -27,7 +27,7 @@ export function newestSampleAt(state: RolloutState): number | null {
   return at;
 }
 
-export type StatusKeys = Pick<KeyContext, 'keymap' | 'access'>;
+export type StatusKeys = Pick<KeyContext, 'keymap' | 'access'> & { clock?: ClockView };
 
 export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: number, flash?: string | null, journal?: string, keys: StatusKeys = {}): Seg[] {
   const st = STATUS_LABEL[state.status];
@@ -42,6 +42,12 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
     const age = state.now - newest;
     const stale = age > compile(plan).staleMs;
     left.push({ text: ` · data ${formatAge(age)}${stale ? '⌛' : ''}`, tone: stale ? 'warn' : 'muted' });
+  }
+  // The embedded world's clock: its speed, paused, or slowed by itself around a moment.
+  const ck = keys.clock;
+  if (ck) {
+    if (ck.paused) left.push({ text: ' · ‖ clock paused', tone: 'warn', bold: true });
+    else left.push({ text: ` · ×${formatSpeed(ck.speed)}`, tone: ck.slowed ? 'warn' : 'muted', bold: ck.slowed !== null }, ...(ck.slowed ? [{ text: ` slowed: ${ck.slowed}`, tone: 'warn' as const }] : []));
   }
   for (const [name, h] of Object.entries(state.sources)) if (!h.ok) left.push({ text: ` · ✗ ${name}`, tone: 'bad', bold: true });
   // With a Lease: does this terminal drive, or who does.
@@ -79,6 +85,11 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
   const hint = hints.find((h) => cellWidth(h) <= room);
   if (!hint) return left;
   return [...left, { text: ' '.repeat(Math.max(1, room - cellWidth(hint) + 1)) }, { text: hint, tone: 'accent' }];
+}
+
+/** 3600, 36000, 0.5: as typed on --speed. */
+export function formatSpeed(speed: number): string {
+  return Number.isInteger(speed) ? String(speed) : speed.toFixed(1);
 }
 
 const flashTone = (flash: string): Tone => (flash.startsWith('✗') ? 'bad' : 'warn');

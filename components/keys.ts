@@ -12,10 +12,11 @@
 //   4. the global bindings.
 // Read-only views (k9s): a replay binds no action key at all; a war-room viewer and a terminal
 // that does not hold the lease are told why at once when they press one, before any dialog opens.
+import { POD_SORTS } from './pods.js';
 import { ACTIONS, ACTION_NAMES, DEFAULT_KEYMAP, type ActionName, type KeyGroup, type KeyKind, type Keymap } from '../src/config/keys.js';
 import type { Plan } from '../src/plan/schema.js';
 import type { Actor, Command, IncidentSeverity, RolloutState, RolloutStatus } from '../src/engine/types.js';
-import { FOCUS_ORDER, FULL_ACCESS, NO_OVERLAY, SEVERITIES, SUMMARY_MAX, type Access, type Dialog, type DialogKind, type Focus, type KeyContext, type KeyLike, type KeyResult, type UiState } from './ui.js';
+import { FOCUS_ORDER, FULL_ACCESS, NO_OVERLAY, SEVERITIES, SUMMARY_MAX, type Access, type ClockKey, type Dialog, type DialogKind, type Focus, type KeyContext, type KeyLike, type KeyResult, type UiState } from './ui.js';
 
 export * from './ui.js';
 export type { ActionName, Keymap } from '../src/config/keys.js';
@@ -52,7 +53,7 @@ const any = (specs: readonly string[], input: string, key: KeyLike) => specs.som
 // who may do what
 
 /** What this keyboard may do, from who sits at it and the state (pure; the App passes it in). */
-export function accessFor(plan: Plan, state: Pick<RolloutState, 'driver'>, actor: Actor, replay = false): Access {
+export function accessFor(plan: Plan, state: Pick<RolloutState, 'driver'>, actor: Actor, replay = false, clock = false): Access {
   if (replay) return { kind: 'replay' };
   const who = actor.name ?? actor.id;
   if (actor.viewer) return { kind: 'viewer', reason: `${who} has a view-only token: a viewer cannot act` };
@@ -63,13 +64,15 @@ export function accessFor(plan: Plan, state: Pick<RolloutState, 'driver'>, actor
       ? `no rollback authority: only ${auth.map((a) => titles.get(a.role) ?? a.role).join(', ')}`
       : null;
   const actions = state.driver && !state.driver.self ? `read-only: ${state.driver.holder ?? 'nobody'} drives${rollback ? '' : '; R still works'}` : null;
-  return { kind: 'operator', actions, rollback };
+  return { kind: 'operator', actions, rollback, ...(clock ? { clock } : {}) };
 }
 
 export type Availability = { state: 'on' } | { state: 'refused'; why: string } | { state: 'unbound' };
 
 /** Whether an action of this kind is bound for this keyboard, and if refused, why. */
 export function availability(action: ActionName | null, kind: KeyKind, access: Access): Availability {
+  // The clock keys exist only where this console paces a simulated clock.
+  if (action && ACTIONS[action].group === 'Clock') return access.kind === 'operator' && access.clock ? { state: 'on' } : { state: 'unbound' };
   if (kind === 'view') return { state: 'on' };
   switch (access.kind) {
     case 'replay':
@@ -146,9 +149,13 @@ const GLOBAL: Partial<Record<ActionName, Run>> = {
   },
   // A replay changes nothing: quitting it needs no question.
   quit: (ui, ctx) => (inProgress(ctx.status) && ctx.access?.kind !== 'replay' ? open(ui, { kind: 'confirm-quit' }) : { ui, quit: true }),
+  'clock-slower': (ui) => ({ ui, clock: 'slower' }),
+  'clock-faster': (ui) => ({ ui, clock: 'faster' }),
+  'clock-pause': (ui) => ({ ui, clock: 'toggle' }),
   'focus-next': (ui) => ({ ui: { ...ui, focus: FOCUS_ORDER[(FOCUS_ORDER.indexOf(ui.focus) + 1) % FOCUS_ORDER.length]! } }),
   'focus-prev': (ui) => ({ ui: { ...ui, focus: FOCUS_ORDER[(FOCUS_ORDER.indexOf(ui.focus) + FOCUS_ORDER.length - 1) % FOCUS_ORDER.length]! } }),
   filter: (ui) => ({ ui: { ...ui, focus: 'pods', editingFilter: true } }),
+  'pod-sort': (ui) => ({ ui: { ...ui, podSort: POD_SORTS[(POD_SORTS.indexOf(ui.podSort ?? 'health') + 1) % POD_SORTS.length]!, podsOffset: 0 } }),
 };
 
 function moveSli(ui: UiState, by: number, ctx: KeyContext): UiState {
@@ -632,27 +639,29 @@ export const BURST_MAX = 4;
 /** One read from the terminal: a burst of up to BURST_MAX plain characters is each character in
  * turn (so `Ry` in one read rolls back); anything longer outside the filter prompt is a paste and
  * never a command. */
-export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null } {
+export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null; clock: ClockKey[] } {
   const chars = [...input];
   const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && chars.every((c) => c >= ' ' && c !== '\u007f');
   const rollbackKeys = (ctx.keymap ?? DEFAULT_KEYMAP).rollback;
   if (chars.length <= 1 || !plain || chars.length > BURST_MAX || ui.editingFilter || (ui.overlay.kind === 'declare-incident' && !chars.some((c) => rollbackKeys.includes(c)))) {
     const r = handleKey(ui, input, key, ctx);
-    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null };
+    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null, clock: r.clock ? [r.clock] : [] };
   }
   let state = ui;
   const commands: Command[] = [];
   let approve = false;
   let say: string | null = null;
+  const clock: ClockKey[] = [];
   for (const ch of chars) {
     const r = handleKey(state, ch, {}, ctx);
     state = r.ui;
     if (r.command) commands.push(r.command);
+    if (r.clock) clock.push(r.clock);
     if (r.approve) approve = true;
     if (r.say) say = r.say;
-    if (r.quit) return { ui: state, commands, quit: true, approve, say };
+    if (r.quit) return { ui: state, commands, quit: true, approve, say, clock };
   }
-  return { ui: state, commands, quit: false, approve, say };
+  return { ui: state, commands, quit: false, approve, say, clock };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -672,7 +681,7 @@ export interface HelpSection {
   rows: HelpRow[];
 }
 
-const GROUP_ORDER: KeyGroup[] = ['Rollout', 'People', 'Panes', 'Pods', 'General'];
+const GROUP_ORDER: KeyGroup[] = ['Rollout', 'People', 'Clock', 'Panes', 'Pods', 'General'];
 
 /** Help, per mode: the main screen's bindings this keyboard has (grouped), then every dialog's
  * keys; what is refused here is named once with the reason. */
@@ -760,6 +769,7 @@ export function statusHints(ui: UiState, ctx: Pick<KeyContext, 'keymap' | 'acces
   const pick = (a: ActionName, word?: string) => (on(a) ? hintOf(keymap, a, word) : '');
   const k = (a: ActionName) => (on(a) ? keymap[a][0]! : '');
   return [
+    join([pick('help'), pick('advance'), pick('go'), pick('pause', pause), rb, pick('filter'), pick('focus-next'), on('clock-slower') && on('clock-faster') ? `${k('clock-slower')}/${k('clock-faster')} speed` : '', pick('clock-pause'), pick('quit')]),
     join([pick('help'), pick('advance'), pick('go'), pick('pause', pause), rb, pick('filter'), pick('focus-next'), pick('quit')]),
     join([pick('help'), pick('advance', 'adv'), pick('go'), pick('pause', pause), rb, pick('filter'), pick('quit')]),
     [on('help') ? `${k('help')}:help` : '', k('advance'), k('go'), k('pause'), rb ? `${keymap.rollback[0]}:rollback` : '', on('filter') ? `${k('filter')}:filter` : '', k('quit')].filter(Boolean).join(' '),

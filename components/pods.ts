@@ -72,6 +72,26 @@ function comparePods(a: PodRow, b: PodRow): number {
   return a.pod.key < b.pod.key ? -1 : a.pod.key > b.pod.key ? 1 : 0;
 }
 
+/** The pods table's sort (`s` cycles them, like k9s's column sort): unhealthy first (the default,
+ * comparePods), by name, by age (youngest first: a pod that was just replaced), by restarts (most first). */
+export type PodSort = 'health' | 'name' | 'age' | 'restarts';
+export const POD_SORTS: readonly PodSort[] = ['health', 'name', 'age', 'restarts'];
+/** As the pane title says it. */
+export const POD_SORT_LABEL: Record<PodSort, string> = { health: 'unhealthy first', name: 'name', age: 'age', restarts: 'restarts' };
+
+const SORTERS: Record<Exclude<PodSort, 'health'>, (a: PodRow, b: PodRow) => number> = {
+  name: (a, b) => (a.pod.name < b.pod.name ? -1 : a.pod.name > b.pod.name ? 1 : 0),
+  age: (a, b) => b.pod.startedAt - a.pod.startedAt,
+  restarts: (a, b) => b.pod.restarts - a.pod.restarts,
+};
+
+/** The model's rows (unhealthy first) in another sort; ties keep the default order. O(n log n). */
+export function sortRows(rows: PodRow[], sort: PodSort): PodRow[] {
+  if (sort === 'health') return rows;
+  const by = SORTERS[sort];
+  return [...rows].sort((a, b) => by(a, b) || comparePods(a, b));
+}
+
 /** All pods, sorted, with health and counts. O(n log n): memoize on podsVersion. */
 export function podModel(pods: ReadonlyMap<string, PodInfo>): PodModel {
   const rows: PodRow[] = [];

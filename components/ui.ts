@@ -3,6 +3,7 @@
 // it and never on each other in a circle.
 import type { Keymap } from '../src/config/keys.js';
 import type { Command, IncidentSeverity, RolloutStatus } from '../src/engine/types.js';
+import type { PodSort } from './pods.js';
 
 export type Focus = 'phases' | 'slis' | 'pods' | 'roster';
 export const FOCUS_ORDER: readonly Focus[] = ['phases', 'slis', 'pods', 'roster'];
@@ -71,6 +72,8 @@ export interface UiState {
   loadPane?: boolean;
   /** The runbook pane (commands' output) is shown, until o or esc. */
   runbookPane?: boolean;
+  /** The pods table's sort (`s` cycles it); absent: unhealthy first. */
+  podSort?: PodSort;
 }
 
 export const INITIAL_UI: UiState = { focus: 'phases', overlay: NO_OVERLAY, filter: '', editingFilter: false, podsOffset: 0, sliIndex: 0 };
@@ -79,8 +82,9 @@ export const INITIAL_UI: UiState = { focus: 'phases', overlay: NO_OVERLAY, filte
  *  - operator: everything; `actions` is why every action but rollback is refused (a read-only
  *    terminal: another terminal holds the lease), `rollback` why rollback is (no rollback authority);
  *  - viewer: a war-room view-only token: no action, and R says why at once;
+ *    `clock`: this console paces the embedded simulated world's clock (its speed keys are bound);
  *  - replay: a recorded rollout: no action key is bound at all, and `q` just quits. */
-export type Access = { kind: 'operator'; actions: string | null; rollback: string | null } | { kind: 'viewer'; reason: string } | { kind: 'replay' };
+export type Access = { kind: 'operator'; actions: string | null; rollback: string | null; clock?: boolean } | { kind: 'viewer'; reason: string } | { kind: 'replay' };
 export const FULL_ACCESS: Access = { kind: 'operator', actions: null, rollback: null };
 
 /** The parts of Ink's `Key` the dispatcher reads (all optional, so tests can pass `{}`). */
@@ -138,8 +142,27 @@ export interface KeyContext {
   podKey?: string | null;
 }
 
+/** A speed key for the embedded world's clock (src/sim/pace.ts acts on it). */
+export type ClockKey = 'slower' | 'faster' | 'toggle';
+/** The embedded world's clock as the status bar shows it. */
+export interface ClockView {
+  speed: number;
+  paused: boolean;
+  /** Why the world slowed itself down (a checkpoint due...), or null. */
+  slowed: string | null;
+}
+/** Given by the CLI on the embedded simulated world only: the App reads the view and hands it the
+ * speed keys; the CLI side changes the simulated clock. */
+export interface ClockControl {
+  view(): ClockView;
+  subscribe(listener: () => void): () => void;
+  press(key: ClockKey): void;
+}
+
 export interface KeyResult {
   ui: UiState;
+  /** A speed key for the simulated clock. */
+  clock?: ClockKey;
   command?: Command;
   quit?: boolean;
   /** Approve the next gate as the person at this keyboard (the App knows who and which role). */

@@ -18,6 +18,8 @@ export interface CanaryEnv {
   debug: boolean;
   /** $USER, for "manual rollback by ...". */
   user: string | undefined;
+  /** POD_NAME (the downward API in deploy/): who an in-cluster driver is in the Lease and the status. */
+  podName: string | undefined;
   /** Prometheus credentials: environment only, never the command line (ps shows it to everyone). */
   prometheus: { token: string | undefined; user: string | undefined; password: string | undefined };
 }
@@ -34,6 +36,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, flags: { noColor?:
     ci: set(env.CI) !== undefined && env.CI !== 'false' && env.CI !== '0',
     debug: set(env.CANARY_DEBUG) !== undefined && env.CANARY_DEBUG !== '0',
     user: set(env.USER),
+    podName: set(env.POD_NAME),
     prometheus: { token: set(env.CANARY_PROMETHEUS_TOKEN), user: set(env.CANARY_PROMETHEUS_USER), password: env.CANARY_PROMETHEUS_PASSWORD },
   };
 }

@@ -28,6 +28,8 @@ export interface KubeWiringOptions extends KubeOptions {
   /** Take part in driver election (false: `canary rollback`, which never needs the lease). */
   lease?: boolean;
   identity?: string;
+  /** Lease timings (client-go's by default: 15 s duration from the plan, 10 s renew deadline, 2 s retry). */
+  leaseTimings?: { durationSeconds?: number; renewDeadlineMs?: number; retryMs?: number };
   driftEveryMs?: number;
   podOptions?: Partial<ConstructorParameters<typeof KubePodsSource>[0]>;
 }
@@ -49,6 +51,7 @@ export async function connectKubernetes(plan: Plan, o: KubeWiringOptions): Promi
           name: plan.target.lease.name ?? `canary-${plan.metadata.name}`,
           durationSeconds: (parseDuration(plan.target.lease.duration) ?? 15_000) / 1000,
           now: o.now,
+          ...o.leaseTimings,
           ...(o.identity ? { identity: o.identity } : {}),
         });
   const hook = rollbackHookOf(plan, dirname(o.planPath), 'real');

@@ -198,21 +198,37 @@ describe('build: npm start and the bin', () => {
   });
 
   it('the build is stale when a file it read changes, and fresh again when it is as it was', async () => {
-    const { statSync, utimesSync } = await import('node:fs');
+    const { mkdtempSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
     // @ts-expect-error: a plain .mjs build script, no types
-    const { upToDate } = (await import('../build/stale.mjs')) as { upToDate: (withBench: boolean) => boolean };
-    expect(upToDate(false)).toBe(true); // test/global-setup.ts built it
-    const file = new URL('../src/engine/podtable.ts', import.meta.url);
-    const { atime, mtime } = statSync(file);
+    const { mtime, upToDate } = (await import('../build/stale.mjs')) as { mtime: (f: string, base: string) => number; upToDate: (withBench: boolean, at?: { root: string; stampFile: string }) => boolean };
+    // A build of its own in a temporary directory (the shared dist/ is rebuilt and read by other
+    // test files running at the same time): one input, one output, the stamp bundle.mjs writes.
+    const root = mkdtempSync(join(tmpdir(), 'canary-stale-'));
     try {
-      utimesSync(file, atime, new Date(mtime.getTime() + 5000));
-      expect(upToDate(false)).toBe(false);
+      mkdirSync(join(root, 'src'));
+      mkdirSync(join(root, 'dist'));
+      writeFileSync(join(root, 'src', 'a.ts'), 'export const a = 1;\n');
+      writeFileSync(join(root, 'dist', 'canary.mjs'), '');
+      const at = { root, stampFile: join(root, 'dist', '.build-inputs.json') };
+      writeFileSync(at.stampFile, JSON.stringify({ bench: false, inputs: { 'src/a.ts': mtime('src/a.ts', root) }, outputs: ['dist/canary.mjs'] }));
+      expect(upToDate(false, at)).toBe(true);
+      expect(upToDate(true, at)).toBe(false); // the benchmarks were not built
+      const file = join(root, 'src', 'a.ts');
+      const { atime, mtime: was, mtimeMs } = statSync(file);
+      utimesSync(file, atime, new Date(was.getTime() + 5000));
+      expect(upToDate(false, at)).toBe(false);
+      // Back to the same millisecond (stale.mjs compares whole milliseconds): from mtimeMs, half a
+      // millisecond in. Not from the Date, which rounds 612.96 up to 613; nor at .0, which the
+      // float seconds utimes takes can bring down to .999 of the millisecond before.
+      utimesSync(file, atime, (Math.floor(mtimeMs) + 0.5) / 1000);
+      expect(upToDate(false, at)).toBe(true);
+      rmSync(join(root, 'dist', 'canary.mjs'));
+      expect(upToDate(false, at)).toBe(false); // an output is missing
     } finally {
-      // Back to the same millisecond: half a millisecond in, so the float seconds utimes takes
-      // cannot round down into the millisecond before (stale.mjs compares whole milliseconds).
-      utimesSync(file, atime, (Math.floor(mtime.getTime()) + 0.5) / 1000);
+      rmSync(root, { recursive: true, force: true });
     }
-    expect(upToDate(false)).toBe(true);
   });
 });
 

@@ -7,6 +7,11 @@
 // - The holder renews every `renewEveryMs`; if it has not renewed successfully for `renewDeadlineMs`
 //   (less than the lease duration) it stops driving at once: `canMutate()` turns false before any
 //   other terminal could take the lease over.
+// - Timings as client-go's leader election and Argo Rollouts use them: 15 s duration, 10 s renew
+//   deadline, 2 s retry period (the holder renews every retry period).
+// - `epoch` is the Lease's leaseTransitions as we hold it: it goes up by one at every change of
+//   holder, so a write stamped with an older epoch is a stale driver's (the in-cluster driver puts
+//   holder and epoch in every status write and journal entry, and refuses older ones).
 import { hostname, userInfo } from 'node:os';
 import { KubeError, type KubeCluster } from '../kube/client.js';
 import type { Emit } from '../runtime/ports.js';
@@ -46,6 +51,10 @@ export class LeaseKeeper {
   private stopped = false;
   private inflight: Promise<unknown> | null = null;
   holder: string | null = null;
+  /** leaseTransitions of the lease while we hold it (null: never held). */
+  epoch: number | null = null;
+  /** The lease was read (or written) at least once: who drives is known. */
+  known = false;
   readonly identity: string;
   private readonly durationMs: number;
   private readonly mono: () => number;
@@ -106,8 +115,8 @@ export class LeaseKeeper {
     if (this.stopped) return;
     // client-go: renew every RetryPeriod while holding; after a failed renewal try again soon,
     // so one lost request does not eat the whole renew deadline.
-    const every = this.o.renewEveryMs ?? this.durationMs / 3;
-    const wait = this.held ? (ok ? every : Math.min(every, this.o.retryMs ?? 2_000)) : Math.max(every, 1000) / 2;
+    const every = this.o.renewEveryMs ?? this.o.retryMs ?? 2_000;
+    const wait = this.held ? (ok ? every : Math.min(every, this.o.retryMs ?? 2_000)) : Math.max(200, every / 2);
     this.timer = setTimeout(() => void this.loop(), wait);
     this.timer.unref?.();
   }
@@ -132,7 +141,7 @@ export class LeaseKeeper {
           spec: { holderIdentity: this.identity, leaseDurationSeconds: this.durationMs / 1000, acquireTime: microTime(nowWall), renewTime: microTime(nowWall), leaseTransitions: 0 },
         };
         await c.request('POST', this.path, { verb: 'create', resource: res, body, timeoutMs: 5_000 });
-        return this.won();
+        return this.won(0);
       }
       const spec: Raw = lease.spec ?? {};
       const holder: string | null = spec.holderIdentity || null;
@@ -151,20 +160,22 @@ export class LeaseKeeper {
       };
       // PUT with the resourceVersion we read: 409 if anyone wrote since.
       await c.request('PUT', `${this.path}/${this.o.name}`, { verb: 'update', resource: res, body: lease, timeoutMs: 5_000 });
-      return this.won();
+      return this.won(Number(lease.spec.leaseTransitions ?? 0));
     } catch (err) {
       if (err instanceof KubeError && err.status === 409) {
         // Lost a race: whoever wrote first holds it. Read who, so the console can say so.
         this.observed = null;
         let holder = 'another terminal';
+        let transitions: number | null = null;
         try {
           const now = await c.request<Raw>('GET', `${this.path}/${this.o.name}`, { verb: 'get', resource: res, timeoutMs: 5_000 });
           holder = now.spec?.holderIdentity || holder;
+          transitions = Number(now.spec?.leaseTransitions ?? 0);
         } catch {
           /* said as "another terminal" */
         }
         // Our own earlier write that timed out on our side but was committed: still ours.
-        if (holder === this.identity) return this.won();
+        if (holder === this.identity && transitions !== null) return this.won(transitions);
         return this.lost(holder);
       }
       const message = err instanceof Error ? err.message : String(err);
@@ -177,8 +188,10 @@ export class LeaseKeeper {
     }
   }
 
-  private won(): boolean {
+  private won(epoch: number): boolean {
     this.held = true;
+    this.known = true;
+    this.epoch = epoch;
     this.holder = this.identity;
     this.lastRenewOk = this.mono();
     this.announce(true, this.identity);
@@ -187,6 +200,7 @@ export class LeaseKeeper {
 
   private lost(holder: string): boolean {
     this.held = false;
+    this.known = true;
     this.holder = holder;
     this.announce(false, holder);
     return false;

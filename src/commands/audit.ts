@@ -1,4 +1,5 @@
 // `canary audit verify <journal>`: check the journal's hash chain; print the head to record.
+import { HOME_OPTIONS } from './cluster-options.js';
 import { OUTPUT_OPTION } from './output.js';
 import { defineCommand } from './types.js';
 
@@ -10,9 +11,11 @@ export function checkHead(text: string): string | null {
 const verify = defineCommand({
   name: 'verify',
   summary: 'check the hash chain; print the head (record it to catch truncation later)',
-  args: [{ name: 'journal', required: true, help: 'the journal file', file: true }],
+  args: [{ name: 'journal', required: false, help: 'the journal file (or --rollout)', file: true }],
   options: {
     'expect-head': { type: 'string', arg: 'seq:hash', help: 'the head recorded earlier: also catches entries cut off the end', check: checkHead },
+    rollout: { type: 'string', arg: 'name', help: "a CanaryRollout's journal in the cluster (ConfigMap segments), anchored by its status's head" },
+    ...HOME_OPTIONS,
     output: OUTPUT_OPTION,
   },
   details: 'CANARY_JOURNAL_KEY (environment) checks a keyed (HMAC) journal. Exit codes: 0 the chain holds, 1 it does not (or the file is not a journal), 2 usage.',
@@ -20,8 +23,13 @@ const verify = defineCommand({
     { cmd: 'canary audit verify rollout.jsonl', what: 'the chain, the first tampered entry, the head' },
     { cmd: 'canary audit verify rollout.jsonl --expect-head 5910:3926c8…', what: 'also catches truncation' },
     { cmd: 'canary audit verify rollout.jsonl -o json', what: '{"ok","entries","head","problems",...}' },
+    { cmd: 'canary audit verify --rollout maestro-conductor-rc -n maestro-conductor-canary', what: 'the journal in the cluster; names the segment of a problem' },
   ],
-  run: async (values, [file], ctx) => (await import('./impl/journal.js')).auditVerify(file!, values, ctx),
+  run: async (values, [file], ctx) => {
+    if (values.rollout) return (await import('./impl/cluster.js')).verify(values.rollout, values, ctx);
+    if (!file) throw new (await import('./errors.js')).UsageError('canary audit verify needs <journal> (a file) or --rollout <name> (a CanaryRollout in the cluster)', 'canary audit verify');
+    return (await import('./impl/journal.js')).auditVerify(file, values, ctx);
+  },
 });
 
 export default defineCommand({

@@ -4,6 +4,8 @@
 // metadata only; each `run` loads its implementation (src/commands/impl/) with a dynamic import.
 import audit from './audit.js';
 import completion from './completion.js';
+import declare from './declare.js';
+import drive from './drive.js';
 import join from './join.js';
 import replay from './replay.js';
 import report from './report.js';
@@ -18,7 +20,7 @@ import type { CommandSpec } from './types.js';
 import validate from './validate.js';
 import wall from './wall.js';
 
-export const COMMANDS: readonly CommandSpec<any>[] = [start, run, validate, schema, status, audit, report, replay, rollback, serve, join, tokens, wall, completion];
+export const COMMANDS: readonly CommandSpec<any>[] = [start, run, validate, schema, status, audit, report, replay, rollback, serve, join, declare, tokens, wall, drive, completion];
 
 /** `canary` alone, or `canary --speed 600`: the console. */
 export const DEFAULT_COMMAND = 'start';

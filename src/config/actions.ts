@@ -6,7 +6,7 @@ export type KeyScope = 'always' | 'main' | 'pods' | 'slis';
 /** What the first key does: `acts` changes something at once; `asks` opens a dialog that `y`
  * confirms; `view` only moves, opens or closes something to look at. */
 export type KeyKind = 'acts' | 'asks' | 'view';
-export type KeyGroup = 'Rollout' | 'People' | 'Panes' | 'Pods' | 'General';
+export type KeyGroup = 'Rollout' | 'People' | 'Clock' | 'Panes' | 'Pods' | 'General';
 
 export interface ActionInfo {
   keys: readonly string[];
@@ -35,6 +35,10 @@ export const ACTIONS = {
   'ack-incident': { keys: ['!'], scope: 'main', kind: 'asks', group: 'People', help: 'acknowledge: stop the escalation clock', hint: 'ack' },
   'resolve-incident': { keys: ['I'], scope: 'main', kind: 'asks', group: 'People', help: 'resolve an incident', hint: 'resolve' },
   communications: { keys: ['c'], scope: 'main', kind: 'view', group: 'People', help: 'communications: preview, w writes files', hint: 'comms' },
+  // The embedded simulated world's clock only (never real time, a replay or a joined viewer).
+  'clock-slower': { keys: ['-'], scope: 'main', kind: 'acts', group: 'Clock', help: 'simulated clock slower (embedded world)', hint: 'slower' },
+  'clock-faster': { keys: ['+', '='], scope: 'main', kind: 'acts', group: 'Clock', help: 'simulated clock faster (embedded world)', hint: 'faster' },
+  'clock-pause': { keys: ['.'], scope: 'main', kind: 'acts', group: 'Clock', help: 'pause / resume the simulated clock', hint: 'clock' },
   'focus-next': { keys: ['tab'], scope: 'main', kind: 'view', group: 'Panes', help: 'next pane', hint: 'focus' },
   'focus-prev': { keys: ['shift-tab'], scope: 'main', kind: 'view', group: 'Panes', help: 'previous pane', hint: 'focus' },
   details: { keys: ['enter'], scope: 'slis', kind: 'view', group: 'Panes', help: 'SLI details (SLIs pane)', hint: 'details' },
@@ -43,6 +47,7 @@ export const ACTIONS = {
   filter: { keys: ['/'], scope: 'main', kind: 'view', group: 'Pods', help: 'filter pods (enter/esc)', hint: 'filter' },
   up: { keys: ['↑', 'k'], scope: 'main', kind: 'view', group: 'Pods', help: 'scroll up / previous SLI', hint: 'up' },
   down: { keys: ['↓', 'j'], scope: 'main', kind: 'view', group: 'Pods', help: 'scroll down / next SLI', hint: 'down' },
+  'pod-sort': { keys: ['s'], scope: 'main', kind: 'view', group: 'Pods', help: 'sort pods: unhealthy first, name, age, restarts', hint: 'sort' },
   'page-up': { keys: ['pgup'], scope: 'pods', kind: 'view', group: 'Pods', help: 'page up', hint: 'page up' },
   'page-down': { keys: ['pgdn'], scope: 'pods', kind: 'view', group: 'Pods', help: 'page down', hint: 'page down' },
   home: { keys: ['home'], scope: 'pods', kind: 'view', group: 'Pods', help: 'first row', hint: 'first' },

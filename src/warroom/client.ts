@@ -18,6 +18,10 @@ export interface RemoteStoreOptions {
   token: string;
   /** CA for wss:// with a self-signed certificate (PEM). */
   ca?: string | Buffer;
+  /** Through a Kubernetes API server's service proxy: its credentials (headers, client
+   * certificate), the war-room token in X-Canary-Token (the API server keeps Authorization for
+   * itself) and the resume point in the path (it drops an upgrade's query string, kubernetes #77142). */
+  proxy?: { headers: Record<string, string>; cert?: string | Buffer; key?: string | Buffer };
   /** Milliseconds to wait for the connection (and its first message). */
   timeoutMs?: number;
   reconnect?: boolean;
@@ -130,13 +134,19 @@ export class RemoteStore implements Store {
 
   private connect(done: (err?: Error) => void): void {
     const url = new URL(this.o.url);
+    const px = this.o.proxy;
     if (this.seq >= 0 && this.epoch) {
-      url.searchParams.set('since', String(this.seq));
-      url.searchParams.set('epoch', this.epoch);
+      if (px) url.pathname = `${url.pathname.replace(/\/$/, '')}/since/${this.seq}/epoch/${this.epoch}`;
+      else {
+        url.searchParams.set('since', String(this.seq));
+        url.searchParams.set('epoch', this.epoch);
+      }
     }
     this.stats.connects += 1;
     const ws = new WebSocket(url, {
-      headers: { authorization: `Bearer ${this.o.token}` },
+      headers: px ? { ...px.headers, 'x-canary-token': this.o.token } : { authorization: `Bearer ${this.o.token}` },
+      ...(px?.cert ? { cert: px.cert } : {}),
+      ...(px?.key ? { key: px.key } : {}),
       handshakeTimeout: this.o.timeoutMs ?? 5_000,
       maxPayload: this.o.maxPayloadBytes ?? 256 * 1024 * 1024,
       perMessageDeflate: false,

@@ -112,7 +112,7 @@ export function readJoinToken(tokenFile: string | undefined, env: NodeJS.Process
   return t;
 }
 
-export async function joinRoom(urlText: string | undefined, o: { tokenFile?: string | undefined; ca?: string | undefined }): Promise<RemoteStore> {
+export async function joinRoom(urlText: string | undefined, o: { tokenFile?: string | undefined; ca?: string | undefined; reconnect?: boolean }): Promise<RemoteStore> {
   if (!urlText) throw new Error('usage: canary join <ws://host:port/ | wss://host:port/> (the URL `canary serve` shows)');
   let url: URL;
   try {
@@ -123,7 +123,7 @@ export async function joinRoom(urlText: string | undefined, o: { tokenFile?: str
   }
   const token = readJoinToken(o.tokenFile);
   const ca = o.ca ? readFileSync(o.ca) : undefined;
-  const store = new RemoteStore({ url: url.toString(), token, ...(ca ? { ca } : {}), timeoutMs: 5_000 });
+  const store = new RemoteStore({ url: url.toString(), token, ...(ca ? { ca } : {}), timeoutMs: 5_000, ...(o.reconnect === false ? { reconnect: false } : {}) });
   try {
     await store.start();
   } catch (err) {

@@ -222,8 +222,12 @@ export class WarRoomServer {
     // Node's server drops its own error listener before 'upgrade': without ours, a client that
     // resets mid-answer (a port scan, a cancelled curl) would crash the driving console.
     socket.on('error', () => socket.destroy());
+    // Through the API server's service proxy the caller's Authorization header is taken by the
+    // API server (it is the person's Kubernetes credential): the war-room token then travels in
+    // a header of its own.
+    const own = req.headers['x-canary-token'];
     const auth = req.headers.authorization;
-    const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : null;
+    const token = typeof own === 'string' && own.trim() ? own.trim() : auth?.startsWith('Bearer ') ? auth.slice(7).trim() : null;
     const who = this.o.tokens.verify(token);
     if (!who) {
       this.stats.refusedUpgrades += 1;
@@ -233,9 +237,13 @@ export class WarRoomServer {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://x');
-    const sinceText = url.searchParams.get('since');
+    // Resume point: ?since=N&epoch=E, or in the path (.../since/N/epoch/E): the API server's
+    // service proxy drops the query string of an upgraded request (kubernetes #77142).
+    const inPath = /\/since\/(\d+)\/epoch\/([0-9a-f]+)\/?$/.exec(url.pathname);
+    const sinceText = inPath ? inPath[1]! : url.searchParams.get('since');
+    const epochText = inPath ? inPath[2]! : url.searchParams.get('epoch');
     // Sequence numbers mean something only within one server run: resume only in the same epoch.
-    const since = sinceText !== null && /^\d+$/.test(sinceText) && url.searchParams.get('epoch') === this.epoch ? Number(sinceText) : null;
+    const since = sinceText !== null && /^\d+$/.test(sinceText) && epochText === this.epoch ? Number(sinceText) : null;
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, who, since));
   }
 

@@ -105,19 +105,20 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { applyJsonPatch, decodeJsonPatch, deepEqual, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import type { Json } from './patch.js';
-import { apiVersionOf, BUILTINS, CRDS, resourceKey, VERBS } from './resources.js';
+import { apiVersionOf, BUILTINS, CRDS, defFromCrdObject, resourceKey, VERBS } from './resources.js';
 import type { ResourceDef } from './resources.js';
 import { parseFieldSelector, parseLabelSelector, readPath } from './selectors.js';
 import type { FieldPredicate, LabelPredicate } from './selectors.js';
 import { ApiError, errors, genericStatus, statusBody } from './status.js';
 import type { StatusBody } from './status.js';
 import { entryFor, itemBytes, Store } from './store.js';
-import { podTable, tableVersion } from './table.js';
+import { customTable, podTable, tableVersion } from './table.js';
 import { TEST_TLS_CERT, TEST_TLS_KEY } from './tls.js';
 import { EVENTS, PodLogs } from './logs.js';
 import type { KubeObject, StoredEntry, StoreEvent } from './store.js';
@@ -288,6 +289,9 @@ interface OpenWatch {
 }
 
 const JSON_TYPE = 'application/json';
+const PROXY_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/:]+)(?::([^/]+))?\/proxy(\/.*)?$/;
+const PROXY_VERB: Record<string, Verb> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+const HOP_HEADERS = new Set(['authorization', 'host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length']);
 const PATCH_TYPES_BUILTIN = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
 const PATCH_TYPES_CRD = ['application/json-patch+json', 'application/merge-patch+json'];
 const BODY_TYPES = ['application/json', 'application/yaml'];
@@ -377,6 +381,7 @@ export class KubeApiServer {
   private readonly watches = new Set<OpenWatch>();
   private readonly sockets = new Set<Socket>();
   private readonly requestListeners = new Set<(rec: RequestRecord) => void>();
+  private readonly backends = new Map<string, string>();
   private readonly watchListeners = new Set<() => void>();
   private readonly user: string;
   private readonly bookmarkIntervalMs: number;
@@ -417,6 +422,7 @@ export class KubeApiServer {
       s.on('close', () => api.sockets.delete(s));
     });
     server.on('request', (req, res) => void api.handle(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => api.upgrade(req, socket, head));
     return api;
   }
 
@@ -510,7 +516,7 @@ export class KubeApiServer {
   remove(resource: string, namespace: string | undefined, name: string): boolean {
     const def = this.resolve(resource);
     const ns = def.namespaced ? (namespace ?? 'default') : undefined;
-    return this.store.remove(def, ns, name, this.store.nextResourceVersion()) !== undefined;
+    return this.removeEntry(def, ns, name) !== undefined;
   }
 
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -544,6 +550,8 @@ export class KubeApiServer {
     this.store.dropType(def);
     this.defs.delete(resourceKey(def));
     this.installedCrds.delete(resourceKey(def));
+    const crdType = this.crdType;
+    if (def.fromCrdObject && crdType) this.store.remove(crdType, undefined, resourceKey(def), this.store.nextResourceVersion());
   }
 
   crds(): string[] {
@@ -679,6 +687,21 @@ export class KubeApiServer {
   }
 
   // ------------------------------------------------------------------------------------------
+  // Control API: the service proxy
+
+  /**
+   * Where the service proxy sends requests for a Service's port (`port`: its name or number; the
+   * Service object must exist too): a real API server would pick one of the Service's ready
+   * endpoints; here the test says which process stands behind it ("http://127.0.0.1:PORT").
+   * undefined removes it (the proxy then answers 503 "no endpoints available").
+   */
+  serviceBackend(namespace: string, service: string, port: string | number, url: string | undefined): void {
+    const key = `${namespace}/${service}:${port}`;
+    if (url === undefined) this.backends.delete(key);
+    else this.backends.set(key, url.replace(/\/$/, ''));
+  }
+
+  // ------------------------------------------------------------------------------------------
   // Control API: kubeconfig
 
   /** A kubeconfig for this server (and writes it to opts.path if given). */
@@ -737,9 +760,37 @@ export class KubeApiServer {
     }
     delete obj.apiVersion;
     delete obj.kind;
+    // A CustomResourceDefinition object: checked as the real server checks it, and its type served
+    // from now on (and its printer columns used for kubectl's Table).
+    const crdDef = def === this.crdType ? defFromCrdObject(obj) : undefined;
     const rv = this.store.nextResourceVersion();
     obj.metadata.resourceVersion = String(rv);
-    return this.store.put(def, obj, rv);
+    const stored = this.store.put(def, obj, rv);
+    if (crdDef) {
+      this.defs.set(resourceKey(crdDef), crdDef);
+      this.installedCrds.add(resourceKey(crdDef));
+    }
+    return stored;
+  }
+
+  private get crdType(): ResourceDef | undefined {
+    return this.defs.get('customresourcedefinitions.apiextensions.k8s.io');
+  }
+
+  /** Deletes an object through the store; a deleted CRD object stops serving its type. */
+  private removeEntry(def: ResourceDef, ns: string | undefined, name: string): StoredEntry | undefined {
+    const gone = this.store.remove(def, ns, name, this.store.nextResourceVersion());
+    if (gone && def === this.crdType) {
+      const key = name;
+      const served = this.defs.get(key);
+      if (served?.fromCrdObject) {
+        for (const w of [...this.watches]) if (w.route.def === served) this.endWatch(w);
+        this.store.dropType(served);
+        this.defs.delete(key);
+        this.installedCrds.delete(key);
+      }
+    }
+    return gone;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -792,6 +843,17 @@ export class KubeApiServer {
         rec.subresource = route.subresource;
         rec.watch = route.verb === 'watch';
       } else rec.verb = 'discovery';
+      const proxy = PROXY_PATH.exec(url.pathname);
+      if (proxy) {
+        rec.verb = PROXY_VERB[req.method ?? 'GET'];
+        rec.resource = 'services';
+        rec.namespace = decodeURIComponent(proxy[1]!);
+        rec.name = decodeURIComponent(proxy[2]!);
+        rec.subresource = 'proxy';
+        for (const fn of this.requestListeners) fn(rec);
+        this.authenticate(req);
+        return await this.proxyHttp(req, res, rec, url, proxy, body);
+      }
       for (const fn of this.requestListeners) fn(rec);
 
       // Injected faults first: they stand for anything between the client and the object store.
@@ -939,7 +1001,8 @@ export class KubeApiServer {
         if (route.subresource === 'scale') return this.sendJson(res, rec, 200, JSON.stringify(this.scaleOf(route)));
         if (route.subresource === 'log') return this.logs.serve(this.mustGet(route).obj, q, res, (code) => (rec.status = code));
         const e = this.mustGet(route);
-        const tv = route.def === this.defs.get('pods') && !route.subresource ? tableVersion(req.headers.accept) : undefined;
+        const tv = (route.def === this.defs.get('pods') || route.def.printerColumns) && !route.subresource ? tableVersion(req.headers.accept) : undefined;
+        if (tv && route.def.printerColumns) return this.sendJson(res, rec, 200, customTable(route.def, route.def.printerColumns, [e.obj], { resourceVersion: e.obj.metadata.resourceVersion }, tv, q.get('includeObject'), Date.now()));
         if (tv) return this.sendJson(res, rec, 200, podTable([e.obj], { resourceVersion: e.obj.metadata.resourceVersion }, tv, q.get('includeObject'), Date.now()));
         return this.sendJson(res, rec, 200, e.json);
       }
@@ -966,7 +1029,7 @@ export class KubeApiServer {
         const gone: StoredEntry[] = [];
         for (const e of this.store.list(route.def, route.namespace)) {
           if (!labels(e.labels) || (fields && !fields(e.obj))) continue;
-          if (!dryRun) this.store.remove(route.def, e.namespace, e.name, this.store.nextResourceVersion());
+          if (!dryRun) this.removeEntry(route.def, e.namespace, e.name);
           gone.push(e);
         }
         return this.sendJson(res, rec, 200, this.listBody(route.def, String(this.store.resourceVersion), gone, undefined, undefined));
@@ -1167,7 +1230,7 @@ export class KubeApiServer {
       }
     }
     if (dryRun) return cur.json;
-    const gone = this.store.remove(route.def, route.namespace, route.name as string, this.store.nextResourceVersion());
+    const gone = this.removeEntry(route.def, route.namespace, route.name as string);
     return (gone ?? cur).json;
   }
 
@@ -1291,9 +1354,10 @@ export class KubeApiServer {
     // remainingItemCount is only given without selectors, as on a real server.
     const plain = !q.get('labelSelector') && !q.get('fieldSelector');
     const count = next && plain ? remaining : undefined;
-    const tv = def === this.defs.get('pods') ? tableVersion(req.headers.accept) : undefined;
+    const tv = def === this.defs.get('pods') || def.printerColumns ? tableVersion(req.headers.accept) : undefined;
     if (tv) {
       const meta: Record<string, unknown> = { resourceVersion: String(rv), ...(next ? { continue: next } : {}), ...(count ? { remainingItemCount: count } : {}) };
+      if (def.printerColumns) return this.sendJson(res, rec, 200, customTable(def, def.printerColumns, items.map((e) => e.obj), meta, tv, q.get('includeObject'), Date.now()));
       return this.sendJson(res, rec, 200, podTable(items.map((e) => e.obj), meta, tv, q.get('includeObject'), Date.now()));
     }
     this.sendJson(res, rec, 200, this.listBody(def, String(rv), items, next, count));
@@ -1438,6 +1502,95 @@ export class KubeApiServer {
     w.silent = false;
     this.writeLine(w, `{"type":"ERROR","object":${JSON.stringify(st)}}`);
     this.endWatch(w);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The service proxy: /api/v1/namespaces/{ns}/services/{name}[:{port}]/proxy/{path}
+  //
+  // As kube-apiserver does it: the caller is authenticated and authorized (verb by method on
+  // services/proxy), its Authorization header is NOT passed on, the request goes to the Service's
+  // endpoint with the path after /proxy. For a WebSocket upgrade the query string is dropped
+  // (kubernetes #77142): parameters must travel in the path or in headers.
+
+  private proxyTarget(proxy: RegExpExecArray, verb: Verb): { base: string; path: string } {
+    const ns = decodeURIComponent(proxy[1]!);
+    const name = decodeURIComponent(proxy[2]!);
+    const port = proxy[3] ? decodeURIComponent(proxy[3]) : undefined;
+    const svcDef = this.defs.get('services') as ResourceDef;
+    this.authorize({ def: svcDef, namespace: ns, name, subresource: 'proxy', verb });
+    const svc = this.store.get(svcDef, ns, name);
+    if (!svc) throw errors.notFound(svcDef, name);
+    const ports = ((svc.obj.spec as { ports?: { name?: string; port: number }[] } | undefined)?.ports ?? []);
+    const chosen = port === undefined ? ports[0] : ports.find((p) => p.name === port || String(p.port) === port);
+    if (!chosen) throw errors.serviceUnavailable(`no endpoints available for service "${name}"`);
+    const base = this.backends.get(`${ns}/${name}:${chosen.name ?? chosen.port}`) ?? this.backends.get(`${ns}/${name}:${chosen.port}`);
+    if (!base) throw errors.serviceUnavailable(`no endpoints available for service "${name}"`);
+    return { base, path: proxy[4] || '/' };
+  }
+
+  private async proxyHttp(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, url: URL, proxy: RegExpExecArray, body: string | undefined): Promise<void> {
+    const { base, path } = this.proxyTarget(proxy, rec.verb as Verb);
+    const target = new URL(path + url.search, base);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !HOP_HEADERS.has(k)) headers[k] = v;
+    const answer = await fetch(target, { method: req.method ?? 'GET', headers, ...(body !== undefined && req.method !== 'GET' && req.method !== 'HEAD' ? { body } : {}) }).catch((err: unknown) => err as Error);
+    if (answer instanceof Error) throw errors.serviceUnavailable(`error trying to reach service: ${answer.message}`);
+    const buf = Buffer.from(await answer.arrayBuffer());
+    rec.status = answer.status;
+    res.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'text/plain', 'Content-Length': buf.length });
+    res.end(buf);
+  }
+
+  /** An HTTP upgrade (WebSocket) through the service proxy: authenticated, Authorization dropped, query string dropped. */
+  upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const rec: RequestRecord = {
+      time: Date.now(), at: performance.now(), method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams),
+      contentType: req.headers['content-type'], accept: req.headers.accept, acceptEncoding: req.headers['accept-encoding'], userAgent: req.headers['user-agent'],
+      body: undefined, status: 0, verb: 'get', resource: 'services', namespace: undefined, name: undefined, subresource: 'proxy', watch: false, fault: undefined,
+    };
+    this.requests.push(rec);
+    const refuse = (st: StatusBody) => {
+      rec.status = st.code;
+      const text = JSON.stringify(st);
+      socket.write(`HTTP/1.1 ${st.code} ${st.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`, () => socket.destroy());
+    };
+    const proxy = PROXY_PATH.exec(url.pathname);
+    if (!proxy) return refuse(errors.noResource().status);
+    rec.namespace = decodeURIComponent(proxy[1]!);
+    rec.name = decodeURIComponent(proxy[2]!);
+    for (const fn of this.requestListeners) fn(rec);
+    let target: { base: string; path: string };
+    try {
+      this.authenticate(req);
+      target = this.proxyTarget(proxy, 'get');
+    } catch (err) {
+      return refuse(err instanceof ApiError ? err.status : errors.internal(String(err)).status);
+    }
+    const backend = new URL(target.base);
+    const upstream = netConnect(Number(backend.port), backend.hostname);
+    upstream.on('error', () => {
+      if (rec.status === 0) refuse(errors.serviceUnavailable('error trying to reach service: connection refused').status);
+      else socket.destroy();
+    });
+    upstream.on('connect', () => {
+      rec.status = 101;
+      // kubernetes #77142: the upgraded request reaches the backend without its query string.
+      const lines = [`${req.method} ${target.path} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const k = req.rawHeaders[i]!;
+        if (k.toLowerCase() === 'authorization' || k.toLowerCase() === 'host') continue;
+        lines.push(`${k}: ${req.rawHeaders[i + 1]}`);
+      }
+      lines.push(`Host: ${backend.host}`);
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
   }
 
   // ------------------------------------------------------------------------------------------

@@ -29,7 +29,23 @@ export interface ResourceDef {
   microTimeFields: string[][];
   /** Field selector keys beyond metadata.name / metadata.namespace, with how to read them. */
   selectableFields: Record<string, string[]>;
+  /** A CRD's additionalPrinterColumns: the server answers kubectl's Table request with them. */
+  printerColumns?: PrinterColumn[];
+  /** Installed from a CustomResourceDefinition object (created over HTTP or the control API). */
+  fromCrdObject?: boolean;
 }
+
+/** apiextensions.k8s.io/v1 CustomResourceColumnDefinition. */
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+  format?: string;
+}
+
+import { errors } from './status.js';
 
 export const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
@@ -100,6 +116,24 @@ export const BUILTINS: readonly ResourceDef[] = [
   }),
   def({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', microTimeFields: [['spec', 'acquireTime'], ['spec', 'renewTime']] }),
   def({ group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', kind: 'Ingress', shortNames: ['ing'], subresources: { status: true } }),
+  // What deploy/ ships (the driver's ServiceAccount, Role, RoleBinding, Deployment, Service, PDB and
+  // the CanaryRollout CRD) and what the driver keeps its journal in (ConfigMaps).
+  def({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
+  def({ group: '', version: 'v1', resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: { status: true } }),
+  def({ group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'] }),
+  def({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role' }),
+  def({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding' }),
+  def({ group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: { status: true } }),
+  def({
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    resource: 'customresourcedefinitions',
+    kind: 'CustomResourceDefinition',
+    namespaced: false,
+    shortNames: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    subresources: { status: true },
+  }),
 ];
 
 /** Custom resources of the traffic providers, by the name of their CustomResourceDefinition. */
@@ -147,3 +181,55 @@ export const CRDS: Readonly<Record<string, ResourceDef>> = {
 };
 
 export type CrdName = keyof typeof CRDS & string;
+
+/**
+ * The type a CustomResourceDefinition object (apiextensions.k8s.io/v1) serves, checked the way the
+ * real server validates one (a 422 Invalid naming the field): the name is `<plural>.<group>`, a
+ * scope, at least one version, exactly one storage version, a schema per version. The storage
+ * version is the one served here (one version per type, as everywhere in this server).
+ */
+export function defFromCrdObject(obj: { metadata: { name: string }; [k: string]: unknown }): ResourceDef {
+  const spec = (obj.spec ?? {}) as {
+    group?: string;
+    scope?: string;
+    names?: { plural?: string; singular?: string; kind?: string; listKind?: string; shortNames?: string[]; categories?: string[] };
+    versions?: { name?: string; served?: boolean; storage?: boolean; schema?: { openAPIV3Schema?: unknown }; subresources?: { status?: unknown }; additionalPrinterColumns?: PrinterColumn[] }[];
+  };
+  const causes: { field: string; type: string; detail: string }[] = [];
+  const name = obj.metadata.name;
+  const plural = spec.names?.plural;
+  if (!spec.group) causes.push({ field: 'spec.group', type: 'Required value', detail: '' });
+  if (!plural) causes.push({ field: 'spec.names.plural', type: 'Required value', detail: '' });
+  if (!spec.names?.kind) causes.push({ field: 'spec.names.kind', type: 'Required value', detail: '' });
+  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') causes.push({ field: 'spec.scope', type: 'Unsupported value', detail: `${JSON.stringify(spec.scope ?? '')}: supported values: "Cluster", "Namespaced"` });
+  if (plural && spec.group && name !== `${plural}.${spec.group}`) causes.push({ field: 'metadata.name', type: 'Invalid value', detail: `"${name}": must be spec.names.plural+"."+spec.group` });
+  const versions = spec.versions ?? [];
+  if (!versions.length) causes.push({ field: 'spec.versions', type: 'Invalid value', detail: 'must have exactly one version marked as storage version' });
+  else if (versions.filter((v) => v.storage).length !== 1) causes.push({ field: 'spec.versions', type: 'Invalid value', detail: 'must have exactly one version marked as storage version' });
+  versions.forEach((v, i) => {
+    if (!v.schema?.openAPIV3Schema) causes.push({ field: `spec.versions[${i}].schema.openAPIV3Schema`, type: 'Required value', detail: 'schemas are required' });
+    (v.additionalPrinterColumns ?? []).forEach((c, j) => {
+      if (!c.name || !c.type || !c.jsonPath) causes.push({ field: `spec.versions[${i}].additionalPrinterColumns[${j}]`, type: 'Required value', detail: 'name, type and jsonPath are required' });
+    });
+  });
+  if (causes.length) throw errors.invalid('CustomResourceDefinition', 'apiextensions.k8s.io', name, causes);
+  const v = versions.find((x) => x.storage)!;
+  const kind = spec.names!.kind!;
+  return {
+    group: spec.group!,
+    version: v.name ?? 'v1',
+    resource: plural!,
+    singular: spec.names?.singular ?? kind.toLowerCase(),
+    kind,
+    listKind: spec.names?.listKind ?? `${kind}List`,
+    namespaced: spec.scope === 'Namespaced',
+    shortNames: spec.names?.shortNames ?? [],
+    categories: spec.names?.categories ?? [],
+    builtIn: false,
+    subresources: { ...(v.subresources?.status ? { status: true } : {}) },
+    microTimeFields: [],
+    selectableFields: {},
+    ...(v.additionalPrinterColumns?.length ? { printerColumns: v.additionalPrinterColumns } : {}),
+    fromCrdObject: true,
+  };
+}

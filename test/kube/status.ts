@@ -101,6 +101,10 @@ export const errors = {
   expired(message: string): ApiError {
     return new ApiError(statusBody(410, 'Expired', message));
   },
+  /** errors.NewServiceUnavailable: the service proxy with no endpoint to send to. */
+  serviceUnavailable(message: string): ApiError {
+    return new ApiError(statusBody(503, 'ServiceUnavailable', message));
+  },
   internal(message: string): ApiError {
     return new ApiError(statusBody(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }));
   },

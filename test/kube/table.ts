@@ -156,3 +156,57 @@ export function podTable(pods: KubeObject[], listMeta: Json, version: 'v1' | 'v1
   });
   return JSON.stringify({ kind: 'Table', apiVersion: `meta.k8s.io/${version}`, metadata: listMeta, columnDefinitions: POD_COLUMNS, rows });
 }
+
+/** A simple JSONPath as CRD printer columns use it: `.status.phase`, `.spec.items[0].name`. */
+export function readJsonPath(obj: unknown, path: string): unknown {
+  const parts = path.replace(/^\{?\.?/, '').replace(/\}$/, '').split('.').filter(Boolean);
+  let cur: unknown = obj;
+  for (const part of parts) {
+    const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) return undefined;
+    if (m[1]) {
+      if (typeof cur !== 'object' || cur === null) return undefined;
+      cur = (cur as Json)[m[1]];
+    }
+    for (const idx of m[2]!.match(/\d+/g) ?? []) {
+      if (!Array.isArray(cur)) return undefined;
+      cur = cur[Number(idx)];
+    }
+  }
+  return cur;
+}
+
+/**
+ * A Table of custom resources by their CRD's additionalPrinterColumns, as the apiextensions
+ * server's tableconvertor builds it: a Name column, then each printer column; a `date` column is
+ * shown as an age (HumanDuration), a missing value as an empty cell (kubectl prints <none>).
+ */
+export function customTable(
+  def: { kind: string },
+  columns: readonly { name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }[],
+  objs: KubeObject[],
+  listMeta: Json,
+  version: 'v1' | 'v1beta1',
+  includeObject: string | null,
+  now: number,
+): string {
+  const include = includeObject ?? 'Metadata';
+  const columnDefinitions = [
+    { name: 'Name', type: 'string', format: 'name', description: `Name must be unique within a namespace.`, priority: 0 },
+    ...columns.map((c) => ({ name: c.name, type: c.type === 'date' ? 'date' : c.type, format: c.format ?? '', description: c.description ?? `Custom resource definition column (in JSONPath format): ${c.jsonPath}`, priority: c.priority ?? 0 })),
+  ];
+  const rows = objs.map((o) => {
+    const cells: unknown[] = [o.metadata.name];
+    for (const c of columns) {
+      const v = readJsonPath(o, c.jsonPath);
+      if (v === undefined || v === null) cells.push(null);
+      else if (c.type === 'date') cells.push(since(v, now));
+      else if (typeof v === 'object') cells.push(JSON.stringify(v));
+      else cells.push(v);
+    }
+    const object = rowObject(o, include, version);
+    return { cells, ...(object !== undefined ? { object } : {}) };
+  });
+  void def;
+  return JSON.stringify({ kind: 'Table', apiVersion: `meta.k8s.io/${version}`, metadata: listMeta, columnDefinitions, rows });
+}

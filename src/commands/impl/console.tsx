@@ -10,6 +10,8 @@ import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
 import type { SERVE_OPTIONS } from '../world-options.js';
 import type { Ctx } from '../types.js';
 import { keymapOrFail } from './keymap.js';
+import { SimClock } from '../../sim/clock.js';
+import { SimPace } from '../../sim/pace.js';
 
 export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<typeof SERVE_OPTIONS> | null): Promise<number> {
   requireTerminal(serve ? 'serve' : 'start');
@@ -36,11 +38,17 @@ export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<
   for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129], ['SIGINT', 130]] as const) process.once(sig, () => process.exit(code));
   // Sources first, so the very first frame already has data.
   runtime.start();
+  // The embedded world's clock: the console's speed keys, and slowing down by itself around a
+  // moment that needs a person (src/sim/pace.ts). Real time (Prometheus, clusters) is never paced.
+  const pace = w.mode === 'simulated' && clock instanceof SimClock ? new SimPace(clock, plan) : null;
+  const unobserve = pace ? runtime.subscribe(() => pace.observe(runtime.getState())) : null;
+  pace?.observe(runtime.getState());
   let quit: () => void = () => undefined;
-  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, keymap, simulated: w.mode !== 'kubernetes', ...(journal ? { journal } : {}) };
+  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, keymap, simulated: w.mode !== 'kubernetes', ...(journal ? { journal } : {}), ...(pace ? { clock: pace } : {}) };
   const ink = render(room && WarRoomConsole ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, INK_OPTIONS);
   quit = () => ink.unmount();
   await ink.waitUntilExit();
+  unobserve?.();
   await room?.close();
   await w.close();
   leaveAltScreen();

@@ -1,0 +1,109 @@
+// The pace of the embedded simulated world: the console's clock keys (slower, faster, pause the
+// clock) and the rule that slows the world down by itself around a moment that needs a person (a
+// checkpoint due, an incident nobody acknowledged, a rollback draining), so it does not fly past at
+// one simulated hour a second. The person's own choice wins: a speed key pressed during a moment
+// keeps their speed until the moment passes. Only the simulated clock is paced (never real time).
+import { compile } from '../engine/compiled.js';
+import { trafficOn } from '../engine/traffic.js';
+import type { RolloutState } from '../engine/types.js';
+import type { Plan } from '../plan/schema.js';
+import type { SimClock } from './clock.js';
+
+/** The speed a moment that needs a person drops to: one simulated minute a second. */
+export const SLOW_SPEED = 60;
+/** The speed keys' steps (simulated seconds per real second). */
+export const SPEED_STEPS: readonly number[] = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 18_000, 36_000, 100_000];
+/** How long after a rollback the world stays slow (simulated ms), so its effects can be read. */
+export const ROLLBACK_SLOW_MS = 10 * 60_000;
+
+/** What the world should slow down for now, in a few words for the status bar (null: nothing). */
+export function slowReason(plan: Plan, state: RolloutState): string | null {
+  if (state.rollback && (state.appliedWeight !== state.desiredWeight || state.now - state.rollback.at < ROLLBACK_SLOW_MS)) return 'rollback';
+  if (state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined)) return 'incident open';
+  const phase = compile(plan).phases[state.phaseIndex];
+  if (phase && trafficOn(state) && (state.checkpoints[phase.id] ?? []).some((c) => c.dueAt !== undefined && c.ackedAt === undefined)) return 'checkpoint due';
+  return null;
+}
+
+/** The speed the clock should run at: the person's, unless a moment needs them and they have not
+ * chosen a speed since it began (then at most SLOW_SPEED). Paused is 0. */
+export function desiredSpeed(choice: { speed: number; paused: boolean; choseDuringMoment: boolean }, reason: string | null): number {
+  if (choice.paused) return 0;
+  if (reason !== null && !choice.choseDuringMoment) return Math.min(choice.speed, SLOW_SPEED);
+  return choice.speed;
+}
+
+/** One step slower or faster on SPEED_STEPS from any speed (stays within the steps' range). */
+export function stepSpeed(speed: number, dir: 'slower' | 'faster'): number {
+  if (dir === 'faster') return SPEED_STEPS.find((s) => s > speed) ?? SPEED_STEPS.at(-1)!;
+  return [...SPEED_STEPS].reverse().find((s) => s < speed) ?? Math.min(speed, SPEED_STEPS[0]!);
+}
+
+export type PaceKey = 'slower' | 'faster' | 'toggle';
+/** What the status bar shows: the speed the clock runs at, paused, and why it slowed itself. */
+export interface PaceView {
+  speed: number;
+  paused: boolean;
+  slowed: string | null;
+}
+
+/** Drives a SimClock from the speed keys and the state (observe it on every state change). */
+export class SimPace {
+  private base: number;
+  private paused = false;
+  private moment: string | null = null;
+  private chose = false;
+  private current: PaceView;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly clock: SimClock,
+    private readonly plan: Plan,
+  ) {
+    this.base = clock.speed;
+    this.current = { speed: clock.speed, paused: false, slowed: null };
+  }
+
+  view(): PaceView {
+    return this.current;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The rollout's state changed: a moment may have begun or passed. */
+  observe(state: RolloutState): void {
+    const reason = slowReason(this.plan, state);
+    if (reason !== this.moment) {
+      this.moment = reason;
+      this.chose = false;
+    }
+    this.apply();
+  }
+
+  /** A speed key: the person's choice, which wins over the slowdown until the moment passes. */
+  press(key: PaceKey): void {
+    if (key === 'toggle') this.paused = !this.paused;
+    else {
+      // From the speed shown (a slowed clock steps from where it is, not from the speed before).
+      const from = this.paused ? this.base : desiredSpeed({ speed: this.base, paused: false, choseDuringMoment: this.chose }, this.moment);
+      this.base = stepSpeed(from, key);
+      this.paused = false;
+    }
+    if (this.moment !== null) this.chose = true;
+    this.apply();
+  }
+
+  private apply(): void {
+    const speed = desiredSpeed({ speed: this.base, paused: this.paused, choseDuringMoment: this.chose }, this.moment);
+    if (speed !== this.clock.speed) this.clock.setSpeed(speed);
+    const shown = this.paused ? this.base : speed;
+    const slowed = !this.paused && this.moment !== null && !this.chose && speed < this.base ? this.moment : null;
+    const c = this.current;
+    if (c.speed === shown && c.paused === this.paused && c.slowed === slowed) return;
+    this.current = { speed: shown, paused: this.paused, slowed };
+    for (const l of this.listeners) l();
+  }
+}
