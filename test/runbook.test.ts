@@ -14,7 +14,8 @@ import { commandProblem } from '../src/plan/runbook.js';
 import { describeAdvance, gateView } from '../src/engine/gates.js';
 import { fillIn, runbookPlan } from '../src/engine/runbook.js';
 import type { Actor, Effect, EngineEvent } from '../src/engine/types.js';
-import { Driver, HOUR, MIN, checklistKeys, loadSeedPlan } from './helpers/drive.js';
+import { Driver, HEALTHY, HOUR, MIN, checklistKeys, loadSeedPlan, samples } from './helpers/drive.js';
+import { noDataPast } from '../src/headless.js';
 import { pod } from './helpers/state.js';
 
 const REF_FILE = join(import.meta.dirname, '..', 'config', 'maestro-conductor-rc.yaml');
@@ -41,6 +42,8 @@ function cmd(d: Driver, command: Extract<EngineEvent, { type: 'command' }>['comm
   return d.send({ type: 'command', at: d.now, actor, command });
 }
 function openFirstGate(d: Driver): void {
+  // The first gate needs a healthy source and a valid baseline (issue 15): one round of samples.
+  d.observe();
   d.approve('canary-1', 'eng-lead', 'Dev Raman');
   d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
   d.command('advance');
@@ -98,6 +101,7 @@ describe('plan: runbook fields and validate', () => {
 describe('engine: checklist before the 1% gate', () => {
   it('blocks the gate, naming every missing item, until each is ticked by a named person (or its check)', () => {
     const d = new Driver(plan, { crew: false, checklist: false });
+    d.observe();
     d.approve('canary-1', 'eng-lead', 'Dev Raman');
     d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
     const g = gateView(plan, d.state);
@@ -145,6 +149,7 @@ describe('engine: checklist before the 1% gate', () => {
 describe('engine: deploy steps per phase', () => {
   it("runs the plan's commands with the phase's values, one after the other; a failure holds the gate with exit code and last lines", () => {
     const d = new Driver(plan, { crew: false });
+    d.observe();
     d.commands = (e) => (e.name === 'helm upgrade' ? { ok: false, exitCode: 1, detail: 'exited 1', lines: ['Error: UPGRADE FAILED: pre-upgrade hooks failed', '* timed out waiting for the condition'] } : { ok: true, exitCode: 0, detail: 'exited 0' });
     const effects = cmd(d, { kind: 'run-deploy' });
     const helm = runs(effects)[0]!;
@@ -292,3 +297,33 @@ describe('engine: feature flags and pod inspection', () => {
     expect(d.state.runbook.inspect).toBeNull();
   });
 });
+
+describe('headless: no data is counted from when traffic reached the canary', () => {
+  // With the checklist before the first gate the crew runs a check (a real process) while the
+  // gate opens; at --speed 36000 the provider's confirmation a few real ms late is simulated
+  // hours, and a headless run ended with exit 5 "no data" before any traffic had reached the canary.
+  it('an unconfirmed first weight change is not a silent source; after the confirmation the clock starts', () => {
+    const d = new Driver(plan, { crew: false });
+    openFirstGateUnconfirmed(d);
+    const none = Object.fromEntries(Object.keys(HEALTHY).map((k) => [k, null]));
+    for (let i = 0; i < 3 * 60; i++) d.send({ type: 'sli.samples', at: d.now + MIN, samples: samples(none, none) });
+    expect(d.state.appliedWeight).toBe(0);
+    expect(noDataPast(plan, d.state)).toEqual([]);
+    const sw = d.effects.find((e) => e.type === 'set-weight')!;
+    d.send({ type: 'effect.result', at: d.now, effectId: sw.id, ok: true, detail: 'confirmed', weight: 1 });
+    for (let i = 0; i < 9; i++) d.send({ type: 'sli.samples', at: d.now + MIN, samples: samples(none, none) });
+    expect(noDataPast(plan, d.state)).toEqual([]);
+    for (let i = 0; i < 2; i++) d.send({ type: 'sli.samples', at: d.now + MIN, samples: samples(none, none) });
+    expect(noDataPast(plan, d.state)).toContainEqual({ sli: 'availability', forMs: 11 * MIN });
+  });
+});
+
+function openFirstGateUnconfirmed(d: Driver): void {
+  d.observe();
+  d.approve('canary-1', 'eng-lead', 'Dev Raman');
+  d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
+  d.confirm = false;
+  d.command('advance');
+  d.confirm = true;
+  expect(d.state.desiredWeight).toBe(1);
+}

@@ -7,7 +7,7 @@ import type { Plan } from '../plan/schema.js';
 import { formatDuration, parseDuration } from '../plan/schema.js';
 import { normalCommand, type NormalCommand } from '../plan/runbook.js';
 import type { CompiledPlan } from './compiled.js';
-import type { Actor, EffectInput, HistoryEntry, PodInfo, RolloutState } from './types.js';
+import { actorName, type Actor, type EffectInput, type HistoryEntry, type PodInfo, type RolloutState } from './types.js';
 import { EMPTY_RUNBOOK, LOG_LINES, RUN_LINES, RUNS_KEPT, type CommandRun, type RunbookCommand, type RunbookEvent, type RunbookState, type RunPurpose } from './runbook-types.js';
 
 export { EMPTY_RUNBOOK };
@@ -110,7 +110,7 @@ export function fillIn(cmd: string, values: Record<string, string>): string {
   return cmd.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a: string | undefined, b: string | undefined) => values[(a ?? b)!] ?? m);
 }
 
-const who = (a: Actor) => a.name ?? a.id;
+const who = (a: Actor) => actorName(a);
 
 function rb(tx: RunbookTx): RunbookState {
   return tx.s.runbook;
