@@ -32,7 +32,7 @@ import { incidentKinds, openIncidents } from '../src/engine/people.js';
 import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
 import { loadTestsForPhase } from '../src/engine/loadtests.js';
 import { RunbookPane } from './RunbookPane.js';
-import { checklistLines, describeDeploy, noGoLines, podLines } from './runbook.js';
+import { checklistLines, describeDeploy, describeFlag, flagLines, noGoLines, podLines } from './runbook.js';
 
 export interface AppProps {
   plan: Plan;
@@ -149,6 +149,8 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       podKey: prev.focus === 'pods' ? (l.podRows[Math.max(0, Math.min(prev.podsOffset, l.podRows.length - l.pageSize))]?.pod.key ?? null) : null,
     };
     if (prev.overlay.kind === 'checklist') ctx.checklistKeys = checklistLines(l.plan, st, l.overlayWidth - 4, 0).keys;
+    if (prev.overlay.kind === 'flags') ctx.flagNames = flagLines(l.plan, st, l.overlayWidth - 4, 0).names;
+    if (prev.overlay.kind === 'confirm-flag') ctx.canEnableFlag = describeFlag(l.plan, st, prev.overlay.flag, l.simulated).allowed;
     if (prev.overlay.kind === 'confirm-deploy') ctx.canDeploy = describeDeploy(l.plan, st, l.simulated).allowed;
     if (prev.overlay.kind === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
     if (prev.overlay.kind === 'communications') {
@@ -312,6 +314,19 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       const at = v.lines.findIndex((l) => l[0]?.text === '▶ ');
       const off = Math.max(0, Math.min(at - Math.floor(page / 2), v.lines.length - page));
       overlay = <Overlay title={v.title} tone="info" lines={v.lines.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
+      break;
+    }
+    case 'flags': {
+      const v = flagLines(plan, state, overlayWidth - 4, o.index);
+      const page = Math.max(1, height - 4);
+      const at = v.lines.findIndex((l) => l[0]?.text === '▶ ');
+      const off = Math.max(0, Math.min(at - Math.floor(page / 2), v.lines.length - page));
+      overlay = <Overlay title={v.title} tone="info" lines={v.lines.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
+      break;
+    }
+    case 'confirm-flag': {
+      const d = describeFlag(plan, state, o.flag, simulated);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
       break;
     }
     case 'confirm-deploy': {

@@ -10,7 +10,7 @@ import { fitLines, flowItems, Lines, type PLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
 import type { Theme, Tone } from './theme.js';
 import { checklistProgress, lastRun, runbookPlan } from '../src/engine/runbook.js';
-import { runGlyph, validationSegs } from './runbook.js';
+import { flagSummary, runGlyph, validationSegs } from './runbook.js';
 
 export interface PhasesPaneProps {
   plan: Plan;
@@ -112,6 +112,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     );
 
     if (mark === 'current') currentDetails(p);
+    if (mark === 'current') flagLine(p.id);
     if (mark === 'rolled-back' && state.rollback) {
       const rb = state.rollback;
       pushWrapped(100, `✗ ROLLED BACK from ${trimNumber(rb.fromWeight, 2)}%: ${rb.reason}`, 'bad', true);
@@ -147,6 +148,14 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     const next = runbookPlan(plan).gateChecklists[phaseId]?.flatMap((l) => l.items).find((i) => !state.runbook.ticks[i.key]);
     const done = c.ticked === c.total;
     push(prio, { text: `  checklist ${c.ticked}/${c.total}${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'warn', bold: !done }, { text: next ? ` next: ${next.text} (t)` : '', tone: 'muted' });
+  }
+
+  /** The current phase's feature flags: how many are enabled, how many wait for approvals (F). */
+  function flagLine(phaseId: string): void {
+    const f = flagSummary(plan, state, phaseId);
+    if (!f || (state.status !== 'running' && state.status !== 'paused')) return;
+    const done = f.enabled === f.total;
+    push(52, { text: `  flags ${f.enabled}/${f.total} enabled${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'info' }, { text: done ? '' : `${f.waiting ? ` · ${f.waiting} await approval` : ''} (F)`, tone: 'muted' });
   }
 
   /** After a rollback: "rolled back, confirmed" includes its verification step. */

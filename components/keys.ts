@@ -136,6 +136,7 @@ const GLOBAL: Partial<Record<ActionName, Run>> = {
   'resolve-incident': (ui, ctx) => (ctx.openIncidents?.length ? open(ui, { kind: 'resolve-incident', index: 0 }) : { ui, command: { kind: 'resolve-incident' } }),
   communications: (ui) => open(ui, { kind: 'communications', offset: 0 }),
   checklist: (ui) => open(ui, { kind: 'checklist', index: 0 }),
+  flags: (ui) => open(ui, { kind: 'flags', index: 0 }),
   deploy: (ui) => open(ui, { kind: 'confirm-deploy' }),
   'no-go': (ui) => open(ui, { kind: 'no-go', reason: '' }),
   validate: (ui) => open(ui, { kind: 'confirm-validate' }),
@@ -446,6 +447,49 @@ export const DIALOGS: Specs = {
     ],
     other: { help: 'ignored', run: (ui) => ({ ui }) },
   },
+  flags: {
+    title: 'Feature flags',
+    bindings: [
+      { keys: ['↑', 'k'], help: 'previous flag', match: (i, k) => any(['↑', 'k'], i, k), run: (ui, d) => ({ ui: { ...ui, overlay: { ...d, index: Math.max(0, d.index - 1) } } }) },
+      {
+        keys: ['↓', 'j'],
+        help: 'next flag',
+        hint: '↑/↓ choose',
+        match: (i, k) => any(['↓', 'j'], i, k),
+        run: (ui, d, ctx) => ({ ui: { ...ui, overlay: { ...d, index: Math.min(Math.max(0, (ctx.flagNames ?? []).length - 1), d.index + 1) } } }),
+      },
+      {
+        keys: ['A'],
+        help: 'approve enabling the chosen flag in your role (named, journaled)',
+        hint: 'A approve',
+        essential: true,
+        acts: true,
+        run: (ui, d, ctx) => {
+          const flag = (ctx.flagNames ?? [])[d.index];
+          return flag === undefined ? { ui } : { ui, command: { kind: 'approve-flag', flag } };
+        },
+      },
+      {
+        keys: ['e', 'enter'],
+        help: 'enable the chosen flag: says what runs, y confirms',
+        hint: 'e enable',
+        essential: true,
+        acts: true,
+        run: (ui, d, ctx) => {
+          const flag = (ctx.flagNames ?? [])[d.index];
+          return flag === undefined ? { ui } : { ui: { ...ui, overlay: { kind: 'confirm-flag', flag, index: d.index } } };
+        },
+      },
+      { keys: ['esc', 'q'], help: 'close', hint: 'esc close', essential: true, run: (ui) => closeTo(ui) },
+    ],
+    other: { help: 'ignored', run: (ui) => ({ ui }) },
+  },
+  'confirm-flag': {
+    ...confirmSpec<Dialog & { kind: 'confirm-flag' }>('Enable a flag', 'enable it (the hook runs; output in the runbook pane)', (ui, d, ctx) =>
+      ctx.canEnableFlag === false ? { ui: { ...ui, overlay: { kind: 'flags', index: d.index } } } : { ui: { ...ui, overlay: { kind: 'flags', index: d.index }, runbookPane: true }, command: { kind: 'enable-flag', flag: d.flag } },
+    ),
+    other: { help: 'no: back to the flags', hint: 'any other key: no', run: (ui, d) => ({ ui: { ...ui, overlay: { kind: 'flags', index: d.index } } }) },
+  },
   'confirm-deploy': confirmSpec('Deploy', 'run the deploy steps (output in the runbook pane)', (ui, _d, ctx) => (ctx.canDeploy === false ? { ui } : { ui: { ...ui, runbookPane: true }, command: { kind: 'run-deploy' } })),
   'confirm-validate': confirmSpec('Validate again', 'run it again (output in the runbook pane)', (ui, _d, ctx) =>
     ctx.status === 'rolled-back' ? { ui: { ...ui, runbookPane: true }, command: { kind: 'verify-rollback' } } : inProgress(ctx.status) ? { ui: { ...ui, runbookPane: true }, command: { kind: 'run-validation' } } : { ui },
@@ -711,6 +755,8 @@ export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sect
     'confirm-rollback': visible.some((b) => b.action === 'rollback'),
     'confirm-quit': access.kind !== 'replay',
     checklist: visible.some((b) => b.action === 'checklist'),
+    flags: visible.some((b) => b.action === 'flags'),
+    'confirm-flag': visible.some((b) => b.action === 'flags'),
     'confirm-deploy': visible.some((b) => b.action === 'deploy'),
     'no-go': visible.some((b) => b.action === 'no-go'),
     'confirm-validate': visible.some((b) => b.action === 'validate'),

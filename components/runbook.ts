@@ -4,7 +4,7 @@
 // dialogs' lines (deploy, no-go). Panes and overlays only lay these out.
 import type { Plan } from '../src/plan/schema.js';
 import type { CommandRun, RolloutState } from '../src/engine/types.js';
-import { checklistProgress, commandValues, fillIn, lastRun, runbookPlan } from '../src/engine/runbook.js';
+import { checklistProgress, commandValues, fillIn, flagBlockers, lastRun, runbookPlan } from '../src/engine/runbook.js';
 import { gateView } from '../src/engine/gates.js';
 import { compile } from '../src/engine/compiled.js';
 import { formatDur, wrap } from './format.js';
@@ -164,4 +164,82 @@ export function podLines(state: RolloutState, width: number, height: number): { 
   const log = ins.lines.slice(-room).map((l): Seg[] => [{ text: l, ...(/panic|fatal|error|SIGSEGV/i.test(l) ? { tone: 'bad' as const } : /warn/i.test(l) ? { tone: 'warn' as const } : {}) }]);
   if (log.length === 0) log.push([{ text: ins.ended ? '(no log)' : '(waiting for the log)', tone: 'muted' }]);
   return { title: `${ins.name}${pod ? ` · ${pod.track} · ${pod.region}` : ''}`, lines: [...head, ...log, ...tail] };
+}
+
+/** The feature flags overlay (F): every phase's flags, the current phase's first; for each its
+ * approvals (who gave which, which are missing), whether it is enabled and by whom, and how it is
+ * enabled (the command with its values filled in, or the flag service's webhook). */
+export function flagLines(plan: Plan, state: RolloutState, width: number, selected: number): { title: string; lines: Seg[][]; names: string[] } {
+  const rp = runbookPlan(plan);
+  const cp = compile(plan);
+  const current = cp.phases[state.phaseIndex]?.id ?? null;
+  const all = Object.values(rp.flags);
+  const names: string[] = [];
+  const lines: Seg[][] = [];
+  if (all.length === 0) return { title: 'Feature flags', lines: [[{ text: 'The plan lists no feature flags (phases[].flags).', tone: 'muted' }]], names };
+  const phases = [...new Set([...(current && all.some((f) => f.phase === current) ? [current] : []), ...all.map((f) => f.phase)])];
+  for (const phaseId of phases) {
+    const title = plan.phases.find((p) => p.id === phaseId)?.title ?? phaseId;
+    const here = phaseId === current && (state.status === 'running' || state.status === 'paused');
+    lines.push([{ text: title, bold: true }, { text: here ? '  (this phase: can be enabled now)' : '  (enabled only while the rollout is in this phase)', tone: 'muted' }]);
+    for (const f of all.filter((x) => x.phase === phaseId)) {
+      const sel = names.length === selected;
+      names.push(f.name);
+      const st = state.runbook.flags[f.name];
+      const run = lastRun(state, `flag:${f.name}`);
+      const mark: Seg = st?.enabledAt !== undefined ? { text: '✓', tone: 'ok', bold: true } : run?.status === 'running' ? { text: '⟳', tone: 'info' } : run?.status === 'failed' ? { text: '✗', tone: 'bad', bold: true } : { text: '☐', tone: here ? 'warn' : 'muted' };
+      lines.push([{ text: sel ? '▶ ' : '  ', tone: 'info', bold: true }, mark, { text: ` ${f.name}`, bold: sel }, { text: ` — ${f.title}`, tone: 'muted' }]);
+      const approvals = f.approvals.map((r) => {
+        const a = st?.approvals.find((x) => x.role === r);
+        return `${a ? '✓' : '✗'} ${cp.roleTitles[r] ?? r}${a ? ` (${a.by})` : ''}`;
+      });
+      const status =
+        st?.enabledAt !== undefined
+          ? `enabled by ${st.enabledBy}, ${formatDur(state.now - st.enabledAt)} ago`
+          : run?.status === 'running'
+            ? 'being enabled…'
+            : run?.status === 'failed'
+              ? `enabling FAILED: ${run.detail}`
+              : run?.status === 'skipped'
+                ? `not enabled: ${run.detail}`
+                : 'not enabled';
+      for (const t of wrap(`approvals: ${approvals.join(' · ') || 'none needed'} · ${status}`, Math.max(10, width - 4), '    ')) lines.push([{ text: `    ${t}`, tone: run?.status === 'failed' ? 'bad' : 'muted' }]);
+    }
+  }
+  lines.push([{ text: '' }]);
+  lines.push([{ text: '↑/↓ choose · A approves in your role · e or enter enables (y confirms) · esc closes', tone: 'muted' }]);
+  const enabled = all.filter((f) => state.runbook.flags[f.name]?.enabledAt !== undefined).length;
+  return { title: `Feature flags: ${enabled}/${all.length} enabled`, lines, names };
+}
+
+/** Enabling a flag, confirmed with y: what runs (the hook with its values, or the webhook), what
+ * runs instead on the simulated world, and what still blocks it. */
+export function describeFlag(plan: Plan, state: RolloutState, name: string, simulated: boolean): { allowed: boolean; title: string; lines: string[] } {
+  const cp = compile(plan);
+  const f = runbookPlan(plan).flags[name];
+  if (!f) return { allowed: false, title: 'Enable a flag', lines: [`No flag "${name}" in the plan.`] };
+  const title = `Enable flag ${f.name}`;
+  const lines = [f.title];
+  const values = commandValues(plan, f.phase, { FLAG: f.name });
+  if (f.enable) {
+    lines.push(`$ ${fillIn(f.enable.run, values)}`);
+    if (simulated) lines.push(f.enable.sim ? `simulated world runs: ${fillIn(f.enable.sim, values)}` : 'simulated world: no stand-in, not run');
+  } else {
+    lines.push(`POST $${f.webhookEnv} (the flag service) {"flag":"${f.name}","phase":"${f.phase}"}`);
+    if (simulated) lines.push('simulated world: POST to the simulated flag service instead');
+  }
+  const current = cp.phases[state.phaseIndex]?.id;
+  const blockers = [...((state.status === 'running' || state.status === 'paused') && current === f.phase ? [] : [`it belongs to ${plan.phases.find((p) => p.id === f.phase)?.title ?? f.phase}; the rollout is not in it`]), ...flagBlockers(cp, state, f.name)];
+  if (blockers.length) return { allowed: false, title, lines: [...lines, ...blockers.map((b) => `Blocked: ${b}`), 'Nothing to do: any key closes.'] };
+  lines.push('Enabling changes what customers get; it is journaled under your name. Enable it? y/N');
+  return { allowed: true, title, lines };
+}
+
+/** The phases pane's line for the current phase's flags: enabled / total, what is waiting. */
+export function flagSummary(plan: Plan, state: RolloutState, phaseId: string): { enabled: number; total: number; waiting: number } | null {
+  const flags = Object.values(runbookPlan(plan).flags).filter((f) => f.phase === phaseId);
+  if (!flags.length) return null;
+  const enabled = flags.filter((f) => state.runbook.flags[f.name]?.enabledAt !== undefined).length;
+  const waiting = flags.filter((f) => state.runbook.flags[f.name]?.enabledAt === undefined && f.approvals.some((r) => !state.runbook.flags[f.name]?.approvals.some((a) => a.role === r))).length;
+  return { enabled, total: flags.length, waiting };
 }

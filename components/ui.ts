@@ -50,6 +50,9 @@ export type Dialog =
   | { kind: 'confirm-deploy' }
   | { kind: 'no-go'; reason: string }
   | { kind: 'confirm-validate' }
+  /** The feature flags (F): approve (A), enable (e: asks y in confirm-flag). */
+  | { kind: 'flags'; index: number }
+  | { kind: 'confirm-flag'; flag: string; index: number }
   /** A pod's description and followed log (enter on a pod); closing stops following. */
   | { kind: 'pod'; key: string };
 
@@ -136,6 +139,10 @@ export interface KeyContext {
   loadRunning?: boolean;
   /** The checklist overlay's items (keys), in the order it lists them. */
   checklistKeys?: readonly string[];
+  /** The flags overlay's flags (names), in the order it lists them. */
+  flagNames?: readonly string[];
+  /** The flag being confirmed can be enabled now (false: `y` only closes the dialog). */
+  canEnableFlag?: boolean;
   /** The deploy steps can run now (false: `y` in the deploy dialog only closes it). */
   canDeploy?: boolean;
   /** The pod `enter` describes (the pods pane's marked row), if any. */

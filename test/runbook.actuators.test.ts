@@ -180,6 +180,81 @@ describe('runbook commands on the embedded world: the stand-ins, against the sim
   });
 });
 
+describe('feature flags: the hook or the flag service webhook', () => {
+  const flagEffect = (over: Partial<RunEffect> = {}) =>
+    effect({ purpose: 'flag', key: 'flag:advanced-features', name: 'enable advanced-features', run: 'POST $FLAG_SERVICE_URL', webhookEnv: 'FLAG_SERVICE_URL', env: commandValues(plan, 'canary-25', { FLAG: 'advanced-features', ENABLED_BY: 'Isla Moreau' }), timeoutMs: 2_000, ...over });
+
+  it('POSTs the flag as JSON to the URL in the named variable; the URL (it carries a token) is never shown', async () => {
+    const http = await import('node:http');
+    const got: { method?: string; url?: string; body: string }[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        got.push({ method: req.method, url: req.url, body });
+        res.writeHead(req.url?.includes('fail') ? 503 : 200, { 'content-type': 'application/json' }).end('{"ok":true}\n');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const url = `http://127.0.0.1:${port}/v1/flags?token=s3cr3t-t0ken-xyz`;
+      const real = new PlanCommandRunner({ mode: 'real', cwd: PLAN_DIR, env: { FLAG_SERVICE_URL: url } });
+      const lines: string[] = [];
+      const r = await real.run(flagEffect(), (l) => lines.push(...l));
+      expect(r).toEqual({ ok: true, exitCode: null, detail: 'HTTP 200' });
+      expect(got[0]).toMatchObject({ method: 'POST', url: '/v1/flags?token=s3cr3t-t0ken-xyz' });
+      expect(JSON.parse(got[0]!.body)).toEqual({ flag: 'advanced-features', phase: 'canary-25', service: plan.metadata.service, version: plan.metadata.version, enabledBy: 'Isla Moreau' });
+      expect(lines.join('\n')).not.toContain('s3cr3t');
+      expect(lines[0]).toMatch(/^POST \$FLAG_SERVICE_URL \{/);
+      expect(lines).toContain('HTTP 200 OK');
+      // The flag service refusing is a failure with its status.
+      const failing = new PlanCommandRunner({ mode: 'real', cwd: PLAN_DIR, env: { FLAG_SERVICE_URL: `${url}&fail=1` } });
+      expect(await failing.run(flagEffect(), () => undefined)).toMatchObject({ ok: false, detail: 'HTTP 503' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('an unset or malformed variable, or a flag service that does not answer, says so', async () => {
+    const unset = new PlanCommandRunner({ mode: 'real', cwd: PLAN_DIR, env: {} });
+    expect(await unset.run(flagEffect(), () => undefined)).toEqual({ ok: false, exitCode: null, detail: "$FLAG_SERVICE_URL is not set: it must hold the flag service's URL" });
+    const bad = new PlanCommandRunner({ mode: 'real', cwd: PLAN_DIR, env: { FLAG_SERVICE_URL: 'ftp://x/s3cr3t-t0ken-xyz' } });
+    const r = await bad.run(flagEffect(), () => undefined);
+    expect(r.detail).toContain('$FLAG_SERVICE_URL is not a URL');
+    expect(r.detail).not.toContain('s3cr3t');
+    const http = await import('node:http');
+    const gone = http.createServer();
+    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+    const port = (gone.address() as { port: number }).port;
+    await new Promise<void>((r) => gone.close(() => r()));
+    const refused = new PlanCommandRunner({ mode: 'real', cwd: PLAN_DIR, env: { FLAG_SERVICE_URL: `http://127.0.0.1:${port}/flags` } });
+    expect(await refused.run(flagEffect(), () => undefined)).toMatchObject({ ok: false, detail: 'POST failed: ECONNREFUSED' });
+  });
+
+  it('on the embedded world the webhook goes to the simulated flag service', async () => {
+    const world = new SimWorld({ plan, scenario: 'healthy', seed: 1, start: Date.parse('2026-11-30T14:00:00Z'), podsPerRegion: 1 });
+    const service = await startSimService({ world, host: '127.0.0.1', port: 0 });
+    try {
+      const runner = new PlanCommandRunner({ mode: 'sim', cwd: PLAN_DIR, simEnv: { CANARY_SIM_URL: service.url } });
+      const lines: string[] = [];
+      const r = await runner.run(flagEffect(), (l) => lines.push(...l));
+      expect(r).toEqual({ ok: true, exitCode: null, detail: 'HTTP 200 (simulated)' });
+      expect(lines).toContain('{"flag":"advanced-features","enabled":true,"service":"simulated flag service"}');
+      // A flag with a command hook runs its stand-in instead.
+      const hook = await runner.run(flagEffect({ webhookEnv: undefined, run: './scripts/flags.sh enable ${FLAG}', sim: './sim/flag.sh ${FLAG}' } as Partial<RunEffect>), (l) => lines.push(...l));
+      expect(hook).toEqual({ ok: true, exitCode: 0, detail: 'exited 0 (simulated)' });
+      expect(lines.at(-1)).toBe('flag advanced-features enabled for phase canary-25 (simulated flag service)');
+      // Without the simulated service nothing is sent, and it says why.
+      const off = new PlanCommandRunner({ mode: 'sim', cwd: PLAN_DIR });
+      expect(await off.run(flagEffect(), () => undefined)).toMatchObject({ ok: true, skipped: true });
+    } finally {
+      await service.close();
+    }
+  });
+});
+
 describe('pods on the embedded world: describe and logs', () => {
   const collect = () => {
     const got: { detail: PodDetail | null; lines: string[]; ended: string | undefined } = { detail: null, lines: [], ended: undefined };

@@ -7,6 +7,7 @@ import { cleanup, render } from 'ink-testing-library';
 import { sized } from './helpers/sized.js';
 import { App } from '../components/App.js';
 import { HOUR, loadPlan, makeStore, OPERATOR, runningScenario, T0, type TestStore } from './helpers/state.js';
+import { Driver } from './helpers/drive.js';
 
 afterEach(() => cleanup());
 const settle = async () => {
@@ -88,5 +89,44 @@ describe('the runbook in the console', () => {
     await ui.write('?');
     const f = ui.frame();
     for (const text of ['checklist before the next gate', 'deploy steps of the next phase', 'NO-GO at a due checkpoint', 'describe the marked pod']) expect(f).toContain(text);
+  });
+
+  it('F shows the feature flags with their approvals; e asks what runs, y enables it as you; the phases pane counts them', async () => {
+    const plan = loadPlan();
+    // The crew brings the rollout to 25% and approves the phase's flags in their roles.
+    const d = new Driver(plan);
+    d.runFor(6 * 24 * HOUR, (s) => s.phaseIndex === 2 && Object.values(s.runbook.flags).filter((f) => f.approvals.length).length === 4);
+    const store = makeStore(plan, d.now, { initial: d.state });
+    store.clock.t = d.now;
+    const ui = await show(store);
+    expect(ui.frame()).toContain('flags 0/4 enabled (F)');
+    await ui.write('F');
+    expect(ui.frame()).toContain('Feature flags: 0/4 enabled');
+    expect(ui.frame()).toMatch(/▶ ☐ advanced-features — Gradual enablement of advanced features/);
+    expect(ui.frame()).toMatch(/✓ VP Product \(Isla Moreau \(simulated\)\)/);
+    // Every approval is in: A says so, marked as a refusal.
+    await ui.write('A');
+    expect(store.events.at(-1)).toMatchObject({ type: 'command', actor: OPERATOR, command: { kind: 'approve-flag', flag: 'advanced-features' } });
+    expect(ui.frame()).toContain('✗ Ana Ortiz asked to approve flag advanced-features: refused - every approval it needs is in');
+    await ui.write('e');
+    expect(ui.frame()).toContain('Enable flag advanced-features');
+    expect(ui.frame()).toContain('$ ./scripts/flags.sh enable advanced-features --phase canary-25');
+    expect(ui.frame()).toContain('simulated world runs: ./sim/flag.sh advanced-features');
+    await ui.write('y');
+    const run = store.effects.at(-1)!;
+    expect(run).toMatchObject({ type: 'run-command', purpose: 'flag', key: 'flag:advanced-features', env: { FLAG: 'advanced-features' } });
+    store.dispatch({ type: 'command.output', at: d.now, runId: run.id, lines: ['flag advanced-features enabled for phase canary-25 (simulated flag service)'] });
+    store.dispatch({ type: 'command.result', at: d.now, runId: run.id, ok: true, exitCode: 0, detail: 'exited 0 (simulated)' });
+    await ui.write('');
+    // Back in the flags overlay (the runbook pane opened behind it with the hook's output).
+    expect(ui.frame()).toContain('Feature flags: 1/4 enabled');
+    expect(ui.frame()).toMatch(/✓ advanced-features/);
+    expect(ui.frame()).toContain('enabled by Ana Ortiz');
+    await ui.write(KEY.esc);
+    expect(ui.frame()).toContain('flags 1/4 enabled');
+    // The hook's output, in the runbook pane.
+    expect(ui.frame()).toContain('Runbook: flag');
+    expect(ui.frame()).toContain('✓ enable advanced-features');
+    expect(ui.frame()).toContain('flag advanced-features enabled for ph');
   });
 });

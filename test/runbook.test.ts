@@ -280,6 +280,46 @@ describe('engine: feature flags and pod inspection', () => {
     expect(d.state.runbook.flags['advanced-features']).toMatchObject({ enabledBy: 'Ana Ortiz' });
   });
 
+  it('approving a flag without naming a role takes the one it still needs that the person holds; refusals say why and are marked', () => {
+    const d = new Driver(plan, { crew: false });
+    d.observe();
+    d.approve('canary-1', 'eng-lead', 'Dev Raman');
+    d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
+    d.command('advance');
+    const HIRO: Actor = { id: 'hiro', name: 'Hiro Tanaka', roles: ['vp-engineering'] };
+    const CTO: Actor = { id: 'jun', name: 'Jun Park', roles: ['cto'] };
+    cmd(d, { kind: 'approve-flag', flag: 'federated-learning' }, ANA);
+    expect(d.state.history.at(-1)).toMatchObject({ kind: 'refused', text: 'Ana Ortiz asked to approve flag federated-learning: refused - holds none of the roles it still needs: VP Engineering, CTO' });
+    cmd(d, { kind: 'approve-flag', flag: 'federated-learning' }, HIRO);
+    expect(d.state.runbook.flags['federated-learning']!.approvals).toEqual([{ role: 'vp-engineering', by: 'Hiro Tanaka', at: d.now }]);
+    cmd(d, { kind: 'approve-flag', flag: 'federated-learning' }, HIRO);
+    expect(d.state.history.at(-1)!.text).toContain('refused - already approved it (one person fills one role)');
+    cmd(d, { kind: 'approve-flag', flag: 'no-such' }, HIRO);
+    expect(d.state.history.at(-1)!.text).toContain('refused - no such flag (flags: advanced-features, ui-ab-test, ml-model-progressive, federated-learning)');
+    cmd(d, { kind: 'approve-flag', flag: 'federated-learning' }, { ...CTO, simulated: true });
+    expect(d.state.history.at(-1)).toMatchObject({ kind: 'approval', text: 'Jun Park (simulated) approved enabling flag federated-learning as CTO' });
+    // Every approval in, but out of its phase: refused, and says which phase it belongs to.
+    cmd(d, { kind: 'enable-flag', flag: 'federated-learning' });
+    expect(d.state.history.at(-1)).toMatchObject({ kind: 'refused' });
+    expect(d.state.history.at(-1)!.text).toContain('it belongs to phase canary-25');
+  });
+
+  it("the simulated crew approves a phase's flags in their roles (marked simulated); enabling is left to a person", () => {
+    const d = new Driver(plan);
+    d.runFor(5 * 24 * HOUR, (s) => s.phaseIndex === 2 && Object.values(s.runbook.flags).some((f) => f.approvals.length > 0));
+    d.runFor(2 * HOUR);
+    const flags = runbookPlan(plan).flags;
+    for (const f of Object.values(flags).filter((x) => x.phase === 'canary-25')) {
+      const got = d.state.runbook.flags[f.name]!;
+      expect(got.approvals.map((a) => a.role).sort()).toEqual([...f.approvals].sort());
+      for (const a of got.approvals) expect(a.by).toMatch(/ \(simulated\)$/);
+      expect(got.enabledAt).toBeUndefined();
+    }
+    const e = runs(cmd(d, { kind: 'enable-flag', flag: 'federated-learning' }))[0]!;
+    expect(e).toMatchObject({ purpose: 'flag', key: 'flag:federated-learning' });
+    expect(d.state.runbook.flags['federated-learning']).toMatchObject({ enabledBy: 'Ana Ortiz' });
+  });
+
   it('enter on a pod asks to follow its log with the plan\'s container and since window; lines land in state, bounded', () => {
     const d = new Driver(plan, { crew: false });
     const p = pod('orchestrator-canary-abc-1', { track: 'canary', reason: 'CrashLoopBackOff', ready: false, restarts: 5 });

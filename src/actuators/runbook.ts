@@ -7,7 +7,7 @@ import type { Plan } from '../plan/schema.js';
 import { normalCommand } from '../plan/runbook.js';
 import { parseDuration } from '../plan/schema.js';
 import type { ActuationResult, CommandOutcome, CommandRunner, RunCommandEffect, TrafficActuator } from '../runtime/ports.js';
-import { describeExit, execCommand, secretsOf } from './exec.js';
+import { describeExit, execCommand, scrub, secretsOf } from './exec.js';
 import { runHook } from './traffic/kube-traffic.js';
 
 export type RunMode = 'real' | 'sim';
@@ -35,6 +35,7 @@ export class PlanCommandRunner implements CommandRunner {
 
   async run(e: RunCommandEffect, onLines: (lines: string[]) => void): Promise<CommandOutcome> {
     if (e.query && this.o.mode === 'real') return this.runQuery(e, onLines);
+    if (e.webhookEnv && (this.o.mode === 'real' || e.sim === undefined)) return this.runWebhook(e, onLines);
     const command = this.o.mode === 'sim' ? e.sim : e.run;
     if (command === undefined)
       return { ok: true, skipped: true, exitCode: null, detail: e.query ? 'not checked on the simulated world (no sim stand-in); tick it by hand' : 'not run on the simulated world: the plan gives no sim stand-in' };
@@ -75,6 +76,39 @@ export class PlanCommandRunner implements CommandRunner {
     }
   }
 
+  /** A flag's webhook: POST {flag, phase, service, version, enabledBy} as JSON to the URL in the
+   * variable the plan names (scrubbed from everything shown: it often carries a token). On the
+   * embedded world it goes to the simulated flag service ($CANARY_SIM_URL/flags/<name>). */
+  private async runWebhook(e: RunCommandEffect, onLines: (lines: string[]) => void): Promise<CommandOutcome> {
+    const env = { ...(this.o.env ?? process.env), ...e.env };
+    const flag = e.env.FLAG ?? e.name;
+    const sim = this.o.mode === 'sim';
+    const url = sim ? (this.o.simEnv?.CANARY_SIM_URL ? `${this.o.simEnv.CANARY_SIM_URL}/flags/${encodeURIComponent(flag)}` : undefined) : env[e.webhookEnv!];
+    const tag = sim ? ' (simulated)' : '';
+    if (!url) return sim ? { ok: true, skipped: true, exitCode: null, detail: 'not run: the simulated service is off (--sim-http off)' } : { ok: false, exitCode: null, detail: `$${e.webhookEnv} is not set: it must hold the flag service's URL` };
+    const secrets = [...secretsOf(env, this.o.secretEnv), ...(sim ? [] : [url])];
+    const shown = sim ? url : `$${e.webhookEnv}`;
+    const body = JSON.stringify({ flag, phase: e.env.PHASE, service: e.env.SERVICE, version: e.env.RC_VERSION, enabledBy: e.env.ENABLED_BY });
+    let u: URL;
+    try {
+      u = new URL(url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`not http(s): ${u.protocol}`);
+    } catch (err) {
+      return { ok: false, exitCode: null, detail: scrub(`$${e.webhookEnv} is not a URL (${err instanceof Error ? err.message : String(err)})`, secrets) };
+    }
+    onLines([`POST ${shown} ${body}`]);
+    try {
+      const res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(e.timeoutMs) });
+      const text = (await res.text()).slice(0, 2_000);
+      const lines = text.split('\n').filter((l) => l.trim()).slice(0, 10).map((l) => scrub(l, secrets));
+      onLines([`HTTP ${res.status} ${res.statusText}`.trim(), ...lines]);
+      return { ok: res.ok, exitCode: null, detail: `HTTP ${res.status}${tag}` };
+    } catch (err) {
+      const why = err instanceof Error ? (err.name === 'TimeoutError' ? `no answer after ${e.timeoutMs} ms` : causeOf(err)) : String(err);
+      return { ok: false, exitCode: null, detail: scrub(`POST failed: ${why}${tag}`, secrets) };
+    }
+  }
+
   private async runQuery(e: RunCommandEffect, onLines: (lines: string[]) => void): Promise<CommandOutcome> {
     if (!this.o.query) return { ok: false, exitCode: null, detail: 'no Prometheus to ask (start with --prometheus), or tick it by hand' };
     try {
@@ -93,6 +127,12 @@ export class PlanCommandRunner implements CommandRunner {
   close(): void {
     for (const c of this.running.values()) c.abort();
   }
+}
+
+/** What a failed fetch says: the socket's code (ECONNREFUSED), else the cause's words. */
+function causeOf(err: Error): string {
+  const c = err.cause as { code?: string; message?: string; errors?: { code?: string }[] } | undefined;
+  return c?.code ?? c?.errors?.find((e) => e.code)?.code ?? c?.message ?? err.message;
 }
 
 /** The plan's rollback hook as runHook takes it: the real command, or on the embedded world its

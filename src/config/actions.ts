@@ -30,6 +30,7 @@ export const ACTIONS = {
   checklist: { keys: ['t'], scope: 'main', kind: 'view', group: 'Rollout', help: 'checklist before the next gate: tick items (named, journaled)', hint: 'checklist' },
   deploy: { keys: ['d'], scope: 'main', kind: 'asks', group: 'Rollout', help: "deploy steps of the next phase, its values filled in (y runs them)", hint: 'deploy' },
   'no-go': { keys: ['n'], scope: 'main', kind: 'asks', group: 'Rollout', help: 'NO-GO at a due checkpoint, with your reason (enter records it)', hint: 'no-go' },
+  flags: { keys: ['F'], scope: 'main', kind: 'view', group: 'Rollout', help: 'feature flags: approve in your role (A), enable (e, y confirms)', hint: 'flags' },
   validate: { keys: ['V'], scope: 'main', kind: 'asks', group: 'Rollout', help: 'run the post-rollout validation (or the rollback verification) again', hint: 'validate' },
   'declare-incident': { keys: ['i'], scope: 'main', kind: 'asks', group: 'People', help: 'declare an incident (P0/P1/P2 + summary)', hint: 'incident' },
   'ack-incident': { keys: ['!'], scope: 'main', kind: 'asks', group: 'People', help: 'acknowledge: stop the escalation clock', hint: 'ack' },

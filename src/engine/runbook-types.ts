@@ -20,7 +20,8 @@ export type RunbookCommand =
   | { kind: 'verify-rollback' }
   /** Enable a phase's feature flag (its approvals must be in). */
   | { kind: 'enable-flag'; flag: string }
-  | { kind: 'approve-flag'; flag: string; role: string }
+  /** Approve enabling a flag in a role (absent: the first role it still needs that the person holds). */
+  | { kind: 'approve-flag'; flag: string; role?: string }
   /** Kill a running command (its process group). */
   | { kind: 'stop-command'; runId: number }
   /** Describe a pod and follow its log; `close-inspect` stops following. */
@@ -41,6 +42,8 @@ export type RunbookEffect =
       sim?: string;
       /** A PromQL query (checklist checks) instead of a command. */
       query?: string;
+      /** A webhook instead of a command (flags): POST to the URL in this environment variable. */
+      webhookEnv?: string;
       env: Record<string, string>;
       timeoutMs: number;
     }

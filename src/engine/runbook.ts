@@ -130,7 +130,7 @@ export function runningRuns(state: Pick<RolloutState, 'runbook'>): CommandRun[] 
   return state.runbook.runs.filter((r) => r.status === 'running');
 }
 
-function startRun(tx: RunbookTx, by: string, purpose: RunPurpose, key: string, cmd: NormalCommand & { query?: string }, values: Record<string, string>): number {
+function startRun(tx: RunbookTx, by: string, purpose: RunPurpose, key: string, cmd: NormalCommand & { query?: string; webhookEnv?: string }, values: Record<string, string>): number {
   const e = tx.effect({
     type: 'run-command',
     purpose,
@@ -139,6 +139,7 @@ function startRun(tx: RunbookTx, by: string, purpose: RunPurpose, key: string, c
     run: cmd.run,
     ...(cmd.sim ? { sim: cmd.sim } : {}),
     ...(cmd.query ? { query: cmd.query } : {}),
+    ...(cmd.webhookEnv ? { webhookEnv: cmd.webhookEnv } : {}),
     env: values,
     timeoutMs: cmd.timeoutMs,
   });
@@ -195,25 +196,25 @@ export function onRunbookCommand(tx: RunbookTx, actor: Actor, c: RunbookCommand,
   switch (c.kind) {
     case 'tick-item': {
       const item = rp.items.find((i) => i.key === c.item);
-      if (!item) return tx.log('info', `${by} ticked "${c.item}": no such checklist item`);
-      if (rb(tx).ticks[item.key]) return tx.log('info', `${by} ticked "${item.text}": already ticked by ${rb(tx).ticks[item.key]!.by}`);
+      if (!item) return tx.log('refused', `${by} ticked "${c.item}": no such checklist item`);
+      if (rb(tx).ticks[item.key]) return tx.log('refused', `${by} ticked "${item.text}": already ticked by ${rb(tx).ticks[item.key]!.by}`);
       set(tx, { ticks: { ...rb(tx).ticks, [item.key]: { by, at: s.now, how: 'person', ...(c.note ? { detail: c.note } : {}) } } });
       tx.log('approval', `${by} ticked ${item.checklist}: ${item.text}${c.note ? ` (${c.note})` : ''}`);
       return;
     }
     case 'run-check': {
       const item = rp.items.find((i) => i.key === c.item);
-      if (!item?.check) return tx.log('info', `${by} asked to check "${c.item}": it has no check; tick it by hand`);
-      if (lastRun(s, `check:${item.key}`)?.status === 'running') return tx.log('info', `${by} asked to check "${item.text}": already running`);
+      if (!item?.check) return tx.log('refused', `${by} asked to check "${c.item}": it has no check; tick it by hand`);
+      if (lastRun(s, `check:${item.key}`)?.status === 'running') return tx.log('refused', `${by} asked to check "${item.text}": already running`);
       startRun(tx, by, 'check', `check:${item.key}`, item.check, commandValues(tx.cp.plan, null));
       return;
     }
     case 'run-deploy': {
       const phase = c.phase ?? hooks.deployPhase();
       const steps = phase ? rp.deploy[phase] : undefined;
-      if (!phase || !steps) return tx.log('info', `${by} asked to deploy: no phase to deploy`);
-      if (steps.length === 0) return tx.log('info', `${by} asked to deploy ${phase}: the plan has no deploy steps (runbook.deploy)`);
-      if (steps.some((_, i) => lastRun(s, `deploy:${phase}:${i}`)?.status === 'running')) return tx.log('info', `${by} asked to deploy ${phase}: its deploy steps are running`);
+      if (!phase || !steps) return tx.log('refused', `${by} asked to deploy: no phase to deploy`);
+      if (steps.length === 0) return tx.log('refused', `${by} asked to deploy ${phase}: the plan has no deploy steps (runbook.deploy)`);
+      if (steps.some((_, i) => lastRun(s, `deploy:${phase}:${i}`)?.status === 'running')) return tx.log('refused', `${by} asked to deploy ${phase}: its deploy steps are running`);
       startRun(tx, by, 'deploy', `deploy:${phase}:0`, steps[0]!, commandValues(tx.cp.plan, phase));
       return;
     }
@@ -221,7 +222,7 @@ export function onRunbookCommand(tx: RunbookTx, actor: Actor, c: RunbookCommand,
       const phase = tx.cp.phases[s.phaseIndex];
       const cps = phase ? s.checkpoints[phase.id] : undefined;
       const due = cps?.find((x) => x.dueAt !== undefined && x.ackedAt === undefined);
-      if (!hooks.trafficOn() || !phase || !due) return tx.log('info', `${by} gave a no-go: no checkpoint is waiting`);
+      if (!hooks.trafficOn() || !phase || !due) return tx.log('refused', `${by} gave a no-go: no checkpoint is waiting`);
       const reason = c.reason.trim() || 'no reason given';
       const def = tx.cp.plan.phases[phase.index]!.checkpoints.find((x) => (parseDuration(x.at) ?? -1) === due.at && x.title === due.title);
       const hour = due.at / 3_600_000;
@@ -236,52 +237,61 @@ export function onRunbookCommand(tx: RunbookTx, actor: Actor, c: RunbookCommand,
       return;
     }
     case 'run-validation': {
-      if (rp.validate.length === 0) return tx.log('info', `${by} asked to validate: the plan has no postRollout.validate`);
-      if (rp.validate.some((_, i) => lastRun(s, `validate:${i}`)?.status === 'running')) return tx.log('info', `${by} asked to validate: validation is running`);
-      if (!atFull(tx)) return tx.log('info', `${by} asked to validate: post-rollout validation runs once traffic is at 100%`);
+      if (rp.validate.length === 0) return tx.log('refused', `${by} asked to validate: the plan has no postRollout.validate`);
+      if (rp.validate.some((_, i) => lastRun(s, `validate:${i}`)?.status === 'running')) return tx.log('refused', `${by} asked to validate: validation is running`);
+      if (!atFull(tx)) return tx.log('refused', `${by} asked to validate: post-rollout validation runs once traffic is at 100%`);
       set(tx, { validationAt: s.now });
       startRun(tx, by, 'validate', 'validate:0', rp.validate[0]!, commandValues(tx.cp.plan, tx.cp.phases[s.phaseIndex]!.id));
       return;
     }
     case 'verify-rollback': {
-      if (s.status !== 'rolled-back' || !s.rollback) return tx.log('info', `${by} asked to verify the rollback: the rollout is ${s.status}`);
+      if (s.status !== 'rolled-back' || !s.rollback) return tx.log('refused', `${by} asked to verify the rollback: the rollout is ${s.status}`);
       startVerification(tx, by);
       return;
     }
     case 'approve-flag': {
       const f = rp.flags[c.flag];
-      if (!f) return tx.log('info', `${by} approved flag "${c.flag}": no such flag`);
-      if (!f.approvals.includes(c.role)) return tx.log('info', `${by} approved flag ${f.name} as ${c.role}: that role is not asked for`);
-      if (actor.roles && !actor.roles.includes(c.role)) return tx.log('info', `${by} cannot approve as ${c.role}: not one of their roles`);
+      if (!f) return tx.log('refused', `${by} asked to approve flag "${c.flag}": refused - no such flag (flags: ${Object.keys(rp.flags).join(', ') || 'none'})`);
       const cur = rb(tx).flags[f.name] ?? { approvals: [] };
-      if (cur.approvals.some((a) => a.role === c.role || a.by === by)) return tx.log('info', `${by} approved flag ${f.name}: already approved (one person fills one role)`);
-      set(tx, { flags: { ...rb(tx).flags, [f.name]: { ...cur, approvals: [...cur.approvals, { role: c.role, by, at: s.now }] } } });
-      tx.log('approval', `${by} approved enabling flag ${f.name} as ${tx.cp.roleTitles[c.role] ?? c.role}`);
+      const titles = (roles: readonly string[]) => roles.map((r) => tx.cp.roleTitles[r] ?? r).join(', ');
+      const missing = f.approvals.filter((r) => !cur.approvals.some((a) => a.role === r));
+      if (cur.enabledAt !== undefined) return tx.log('refused', `${by} asked to approve flag ${f.name}: refused - already enabled by ${cur.enabledBy}`);
+      if (!missing.length) return tx.log('refused', `${by} asked to approve flag ${f.name}: refused - every approval it needs is in${f.approvals.length ? '' : ' (it needs none)'}`);
+      if (cur.approvals.some((a) => a.by === by)) return tx.log('refused', `${by} asked to approve flag ${f.name}: refused - already approved it (one person fills one role)`);
+      // No role named (a key press): the first role the flag still needs that this person holds.
+      const role = c.role ?? missing.find((r) => actor.roles?.includes(r));
+      if (!role) return tx.log('refused', `${by} asked to approve flag ${f.name}: refused - holds none of the roles it still needs: ${titles(missing)}`);
+      if (!f.approvals.includes(role)) return tx.log('refused', `${by} asked to approve flag ${f.name} as ${role}: refused - that role is not asked for (${titles(f.approvals) || 'none'})`);
+      if (!missing.includes(role)) return tx.log('refused', `${by} asked to approve flag ${f.name} as ${role}: refused - that approval is already in`);
+      if (actor.roles && !actor.roles.includes(role)) return tx.log('refused', `${by} asked to approve flag ${f.name} as ${role}: refused - not one of their roles`);
+      set(tx, { flags: { ...rb(tx).flags, [f.name]: { ...cur, approvals: [...cur.approvals, { role, by, at: s.now }] } } });
+      tx.log('approval', `${by} approved enabling flag ${f.name} as ${tx.cp.roleTitles[role] ?? role}`);
       return;
     }
     case 'enable-flag': {
       const f = rp.flags[c.flag];
-      if (!f) return tx.log('info', `${by} asked to enable flag "${c.flag}": no such flag`);
+      if (!f) return tx.log('refused', `${by} asked to enable flag "${c.flag}": no such flag`);
       const phase = tx.cp.phases[s.phaseIndex];
-      if (!hooks.trafficOn() || phase?.id !== f.phase) return tx.log('info', `${by} asked to enable flag ${f.name}: it belongs to phase ${f.phase}, and the rollout is not in it`);
+      if (!hooks.trafficOn() || phase?.id !== f.phase) return tx.log('refused', `${by} asked to enable flag ${f.name}: it belongs to phase ${f.phase}, and the rollout is not in it`);
       const blockers = flagBlockers(tx.cp, s, f.name);
-      if (blockers.length) return tx.log('info', `${by} asked to enable flag ${f.name}: refused - ${blockers.join('; ')}`);
-      const cmd: NormalCommand = f.enable ?? { name: `enable ${f.name}`, run: `webhook $${f.webhookEnv}`, timeoutMs: 30_000 };
-      const id = startRun(tx, by, 'flag', `flag:${f.name}`, cmd, commandValues(tx.cp.plan, f.phase, { FLAG: f.name }));
+      if (blockers.length) return tx.log('refused', `${by} asked to enable flag ${f.name}: refused - ${blockers.join('; ')}`);
+      // A command hook, or a POST to the flag service (its URL in the variable the plan names).
+      const cmd: NormalCommand & { webhookEnv?: string } = f.enable ? { ...f.enable, name: `enable ${f.name}` } : { name: `enable ${f.name}`, run: `POST $${f.webhookEnv} {"flag":"${f.name}","phase":"${f.phase}"}`, timeoutMs: 30_000, webhookEnv: f.webhookEnv! };
+      const id = startRun(tx, by, 'flag', `flag:${f.name}`, cmd, commandValues(tx.cp.plan, f.phase, { FLAG: f.name, ENABLED_BY: by }));
       const cur = rb(tx).flags[f.name] ?? { approvals: [] };
       set(tx, { flags: { ...rb(tx).flags, [f.name]: { ...cur, runId: id } } });
       return;
     }
     case 'stop-command': {
       const run = rb(tx).runs.find((r) => r.id === c.runId && r.status === 'running');
-      if (!run) return tx.log('info', `${by} asked to stop command #${c.runId}: it is not running`);
+      if (!run) return tx.log('refused', `${by} asked to stop command #${c.runId}: it is not running`);
       tx.effect({ type: 'stop-command', runId: run.id });
       tx.log('command', `${by} stopped "${run.name}"`);
       return;
     }
     case 'inspect-pod': {
       const pod: PodInfo | undefined = s.pods.get(c.key);
-      if (!pod) return tx.log('info', `${by} asked to look at pod ${c.key}: it is gone`);
+      if (!pod) return tx.log('refused', `${by} asked to look at pod ${c.key}: it is gone`);
       stopInspect(tx);
       const e = tx.effect({
         type: 'inspect-pod',

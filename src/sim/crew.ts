@@ -79,6 +79,24 @@ export class SimCrew {
       out.push({ type: 'command', at: now, actor: sre, command: { kind: 'ack-checkpoint' } });
     }
 
+    // The approvers of this phase's feature flags approve them some time into the phase (in their
+    // own roles, marked simulated); enabling one stays with the person at the keyboard (F, e, y).
+    if (state.status === 'running' && phase) {
+      for (const f of Object.values(runbookPlan(this.plan).flags)) {
+        if (f.phase !== phase.id || state.runbook.flags[f.name]?.enabledAt !== undefined) continue;
+        if (this.since(`flag:${state.startedAt}:${f.name}`, now) < this.approveAfterMs) continue;
+        const given = state.runbook.flags[f.name]?.approvals ?? [];
+        const used = new Set(given.map((a) => a.by));
+        for (const role of f.approvals) {
+          if (given.some((a) => a.role === role)) continue;
+          const actor = this.actorFor(role, now, used);
+          if (!actor || !this.once(`flag-approve:${state.startedAt}:${f.name}:${role}`, now)) continue;
+          used.add(actorName(actor));
+          out.push({ type: 'command', at: now, actor, command: { kind: 'approve-flag', flag: f.name, role } });
+        }
+      }
+    }
+
     const gate = gateView(this.plan, state);
     if (gate.kind !== 'phase' || !gate.phase) return out;
     // The checklist before the gate: one item at a time, ticked by the SRE lead, or its check run.

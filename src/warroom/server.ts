@@ -99,7 +99,7 @@ const COMMAND_FIELDS = {
   'verify-rollback': {},
   'close-inspect': {},
   'enable-flag': { flag: z.string().max(200) },
-  'approve-flag': { flag: z.string().max(200), role: z.string().max(200) },
+  'approve-flag': { flag: z.string().max(200), role: z.string().max(200).optional() },
   'stop-command': { runId: z.number().int() },
   'inspect-pod': { key: z.string().max(600) },
 } satisfies { [K in Command['kind']]: z.core.$ZodLooseShape };

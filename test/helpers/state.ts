@@ -23,9 +23,9 @@ export interface TestStore extends Store {
 
 /** `checklist: false` starts with the checklists unticked; by default the SRE lead ticked every
  * item before `start` (console tests of other things start at the approvals). */
-export function makeStore(plan: Plan, start: number, opts: { checklist?: boolean } = {}): TestStore {
-  let state: RolloutState = initialState(plan, start);
-  if (opts.checklist !== false)
+export function makeStore(plan: Plan, start: number, opts: { checklist?: boolean; initial?: RolloutState } = {}): TestStore {
+  let state: RolloutState = opts.initial ?? initialState(plan, start);
+  if (opts.checklist !== false && !opts.initial)
     state = { ...state, runbook: { ...state.runbook, ticks: Object.fromEntries(runbookPlan(plan).items.map((i) => [i.key, { by: CHLOE.name!, at: start, how: 'person' as const }])) } };
   const listeners = new Set<() => void>();
   const store: TestStore = {
