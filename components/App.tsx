@@ -32,6 +32,7 @@ import { incidentKinds, openIncidents } from '../src/engine/people.js';
 import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
 import { loadTestsForPhase } from '../src/engine/loadtests.js';
 import { RunbookPane } from './RunbookPane.js';
+import type { PodInspection } from '../src/runtime/inspection.js';
 import { checklistLines, describeDeploy, describeFlag, flagLines, noGoLines, podLines } from './runbook.js';
 
 export interface AppProps {
@@ -56,6 +57,9 @@ export interface AppProps {
   replay?: boolean;
   /** The embedded simulated world: the runbook's stand-ins run instead of the plan's commands. */
   simulated?: boolean;
+  /** What this terminal looks at (enter on a pod): the CLI side fetches the description and the
+   * followed log; the App renders its view and tells it which pod (or none). Absent: replay. */
+  inspect?: PodInspection;
   /** The embedded simulated world's clock (only there): its speed keys are bound and the status
    * bar shows its speed. Absent in real time, a replay and a joined console. */
   clock?: ClockControl;
@@ -78,12 +82,15 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
-export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, simulated: simulatedProp, clock: clockProp }: AppProps) {
+export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, simulated: simulatedProp, clock: clockProp, inspect }: AppProps) {
   // A replay never paces anything.
   const clock = replay ? undefined : clockProp;
   const subscribe = useCallback((listener: () => void) => store.subscribe(listener), [store]);
   const getState = useCallback(() => store.getState(), [store]);
   const state = useSyncExternalStore(subscribe, getState, getState);
+  const subscribeInspect = useCallback((listener: () => void) => inspect?.subscribe(listener) ?? (() => undefined), [inspect]);
+  const getPodView = useCallback(() => inspect?.view() ?? null, [inspect]);
+  const podView = useSyncExternalStore(subscribeInspect, getPodView, getPodView);
   const size = useTerminalSize();
   const cols = Math.max(20, Math.floor(columns ?? size.columns));
   // In a real terminal keep the last line free: when the output is as tall as the terminal, Ink 6
@@ -93,6 +100,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const { exit } = useApp();
 
   const [ui, setUi] = useState<UiState>(INITIAL_UI);
+  // The pod's dialog gone by any way (esc, R over it...): stop following its log.
+  useEffect(() => {
+    if (ui.overlay.kind !== 'pod' && inspect?.view()) inspect.close();
+  }, [ui.overlay.kind, inspect]);
   // The advance dialog's words as they were when it opened: what `y` confirms.
   const advanceSnap = useRef<ReturnType<typeof describeAdvance> | null>(null);
   const [flash, setFlashState] = useState<string | null>(null);
@@ -125,8 +136,8 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   // Everything the key handler needs, as of the latest render (the handler itself never changes).
   const overlayWidth = Math.min(cols - 2, 100);
   const simulated = simulatedProp === true;
-  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, podRows: pods.rows, pageSize: 1, height, cols, overlayWidth, people, keymap, replay, simulated, clock });
-  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, podRows: pods.rows, pageSize, height, cols, overlayWidth, people, keymap, replay, simulated, clock };
+  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, podRows: pods.rows, pageSize: 1, height, cols, overlayWidth, people, keymap, replay, simulated, clock, inspect });
+  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, podRows: pods.rows, pageSize, height, cols, overlayWidth, people, keymap, replay, simulated, clock, inspect };
 
   const onInput = useCallback((input: string, key: Key) => {
     const l = live.current;
@@ -171,6 +182,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       l.store.dispatch({ type: 'command', at: l.now(), actor: l.actor, command: c });
     }
     for (const k of res.clock) l.clock?.press(k);
+    if (res.inspect !== undefined) {
+      if (res.inspect === null) l.inspect?.close();
+      else l.inspect?.open(res.inspect);
+    }
     if (res.approve) approveAs(l.plan, l.store, l.actor, l.now(), setFlash);
     // When the engine refused (it writes why as an 'info' entry), say so where the hints are.
     const after = l.store.getState().history;
@@ -349,7 +364,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       break;
     }
     case 'pod': {
-      const v = podLines(state, overlayWidth - 4, height - 4);
+      const v = podLines(state, podView, overlayWidth - 4, height - 4);
       overlay = <Overlay title={v.title} tone="info" lines={v.lines} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
       break;
     }

@@ -191,7 +191,7 @@ const PANES: Record<Focus, Partial<Record<ActionName, Run>>> = {
   pods: {
     ...Object.fromEntries(MOVES.map((m) => [m, (ui: UiState, ctx: KeyContext) => scrollPods(ui, m, ctx)])),
     // kubectl describe + logs -f of the marked row: the overlay closes (and stops following) on esc.
-    inspect: (ui: UiState, ctx: KeyContext) => (ctx.podKey ? { ui: { ...ui, overlay: { kind: 'pod', key: ctx.podKey } }, command: { kind: 'inspect-pod', key: ctx.podKey } } : { ui }),
+    inspect: (ui: UiState, ctx: KeyContext) => (ctx.podKey ? { ui: { ...ui, overlay: { kind: 'pod', key: ctx.podKey } }, inspect: ctx.podKey } : { ui }),
   },
   slis: {
     up: (ui, ctx) => ({ ui: moveSli(ui, -1, ctx) }),
@@ -525,7 +525,7 @@ export const DIALOGS: Specs = {
   },
   pod: {
     title: 'Pod',
-    bindings: [{ keys: ['esc', 'q', 'enter'], help: 'close (stops following the log)', hint: 'esc close', essential: true, run: (ui) => ({ ui: { ...ui, overlay: NO_OVERLAY }, command: { kind: 'close-inspect' } }) }],
+    bindings: [{ keys: ['esc', 'q', 'enter'], help: 'close (stops following the log)', hint: 'esc close', essential: true, run: (ui) => ({ ui: { ...ui, overlay: NO_OVERLAY }, inspect: null }) }],
     other: { help: 'ignored', run: (ui) => ({ ui }) },
   },
   'load-picker': {
@@ -683,19 +683,21 @@ export const BURST_MAX = 4;
 /** One read from the terminal: a burst of up to BURST_MAX plain characters is each character in
  * turn (so `Ry` in one read rolls back); anything longer outside the filter prompt is a paste and
  * never a command. */
-export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null; clock: ClockKey[] } {
+export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null; clock: ClockKey[]; inspect?: string | null } {
   const chars = [...input];
   const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && chars.every((c) => c >= ' ' && c !== '\u007f');
   const rollbackKeys = (ctx.keymap ?? DEFAULT_KEYMAP).rollback;
   if (chars.length <= 1 || !plain || chars.length > BURST_MAX || ui.editingFilter || (ui.overlay.kind === 'declare-incident' && !chars.some((c) => rollbackKeys.includes(c)))) {
     const r = handleKey(ui, input, key, ctx);
-    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null, clock: r.clock ? [r.clock] : [] };
+    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null, clock: r.clock ? [r.clock] : [], ...(r.inspect !== undefined ? { inspect: r.inspect } : {}) };
   }
   let state = ui;
   const commands: Command[] = [];
   let approve = false;
   let say: string | null = null;
+  let inspect: string | null | undefined;
   const clock: ClockKey[] = [];
+  const done = (quit: boolean) => ({ ui: state, commands, quit, approve, say, clock, ...(inspect !== undefined ? { inspect } : {}) });
   for (const ch of chars) {
     const r = handleKey(state, ch, {}, ctx);
     state = r.ui;
@@ -703,9 +705,10 @@ export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyCo
     if (r.clock) clock.push(r.clock);
     if (r.approve) approve = true;
     if (r.say) say = r.say;
-    if (r.quit) return { ui: state, commands, quit: true, approve, say, clock };
+    if (r.inspect !== undefined) inspect = r.inspect;
+    if (r.quit) return done(true);
   }
-  return { ui: state, commands, quit: false, approve, say, clock };
+  return done(false);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { compile } from '../src/engine/compiled.js';
 import { formatDur, wrap } from './format.js';
 import type { Seg } from './line.js';
 import type { Tone } from './theme.js';
+import type { PodView } from '../src/runtime/inspection.js';
 
 export function runGlyph(r: CommandRun | undefined): { glyph: string; tone: Tone } {
   if (!r) return { glyph: '·', tone: 'muted' };
@@ -139,10 +140,10 @@ export function noGoLines(plan: Plan, state: RolloutState, reason: string, width
   return { allowed: reason.trim().length > 0, title: `NO-GO at hour ${due.at / 3_600_000}`, lines };
 }
 
-/** A pod's description and log (enter on a pod): conditions, containers, events, then the log. */
-export function podLines(state: RolloutState, width: number, height: number): { title: string; lines: Seg[][] } {
-  const ins = state.runbook.inspect;
-  if (!ins) return { title: 'Pod', lines: [] };
+/** A pod's description and log (enter on a pod): conditions, containers, events, then the log.
+ * `ins` is what this terminal looks at (src/runtime/inspection.ts), not the rollout's state. */
+export function podLines(state: RolloutState, ins: PodView | null, width: number, height: number): { title: string; lines: Seg[][] } {
+  if (!ins) return { title: 'Pod', lines: [[{ text: 'opening…', tone: 'muted' }]] };
   const pod = state.pods.get(ins.key);
   const head: Seg[][] = [];
   const d = ins.detail;

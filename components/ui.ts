@@ -176,4 +176,6 @@ export interface KeyResult {
   approve?: boolean;
   /** Say this where the hints are (a refusal, before any dialog opens). */
   say?: string;
+  /** Look at this pod (describe + follow its log) on this terminal only; null stops looking. */
+  inspect?: string | null;
 }

@@ -170,7 +170,7 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     const printHistory = (e: HistoryEntry) => print({ type: 'event', at: e.at, kind: e.kind, text: e.text }, `${stamp(e.at)} ${e.kind}: ${e.text}`);
     const printEffect = (e: Effect) => {
       const text =
-        e.type === 'set-weight' ? `set weight ${e.weight}% in ${e.regions.join(', ')} (${e.phase} step ${e.step + 1})` : e.type === 'rollback' ? `ROLLBACK from ${e.fromWeight}%: ${e.reason}` : e.type === 'notify' ? `notify ${e.severity}: ${e.message}` : e.type === 'write-communications' ? `write ${e.files.length} communication(s)` : e.type === 'stop-load-test' ? `stop load test ${e.name}` : e.type === 'start-load-test' ? `start load test ${e.name}` : e.type === 'run-command' ? `run ${e.purpose} "${e.name}"` : e.type === 'inspect-pod' ? `follow logs of ${e.name}` : `${e.type}`;
+        e.type === 'set-weight' ? `set weight ${e.weight}% in ${e.regions.join(', ')} (${e.phase} step ${e.step + 1})` : e.type === 'rollback' ? `ROLLBACK from ${e.fromWeight}%: ${e.reason}` : e.type === 'notify' ? `notify ${e.severity}: ${e.message}` : e.type === 'write-communications' ? `write ${e.files.length} communication(s)` : e.type === 'stop-load-test' ? `stop load test ${e.name}` : e.type === 'start-load-test' ? `start load test ${e.name}` : e.type === 'run-command' ? `run ${e.purpose} "${e.name}"` : `${e.type}`;
       // The engine counts steps from 0 (its own indexes); printed, a step is numbered from 1 like
       // everywhere else a person or a pipeline reads it.
       const effect = e.type === 'set-weight' ? { ...e, step: e.step + 1 } : e;

@@ -8,6 +8,8 @@ import { sized } from './helpers/sized.js';
 import { App } from '../components/App.js';
 import { HOUR, loadPlan, makeStore, OPERATOR, runningScenario, T0, type TestStore } from './helpers/state.js';
 import { Driver } from './helpers/drive.js';
+import { LocalInspection, type PodInspection } from '../src/runtime/inspection.js';
+import type { PodInspector, PodInspectRequest } from '../src/runtime/ports.js';
 
 afterEach(() => cleanup());
 const settle = async () => {
@@ -15,8 +17,8 @@ const settle = async () => {
 };
 const KEY = { esc: '\u001B', tab: '\t', enter: '\r' };
 
-async function show(store: TestStore, columns = 120, rows = 40) {
-  const r = sized(render(<App plan={loadPlan()} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} simulated />), columns, rows);
+async function show(store: TestStore, columns = 120, rows = 40, inspect?: PodInspection) {
+  const r = sized(render(<App plan={loadPlan()} store={store} actor={OPERATOR} now={() => store.clock.t} columns={columns} rows={rows} simulated {...(inspect ? { inspect } : {})} />), columns, rows);
   await settle();
   return { frame: () => stripVTControlCharacters(r.lastFrame() ?? ''), write: async (s: string) => (r.stdin.write(s), await settle()) };
 }
@@ -52,26 +54,39 @@ describe('the runbook in the console', () => {
     expect(ui.frame()).toContain('hold: no-go at hour 6');
   });
 
-  it('enter on the marked pod describes it and shows its log; esc closes and stops following', async () => {
-    const store = makeStore(loadPlan(), T0);
+  it('enter on the marked pod describes it and shows its log on this terminal only; esc closes and stops following', async () => {
+    const plan = loadPlan();
+    const store = makeStore(plan, T0);
     runningScenario(store, 10);
-    const ui = await show(store);
+    // A fake inspector: what the runtime would fetch (the embedded world's or the cluster's).
+    const asked: { req: PodInspectRequest; out: Parameters<PodInspector['inspect']>[1]; stopped: boolean }[] = [];
+    const inspector: PodInspector = {
+      inspect(req, out) {
+        const h = { req, out, stopped: false };
+        asked.push(h);
+        return { stop: () => void (h.stopped = true) };
+      },
+    };
+    const pod = (k: string) => store.getState().pods.get(k);
+    const mine = new LocalInspection({ plan, inspector, pod });
+    const theirs = new LocalInspection({ plan, inspector, pod });
+    const ui = await show(store, 120, 40, mine);
+    // A second terminal on the same rollout (a war room's other screen).
+    const other = await show(store, 120, 40, theirs);
     // Filter to the crash-looping pod (/ focuses the pods pane): it is the marked first row.
     await ui.write('/');
     for (const ch of 'crash') await ui.write(ch);
     await ui.write(KEY.enter);
     expect(ui.frame()).toMatch(/✗>orchestr/);
     const key = [...store.getState().pods.values()].find((p) => p.reason === 'CrashLoopBackOff')!.key;
+    const events = store.events.length;
     await ui.write(KEY.enter);
-    const ask = store.effects.at(-1)!;
-    expect(ask).toMatchObject({ type: 'inspect-pod', key, container: 'orchestrator' });
-    store.dispatch({
-      type: 'pod.detail',
-      at: store.clock.t,
-      inspectId: ask.id,
-      detail: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }], containers: [{ name: 'orchestrator', ready: false, restarts: 5, state: 'Waiting: CrashLoopBackOff', lastState: 'Terminated: Error (exit code 2)' }], events: [{ type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container', count: 9, at: store.clock.t }] },
-    });
-    store.dispatch({ type: 'pod.logs', at: store.clock.t, inspectId: ask.id, lines: ['FATAL saga coordinator: schema version 7', 'panic: runtime error'], ended: 'container "orchestrator" exited with code 2 (CrashLoopBackOff): these are its last words' });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.req).toMatchObject({ key, container: 'orchestrator', sinceMs: 600_000, tail: 200 });
+    // Looking is not an action on the rollout: nothing is sent to the store (nor journaled).
+    expect(store.events.length).toBe(events);
+    asked[0]!.out.detail({ phase: 'Running', conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }], containers: [{ name: 'orchestrator', ready: false, restarts: 5, state: 'Waiting: CrashLoopBackOff', lastState: 'Terminated: Error (exit code 2)' }], events: [{ type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container', count: 9, at: store.clock.t }] });
+    asked[0]!.out.logs(['FATAL saga coordinator: schema version 7', 'panic: runtime error'], 'container "orchestrator" exited with code 2 (CrashLoopBackOff): these are its last words');
     await settle();
     const f = ui.frame();
     expect(f).toContain('Container orchestrator Waiting: CrashLoopBackOff');
@@ -79,9 +94,17 @@ describe('the runbook in the console', () => {
     expect(f).toContain('! BackOff (x9)');
     expect(f).toContain('panic: runtime error');
     expect(f).toContain('these are its last words');
+    // The other terminal sees none of it.
+    expect(other.frame()).not.toContain('panic: runtime error');
+    expect(other.frame()).not.toContain('BackOff (x9)');
+    expect(theirs.view()).toBeNull();
     await ui.write(KEY.esc);
-    expect(store.effects.at(-1)).toMatchObject({ type: 'stop-inspect', inspectId: ask.id });
+    expect(asked[0]!.stopped).toBe(true);
+    expect(mine.view()).toBeNull();
     expect(ui.frame()).not.toContain('panic: runtime error');
+    // Lines that arrive after closing are dropped.
+    asked[0]!.out.logs(['late']);
+    expect(mine.view()).toBeNull();
   });
 
   it('help lists the runbook keys and their dialogs', async () => {

@@ -53,6 +53,8 @@ describe.skipIf(!hasTmux)('the runbook from the console (tmux)', { timeout: 240_
     const blocked = await t.waitFor((s) => s.includes('Blocked: checklist "Pre-deployment: Security & Compliance"'), 'the gate blocked by the checklist');
     expect(blocked).toMatch(/Data encryption at rest and\s*║?\s*║?\s*in transit verified|Data encryption at rest and in transit verified/);
     t.keys('Escape');
+    // The dialog closed before the next key: ESC and d arriving together read as alt-d.
+    await t.waitFor((s) => !s.includes('Blocked: checklist'), 'the advance dialog closed');
     // The deploy step, its values filled in, and its output in the runbook pane.
     t.keys('d');
     await t.waitFor((s) => s.includes('Deploy Canary 1%') && s.includes('helm upgrade --install maestro-conductor-rc') && /canary\.weight=1\b/.test(s) && s.includes('image.tag=rc'), 'the deploy dialog with the phase values');
@@ -67,7 +69,7 @@ describe.skipIf(!hasTmux)('the runbook from the console (tmux)', { timeout: 240_
       await new Promise((r) => setTimeout(r, 60));
     }
     t.keys('Escape');
-    await t.waitFor((s) => s.includes('checklist 18/18 ✓'), 'every item ticked');
+    await t.waitFor((s) => s.includes('checklist 18/18 ✓') && !s.includes('Checklist before Canary 1%'), 'every item ticked');
     // Focus the pods pane before the canary pod exists: it becomes the marked first row.
     t.keys('Tab');
     await new Promise((r) => setTimeout(r, 100));
@@ -101,6 +103,7 @@ describe.skipIf(!hasTmux)('the runbook from the console (tmux)', { timeout: 240_
     t.keys('a');
     await t.waitFor((s) => s.includes('Blocked: no-go at hour 6') && s.includes('saga completion 97 percent'), 'the no-go and its reason among the blockers');
     t.keys('Escape');
+    await t.waitFor((s) => !s.includes('Blocked: no-go at hour 6'), 'the advance dialog closed');
     t.keys('R');
     await t.waitFor((s) => s.includes('ROLL BACK'), 'the rollback dialog');
     t.keys('y');

@@ -16,6 +16,8 @@ import { fillIn, runbookPlan } from '../src/engine/runbook.js';
 import type { Actor, Effect, EngineEvent } from '../src/engine/types.js';
 import { Driver, HEALTHY, HOUR, MIN, checklistKeys, loadSeedPlan, samples } from './helpers/drive.js';
 import { noDataPast } from '../src/headless.js';
+import { LOG_LINES, LocalInspection } from '../src/runtime/inspection.js';
+import type { PodInspector } from '../src/runtime/ports.js';
 import { pod } from './helpers/state.js';
 
 const REF_FILE = join(import.meta.dirname, '..', 'config', 'maestro-conductor-rc.yaml');
@@ -320,21 +322,25 @@ describe('engine: feature flags and pod inspection', () => {
     expect(d.state.runbook.flags['federated-learning']).toMatchObject({ enabledBy: 'Ana Ortiz' });
   });
 
-  it('enter on a pod asks to follow its log with the plan\'s container and since window; lines land in state, bounded', () => {
+  it('a pod looked at is kept per terminal: bounded, and nothing arrives after closing (src/runtime/inspection.ts)', () => {
     const d = new Driver(plan, { crew: false });
     const p = pod('orchestrator-canary-abc-1', { track: 'canary', reason: 'CrashLoopBackOff', ready: false, restarts: 5 });
     d.send({ type: 'pods.sync', at: d.now + MIN, region: 'us-east-1', pods: [p] });
-    const e = cmd(d, { kind: 'inspect-pod', key: p.key }).find((x) => x.type === 'inspect-pod')!;
-    expect(e).toMatchObject({ name: p.name, container: 'orchestrator', sinceMs: 600_000, tail: 200 });
-    d.send({ type: 'pod.logs', at: d.now, inspectId: e.id, lines: Array.from({ length: 600 }, (_, i) => `line ${i}`) });
-    expect(d.state.runbook.inspect?.lines).toHaveLength(500);
-    expect(d.state.runbook.inspect?.lines.at(-1)).toBe('line 599');
-    const stop = cmd(d, { kind: 'close-inspect' });
-    expect(stop).toEqual([expect.objectContaining({ type: 'stop-inspect', inspectId: e.id })]);
-    expect(d.state.runbook.inspect).toBeNull();
-    // Lines of a closed inspection are dropped.
-    d.send({ type: 'pod.logs', at: d.now, inspectId: e.id, lines: ['late'] });
-    expect(d.state.runbook.inspect).toBeNull();
+    let out: Parameters<PodInspector['inspect']>[1] | null = null;
+    let stopped = 0;
+    const ins = new LocalInspection({ plan, inspector: { inspect: (_r, o) => ((out = o), { stop: () => void stopped++ }) }, pod: (k) => d.state.pods.get(k) });
+    ins.open(p.key);
+    out!.logs(Array.from({ length: 600 }, (_, i) => `line ${i}`));
+    expect(ins.view()?.lines).toHaveLength(LOG_LINES);
+    expect(ins.view()?.lines.at(-1)).toBe('line 599');
+    ins.close();
+    expect(stopped).toBe(1);
+    out!.logs(['late']);
+    expect(ins.view()).toBeNull();
+    // The rollout's state never held any of it.
+    expect(Object.keys(d.state.runbook)).not.toContain('inspect');
+    ins.open('us-east-1/gone/pod');
+    expect(ins.view()).toMatchObject({ error: 'the pod is gone' });
   });
 });
 

@@ -197,8 +197,6 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
       break;
     case 'command.output':
     case 'command.result':
-    case 'pod.detail':
-    case 'pod.logs':
       if (isRunbookEvent(event)) onRunbookEvent(tx, event);
       break;
     case 'source.status': {
@@ -486,8 +484,6 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
   // known rolls back only with one of those roles. A terminal without roles (one operator) may.
   if (command.kind === 'rollback' && actor.roles && tx.cp.plan.rollback.authority.length && !tx.cp.plan.rollback.authority.some((a) => actor.roles!.includes(a.role)))
     return tx.log('refused', `${who} asked to roll back: refused, the plan gives rollback authority to ${tx.cp.plan.rollback.authority.map((a) => tx.cp.roleTitles[a.role] ?? a.role).join(', ')}`);
-  // Looking at a pod changes nothing: any terminal may.
-  if (command.kind === 'inspect-pod' || command.kind === 'close-inspect') return onRunbookCommand(tx, actor, command, runbookHooks(tx));
   // Any terminal may take traffic off the canary (given the rollback authority above); everything else is the driver's.
   if (readOnly(s) && command.kind !== 'rollback') return tx.log('refused', `${who} asked to ${command.kind}: refused - read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout`);
   switch (command.kind) {

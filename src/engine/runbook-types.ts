@@ -1,6 +1,6 @@
 // The runbook's vocabulary: commands a person sends (tick a checklist item, run the deploy steps,
 // a no-go with a reason, look at a pod), effects the runtime carries out (run a command, follow a
-// pod's logs) and the events that come back (output lines, an exit, a pod's description, log lines).
+// pod's logs) and the events that come back (output lines, an exit).
 // Plain data, like everything the engine keeps.
 
 export type RunPurpose = 'deploy' | 'validate' | 'verify-rollback' | 'check' | 'flag';
@@ -23,10 +23,9 @@ export type RunbookCommand =
   /** Approve enabling a flag in a role (absent: the first role it still needs that the person holds). */
   | { kind: 'approve-flag'; flag: string; role?: string }
   /** Kill a running command (its process group). */
-  | { kind: 'stop-command'; runId: number }
-  /** Describe a pod and follow its log; `close-inspect` stops following. */
-  | { kind: 'inspect-pod'; key: string }
-  | { kind: 'close-inspect' };
+  | { kind: 'stop-command'; runId: number };
+// A pod's description and followed log (enter on a pod) are not here: what one terminal looks at
+// is that terminal's (src/runtime/inspection.ts), never the shared, journaled rollout state.
 
 export type RunbookEffect =
   | {
@@ -47,20 +46,7 @@ export type RunbookEffect =
       env: Record<string, string>;
       timeoutMs: number;
     }
-  | { id: number; type: 'stop-command'; runId: number }
-  | {
-      id: number;
-      type: 'inspect-pod';
-      key: string;
-      name: string;
-      namespace: string;
-      region: string;
-      track: string;
-      container?: string;
-      sinceMs: number;
-      tail: number;
-    }
-  | { id: number; type: 'stop-inspect'; inspectId: number };
+  | { id: number; type: 'stop-command'; runId: number };
 
 export interface PodDetail {
   node?: string;
@@ -85,11 +71,7 @@ export type RunbookEvent =
   /** New output lines of a running command (batched). */
   | { type: 'command.output'; at: number; runId: number; lines: string[] }
   /** A command ended (or could not start, or was skipped on the simulated world). */
-  | { type: 'command.result'; at: number; runId: number; ok: boolean; exitCode: number | null; detail: string; skipped?: boolean }
-  /** The pod being inspected, described. */
-  | { type: 'pod.detail'; at: number; inspectId: number; detail: PodDetail | null; error?: string }
-  /** New log lines of the pod being inspected; `ended` when the stream stopped (and why). */
-  | { type: 'pod.logs'; at: number; inspectId: number; lines: string[]; ended?: string };
+  | { type: 'command.result'; at: number; runId: number; ok: boolean; exitCode: number | null; detail: string; skipped?: boolean };
 
 export interface CommandRun {
   id: number;
@@ -122,11 +104,8 @@ export interface RunbookState {
   noGo: { phase: string; index: number; hour: number; title: string; by: string; reason: string; at: number } | null;
   /** Feature flags: approvals given and whether enabled (by phase id + flag name). */
   flags: Record<string, { approvals: { role: string; by: string; at: number }[]; runId?: number; enabledAt?: number; enabledBy?: string }>;
-  /** The pod being looked at (enter on a pod): description and followed log. */
-  inspect: { id: number; key: string; name: string; detail: PodDetail | null; error: string | null; lines: string[]; ended: string | null } | null;
 }
 
-export const EMPTY_RUNBOOK: RunbookState = { ticks: {}, runs: [], validationAt: null, verification: null, noGo: null, flags: {}, inspect: null };
+export const EMPTY_RUNBOOK: RunbookState = { ticks: {}, runs: [], validationAt: null, verification: null, noGo: null, flags: {} };
 export const RUN_LINES = 200;
 export const RUNS_KEPT = 40;
-export const LOG_LINES = 500;

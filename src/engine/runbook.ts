@@ -8,7 +8,7 @@ import { formatDuration, parseDuration } from '../plan/schema.js';
 import { normalCommand, type NormalCommand } from '../plan/runbook.js';
 import type { CompiledPlan } from './compiled.js';
 import { actorName, type Actor, type EffectInput, type HistoryEntry, type PodInfo, type RolloutState } from './types.js';
-import { EMPTY_RUNBOOK, LOG_LINES, RUN_LINES, RUNS_KEPT, type CommandRun, type RunbookCommand, type RunbookEvent, type RunbookState, type RunPurpose } from './runbook-types.js';
+import { EMPTY_RUNBOOK, RUN_LINES, RUNS_KEPT, type CommandRun, type RunbookCommand, type RunbookEvent, type RunbookState, type RunPurpose } from './runbook-types.js';
 
 export { EMPTY_RUNBOOK };
 
@@ -289,35 +289,7 @@ export function onRunbookCommand(tx: RunbookTx, actor: Actor, c: RunbookCommand,
       tx.log('command', `${by} stopped "${run.name}"`);
       return;
     }
-    case 'inspect-pod': {
-      const pod: PodInfo | undefined = s.pods.get(c.key);
-      if (!pod) return tx.log('refused', `${by} asked to look at pod ${c.key}: it is gone`);
-      stopInspect(tx);
-      const e = tx.effect({
-        type: 'inspect-pod',
-        key: pod.key,
-        name: pod.name,
-        namespace: pod.namespace,
-        region: pod.region,
-        track: pod.track,
-        ...(rp.logs.container ? { container: rp.logs.container } : {}),
-        sinceMs: rp.logs.sinceMs,
-        tail: rp.logs.tail,
-      });
-      set(tx, { inspect: { id: e.id, key: pod.key, name: pod.name, detail: null, error: null, lines: [], ended: null } });
-      return;
-    }
-    case 'close-inspect':
-      stopInspect(tx);
-      return;
   }
-}
-
-function stopInspect(tx: RunbookTx): void {
-  const cur = rb(tx).inspect;
-  if (!cur) return;
-  tx.effect({ type: 'stop-inspect', inspectId: cur.id });
-  set(tx, { inspect: null });
 }
 
 /** What keeps a flag from being enabled now. */
@@ -384,19 +356,6 @@ export function onRunbookEvent(tx: RunbookTx, e: RunbookEvent): void {
       const tail = done.lines.filter((l) => l.trim()).slice(-1)[0];
       tx.log(status === 'failed' ? 'hold' : 'effect', `${done.purpose} "${done.name}" ${status === 'passed' ? 'passed' : status === 'skipped' ? 'skipped' : 'FAILED'}: ${e.detail}${status === 'failed' && tail ? ` - ${tail}` : ''}`);
       afterRun(tx, done);
-      return;
-    }
-    case 'pod.detail': {
-      const cur = rb(tx).inspect;
-      if (!cur || cur.id !== e.inspectId) return;
-      set(tx, { inspect: { ...cur, detail: e.detail, error: e.error ?? null } });
-      return;
-    }
-    case 'pod.logs': {
-      const cur = rb(tx).inspect;
-      if (!cur || cur.id !== e.inspectId) return;
-      const lines = e.lines.length ? cur.lines.concat(e.lines) : cur.lines;
-      set(tx, { inspect: { ...cur, lines: lines.length > LOG_LINES ? lines.slice(-LOG_LINES) : lines, ended: e.ended ?? cur.ended } });
       return;
     }
   }
@@ -561,10 +520,10 @@ export function onRolloutStart(tx: RunbookTx): void {
 export function isRunbookCommand(c: { kind: string }): c is RunbookCommand {
   return RUNBOOK_KINDS.has(c.kind);
 }
-const RUNBOOK_KINDS = new Set(['tick-item', 'run-check', 'run-deploy', 'no-go', 'run-validation', 'verify-rollback', 'enable-flag', 'approve-flag', 'stop-command', 'inspect-pod', 'close-inspect']);
+const RUNBOOK_KINDS = new Set(['tick-item', 'run-check', 'run-deploy', 'no-go', 'run-validation', 'verify-rollback', 'enable-flag', 'approve-flag', 'stop-command']);
 
 export function isRunbookEvent(e: { type: string }): e is RunbookEvent {
-  return e.type === 'command.output' || e.type === 'command.result' || e.type === 'pod.detail' || e.type === 'pod.logs';
+  return e.type === 'command.output' || e.type === 'command.result';
 }
 
 /** Checklist progress for panes: ticked / total for the gate into `phaseId`. */

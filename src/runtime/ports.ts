@@ -80,7 +80,18 @@ export interface LoadRunner {
 }
 
 export type RunCommandEffect = Extract<Effect, { type: 'run-command' }>;
-export type InspectPodEffect = Extract<Effect, { type: 'inspect-pod' }>;
+/** What `enter` on a pod asks for: its description and its log, followed (the plan's container
+ * and since window). Not an engine effect: what one terminal looks at is that terminal's. */
+export interface PodInspectRequest {
+  key: string;
+  name: string;
+  namespace: string;
+  region: string;
+  track: string;
+  container?: string;
+  sinceMs: number;
+  tail: number;
+}
 
 /** How a runbook command ended. `skipped`: not run (the simulated world has no stand-in for it). */
 export interface CommandOutcome {
@@ -104,7 +115,7 @@ export interface CommandRunner {
 /** Describes a pod and follows its log (kubectl describe + kubectl logs -f). */
 export interface PodInspector {
   inspect(
-    effect: InspectPodEffect,
+    request: PodInspectRequest,
     out: { detail(d: PodDetail | null, error?: string): void; logs(lines: string[], ended?: string): void },
   ): { stop(): void };
 }

@@ -4,7 +4,7 @@
 import type { Plan } from '../plan/schema.js';
 import { initialState, reduce } from '../engine/reduce.js';
 import type { Effect, EngineEvent, LoadSummary, RolloutState } from '../engine/types.js';
-import type { ActuationResult, Clock, CommandRunner, CommsWriter, LoadRunner, Notifier, PodInspector, Source, TrafficActuator } from './ports.js';
+import type { ActuationResult, Clock, CommandRunner, CommsWriter, LoadRunner, Notifier, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
 import { visiblyDifferent } from './visible.js';
 
@@ -22,8 +22,6 @@ export interface RuntimeOptions {
   loadRunner?: LoadRunner;
   /** Runs the runbook's commands (deploy, validation, rollback verification, checks, flags). */
   commands?: CommandRunner;
-  /** Describes a pod and follows its log (enter on a pod). */
-  inspector?: PodInspector;
   initial?: RolloutState;
   /** Real milliseconds between clock ticks (0: none; the sources carry time). */
   tickMs?: number;
@@ -148,11 +146,7 @@ export class Runtime implements Store {
     await Promise.all((this.opts.sources ?? []).map((s) => s.stop()));
     await this.opts.loadRunner?.close();
     this.opts.commands?.close();
-    for (const i of this.inspections.values()) i.stop();
-    this.inspections.clear();
   }
-
-  private readonly inspections = new Map<number, { stop(): void }>();
 
   /** A runbook command: its output and its exit come back as events (journaled: the audit trail
    * keeps what ran, what it printed and how it ended). */
@@ -167,24 +161,6 @@ export class Runtime implements Store {
     runner
       .run(effect, (lines) => this.dispatch({ type: 'command.output', at: this.opts.clock.now(), runId: effect.id, lines }))
       .then(result, (err: unknown) => result({ ok: false, exitCode: null, detail: errorText(err) }));
-  }
-
-  private inspectPod(effect: Extract<Effect, { type: 'inspect-pod' }>): void {
-    const inspector = this.opts.inspector;
-    const now = () => this.opts.clock.now();
-    if (!inspector) {
-      queueMicrotask(() => this.dispatch({ type: 'pod.detail', at: now(), inspectId: effect.id, detail: null, error: 'no pod inspector is configured' }));
-      return;
-    }
-    try {
-      const h = inspector.inspect(effect, {
-        detail: (detail, error) => this.dispatch({ type: 'pod.detail', at: now(), inspectId: effect.id, detail, ...(error ? { error } : {}) }),
-        logs: (lines, ended) => this.dispatch({ type: 'pod.logs', at: now(), inspectId: effect.id, lines, ...(ended ? { ended } : {}) }),
-      });
-      this.inspections.set(effect.id, h);
-    } catch (err) {
-      queueMicrotask(() => this.dispatch({ type: 'pod.detail', at: now(), inspectId: effect.id, detail: null, error: errorText(err) }));
-    }
   }
 
   /** A load test's progress and result come back as events, so the pane is a function of state and
@@ -257,13 +233,6 @@ export class Runtime implements Store {
         return;
       case 'stop-command':
         this.opts.commands?.stop(effect.runId);
-        return;
-      case 'inspect-pod':
-        this.inspectPod(effect);
-        return;
-      case 'stop-inspect':
-        this.inspections.get(effect.inspectId)?.stop();
-        this.inspections.delete(effect.inspectId);
         return;
     }
   }

@@ -3,7 +3,7 @@
 // world's clock: a start-up, then request lines while it runs; a crash-looping canary's log ends
 // with its last words (the panic that kills it each time), an OOMKilled one with the heap warning.
 // Deterministic per pod name, so the same pod tells the same story.
-import type { InspectPodEffect, PodInspector } from '../runtime/ports.js';
+import type { PodInspectRequest, PodInspector } from '../runtime/ports.js';
 import type { PodDetail, PodInfo } from '../engine/types.js';
 
 export interface SimInspectorOptions {
@@ -111,7 +111,7 @@ const starting = (p: PodInfo) => p.phase === 'Pending' || p.reason === 'Containe
 export class SimPodInspector implements PodInspector {
   constructor(private readonly o: SimInspectorOptions) {}
 
-  inspect(e: InspectPodEffect, out: { detail(d: PodDetail | null, error?: string): void; logs(lines: string[], ended?: string): void }): { stop(): void } {
+  inspect(e: PodInspectRequest, out: { detail(d: PodDetail | null, error?: string): void; logs(lines: string[], ended?: string): void }): { stop(): void } {
     const container = e.container ?? 'main';
     const version = (track: string) => (track === 'canary' ? (this.o.version?.canary ?? 'rc') : (this.o.version?.stable ?? 'stable'));
     let stopped = false;

@@ -6,7 +6,7 @@
 import type { ClusterTarget } from '../kube/config.js';
 import type { KubeCluster, WatchHandle } from '../kube/client.js';
 import type { PodDetail } from '../engine/types.js';
-import type { InspectPodEffect, PodInspector } from '../runtime/ports.js';
+import type { PodInspectRequest, PodInspector } from '../runtime/ports.js';
 
 type Obj = Record<string, unknown>;
 const o = (x: unknown): Obj => (x && typeof x === 'object' ? (x as Obj) : {});
@@ -76,7 +76,7 @@ export class KubePodInspector implements PodInspector {
     return (this.opts.targets.find((t) => t.regions.includes(region)) ?? this.opts.targets[0])?.cluster;
   }
 
-  inspect(e: InspectPodEffect, out: { detail(d: PodDetail | null, error?: string): void; logs(lines: string[], ended?: string): void }): { stop(): void } {
+  inspect(e: PodInspectRequest, out: { detail(d: PodDetail | null, error?: string): void; logs(lines: string[], ended?: string): void }): { stop(): void } {
     const cluster = this.clusterOf(e.region);
     let stopped = false;
     let stream: WatchHandle | null = null;

@@ -24,6 +24,8 @@ import { PlanLoadRunner } from '../actuators/loadtest.js';
 import { simServiceAddress, startSimServiceOrExplain } from '../sim/serve-cli.js';
 import { startSimService } from '../sim/serve.js';
 import { wireRunbook, type RunbookWiring } from '../runbook.js';
+import { LocalInspection } from '../runtime/inspection.js';
+import type { PodInspector } from '../runtime/ports.js';
 import type { ClusterTarget } from '../kube/config.js';
 import type { PrometheusClient } from '../sources/prometheus.js';
 import { packageRoot } from '../paths.js';
@@ -45,6 +47,10 @@ export interface WiringDefaults {
 
 export interface Wiring {
   runtime: Runtime;
+  /** What this terminal looks at (enter on a pod): describe + logs -f, this terminal's only. */
+  inspection: LocalInspection;
+  /** The pod inspector (the war-room server inspects for each joined terminal with it). */
+  inspector: PodInspector | null;
   close(): Promise<void>;
   mode: 'simulated' | 'prometheus' | 'kubernetes';
   plan: Plan;
@@ -263,7 +269,7 @@ async function assemble(
     notifier,
     comms: new DirectoryCommsWriter(commsDir),
     loadRunner,
-    ...(runbook ? { commands: runbook.commands, inspector: runbook.inspector } : {}),
+    ...(runbook ? { commands: runbook.commands } : {}),
     ...(resumed ? { initial: resumed.state } : {}),
     ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
@@ -289,8 +295,13 @@ async function assemble(
       (err: unknown) => runtime.dispatch({ type: 'effect.result', at: clock.now(), effectId: e.id, ok: false, detail: `redone after resume: ${String(err)}` }),
     );
   }
+  // What this terminal looks at (enter on a pod): its own, never the journaled state.
+  const inspector = runbook?.inspector ?? null;
+  const inspection = new LocalInspection({ plan, inspector, pod: (k) => runtime.getState().pods.get(k) });
   return {
     runtime,
+    inspection,
+    inspector,
     mode,
     plan,
     planPath,
@@ -303,6 +314,7 @@ async function assemble(
     notifyOn: notifier.channels,
     commsDir,
     async close() {
+      inspection.close();
       await runtime.stop();
       // Deliveries still queued get a moment to go out, then the rest are dropped.
       await Promise.race([notifier.idle(), new Promise((r) => setTimeout(r, 2_000).unref())]);
