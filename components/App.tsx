@@ -24,6 +24,7 @@ import { PodsPane, podsPageSize, usePodRows } from './PodsPane.js';
 import { RosterPane } from './RosterPane.js';
 import { SliPane, sliOrder } from './SliPane.js';
 import { sliDetails } from './sliDetails.js';
+import { SpeedMeter } from './sparkline.js';
 import { flashLines, StatusBar } from './StatusBar.js';
 import { makeTheme } from './theme.js';
 import { Overlay } from './Overlay.js';
@@ -126,6 +127,12 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const sliRows = useMemo(() => plan.slis.filter((s) => s.unit !== 'count').length, [plan]);
   const clockSub = useMemo(() => (clock ? { subscribe: (l: () => void) => clock.subscribe(l), view: () => clock.view() } : { subscribe: noSubscribe, view: noView }), [clock]);
   const clockView = useSyncExternalStore(clockSub.subscribe, clockSub.view, clockSub.view);
+  // The clock's speed, for the sparklines' window: the embedded world's own; elsewhere (a joined
+  // console, a replay) as this screen sees simulated time pass.
+  const meter = useRef<SpeedMeter | null>(null);
+  meter.current ??= new SpeedMeter();
+  if (!clockView) meter.current.observe(performance.now(), state.now);
+  const speed = clockView ? clockView.speed : meter.current.speed();
   const access = accessFor(plan, state, actor, replay === true, !!clock);
   const keys = { ...(keymap ? { keymap } : {}), access, ...(clockView ? { clock: clockView } : {}) };
   const statusRows = 1 + flashLines(plan, state, ui, cols, flash, journal, keys).length;
@@ -208,7 +215,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const phasesPane = <PhasesPane plan={plan} state={state} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} />;
   const order = useMemo(() => sliOrder(plan), [plan]);
   const selectedSli = order[Math.min(ui.sliIndex, order.length - 1)] ?? '';
-  const sliPane = <SliPane plan={plan} state={state} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} selected={selectedSli} />;
+  const sliPane = <SliPane plan={plan} state={state} width={slis.width} height={slis.height} focused={ui.focus === 'slis'} theme={theme} selected={selectedSli} speed={speed} />;
   const minute = Math.floor(state.now / 60_000) * 60_000;
   // Incidents, due reminders and failed notifications lead the roster pane. Redrawn every second
   // while a clock counts down (an escalation, the rollback notice), else once a minute.
@@ -283,7 +290,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       break;
     }
     case 'sli-details': {
-      const d = sliDetails(plan, state, selectedSli);
+      const d = sliDetails(plan, state, selectedSli, { speed, width: Math.min(cols - 2, 110) - 4 });
       overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed tone="info" columns={cols} rows={height} theme={theme} />;
       break;
     }

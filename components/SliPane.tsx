@@ -5,13 +5,13 @@ import { Box } from 'ink';
 import { useEffect, useState } from 'react';
 import type { Plan, Sli } from '../src/plan/schema.js';
 import { compare, compile, type CompiledPlan, type CompiledRule } from '../src/engine/compiled.js';
-import { latest, seriesValues } from '../src/engine/series.js';
-import type { RolloutState, SampleNote } from '../src/engine/types.js';
+import { latest } from '../src/engine/series.js';
+import { SERIES_CAPACITY, type RolloutState, type SampleNote } from '../src/engine/types.js';
 import { trafficOn } from '../src/engine/traffic.js';
 import { cellWidth, fit, fitLeft, formatAge, formatOp, formatThreshold, formatValue } from './format.js';
 import { fitLines, flowItems, Lines, type PLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
-import { eitherFlag, scaledRange, sliSparkScale, sparkRange, sparkRuns } from './sparkline.js';
+import { eitherFlag, scaledRange, sliSparkScale, sparkRange, sparkRuns, sparkWindow, windowValues, worseOf, type SparkWindow } from './sparkline.js';
 import type { Theme, Tone } from './theme.js';
 
 /** `invalid`: the newest canary value is impossible (+Inf, NaN, out of range) or its query failed
@@ -66,8 +66,6 @@ function sliMeta(cp: CompiledPlan): SliMeta[] {
 
 export interface SliView {
   sli: Sli;
-  canary: (number | null)[];
-  baseline: (number | null)[];
   canaryNow: number | null;
   baselineNow: number | null;
   /** The newest value as measured when it was invalid ("+Inf", "NaN", "120"; "error" for a failed
@@ -91,8 +89,6 @@ export function sliViews(plan: Plan, state: RolloutState): SliView[] {
   const criteria = phase ? phase.criteria : [...plan.successCriteria, ...plan.safetyThresholds];
   return sliMeta(cp).map((m): SliView => {
     const s = state.slis[m.sli.name];
-    const canary = s ? seriesValues(s.canary) : [];
-    const baseline = s ? seriesValues(s.baseline) : [];
     const lastAt = s?.lastAt ?? null;
     const ageMs = lastAt === null ? null : Math.max(0, state.now - lastAt);
     const fresh = ageMs !== null && ageMs <= cp.noDataMs;
@@ -124,8 +120,6 @@ export function sliViews(plan: Plan, state: RolloutState): SliView[] {
         : '';
     const view: SliView = {
       sli: m.sli,
-      canary,
-      baseline,
       canaryNow,
       baselineNow,
       ...(canaryRaw !== undefined ? { canaryRaw } : {}),
@@ -157,9 +151,16 @@ export interface SliLineOptions {
   selected?: string | null;
   /** Phase of the pulse of data that is older than noDataAfter (false: the mark is hidden). */
   pulseOn?: boolean;
+  /** The clock's speed (simulated ms per real ms; null: unknown): sets the sparklines' window. */
+  speed?: number | null;
 }
 
 export function sliLines(plan: Plan, state: RolloutState, width: number, height: number, colour = true, opts: SliLineOptions = {}): PLine[] {
+  return sliPaneBody(plan, state, width, height, colour, opts).lines;
+}
+
+/** The pane's lines and the sparklines' window (its span goes in the title). */
+export function sliPaneBody(plan: Plan, state: RolloutState, width: number, height: number, colour = true, opts: SliLineOptions = {}): { lines: PLine[]; window: SparkWindow } {
   const views = sliViews(plan, state);
   const rowsV = views.filter((v) => v.sli.unit !== 'count');
   const countsV = views.filter((v) => v.sli.unit === 'count');
@@ -184,6 +185,8 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
   const fixed = fixedNoRb + (showRb ? rbMax + 1 : 0);
   const sparkW = Math.max(1, Math.floor((width - fixed - 2) / 2));
   const showSparks = width - fixed - 2 >= 4;
+  // How much time the sparklines cover: longer at a faster clock, so they show a trend.
+  const win = sparkWindow(opts.speed ?? null, cp.intervalMs, sparkW, SERIES_CAPACITY * cp.intervalMs);
 
   const header = rowsV.length > 0 && showSparks;
   if (header) {
@@ -206,17 +209,21 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
     // one honest scale for canary and baseline: it reaches the ideal end and the threshold, and
     // points that miss the criterion or trip a rollback rule are drawn in the bad tone
     const scale = sliSparkScale(plan, state.phaseIndex, v.sli);
-    const range = scaledRange(sparkRange(sparkW, v.canary, v.baseline), scale);
+    const st = state.slis[v.sli.name];
+    const worse = worseOf(v.sli.direction);
+    const canaryPts = st ? windowValues(st.canary, win, state.now, worse, sparkW) : [];
+    const baselinePts = st ? windowValues(st.baseline, win, state.now, worse, sparkW) : [];
+    const range = scaledRange(sparkRange(sparkW, canaryPts, baselinePts), scale);
     const flag = colour ? eitherFlag(v.flag, scale.miss) : undefined;
     const segs: Seg[] = [{ text: mark(v.sli.name), tone: 'info', bold: true }, { text: `${fit(v.sli.title, titleW)} ` }];
     if (showSparks) {
-      for (const r of sparkRuns(v.canary, sparkW, range, flag)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'info' });
+      for (const r of sparkRuns(canaryPts, sparkW, range, flag)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'info' });
       segs.push({ text: ' ' });
     }
     segs.push({ text: fitLeft(shown(v.canaryNow, v.canaryRaw, unit), valW), tone: VERDICT_TONE[v.verdict], bold: v.verdict === 'fail' || v.verdict === 'invalid' });
     segs.push({ text: '  ' });
     if (showSparks) {
-      for (const r of sparkRuns(v.baseline, sparkW, range, flag)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'muted' });
+      for (const r of sparkRuns(baselinePts, sparkW, range, flag)) segs.push({ text: r.text, tone: r.flagged ? 'bad' : 'muted' });
       segs.push({ text: ' ' });
     }
     segs.push({ text: fitLeft(shown(v.baselineNow, v.baselineRaw, unit), valW), tone: v.baselineRaw !== undefined ? 'bad' : 'muted' });
@@ -250,7 +257,7 @@ export function sliLines(plan: Plan, state: RolloutState, width: number, height:
     }
     flowed.forEach((segs, k) => lines.push({ prio: 80 - k, segs }));
   }
-  return lines;
+  return { lines, window: win };
 }
 
 export interface SliPaneProps {
@@ -262,6 +269,8 @@ export interface SliPaneProps {
   theme: Theme;
   /** The selected SLI's name (marked when focused). */
   selected?: string;
+  /** The clock's speed (null: unknown): the sparklines' window grows with it. */
+  speed?: number | null;
 }
 
 /** Why the last judgment no longer describes the canary (null: it is the current one). Display
@@ -297,15 +306,16 @@ export function judgmentBadge(state: RolloutState, plan?: Plan): string {
   return stale ? `judgment ⌛ was ${what}, ${stale}` : `judgment ${glyph} ${what}`;
 }
 
-export function SliPane({ plan, state, width, height, focused, theme, selected }: SliPaneProps) {
+export function SliPane({ plan, state, width, height, focused, theme, selected, speed }: SliPaneProps) {
   const w = paneInnerWidth(width);
   const h = paneInnerHeight(height);
   // Cheap per frame: only the newest sample time of each SLI, not a second pass over the views.
   const noDataMs = compile(plan).noDataMs;
   const pulseOn = usePulse(Object.values(state.slis).some((x) => x.lastAt !== null && state.now - x.lastAt > noDataMs));
-  const lines = fitLines(sliLines(plan, state, w, h, theme.enabled, { selected: focused ? (selected ?? null) : null, pulseOn }), h);
+  const body = sliPaneBody(plan, state, w, h, theme.enabled, { selected: focused ? (selected ?? null) : null, pulseOn, speed: speed ?? null });
+  const lines = fitLines(body.lines, h);
   return (
-    <Pane title="SLIs" right={judgmentBadge(state, plan)} focused={focused} width={width} height={height} theme={theme}>
+    <Pane title={`SLIs · ${body.window.label}`} right={judgmentBadge(state, plan)} focused={focused} width={width} height={height} theme={theme}>
       <Box flexDirection="column">
         <Lines lines={lines} width={w} theme={theme} />
       </Box>

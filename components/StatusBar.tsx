@@ -47,7 +47,13 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
   const ck = keys.clock;
   if (ck) {
     if (ck.paused) left.push({ text: ' · ‖ clock paused', tone: 'warn', bold: true });
-    else left.push({ text: ` · ×${formatSpeed(ck.speed)}`, tone: ck.slowed ? 'warn' : 'muted', bold: ck.slowed !== null }, ...(ck.slowed ? [{ text: ` slowed: ${ck.slowed}`, tone: 'warn' as const }] : []));
+    else
+      left.push(
+        { text: ` · ×${formatSpeed(ck.speed)}`, tone: ck.slowed ? 'warn' : 'muted', bold: ck.slowed !== null },
+        ...(ck.slowed ? [{ text: ` slowed: ${ck.slowed}`, tone: 'warn' as const }] : []),
+        // The world cannot keep the speed asked: simulated time waits for it, and says how fast it goes.
+        ...(ck.actual !== undefined && ck.actual !== null ? [{ text: ` asked, ×${formatSpeed(ck.actual)} actual`, tone: 'warn' as const }] : []),
+      );
   }
   for (const [name, h] of Object.entries(state.sources)) if (!h.ok) left.push({ text: ` · ✗ ${name}`, tone: 'bad', bold: true });
   // With a Lease: does this terminal drive, or who does.

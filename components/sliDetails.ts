@@ -5,10 +5,13 @@ import type { Plan } from '../src/plan/schema.js';
 import { formatDuration } from '../src/plan/schema.js';
 import { compare, compile, ruleThreshold, type CompiledRule } from '../src/engine/compiled.js';
 import { latest, seriesLength } from '../src/engine/series.js';
-import type { RolloutState } from '../src/engine/types.js';
+import { SERIES_CAPACITY, type RolloutState } from '../src/engine/types.js';
+import { scaledRange, sliSparkScale, sparkline, sparkRange, sparkWindow, windowValues, worseOf } from './sparkline.js';
 import { formatValue } from './format.js';
 
-export function sliDetails(plan: Plan, state: RolloutState, name: string): { title: string; lines: string[] } {
+/** `spark`: the sparklines' window as the SLIs pane sets it (the clock's speed) and the width the
+ * dialog gives them; without it, no sparkline. */
+export function sliDetails(plan: Plan, state: RolloutState, name: string, spark?: { speed: number | null; width: number }): { title: string; lines: string[] } {
   const cp = compile(plan);
   const def = cp.sliByName[name];
   if (!def) return { title: name, lines: ['unknown SLI'] };
@@ -26,6 +29,18 @@ export function sliDetails(plan: Plan, state: RolloutState, name: string): { tit
       : `data: newest sample ${formatDuration(age)} old${age > cp.noDataMs ? ` - NO DATA (over ${plan.analysis.noDataAfter}): holds the rollout` : age > cp.staleMs ? ` - stale (over ${plan.analysis.staleAfter})` : ''}`,
   );
   for (const [src, h] of Object.entries(state.sources)) if (!h.ok) lines.push(`source ${src} failing: ${h.message ?? ''}`);
+  if (spark && sli && spark.width >= 20) {
+    // Canary and baseline on one scale over the same window as the pane: longer at a faster clock.
+    const cells = spark.width - 10;
+    const win = sparkWindow(spark.speed, cp.intervalMs, cells, SERIES_CAPACITY * cp.intervalMs);
+    const worse = worseOf(def.direction);
+    const c = windowValues(sli.canary, win, state.now, worse, cells);
+    const b = windowValues(sli.baseline, win, state.now, worse, cells);
+    const range = scaledRange(sparkRange(cells, c, b), sliSparkScale(plan, state.phaseIndex, def));
+    lines.push(`${win.label}${win.mode === 'buckets' ? `, the worst sample of each ${formatDuration(Math.round(win.bucketMs / 1000) * 1000)}` : ''} (the span follows the clock's speed):`);
+    lines.push(`canary   ${sparkline(c, cells, range)}`);
+    lines.push(`baseline ${sparkline(b, cells, range)}`);
+  }
 
   const crit = cp.phases[Math.max(0, state.phaseIndex)]?.criteria.find((c) => c.sli === name);
   if (crit) {

@@ -1,6 +1,7 @@
 // Colours for the console, by meaning. Every `color=` in components/ goes through a Theme so that
 // NO_COLOR (https://no-color.org: set and non-empty) turns all of them off at once; glyphs
 // (✓ ✗ ? ! ▶ ⚑ ⌛) carry the meaning either way, colour only repeats it.
+import { processNoColor } from '../src/env.js';
 
 export type Tone =
   | 'ok' // pass, healthy, done
@@ -30,8 +31,10 @@ export interface Theme {
   c(tone: Tone | undefined): string | undefined;
 }
 
-/** NO_COLOR set to a non-empty value. */
-export function noColorRequested(env: Record<string, string | undefined> = process.env): boolean {
+/** NO_COLOR set to a non-empty value (default: in this process now; --no-color sets it there,
+ * src/env.ts applyToProcess). */
+export function noColorRequested(env?: Record<string, string | undefined>): boolean {
+  if (!env) return processNoColor();
   const v = env['NO_COLOR'];
   return v !== undefined && v !== '';
 }

@@ -157,6 +157,9 @@ export interface ClockView {
   paused: boolean;
   /** Why the world slowed itself down (a checkpoint due...), or null. */
   slowed: string | null;
+  /** The speed the world really keeps when it cannot keep the one asked (simulated time waits
+   * for it), or null/absent when it keeps up. */
+  actual?: number | null;
 }
 /** Given by the CLI on the embedded simulated world only: the App reads the view and hands it the
  * speed keys; the CLI side changes the simulated clock. */

@@ -1,5 +1,8 @@
-// The environment canary reads, read once (in src/cli.ts) into one typed object that is passed
-// down: no other module of the CLI looks at process.env for these.
+// The environment canary reads, read once (per command, in src/commands/program.ts) into one typed
+// object that is passed down (`Ctx.env`): no other module of src/ or components/ reads process.env,
+// so tests inject any of it. A child process's environment is built from `vars` (the environment as
+// read); the few process-wide settings libraries read themselves (chalk's FORCE_COLOR, blessed's
+// NCURSES_NO_UTF8_ACS, the theme's NO_COLOR) are set and read here too.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +13,12 @@ export interface CanaryEnv {
   stateHome: string;
   /** $XDG_CONFIG_HOME, else ~/.config. */
   configHome: string;
+  /** $XDG_CACHE_HOME, else ~/.cache: validated plans are cached under canary/plans. */
+  cacheHome: string;
+  /** CANARY_PLAN_CACHE=off: no plan cache. */
+  planCache: boolean;
+  /** CANARY_TOKEN (trimmed): a war-room token for join, wall and declare. */
+  token: string | undefined;
   /** NO_COLOR set and non-empty (https://no-color.org), or --no-color. */
   noColor: boolean;
   /** CI set and not "false"/"0". */
@@ -22,21 +31,59 @@ export interface CanaryEnv {
   podName: string | undefined;
   /** Prometheus credentials: environment only, never the command line (ps shows it to everyone). */
   prometheus: { token: string | undefined; user: string | undefined; password: string | undefined };
+  /** Every variable as read (a copy): what the plan names (notification URLs and tokens), PATH
+   * (artillery), kubeconfig discovery, and the base of a child process's environment. With
+   * --no-color it carries NO_COLOR=1 and FORCE_COLOR=0, so children draw no colour either. */
+  vars: Readonly<Record<string, string | undefined>>;
 }
 
 const set = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env, flags: { noColor?: boolean | undefined } = {}): CanaryEnv {
   const home = homedir();
+  const noColor = flags.noColor === true || set(env.NO_COLOR) !== undefined;
   return {
     journalKey: set(env.CANARY_JOURNAL_KEY),
     stateHome: set(env.XDG_STATE_HOME) ?? join(home, '.local', 'state'),
     configHome: set(env.XDG_CONFIG_HOME) ?? join(home, '.config'),
-    noColor: flags.noColor === true || set(env.NO_COLOR) !== undefined,
+    cacheHome: set(env.XDG_CACHE_HOME) ?? join(home, '.cache'),
+    planCache: env.CANARY_PLAN_CACHE !== 'off',
+    token: set(env.CANARY_TOKEN?.trim()),
+    noColor,
     ci: set(env.CI) !== undefined && env.CI !== 'false' && env.CI !== '0',
     debug: set(env.CANARY_DEBUG) !== undefined && env.CANARY_DEBUG !== '0',
     user: set(env.USER),
     podName: set(env.POD_NAME),
     prometheus: { token: set(env.CANARY_PROMETHEUS_TOKEN), user: set(env.CANARY_PROMETHEUS_USER), password: env.CANARY_PROMETHEUS_PASSWORD },
+    vars: Object.freeze({ ...env, ...(noColor ? { NO_COLOR: '1', FORCE_COLOR: '0' } : {}) }),
   };
+}
+
+/** The process's environment as it is now, for a caller that was given none (library use and
+ * tests; the commands pass `CanaryEnv.vars`). */
+export function processVars(): Readonly<Record<string, string | undefined>> {
+  return { ...process.env };
+}
+
+/** Where validated plans are cached, or null when the cache is off (CANARY_PLAN_CACHE=off). */
+export function planCacheDir(env: Pick<CanaryEnv, 'cacheHome' | 'planCache'>): string | null {
+  return env.planCache ? join(env.cacheHome, 'canary', 'plans') : null;
+}
+
+/** --no-color or NO_COLOR: libraries in this process that read the environment themselves (chalk
+ * under Ink, the theme) draw no colour either. */
+export function applyToProcess(env: CanaryEnv): void {
+  if (!env.noColor) return;
+  process.env.NO_COLOR = '1';
+  process.env.FORCE_COLOR = '0';
+}
+
+/** NO_COLOR as this process has it now (the theme's default: --no-color sets it, applyToProcess). */
+export function processNoColor(): boolean {
+  return set(process.env.NO_COLOR) !== undefined;
+}
+
+/** blessed draws line characters with the terminal's ACS unless told the terminal is UTF-8. */
+export function preferUtf8LineDrawing(): void {
+  process.env.NCURSES_NO_UTF8_ACS ??= '1';
 }

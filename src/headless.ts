@@ -7,6 +7,8 @@ import { gateView } from './engine/gates.js';
 import { compile } from './engine/compiled.js';
 import type { Effect, HistoryEntry, RolloutState } from './engine/types.js';
 import type { Runtime } from './runtime/runtime.js';
+import { lagging } from './sim/pace.js';
+import type { SpeedReport } from './sim/sources.js';
 
 /** Exit codes, documented in the README and `canary help`. */
 export const EXIT = {
@@ -32,6 +34,8 @@ export interface HeadlessOptions {
   settleMs?: number;
   /** Real ms: end the run (exit 124) if nothing else ended it by then. */
   timeoutMs?: number;
+  /** The embedded world: the speed asked and the speed it kept over the run (printed at the end). */
+  speed?: () => SpeedReport;
 }
 
 /** SLIs the gate needs (success criteria, safety thresholds) that have had no data for longer
@@ -111,6 +115,8 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);
+      // Measured before the sources stop and effects settle (that real time is not the world's).
+      const sp = opts.speed?.();
       const end = Date.now() + (opts.settleMs ?? 10_000);
       // A rollback is "rolled back, confirmed" once its verification step has run: wait for it
       // (the runbook's command runner stops with the runtime).
@@ -128,6 +134,16 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
       const s = runtime.getState();
       const pending = Object.keys(s.pending);
       if (pending.length) reason += `; ${pending.length} effect(s) still unconfirmed after ${opts.settleMs ?? 10_000} ms: ${pending.join(', ')}`;
+      // How fast simulated time really went: the world's clock waits for the world when it cannot
+      // keep the speed asked (src/sim/sources.ts), and says so rather than claim the speed.
+      if (sp) {
+        const slow = lagging(sp);
+        const actual = sp.actual === null ? null : Math.round(sp.actual);
+        print(
+          { type: 'clock', asked: sp.asked, actual, keptUp: slow === null },
+          `clock: ×${sp.asked}${slow !== null ? ` asked, ×${slow} actual (the simulated world could not keep up; simulated time waited for it)` : actual !== null ? ` (×${actual} actual)` : ''}`,
+        );
+      }
       print({ type: 'exit', code, reason, status: s.status, weight: s.desiredWeight, appliedWeight: s.appliedWeight }, `exit ${code}: ${reason}`);
       resolve({ code, reason, state: s });
     };

@@ -60,7 +60,7 @@ export async function connectKubernetes(plan: Plan, o: KubeWiringOptions): Promi
     provider,
     ...(lease ? { guard: lease.whyNot } : {}),
     ...(plan.rollback.scaleCanaryToZero ? { scaleCanaryToZero: { namespace: plan.target.namespace, deployment: plan.target.deployment } } : {}),
-    ...(hook ? { hook } : {}),
+    ...(hook ? { hook: { ...hook, ...(o.env ? { base: o.env } : {}) } } : {}),
   });
   const pods = new KubePodsSource({
     targets,

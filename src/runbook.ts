@@ -25,6 +25,8 @@ export interface RunbookWiringOptions {
   now(): number;
   kubeTargets?: ClusterTarget[] | null;
   prometheus?: PrometheusClient | null;
+  /** The environment commands start from (CanaryEnv.vars). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunbookWiring {
@@ -40,6 +42,7 @@ export function wireRunbook(o: RunbookWiringOptions): RunbookWiring {
   const commands = new PlanCommandRunner({
     mode: o.mode,
     cwd,
+    ...(o.env ? { env: o.env } : {}),
     secretEnv: o.plan.runbook.secretEnv,
     simEnv,
     ...(prom
@@ -49,7 +52,8 @@ export function wireRunbook(o: RunbookWiringOptions): RunbookWiring {
         }
       : {}),
   });
-  const hook = o.mode === 'sim' ? rollbackHookOf(o.plan, cwd, 'sim', simEnv) : null;
+  const simHook = o.mode === 'sim' ? rollbackHookOf(o.plan, cwd, 'sim', simEnv) : null;
+  const hook = simHook && o.env ? { ...simHook, base: o.env } : simHook;
   const traffic = hook ? new HookedTraffic(o.traffic, hook) : o.traffic;
   const inspector: PodInspector = o.kubeTargets?.length
     ? new KubePodInspector({ targets: o.kubeTargets })

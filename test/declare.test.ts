@@ -62,6 +62,21 @@ describe('canary declare', () => {
     expect(inc.openedBy).toContain(remote.you!.name);
   });
 
+  it('an immediate kind from a person outside its declarers (the authority and the P0 matrix) is refused: no incident, no rollback', async () => {
+    const r = await room();
+    const remote = await r.join(r.tokens['femi']!);
+    const res = await declareRemote(remote, plan, { kind: immediate.id, summary: 'tokens in the logs' });
+    expect(res.ok).toBe(false);
+    expect(res.text).toContain(`Femi Adeyemi declared ${immediate.id}: refused - the plan lets only`);
+    const s = r.store.getState();
+    expect(s.status).toBe('running');
+    expect(s.incidents).toHaveLength(0);
+    // The same person may still page with an incident of no automatic rollback.
+    expect((await declareRemote(remote, plan, { kind: 'other', summary: 'customers report leaked tokens' })).ok).toBe(true);
+    expect(r.store.getState().status).toBe('running');
+    expect(r.store.getState().incidents).toHaveLength(1);
+  });
+
   it('a view-only token is refused, and nothing is declared', async () => {
     const r = await room();
     const remote = await r.join(r.viewer);

@@ -63,7 +63,7 @@ describe('canary wall', () => {
     // The gauge, the phase and its time left, pods per region, people.
     expect(text).toContain('Canary weight 1%');
     expect(text).toContain('Canary 1%: internal validation');
-    expect(text).toMatch(/bake: 23h\d+m left \(of 1d\)/);
+    expect(text).toMatch(/bake 23h\d+m left of 1d/);
     expect(text).toMatch(/us-east-1 +3\/4 +5\/6 +1/);
     expect(text).toMatch(/Primary SRE +\S+ \S+/);
     expect(text).toContain('Engineering Lead   Dev Raman');
@@ -89,7 +89,7 @@ describe('canary wall', () => {
     store.dispatch({ type: 'sli.samples', at: store.clock.t + MIN, samples: samples(4, { latency_p95: null }) });
     const m = wallModel(plan, store.getState());
     expect(m.charts.length).toBeLessThanOrEqual(4);
-    const latency = m.charts.find((c) => c.label.includes('Latency'))!;
+    const latency = m.charts.find((c) => c.labels[0]!.includes('Latency'))!;
     expect(latency.canary.at(-1)).toBe(latency.canary.at(-2));
     expect(latency.threshold?.every((v) => v === 1000)).toBe(true);
   });

@@ -2,6 +2,7 @@
 // in a child process. Its intermediate reports (every 10 s on stdout) become progress, and its
 // JSON report (--output) becomes the summary. canary passes the plan's target with --target and
 // refuses a script that names any other origin, so load never goes where the plan does not say.
+import { processVars } from '../env.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -17,7 +18,7 @@ export const ARTILLERY_FOR_NODE20 = '2.0.21';
 export const ARTILLERY_INSTALL_HINT = `npm install -g --ignore-scripts artillery@${ARTILLERY_FOR_NODE20} (the last release for Node 20; --ignore-scripts skips its Playwright browser download), or set CANARY_ARTILLERY to its executable, or give the test engine: autocannon`;
 
 /** $CANARY_ARTILLERY, else `artillery` on PATH; null when neither is there. */
-export function findArtillery(env: NodeJS.ProcessEnv = process.env): string | null {
+export function findArtillery(env: Readonly<Record<string, string | undefined>> = processVars()): string | null {
   const explicit = env.CANARY_ARTILLERY;
   if (explicit) return isExecutable(explicit) ? explicit : null;
   for (const dir of (env.PATH ?? '').split(delimiter)) {
@@ -212,7 +213,9 @@ export interface ArtilleryOptions {
   reportFile: string;
   /** Directories a relative script path is looked up in, in order. */
   scriptDirs: string[];
-  /** The executable (default: findArtillery()). */
+  /** canary's environment (CanaryEnv.vars): PATH, $CANARY_ARTILLERY, the child's environment. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The executable (default: findArtillery(env)). */
   bin?: string | null;
   /** Seconds past the test's duration before the run is killed (artillery takes a few to start). */
   graceMs?: number;
@@ -221,7 +224,7 @@ export interface ArtilleryOptions {
 export function startArtillery(test: LoadTest, opts: ArtilleryOptions, onProgress: (p: LoadProgress) => void): EngineRun {
   const durationMs = parseDuration(test.duration) ?? 0;
   const failed = (detail: string): EngineRun => ({ done: Promise.resolve({ outcome: 'failed', detail, summary: null }), stop: () => undefined });
-  const bin = opts.bin === undefined ? findArtillery() : opts.bin;
+  const bin = opts.bin === undefined ? findArtillery(opts.env) : opts.bin;
   if (!bin) return failed(`load test "${test.name}" needs artillery, which is not installed here: ${ARTILLERY_INSTALL_HINT}`);
   const script = test.script!;
   const scriptPath = isAbsolute(script) ? script : opts.scriptDirs.map((d) => resolve(d, script)).find((p) => existsSync(p));
@@ -247,7 +250,7 @@ export function startArtillery(test: LoadTest, opts: ArtilleryOptions, onProgres
     child = spawn(bin, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, so a stop ends its workers too
-      env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...(opts.env ?? processVars()), ARTILLERY_DISABLE_TELEMETRY: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
     });
   } catch (err) {
     return failed(`artillery (${bin}): ${err instanceof Error ? err.message : String(err)}`);

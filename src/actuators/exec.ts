@@ -5,6 +5,7 @@
 // commands (deploy steps, validation, rollback verification, checklist checks, flag hooks) all run
 // through `execCommand`.
 import { spawn } from 'node:child_process';
+import { processVars } from '../env.js';
 
 export interface ExecOptions {
   /** A string runs through /bin/sh -c (plan commands: ${VAR} comes from `env`, never pasted in);
@@ -105,7 +106,7 @@ export function execCommand(o: ExecOptions): Promise<ExecResult> {
     try {
       // Its own process group: on timeout or stop the whole group goes (a hook's own children
       // too, which would otherwise hold the pipes open and the step "running" forever).
-      child = spawn(file, args, { stdio: ['pipe', o.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'], detached: true, ...(o.cwd ? { cwd: o.cwd } : {}), env: o.env ?? process.env });
+      child = spawn(file, args, { stdio: ['pipe', o.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'], detached: true, ...(o.cwd ? { cwd: o.cwd } : {}), env: o.env ?? (processVars() as NodeJS.ProcessEnv) });
     } catch (err) {
       resolve({ code: null, signal: null, timedOut: false, stopped: false, error: scrub(err instanceof Error ? err.message : String(err), o.secrets), lines, stderr, durationMs: 0 });
       return;

@@ -18,6 +18,8 @@ export interface PlanLoadRunnerOptions {
   resultsDir: string;
   /** Where relative artillery script paths are looked up, in order. */
   scriptDirs?: string[];
+  /** canary's environment (CanaryEnv.vars), for artillery (PATH, $CANARY_ARTILLERY, its environment). */
+  env?: Readonly<Record<string, string | undefined>>;
   /** The artillery executable; undefined: $CANARY_ARTILLERY or PATH; null: not installed. */
   artilleryBin?: string | null;
   /** Wall clock for file names and stamps (results are real-time artefacts). */
@@ -67,7 +69,7 @@ export class PlanLoadRunner implements LoadRunner {
       } catch {
         /* reported when the result is saved */
       }
-      run = startArtillery(test, { plan, reportFile: join(this.opts.resultsDir, `${base}-${test.output ?? 'artillery-report.json'}`), scriptDirs: this.opts.scriptDirs ?? [process.cwd()], ...(this.opts.artilleryBin !== undefined ? { bin: this.opts.artilleryBin } : {}) }, onProgress);
+      run = startArtillery(test, { plan, reportFile: join(this.opts.resultsDir, `${base}-${test.output ?? 'artillery-report.json'}`), scriptDirs: this.opts.scriptDirs ?? [process.cwd()], ...(this.opts.env ? { env: this.opts.env } : {}), ...(this.opts.artilleryBin !== undefined ? { bin: this.opts.artilleryBin } : {}) }, onProgress);
     } else {
       run = startAutocannon(test, onProgress);
     }

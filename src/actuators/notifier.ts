@@ -6,6 +6,7 @@
 // URLs and tokens come from environment variables the plan names and are never printed: they
 // are scrubbed from every detail this module reports.
 import { describeExit, execCommand } from './exec.js';
+import { processVars } from '../env.js';
 import type { NotifyChannel, Plan } from '../plan/schema.js';
 import { parseDuration } from '../plan/schema.js';
 import type { Notifier, NotifyEffect, NotifyReport } from '../runtime/ports.js';
@@ -16,7 +17,8 @@ export interface ChannelNotifierOptions {
   plan: Plan;
   /** Default: the plan's notifications.channels. */
   channels?: NotifyChannel[];
-  /** Where urlEnv / tokenEnv are looked up (default process.env). */
+  /** Where urlEnv / tokenEnv are looked up, and a command hook's environment comes from
+   * (CanaryEnv.vars; default: the process's, src/env.ts processVars). */
   env?: Record<string, string | undefined>;
   /** Deliveries waiting per channel (default: the plan's notifications.queue, else 100). */
   queueLimit?: number;
@@ -85,9 +87,10 @@ export class ChannelNotifier implements Notifier {
   private readonly inflight = new Set<AbortController>();
   /** Channels that are off, and why (an environment variable not set): for the console. */
   readonly off: string[] = [];
+  private readonly env: Readonly<Record<string, string | undefined>>;
 
   constructor(private readonly opts: ChannelNotifierOptions) {
-    const env = opts.env ?? process.env;
+    const env = (this.env = opts.env ?? processVars());
     this.limit = opts.queueLimit ?? opts.plan.notifications?.queue ?? 100;
     for (const channel of opts.channels ?? opts.plan.notifications?.channels ?? []) {
       const url = channel.urlEnv ? env[channel.urlEnv] : undefined;
@@ -195,7 +198,7 @@ export class ChannelNotifier implements Notifier {
 
   /** The environment a command hook gets: canary's, minus every channel's URL and token variables. */
   private hookEnv(job: Job): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, CANARY_NOTIFY_KIND: job.effect.kind ?? 'info', CANARY_NOTIFY_SEVERITY: job.effect.severity };
+    const env: NodeJS.ProcessEnv = { ...this.env, CANARY_NOTIFY_KIND: job.effect.kind ?? 'info', CANARY_NOTIFY_SEVERITY: job.effect.severity };
     for (const l of this.lanes) {
       if (l.channel.urlEnv) delete env[l.channel.urlEnv];
       if (l.channel.tokenEnv) delete env[l.channel.tokenEnv];

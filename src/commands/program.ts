@@ -2,7 +2,7 @@
 // `canary <cmd> --help` (usage, options with their ranges, examples), --version, --no-color, and
 // usage errors as UsageError (exit 2) with a hint where the command's help is.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readEnv } from '../env.js';
+import { applyToProcess, readEnv } from '../env.js';
 import { packageVersion } from '../paths.js';
 import { UsageError } from './errors.js';
 import { optionHelp, parseNumber, type OptionTable, type OptSpec, type ValuesOf } from './options.js';
@@ -74,7 +74,8 @@ export interface Built {
 
 /** Builds the program: every command of the registry (and their subcommands), `isDefault` on
  * `defaultCommand`. A command's help and its usage errors name its full path (`canary audit verify`). */
-export function buildProgram(commands: readonly CommandSpec<any>[], ctx: Omit<Ctx, 'env' | 'commands'>, defaultCommand: string): Built {
+/** `ctx.environ`: the environment the commands read (src/env.ts readEnv; default the process's). */
+export function buildProgram(commands: readonly CommandSpec<any>[], ctx: Omit<Ctx, 'env' | 'commands'> & { environ?: NodeJS.ProcessEnv }, defaultCommand: string): Built {
   let code: number | undefined;
   const program = new Command('canary');
   program
@@ -109,12 +110,10 @@ export function buildProgram(commands: readonly CommandSpec<any>[], ctx: Omit<Ct
         const self = a[a.length - 1] as Command;
         const args = (a.slice(0, (spec.args ?? []).length) as (string | undefined)[]).filter((x): x is string => x !== undefined);
         const global = program.opts<{ color?: boolean }>();
-        const env = readEnv(process.env, { noColor: global.color === false });
-        if (env.noColor) {
-          // Components and child processes (chalk, artillery) read it from the environment.
-          process.env.NO_COLOR = '1';
-          process.env.FORCE_COLOR = '0';
-        }
+        const env = readEnv(ctx.environ, { noColor: global.color === false });
+        // Components (chalk under Ink, the theme) read NO_COLOR/FORCE_COLOR from the process;
+        // child processes get them through env.vars.
+        applyToProcess(env);
         const r = await run(valuesFrom(spec.options, self.opts()) as ValuesOf<OptionTable>, args, { ...ctx, env, commands });
         code = typeof r === 'number' ? r : 0;
       });

@@ -527,6 +527,10 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
     case 'stop-load-test':
       return stopLoadTest(tx, actor, '');
     case 'declare-incident': {
+      // An immediate kind rolls back: only the people the plan lets declare it may (the same
+      // authority as the war-room signal). Anyone else is refused before anything opens or moves.
+      const refused = command.incidentKind !== undefined ? immediateRefusal(tx.cp, command.incidentKind, 'P0', actor.roles) : null;
+      if (refused) return tx.log('refused', `${who} declared ${command.incidentKind}: refused - ${refused}; declare it as other to page the on-call, or ask one of them to declare it`);
       const declared = declareIncident(tx, actor, command.severity, command.summary, command.incidentKind);
       if (!declared?.kind.immediate) return;
       // An immediate kind (the plan's rollback.immediate list) rolls back now, in the same event:
@@ -685,6 +689,16 @@ function onApprove(tx: Tx, actor: Actor, phaseId: string, role: string): void {
   tx.log('approval', `${who} approved ${phase.title} as ${tx.cp.roleTitles[role] ?? role}`);
 }
 
+/** Why a person with `roles` may not declare the immediate rule `id` (a security breach...), or
+ * null when they may (or it is no immediate rule a person declares). A signal rule has its own
+ * declarers; a rule a person witnessed is declared like a signal of that name at `severity`. */
+function immediateRefusal(cp: CompiledPlan, id: string, severity: 'P0' | 'P1' | 'P2', roles: readonly string[] | undefined): string | null {
+  const rule = cp.rules.find((r) => r.group === 'immediate' && r.id === id);
+  if (!rule) return null;
+  const asSignal = (rule.kind === 'signal' ? rule : { ...rule, kind: 'signal', signal: { name: rule.id, severity } }) as CompiledRule & { kind: 'signal' };
+  return signalRefusal(cp.plan, asSignal, roles);
+}
+
 function onSignal(tx: Tx, actor: Actor, name: string, severity: string | undefined, note: string | undefined): void {
   const who = actorName(actor);
   if (actor.viewer) return tx.log('refused', `${who} signalled ${name}: refused, a viewer cannot act`);
@@ -698,8 +712,7 @@ function onSignal(tx: Tx, actor: Actor, name: string, severity: string | undefin
   const rule = declared ?? witnessed;
   if (!rule) return;
   // Who may declare it is the plan's decision (declaredBy, or its authority and escalation matrix).
-  const asSignal = declared ?? ({ ...witnessed!, kind: 'signal', signal: { name, severity: 'P0' } } as unknown as SignalCompiled);
-  const refused = signalRefusal(tx.cp.plan, asSignal, actor.roles);
+  const refused = declared ? signalRefusal(tx.cp.plan, declared, actor.roles) : immediateRefusal(tx.cp, witnessed!.id, 'P0', actor.roles);
   if (refused) return tx.log('info', `${who} signalled ${name}${severity ? ` ${severity}` : ''}: no rollback - ${refused}; someone with that authority can roll back (R y)`);
   const text = `${rule.title} (${rule.id}): ${name}${severity ? ` ${severity}` : ''} declared by ${who}${note ? ` - ${note}` : ''}`;
   doRollback(tx, actor, `${GROUP_LABEL[rule.group]}: ${text}`, { rule: rule.id, group: rule.group, title: rule.title, text });

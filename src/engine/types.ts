@@ -507,5 +507,8 @@ export interface ReduceResult {
   effects: Effect[];
 }
 
-export const SERIES_CAPACITY = 120;
+/** Samples kept per SLI and track: 6 h at a one-minute interval, so a sparkline at a fast clock
+ * (the embedded world's one simulated hour a second) can show hours of trend, not minutes of noise
+ * (the SLIs pane picks its window from the clock's speed). */
+export const SERIES_CAPACITY = 360;
 export const HISTORY_CAPACITY = 200;

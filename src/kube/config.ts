@@ -2,6 +2,7 @@
 // (several files, merged), then ~/.kube/config, then the in-cluster service account. One context
 // per region of the plan (`target.clusters`), or one context for all. Never the silent
 // `http://localhost:8080` that client-node's loadFromDefault falls back to.
+import { processVars } from '../env.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -15,7 +16,9 @@ export interface KubeOptions {
   kubeconfig?: string;
   /** --context NAME (all regions) or region=NAME pairs. */
   contexts?: string[];
-  env?: NodeJS.ProcessEnv;
+  /** canary's environment (CanaryEnv.vars): KUBECONFIG, HOME, the in-cluster variables
+   * (default: the process's, src/env.ts processVars). */
+  env?: Readonly<Record<string, string | undefined>>;
   /** For tests: a root directory under which the service account files are mounted. */
   inClusterRoot?: string;
   timeoutMs?: number;
@@ -44,7 +47,7 @@ export class KubeConfigError extends Error {
 export async function loadKubeConfig(o: KubeOptions): Promise<{ kc: KubeConfig; from: string }> {
   // Loaded on first use only (see build/bundle.mjs).
   const { KubeConfig } = await import('@kubernetes/client-node');
-  const env = o.env ?? process.env;
+  const env = o.env ?? processVars();
   const kc = new KubeConfig();
   const load = (file: string, into: KubeConfig) => {
     if (!existsSync(file)) throw new KubeConfigError(`kubeconfig ${file}: no such file`);

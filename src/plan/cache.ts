@@ -6,7 +6,6 @@
 // ignored, and the plan is validated as if there were none; nothing here ever fails a load.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from './schema.js';
 
@@ -19,34 +18,29 @@ function buildId(): string | null {
   return typeof __CANARY_BUILD_ID__ === 'string' && __CANARY_BUILD_ID__ ? __CANARY_BUILD_ID__ : null;
 }
 
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'canary', 'plans');
+function fileFor(dir: string, text: string, id: string): string {
+  return join(dir, `${createHash('sha256').update(id).update('\0').update(text).digest('hex').slice(0, 40)}.json`);
 }
 
-function fileFor(text: string, id: string): string {
-  return join(cacheDir(), `${createHash('sha256').update(id).update('\0').update(text).digest('hex').slice(0, 40)}.json`);
-}
-
-/** The plan validated earlier from exactly this text by this build, or null. */
-export function cachedPlan(text: string): Plan | null {
+/** The plan validated earlier from exactly this text by this build, or null. `dir`: the cache
+ * (src/env.ts planCacheDir: $XDG_CACHE_HOME/canary/plans), null when it is off. */
+export function cachedPlan(text: string, dir: string | null): Plan | null {
   const id = buildId();
-  if (!id || process.env.CANARY_PLAN_CACHE === 'off') return null;
+  if (!id || dir === null) return null;
   try {
-    return JSON.parse(readFileSync(fileFor(text, id), 'utf8')) as Plan;
+    return JSON.parse(readFileSync(fileFor(dir, text, id), 'utf8')) as Plan;
   } catch {
     return null;
   }
 }
 
 /** Keeps a plan this build validated from `text`. */
-export function cachePlan(text: string, plan: Plan): void {
+export function cachePlan(text: string, plan: Plan, dir: string | null): void {
   const id = buildId();
-  if (!id || process.env.CANARY_PLAN_CACHE === 'off') return;
+  if (!id || dir === null) return;
   try {
-    const dir = cacheDir();
     mkdirSync(dir, { recursive: true });
-    const file = fileFor(text, id);
+    const file = fileFor(dir, text, id);
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(plan));
     renameSync(tmp, file);

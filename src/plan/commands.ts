@@ -1,5 +1,5 @@
 // `canary validate <file>` and `canary schema`.
-import { formatPlanError, loadPlanFile } from './loader.js';
+import { formatPlanError, loadPlanFile, type LoadOptions } from './loader.js';
 import { planJsonSchema } from './jsonschema.js';
 import { planSummary } from './summary.js';
 import { stopLines } from './authority.js';
@@ -7,8 +7,8 @@ import { stopLines } from './authority.js';
 /** Loads and checks a plan. Prints the summary and `✓ <file> is a valid plan` to `out` and returns
  * 0; or every problem (`file:line:col: path: message`) and `✗ N problem(s) in <file>` to `err` and
  * returns 1; or returns 2 when the file cannot be read. */
-export function runValidate(file: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  const result = loadPlanFile(file);
+export function runValidate(file: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream, opts: LoadOptions = {}): number {
+  const result = loadPlanFile(file, opts);
   if (result.ok) {
     out.write(`${planSummary(result.plan)}\n\n`);
     for (const w of result.warnings ?? []) err.write(`${formatPlanError(w).replace(/^([^ ]+: )/, '$1warning: ')}\n`);

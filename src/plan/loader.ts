@@ -17,6 +17,8 @@ import { simulationProblems } from './simulate.js';
  * that world needs (every SLI says what it simulates). */
 export interface LoadOptions {
   simulated?: boolean;
+  /** The plan cache (src/env.ts planCacheDir); none when absent or null. */
+  cacheDir?: string | null;
 }
 import { cachedPlan, cachePlan } from './cache.js';
 import { runbookWarnings } from './runbook.js';
@@ -84,10 +86,10 @@ export function loadPlanFile(path: string, opts: LoadOptions = {}): LoadResult {
   // Validated before from this very text (and for the same place to run) by this very build: skip
   // YAML and zod (see cache.ts).
   const key = opts.simulated ? `simulated\0${text}` : text;
-  const cached = cachedPlan(key);
+  const cached = cachedPlan(key, opts.cacheDir ?? null);
   if (cached) return { ok: true, plan: cached, file: path };
   const result = loadPlanText(text, path, opts);
-  if (result.ok && !result.warnings) cachePlan(key, result.plan); // a plan with warnings is checked again, so validate says them every time
+  if (result.ok && !result.warnings) cachePlan(key, result.plan, opts.cacheDir ?? null); // a plan with warnings is checked again, so validate says them every time
   return result;
 }
 

@@ -1,6 +1,8 @@
 // Clocks for the simulated world. SimClock runs `speed` times faster than real time from a chosen
-// start (the demo default is a Monday afternoon so weekday approval rules apply); ManualClock is
-// moved by hand in tests. This is the only place in src/sim that reads real time.
+// start (the demo default is a Monday afternoon so weekday approval rules apply): it is the pace the
+// world is asked to keep, not the time the rollout reads (that is the world's own time, see
+// sources.ts: the clock waits for the world, `holdAt`). ManualClock is moved by hand in tests.
+// Real time paces the world here and in sources.ts (SimSource's budget and speed measurement).
 import type { Clock } from '../runtime/ports.js';
 
 /** Monday 2026-11-30 14:00 UTC (09:00 in New York): the demo's default start. */
@@ -36,6 +38,14 @@ export class SimClock implements Clock {
 
   now(): number {
     return this.baseSim + (this.realNow() - this.baseReal) * this._speed;
+  }
+
+  /** Back-pressure: the world has only produced up to `sim`, so simulated time continues from there
+   * from now on (the time it could not simulate is not made up later at a sprint). Never forwards. */
+  holdAt(sim: number): void {
+    if (!(sim < this.now())) return;
+    this.baseReal = this.realNow();
+    this.baseSim = sim;
   }
 
   /** Changes speed from now on without a jump in sim time (0 freezes the clock). */

@@ -8,6 +8,7 @@ import { trafficOn } from '../engine/traffic.js';
 import type { RolloutState } from '../engine/types.js';
 import type { Plan } from '../plan/schema.js';
 import type { SimClock } from './clock.js';
+import type { SpeedReport } from './sources.js';
 
 /** The speed a moment that needs a person drops to: one simulated minute a second. */
 export const SLOW_SPEED = 60;
@@ -45,6 +46,21 @@ export interface PaceView {
   speed: number;
   paused: boolean;
   slowed: string | null;
+  /** The speed the world actually keeps, when it is well below the speed asked (the simulated
+   * clock waits for the world: src/sim/sources.ts); absent when it keeps up or is not measured yet. */
+  actual?: number;
+}
+
+/** Below this share of the speed asked, the status bar says the world does not keep up. */
+export const KEEPS_UP = 0.9;
+
+/** The actual speed worth showing (two significant digits), or null when the world keeps up. */
+export function lagging(r: SpeedReport | null): number | null {
+  if (!r || r.actual === null || !(r.asked > 0) || r.actual >= KEEPS_UP * r.asked) return null;
+  const a = Math.max(0, r.actual);
+  if (a < 10) return Math.round(a * 10) / 10;
+  const unit = 10 ** (Math.floor(Math.log10(a)) - 1);
+  return Math.round(a / unit) * unit;
 }
 
 /** Drives a SimClock from the speed keys and the state (observe it on every state change). */
@@ -59,6 +75,8 @@ export class SimPace {
   constructor(
     private readonly clock: SimClock,
     private readonly plan: Plan,
+    /** The speed the world actually keeps (SimSource.actualSpeed). */
+    private readonly measured: () => SpeedReport | null = () => null,
   ) {
     this.base = clock.speed;
     this.current = { speed: clock.speed, paused: false, slowed: null };
@@ -101,9 +119,11 @@ export class SimPace {
     if (speed !== this.clock.speed) this.clock.setSpeed(speed);
     const shown = this.paused ? this.base : speed;
     const slowed = !this.paused && this.moment !== null && !this.chose && speed < this.base ? this.moment : null;
+    const m = this.measured();
+    const actual = this.paused || !m || m.asked !== speed ? null : lagging(m);
     const c = this.current;
-    if (c.speed === shown && c.paused === this.paused && c.slowed === slowed) return;
-    this.current = { speed: shown, paused: this.paused, slowed };
+    if (c.speed === shown && c.paused === this.paused && c.slowed === slowed && (c.actual ?? null) === actual) return;
+    this.current = { speed: shown, paused: this.paused, slowed, ...(actual !== null ? { actual } : {}) };
     for (const l of this.listeners) l();
   }
 }

@@ -12,8 +12,8 @@ import { defaultTokenPath, issueTokens, readTokenFile, readTokenFileIfAny, Token
 export const DEFAULT_LISTEN = '127.0.0.1:7420';
 
 /** `canary tokens`: new tokens, printed once; the file keeps salted hashes. */
-export function runTokens(plan: Plan, opts: { file?: string | undefined; people?: string[] | undefined; viewers?: number | undefined }, out: NodeJS.WritableStream): string {
-  const path = opts.file ?? defaultTokenPath(plan);
+export function runTokens(plan: Plan, opts: { file?: string | undefined; people?: string[] | undefined; viewers?: number | undefined; stateHome: string }, out: NodeJS.WritableStream): string {
+  const path = opts.file ?? defaultTokenPath(plan, opts.stateHome);
   const previous = readTokenFileIfAny(path);
   const { file, issued } = issueTokens(plan, { ...(opts.people?.length ? { people: opts.people } : {}), viewers: opts.viewers ?? 0, previous });
   writeTokenFile(path, file);
@@ -42,8 +42,9 @@ export interface OpenedRoom {
 }
 
 /** The server for `canary serve`, on the console's runtime. Throws with a message that says what to do. */
-export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Runtime; clock: Clock; inspector?: PodInspector | null; listen?: string | undefined; tokens?: string | undefined; cert?: string | undefined; key?: string | undefined; insecure?: boolean | undefined }): Promise<OpenedRoom> {
-  const tokenFile = o.tokens ?? defaultTokenPath(o.plan);
+export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Runtime; clock: Clock; inspector?: PodInspector | null; listen?: string | undefined; tokens?: string | undefined; cert?: string | undefined; key?: string | undefined; insecure?: boolean | undefined; stateHome?: string }): Promise<OpenedRoom> {
+  if (o.tokens === undefined && o.stateHome === undefined) throw new Error('the war room needs a token file (--tokens)');
+  const tokenFile = o.tokens ?? defaultTokenPath(o.plan, o.stateHome!);
   if (!existsSync(tokenFile)) throw new Error(`no war-room tokens at ${tokenFile}: run \`canary tokens${o.tokens ? ` --file ${o.tokens}` : ''}\` first and give each person theirs`);
   const book = new TokenBook(o.plan, readTokenFile(tokenFile));
   if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key go together (PEM files): give both for wss://, or neither for ws://');
@@ -99,9 +100,9 @@ export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Ru
   };
 }
 
-/** The token for join/wall: CANARY_TOKEN, or the first line of --token-file. Never a flag: a
- * command line is visible to every user of the machine. */
-export function readJoinToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+/** The token for join/wall: CANARY_TOKEN (`token`: CanaryEnv.token), or the first line of
+ * --token-file. Never a flag: a command line is visible to every user of the machine. */
+export function readJoinToken(tokenFile: string | undefined, token: string | undefined): string {
   if (tokenFile) {
     try {
       return readFileSync(tokenFile, 'utf8').split('\n')[0]!.trim();
@@ -109,12 +110,12 @@ export function readJoinToken(tokenFile: string | undefined, env: NodeJS.Process
       throw new Error(`--token-file ${tokenFile}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const t = env.CANARY_TOKEN?.trim();
+  const t = token?.trim();
   if (!t) throw new Error('no token: set CANARY_TOKEN=<your token> (from `canary tokens` on the serving machine) or give --token-file <file>');
   return t;
 }
 
-export async function joinRoom(urlText: string | undefined, o: { tokenFile?: string | undefined; ca?: string | undefined; reconnect?: boolean }): Promise<RemoteStore> {
+export async function joinRoom(urlText: string | undefined, o: { tokenFile?: string | undefined; token: string | undefined; ca?: string | undefined; reconnect?: boolean }): Promise<RemoteStore> {
   if (!urlText) throw new Error('usage: canary join <ws://host:port/ | wss://host:port/> (the URL `canary serve` shows)');
   let url: URL;
   try {
@@ -123,7 +124,7 @@ export async function joinRoom(urlText: string | undefined, o: { tokenFile?: str
   } catch {
     throw new Error(`"${urlText}" is not a ws:// or wss:// URL, e.g. ws://127.0.0.1:7420/`);
   }
-  const token = readJoinToken(o.tokenFile);
+  const token = readJoinToken(o.tokenFile, o.token);
   const ca = o.ca ? readFileSync(o.ca) : undefined;
   const store = new RemoteStore({ url: url.toString(), token, ...(ca ? { ca } : {}), timeoutMs: 5_000, ...(o.reconnect === false ? { reconnect: false } : {}) });
   try {

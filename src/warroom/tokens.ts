@@ -7,7 +7,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { homedir } from 'node:os';
 import type { Plan } from '../plan/schema.js';
 import type { Identity } from './protocol.js';
 
@@ -28,9 +27,9 @@ export interface TokenFile {
   tokens: TokenEntry[];
 }
 
-export function defaultTokenPath(plan: Plan): string {
-  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(base, 'canary', `${plan.metadata.name}-tokens.json`);
+/** $XDG_STATE_HOME/canary/<plan>-tokens.json (`stateHome`: CanaryEnv.stateHome, src/env.ts). */
+export function defaultTokenPath(plan: Plan, stateHome: string): string {
+  return join(stateHome, 'canary', `${plan.metadata.name}-tokens.json`);
 }
 
 function hashSecret(salt: string, secret: string): Buffer {

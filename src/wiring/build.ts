@@ -5,7 +5,7 @@
 // what differs is in ./simulated.ts, ./prometheus.ts and ./kubernetes.ts, loaded only when used.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { CanaryEnv } from '../env.js';
+import { planCacheDir, type CanaryEnv } from '../env.js';
 import { UsageError, UserError, messageOf } from '../commands/errors.js';
 import type { Plan } from '../plan/schema.js';
 import { whoIs } from '../engine/roster.js';
@@ -16,7 +16,7 @@ import { JournalWriter, resumeSync, type ResumeResult } from '../journal/journal
 import { DEMO_START } from '../sim/clock.js';
 import { SimCrew } from '../sim/crew.js';
 import { SCENARIOS } from '../sim/scenarios.js';
-import { SimWorld } from '../sim/world.js';
+import { SimWorld, type SimWorldOptions } from '../sim/world.js';
 import { isKubernetesPlan } from '../kubernetes.js';
 import { ChannelNotifier } from '../actuators/notifier.js';
 import { DirectoryCommsWriter } from '../actuators/comms-files.js';
@@ -31,9 +31,9 @@ import type { PrometheusClient } from '../sources/prometheus.js';
 import { packageRoot } from '../paths.js';
 import { defaultJournalPath, lockJournal } from './journal-lock.js';
 import { planAndText } from './plan.js';
-import { realClock, simClock, simSource, type Common, type ModeParts, type WorldValues } from './parts.js';
+import type { Common, ModeParts, SimPacing, WorldValues } from './parts.js';
 
-export { realClock, simClock, simSource, type Common, type ModeParts, type WorldValues } from './parts.js';
+export { realClock, simClock, simSource, type Common, type ModeParts, type SimPacing, type WorldValues } from './parts.js';
 
 
 export interface WiringDefaults {
@@ -43,6 +43,8 @@ export interface WiringDefaults {
   notifyEveryMs: number;
   /** Serve the simulated service for the plan's load tests by default (the console does). */
   serve?: boolean;
+  /** Makes the simulated world (tests: a world made slow on purpose). */
+  world?: (opts: SimWorldOptions) => SimWorld;
 }
 
 export interface Wiring {
@@ -56,7 +58,10 @@ export interface Wiring {
   plan: Plan;
   planPath: string;
   planText: string;
+  /** What the rollout reads: on the embedded world, the world's own time (never ahead of it). */
   clock: Clock;
+  /** The embedded world only: the pace its clock keeps (speed keys) and the speed it really keeps. */
+  pace: SimPacing | null;
   actor: Actor;
   crew: SimCrew | null;
   journal: string | null;
@@ -74,7 +79,7 @@ function sliSourceOf(values: WorldValues): 'sim' | 'prometheus' {
 /** The plan, the mode, and the wiring for that mode. */
 export async function buildRuntime(values: WorldValues, env: CanaryEnv, defaults: WiringDefaults): Promise<Wiring> {
   // SLIs from the simulated world: every SLI must say what the world simulates for it (slis[].simulate).
-  const { plan, planPath, planText } = planAndText(values, { simulated: sliSourceOf(values) === 'sim' });
+  const { plan, planPath, planText } = planAndText(values, { simulated: sliSourceOf(values) === 'sim', cacheDir: planCacheDir(env) });
   const kubePlan = isKubernetesPlan(plan);
   const prometheus = sliSourceOf(values) === 'prometheus';
   if (!kubePlan && (values.kubeconfig || values.context))
@@ -152,7 +157,8 @@ async function assemble(
   // The world's actuators answer after a short real delay; at very high speeds keep it tiny so a
   // weight change does not take simulated hours to be confirmed.
   const actuationDelayMs = speed > 3600 ? 1 : 20;
-  const world = new SimWorld({ plan, scenario: regressAt === undefined ? base : { ...base, atWeight: regressAt }, seed: values.seed ?? 1, start, podsPerRegion: values['pods-per-region'] ?? 6, actuationDelayMs });
+  const worldOptions: SimWorldOptions = { plan, scenario: regressAt === undefined ? base : { ...base, atWeight: regressAt }, seed: values.seed ?? 1, start, podsPerRegion: values['pods-per-region'] ?? 6, actuationDelayMs };
+  const world = defaults.world ? defaults.world(worldOptions) : new SimWorld(worldOptions);
   let actor: Actor;
   if (values.as) {
     const p = plan.roster.people.find((x) => x.id === values.as);
@@ -217,6 +223,7 @@ async function assemble(
     runbook = wireRunbook({
       plan,
       planPath,
+      env: env.vars,
       mode: kube ? 'real' : 'sim',
       traffic,
       simUrl: (service ?? runbookService)?.url ?? null,
@@ -233,7 +240,7 @@ async function assemble(
   }
   // Load-test results: one JSON file per run, beside the journal unless --load-results says where.
   const resultsDir = values['load-results'] ? resolve(values['load-results']) : join(journalPath ? dirname(journalPath) : dirname(defaultJournalPath(plan, live, env.stateHome)), 'loadtests');
-  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()], ...(serviceMoved ? { serviceMoved } : {}) });
+  const loadRunner = new PlanLoadRunner({ plan, resultsDir, scriptDirs: [process.cwd(), dirname(planPath), packageRoot()], env: env.vars, ...(serviceMoved ? { serviceMoved } : {}) });
   let writer: JournalWriter | null = resumed?.writer ?? null;
   if (journalPath && !resumed) {
     try {
@@ -258,7 +265,7 @@ async function assemble(
   }
   // Notifications go to the plan's channels (URLs and tokens from the environment), in the
   // background; communications are written where --comms-dir says.
-  const notifier = new ChannelNotifier({ plan });
+  const notifier = new ChannelNotifier({ plan, env: env.vars });
   const commsDir = resolve(values['comms-dir'] ?? 'canary-comms');
   const runtime = new Runtime({
     plan,
@@ -307,6 +314,7 @@ async function assemble(
     planPath,
     planText,
     clock,
+    pace: parts.pace ?? null,
     actor,
     crew,
     journal: journalPath ?? null,

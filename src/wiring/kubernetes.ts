@@ -14,6 +14,7 @@ export async function kubernetesParts(c: Common, prometheus: boolean): Promise<M
     kube = await connectKubernetes(c.plan, {
       planPath: c.planPath,
       now: () => clock.now(),
+      env: c.env.vars,
       ...(c.values.kubeconfig ? { kubeconfig: c.values.kubeconfig } : {}),
       ...(c.values.context ? { contexts: c.values.context } : {}),
     });

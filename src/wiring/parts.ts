@@ -10,7 +10,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { Clock, Source, TrafficActuator } from '../runtime/ports.js';
 import type { ResumeResult } from '../journal/journal.js';
 import { SimClock } from '../sim/clock.js';
-import { SimSource } from '../sim/sources.js';
+import { SimSource, type PaceClock, type SpeedReport } from '../sim/sources.js';
 import type { SimWorld } from '../sim/world.js';
 import type { ClusterTarget } from '../kube/config.js';
 import type { PrometheusClient } from '../sources/prometheus.js';
@@ -49,18 +49,32 @@ export interface ModeParts {
   kubeTargets?: ClusterTarget[];
   /** The Prometheus client, when SLIs come from one: checklist query checks ask it. */
   prometheus?: PrometheusClient;
+  /** The embedded world only: the pace its clock is asked to keep (the console's speed keys drive
+   * it) and the speed the world actually keeps. */
+  pace?: SimPacing;
   afterStart?: (runtime: Runtime, dispatch: (e: EngineEvent) => void) => Promise<void>;
   close(): Promise<void> | void;
 }
 
-/** The simulated world's source: polls it twice per simulated analysis interval (at most every
- * 250 ms real), so samples are never older than the plan's staleAfter only because the clock runs fast. */
-export function simSource(c: Common, clock: Clock, o: { samples: boolean; pods: boolean }): SimSource {
+/** The embedded world's pace: the clock it is asked to keep, and the speed it keeps. */
+export interface SimPacing {
+  clock: SimClock;
+  /** Over the last seconds (the status bar). */
+  actual(): SpeedReport;
+  /** Since the speed was last changed (a headless run's summary). */
+  average(): SpeedReport;
+}
+
+/** The simulated world's source, paced by `clock`: polls it twice per simulated analysis interval
+ * (at most every 250 ms real), so samples are never older than the plan's staleAfter only because
+ * the clock runs fast. Its `time` is the world's time, the clock a simulated rollout reads. */
+export function simSource(c: Common, clock: PaceClock, o: { samples: boolean; pods: boolean }): SimSource {
   return new SimSource(c.world, clock, { periodMs: Math.min(250, Math.max(5, c.world.intervalMs / Math.max(c.speed, 1e-9) / 2)), samples: o.samples, pods: o.pods });
 }
 
 /** The real clock (Prometheus and clusters answer for real time only). */
 export const realClock = (): Clock => ({ now: () => Date.now(), speed: 1 });
 
-/** The simulated clock, from where the rollout was (resumed) or the demo's start. */
-export const simClock = (c: Common): Clock => new SimClock({ start: c.start, speed: c.speed });
+/** The simulated clock, from where the rollout was (resumed) or the demo's start: the pace the
+ * world is asked to keep. The rollout reads the world's time (`SimSource.time`), never this. */
+export const simClock = (c: Common): SimClock => new SimClock({ start: c.start, speed: c.speed });

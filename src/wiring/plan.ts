@@ -24,8 +24,8 @@ export function planAndText(values: { plan?: string | undefined }, opts: LoadOpt
 }
 
 /** The plan as the server runs it (a local --plan only if the server sent none). */
-export function serverPlan(planText: string | null, url: string, values: { plan?: string | undefined }): Plan {
-  if (planText === null) return planAndText(values).plan;
+export function serverPlan(planText: string | null, url: string, values: { plan?: string | undefined }, opts: LoadOptions = {}): Plan {
+  if (planText === null) return planAndText(values, opts).plan;
   const r = loadPlanText(planText, `${url} (plan)`);
   if (!r.ok) throw new UserError(`the server's plan does not load here: ${r.errors.map(formatPlanError).join('; ')}`);
   return r.plan;

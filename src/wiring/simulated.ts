@@ -2,6 +2,16 @@
 import { simClock, simSource, type Common, type ModeParts } from './parts.js';
 
 export async function simulatedParts(c: Common): Promise<ModeParts> {
-  const clock = simClock(c);
-  return { clock, sources: [simSource(c, clock, { samples: true, pods: true })], traffic: c.world, serveByDefault: true, close: () => undefined };
+  // Back-pressure: the rollout's clock is the world's time, so it never runs ahead of what the
+  // world has produced; the simulated clock is the pace the world is asked to keep.
+  const pace = simClock(c);
+  const source = simSource(c, pace, { samples: true, pods: true });
+  return {
+    clock: source.time,
+    sources: [source],
+    traffic: c.world,
+    serveByDefault: true,
+    pace: { clock: pace, actual: () => source.actualSpeed(), average: () => source.averageSpeed() },
+    close: () => undefined,
+  };
 }

@@ -4,6 +4,7 @@
 // cluster reads 0% or its deadline passes, and it is idempotent (a cluster already at 0 is left
 // alone). Mutations stop when `guard` says this terminal may not drive (the Lease is not ours).
 import { describeExit, execCommand, secretsOf } from '../exec.js';
+import { processVars } from '../../env.js';
 import { KubeError, CONTENT } from '../../kube/client.js';
 import type { ClusterTarget } from '../../kube/config.js';
 import type { ActuationResult, ClusterResult, TrafficActuator } from '../../runtime/ports.js';
@@ -25,7 +26,8 @@ export interface KubeTrafficOptions {
   /** After traffic is at 0: scale the canary Deployment to 0 replicas. */
   scaleCanaryToZero?: { namespace: string; deployment: string };
   /** After traffic is at 0: the plan's rollback hook, e.g. emergency-rollback.sh. */
-  hook?: { command: string; env: Record<string, string>; timeoutMs?: number; cwd?: string; secretEnv?: string[] };
+  /** `base`: canary's environment (CanaryEnv.vars) the hook's starts from; `env` is added. */
+  hook?: { command: string; env: Record<string, string>; timeoutMs?: number; cwd?: string; secretEnv?: string[]; base?: Readonly<Record<string, string | undefined>> };
 }
 
 export class KubeTraffic implements TrafficActuator {
@@ -184,7 +186,7 @@ function summarize(results: ClusterResult[], weight: number): ActuationResult {
  * string built from the reason (it is passed as an environment variable). Runs like every hook
  * (exec.ts): own process group, timeout, output scrubbed; the exit code is in the detail. */
 export async function runHook(h: NonNullable<KubeTrafficOptions['hook']>, reason: string, onLine?: (line: string) => void): Promise<string> {
-  const env = { ...process.env, ...h.env, ROLLBACK_REASON: reason };
+  const env = { ...(h.base ?? processVars()), ...h.env, ROLLBACK_REASON: reason };
   const timeoutMs = h.timeoutMs ?? 120_000;
   const r = await execCommand({ command: h.command, env, timeoutMs, ...(h.cwd ? { cwd: h.cwd } : {}), secrets: secretsOf(env, h.secretEnv), keep: 50, ...(onLine ? { onLine } : {}) });
   const out = r.lines.filter((l) => l.trim()).slice(-1)[0]?.trim() ?? '';

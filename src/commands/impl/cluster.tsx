@@ -5,6 +5,7 @@ import { render } from 'ink';
 import type { Actor } from '../../engine/types.js';
 import { joinedLine, readJoinToken } from '../../warroom/commands.js';
 import { WarRoomConsole } from '../../../components/WarRoom.js';
+import { planCacheDir } from '../../env.js';
 import { serverPlan } from '../../wiring/plan.js';
 import { UserError, messageOf } from '../errors.js';
 import type { OutputFormat } from '../output.js';
@@ -58,13 +59,13 @@ export async function join(rollout: string, values: HomeValues & { 'token-file'?
   let store: Awaited<ReturnType<typeof joinThroughApiServer>>;
   let token: string;
   try {
-    token = readJoinToken(values['token-file']);
+    token = readJoinToken(values['token-file'], ctx.env.token);
     store = await joinThroughApiServer({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), context: values.context, namespace: values.namespace, token });
   } catch (err) {
     throw new UserError(messageOf(err));
   }
   const where = `${rollout} (through the API server)`;
-  const plan = serverPlan(store.planText, where, values);
+  const plan = serverPlan(store.planText, where, values, { cacheDir: planCacheDir(ctx.env) });
   const you = store.you!;
   const actor: Actor = you.canAct ? { id: you.id, name: you.name, roles: you.roles } : { id: you.id, name: you.name, roles: [], viewer: true };
   const leave = altScreen(ctx.out);

@@ -10,7 +10,6 @@ import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
 import type { SERVE_OPTIONS } from '../world-options.js';
 import type { Ctx } from '../types.js';
 import { keymapOrFail } from './keymap.js';
-import { SimClock } from '../../sim/clock.js';
 import { SimPace } from '../../sim/pace.js';
 
 export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<typeof SERVE_OPTIONS> | null): Promise<number> {
@@ -25,7 +24,7 @@ export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<
   if (serve) {
     const { openWarRoom } = await import('../../warroom/commands.js');
     try {
-      room = await openWarRoom({ plan, planText, runtime, clock, inspector: w.inspector, listen: serve.listen, tokens: serve.tokens, cert: serve.cert, key: serve.key, insecure: serve.insecure });
+      room = await openWarRoom({ plan, planText, runtime, clock, inspector: w.inspector, listen: serve.listen, tokens: serve.tokens, cert: serve.cert, key: serve.key, insecure: serve.insecure, stateHome: ctx.env.stateHome });
     } catch (err) {
       await w.close();
       throw new UserError(messageOf(err));
@@ -40,7 +39,7 @@ export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<
   runtime.start();
   // The embedded world's clock: the console's speed keys, and slowing down by itself around a
   // moment that needs a person (src/sim/pace.ts). Real time (Prometheus, clusters) is never paced.
-  const pace = w.mode === 'simulated' && clock instanceof SimClock ? new SimPace(clock, plan) : null;
+  const pace = w.pace ? new SimPace(w.pace.clock, plan, w.pace.actual) : null;
   const unobserve = pace ? runtime.subscribe(() => pace.observe(runtime.getState())) : null;
   pace?.observe(runtime.getState());
   let quit: () => void = () => undefined;

@@ -25,6 +25,7 @@ export async function runHeadlessCommand(values: ValuesOf<typeof RUN_OPTIONS>, c
     peopleAct: w.crew !== null,
     ...(values.until !== undefined ? { until: values.until } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(w.pace ? { speed: w.pace.average } : {}),
   });
   await w.close();
   return result.code;

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { replayJournal, verifyJournal } from '../../journal/journal.js';
 import { report as reportOf } from '../../journal/report.js';
 import { statusText } from '../../status.js';
+import { planCacheDir } from '../../env.js';
 import { planAndText } from '../../wiring/plan.js';
 import { UsageError, UserError, messageOf } from '../errors.js';
 import type { OutputFormat } from '../output.js';
@@ -27,7 +28,7 @@ export async function status(values: { journal?: string | undefined; plan?: stri
   if (!values.journal) throw new UsageError('canary status needs --journal <file> (status from a running `canary serve` arrives with the war room)', 'canary status');
   const output: OutputFormat = values.json ? 'json' : (values.output ?? 'text');
   const file = journalFile(values.journal);
-  const { plan, planText } = planAndText(values);
+  const { plan, planText } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   const key = ctx.env.journalKey;
   let text: string;
   try {
@@ -62,7 +63,7 @@ export async function auditVerify(file: string, values: { 'expect-head'?: string
 /** `canary report <journal> [--plan file]`: the Markdown retrospective. */
 export async function report(file: string, values: { plan?: string | undefined }, ctx: Ctx): Promise<number> {
   journalFile(file);
-  const { plan, planText } = planAndText(values);
+  const { plan, planText } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   const key = ctx.env.journalKey;
   try {
     ctx.out.write(reportOf(plan, file, { planText, ...(key ? { key } : {}) }));

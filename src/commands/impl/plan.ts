@@ -5,6 +5,7 @@ import { planSummary } from '../../plan/summary.js';
 import type { OutputFormat } from '../output.js';
 import { formatMachine } from './machine.js';
 import type { Ctx } from '../types.js';
+import { planCacheDir } from '../../env.js';
 import { UsageError } from '../errors.js';
 
 /** Text: the summary, or file:line:col lines. json/yaml: one object on stdout either way:
@@ -12,15 +13,15 @@ import { UsageError } from '../errors.js';
 export async function validate(file: string, output: OutputFormat, ctx: Ctx, live: { against?: string | undefined; 'prometheus-header'?: string[] | undefined; 'prometheus-ca'?: string | undefined } = {}): Promise<number> {
   if (live.against !== undefined) {
     if (output !== 'text') throw new UsageError('--against prints text; leave out -o');
-    const code = runValidate(file, ctx.out, ctx.err);
-    const r = loadPlanFile(file);
+    const code = runValidate(file, ctx.out, ctx.err, { cacheDir: planCacheDir(ctx.env) });
+    const r = loadPlanFile(file, { cacheDir: planCacheDir(ctx.env) });
     if (code !== 0 || !r.ok) return code;
     // Each SLI query once against a live server: its shape (one series, a vector) and a finite value in range.
     const [{ runValidateAgainst }, { prometheusOptions }] = await Promise.all([import('../../sources/validate-live.js'), import('../../wiring/prometheus.js')]);
     return runValidateAgainst(r.plan, prometheusOptions(r.plan, { prometheus: live.against, 'prometheus-header': live['prometheus-header'], 'prometheus-ca': live['prometheus-ca'] }, ctx.env), ctx.out);
   }
-  if (output === 'text') return runValidate(file, ctx.out, ctx.err);
-  const r = loadPlanFile(file);
+  if (output === 'text') return runValidate(file, ctx.out, ctx.err, { cacheDir: planCacheDir(ctx.env) });
+  const r = loadPlanFile(file, { cacheDir: planCacheDir(ctx.env) });
   const value = r.ok
     ? {
         file,

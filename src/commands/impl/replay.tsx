@@ -4,6 +4,7 @@ import { render } from 'ink';
 import { Replay, type ReplayFrame } from '../../../components/Replay.js';
 import { initialState } from '../../engine/reduce.js';
 import { readJournal, replaySteps, sha256Hex } from '../../journal/journal.js';
+import { planCacheDir } from '../../env.js';
 import { planAndText } from '../../wiring/plan.js';
 import { UserError, messageOf } from '../errors.js';
 import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
@@ -14,7 +15,7 @@ import { keymapOrFail } from './keymap.js';
 export async function replay(file: string, values: { plan?: string | undefined }, ctx: Ctx): Promise<number> {
   journalFile(file);
   const keymap = keymapOrFail(ctx.env);
-  const { plan, planText } = planAndText(values);
+  const { plan, planText } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   const key = ctx.env.journalKey;
   let frames: ReplayFrame[];
   try {

@@ -2,6 +2,7 @@
 // shell, with the same code as `R` `y` in the console. Never needs the lease (taking traffic off
 // is always allowed); the driving console sees 0% as drift and holds.
 import { connectKubernetes, isKubernetesPlan, type KubeWiring } from '../../kubernetes.js';
+import { planCacheDir } from '../../env.js';
 import { planAndText } from '../../wiring/plan.js';
 import { UsageError, UserError, messageOf } from '../errors.js';
 import type { Ctx } from '../types.js';
@@ -11,7 +12,7 @@ export async function rollback(
   ctx: Ctx,
 ): Promise<number> {
   if (!values.reason?.trim()) throw new UsageError('canary rollback needs --reason "what happened" (the hook gets it as $ROLLBACK_REASON; the driving console sees the rollback and records it)', 'canary rollback');
-  const { plan, planPath } = planAndText(values);
+  const { plan, planPath } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   if (!isKubernetesPlan(plan)) throw new UserError(`${planPath}: traffic.provider is "sim"; canary rollback acts on a Kubernetes provider (istio, gateway-api, smi, nginx, argo-rollouts, replicas)`);
   let kube: KubeWiring;
   try {
@@ -19,6 +20,7 @@ export async function rollback(
       planPath,
       now: () => Date.now(),
       lease: false,
+      env: ctx.env.vars,
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
       ...(values.context ? { contexts: values.context } : {}),
     });

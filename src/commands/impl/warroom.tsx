@@ -4,6 +4,7 @@ import { render } from 'ink';
 import type { Actor } from '../../engine/types.js';
 import { joinedLine, joinRoom, runTokens } from '../../warroom/commands.js';
 import { WarRoomConsole } from '../../../components/WarRoom.js';
+import { planCacheDir } from '../../env.js';
 import { planAndText, serverPlan } from '../../wiring/plan.js';
 import { UserError, messageOf } from '../errors.js';
 import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
@@ -11,9 +12,9 @@ import type { Ctx } from '../types.js';
 import { keymapOrFail } from './keymap.js';
 
 export async function tokens(values: { plan?: string | undefined; file?: string | undefined; person?: string[] | undefined; viewers?: number | undefined }, ctx: Ctx): Promise<number> {
-  const { plan } = planAndText(values);
+  const { plan } = planAndText(values, { cacheDir: planCacheDir(ctx.env) });
   try {
-    runTokens(plan, { file: values.file, people: values.person, viewers: values.viewers ?? 0 }, ctx.out);
+    runTokens(plan, { file: values.file, people: values.person, viewers: values.viewers ?? 0, stateHome: ctx.env.stateHome }, ctx.out);
   } catch (err) {
     throw new UserError(messageOf(err));
   }
@@ -25,11 +26,11 @@ export async function join(url: string, values: { 'token-file'?: string | undefi
   const keymap = keymapOrFail(ctx.env);
   let store: Awaited<ReturnType<typeof joinRoom>>;
   try {
-    store = await joinRoom(url, { tokenFile: values['token-file'], ca: values.ca });
+    store = await joinRoom(url, { tokenFile: values['token-file'], token: ctx.env.token, ca: values.ca });
   } catch (err) {
     throw new UserError(messageOf(err));
   }
-  const plan = serverPlan(store.planText, url, values);
+  const plan = serverPlan(store.planText, url, values, { cacheDir: planCacheDir(ctx.env) });
   const you = store.you!;
   const actor: Actor = you.canAct ? { id: you.id, name: you.name, roles: you.roles } : { id: you.id, name: you.name, roles: [], viewer: true };
   const leave = altScreen(ctx.out);
