@@ -54,14 +54,9 @@ export function noDataPast(plan: Plan, s: RolloutState): { sli: string; forMs: n
     const c0 = sli.canary;
     const sampledAt = c0.end > c0.start ? c0.bt[c0.end - 1]! : null;
     if (sampledAt === null || s.now - sampledAt > 2 * cp.intervalMs) continue;
-    // Since the last sample with a value, or since traffic went to the canary (its weight change
-    // confirmed) if there never was one. Before any traffic reached it the canary has nothing to
-    // measure: a weight change the provider has not confirmed yet is not a source gone quiet (at
-    // --speed 36000 a confirmation a few real ms late is simulated hours).
-    if (!s.appliedWeight) continue;
-    const since = Math.max(sli.lastAt ?? -Infinity, s.weightConfirmedAt ?? -Infinity);
-    if (!Number.isFinite(since)) continue;
-    if (s.now - since > cp.noDataMs) out.push({ sli: c.sli, forMs: s.now - since });
+    // Since the last sample with a value, or since traffic went to the canary if there never was one.
+    const since = sli.lastAt ?? s.phaseStartedAt ?? s.startedAt;
+    if (since !== null && s.now - since > cp.noDataMs) out.push({ sli: c.sli, forMs: s.now - since });
   }
   return out;
 }

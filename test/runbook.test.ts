@@ -14,8 +14,7 @@ import { commandProblem } from '../src/plan/runbook.js';
 import { describeAdvance, gateView } from '../src/engine/gates.js';
 import { fillIn, runbookPlan } from '../src/engine/runbook.js';
 import type { Actor, Effect, EngineEvent } from '../src/engine/types.js';
-import { Driver, HEALTHY, HOUR, MIN, checklistKeys, loadSeedPlan, samples } from './helpers/drive.js';
-import { noDataPast } from '../src/headless.js';
+import { Driver, HOUR, MIN, checklistKeys, loadSeedPlan } from './helpers/drive.js';
 import { LOG_LINES, LocalInspection } from '../src/runtime/inspection.js';
 import type { PodInspector } from '../src/runtime/ports.js';
 import { pod } from './helpers/state.js';
@@ -343,33 +342,3 @@ describe('engine: feature flags and pod inspection', () => {
     expect(ins.view()).toMatchObject({ error: 'the pod is gone' });
   });
 });
-
-describe('headless: no data is counted from when traffic reached the canary', () => {
-  // With the checklist before the first gate the crew runs a check (a real process) while the
-  // gate opens; at --speed 36000 the provider's confirmation a few real ms late is simulated
-  // hours, and a headless run ended with exit 5 "no data" before any traffic had reached the canary.
-  it('an unconfirmed first weight change is not a silent source; after the confirmation the clock starts', () => {
-    const d = new Driver(plan, { crew: false });
-    openFirstGateUnconfirmed(d);
-    const none = Object.fromEntries(Object.keys(HEALTHY).map((k) => [k, null]));
-    for (let i = 0; i < 3 * 60; i++) d.send({ type: 'sli.samples', at: d.now + MIN, samples: samples(none, none) });
-    expect(d.state.appliedWeight).toBe(0);
-    expect(noDataPast(plan, d.state)).toEqual([]);
-    const sw = d.effects.find((e) => e.type === 'set-weight')!;
-    d.send({ type: 'effect.result', at: d.now, effectId: sw.id, ok: true, detail: 'confirmed', weight: 1 });
-    for (let i = 0; i < 9; i++) d.send({ type: 'sli.samples', at: d.now + MIN, samples: samples(none, none) });
-    expect(noDataPast(plan, d.state)).toEqual([]);
-    for (let i = 0; i < 2; i++) d.send({ type: 'sli.samples', at: d.now + MIN, samples: samples(none, none) });
-    expect(noDataPast(plan, d.state)).toContainEqual({ sli: 'availability', forMs: 11 * MIN });
-  });
-});
-
-function openFirstGateUnconfirmed(d: Driver): void {
-  d.observe();
-  d.approve('canary-1', 'eng-lead', 'Dev Raman');
-  d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
-  d.confirm = false;
-  d.command('advance');
-  d.confirm = true;
-  expect(d.state.desiredWeight).toBe(1);
-}

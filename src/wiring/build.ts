@@ -173,7 +173,7 @@ async function assemble(
   const { clock } = parts;
   let traffic = parts.traffic;
   // In real time the simulated people answer in seconds, not sim-minutes.
-  const crew = values['no-crew'] || parts.noCrew ? null : new SimCrew(plan, parts.crewRealTime ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000 } : {});
+  const crew = values['no-crew'] || parts.noCrew ? null : new SimCrew(plan, parts.crewRealTime ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000, tickEveryMs: 500 } : {});
   const closers: (() => Promise<void> | void)[] = [() => parts.close()];
   /** The plan's load-test address was taken: the simulated service serves elsewhere (serve-cli.ts). */
   let serviceMoved: { planned: string; actual: string } | undefined;
