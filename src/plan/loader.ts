@@ -21,6 +21,7 @@ export interface LoadOptions {
   cacheDir?: string | null;
 }
 import { cachedPlan, cachePlan } from './cache.js';
+import { runbookWarnings } from './runbook.js';
 
 export interface PlanError {
   file: string;
@@ -34,7 +35,8 @@ export interface PlanError {
 }
 
 export type LoadResult =
-  | { ok: true; plan: Plan; file: string }
+  /** `warnings`: legal, but probably not meant (a decision point that may never be asked), with positions. */
+  | { ok: true; plan: Plan; file: string; warnings?: PlanError[] }
   /** `unreadable` is set when the file could not be read at all (missing, a directory, no access). */
   | { ok: false; errors: PlanError[]; unreadable?: true };
 
@@ -87,7 +89,7 @@ export function loadPlanFile(path: string, opts: LoadOptions = {}): LoadResult {
   const cached = cachedPlan(key, opts.cacheDir ?? null);
   if (cached) return { ok: true, plan: cached, file: path };
   const result = loadPlanText(text, path, opts);
-  if (result.ok) cachePlan(key, result.plan, opts.cacheDir ?? null);
+  if (result.ok && !result.warnings) cachePlan(key, result.plan, opts.cacheDir ?? null); // a plan with warnings is checked again, so validate says them every time
   return result;
 }
 
@@ -183,7 +185,11 @@ function loadUnsafe(text: string, file: string, opts: LoadOptions): LoadResult {
     });
     return { ok: false, errors: sortErrors(dedupe(errors)) };
   }
-  return { ok: true, plan: parsed.data, file };
+  const warnings = runbookWarnings(parsed.data).map((p): PlanError => {
+    const { line, col } = locator.valueAt(p.path);
+    return { file, line, col, path: formatPath(p.path), message: p.message };
+  });
+  return { ok: true, plan: parsed.data, file, ...(warnings.length ? { warnings } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
