@@ -33,6 +33,9 @@ import { commsLines, declareLines, reportFlash, resolveLines } from './people.js
 import { incidentKinds, openIncidents } from '../src/engine/people.js';
 import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js';
 import { loadTestsForPhase } from '../src/engine/loadtests.js';
+import { RunbookPane } from './RunbookPane.js';
+import type { PodInspection } from '../src/runtime/inspection.js';
+import { checklistLines, describeDeploy, describeFlag, flagLines, noGoLines, podLines } from './runbook.js';
 
 export interface AppProps {
   plan: Plan;
@@ -54,6 +57,11 @@ export interface AppProps {
   keymap?: Keymap;
   /** A recorded rollout (`canary replay`): read-only, no action key is bound. */
   replay?: boolean;
+  /** The embedded simulated world: the runbook's stand-ins run instead of the plan's commands. */
+  simulated?: boolean;
+  /** What this terminal looks at (enter on a pod): the CLI side fetches the description and the
+   * followed log; the App renders its view and tells it which pod (or none). Absent: replay. */
+  inspect?: PodInspection;
   /** The embedded simulated world's clock (only there): its speed keys are bound and the status
    * bar shows its speed. Absent in real time, a replay and a joined console. */
   clock?: ClockControl;
@@ -76,9 +84,12 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
-export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, clock: clockProp }: AppProps) {
+export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, simulated: simulatedProp, clock: clockProp, inspect }: AppProps) {
   // A replay never paces anything.
   const clock = replay ? undefined : clockProp;
+  const subscribeInspect = useCallback((listener: () => void) => inspect?.subscribe(listener) ?? (() => undefined), [inspect]);
+  const getPodView = useCallback(() => inspect?.view() ?? null, [inspect]);
+  const podView = useSyncExternalStore(subscribeInspect, getPodView, getPodView);
   const size = useTerminalSize();
   const cols = Math.max(20, Math.floor(columns ?? size.columns));
   // In a real terminal keep the last line free: when the output is as tall as the terminal, Ink 6
@@ -96,6 +107,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     [ui.overlay.kind],
   );
   const state = useStoreView(store, appClock);
+  // The pod's dialog gone by any way (esc, R over it...): stop following its log.
+  useEffect(() => {
+    if (ui.overlay.kind !== 'pod' && inspect?.view()) inspect.close();
+  }, [ui.overlay.kind, inspect]);
   // The advance dialog's words as they were when it opened: what `y` confirms.
   const advanceSnap = useRef<ReturnType<typeof describeAdvance> | null>(null);
   const [flash, setFlashState] = useState<string | null>(null);
@@ -144,8 +159,9 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
 
   // Everything the key handler needs, as of the latest render (the handler itself never changes).
   const overlayWidth = Math.min(cols - 2, 100);
-  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, pageSize: 1, height, cols, overlayWidth, people, keymap, replay, clock });
-  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, pageSize, height, cols, overlayWidth, people, keymap, replay, clock };
+  const simulated = simulatedProp === true;
+  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, podRows: pods.rows, pageSize: 1, height, cols, overlayWidth, people, keymap, replay, simulated, clock, inspect });
+  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, podRows: pods.rows, pageSize, height, cols, overlayWidth, people, keymap, replay, simulated, clock, inspect };
 
   const onInput = useCallback((input: string, key: Key) => {
     const l = live.current;
@@ -165,7 +181,12 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       ackTarget: open.find((i) => i.ackedAt === undefined)?.id ?? null,
       checkpointDue: dueCheckpoints(l.plan, st).length > 0,
       incidentKinds: incidentKinds(compile(l.plan)),
+      podKey: prev.focus === 'pods' ? (l.podRows[Math.max(0, Math.min(prev.podsOffset, l.podRows.length - l.pageSize))]?.pod.key ?? null) : null,
     };
+    if (prev.overlay.kind === 'checklist') ctx.checklistKeys = checklistLines(l.plan, st, l.overlayWidth - 4, 0).keys;
+    if (prev.overlay.kind === 'flags') ctx.flagNames = flagLines(l.plan, st, l.overlayWidth - 4, 0).names;
+    if (prev.overlay.kind === 'confirm-flag') ctx.canEnableFlag = describeFlag(l.plan, st, prev.overlay.flag, l.simulated).allowed;
+    if (prev.overlay.kind === 'confirm-deploy') ctx.canDeploy = describeDeploy(l.plan, st, l.simulated).allowed;
     if (prev.overlay.kind === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
     if (prev.overlay.kind === 'communications') {
       ctx.commsLines = commsLines(l.plan, st, l.overlayWidth - 4, l.people ?? {}, ctx.access?.kind === 'operator' && !ctx.access.actions).length;
@@ -185,6 +206,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       l.store.dispatch({ type: 'command', at: l.now(), actor: l.actor, command: c });
     }
     for (const k of res.clock) l.clock?.press(k);
+    if (res.inspect !== undefined) {
+      if (res.inspect === null) l.inspect?.close();
+      else l.inspect?.open(res.inspect);
+    }
     if (res.approve) approveAs(l.plan, l.store, l.actor, l.now(), setFlash);
     // When the engine refused (it writes why as an 'info' entry), say so where the hints are.
     const after = l.store.getState().history;
@@ -222,8 +247,12 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   // A load test (running, or its result until esc) takes the roster's place, beside the SLIs.
   // An escalation clock that nobody acknowledged yet wins the pane back: it is what people must see.
   const paging = state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined);
-  const rosterPane =
-    (ui.loadPane || state.loadTests.running) && !paging ? (
+  // A runbook command running (a deploy step, the post-rollout validation, a rollback's
+  // verification), or the pane opened with o: its output takes the roster's place too.
+  const runbookShown = (ui.runbookPane || state.runbook.runs.some((r) => r.status === 'running')) && !paging && !state.loadTests.running;
+  const rosterPane = runbookShown ? (
+    <RunbookPane plan={plan} state={state} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
+  ) : (ui.loadPane || state.loadTests.running) && !paging ? (
       <LoadPane plan={plan} state={state} width={roster.width} height={roster.height} focused={ui.focus === 'roster'} theme={theme} />
     ) : (
       <Live
@@ -253,6 +282,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
           sort={ui.podSort ?? 'health'}
           editingFilter={ui.editingFilter}
           offset={ui.podsOffset}
+          {...(ui.focus === 'pods' ? { selected: true } : {})}
           width={podsBox.width}
           height={podsBox.height}
           focused={ui.focus === 'pods'}
@@ -331,6 +361,52 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     case 'confirm-load': {
       const d = describeLoadConfirm(plan, o.name);
       overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'checklist': {
+      const v = checklistLines(plan, state, overlayWidth - 4, o.index);
+      const page = Math.max(1, height - 4);
+      // Keep the chosen item in view.
+      const at = v.lines.findIndex((l) => l[0]?.text === '▶ ');
+      const off = Math.max(0, Math.min(at - Math.floor(page / 2), v.lines.length - page));
+      overlay = <Overlay title={v.title} tone="info" lines={v.lines.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
+      break;
+    }
+    case 'flags': {
+      const v = flagLines(plan, state, overlayWidth - 4, o.index);
+      const page = Math.max(1, height - 4);
+      const at = v.lines.findIndex((l) => l[0]?.text === '▶ ');
+      const off = Math.max(0, Math.min(at - Math.floor(page / 2), v.lines.length - page));
+      overlay = <Overlay title={v.title} tone="info" lines={v.lines.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
+      break;
+    }
+    case 'confirm-flag': {
+      const d = describeFlag(plan, state, o.flag, simulated);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'confirm-deploy': {
+      const d = describeDeploy(plan, state, simulated);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'confirm-validate': {
+      const rolledBack = state.status === 'rolled-back';
+      const lines = rolledBack
+        ? [`Run the rollback verification again: ${plan.rollback.validate ? (typeof plan.rollback.validate === 'string' ? plan.rollback.validate : plan.rollback.validate.run) : 'the plan has none'}`, 'Run it? y/N']
+        : ['Run the post-rollout validation again (every command, one after the other); "complete" waits for it.', 'Run it? y/N'];
+      overlay = <ConfirmDialog title={rolledBack ? 'Verify the rollback again' : 'Post-rollout validation again'} lines={lines} allowed tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'no-go': {
+      const w = Math.min(cols - 2, 80);
+      const v = noGoLines(plan, state, o.reason, w - 4);
+      overlay = <Overlay title={v.title} tone="bad" lines={v.lines} columns={cols} rows={height} width={w} theme={theme} />;
+      break;
+    }
+    case 'pod': {
+      const v = podLines(state, podView, overlayWidth - 4, height - 4);
+      overlay = <Overlay title={v.title} tone="info" lines={v.lines} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
       break;
     }
     case 'confirm-quit': {

@@ -9,6 +9,8 @@ import { cellWidth, fit, formatAge, formatDur, trimNumber, wrap } from './format
 import { fitLines, flowItems, Lines, type PLine, type Seg } from './line.js';
 import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
 import type { Theme, Tone } from './theme.js';
+import { checklistProgress, lastRun, runbookPlan } from '../src/engine/runbook.js';
+import { flagSummary, runGlyph, validationSegs } from './runbook.js';
 
 export interface PhasesPaneProps {
   plan: Plan;
@@ -110,13 +112,18 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     );
 
     if (mark === 'current') currentDetails(p);
+    if (mark === 'current') flagLine(p.id);
     if (mark === 'rolled-back' && state.rollback) {
       const rb = state.rollback;
       pushWrapped(100, `✗ ROLLED BACK from ${trimNumber(rb.fromWeight, 2)}%: ${rb.reason}`, 'bad', true);
       push(30, { text: `  by ${rb.by}, ${formatAge(state.now - rb.at)} ago · a restarts (approvals asked again)`, tone: 'muted' });
     }
     if (isGate) approvalsLines(state.status === 'pending' || state.status === 'rolled-back' ? 85 : 55);
+    if (isGate) checklistLine(p.id, state.status === 'pending' ? 86 : 54);
+    if (mark === 'rolled-back' && state.rollback) verificationLine();
   });
+  if (state.status === 'rolled-back' && state.phaseIndex < 0) verificationLine();
+  validationLines();
 
   if (state.status === 'rolled-back' && state.rollback && state.phaseIndex < 0) {
     pushWrapped(100, `✗ ROLLED BACK from ${trimNumber(state.rollback.fromWeight, 2)}%: ${state.rollback.reason}`, 'bad', true);
@@ -133,6 +140,43 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     wrap(`! hold: ${h}`, width, '  ').forEach((t, k) => push(k === 0 ? 70 : 45 - 0.01 * k, { text: t, tone: 'warn' }));
   }
   return lines;
+
+  /** The checklist before this gate: how many items are ticked, which is next (t ticks). */
+  function checklistLine(phaseId: string, prio: number): void {
+    const c = checklistProgress(plan, state, phaseId);
+    if (c.total === 0) return;
+    const next = runbookPlan(plan).gateChecklists[phaseId]?.flatMap((l) => l.items).find((i) => !state.runbook.ticks[i.key]);
+    const done = c.ticked === c.total;
+    push(prio, { text: `  checklist ${c.ticked}/${c.total}${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'warn', bold: !done }, { text: next ? ` next: ${next.text} (t)` : '', tone: 'muted' });
+  }
+
+  /** The current phase's feature flags: how many are enabled, how many wait for approvals (F). */
+  function flagLine(phaseId: string): void {
+    const f = flagSummary(plan, state, phaseId);
+    if (!f || (state.status !== 'running' && state.status !== 'paused')) return;
+    const done = f.enabled === f.total;
+    push(52, { text: `  flags ${f.enabled}/${f.total} enabled${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'info' }, { text: done ? '' : `${f.waiting ? ` · ${f.waiting} await approval` : ''} (F)`, tone: 'muted' });
+  }
+
+  /** After a rollback: "rolled back, confirmed" includes its verification step. */
+  function verificationLine(): void {
+    const v = state.runbook.verification;
+    if (!v || !state.rollback || v.rollbackAt !== state.rollback.at) return;
+    const run = v.runId !== null ? state.runbook.runs.find((r) => r.id === v.runId) : undefined;
+    const g = runGlyph(run);
+    const what = run?.name ?? 'verification';
+    const text = v.status === 'running' ? `${what} running…` : v.status === 'passed' ? `rolled back, confirmed: ${what} ${v.detail}` : v.status === 'skipped' ? `verification skipped: ${v.detail}` : `rollback verification FAILED: ${what} ${v.detail} (V runs it again)`;
+    pushWrapped(97, `${g.glyph} ${text}`, v.status === 'failed' ? 'bad' : v.status === 'passed' ? 'ok' : 'info', v.status === 'failed');
+  }
+
+  /** After 100%: the post-rollout validation, each command's status; "complete" waits for it. */
+  function validationLines(): void {
+    const segs = validationSegs(plan, state);
+    if (!segs.length) return;
+    const passed = runbookPlan(plan).validate.filter((_, i) => lastRun(state, `validate:${i}`)?.status === 'passed').length;
+    push(88, { text: `post-rollout validation ${passed}/${segs.length}`, tone: passed === segs.length ? 'ok' : 'warn', bold: true });
+    segs.forEach((s, i) => push(87 - i * 0.01, { text: '  ' }, ...s));
+  }
 
   /** Per cluster: how the last traffic change went (after a rollback: before everything else). */
   function clusterLines(): void {

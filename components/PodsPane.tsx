@@ -114,7 +114,7 @@ type Run = { key: string; health: Health; text: string } | { key: string; health
  * of its own, at the same place on every cut row (the names keep the same number of characters
  * of their end: enough for the longest -suffix among them), leaving the rest of those rows ASCII
  * too. One node per run, not per row: 3,000 pods cost what a screenful costs. */
-function runs(rows: PodRow[], c: Columns, now: number): Run[] {
+function runs(rows: PodRow[], c: Columns, now: number, marked: string | null = null): Run[] {
   let tail = 0;
   for (const r of rows) if (needsCut(r.pod.name, c.name)) tail = Math.max(tail, podNameTail(r.pod.name, c.name));
   const out: Run[] = [];
@@ -124,7 +124,7 @@ function runs(rows: PodRow[], c: Columns, now: number): Run[] {
     const last = out[out.length - 1];
     if (needsCut(r.pod.name, c.name)) {
       const cut = cutPodName(r.pod.name, c.name, tail);
-      const left = `${glyph} ${cut.head}`;
+      const left = `${glyph}${r.pod.key === marked ? '>' : ' '}${cut.head}`;
       const right = `${cut.tail} ${rest}`;
       if (last && 'left' in last && last.health === r.health) {
         last.left += `\n${left}`;
@@ -133,7 +133,7 @@ function runs(rows: PodRow[], c: Columns, now: number): Run[] {
       } else out.push({ key: r.pod.key, health: r.health, left, right, rows: 1 });
       continue;
     }
-    const text = `${glyph} ${fitAscii(truncatePodName(r.pod.name, c.name), c.name)} ${rest}`;
+    const text = `${glyph}${r.pod.key === marked ? '>' : ' '}${fitAscii(truncatePodName(r.pod.name, c.name), c.name)} ${rest}`;
     if (last && 'text' in last && last.health === r.health) last.text += `\n${text}`;
     else out.push({ key: r.pod.key, health: r.health, text });
   }
@@ -150,6 +150,8 @@ export interface PodsPaneProps {
   sort?: PodSort;
   editingFilter: boolean;
   offset: number;
+  /** Mark the first visible row (`>`): the pod enter describes (while the pane is focused). */
+  selected?: boolean;
   width: number;
   height: number;
   focused: boolean;
@@ -177,7 +179,7 @@ export function podsPaneClockText(rows: readonly PodRow[], offset: number, heigh
   return out;
 }
 
-export function PodsPane({ state, model, rows, filter, editingFilter, offset, width, height, focused, theme, sort }: PodsPaneProps) {
+export function PodsPane({ state, model, rows, filter, editingFilter, offset, selected, width, height, focused, theme, sort }: PodsPaneProps) {
   const w = paneInnerWidth(width);
   const page = podsPageSize(height);
   const total = rows.length;
@@ -197,7 +199,7 @@ export function PodsPane({ state, model, rows, filter, editingFilter, offset, wi
         <Text wrap="truncate" bold>
           {fit(header, w)}
         </Text>
-        {runs(visible, c, state.now).map((run) => {
+        {runs(visible, c, state.now, selected ? (visible[0]?.pod.key ?? null) : null).map((run) => {
           const color = theme.c(HEALTH_TONE[run.health]);
           const bold = run.health === 'crash';
           if ('text' in run)

@@ -135,10 +135,17 @@ const GLOBAL: Partial<Record<ActionName, Run>> = {
   'ack-incident': (ui, ctx) => (ctx.ackTarget ? open(ui, { kind: 'confirm-ack', id: ctx.ackTarget }) : { ui, command: { kind: 'ack-incident' } }),
   'resolve-incident': (ui, ctx) => (ctx.openIncidents?.length ? open(ui, { kind: 'resolve-incident', index: 0 }) : { ui, command: { kind: 'resolve-incident' } }),
   communications: (ui) => open(ui, { kind: 'communications', offset: 0 }),
+  checklist: (ui) => open(ui, { kind: 'checklist', index: 0 }),
+  flags: (ui) => open(ui, { kind: 'flags', index: 0 }),
+  deploy: (ui) => open(ui, { kind: 'confirm-deploy' }),
+  'no-go': (ui) => open(ui, { kind: 'no-go', reason: '' }),
+  validate: (ui) => open(ui, { kind: 'confirm-validate' }),
+  runbook: (ui) => ({ ui: { ...ui, runbookPane: !ui.runbookPane } }),
   help: (ui) => open(ui, { kind: 'help', offset: 0 }),
   close: (ui, ctx) => {
     if (ctx.loadRunning && availability('stop-load', 'acts', ctx.access ?? FULL_ACCESS).state === 'on') return { ui, command: { kind: 'stop-load-test' } };
     if (ui.filter) return { ui: { ...ui, filter: '', podsOffset: 0 } };
+    if (ui.runbookPane) return { ui: { ...ui, runbookPane: false } };
     return ui.loadPane ? { ui: { ...ui, loadPane: false } } : { ui };
   },
   // A replay changes nothing: quitting it needs no question.
@@ -181,7 +188,11 @@ function scrollPods(ui: UiState, move: Move, ctx: KeyContext): KeyResult {
 const MOVES: Move[] = ['up', 'down', 'page-up', 'page-down', 'home', 'end'];
 /** The focused pane's bindings: asked before the global ones. */
 const PANES: Record<Focus, Partial<Record<ActionName, Run>>> = {
-  pods: Object.fromEntries(MOVES.map((m) => [m, (ui: UiState, ctx: KeyContext) => scrollPods(ui, m, ctx)])),
+  pods: {
+    ...Object.fromEntries(MOVES.map((m) => [m, (ui: UiState, ctx: KeyContext) => scrollPods(ui, m, ctx)])),
+    // kubectl describe + logs -f of the marked row: the overlay closes (and stops following) on esc.
+    inspect: (ui: UiState, ctx: KeyContext) => (ctx.podKey ? { ui: { ...ui, overlay: { kind: 'pod', key: ctx.podKey } }, inspect: ctx.podKey } : { ui }),
+  },
   slis: {
     up: (ui, ctx) => ({ ui: moveSli(ui, -1, ctx) }),
     down: (ui, ctx) => ({ ui: moveSli(ui, 1, ctx) }),
@@ -395,6 +406,128 @@ export const DIALOGS: Specs = {
     ],
     other: { help: 'ignored', run: (ui) => ({ ui }) },
   },
+  checklist: {
+    title: 'Checklist',
+    bindings: [
+      {
+        keys: ['↑', 'k'],
+        help: 'previous item',
+        match: (i, k) => any(['↑', 'k'], i, k),
+        run: (ui, d) => ({ ui: { ...ui, overlay: { ...d, index: Math.max(0, d.index - 1) } } }),
+      },
+      {
+        keys: ['↓', 'j'],
+        help: 'next item',
+        hint: '↑/↓ choose',
+        match: (i, k) => any(['↓', 'j'], i, k),
+        run: (ui, d, ctx) => ({ ui: { ...ui, overlay: { ...d, index: Math.min(Math.max(0, (ctx.checklistKeys ?? []).length - 1), d.index + 1) } } }),
+      },
+      {
+        keys: ['t', 'enter'],
+        help: 'tick the chosen item as you (named in the journal)',
+        hint: 't tick',
+        essential: true,
+        acts: true,
+        run: (ui, d, ctx) => {
+          const item = (ctx.checklistKeys ?? [])[d.index];
+          return item === undefined ? { ui } : { ui: { ...ui, overlay: { ...d, index: Math.min(d.index + 1, Math.max(0, (ctx.checklistKeys ?? []).length - 1)) } }, command: { kind: 'tick-item', item } };
+        },
+      },
+      {
+        keys: ['c'],
+        help: "run the chosen item's check (its command or query)",
+        hint: 'c check',
+        acts: true,
+        run: (ui, d, ctx) => {
+          const item = (ctx.checklistKeys ?? [])[d.index];
+          return item === undefined ? { ui } : { ui: { ...ui, runbookPane: true }, command: { kind: 'run-check', item } };
+        },
+      },
+      { keys: ['esc', 'q'], help: 'close', hint: 'esc close', essential: true, run: (ui) => closeTo(ui) },
+    ],
+    other: { help: 'ignored', run: (ui) => ({ ui }) },
+  },
+  flags: {
+    title: 'Feature flags',
+    bindings: [
+      { keys: ['↑', 'k'], help: 'previous flag', match: (i, k) => any(['↑', 'k'], i, k), run: (ui, d) => ({ ui: { ...ui, overlay: { ...d, index: Math.max(0, d.index - 1) } } }) },
+      {
+        keys: ['↓', 'j'],
+        help: 'next flag',
+        hint: '↑/↓ choose',
+        match: (i, k) => any(['↓', 'j'], i, k),
+        run: (ui, d, ctx) => ({ ui: { ...ui, overlay: { ...d, index: Math.min(Math.max(0, (ctx.flagNames ?? []).length - 1), d.index + 1) } } }),
+      },
+      {
+        keys: ['A'],
+        help: 'approve enabling the chosen flag in your role (named, journaled)',
+        hint: 'A approve',
+        essential: true,
+        acts: true,
+        run: (ui, d, ctx) => {
+          const flag = (ctx.flagNames ?? [])[d.index];
+          return flag === undefined ? { ui } : { ui, command: { kind: 'approve-flag', flag } };
+        },
+      },
+      {
+        keys: ['e', 'enter'],
+        help: 'enable the chosen flag: says what runs, y confirms',
+        hint: 'e enable',
+        essential: true,
+        acts: true,
+        run: (ui, d, ctx) => {
+          const flag = (ctx.flagNames ?? [])[d.index];
+          return flag === undefined ? { ui } : { ui: { ...ui, overlay: { kind: 'confirm-flag', flag, index: d.index } } };
+        },
+      },
+      { keys: ['esc', 'q'], help: 'close', hint: 'esc close', essential: true, run: (ui) => closeTo(ui) },
+    ],
+    other: { help: 'ignored', run: (ui) => ({ ui }) },
+  },
+  'confirm-flag': {
+    ...confirmSpec<Dialog & { kind: 'confirm-flag' }>('Enable a flag', 'enable it (the hook runs; output in the runbook pane)', (ui, d, ctx) =>
+      ctx.canEnableFlag === false ? { ui: { ...ui, overlay: { kind: 'flags', index: d.index } } } : { ui: { ...ui, overlay: { kind: 'flags', index: d.index }, runbookPane: true }, command: { kind: 'enable-flag', flag: d.flag } },
+    ),
+    other: { help: 'no: back to the flags', hint: 'any other key: no', run: (ui, d) => ({ ui: { ...ui, overlay: { kind: 'flags', index: d.index } } }) },
+  },
+  'confirm-deploy': confirmSpec('Deploy', 'run the deploy steps (output in the runbook pane)', (ui, _d, ctx) => (ctx.canDeploy === false ? { ui } : { ui: { ...ui, runbookPane: true }, command: { kind: 'run-deploy' } })),
+  'confirm-validate': confirmSpec('Validate again', 'run it again (output in the runbook pane)', (ui, _d, ctx) =>
+    ctx.status === 'rolled-back' ? { ui: { ...ui, runbookPane: true }, command: { kind: 'verify-rollback' } } : inProgress(ctx.status) ? { ui: { ...ui, runbookPane: true }, command: { kind: 'run-validation' } } : { ui },
+  ),
+  'no-go': {
+    title: 'NO-GO at a checkpoint',
+    bindings: [
+      { keys: ['esc'], help: 'cancel', hint: 'esc cancel', essential: true, run: (ui) => closeTo(ui) },
+      {
+        keys: ['enter'],
+        help: 'record the no-go with the reason typed',
+        hint: 'enter no-go',
+        essential: true,
+        acts: true,
+        run: (ui, d, ctx) => {
+          const reason = d.reason.trim();
+          if (!reason || ctx.checkpointDue === false) return reason ? closeTo(ui) : { ui };
+          return { ui: { ...ui, overlay: NO_OVERLAY }, command: { kind: 'no-go', reason } };
+        },
+      },
+      { keys: ['backspace'], help: 'delete a character', run: (ui, d) => ({ ui: { ...ui, overlay: { ...d, reason: [...d.reason].slice(0, -1).join('') } } }) },
+    ],
+    other: {
+      help: 'text: the reason (R still rolls back: type r)',
+      hint: 'type the reason',
+      run: (ui, d, _ctx, input, key) => {
+        if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.tab) return { ui };
+        const text = [...input].filter((ch) => ch >= ' ' && ch !== '\u007f').join('');
+        if (!text) return { ui };
+        return { ui: { ...ui, overlay: { ...d, reason: [...(d.reason + text)].slice(0, SUMMARY_MAX).join('') } } };
+      },
+    },
+  },
+  pod: {
+    title: 'Pod',
+    bindings: [{ keys: ['esc', 'q', 'enter'], help: 'close (stops following the log)', hint: 'esc close', essential: true, run: (ui) => ({ ui: { ...ui, overlay: NO_OVERLAY }, inspect: null }) }],
+    other: { help: 'ignored', run: (ui) => ({ ui }) },
+  },
   'load-picker': {
     title: 'Load tests of this phase',
     bindings: [
@@ -550,19 +683,21 @@ export const BURST_MAX = 4;
 /** One read from the terminal: a burst of up to BURST_MAX plain characters is each character in
  * turn (so `Ry` in one read rolls back); anything longer outside the filter prompt is a paste and
  * never a command. */
-export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null; clock: ClockKey[] } {
+export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null; clock: ClockKey[]; inspect?: string | null } {
   const chars = [...input];
   const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && chars.every((c) => c >= ' ' && c !== '\u007f');
   const rollbackKeys = (ctx.keymap ?? DEFAULT_KEYMAP).rollback;
   if (chars.length <= 1 || !plain || chars.length > BURST_MAX || ui.editingFilter || (ui.overlay.kind === 'declare-incident' && !chars.some((c) => rollbackKeys.includes(c)))) {
     const r = handleKey(ui, input, key, ctx);
-    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null, clock: r.clock ? [r.clock] : [] };
+    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null, clock: r.clock ? [r.clock] : [], ...(r.inspect !== undefined ? { inspect: r.inspect } : {}) };
   }
   let state = ui;
   const commands: Command[] = [];
   let approve = false;
   let say: string | null = null;
+  let inspect: string | null | undefined;
   const clock: ClockKey[] = [];
+  const done = (quit: boolean) => ({ ui: state, commands, quit, approve, say, clock, ...(inspect !== undefined ? { inspect } : {}) });
   for (const ch of chars) {
     const r = handleKey(state, ch, {}, ctx);
     state = r.ui;
@@ -570,9 +705,10 @@ export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyCo
     if (r.clock) clock.push(r.clock);
     if (r.approve) approve = true;
     if (r.say) say = r.say;
-    if (r.quit) return { ui: state, commands, quit: true, approve, say, clock };
+    if (r.inspect !== undefined) inspect = r.inspect;
+    if (r.quit) return done(true);
   }
-  return { ui: state, commands, quit: false, approve, say, clock };
+  return done(false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -621,6 +757,13 @@ export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sect
     communications: visible.some((b) => b.action === 'communications'),
     'confirm-rollback': visible.some((b) => b.action === 'rollback'),
     'confirm-quit': access.kind !== 'replay',
+    checklist: visible.some((b) => b.action === 'checklist'),
+    flags: visible.some((b) => b.action === 'flags'),
+    'confirm-flag': visible.some((b) => b.action === 'flags'),
+    'confirm-deploy': visible.some((b) => b.action === 'deploy'),
+    'no-go': visible.some((b) => b.action === 'no-go'),
+    'confirm-validate': visible.some((b) => b.action === 'validate'),
+    pod: visible.some((b) => b.action === 'inspect'),
     help: true,
   };
   const confirms: string[] = [];

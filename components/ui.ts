@@ -44,7 +44,17 @@ export type Dialog =
   | { kind: 'resolve-incident'; index: number }
   | { kind: 'communications'; offset: number }
   | { kind: 'load-picker'; index: number }
-  | { kind: 'confirm-load'; index: number; name: string };
+  | { kind: 'confirm-load'; index: number; name: string }
+  // The runbook (issue 17).
+  | { kind: 'checklist'; index: number }
+  | { kind: 'confirm-deploy' }
+  | { kind: 'no-go'; reason: string }
+  | { kind: 'confirm-validate' }
+  /** The feature flags (F): approve (A), enable (e: asks y in confirm-flag). */
+  | { kind: 'flags'; index: number }
+  | { kind: 'confirm-flag'; flag: string; index: number }
+  /** A pod's description and followed log (enter on a pod); closing stops following. */
+  | { kind: 'pod'; key: string };
 
 export type DialogKind = Dialog['kind'];
 export type Overlay = { kind: 'none' } | Dialog;
@@ -63,6 +73,8 @@ export interface UiState {
   sliIndex: number;
   /** The load pane is shown (a load test started here, until esc). */
   loadPane?: boolean;
+  /** The runbook pane (commands' output) is shown, until o or esc. */
+  runbookPane?: boolean;
   /** The pods table's sort (`s` cycles it); absent: unhealthy first. */
   podSort?: PodSort;
 }
@@ -125,6 +137,16 @@ export interface KeyContext {
   /** Load tests the plan allows in this phase (the picker's rows), and whether one is running. */
   loadTests?: readonly string[];
   loadRunning?: boolean;
+  /** The checklist overlay's items (keys), in the order it lists them. */
+  checklistKeys?: readonly string[];
+  /** The flags overlay's flags (names), in the order it lists them. */
+  flagNames?: readonly string[];
+  /** The flag being confirmed can be enabled now (false: `y` only closes the dialog). */
+  canEnableFlag?: boolean;
+  /** The deploy steps can run now (false: `y` in the deploy dialog only closes it). */
+  canDeploy?: boolean;
+  /** The pod `enter` describes (the pods pane's marked row), if any. */
+  podKey?: string | null;
 }
 
 /** A speed key for the embedded world's clock (src/sim/pace.ts acts on it). */
@@ -157,4 +179,6 @@ export interface KeyResult {
   approve?: boolean;
   /** Say this where the hints are (a refusal, before any dialog opens). */
   say?: string;
+  /** Look at this pod (describe + follow its log) on this terminal only; null stops looking. */
+  inspect?: string | null;
 }

@@ -112,9 +112,18 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
       process.off('SIGHUP', onSignal);
       // Measured before the sources stop and effects settle (that real time is not the world's).
       const sp = opts.speed?.();
+      const end = Date.now() + (opts.settleMs ?? 10_000);
+      // A rollback is "rolled back, confirmed" once its verification step has run: wait for it
+      // (the runbook's command runner stops with the runtime).
+      const verifying = () => {
+        const st = runtime.getState();
+        return st.status === 'rolled-back' && (Object.keys(st.pending).length > 0 || st.runbook.verification?.status === 'running');
+      };
+      while (code === EXIT.rolledBack && verifying() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      const v = runtime.getState().runbook.verification;
+      if (code === EXIT.rolledBack && v) reason += `; verification ${v.status}${v.status === 'running' ? ' (not finished)' : ''}: ${v.detail}`;
       // Nothing half-done: stop the sources, then wait for effects already handed to actuators.
       await runtime.stop();
-      const end = Date.now() + (opts.settleMs ?? 10_000);
       while (Object.keys(runtime.getState().pending).length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
       report();
       const s = runtime.getState();
@@ -172,7 +181,7 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     const printHistory = (e: HistoryEntry) => print({ type: 'event', at: e.at, kind: e.kind, text: e.text }, `${stamp(e.at)} ${e.kind}: ${e.text}`);
     const printEffect = (e: Effect) => {
       const text =
-        e.type === 'set-weight' ? `set weight ${e.weight}% in ${e.regions.join(', ')} (${e.phase} step ${e.step + 1})` : e.type === 'rollback' ? `ROLLBACK from ${e.fromWeight}%: ${e.reason}` : e.type === 'notify' ? `notify ${e.severity}: ${e.message}` : e.type === 'write-communications' ? `write ${e.files.length} communication(s)` : e.type === 'stop-load-test' ? `stop load test ${e.name}` : e.type === 'produce-report' ? `produce ${e.every} report ${e.name} (${e.audience})${e.channels.length ? `, send to ${e.channels.join(', ')}` : ''}` : `start load test ${e.name}`;
+        e.type === 'set-weight' ? `set weight ${e.weight}% in ${e.regions.join(', ')} (${e.phase} step ${e.step + 1})` : e.type === 'rollback' ? `ROLLBACK from ${e.fromWeight}%: ${e.reason}` : e.type === 'notify' ? `notify ${e.severity}: ${e.message}` : e.type === 'write-communications' ? `write ${e.files.length} communication(s)` : e.type === 'stop-load-test' ? `stop load test ${e.name}` : e.type === 'produce-report' ? `produce ${e.every} report ${e.name} (${e.audience})${e.channels.length ? `, send to ${e.channels.join(', ')}` : ''}` : e.type === 'start-load-test' ? `start load test ${e.name}` : e.type === 'run-command' ? `run ${e.purpose} "${e.name}"` : `${e.type}`;
       // The engine counts steps from 0 (its own indexes); printed, a step is numbered from 1 like
       // everywhere else a person or a pipeline reads it.
       const effect = e.type === 'set-weight' ? { ...e, step: e.step + 1 } : e;

@@ -5,6 +5,7 @@
 import { dirname } from 'node:path';
 import type { Plan } from './plan/schema.js';
 import { parseDuration } from './plan/duration.js';
+import { rollbackHookOf } from './actuators/runbook.js';
 import { connectClusters, type ClusterTarget, type KubeOptions } from './kube/config.js';
 import { KubePodsSource } from './sources/kube-pods.js';
 import { KubeTraffic, TrafficWatch } from './actuators/traffic/kube-traffic.js';
@@ -51,14 +52,13 @@ export async function connectKubernetes(plan: Plan, o: KubeWiringOptions): Promi
           ...o.leaseTimings,
           ...(o.identity ? { identity: o.identity } : {}),
         });
+  const hook = rollbackHookOf(plan, dirname(o.planPath), 'real');
   const traffic = new KubeTraffic({
     targets,
     provider,
     ...(lease ? { guard: lease.whyNot } : {}),
     ...(plan.rollback.scaleCanaryToZero ? { scaleCanaryToZero: { namespace: plan.target.namespace, deployment: plan.target.deployment } } : {}),
-    ...(plan.rollback.hook
-      ? { hook: { command: plan.rollback.hook, cwd: dirname(o.planPath), ...(o.env ? { base: o.env } : {}), env: { PREVIOUS_STABLE_VERSION: plan.metadata.previousVersion, RC_VERSION: plan.metadata.version } } }
-      : {}),
+    ...(hook ? { hook: { ...hook, ...(o.env ? { base: o.env } : {}) } } : {}),
   });
   const pods = new KubePodsSource({
     targets,

@@ -169,8 +169,9 @@ describe('keys', () => {
     await settle();
     let f = ui.frame();
     expect(f).toContain('/crash');
-    expect(f).toMatch(/│✗ orchestr.*CrashLoopBac/);
-    expect(f).not.toMatch(/│  orchestr/); // healthy rows are filtered out
+    // The pods pane has the focus: its first row is marked (>), the pod enter describes.
+    expect(f).toMatch(/│✗>orchestr.*CrashLoopBac/);
+    expect(f).not.toMatch(/│ [ >]orchestr/); // healthy rows are filtered out
     expect(f).toContain('rows 1-1 of 1/10');
     ui.write(KEY.enter);
     ui.write(KEY.esc);

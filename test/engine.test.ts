@@ -185,7 +185,7 @@ describe('engine: gates, checkpoints, approvals', () => {
     expect(d.state.history.at(-1)!.text).toContain('not one of their roles');
   });
 
-  it('checkpoints at hours 6, 12, 24 wait for a go; the gate stays shut until each is given', () => {
+  it('checkpoints at hours 6, 12, 24 wait for a go, hour 48 is asked before the gate opens at 24 h; the gate stays shut until each is given', () => {
     const d = start();
     expect(d.state.desiredWeight).toBe(1);
     d.runFor(6 * HOUR);
@@ -195,15 +195,19 @@ describe('engine: gates, checkpoints, approvals', () => {
     for (const [role, who] of [['product-lead', 'Emma Brandt'], ['eng-lead', 'Dev Raman'], ['customer-success', 'Femi Adeyemi']] as const)
       d.approve('canary-5', role, who);
     d.runFor(20 * HOUR); // 26 h: past the 24 h minimum, checkpoints 6/12/24 due and unanswered
-    expect(cps().filter((c) => c.dueAt !== undefined).map((c) => c.at / HOUR)).toEqual([6, 12, 24]);
+    // The hour-48 assessment is later than the 24 h minimum bake: it is asked now, before the gate.
+    expect(cps().filter((c) => c.dueAt !== undefined).map((c) => c.at / HOUR)).toEqual([6, 12, 24, 48]);
+    expect(d.state.history.some((h) => h.text.includes('checkpoint asked before the gate opens') && h.text.includes('Phase 2 readiness assessment'))).toBe(true);
     d.command('advance');
     expect(d.state.phaseIndex).toBe(0);
-    expect(gateView(plan, d.state).blockers.filter((b) => b.includes('waits for a go'))).toHaveLength(3);
+    expect(gateView(plan, d.state).blockers.filter((b) => b.includes('waits for a go'))).toHaveLength(4);
     d.command('ack-checkpoint', 'Ana Ortiz');
     d.command('ack-checkpoint', 'Ana Ortiz');
-    expect(gateView(plan, d.state).allowed).toBe(false);
     d.command('ack-checkpoint', 'Ana Ortiz');
     expect(cps()[2]!.ackedBy).toBe('Ana Ortiz');
+    expect(gateView(plan, d.state).allowed).toBe(false);
+    d.command('ack-checkpoint', 'Ana Ortiz');
+    expect(cps()[3]!.ackedBy).toBe('Ana Ortiz');
     expect(gateView(plan, d.state).allowed).toBe(true);
     d.command('advance');
     expect(d.state.phaseIndex).toBe(1);
@@ -351,7 +355,7 @@ describe('engine: decisions the plan expects from people', () => {
   it('an advance bound to a move that is no longer next is refused', () => {
     const d = start();
     d.runFor(30 * HOUR);
-    for (let i = 0; i < 3; i++) d.command('ack-checkpoint');
+    for (let i = 0; i < 4; i++) d.command('ack-checkpoint');
     for (const [role, who] of [['product-lead', 'Emma Brandt'], ['eng-lead', 'Dev Raman'], ['customer-success', 'Femi Adeyemi']] as const) d.approve('canary-5', role, who);
     d.send({ type: 'command', at: d.now, actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'advance', target: { kind: 'phase', phase: 'canary-25', step: 0 } } });
     expect(d.state.desiredWeight).toBe(1);

@@ -14,10 +14,11 @@ import { ManualClock } from '../src/sim/clock.js';
 import { gateView } from '../src/engine/gates.js';
 import type { Effect } from '../src/engine/types.js';
 import type { Plan } from '../src/plan/schema.js';
-import { Driver, HEALTHY, MIN, loadSeedPlan, samples } from './helpers/drive.js';
+import { Driver, HEALTHY, MIN, loadSeedPlan, samples, tickEverything } from './helpers/drive.js';
 import { canonicalJSON } from '../src/journal/canonical.js';
 
 const plan = loadSeedPlan();
+const withoutChecklists = ({ checklists: _c, ...phase }: Plan['phases'][number]) => phase;
 
 // ---------------------------------------------------------------------------------------------
 // a scripted Prometheus on 127.0.0.1 and a runtime around the real source
@@ -83,6 +84,8 @@ function wire(url: string, p: Plan = plan) {
   const runtime = new Runtime({ plan: p, clock, sources: [source], traffic, tickMs: 0 });
   closers.push(() => client.close(), () => runtime.stop());
   const approveAndAdvance = () => {
+    // The SRE lead has ticked the pre-deployment checklist (issue 17): these tests are about evidence.
+    tickEverything({ send: (e) => runtime.dispatch(e), state: runtime.getState(), plan: p });
     const at = clock.now();
     runtime.dispatch({ type: 'approve', at, actor: { id: 'dev', name: 'Dev Raman' }, phase: 'canary-1', role: 'eng-lead' });
     runtime.dispatch({ type: 'approve', at, actor: { id: 'chloe', name: 'Chloe Lindqvist' }, phase: 'canary-1', role: 'sre-lead' });
@@ -262,7 +265,7 @@ describe('no gate opens without fresh, valid evidence measured after the last co
     const p: Plan = {
       ...plan,
       analysis,
-      phases: [{ ...plan.phases[0]!, checkpoints: [], approvals: [], steps: [{ weight: 1, bake: { min: '0s' }, auto: true }, { weight: 100, bake: { min: '0s' }, auto: true }] }],
+      phases: [{ ...withoutChecklists(plan.phases[0]!), checkpoints: [], approvals: [], steps: [{ weight: 1, bake: { min: '0s' }, auto: true }, { weight: 100, bake: { min: '0s' }, auto: true }] }],
     };
     const d = new Driver(p, { crew: false });
     d.confirm = false;

@@ -14,10 +14,11 @@ import { Runtime } from '../src/runtime/runtime.js';
 import type { NotifyEffect, NotifyReport, TrafficActuator } from '../src/runtime/ports.js';
 import { ManualClock } from '../src/sim/clock.js';
 import type { Actor } from '../src/engine/types.js';
-import { loadSeedPlan, T0 } from './helpers/drive.js';
+import { loadSeedPlan, T0, withoutGateChecklists } from './helpers/drive.js';
 import { samples } from './helpers/state.js';
 
-const plan = loadSeedPlan();
+// Notifications, not checklists: the first gate opens with approvals alone.
+const plan = withoutGateChecklists(loadSeedPlan());
 const ANA: Actor = { id: 'ana', name: 'Ana Ortiz', roles: ['sre', 'sre-primary'] };
 const SECRET_PATH = '/services/T000/B000/s3cr3tPathToken';
 const TOKEN = 'tok-very-secret-123';

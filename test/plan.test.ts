@@ -275,16 +275,20 @@ describe('the reference plan', () => {
   });
 
   it('has the post-rollout validation commands and the rollback validation, verbatim', () => {
-    expect(plan.postRollout?.validate).toEqual([
+    const run = (c: string | { run: string }) => (typeof c === 'string' ? c : c.run);
+    expect(plan.postRollout?.validate.map(run)).toEqual([
       'npm run test:production-smoke',
       'npm run test:integration-full',
       'npm run test:performance-regression',
       'npm run test:security-scan',
       'curl -X POST https://api.maestro-conductor.com/v1/workflows/validate -H "Authorization: Bearer ${VALIDATION_TOKEN}" -d @customer-workflows.json',
     ]);
-    expect(plan.rollback.validate).toBe(
+    expect(run(plan.rollback.validate!)).toBe(
       './scripts/validate-rollback.sh --check-data-integrity --verify-service-health --confirm-customer-access',
     );
+    expect(run(plan.rollback.hook!)).toBe('./scripts/emergency-rollback.sh --version ${PREVIOUS_STABLE_VERSION} --reason "${ROLLBACK_REASON}" --notify-stakeholders');
+    // Every one has a stand-in for the embedded world.
+    for (const c of [...plan.postRollout!.validate, plan.rollback.validate!, plan.rollback.hook!]) expect(typeof c === 'string' ? undefined : c.sim).toBeDefined();
   });
 
   it('has the pre-deployment checklist and post-deployment actions, items verbatim', () => {
@@ -297,11 +301,15 @@ describe('the reference plan', () => {
       ['Post-deployment Week 2-4: Optimization', 4],
       ['Post-deployment Month 1: Retrospective', 4],
     ]);
+    const text = (i: string | { text: string }) => (typeof i === 'string' ? i : i.text);
     expect(c[0]!.items).toContain('Neo4j graph database performance benchmarked');
     for (const seed of seedTexts()) {
       const boxes = [...seed.matchAll(/^- \[ \] (.+)$/gm)].map((m) => m[1]!);
-      expect(c.flatMap((x) => x.items)).toEqual(boxes);
+      expect(c.flatMap((x) => x.items.map(text))).toEqual(boxes);
     }
+    // The pre-deployment ones are before the 1% gate.
+    expect(phase('canary-1').checklists).toEqual(['infrastructure', 'monitoring', 'security']);
+    expect(c.slice(0, 3).map((x) => x.id)).toEqual(['infrastructure', 'monitoring', 'security']);
   });
 
   it('has the customer selection criteria, the communication plan and the phase notes', () => {
@@ -317,11 +325,11 @@ describe('the reference plan', () => {
     expect(n1).toContain('Core Service Health: Database connection pool stability');
     expect(n1).toContain('Safety Guardrails: Authorization policy enforcement');
     expect(n1.filter((n) => /^(Core Service Health|Workflow Execution|Safety Guardrails): /.test(n))).toHaveLength(12);
-    expect(phase('canary-25').notes.filter((n) => n.startsWith('Feature flag validation: '))).toEqual([
-      'Feature flag validation: Gradual enablement of advanced features',
-      'Feature flag validation: A/B testing for UI changes',
-      'Feature flag validation: Progressive ML model deployment',
-      'Feature flag validation: Federated learning experiment rollout',
+    expect(phase('canary-25').flags?.map((f) => f.title)).toEqual([
+      'Gradual enablement of advanced features',
+      'A/B testing for UI changes',
+      'Progressive ML model deployment',
+      'Federated learning experiment rollout',
     ]);
     expect(phase('full').notes).toContain('Week 1 monitoring intensification: Customer success proactive outreach');
   });

@@ -118,14 +118,20 @@ describe('issue 16 item 8: a refusal says what was refused and why, and is marke
 });
 
 describe('issue 16 item 9: the simulated crew is marked as simulated', () => {
-  it('every approval, go and gate the crew gives says (simulated), in the history and in the state', () => {
-    const d = new Driver(plan);
+  it('every approval, checklist tick, check, go and gate the crew gives says (simulated), in the history and in the state', () => {
+    // The crew ticks the pre-deployment checklist itself (runs the checks the plan gives).
+    const d = new Driver(plan, { checklist: false });
     d.runFor(30 * HOUR, (s) => s.phaseIndex === 1);
-    const crewLines = d.state.history.filter((h) => h.kind === 'approval' || (h.kind === 'checkpoint' && h.text.includes('gave GO')) || (h.kind === 'phase' && h.text.includes('opened the gate')));
+    const crewLines = d.state.history.filter((h) => h.kind === 'approval' || (h.kind === 'command' && h.text.includes(' ran check ')) || (h.kind === 'checkpoint' && h.text.includes('gave GO')) || (h.kind === 'phase' && h.text.includes('opened the gate')));
+    // 18 items: 17 ticked by hand, the Prometheus-targets item by its query.
+    expect(crewLines.filter((h) => h.text.includes(' ticked '))).toHaveLength(17);
+    expect(crewLines.filter((h) => h.text.includes(' ran check '))).toHaveLength(1);
     expect(crewLines.length).toBeGreaterThan(5);
     for (const h of crewLines) expect(h.text).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+ \(simulated\) /);
     for (const a of Object.values(d.state.approvals).flat()) expect(a.by).toMatch(/\(simulated\)$/);
     for (const c of Object.values(d.state.checkpoints).flat()) if (c.ackedBy) expect(c.ackedBy).toMatch(/\(simulated\)$/);
+    for (const t of Object.values(d.state.runbook.ticks)) expect(t.by).toMatch(t.how === 'check' ? /^check \(/ : /\(simulated\)$/);
+    for (const r of d.state.runbook.runs) if (r.purpose === 'check') expect(r.by).toMatch(/\(simulated\)$/);
     // the events themselves carry it, so a journal and a replay keep it
     expect(d.events.filter((e) => 'actor' in e && e.actor.simulated).length).toBe(crewLines.length);
   });

@@ -20,6 +20,7 @@ import type { Actor, EngineEvent, PodInfo } from '../src/engine/types.js';
 import { RemoteStore } from '../src/warroom/client.js';
 import { applyPatch, diffState, fromWire, toWire } from '../src/warroom/protocol.js';
 import { WarRoomServer, type WarRoomServerOptions } from '../src/warroom/server.js';
+import type { PodInspector } from '../src/runtime/ports.js';
 import { issueTokens, readTokenFile, TokenBook, writeTokenFile, type Issued } from '../src/warroom/tokens.js';
 import { CHLOE, DEV, loadPlan, makeStore, manyPods, MIN, OPERATOR, runningScenario, samples, seen, T0, type TestStore } from './helpers/state.js';
 
@@ -526,3 +527,44 @@ describe('war room over sockets on 127.0.0.1', () => {
 });
 
 void CHLOE;
+
+describe('a pod looked at in a war room is that terminal\'s (issue 17)', () => {
+  it('enter on a pod in one joined terminal: the server inspects for that connection alone; the other and the shared state see nothing', async () => {
+    const store = seen(makeStore(plan, T0));
+    runningScenario(store, 5);
+    const podKey = [...store.getState().pods.values()].find((p) => p.reason === 'CrashLoopBackOff')!.key;
+    const asked: { key: string; stopped: boolean; out: Parameters<PodInspector['inspect']>[1] }[] = [];
+    const inspector: PodInspector = {
+      inspect(req, out) {
+        const h = { key: req.key, stopped: false, out };
+        asked.push(h);
+        queueMicrotask(() => out.logs(['panic: runtime error: invalid memory address'], 'these are its last words'));
+        return { stop: () => void (h.stopped = true) };
+      },
+    };
+    const r = await room({ inspect: { plan, inspector } }, store);
+    const dev = await r.join('dev');
+    const viewer = await r.join('viewer');
+    const seqBefore = r.server.sequence;
+    let viewerHeard = 0;
+    viewer.onReceive = (text) => void (text.includes('"t":"pod"') && viewerHeard++);
+    // A view-only token may look too: looking changes nothing.
+    dev.inspection.open(podKey);
+    await until(() => dev.inspection.view()?.lines.includes('panic: runtime error: invalid memory address') === true, "the pod's log on the terminal that asked");
+    expect(dev.inspection.view()).toMatchObject({ key: podKey, ended: 'these are its last words' });
+    expect(asked).toHaveLength(1);
+    expect(viewer.inspection.view()).toBeNull();
+    expect(viewerHeard).toBe(0);
+    // Nothing went through the engine: no command, no new sequence number.
+    r.server.flush();
+    expect(r.server.sequence).toBe(seqBefore);
+    expect(store.events.filter((e) => e.type === 'command' && e.actor.id !== OPERATOR.id)).toEqual([]);
+    dev.inspection.close();
+    await until(() => asked[0]!.stopped, 'the server to stop following when the terminal closes the pod');
+    // Closing the connection stops any inspection it had.
+    viewer.inspection.open(podKey);
+    await until(() => asked.length === 2, 'the second terminal inspecting');
+    viewer.close();
+    await until(() => asked[1]!.stopped, 'a closed connection stops its inspection');
+  });
+});

@@ -5,8 +5,8 @@
 // reported back (the runtime turns it into a `notify.result` event, so failures show on screen).
 // URLs and tokens come from environment variables the plan names and are never printed: they
 // are scrubbed from every detail this module reports.
+import { describeExit, execCommand } from './exec.js';
 import { processVars } from '../env.js';
-import { spawn } from 'node:child_process';
 import type { NotifyChannel, Plan } from '../plan/schema.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Notifier, NotifyEffect, NotifyReport } from '../runtime/ports.js';
@@ -256,45 +256,23 @@ export class ChannelNotifier implements Notifier {
     }
   }
 
-  private runCommand(c: NotifyChannel, job: Job, timeoutMs: number): Promise<string> {
-    const [cmd, ...args] = c.command!;
-    return new Promise((resolve, reject) => {
-      // Its own process group: on timeout the whole group goes (a hook's own children too, which
-      // would otherwise hold stderr open and the channel busy forever).
-      const child = spawn(cmd!, args, { stdio: ['pipe', 'ignore', 'pipe'], detached: true, ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}), env: this.hookEnv(job) });
-      let stderr = '';
-      let settled = false;
-      const settle = (f: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        f();
-      };
-      const timer = setTimeout(() => {
-        try {
-          if (child.pid) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-        child.stderr?.destroy();
-        settle(() => reject(new DeliveryError(`${cmd}: no exit after ${timeoutMs} ms (killed)`, true)));
-      }, timeoutMs);
-      child.stderr!.on('data', (d: Buffer) => {
-        if (stderr.length < 2_000) stderr += d.toString();
-      });
-      child.on('error', (err) => settle(() => reject(new DeliveryError(`${cmd}: ${err.message}`, false))));
-      const finish = (code: number | null, signal: NodeJS.Signals | null) =>
-        settle(() => {
-          if (code === 0) return resolve(`${cmd} exited 0`);
-          const first = stderr.trim().split('\n')[0] ?? '';
-          reject(new DeliveryError(`${cmd} exited ${code ?? signal}${first ? `: ${first.slice(0, 120)}` : ''}`, true));
-        });
-      // 'close' (stderr read to the end) normally; but a grandchild holding stderr open must not
-      // keep the attempt open: 200 ms after 'exit' it settles anyway.
-      child.on('close', finish);
-      child.on('exit', (code, signal) => setTimeout(() => finish(code, signal), 200).unref());
-      child.stdin!.on('error', () => undefined); // a hook that does not read stdin is fine
-      child.stdin!.end(JSON.stringify(webhookPayload(this.opts.plan, job.effect, job.at)));
+  private async runCommand(c: NotifyChannel, job: Job, timeoutMs: number): Promise<string> {
+    const cmd = c.command![0]!;
+    // The same runner as every hook: own process group, timeout, output scrubbed.
+    const r = await execCommand({
+      command: c.command!,
+      timeoutMs,
+      stdout: 'ignore',
+      stdin: JSON.stringify(webhookPayload(this.opts.plan, job.effect, job.at)),
+      env: this.hookEnv(job),
+      ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}),
+      secrets: this.lanes.flatMap((l) => l.secrets),
+      keep: 20,
     });
+    if (r.error) throw new DeliveryError(`${cmd}: ${r.error}`, false);
+    if (r.timedOut) throw new DeliveryError(`${cmd}: ${describeExit(r, timeoutMs)}`, true);
+    if (r.code === 0) return `${cmd} exited 0`;
+    const first = r.stderr.trim().split('\n')[0] ?? '';
+    throw new DeliveryError(`${cmd} exited ${r.code ?? r.signal}${first ? `: ${first.slice(0, 120)}` : ''}`, true);
   }
 }

@@ -8,6 +8,7 @@ import type { ApprovalGiven, GateTarget, RolloutState } from './types.js';
 import { rollbackScope, trafficDrift } from './traffic.js';
 import { loadTestBlockers } from './loadtests.js';
 import { evidenceBlockers } from './evidence.js';
+import { checklistBlockers, deployBlockers, noGoBlocker, validationBlockers } from './runbook.js';
 
 export interface ApprovalView {
   role: string;
@@ -63,6 +64,13 @@ function phaseGate(plan: Plan, state: RolloutState, phase: CompiledPhase, blocke
     blockers.push(text);
     people.push(text);
   }
+  // The checklists the plan puts before this gate (the seed's pre-deployment checklist), naming
+  // every item not ticked; a failed deploy step of the phase holds it too.
+  for (const b of checklistBlockers(plan, state, phase.id)) {
+    blockers.push(b);
+    people.push(b);
+  }
+  for (const b of deployBlockers(plan, state, phase.id)) blockers.push(b);
   return {
     kind: 'phase',
     phaseIndex: phase.index,
@@ -103,7 +111,10 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
   if (state.stepBakeMs < step.minMs)
     blockers.push(`bake ${formatDuration(state.stepBakeMs)} of minimum ${formatDuration(step.minMs)} (${formatDuration(step.minMs - state.stepBakeMs)} left)`);
   const due = (state.checkpoints[phase.id] ?? []).filter((c) => c.dueAt !== undefined && c.ackedAt === undefined);
-  for (const c of due) byPeople(`checkpoint hour ${c.at / 3_600_000} "${c.title}" waits for a go (g)`);
+  const noGo = noGoBlocker(state);
+  for (const c of due) if (!(state.runbook.noGo && state.runbook.noGo.phase === phase.id && state.runbook.noGo.index === c.index)) byPeople(`checkpoint hour ${c.at / 3_600_000} "${c.title}" waits for a go (g) or no-go (n)`);
+  for (const b of noGo) byPeople(b);
+  for (const b of deployBlockers(plan, state, phase.id)) byPeople(b);
   if (state.criteria.length === 0) blockers.push('no analysis yet');
   for (const c of state.criteria) {
     if (c.verdict === 'fail') blockers.push(`${c.sli} ${round(c.value)} fails ${c.op} ${c.threshold}`);
@@ -133,7 +144,11 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
     return { kind: 'step', auto: next.auto, toWeight: next.weight, ...rest };
   }
   const nextPhase = cp.phases[phase.index + 1];
-  if (!nextPhase) return { kind: 'complete', auto: true, toWeight: state.desiredWeight, ...rest };
+  if (!nextPhase) {
+    // "complete" waits for the post-rollout validation (it starts once traffic is at 100%).
+    for (const b of validationBlockers(plan, state)) blockers.push(b);
+    return { kind: 'complete', auto: true, toWeight: state.desiredWeight, ...rest, allowed: blockers.length === 0 };
+  }
   return phaseGate(plan, state, nextPhase, blockers, people);
 }
 

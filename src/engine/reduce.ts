@@ -13,6 +13,7 @@ import { signalRefusal } from '../plan/authority.js';
 import { classify, noteProblem } from './evidence.js';
 import { calendarGatesAhead, calendarApprovalWhy, specialDayReason } from './calendar.js';
 import { EMPTY_REPORTS, isReportEffect, onReportResult, onReportSent, reportsProgress } from './reports.js';
+import { EMPTY_RUNBOOK, isRunbookCommand, isRunbookEvent, onGo, onRollbackConfirmed, onRolloutStart, onRunbookCommand, onRunbookEvent, runbookHolds, runbookProgress, skippedCheckpoints } from './runbook.js';
 import { initialLoadTests, onLoadProgress, onLoadResult, resetPhasePasses, startLoadTest, stopLoadTest } from './loadtests.js';
 import {
   EMPTY_COMMS,
@@ -95,6 +96,7 @@ export function initialState(plan: Plan, now: number): RolloutState {
     loadTests: initialLoadTests(),
     calendar: null,
     reports: EMPTY_REPORTS,
+    runbook: EMPTY_RUNBOOK,
   };
 }
 
@@ -200,6 +202,10 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
       break;
     case 'report.result':
       onReportResult(tx, event);
+      break;
+    case 'command.output':
+    case 'command.result':
+      if (isRunbookEvent(event)) onRunbookEvent(tx, event);
       break;
     case 'source.status': {
       const prev = tx.s.sources[event.source];
@@ -531,13 +537,17 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
     case 'ack-checkpoint': {
       const phase = tx.cp.phases[s.phaseIndex];
       const cps = phase ? s.checkpoints[phase.id] : undefined;
-      const due = cps?.find((c) => c.dueAt !== undefined && c.ackedAt === undefined);
+      // A checkpoint under a no-go gets its go last: a go for another one never clears it.
+      const waiting = cps?.filter((c) => c.dueAt !== undefined && c.ackedAt === undefined) ?? [];
+      const noGo = s.runbook.noGo;
+      const due = waiting.find((c) => !(noGo && noGo.phase === phase?.id && noGo.index === c.index)) ?? waiting[0];
       if (!trafficOn(s) || !phase || !cps || !due) return tx.log('refused', `${who} asked to give a go: refused - no checkpoint is waiting`);
       s.checkpoints = {
         ...s.checkpoints,
         [phase.id]: cps.map((c) => (c === due ? { ...c, ackedAt: s.now, ackedBy: who } : c)),
       };
       tx.log('checkpoint', `${who} gave GO at ${phase.title} checkpoint ${formatDuration(due.at)}: ${due.title}`);
+      onGo(tx, phase.id, due.index);
       return;
     }
     case 'advance':
@@ -568,7 +578,25 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
       return resolveIncident(tx, actor, command.id);
     case 'write-communications':
       return writeCommunications(tx, actor);
+    default:
+      if (isRunbookCommand(command)) return onRunbookCommand(tx, actor, command, runbookHooks(tx));
   }
+}
+
+function runbookHooks(tx: Tx) {
+  return {
+    rollback: (actor: Actor, reason: string) => {
+      const scope = rollbackScope(tx.s);
+      if (!scope.ok) return tx.log('info', `rollback asked (${reason}): ${scope.why}`);
+      doRollback(tx, actor, reason, { rule: 'no-go', group: 'manual', title: 'No-go at a checkpoint', text: reason }, scope.fromWeight);
+    },
+    trafficOn: () => trafficOn(tx.s),
+    deployPhase: () => {
+      const g = gateView(tx.cp.plan, tx.s);
+      if (g.kind === 'phase' && g.phase) return g.phase.id;
+      return tx.cp.phases[tx.s.phaseIndex]?.id ?? tx.cp.phases[0]?.id ?? null;
+    },
+  };
 }
 
 function enterPhase(tx: Tx, index: number, actor: Actor): void {
@@ -592,9 +620,12 @@ function enterPhase(tx: Tx, index: number, actor: Actor): void {
   s.holding = {};
   s.inconclusive = [];
   resetPhasePasses(s);
+  const prev = tx.cp.phases[index - 1];
+  if (prev && s.phaseIndex === index) skippedCheckpoints(tx, prev.id);
   if (index === 0) {
     s.startedAt = s.now;
     s.rollback = null;
+    onRolloutStart(tx);
   }
   s.desiredWeight = step.weight;
   s.checkpoints = {
@@ -733,6 +764,7 @@ function onEffectResult(tx: Tx, id: number, ok: boolean, detail: string, weight:
     if (p.type === 'set-weight') s.weightConfirmedAt = s.now;
     s.lastEffectError = null;
     tx.log('effect', `${p.type} #${id} confirmed: ${detail}`);
+    if (p.type === 'rollback' && s.status === 'rolled-back') onRollbackConfirmed(tx);
   } else {
     s.lastEffectError = `${p.type} #${id} failed: ${detail}`;
     tx.log('effect', s.lastEffectError);
@@ -763,6 +795,7 @@ function progress(tx: Tx): void {
       }),
     };
   }
+  runbookProgress(tx, trafficOn(s));
   if (s.status !== 'running' || readOnly(s)) return;
   const step = phase.steps[s.stepIndex]!;
   // Nothing can proceed by itself before the step's minimum bake: skip the full gate check.
@@ -820,6 +853,7 @@ function computeHolds(tx: Tx): string[] {
   for (const [name, h] of Object.entries(s.sources)) if (!h.ok) holds.push(`source ${name} failing since ${formatDuration(s.now - h.since)} ago: ${h.message ?? 'unknown error'}`);
   if (s.judgment && s.judgment.verdict !== 'pass') holds.push(`canary judgment ${s.judgment.verdict}: ${s.judgment.reason}`);
   if (s.lastEffectError) holds.push(s.lastEffectError);
+  holds.push(...runbookHolds(tx.cp.plan, s, tx.cp.phases[s.phaseIndex]?.id ?? null));
   if (Object.keys(s.pending).length) holds.push('waiting for the traffic provider to confirm the weight');
   for (const d of trafficDrift(tx.cp, s)) holds.push(`traffic drift: ${d}`);
   if (readOnly(s)) holds.push(`read-only: ${s.driver!.holder ?? 'nobody'} drives${s.driver!.message ? ` (${s.driver!.message})` : ''}`);

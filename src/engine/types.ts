@@ -101,7 +101,8 @@ export type Command =
   /** Render the communication templates with the current values and write them to files. */
   | { kind: 'write-communications' }
   /** Stop the load test that is running (esc / x in its pane). */
-  | { kind: 'stop-load-test' };
+  | { kind: 'stop-load-test' }
+  | RunbookCommand;
 
 export type EngineEvent =
   | { type: 'tick'; at: number }
@@ -132,7 +133,8 @@ export type EngineEvent =
   /** A running load test's figures so far (about once a second); runId is its start effect's id. */
   | { type: 'loadtest.progress'; at: number; runId: number; name: string; progress: LoadProgress }
   /** A load test ended: its figures (null when it never ran), and where they were saved. */
-  | { type: 'loadtest.result'; at: number; runId: number; name: string; outcome: LoadOutcome; detail: string; summary: LoadSummary | null; file?: string };
+  | { type: 'loadtest.result'; at: number; runId: number; name: string; outcome: LoadOutcome; detail: string; summary: LoadSummary | null; file?: string }
+  | RunbookEvent;
 
 /** How one cluster took a traffic change. */
 export interface ClusterResult {
@@ -164,7 +166,8 @@ export type Effect =
    * period [from, dueAt)), writes it, and sends it to `channels`; `report.result` says how it went. */
   | { id: number; type: 'produce-report'; name: string; every: 'daily' | 'weekly'; audience: string; dueAt: number; from: number; channels: string[] }
   | { id: number; type: 'start-load-test'; name: string }
-  | { id: number; type: 'stop-load-test'; runId: number; name: string };
+  | { id: number; type: 'stop-load-test'; runId: number; name: string }
+  | RunbookEffect;
 
 export type EffectInput = Effect extends infer E ? (E extends { id: number } ? Omit<E, 'id'> : never) : never;
 
@@ -338,6 +341,8 @@ export interface RolloutState {
   calendar: string | null;
   /** Stakeholder reports (plan `reports`): when each is next due, and the last ones produced. */
   reports: ReportsState;
+  /** Checklists ticked, commands run (deploy, validation, rollback verification), no-go, pod inspection. */
+  runbook: RunbookState;
 }
 
 export interface ReportRecord {
@@ -530,6 +535,8 @@ export interface LoadTestsState {
   passed: string[];
 }
 
+export type { CommandRun, PodDetail, RunbookCommand, RunbookEffect, RunbookEvent, RunbookState, RunPurpose } from './runbook-types.js';
+import type { RunbookCommand, RunbookEffect, RunbookEvent, RunbookState } from './runbook-types.js';
 
 export interface ReduceResult {
   state: RolloutState;

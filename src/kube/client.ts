@@ -222,6 +222,60 @@ export class KubeCluster {
     };
   }
 
+  /** A text stream read line by line (pods/log with follow=true): each line as it arrives, until
+   * the server ends it, the connection fails, or abort. Non-2xx answers end it with a KubeError. */
+  async stream(path: string, query: RequestOptions['query'], resource: string, cb: { onLine(line: string): void; onEnd(err: KubeError | Error | null): void }, connectTimeoutMs = this.defaultTimeoutMs): Promise<WatchHandle> {
+    const opts = await this.options('GET', path, query, { Accept: '*/*' });
+    const mod = this.server.protocol === 'https:' ? https : http;
+    let done = false;
+    let aborted = false;
+    const end = (err: KubeError | Error | null) => {
+      if (done || aborted) return;
+      done = true;
+      cb.onEnd(err);
+    };
+    const req = mod.request(opts, (res) => {
+      clearTimeout(timer);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          end(this.statusError(status, json, text, { verb: 'get', resource }));
+        });
+        res.on('error', (e) => end(this.netError(e, { verb: 'get', resource })));
+        return;
+      }
+      const lines = createInterface({ input: res, crlfDelay: Infinity });
+      lines.on('error', () => undefined);
+      lines.on('line', (line) => {
+        if (!aborted && !done) cb.onLine(line);
+      });
+      res.on('error', (e) => end(this.netError(e, { verb: 'get', resource })));
+      lines.on('close', () => end(res.readableAborted ? new Error(`${this.name}: get ${resource}: connection reset by the API server`) : null));
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`${this.name}: get ${resource}: no answer from ${this.url} after ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      end(this.netError(e, { verb: 'get', resource }));
+    });
+    req.end();
+    return {
+      abort: () => {
+        aborted = true;
+        clearTimeout(timer);
+        req.destroy();
+      },
+    };
+  }
+
   close(): void {
     this.agent.destroy();
   }

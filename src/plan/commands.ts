@@ -11,8 +11,9 @@ export function runValidate(file: string, out: NodeJS.WritableStream, err: NodeJ
   const result = loadPlanFile(file, opts);
   if (result.ok) {
     out.write(`${planSummary(result.plan)}\n\n`);
+    for (const w of result.warnings ?? []) err.write(`${formatPlanError(w).replace(/^([^ ]+: )/, '$1warning: ')}\n`);
     out.write(`who can stop the rollout, and how:\n${stopLines(result.plan).join('\n')}\n\n`);
-    out.write(`✓ ${file} is a valid plan\n`);
+    out.write(`✓ ${file} is a valid plan${result.warnings?.length ? ` (${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'})` : ''}\n`);
     return 0;
   }
   for (const e of result.errors) err.write(`${formatPlanError(e)}\n`);

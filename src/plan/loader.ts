@@ -15,6 +15,7 @@ import { simulationProblems } from './simulate.js';
 export { formatPlanError, MAX_PLAN_BYTES, type LoadOptions, type LoadResult, type PlanError } from './read.js';
 import { cacheKey, cachedPlanFor, MAX_PLAN_BYTES, readPlanText, tooBig, type LoadOptions, type LoadResult, type PlanError } from './read.js';
 import { cachePlan } from './cache.js';
+import { runbookWarnings } from './runbook.js';
 
 type PathKey = string | number;
 
@@ -45,10 +46,11 @@ export function loadPlanFile(path: string, opts: LoadOptions = {}): LoadResult {
   return validatePlanText(read.text, path, opts);
 }
 
-/** Validates plan text read from `file` and keeps the plan in the cache when it is valid. */
+/** Validates plan text read from `file` and keeps the plan in the cache when it is valid. A plan
+ * with warnings is checked again every time, so `validate` says them every time. */
 export function validatePlanText(text: string, file: string, opts: LoadOptions = {}): LoadResult {
   const result = loadPlanText(text, file, opts);
-  if (result.ok) cachePlan(cacheKey(text, opts), result.plan, opts.cacheDir ?? null);
+  if (result.ok && !result.warnings) cachePlan(cacheKey(text, opts), result.plan, opts.cacheDir ?? null);
   return result;
 }
 
@@ -144,7 +146,11 @@ function loadUnsafe(text: string, file: string, opts: LoadOptions): LoadResult {
     });
     return { ok: false, errors: sortErrors(dedupe(errors)) };
   }
-  return { ok: true, plan: parsed.data, file };
+  const warnings = runbookWarnings(parsed.data).map((p): PlanError => {
+    const { line, col } = locator.valueAt(p.path);
+    return { file, line, col, path: formatPath(p.path), message: p.message };
+  });
+  return { ok: true, plan: parsed.data, file, ...(warnings.length ? { warnings } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ export interface PlanError {
 }
 
 export type LoadResult =
-  | { ok: true; plan: Plan; file: string }
+  /** `warnings`: legal, but probably not meant (a decision point that may never be asked), with positions. */
+  | { ok: true; plan: Plan; file: string; warnings?: PlanError[] }
   /** `unreadable` is set when the file could not be read at all (missing, a directory, no access). */
   | { ok: false; errors: PlanError[]; unreadable?: true };
 

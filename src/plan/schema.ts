@@ -23,6 +23,7 @@ export const PositiveDuration = Duration.refine((s) => (parseDuration(s) ?? 0) >
 export const TimerDuration = PositiveDuration.refine((s) => (parseDuration(s) ?? 0) <= MAX_TIMER_MS, {
   message: 'expected a duration longer than 0 and at most 24d (a timer cannot wait longer)',
 });
+import { ChecklistItem, CheckpointRunbook, CommandSpec, FeatureFlag, Runbook, runbookProblems } from './runbook.js';
 
 const Id = z
   .string()
@@ -148,6 +149,8 @@ export type Step = z.infer<typeof Step>;
 export const Checkpoint = z.strictObject({
   at: Duration,
   title: z.string(),
+  /** What a no-go does (hold | rollback), and a point later than the minimum bake (ask | skip). */
+  ...CheckpointRunbook,
 });
 
 export const ApprovalRequirement = z.strictObject({
@@ -189,8 +192,11 @@ export type Kpis = z.infer<typeof Kpis>;
 
 /** A named list of things people tick off (pre-deployment readiness, post-deployment actions). */
 export const Checklist = z.strictObject({
+  /** What phases[].checklists refer to: the gate into such a phase waits for every item. */
+  id: Id.optional(),
   name: z.string().min(1),
-  items: z.array(z.string().min(1)).min(1),
+  /** Text a person ticks, or { text, check } ticked by a command or a PromQL query. */
+  items: z.array(ChecklistItem).min(1),
 });
 export type Checklist = z.infer<typeof Checklist>;
 
@@ -218,6 +224,12 @@ export const Phase = z.strictObject({
   /** Load tests that must pass during this phase before it moves on (next step, next phase, or
    * completion): the gate shows each one missing as a blocker. */
   requireLoadTests: z.array(Id).optional(),
+  /** Checklists (by id) every item of which must be ticked before the gate into this phase opens. */
+  checklists: z.array(Id).optional(),
+  /** Deploy commands of this phase (default: runbook.deploy), its values filled in. */
+  deploy: z.array(CommandSpec).optional(),
+  /** Feature flags enabled during this phase, each an approved action. */
+  flags: z.array(FeatureFlag).optional(),
 });
 export type Phase = z.infer<typeof Phase>;
 
@@ -437,8 +449,9 @@ export const Plan = z.strictObject({
     authority: z
       .array(z.strictObject({ role: Id, scope: z.string(), notifyWithin: Duration.optional() }))
       .default([]),
-    hook: z.string().optional(),
-    validate: z.string().optional(),
+    hook: CommandSpec.optional(),
+    /** Run after every confirmed rollback; its result is part of "rolled back, confirmed". */
+    validate: CommandSpec.optional(),
     /** Kubernetes: after traffic is at 0%, scale the canary Deployment (target.deployment) to 0. */
     scaleCanaryToZero: z.boolean().default(false),
   }),
@@ -478,22 +491,21 @@ export const Plan = z.strictObject({
     })
     .optional(),
   /** After the last step reaches 100%: commands that validate the release, as written. */
-  postRollout: z.strictObject({ validate: z.array(z.string().min(1)).min(1) }).optional(),
+  postRollout: z.strictObject({ validate: z.array(CommandSpec).min(1) }).optional(),
   /** Success metrics of the release as a whole, by kind and group. */
   kpis: Kpis.optional(),
   /** Pre- and post-deployment checklists, items as written. */
   checklists: z.array(Checklist).optional(),
   /** Stakeholder reports produced on schedule from the journal (src/plan/reports.ts). */
   reports: z.array(Report).default([]),
+  /** Commands and settings the console's runbook uses (deploy steps, timeouts, secrets, logs). */
+  runbook: Runbook.default({ deploy: [], timeout: '10m', secretEnv: [], logs: { since: '10m', tail: 200 } }),
 });
 export type Plan = z.infer<typeof Plan>;
 export type PlanInput = z.input<typeof Plan>;
 
-/** A cross-field problem: where (a key path into the YAML) and what. */
-export interface PlanProblem {
-  path: (string | number)[];
-  message: string;
-}
+export type { PlanProblem } from './runbook.js';
+import type { PlanProblem } from './runbook.js';
 
 /** Checks that zod's per-field shapes cannot: references between sections and orderings. */
 export function crossCheck(plan: Plan): PlanProblem[] {
@@ -691,7 +703,7 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   }
   if (plan.checklists)
     unique(plan.checklists.map((c, i) => ({ id: c.name, path: ['checklists', i, 'name'] })), 'checklist name');
-  problems.push(...checkCalendar(plan), ...checkReports(plan));
+problems.push(...checkCalendar(plan), ...checkReports(plan), ...runbookProblems(plan));
   return problems;
 }
 

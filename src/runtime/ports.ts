@@ -1,7 +1,7 @@
 // The small interfaces between the pure engine and the world. Each has a real implementation
 // (Prometheus, Kubernetes, ...) and a simulated one (src/sim). The runtime owns them; components
 // never see them.
-import type { ClusterResult, Effect, EngineEvent, LoadOutcome, LoadProgress, LoadSummary, RolloutState } from '../engine/types.js';
+import type { ClusterResult, Effect, EngineEvent, LoadOutcome, LoadProgress, LoadSummary, PodDetail, RolloutState } from '../engine/types.js';
 import type { LoadTest } from '../plan/schema.js';
 
 export type Emit = (event: EngineEvent) => void;
@@ -85,4 +85,45 @@ export interface LoadRunner {
   stop(runId: number): void;
   /** Stops every run and waits until they have ended (on exit). */
   close(): Promise<void>;
+}
+
+export type RunCommandEffect = Extract<Effect, { type: 'run-command' }>;
+/** What `enter` on a pod asks for: its description and its log, followed (the plan's container
+ * and since window). Not an engine effect: what one terminal looks at is that terminal's. */
+export interface PodInspectRequest {
+  key: string;
+  name: string;
+  namespace: string;
+  region: string;
+  track: string;
+  container?: string;
+  sinceMs: number;
+  tail: number;
+}
+
+/** How a runbook command ended. `skipped`: not run (the simulated world has no stand-in for it). */
+export interface CommandOutcome {
+  ok: boolean;
+  exitCode: number | null;
+  detail: string;
+  skipped?: boolean;
+}
+
+/** Runs the runbook's commands (deploy steps, validation, rollback verification, checks, flag
+ * hooks) the way hooks run (src/actuators/exec.ts). `run` never rejects; output lines are handed
+ * on as they come (batched), scrubbed of secrets. */
+export interface CommandRunner {
+  run(effect: RunCommandEffect, onLines: (lines: string[]) => void): Promise<CommandOutcome>;
+  /** Kills a running command's process group. */
+  stop(runId: number): void;
+  /** Kills every running command (on exit). */
+  close(): void;
+}
+
+/** Describes a pod and follows its log (kubectl describe + kubectl logs -f). */
+export interface PodInspector {
+  inspect(
+    request: PodInspectRequest,
+    out: { detail(d: PodDetail | null, error?: string): void; logs(lines: string[], ended?: string): void },
+  ): { stop(): void };
 }

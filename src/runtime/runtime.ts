@@ -4,7 +4,7 @@
 import type { Plan } from '../plan/schema.js';
 import { initialState, reduce } from '../engine/reduce.js';
 import type { Effect, EngineEvent, LoadSummary, RolloutState } from '../engine/types.js';
-import type { ActuationResult, Clock, CommsWriter, LoadRunner, Notifier, ReportEffect, ReportProducer, Source, TrafficActuator } from './ports.js';
+import type { ActuationResult, Clock, CommandRunner, CommsWriter, LoadRunner, Notifier, ReportEffect, ReportProducer, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
 import { visiblyDifferent } from './visible.js';
 
@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   reports?: ReportProducer;
   /** Carries out start-load-test / stop-load-test; without one a start is answered with a failure. */
   loadRunner?: LoadRunner;
+  /** Runs the runbook's commands (deploy, validation, rollback verification, checks, flags). */
+  commands?: CommandRunner;
   initial?: RolloutState;
   /** Real milliseconds between clock ticks (0: none; the sources carry time). */
   tickMs?: number;
@@ -146,6 +148,22 @@ export class Runtime implements Store {
     this.timer = null;
     await Promise.all((this.opts.sources ?? []).map((s) => s.stop()));
     await this.opts.loadRunner?.close();
+    this.opts.commands?.close();
+  }
+
+  /** A runbook command: its output and its exit come back as events (journaled: the audit trail
+   * keeps what ran, what it printed and how it ended). */
+  private runCommand(effect: Extract<Effect, { type: 'run-command' }>): void {
+    const result = (r: { ok: boolean; exitCode: number | null; detail: string; skipped?: boolean }) =>
+      this.dispatch({ type: 'command.result', at: this.opts.clock.now(), runId: effect.id, ok: r.ok, exitCode: r.exitCode, detail: r.detail, ...(r.skipped ? { skipped: true } : {}) });
+    const runner = this.opts.commands;
+    if (!runner) {
+      queueMicrotask(() => result({ ok: false, exitCode: null, detail: 'no command runner is configured' }));
+      return;
+    }
+    runner
+      .run(effect, (lines) => this.dispatch({ type: 'command.output', at: this.opts.clock.now(), runId: effect.id, lines }))
+      .then(result, (err: unknown) => result({ ok: false, exitCode: null, detail: errorText(err) }));
   }
 
   /** A load test's progress and result come back as events, so the pane is a function of state and
@@ -246,6 +264,12 @@ export class Runtime implements Store {
         return;
       case 'stop-load-test':
         this.opts.loadRunner?.stop(effect.runId);
+        return;
+      case 'run-command':
+        this.runCommand(effect);
+        return;
+      case 'stop-command':
+        this.opts.commands?.stop(effect.runId);
         return;
     }
   }

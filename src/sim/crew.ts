@@ -7,6 +7,7 @@ import { compile } from '../engine/compiled.js';
 import { gateView } from '../engine/gates.js';
 import { whoIs } from '../engine/roster.js';
 import { actorName, type Actor, type EngineEvent, type RolloutState } from '../engine/types.js';
+import { lastRun, runbookPlan } from '../engine/runbook.js';
 
 export interface CrewOptions {
   /** How long after a gate comes up each approval takes (sim time). */
@@ -17,6 +18,8 @@ export interface CrewOptions {
   advanceAfterMs?: number;
   /** Do not open the very first gate (leave `a` to the person at the keyboard). */
   leaveFirstGate?: boolean;
+  /** How long apart the SRE lead works through the checklist items before a gate (sim time). */
+  tickEveryMs?: number;
 }
 
 export class SimCrew {
@@ -69,13 +72,47 @@ export class SimCrew {
     const sre = this.actorFor('sre-primary', now, new Set()) ?? { id: 'sim-sre', name: 'SRE', simulated: true };
 
     const phase = compile(this.plan).phases[state.phaseIndex];
-    const due = phase ? (state.checkpoints[phase.id] ?? []).find((c) => c.dueAt !== undefined && c.ackedAt === undefined) : undefined;
+    // A no-go is a person's decision: the crew never overrides it with a go.
+    const noGo = state.runbook.noGo;
+    const due = phase ? (state.checkpoints[phase.id] ?? []).find((c) => c.dueAt !== undefined && c.ackedAt === undefined && !(noGo && noGo.phase === phase.id && noGo.index === c.index)) : undefined;
     if (state.status === 'running' && due && phase && this.since(`go:${state.startedAt}:${phase.id}:${due.index}`, now) >= this.goAfterMs && this.once(`go-sent:${state.startedAt}:${phase.id}:${due.index}`, now)) {
       out.push({ type: 'command', at: now, actor: sre, command: { kind: 'ack-checkpoint' } });
     }
 
+    // The approvers of this phase's feature flags approve them some time into the phase (in their
+    // own roles, marked simulated); enabling one stays with the person at the keyboard (F, e, y).
+    if (state.status === 'running' && phase) {
+      for (const f of Object.values(runbookPlan(this.plan).flags)) {
+        if (f.phase !== phase.id || state.runbook.flags[f.name]?.enabledAt !== undefined) continue;
+        if (this.since(`flag:${state.startedAt}:${f.name}`, now) < this.approveAfterMs) continue;
+        const given = state.runbook.flags[f.name]?.approvals ?? [];
+        const used = new Set(given.map((a) => a.by));
+        for (const role of f.approvals) {
+          if (given.some((a) => a.role === role)) continue;
+          const actor = this.actorFor(role, now, used);
+          if (!actor || !this.once(`flag-approve:${state.startedAt}:${f.name}:${role}`, now)) continue;
+          used.add(actorName(actor));
+          out.push({ type: 'command', at: now, actor, command: { kind: 'approve-flag', flag: f.name, role } });
+        }
+      }
+    }
+
     const gate = gateView(this.plan, state);
     if (gate.kind !== 'phase' || !gate.phase) return out;
+    // The checklist before the gate: one item at a time, ticked by the SRE lead, or its check run.
+    // A check that has not answered in half an hour is checked by hand (and the note says so).
+    const waiting = (key: string) => {
+      const r = lastRun(state, `check:${key}`);
+      return r?.status === 'running' && now - r.startedAt < 30 * 60_000;
+    };
+    const item = (runbookPlan(this.plan).gateChecklists[gate.phase.id] ?? []).flatMap((c) => c.items).find((i) => !state.runbook.ticks[i.key] && !waiting(i.key));
+    if (item && this.since(`checklist:${state.startedAt}:${gate.phase.id}`, now) >= (this.opts.tickEveryMs ?? 5 * 60_000) * (Object.keys(state.runbook.ticks).length + 1)) {
+      const lead = this.actorFor('sre-lead', now, new Set()) ?? sre;
+      const ran = lastRun(state, `check:${item.key}`);
+      if (item.check && !ran && this.once(`check:${item.key}`, now)) out.push({ type: 'command', at: now, actor: lead, command: { kind: 'run-check', item: item.key } });
+      else if ((!item.check || ran) && this.once(`tick:${item.key}`, now))
+        out.push({ type: 'command', at: now, actor: lead, command: { kind: 'tick-item', item: item.key, ...(ran && ran.status !== 'passed' ? { note: `checked by hand after: ${ran.status === 'running' ? 'its check did not answer' : ran.detail}` } : {}) } });
+    }
     if (state.status === 'pending' && this.opts.leaveFirstGate && gate.approvals.every((a) => a.given)) return out;
     // Approvers start looking once the current step has baked half its minimum (or at once before the start).
     const step = phase?.steps[state.stepIndex];

@@ -76,6 +76,18 @@ export async function startSimService(opts: SimServiceOptions): Promise<SimServi
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;
     }
+    // The simulated flag service (a plan's flag with webhookEnv, on the embedded world): a POST
+    // to /flags/<name> enables it. Not service traffic: it is not counted.
+    const flag = /^\/flags\/([A-Za-z0-9._-]{1,100})$/.exec(path);
+    if (flag) {
+      req.resume();
+      if (req.method !== 'POST') {
+        res.writeHead(405, { 'content-type': 'text/plain', allow: 'POST' }).end('POST to enable a flag\n');
+        return;
+      }
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ flag: flag[1], enabled: true, service: 'simulated flag service' })}\n`));
+      return;
+    }
     req.resume(); // bodies are read and dropped
     const track = pickTrack(path);
     const b = world.behaviour(track === 'stable' ? 'baseline' : track);

@@ -10,6 +10,7 @@ import type { EngineEvent, RolloutState } from '../engine/types.js';
 import type { Store } from '../runtime/store.js';
 import { visiblyDifferent } from '../runtime/visible.js';
 import { applyPatch, fromWire, type ActionEvent, type ClientMessage, type Identity, type ServerMessage } from './protocol.js';
+import { ViewHolder, type PodInspection, type PodView } from '../runtime/inspection.js';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused' | 'closed';
 
@@ -70,6 +71,36 @@ export class RemoteStore implements Store {
   onReceive: ((text: string) => void) | null = null;
 
   constructor(private readonly o: RemoteStoreOptions) {}
+
+  /** What this terminal looks at (enter on a pod): the server describes the pod and follows its
+   * log for this connection alone; after a reconnect it is asked again. */
+  private readonly podHolder = new ViewHolder();
+  readonly inspection: PodInspection = {
+    open: (key: string) => {
+      const open = this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+      this.podHolder.set({ key, name: this.state?.pods.get(key)?.name ?? key, detail: null, error: open ? null : `not connected (${this.status})`, lines: [], ended: null });
+      this.askPod(key);
+    },
+    close: () => {
+      if (this.podHolder.view()) this.askPod(null);
+      this.podHolder.set(null);
+    },
+    view: () => this.podHolder.view(),
+    subscribe: (l: () => void) => this.podHolder.subscribe(l),
+  };
+
+  private askPod(key: string | null): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ t: 'inspect', key } satisfies ClientMessage));
+  }
+  private reinspect(): void {
+    const v = this.podHolder.view();
+    if (v) this.askPod(v.key);
+  }
+  private podView(view: PodView | null): void {
+    const cur = this.podHolder.view();
+    // Only the pod still being looked at (an answer for one closed meanwhile is dropped).
+    if (cur && view && view.key === cur.key) this.podHolder.set(view);
+  }
 
   /** Connects; resolves once the first state is in (snapshot or resume), rejects on 401 or timeout. */
   start(): Promise<void> {
@@ -206,6 +237,7 @@ export class RemoteStore implements Store {
         this.setStatus('connected');
         this.emit();
         this.onSeq?.(msg.seq);
+        this.reinspect();
         done();
       } else if (msg.t === 'resume') {
         if (msg.seq !== this.seq || !this.state || msg.epoch !== this.epoch) {
@@ -217,6 +249,7 @@ export class RemoteStore implements Store {
         this.backoffMs = 250;
         clearTimeout(firstTimer);
         this.setStatus('connected');
+        this.reinspect();
         done();
       } else if (msg.t === 'u') {
         if (!this.state) return;
@@ -234,6 +267,8 @@ export class RemoteStore implements Store {
         this.onSeq?.(msg.seq);
       } else if (msg.t === 'said') {
         this.setNotice(msg.ok, msg.text);
+      } else if (msg.t === 'pod') {
+        this.podView(msg.view);
       }
     });
     let error: string | null = null;

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../plan/duration.js';
-import type { Clock } from '../runtime/ports.js';
+import type { Clock, PodInspector } from '../runtime/ports.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { RemoteStore } from './client.js';
 import { WarRoomServer } from './server.js';
@@ -42,7 +42,7 @@ export interface OpenedRoom {
 }
 
 /** The server for `canary serve`, on the console's runtime. Throws with a message that says what to do. */
-export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Runtime; clock: Clock; listen?: string | undefined; tokens?: string | undefined; cert?: string | undefined; key?: string | undefined; insecure?: boolean | undefined; stateHome?: string }): Promise<OpenedRoom> {
+export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Runtime; clock: Clock; inspector?: PodInspector | null; listen?: string | undefined; tokens?: string | undefined; cert?: string | undefined; key?: string | undefined; insecure?: boolean | undefined; stateHome?: string }): Promise<OpenedRoom> {
   if (o.tokens === undefined && o.stateHome === undefined) throw new Error('the war room needs a token file (--tokens)');
   const tokenFile = o.tokens ?? defaultTokenPath(o.plan, o.stateHome!);
   if (!existsSync(tokenFile)) throw new Error(`no war-room tokens at ${tokenFile}: run \`canary tokens${o.tokens ? ` --file ${o.tokens}` : ''}\` first and give each person theirs`);
@@ -66,6 +66,8 @@ export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Ru
     planName: o.plan.metadata.name,
     planText: o.planText,
     now: () => o.clock.now(),
+    // A joined terminal's `enter` on a pod: described and followed for it alone.
+    inspect: { plan: o.plan, inspector: o.inspector ?? null },
     host,
     port,
     ...(tls ? { tls } : {}),

@@ -8,6 +8,7 @@
 // a snapshot is ~0.5 MB; a typical patch (new samples, a tick) is well under 2 KB.
 import { append } from '../engine/series.js';
 import { PodTable } from '../engine/podtable.js';
+import type { PodView } from '../runtime/inspection.js';
 import { HISTORY_CAPACITY, SERIES_CAPACITY, type EngineEvent, type HistoryEntry, type PodInfo, type RolloutState, type Series, type SampleNote, type SliState } from '../engine/types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -58,7 +59,9 @@ export type ServerMessage =
   | { t: 'resume'; v: number; epoch: string; seq: number; plan: string; you: Identity }
   | { t: 'u'; seq: number; p: Patch }
   /** What the server made of an action of yours (refusals, the engine's words). */
-  | { t: 'said'; id?: number; ok: boolean; text: string };
+  | { t: 'said'; id?: number; ok: boolean; text: string }
+  /** The pod this terminal looks at (its description and followed log), to this terminal only. */
+  | { t: 'pod'; view: PodView | null };
 
 /** What a joined terminal may send: its key presses as events, without actor or time. */
 export type ActionEvent =
@@ -66,7 +69,11 @@ export type ActionEvent =
   | { type: 'approve'; phase: string; role: string }
   | { type: 'signal'; name: string; severity?: 'P0' | 'P1' | 'P2'; note?: string };
 
-export type ClientMessage = { t: 'act'; id: number; event: ActionEvent };
+export type ClientMessage =
+  | { t: 'act'; id: number; event: ActionEvent }
+  /** Look at a pod (describe + follow its log) for this connection only; null stops. Not an
+   * action: it changes nothing, any token may, and it is never journaled. */
+  | { t: 'inspect'; key: string | null };
 
 // ---------------------------------------------------------------------------------------------
 // state <-> wire

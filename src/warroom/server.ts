@@ -22,6 +22,9 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Command, EngineEvent, RolloutState } from '../engine/types.js';
 import type { Store } from '../runtime/store.js';
+import { LocalInspection } from '../runtime/inspection.js';
+import type { PodInspector } from '../runtime/ports.js';
+import type { Plan } from '../plan/schema.js';
 import { diffState, PROTOCOL_VERSION, toWire, type Identity, type ServerMessage } from './protocol.js';
 import type { TokenBook } from './tokens.js';
 
@@ -50,6 +53,9 @@ export interface WarRoomServerOptions {
   dropAfterMs?: number;
   /** Called for each connection event (logs, tests). */
   log?: (line: string) => void;
+  /** `enter` on a pod in a joined terminal: the server describes it and follows its log for that
+   * connection only (the plan says which container and how far back). */
+  inspect?: { plan: Plan; inspector: PodInspector | null };
 }
 
 export interface ClientInfo {
@@ -71,6 +77,8 @@ interface Client {
   laggingSince: number | null;
   tokens: number;
   refilledAt: number;
+  /** What this terminal looks at (opened on its first inspect message). */
+  inspection: { ins: LocalInspection; off: () => void; timer: NodeJS.Timeout | null } | null;
 }
 
 const Target = z.strictObject({ kind: z.enum(['phase', 'step', 'complete']), phase: z.string().max(200), step: z.number().int().min(0) });
@@ -90,6 +98,16 @@ const COMMAND_FIELDS = {
   'resolve-incident': { id: z.string().max(200).optional() },
   'write-communications': {},
   'stop-load-test': {},
+  // The runbook (src/engine/runbook-types.ts).
+  'tick-item': { item: z.string().max(400), note: Text.optional() },
+  'run-check': { item: z.string().max(400) },
+  'run-deploy': { phase: z.string().max(200).optional() },
+  'no-go': { reason: Text },
+  'run-validation': {},
+  'verify-rollback': {},
+  'enable-flag': { flag: z.string().max(200) },
+  'approve-flag': { flag: z.string().max(200), role: z.string().max(200).optional() },
+  'stop-command': { runId: z.number().int() },
 } satisfies { [K in Command['kind']]: z.core.$ZodLooseShape };
 type CommandFields = typeof COMMAND_FIELDS;
 /** What a shape parses to (zod types `{}` as Record<string, never>, which no object with a kind is). */
@@ -105,6 +123,7 @@ const CommandSchema = z.discriminatedUnion(
     z.ZodObject<{ kind: z.ZodLiteral<Command['kind']> }>,
   ],
 ) as unknown as z.ZodType<Command>;
+const InspectSchema = z.strictObject({ t: z.literal('inspect'), key: z.string().max(600).nullable() });
 const ActionSchema = z.strictObject({
   t: z.literal('act'),
   id: z.number().int(),
@@ -133,7 +152,7 @@ export class WarRoomServer {
   private heartbeat: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
   private flushQueued = false;
-  private readonly o: Required<Omit<WarRoomServerOptions, 'tls' | 'watch' | 'log' | 'planText'>> & Pick<WarRoomServerOptions, 'tls' | 'watch' | 'log' | 'planText'>;
+  private readonly o: Required<Omit<WarRoomServerOptions, 'tls' | 'watch' | 'log' | 'planText' | 'inspect'>> & Pick<WarRoomServerOptions, 'tls' | 'watch' | 'log' | 'planText' | 'inspect'>;
   /** Bytes of patches encoded (once each, whatever the number of viewers) and their count. */
   readonly stats = { updates: 0, updateBytes: 0, snapshots: 0, snapshotBytes: 0, dropped: 0, degraded: 0, refusedUpgrades: 0 };
 
@@ -193,6 +212,7 @@ export class WarRoomServer {
 
   async close(): Promise<void> {
     this.unwatch?.();
+    for (const c of this.clients.values()) this.stopInspecting(c);
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const c of this.clients.values()) c.ws.close(1001, 'server stopping');
     const closing = new Promise<void>((resolve) => this.http.close(() => resolve()));
@@ -239,7 +259,7 @@ export class WarRoomServer {
     // Bring the others up to date first (before this one is among them), so the join starts
     // from the newest state and no patch can reach it ahead of its snapshot or resume.
     this.flush();
-    const c: Client = { id: this.nextClient++, ws, who, alive: true, sentSeq: 0, laggingSince: null, tokens: this.o.actionBurst, refilledAt: performance.now() };
+    const c: Client = { id: this.nextClient++, ws, who, alive: true, sentSeq: 0, laggingSince: null, tokens: this.o.actionBurst, refilledAt: performance.now(), inspection: null };
     this.clients.set(ws, c);
     this.o.log?.(`${who.name} joined${who.canAct ? ` (${who.roles.join(', ') || 'no roles'})` : ' (view only)'}`);
     ws.on('pong', () => {
@@ -248,6 +268,7 @@ export class WarRoomServer {
     ws.on('message', (data, isBinary) => this.message(c, data as Buffer, isBinary));
     ws.on('close', () => {
       this.clients.delete(ws);
+      this.stopInspecting(c);
       this.o.log?.(`${who.name} left`);
     });
     ws.on('error', (err) => {
@@ -367,6 +388,38 @@ export class WarRoomServer {
     this.send(c, JSON.stringify({ t: 'said', ...(id !== undefined ? { id } : {}), ok, text } satisfies ServerMessage));
   }
 
+  /** A joined terminal looks at a pod: its own inspection, its view sent to it alone (at most
+   * every 100 ms while the log streams). */
+  private inspect(c: Client, key: string | null): void {
+    if (key === null) {
+      this.stopInspecting(c);
+      this.send(c, JSON.stringify({ t: 'pod', view: null } satisfies ServerMessage));
+      return;
+    }
+    if (!c.inspection) {
+      const ins = new LocalInspection({ ...(this.o.inspect ? { plan: this.o.inspect.plan } : {}), inspector: this.o.inspect?.inspector ?? null, pod: (k) => this.o.store.getState().pods.get(k) });
+      const entry: NonNullable<Client['inspection']> = { ins, off: () => undefined, timer: null };
+      const push = () => {
+        entry.timer = null;
+        this.send(c, JSON.stringify({ t: 'pod', view: ins.view() } satisfies ServerMessage));
+      };
+      entry.off = ins.subscribe(() => {
+        if (!entry.timer) entry.timer = setTimeout(push, 100);
+      });
+      c.inspection = entry;
+    }
+    c.inspection.ins.open(key);
+  }
+
+  private stopInspecting(c: Client): void {
+    const e = c.inspection;
+    if (!e) return;
+    c.inspection = null;
+    e.off();
+    if (e.timer) clearTimeout(e.timer);
+    e.ins.close();
+  }
+
   private message(c: Client, data: Buffer, isBinary: boolean): void {
     // One bucket per person, not per connection: reconnecting or opening more sockets with the
     // same token does not refill it.
@@ -380,7 +433,10 @@ export class WarRoomServer {
     if (isBinary) return this.say(c, undefined, false, 'refused: binary messages are not understood');
     let parsed: z.infer<typeof ActionSchema>;
     try {
-      const r = ActionSchema.safeParse(JSON.parse(data.toString('utf8')));
+      const json: unknown = JSON.parse(data.toString('utf8'));
+      const inspect = InspectSchema.safeParse(json);
+      if (inspect.success) return this.inspect(c, inspect.data.key);
+      const r = ActionSchema.safeParse(json);
       if (!r.success) return this.say(c, undefined, false, `refused: not an action this server understands (${r.error.issues[0]?.message ?? 'malformed'})`);
       parsed = r.data;
     } catch {

@@ -25,6 +25,12 @@ import { ReportLedger } from '../reports/ledger.js';
 import { parseStartAt, startAtInstant } from '../engine/calendar.js';
 import { PlanLoadRunner } from '../actuators/loadtest.js';
 import { simServiceAddress, startSimServiceOrExplain } from '../sim/serve-cli.js';
+import { startSimService } from '../sim/serve.js';
+import { wireRunbook, type RunbookWiring } from '../runbook.js';
+import { LocalInspection } from '../runtime/inspection.js';
+import type { PodInspector } from '../runtime/ports.js';
+import type { ClusterTarget } from '../kube/config.js';
+import type { PrometheusClient } from '../sources/prometheus.js';
 import { packageRoot } from '../paths.js';
 import { defaultJournalPath, lockJournal } from './journal-lock.js';
 import { planAndText } from './plan.js';
@@ -46,6 +52,10 @@ export interface WiringDefaults {
 
 export interface Wiring {
   runtime: Runtime;
+  /** What this terminal looks at (enter on a pod): describe + logs -f, this terminal's only. */
+  inspection: LocalInspection;
+  /** The pod inspector (the war-room server inspects for each joined terminal with it). */
+  inspector: PodInspector | null;
   close(): Promise<void>;
   mode: 'simulated' | 'prometheus' | 'kubernetes';
   plan: Plan;
@@ -171,12 +181,15 @@ async function assemble(
   }
   const common: Common = { values, env, plan, planPath, planText, resumed, world, speed, realTime, start };
   const parts = await makeParts(common);
-  const { clock, traffic } = parts;
+  const { clock } = parts;
+  let traffic = parts.traffic;
   // In real time the simulated people answer in seconds, not sim-minutes.
-  const crew = values['no-crew'] || parts.noCrew ? null : new SimCrew(plan, parts.crewRealTime ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000 } : {});
+  const crew = values['no-crew'] || parts.noCrew ? null : new SimCrew(plan, parts.crewRealTime ? { approveAfterMs: 5_000, goAfterMs: 30_000, advanceAfterMs: 5_000, tickEveryMs: 500 } : {});
   const closers: (() => Promise<void> | void)[] = [() => parts.close()];
   /** The plan's load-test address was taken: the simulated service serves elsewhere (serve-cli.ts). */
   let serviceMoved: { planned: string; actual: string } | undefined;
+  let runbook: RunbookWiring | null = null;
+  let runtimeRef: Runtime | null = null;
   try {
     if (values.export) {
       const m = /^([^:]+|\[[^\]]+\]):(\d+)$/.exec(values.export)!;
@@ -211,6 +224,26 @@ async function assemble(
       closers.push(() => started.service.close());
       if (started.moved) serviceMoved = started.moved;
     }
+    const service = started?.service ?? null;
+    // The runbook's commands, pod descriptions and logs. On the embedded world the stand-ins run
+    // against the simulated service (when it is not served for load tests, on an ephemeral port of
+    // its own), and a rollback runs the rollback hook's stand-in too.
+    const kube = parts.kubeTargets !== undefined;
+    const runbookService = !kube && !service && values['sim-http'] !== 'off' ? await startSimService({ world, host: '127.0.0.1', port: 0 }).catch(() => null) : null;
+    if (runbookService) closers.push(() => runbookService.close());
+    runbook = wireRunbook({
+      plan,
+      planPath,
+      env: env.vars,
+      mode: kube ? 'real' : 'sim',
+      traffic,
+      simUrl: (service ?? runbookService)?.url ?? null,
+      pod: (k) => runtimeRef?.getState().pods.get(k),
+      now: () => clock.now(),
+      kubeTargets: parts.kubeTargets ?? null,
+      prometheus: parts.prometheus ?? null,
+    });
+    traffic = runbook.traffic;
   } catch (err) {
     for (const c of closers) await c();
     unlockJournal?.();
@@ -257,6 +290,7 @@ async function assemble(
     comms: new DirectoryCommsWriter(commsDir),
     loadRunner,
     ...(ledger && reportsDir ? { reports: new DirectoryReportProducer(plan, reportsDir, ledger) } : {}),
+    ...(runbook ? { commands: runbook.commands } : {}),
     ...(resumed ? { initial: resumed.state } : {}),
     ...(writer ? { journal: writer } : {}),
     // In real time the panes refresh once a second (a key's own feedback is immediate): an idle
@@ -267,6 +301,7 @@ async function assemble(
     tickMs: realTime ? 250 : 0,
     observers: [...(ledger ? [(state: RolloutState) => void ledger.observe(state)] : []), ...(crew ? [(state: RolloutState) => crew.decide(state)] : [])],
   });
+  runtimeRef = runtime;
   await parts.afterStart?.(runtime, (e) => runtime.dispatch(e));
   // A load test that was running when canary stopped never finished: say so, so it is not shown
   // as running forever (and another can start). Its figures so far are in the journal.
@@ -281,8 +316,13 @@ async function assemble(
       (err: unknown) => runtime.dispatch({ type: 'effect.result', at: clock.now(), effectId: e.id, ok: false, detail: `redone after resume: ${String(err)}` }),
     );
   }
+  // What this terminal looks at (enter on a pod): its own, never the journaled state.
+  const inspector = runbook?.inspector ?? null;
+  const inspection = new LocalInspection({ plan, inspector, pod: (k) => runtime.getState().pods.get(k) });
   return {
     runtime,
+    inspection,
+    inspector,
     mode,
     plan,
     planPath,
@@ -297,6 +337,7 @@ async function assemble(
     commsDir,
     reportsDir,
     async close() {
+      inspection.close();
       await runtime.stop();
       // Deliveries still queued get a moment to go out, then the rest are dropped.
       await Promise.race([notifier.idle(), new Promise((r) => setTimeout(r, 2_000).unref())]);

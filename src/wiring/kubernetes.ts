@@ -27,6 +27,8 @@ export async function kubernetesParts(c: Common, prometheus: boolean): Promise<M
     clock,
     sources,
     traffic: kube.traffic,
+    kubeTargets: kube.targets,
+    ...(prom ? { prometheus: prom.client } : {}),
     // A Kubernetes rollback keeps trying for 60 s, then scales down and runs the hook (up to 120 s).
     actuatorTimeoutMs: 240_000,
     // Simulated people never approve anything on real clusters.

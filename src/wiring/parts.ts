@@ -12,6 +12,8 @@ import type { ResumeResult } from '../journal/journal.js';
 import { SimClock } from '../sim/clock.js';
 import { SimSource, type PaceClock, type SpeedReport } from '../sim/sources.js';
 import type { SimWorld } from '../sim/world.js';
+import type { ClusterTarget } from '../kube/config.js';
+import type { PrometheusClient } from '../sources/prometheus.js';
 
 export type WorldValues = ValuesOf<typeof WORLD_OPTIONS>;
 
@@ -43,6 +45,10 @@ export interface ModeParts {
   crewRealTime?: boolean;
   /** Serve the simulated service by default (not against real clusters). */
   serveByDefault: boolean;
+  /** The clusters of a Kubernetes plan: the runbook describes pods and follows logs there. */
+  kubeTargets?: ClusterTarget[];
+  /** The Prometheus client, when SLIs come from one: checklist query checks ask it. */
+  prometheus?: PrometheusClient;
   /** The embedded world only: the pace its clock is asked to keep (the console's speed keys drive
    * it) and the speed the world actually keeps. */
   pace?: SimPacing;

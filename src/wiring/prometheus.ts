@@ -39,11 +39,12 @@ export function prometheusOptions(plan: Plan, values: WorldValues, env: CanaryEn
 }
 
 /** The Prometheus source and client on a given clock; `afterStart` fetches the sparklines' history. */
-export function prometheusSource(c: Common, clock: Clock): { source: Source; afterStart: ModeParts['afterStart']; close: () => void } {
+export function prometheusSource(c: Common, clock: Clock): { source: Source; client: PrometheusClient; afterStart: ModeParts['afterStart']; close: () => void } {
   const client = new PrometheusClient(prometheusOptions(c.plan, c.values, c.env));
   const source = new PrometheusSource({ plan: c.plan, client, clock, periodMs: 1000 });
   return {
     source,
+    client,
     // The sparklines' history (query_range), once, before the live ticks: later ticks ask only for
     // the newest point. Not when a rollout is already under way: rules would judge old points as news.
     afterStart: async (_runtime: Runtime, dispatch) => {
@@ -64,6 +65,7 @@ export async function prometheusParts(c: Common): Promise<ModeParts> {
     crewRealTime: true,
     serveByDefault: true,
     afterStart: prom.afterStart,
+    prometheus: prom.client,
     close: prom.close,
   };
 }

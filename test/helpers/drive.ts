@@ -6,6 +6,7 @@ import { Plan } from '../../src/plan/schema.js';
 import { initialState, reduce } from '../../src/engine/reduce.js';
 import type { Effect, EngineEvent, RolloutState, SliSample } from '../../src/engine/types.js';
 import { SimCrew, type CrewOptions } from '../../src/sim/crew.js';
+import { runbookPlan } from '../../src/engine/runbook.js';
 
 export const PLAN_PATH = new URL('../../config/maestro-conductor-rc.yaml', import.meta.url);
 export function loadSeedPlan(): Plan {
@@ -49,12 +50,28 @@ export class Driver {
   canary: (s: RolloutState) => Values = () => HEALTHY;
   confirm = true;
 
+  /** `checklist: false`: the pre-deployment checklist starts unticked (by default the SRE lead has
+   * ticked every item before T0, so tests of other things start at the approvals). Commands the
+   * engine runs (checks, validation, rollback verification) exit 0 at once unless `commands` says
+   * otherwise. */
+  commands: (e: Extract<Effect, { type: 'run-command' }>) => { ok: boolean; exitCode: number | null; detail: string; lines?: string[] } = () => ({ ok: true, exitCode: 0, detail: 'exited 0' });
+
   constructor(
     readonly plan: Plan,
-    opts: { crew?: CrewOptions | false; start?: number } = {},
+    opts: { crew?: CrewOptions | false; start?: number; checklist?: boolean } = {},
   ) {
     this.state = initialState(plan, opts.start ?? T0);
     this.crew = opts.crew === false ? null : new SimCrew(plan, opts.crew ?? {});
+    this.ticked = opts.checklist === false;
+  }
+
+  /** The checklist is ticked (by the SRE lead, with real events) the first time the rollout needs
+   * it: the first approval or minute while pending; tests of the checklist pass checklist: false. */
+  private ticked: boolean;
+  private tickOnce(): void {
+    if (this.ticked || this.state.status !== 'pending') return;
+    this.ticked = true;
+    tickEverything(this);
   }
 
   get now(): number {
@@ -69,12 +86,18 @@ export class Driver {
     for (const eff of r.effects) {
       if (this.confirm && (eff.type === 'set-weight' || eff.type === 'rollback'))
         this.send({ type: 'effect.result', at: this.state.now, effectId: eff.id, ok: true, detail: 'confirmed', weight: eff.type === 'set-weight' ? eff.weight : 0 });
+      if (this.confirm && eff.type === 'run-command') {
+        const out = this.commands(eff);
+        if (out.lines?.length) this.send({ type: 'command.output', at: this.state.now, runId: eff.id, lines: out.lines });
+        this.send({ type: 'command.result', at: this.state.now, runId: eff.id, ok: out.ok, exitCode: out.exitCode, detail: out.detail });
+      }
     }
     return r.effects;
   }
 
   /** Advance one analysis minute: samples, then whatever the crew does. */
   minute(): void {
+    if (this.crew) this.tickOnce();
     const at = this.state.now + MIN;
     this.send({ type: 'sli.samples', at, samples: samples(this.canary(this.state)) });
     if (this.crew) for (const e of this.crew.decide(this.state)) this.send(e);
@@ -99,6 +122,24 @@ export class Driver {
   }
 
   approve(phase: string, role: string, who: string): Effect[] {
+    this.tickOnce();
     return this.send({ type: 'approve', at: this.state.now, actor: { id: who, name: who }, phase, role });
   }
+}
+
+/** Every item of the checklists before a gate ticked by the SRE lead, as a person does with `t`. */
+export function tickEverything(d: { send(e: EngineEvent): unknown; state: RolloutState; plan: Plan }): void {
+  const gated = Object.values(runbookPlan(d.plan).gateChecklists).flat().flatMap((c) => c.items.map((i) => i.key));
+  for (const key of [...new Set(gated)])
+    d.send({ type: 'command', at: d.state.now, actor: { id: 'chloe', name: 'Chloe Lindqvist', roles: ['sre', 'sre-lead'] }, command: { kind: 'tick-item', item: key } });
+}
+
+export function checklistKeys(plan: Plan): string[] {
+  return runbookPlan(plan).items.map((i) => i.key);
+}
+
+/** The plan with no checklist before any gate: for tests of other things (the journal, the war
+ * room, notifications) that open the first gate with approvals alone. */
+export function withoutGateChecklists(plan: Plan): Plan {
+  return { ...plan, phases: plan.phases.map(({ checklists: _c, ...p }) => p) };
 }

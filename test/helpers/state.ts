@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { Plan } from '../../src/plan/schema.js';
 import { initialState, reduce } from '../../src/engine/reduce.js';
+import { runbookPlan } from '../../src/engine/runbook.js';
 import type { Actor, Effect, EngineEvent, PodInfo, RolloutState, SliSample } from '../../src/engine/types.js';
 import type { Store } from '../../src/runtime/store.js';
 
@@ -20,8 +21,12 @@ export interface TestStore extends Store {
   clock: { t: number };
 }
 
-export function makeStore(plan: Plan, start: number): TestStore {
-  let state: RolloutState = initialState(plan, start);
+/** `checklist: false` starts with the checklists unticked; by default the SRE lead ticked every
+ * item before `start` (console tests of other things start at the approvals). */
+export function makeStore(plan: Plan, start: number, opts: { checklist?: boolean; initial?: RolloutState } = {}): TestStore {
+  let state: RolloutState = opts.initial ?? initialState(plan, start);
+  if (opts.checklist !== false && !opts.initial)
+    state = { ...state, runbook: { ...state.runbook, ticks: Object.fromEntries(runbookPlan(plan).items.map((i) => [i.key, { by: CHLOE.name!, at: start, how: 'person' as const }])) } };
   const listeners = new Set<() => void>();
   const store: TestStore = {
     events: [],

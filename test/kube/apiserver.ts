@@ -9,7 +9,9 @@
 //   Discovery  /version, /api, /apis (legacy JSON, and aggregated discovery v2 when the client asks
 //              for it as kubectl 1.32 does), /api/v1, /apis/<group>[/<version>]; /openapi/* is 404.
 //   Resources  pods (+status), deployments.apps (+status, +scale), leases.coordination.k8s.io,
-//              ingresses.networking.k8s.io, namespaces; custom resources installed per test
+//              ingresses.networking.k8s.io, namespaces, events (logs.ts), pods/log (logs.ts:
+//              follow, previous, sinceSeconds, tailLines; `server.logs` sets and appends lines);
+//              custom resources installed per test
 //              (virtualservices.networking.istio.io, httproutes.gateway.networking.k8s.io,
 //              trafficsplits.split.smi-spec.io, rollouts.argoproj.io (+status, +scale)); an absent
 //              CRD is a 404 "the server could not find the requested resource" and is not in discovery.
@@ -118,6 +120,7 @@ import type { StatusBody } from './status.js';
 import { entryFor, itemBytes, Store } from './store.js';
 import { customTable, podTable, tableVersion } from './table.js';
 import { TEST_TLS_CERT, TEST_TLS_KEY } from './tls.js';
+import { EVENTS, PodLogs } from './logs.js';
 import type { KubeObject, StoredEntry, StoreEvent } from './store.js';
 
 export type { KubeObject } from './store.js';
@@ -367,6 +370,8 @@ export class KubeApiServer {
   readonly port: number;
   /** Every request, in arrival order. */
   readonly requests: RequestRecord[] = [];
+  /** Pod logs (pods/{name}/log, logs.ts): set, append, terminate. */
+  readonly logs = new PodLogs();
 
   private readonly store: Store;
   private readonly defs = new Map<string, ResourceDef>();
@@ -397,7 +402,7 @@ export class KubeApiServer {
     this.watchExpiredAs = options.watchExpiredAs ?? 'event';
     this.gitVersion = options.version ?? 'v1.32.4';
     this.compression = options.compression ?? true;
-    for (const d of BUILTINS) this.defs.set(resourceKey(d), d);
+    for (const d of [...BUILTINS, EVENTS]) this.defs.set(resourceKey(d), d);
     for (const c of options.crds ?? []) this.installCrd(c);
   }
 
@@ -424,6 +429,7 @@ export class KubeApiServer {
   /** Ends open watches cleanly, drops every connection and stops listening. */
   async close(): Promise<void> {
     this.closeWatches();
+    this.logs.endAll();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       for (const s of this.sockets) s.destroy();
@@ -957,7 +963,7 @@ export class KubeApiServer {
     const def = [...this.defs.values()].find((d) => d.group === group && d.version === version && d.resource === resource);
     if (!def || extra.length > 0) throw errors.noResource();
     if (namespace !== undefined && !def.namespaced) throw errors.noResource();
-    if (subresource !== undefined && !(subresource === 'status' && def.subresources.status) && !(subresource === 'scale' && def.subresources.scale)) {
+    if (subresource !== undefined && !(subresource === 'status' && def.subresources.status) && !(subresource === 'scale' && def.subresources.scale) && !(subresource === 'log' && def.resource === 'pods' && def.group === '' && method === 'GET')) {
       throw errors.noResource();
     }
     const watch = legacyWatch || url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
@@ -993,6 +999,7 @@ export class KubeApiServer {
     switch (route.verb) {
       case 'get': {
         if (route.subresource === 'scale') return this.sendJson(res, rec, 200, JSON.stringify(this.scaleOf(route)));
+        if (route.subresource === 'log') return this.logs.serve(this.mustGet(route).obj, q, res, (code) => (rec.status = code));
         const e = this.mustGet(route);
         const tv = (route.def === this.defs.get('pods') || route.def.printerColumns) && !route.subresource ? tableVersion(req.headers.accept) : undefined;
         if (tv && route.def.printerColumns) return this.sendJson(res, rec, 200, customTable(route.def, route.def.printerColumns, [e.obj], { resourceVersion: e.obj.metadata.resourceVersion }, tv, q.get('includeObject'), Date.now()));

@@ -24,7 +24,7 @@ export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<
   if (serve) {
     const { openWarRoom } = await import('../../warroom/commands.js');
     try {
-      room = await openWarRoom({ plan, planText, runtime, clock, listen: serve.listen, tokens: serve.tokens, cert: serve.cert, key: serve.key, insecure: serve.insecure, stateHome: ctx.env.stateHome });
+      room = await openWarRoom({ plan, planText, runtime, clock, inspector: w.inspector, listen: serve.listen, tokens: serve.tokens, cert: serve.cert, key: serve.key, insecure: serve.insecure, stateHome: ctx.env.stateHome });
     } catch (err) {
       await w.close();
       throw new UserError(messageOf(err));
@@ -43,7 +43,7 @@ export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<
   const unobserve = pace ? runtime.subscribe(() => pace.observe(runtime.getState())) : null;
   pace?.observe(runtime.getState());
   let quit: () => void = () => undefined;
-  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, keymap, ...(journal ? { journal } : {}), ...(pace ? { clock: pace } : {}) };
+  const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, keymap, simulated: w.mode !== 'kubernetes', inspect: w.inspection, ...(journal ? { journal } : {}), ...(pace ? { clock: pace } : {}) };
   const ink = render(room && WarRoomConsole ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, INK_OPTIONS);
   quit = () => ink.unmount();
   await ink.waitUntilExit();

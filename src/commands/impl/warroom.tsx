@@ -35,7 +35,7 @@ export async function join(url: string, values: { 'token-file'?: string | undefi
   const actor: Actor = you.canAct ? { id: you.id, name: you.name, roles: you.roles } : { id: you.id, name: you.name, roles: [], viewer: true };
   const leave = altScreen(ctx.out);
   let quit: () => void = () => undefined;
-  const ink = render(<WarRoomConsole plan={plan} store={store} actor={actor} now={() => store.getState().now} onQuit={() => quit()} room={joinedLine(store, url)} keymap={keymap} />, INK_OPTIONS);
+  const ink = render(<WarRoomConsole plan={plan} store={store} actor={actor} now={() => store.getState().now} onQuit={() => quit()} room={joinedLine(store, url)} keymap={keymap} inspect={store.inspection} />, INK_OPTIONS);
   quit = () => ink.unmount();
   await ink.waitUntilExit();
   store.close();
