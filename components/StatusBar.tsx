@@ -35,7 +35,13 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
   if (state.appliedWeight !== state.desiredWeight) {
     left.push({ text: ` ${formatPercent(state.appliedWeight)}`, bold: true }, { text: ` → ${formatPercent(state.desiredWeight)} (applying)`, tone: 'warn' });
   } else left.push({ text: ` ${formatPercent(state.desiredWeight)}`, bold: true });
-  if (state.startedAt !== null) left.push({ text: ` · T+${formatDur(state.now - state.startedAt)}`, tone: 'muted' });
+  // Cut first when the rollback key would not fit beside them (80 columns, a slowed clock, an incident).
+  const cuttable: Seg[] = [];
+  if (state.startedAt !== null) {
+    const t: Seg = { text: ` · T+${formatDur(state.now - state.startedAt)}`, tone: 'muted' };
+    left.push(t);
+    cuttable.push(t);
+  }
   const newest = newestSampleAt(state);
   if (newest === null) left.push({ text: ' · data ? none yet', tone: 'warn' });
   else {
@@ -54,6 +60,10 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
         // The world cannot keep the speed asked: simulated time waits for it, and says how fast it goes.
         ...(ck.actual !== undefined && ck.actual !== null ? [{ text: ` asked, ×${formatSpeed(ck.actual)} actual`, tone: 'warn' as const }] : []),
       );
+    // Why it slowed goes before the T+ does (the ×60 in the warning tone still says it slowed).
+    const why = left.find((x) => x.text.startsWith(' slowed: '));
+    const actual = left.find((x) => x.text.endsWith(' actual'));
+    cuttable.unshift(...[why, actual].filter((x): x is Seg => x !== undefined));
   }
   for (const [name, h] of Object.entries(state.sources)) if (!h.ok) left.push({ text: ` · ✗ ${name}`, tone: 'bad', bold: true });
   // With a Lease: does this terminal drive, or who does.
@@ -90,8 +100,15 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
     const room = width - segsWidth(left) - 2 - shortest - cellWidth(' · journal ');
     if (room >= 12) left.push({ text: ` · journal ${file.length <= room ? file : `…${file.slice(file.length - room + 1)}`}`, tone: 'muted' });
   }
-  const room = width - segsWidth(left) - 1;
-  const hint = hints.find((h) => cellWidth(h) <= room);
+  let room = width - segsWidth(left) - 1;
+  let hint = hints.find((h) => cellWidth(h) <= room);
+  // The rollback key is never pushed off the line (issue 16 item 7): decoration goes first.
+  for (const cut of cuttable) {
+    if (hint) break;
+    left.splice(left.indexOf(cut), 1);
+    room = width - segsWidth(left) - 1;
+    hint = hints.find((h) => cellWidth(h) <= room);
+  }
   if (!hint) return left;
   return [...left, { text: ' '.repeat(Math.max(1, room - cellWidth(hint) + 1)) }, { text: hint, tone: 'accent' }];
 }

@@ -823,6 +823,7 @@ export function statusHints(ui: UiState, ctx: Pick<KeyContext, 'keymap' | 'acces
     join([pick('help'), pick('advance', 'adv'), pick('go'), pick('pause', pause), rb, pick('filter'), pick('quit')]),
     [on('help') ? `${k('help')}:help` : '', k('advance'), k('go'), k('pause'), rb ? `${keymap.rollback[0]}:rollback` : '', on('filter') ? `${k('filter')}:filter` : '', k('quit')].filter(Boolean).join(' '),
     join([rb, pick('help')]),
+    rb,
   ].filter(Boolean);
 }
 

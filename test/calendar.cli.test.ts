@@ -42,8 +42,10 @@ describe('--start-at', () => {
     expect(real.err).toContain("--start-at sets the embedded world's clock; with --prometheus the clock is real time");
   }, 60_000);
 
+  // 15:00 New York: the crew ticks the pre-deployment checklist for about 1h25m, so the 1% gate
+  // opens before the 17:00 engineering summary is due.
   it('headless lines name a report as it is produced and where it went (no journal: said as not produced, with why)', async () => {
-    const r = await canary(['run', '--headless', '--scenario', 'healthy', '--until', 'canary-5', '--pods-per-region', '1', '--speed', '18000', '--no-journal', '--start-at', '2026-11-30T16:00']);
+    const r = await canary(['run', '--headless', '--scenario', 'healthy', '--until', 'canary-5', '--pods-per-region', '1', '--speed', '18000', '--no-journal', '--start-at', '2026-11-30T15:00']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/effect #\d+: produce daily report eng-daily \(Engineering\), send to slack-eng/);
     expect(r.out).toContain('daily report eng-daily (Engineering) for Mon 30 Nov 2026 17:00 GMT-5 NOT produced: no report directory for this run: reports are written beside a local journal (--no-journal, or a driver in the cluster, keeps none)');

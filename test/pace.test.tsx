@@ -27,9 +27,9 @@ function running(): TestStore {
 }
 
 /** A console on a store, with a SimPace over a SimClock whose real time the test moves. */
-async function show(store: TestStore, opts: { pace?: SimPace | null; replay?: boolean; actor?: Actor } = {}) {
-  const columns = 160;
-  const rows = 40;
+async function show(store: TestStore, opts: { pace?: SimPace | null; replay?: boolean; actor?: Actor; columns?: number; rows?: number } = {}) {
+  const columns = opts.columns ?? 160;
+  const rows = opts.rows ?? 40;
   const r = sized(
     render(
       <App
@@ -139,6 +139,20 @@ describe('the clock keys in the console', () => {
     await c.until('×120');
     expect(c.statusLine()).not.toContain('slowed');
     expect(clock.speed).toBe(120);
+    unsub();
+  });
+  it('at 80x24 the rollback key stays on the status line when the clock slowed itself and an incident is open (why it slowed and T+ give way)', async () => {
+    const store = running();
+    const { pace } = paced(3600);
+    const unsub = store.subscribe(() => pace.observe(store.getState()));
+    pace.observe(store.getState());
+    const c = await show(store, { pace, columns: 80, rows: 24 });
+    store.dispatch({ type: 'command', at: store.clock.t, actor: OPERATOR, command: { kind: 'declare-incident', severity: 'P1', summary: 'checkout slow' } });
+    await c.until('×60');
+    const line = c.statusLine();
+    expect(line).toMatch(/R\b.*rollback|R:rollback/);
+    expect(line).toContain('RUNNING');
+    expect(line).toContain('INC-');
     unsub();
   });
 });

@@ -184,13 +184,16 @@ describe('producing a report (the runtime)', () => {
     expect(readdirSync(join(r.dir, 'run-reports'))).toEqual(['eng-daily-2026-11-30-1700.md']);
     const md = readFileSync(rec.file!, 'utf8');
     expect(md).toContain('# Daily one-pager: Maestro Conductor vNext rc');
-    expect(md).toContain('**For:** Engineering · **As of:** Mon 30 Nov 2026 17:00 GMT-5 · **Covers:** Mon 30 Nov 2026 09:20 GMT-5 to Mon 30 Nov 2026 17:00 GMT-5 (America/New_York)');
-    // Every date is a fact of the journal: the gate opened at 09:20 (not the report time minus a day).
-    expect(md).toContain('- **Status:** RUNNING in Canary 1%: internal validation (step 1/1): 1% of traffic on rc in us-east-1, since Mon 30 Nov 2026 09:20 GMT-5');
-    expect(md).toContain('- **Rollout started:** Mon 30 Nov 2026 09:20 GMT-5');
-    // Facts of the period, with their own times: the first gate's approvals and the 6 h checkpoint.
-    expect(md).toContain('| Mon 30 Nov 2026 09:20 GMT-5 | Dev Raman (simulated) approved Canary 1%: internal validation as Engineering Lead |');
-    expect(md).toContain('| Mon 30 Nov 2026 15:50 GMT-5 | Ben Okafor (simulated) gave GO at Canary 1%: internal validation checkpoint 6h: Basic functionality validation |');
+    expect(md).toContain('**For:** Engineering · **As of:** Mon 30 Nov 2026 17:00 GMT-5 · **Covers:** Mon 30 Nov 2026 10:30 GMT-5 to Mon 30 Nov 2026 17:00 GMT-5 (America/New_York)');
+    // Every date is a fact of the journal: the gate opened at 10:30, once the crew had ticked the
+    // pre-deployment checklist (checks nobody runs here are ticked by hand after half an hour), not
+    // the report time minus a day.
+    expect(md).toContain('- **Status:** RUNNING in Canary 1%: internal validation (step 1/1): 1% of traffic on rc in us-east-1, since Mon 30 Nov 2026 10:30 GMT-5');
+    expect(md).toContain('- **Rollout started:** Mon 30 Nov 2026 10:30 GMT-5');
+    // Facts of the period, with their own times: the checklist's last tick, the gate, the 6 h checkpoint.
+    expect(md).toContain('| Mon 30 Nov 2026 10:30 GMT-5 | Chloe Lindqvist (simulated) ticked Pre-deployment: Security & Compliance: Data encryption at rest and in transit verified |');
+    expect(md).toContain('| Mon 30 Nov 2026 10:30 GMT-5 | Ben Okafor (simulated) opened the gate: Canary 1%: internal validation, traffic 0% -> 1% in us-east-1 |');
+    expect(md).toContain('| Mon 30 Nov 2026 16:30 GMT-5 | checkpoint due: Canary 1%: internal validation hour 6: Basic functionality validation - waiting for a go (g) |');
     // The Slack receiver got the Markdown itself.
     // (slack-eng also gets the gate and checkpoint notices: its `on` list.)
     const reports = hook.bodies.filter((b) => b.text.includes('Daily one-pager'));

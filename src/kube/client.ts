@@ -166,19 +166,7 @@ export class KubeCluster {
       clearTimeout(timer);
       const status = res.statusCode ?? 0;
       if (status !== 200) {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          end(this.statusError(status, json, text, { verb: 'watch', resource }));
-        });
-        res.on('error', (e) => end(this.netError(e, { verb: 'watch', resource })));
+        this.failed(res, status, 'watch', resource, end);
         return;
       }
       res.on('data', () => cb.onActivity?.());
@@ -222,6 +210,24 @@ export class KubeCluster {
     };
   }
 
+  /** A non-2xx answer to a watch or a stream: its body read whole and turned into the KubeError
+   * that says what to do (the Status object's message, or the text). */
+  private failed(res: http.IncomingMessage, status: number, verb: 'watch' | 'get', resource: string, end: (err: KubeError | Error) => void): void {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      end(this.statusError(status, json, text, { verb, resource }));
+    });
+    res.on('error', (e) => end(this.netError(e, { verb, resource })));
+  }
+
   /** A text stream read line by line (pods/log with follow=true): each line as it arrives, until
    * the server ends it, the connection fails, or abort. Non-2xx answers end it with a KubeError. */
   async stream(path: string, query: RequestOptions['query'], resource: string, cb: { onLine(line: string): void; onEnd(err: KubeError | Error | null): void }, connectTimeoutMs = this.defaultTimeoutMs): Promise<WatchHandle> {
@@ -238,19 +244,7 @@ export class KubeCluster {
       clearTimeout(timer);
       const status = res.statusCode ?? 0;
       if (status < 200 || status >= 300) {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          end(this.statusError(status, json, text, { verb: 'get', resource }));
-        });
-        res.on('error', (e) => end(this.netError(e, { verb: 'get', resource })));
+        this.failed(res, status, 'get', resource, end);
         return;
       }
       const lines = createInterface({ input: res, crlfDelay: Infinity });
