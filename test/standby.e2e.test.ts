@@ -118,7 +118,7 @@ describe('canary start --rollout: an operator console stands by, takes over, and
 
     // The operator's console: the real `canary start` wiring, in a real terminal.
     const args = ['start', '--rollout', ROLLOUT, '--kubeconfig', kc, '--namespace', NS, '--prometheus', prom.url, '--identity', 'ops-console', ...leaseArgs];
-    const cmd = `exec env NO_COLOR=1 XDG_STATE_HOME=${sh(dir)} ${sh(process.execPath)} ${sh(CLI)} ${args.map(sh).join(' ')}`;
+    const cmd = `exec env -u CI NO_COLOR=1 XDG_STATE_HOME=${sh(dir)} ${sh(process.execPath)} ${sh(CLI)} ${args.map(sh).join(' ')}`;
     tmux('new-session', '-d', '-s', SESSION, '-x', '160', '-y', '45', cmd);
     const consolePid = Number(tmux('display-message', '-p', '-t', SESSION, '#{pane_pid}').trim());
     // Attached: who drives, the rollout as the cluster has it, and no action that needs the Lease.
@@ -195,7 +195,7 @@ describe('canary start --rollout: an operator console stands by, takes over, and
     // Another operator's console stands by; the replica stops cleanly (the Lease handed back) and
     // the console takes over at once; quitting the console hands the Lease back in turn.
     const args2 = args.map((x) => (x === 'ops-console' ? 'ops-2' : x));
-    tmux('new-session', '-d', '-s', SESSION2, '-x', '160', '-y', '45', `exec env NO_COLOR=1 XDG_STATE_HOME=${sh(dir)} ${sh(process.execPath)} ${sh(CLI)} ${args2.map(sh).join(' ')}`);
+    tmux('new-session', '-d', '-s', SESSION2, '-x', '160', '-y', '45', `exec env -u CI NO_COLOR=1 XDG_STATE_HOME=${sh(dir)} ${sh(process.execPath)} ${sh(CLI)} ${args2.map(sh).join(' ')}`);
     await waitFor(SESSION2, (t) => /READ-ONLY: driver-c drives/.test(t) && /ROLLED BACK/.test(t), 'the second console attached to driver-c', 30_000);
     c.child.kill('SIGTERM');
     expect((await c.exit).code).toBe(0);
