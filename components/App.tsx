@@ -363,18 +363,11 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
       break;
     }
-    case 'checklist': {
-      const v = checklistLines(plan, state, overlayWidth - 4, o.index);
-      const page = Math.max(1, height - 4);
-      // Keep the chosen item in view.
-      const at = v.lines.findIndex((l) => l[0]?.text === '▶ ');
-      const off = Math.max(0, Math.min(at - Math.floor(page / 2), v.lines.length - page));
-      overlay = <Overlay title={v.title} tone="info" lines={v.lines.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
-      break;
-    }
+    case 'checklist':
     case 'flags': {
-      const v = flagLines(plan, state, overlayWidth - 4, o.index);
+      const v = o.kind === 'checklist' ? checklistLines(plan, state, overlayWidth - 4, o.index) : flagLines(plan, state, overlayWidth - 4, o.index);
       const page = Math.max(1, height - 4);
+      // Keep the chosen item (the line marked ▶) in view.
       const at = v.lines.findIndex((l) => l[0]?.text === '▶ ');
       const off = Math.max(0, Math.min(at - Math.floor(page / 2), v.lines.length - page));
       overlay = <Overlay title={v.title} tone="info" lines={v.lines.slice(off, off + page)} columns={cols} rows={height} width={overlayWidth} theme={theme} />;
