@@ -805,9 +805,11 @@ export function statusHints(ui: UiState, ctx: Pick<KeyContext, 'keymap' | 'acces
     const hinted = bs.filter((b) => b.hint);
     const other = spec.other.hint ? [spec.other.hint] : [];
     const full = join([...hinted.filter((b) => !b.essential).map((b) => b.hint!), ...hinted.filter((b) => b.essential).map((b) => b.hint!), ...other, ui.overlay.kind === 'resolve-incident' ? '' : rb]);
-    const short = join([...hinted.filter((b) => b.essential).map((b) => b.hint!), ...(ui.overlay.kind === 'load-picker' ? other : [])]);
+    // The rollback key stays in the short form too: at 80 columns it is the one hint that must show.
+    const short = join([...hinted.filter((b) => b.essential).map((b) => b.hint!), ...(ui.overlay.kind === 'load-picker' ? other : []), ui.overlay.kind === 'resolve-incident' ? '' : rb]);
     const last = hinted.find((b) => b.essential)?.keys[0];
-    return [full, short, ...(last ? [last] : [])].filter(Boolean);
+    const keepRb = ui.overlay.kind === 'resolve-incident' ? '' : rb;
+    return [full, short, join([last ?? '', keepRb]), keepRb, ...(last ? [last] : [])].filter(Boolean);
   }
   if (ui.editingFilter) return [join(['type to filter  enter keep  esc clear', rb]), 'enter keep  esc clear', 'esc'];
   const pause = ctx.status === 'paused' ? 'resume' : 'pause';

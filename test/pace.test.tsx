@@ -153,6 +153,10 @@ describe('the clock keys in the console', () => {
     expect(line).toMatch(/R\b.*rollback|R:rollback/);
     expect(line).toContain('RUNNING');
     expect(line).toContain('INC-');
+    // In a dialog too (t: the checklist), the rollback key is named beside the dialog's own keys.
+    await c.key('t');
+    await c.until('Checklist', c.frame);
+    expect(c.statusLine()).toMatch(/R\b.*rollback|R:rollback/);
     unsub();
   });
 });
