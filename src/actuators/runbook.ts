@@ -9,7 +9,7 @@ import { parseDuration } from '../plan/duration.js';
 import type { ActuationResult, CommandOutcome, CommandRunner, RunCommandEffect, TrafficActuator } from '../runtime/ports.js';
 import { describeExit, execCommand, scrub, secretsOf } from './exec.js';
 import { processVars } from '../env.js';
-import { runHook } from './traffic/kube-traffic.js';
+import { runHook } from './hook.js';
 
 export type RunMode = 'real' | 'sim';
 
