@@ -55,6 +55,7 @@ import { Runtime } from '../src/runtime/runtime.js';
 import { JournalWriter, resumeSync } from '../src/journal/journal.js';
 import { notifyBench } from './people.js';
 import { SimWorld } from '../src/sim/world.js';
+import { leanHeapSoon } from '../src/heap.js';
 import { startLiveLoop } from '../test/helpers/live.js';
 import { kubeListBench, kubeRollbackBench, p99 } from './kube.js';
 import { loadTestStop } from './loadtest.js';
@@ -418,6 +419,8 @@ const GROUPS = ['first_frame', 'npm_start', 'render', 'engine', 'journal', 'noti
 
 async function main(): Promise<void> {
   if (process.argv.includes('--soak-child')) {
+    // As the CLI does at its start (src/cli.ts): the lean heap once the first frame is out.
+    leanHeapSoon();
     const result = await soak();
     process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
     return;
