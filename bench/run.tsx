@@ -49,11 +49,13 @@ import { Plan } from '../src/plan/schema.js';
 import { initialState, reduce } from '../src/engine/reduce.js';
 import type { EngineEvent, PodInfo, RolloutState, SliSample } from '../src/engine/types.js';
 import type { Store } from '../src/runtime/store.js';
+import type { CommandRunner } from '../src/runtime/ports.js';
 import { SimCrew } from '../src/sim/crew.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { JournalWriter, resumeSync } from '../src/journal/journal.js';
 import { notifyBench } from './people.js';
 import { SimWorld } from '../src/sim/world.js';
+import { leanHeapSoon } from '../src/heap.js';
 import { startLiveLoop } from '../test/helpers/live.js';
 import { kubeListBench, kubeRollbackBench, p99 } from './kube.js';
 import { loadTestStop } from './loadtest.js';
@@ -216,8 +218,12 @@ function engineFullPlan(): { ms: number; events: number; status: string } {
     events++;
     const r = reduce(plan, s, e);
     s = r.state;
-    for (const eff of r.effects)
+    // Actuators confirm at once and the runbook's commands (checks, deploy steps, validation)
+    // exit 0 at once: the engine's own cost, not a world's.
+    for (const eff of r.effects) {
       if (eff.type === 'set-weight') send({ type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight });
+      if (eff.type === 'run-command') send({ type: 'command.result', at: s.now, runId: eff.id, ok: true, exitCode: 0, detail: 'exited 0' });
+    }
   };
   for (let t = T0; s.status !== 'completed' && t < T0 + 30 * 86_400_000; t += 60_000) {
     send({ type: 'sli.samples', at: t, samples: smp });
@@ -258,7 +264,10 @@ async function soak(): Promise<{ rssEndMb: number; heapEndMb: number; rssMaxMb: 
   const world = new SimWorld({ plan, scenario: 'healthy', seed: 11, start: T0, podsPerRegion: 1000, actuationDelayMs: 0 });
   const crew = new SimCrew(plan);
   let now = T0;
-  const runtime = new Runtime({ plan, clock: { now: () => now, speed: 0 }, traffic: world, tickMs: 0, observers: [(st) => crew.decide(st)] });
+  // The runbook's commands (checks, deploy steps, validation) exit 0 at once: their cost is a
+  // child process's, not the console's, and they would hold a fast-forwarded clock.
+  const commands: CommandRunner = { run: async () => ({ ok: true, exitCode: 0, detail: 'exited 0 (bench)' }), stop: () => undefined, close: () => undefined };
+  const runtime = new Runtime({ plan, clock: { now: () => now, speed: 0 }, traffic: world, commands, tickMs: 0, observers: [(st) => crew.decide(st)] });
   const stdout = Object.assign(new PassThrough(), { columns: 120, rows: 40, isTTY: true });
   stdout.resume();
   const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined, ref: () => undefined, unref: () => undefined });
@@ -410,6 +419,8 @@ const GROUPS = ['first_frame', 'npm_start', 'render', 'engine', 'journal', 'noti
 
 async function main(): Promise<void> {
   if (process.argv.includes('--soak-child')) {
+    // As the CLI does at its start (src/cli.ts): the lean heap once the first frame is out.
+    leanHeapSoon();
     const result = await soak();
     process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
     return;

@@ -8,7 +8,7 @@ import { normalCommand } from '../plan/runbook-commands.js';
 import { parseDuration } from '../plan/duration.js';
 import type { ActuationResult, CommandOutcome, CommandRunner, RunCommandEffect, TrafficActuator } from '../runtime/ports.js';
 import { describeExit, execCommand, scrub, secretsOf } from './exec.js';
-import { runHook } from './traffic/kube-traffic.js';
+import { runHook } from './hook.js';
 import type { PrometheusClient } from '../sources/prometheus.js';
 
 export type RunMode = 'real' | 'sim';
