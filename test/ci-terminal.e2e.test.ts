@@ -4,12 +4,11 @@
 // (src/env.ts applyToProcess), so the console draws as in any terminal. Piped, it keeps CI's
 // behaviour: the last frame once, at exit, with no cursor movement. These tests run with CI=true on
 // purpose (the other tmux tests unset it). Needs tmux; under CI=true a missing tmux fails.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { tmux, waitFor } from './helpers/tmux.js';
 
 const root = join(import.meta.dirname, '..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -18,7 +17,29 @@ if (!hasTmux && process.env.CI) throw new Error('tmux is required for the consol
 const work = mkdtempSync(join(tmpdir(), 'canary-ci-terminal-'));
 const sessions: string[] = [];
 let launched = 0;
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// A tmux server of its own (-L): other tests' sessions (and their server ending) never touch it.
+const SOCKET = `canary-ci-${process.pid}`;
+const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+afterAll(() => {
+  spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Polls the session's screen until `ok`; throws with `what` and the last screen seen. */
+async function waitFor(session: string, ok: (s: string) => boolean, what: string, ms = 30_000): Promise<string> {
+  const end = Date.now() + ms;
+  let last = '';
+  while (Date.now() < end) {
+    try {
+      last = tmux('capture-pane', '-p', '-t', session);
+    } catch {
+      break; // the session ended
+    }
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the screen never showed ${what}; last screen:\n${last}`);
+}
 
 /** A tmux session running `canary start` with CI=true (and CONTINUOUS_INTEGRATION=1); `redirect`
  * sends stdout elsewhere (stdin stays the terminal, as a console needs). */
@@ -56,7 +77,7 @@ async function fileShows(file: string, ok: (s: string) => boolean, what: string)
 
 describe.skipIf(!hasTmux)('CI=true in a terminal (tmux)', () => {
   afterEach(() => {
-    for (const s of sessions.splice(0)) spawnSync('tmux', ['kill-session', '-t', s]);
+    for (const s of sessions.splice(0)) spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', s]);
   });
 
   it('the console draws its four panes, in colour, and redraws on keys', async () => {
