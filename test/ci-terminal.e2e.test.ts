@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -20,6 +20,10 @@ let launched = 0;
 // A tmux server of its own (-L): other tests' sessions (and their server ending) never touch it.
 const SOCKET = `canary-ci-${process.pid}`;
 const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+// A session that outlives the tests' own, so the server never exits (and restarts) between tests.
+beforeAll(() => {
+  if (hasTmux) tmux('new-session', '-d', '-s', 'keep', 'sleep 600');
+});
 afterAll(() => {
   spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
   rmSync(work, { recursive: true, force: true });
@@ -60,8 +64,8 @@ function journalLines(session: string): number {
 
 /** Ink reads keys (the terminal is out of canonical mode). */
 function readingKeys(session: string): boolean {
-  const tty = tmux('display', '-p', '-t', session, '#{pane_tty}').trim();
-  return /(^|\s)-icanon\b/.test(spawnSync('stty', ['-a', '-F', tty], { encoding: 'utf8' }).stdout);
+  const tty = spawnSync('tmux', ['-L', SOCKET, 'display', '-p', '-t', session, '#{pane_tty}'], { encoding: 'utf8' }).stdout.trim();
+  return tty !== '' && /(^|\s)-icanon\b/.test(spawnSync('stty', ['-a', '-F', tty], { encoding: 'utf8' }).stdout);
 }
 
 async function fileShows(file: string, ok: (s: string) => boolean, what: string): Promise<string> {
@@ -102,6 +106,7 @@ describe.skipIf(!hasTmux)('CI=true in a terminal (tmux)', () => {
     const end = Date.now() + 30_000;
     const tick = () => new Promise((r) => setTimeout(r, 100));
     while (Date.now() < end && !readingKeys(s)) await tick();
+    expect(readingKeys(s), `Ink never read keys; the screen:\n${tmux('capture-pane', '-p', '-t', s)}`).toBe(true);
     const mounted = journalLines(s);
     while (Date.now() < end && journalLines(s) < mounted + 20) await tick();
     expect(journalLines(s)).toBeGreaterThanOrEqual(mounted + 20);
