@@ -20,7 +20,7 @@
 //                           10 frames a second: RSS through the run, CPU seconds per simulated day
 //   journal_*               one decision appended and fsynced; resuming a 100,000-event journal
 //   idle_cpu_percent        the real-time console (--speed 1) in a pseudo-terminal, sampled over
-//                           20 s (a clock tick is 10 ms: 0.05% resolution) (goal <= 1% of a core);
+//                           20 s, CPU time per thread in ns (schedstat) (goal <= 1% of a core);
 //                           the rollout is pending there, so nothing on its screen changes
 //   ink_clock_idle_cpu_percent  floor: a tiny Ink app redrawing a clock at 1 Hz, sampled over the
 //                           same 20 s; idle_cpu_ratio_to_ink goal <= 1.0
