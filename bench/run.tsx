@@ -20,10 +20,10 @@
 //                           10 frames a second: RSS through the run, CPU seconds per simulated day
 //   journal_*               one decision appended and fsynced; resuming a 100,000-event journal
 //   idle_cpu_percent        the real-time console (--speed 1) in a pseudo-terminal, sampled over
-//                           20 s, CPU time per thread in ns (schedstat) (goal <= 1% of a core);
+//                           12 s, CPU time per thread in ns (schedstat) (goal <= 1% of a core);
 //                           the rollout is pending there, so nothing on its screen changes
 //   ink_clock_idle_cpu_percent  floor: a tiny Ink app redrawing a clock at 1 Hz, sampled over the
-//                           same 20 s; idle_cpu_ratio_to_ink goal <= 1.0
+//                           same 12 s; idle_cpu_ratio_to_ink goal <= 1.0
 //   notify_*                dispatch with notify effects while the receiver is dead (never waits for
 //                           it); dispatch -> delivered notify.result with a live 127.0.0.1 receiver
 //   load_test_stop_ms       an embedded load test (50 connections) stopped 1 s in: stop() to its outcome
@@ -325,14 +325,14 @@ async function soak(): Promise<{ rssEndMb: number; heapEndMb: number; rssMaxMb: 
 }
 
 /** CPU of the real-time console (speed 1, the clock on screen) and of the floor (a tiny Ink app
- * redrawing a clock once a second), side by side in two pseudo-terminals over the same 8 s. */
+ * redrawing a clock once a second), side by side in two pseudo-terminals over the same 12 s. */
 async function idleCpu(): Promise<{ canary: number; ink: number } | null> {
   if (!hasScript) return null;
   const canaryJs = join(root, 'dist', 'canary.mjs');
   const inkJs = join(root, 'dist', 'bench', 'ink-app.js');
   const [canary, ink] = await Promise.all([
-    idleCpuPercent([process.execPath, ...binNodeFlags(), canaryJs, 'start', '--speed', '1'], cliEnv(), canaryJs, 3_000, 20_000),
-    idleCpuPercent([process.execPath, inkJs, 'clock'], cliEnv(), inkJs, 3_000, 20_000),
+    idleCpuPercent([process.execPath, ...binNodeFlags(), canaryJs, 'start', '--speed', '1'], cliEnv(), canaryJs, 3_000, 12_000),
+    idleCpuPercent([process.execPath, inkJs, 'clock'], cliEnv(), inkJs, 3_000, 12_000),
   ]);
   return { canary, ink };
 }
@@ -485,7 +485,7 @@ async function main(): Promise<void> {
     const idle = await idleCpu();
     if (idle !== null) {
       emit('idle_cpu_percent', idle.canary, '% of a core', 1); // real-time console, --speed 1, clock on screen
-      emit('ink_clock_idle_cpu_percent', idle.ink, '% of a core', 1); // floor: a tiny Ink app redrawing at 1 Hz, same 8 s
+      emit('ink_clock_idle_cpu_percent', idle.ink, '% of a core', 1); // floor: a tiny Ink app redrawing at 1 Hz, same 12 s
       emit('idle_cpu_ratio_to_ink', idle.canary / Math.max(idle.ink, 0.01), 'ratio', 1);
     } else process.stderr.write('bench: `script` (util-linux) not installed: idle_cpu_percent not measured\n');
   }
