@@ -4,14 +4,14 @@
 //   first_frame_ms          process start to the first frame with all four panes (spawned CLI,
 //                           `node <the bin's options> dist/canary.mjs start`, in a
 //                           pseudo-terminal), median of 7
-//   ink_minimal_first_frame_ms   floor: a minimal Ink 6 app (one Box/Text), bundled the same way
+//   ink_minimal_first_frame_ms   floor: a minimal stock Ink 6 app (one Box/Text), bundled the same way
 //   first_frame_ratio_to_ink     goal <= 1.3
 //   npm_start_to_panes_ms   `npm start` to the four panes (goal <= 3 s), median of 5;
 //   npm_start_ratio_to_direct    over first_frame_ms measured alongside (goal <= 1.5)
 //   npm_run_noop_ms         npm itself: `npm run` of a script that does nothing, start to exit
 //                           (median of 5): what npm start adds over the direct command is at least this
 //   render_frame_median_ms  one full frame (React + layout + output) with 3,000 pods and 8 sparklines
-//   ink_fullscreen_frame_ms floor: Ink drawing a full 120x40 screen of plain text, every line new
+//   ink_fullscreen_frame_ms floor: stock Ink (not our patched output step) drawing a full 120x40 screen of plain text, every line new
 //   render_frame_ratio_to_ink_fullscreen  goal <= 0.5
 //   engine_full_plan_ms     the whole seed plan (about 16 days of 1-minute analyses) through the pure engine
 //   sim_minute_3000_pods_us one simulated minute of the embedded world with 3 regions x 1000 pods
@@ -61,7 +61,6 @@ import { kubeListBench, kubeRollbackBench, p99 } from './kube.js';
 import { loadTestStop } from './loadtest.js';
 import { warroomBench } from './warroom.js';
 import { hasScript, idleCpuPercent, timeToScreen } from './terminal.js';
-import { inkFullscreenFrameMs } from './floors/ink-fullscreen.js';
 
 /** The package root: this file is bench/run.tsx, or dist/bench/run.js once built. (Not
  * src/cli.ts's packageRoot: bundled into this file, the CLI would think it was started.) */
@@ -404,6 +403,17 @@ function soakInChild(): Promise<Awaited<ReturnType<typeof soak>>> {
   });
 }
 
+/** The floor of one frame: stock Ink drawing a full screen (bench/floors/ink-fullscreen.tsx, a
+ * program of its own bundled with Ink's own files), its median frame in ms. */
+function inkFullscreenFrameMs(): Promise<number> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(process.execPath, [join(root, 'dist', 'bench', 'ink-fullscreen.js')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 && Number.isFinite(Number(out.trim())) ? resolveP(Number(out.trim())) : reject(new Error(`ink-fullscreen floor exited ${code}: ${out}`))));
+  });
+}
+
 /** Each floor and its figure measured in turns (a, b, a, b...), so a busy moment hits both. */
 async function interleaved(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number[], number[]]> {
   const xs: number[] = [];
@@ -448,9 +458,9 @@ async function main(): Promise<void> {
     emit('npm_run_noop_ms', median(noop), 'ms', 400);
   }
   if (run('render')) {
-    const [canary, ink] = await interleaved(3, renderFrames, () => inkFullscreenFrameMs());
+    const [canary, ink] = await interleaved(3, renderFrames, inkFullscreenFrameMs);
     emit('render_frame_median_ms', median(canary), 'ms', 10); // 3,000 pods, 10 sparklines, 120x40
-    emit('ink_fullscreen_frame_ms', median(ink), 'ms', 10); // floor: Ink drawing a full 120x40 screen of plain text
+    emit('ink_fullscreen_frame_ms', median(ink), 'ms', 10); // floor: stock Ink drawing a full 120x40 screen of plain text (a child process)
     emit('render_frame_ratio_to_ink_fullscreen', median(canary) / median(ink), 'ratio', 0.5);
   }
   if (run('engine')) {

@@ -353,6 +353,11 @@ export function patchedSource(name, source) {
   return `${MARKER}\n${out}`;
 }
 
+/** Where Ink's own version of a patched file is kept (output.js -> output.canary-stock.js). */
+export function stockPath(file) {
+  return file.replace(/\.js$/, '.canary-stock.js');
+}
+
 /** node_modules/ink/build/ as resolved from this package. */
 export function inkBuildDir() {
   const require = createRequire(join(fileURLToPath(new URL('..', import.meta.url)), 'package.json'));
@@ -382,7 +387,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     );
   } else {
     sources.forEach(([, file, source], i) => {
-      if (patched[i] !== source) writeFileSync(file, patched[i]);
+      if (patched[i] === source) return;
+      // Ink's own file, kept beside it: the benchmark's floors are stock Ink (build/bundle.mjs).
+      writeFileSync(stockPath(file), source);
+      writeFileSync(file, patched[i]);
     });
   }
 }
