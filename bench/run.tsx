@@ -4,14 +4,14 @@
 //   first_frame_ms          process start to the first frame with all four panes (spawned CLI,
 //                           `node <the bin's options> dist/canary.mjs start`, in a
 //                           pseudo-terminal), median of 7
-//   ink_minimal_first_frame_ms   floor: a minimal Ink 6 app (one Box/Text), bundled the same way
+//   ink_minimal_first_frame_ms   floor: a minimal stock Ink 6 app (one Box/Text), bundled the same way
 //   first_frame_ratio_to_ink     goal <= 1.3
 //   npm_start_to_panes_ms   `npm start` to the four panes (goal <= 3 s), median of 5;
 //   npm_start_ratio_to_direct    over first_frame_ms measured alongside (goal <= 1.5)
 //   npm_run_noop_ms         npm itself: `npm run` of a script that does nothing, start to exit
 //                           (median of 5): what npm start adds over the direct command is at least this
 //   render_frame_median_ms  one full frame (React + layout + output) with 3,000 pods and 8 sparklines
-//   ink_fullscreen_frame_ms floor: Ink drawing a full 120x40 screen of plain text, every line new
+//   ink_fullscreen_frame_ms floor: stock Ink (not our patched output step) drawing a full 120x40 screen of plain text, every line new
 //   render_frame_ratio_to_ink_fullscreen  goal <= 0.5
 //   engine_full_plan_ms     the whole seed plan (about 16 days of 1-minute analyses) through the pure engine
 //   sim_minute_3000_pods_us one simulated minute of the embedded world with 3 regions x 1000 pods
@@ -20,10 +20,10 @@
 //                           10 frames a second: RSS through the run, CPU seconds per simulated day
 //   journal_*               one decision appended and fsynced; resuming a 100,000-event journal
 //   idle_cpu_percent        the real-time console (--speed 1) in a pseudo-terminal, sampled over
-//                           20 s (a clock tick is 10 ms: 0.05% resolution) (goal <= 1% of a core);
+//                           12 s, CPU time per thread in ns (schedstat) (goal <= 1% of a core);
 //                           the rollout is pending there, so nothing on its screen changes
 //   ink_clock_idle_cpu_percent  floor: a tiny Ink app redrawing a clock at 1 Hz, sampled over the
-//                           same 20 s; idle_cpu_ratio_to_ink goal <= 1.0
+//                           same 12 s; idle_cpu_ratio_to_ink goal <= 1.0
 //   notify_*                dispatch with notify effects while the receiver is dead (never waits for
 //                           it); dispatch -> delivered notify.result with a live 127.0.0.1 receiver
 //   load_test_stop_ms       an embedded load test (50 connections) stopped 1 s in: stop() to its outcome
@@ -49,17 +49,18 @@ import { Plan } from '../src/plan/schema.js';
 import { initialState, reduce } from '../src/engine/reduce.js';
 import type { EngineEvent, PodInfo, RolloutState, SliSample } from '../src/engine/types.js';
 import type { Store } from '../src/runtime/store.js';
+import type { CommandRunner } from '../src/runtime/ports.js';
 import { SimCrew } from '../src/sim/crew.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { JournalWriter, resumeSync } from '../src/journal/journal.js';
 import { notifyBench } from './people.js';
 import { SimWorld } from '../src/sim/world.js';
+import { leanHeapSoon } from '../src/heap.js';
 import { startLiveLoop } from '../test/helpers/live.js';
 import { kubeListBench, kubeRollbackBench, p99 } from './kube.js';
 import { loadTestStop } from './loadtest.js';
 import { warroomBench } from './warroom.js';
 import { hasScript, idleCpuPercent, timeToScreen } from './terminal.js';
-import { inkFullscreenFrameMs } from './floors/ink-fullscreen.js';
 
 /** The package root: this file is bench/run.tsx, or dist/bench/run.js once built. (Not
  * src/cli.ts's packageRoot: bundled into this file, the CLI would think it was started.) */
@@ -216,8 +217,12 @@ function engineFullPlan(): { ms: number; events: number; status: string } {
     events++;
     const r = reduce(plan, s, e);
     s = r.state;
-    for (const eff of r.effects)
+    // Actuators confirm at once and the runbook's commands (checks, deploy steps, validation)
+    // exit 0 at once: the engine's own cost, not a world's.
+    for (const eff of r.effects) {
       if (eff.type === 'set-weight') send({ type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight });
+      if (eff.type === 'run-command') send({ type: 'command.result', at: s.now, runId: eff.id, ok: true, exitCode: 0, detail: 'exited 0' });
+    }
   };
   for (let t = T0; s.status !== 'completed' && t < T0 + 30 * 86_400_000; t += 60_000) {
     send({ type: 'sli.samples', at: t, samples: smp });
@@ -258,7 +263,10 @@ async function soak(): Promise<{ rssEndMb: number; heapEndMb: number; rssMaxMb: 
   const world = new SimWorld({ plan, scenario: 'healthy', seed: 11, start: T0, podsPerRegion: 1000, actuationDelayMs: 0 });
   const crew = new SimCrew(plan);
   let now = T0;
-  const runtime = new Runtime({ plan, clock: { now: () => now, speed: 0 }, traffic: world, tickMs: 0, observers: [(st) => crew.decide(st)] });
+  // The runbook's commands (checks, deploy steps, validation) exit 0 at once: their cost is a
+  // child process's, not the console's, and they would hold a fast-forwarded clock.
+  const commands: CommandRunner = { run: async () => ({ ok: true, exitCode: 0, detail: 'exited 0 (bench)' }), stop: () => undefined, close: () => undefined };
+  const runtime = new Runtime({ plan, clock: { now: () => now, speed: 0 }, traffic: world, commands, tickMs: 0, observers: [(st) => crew.decide(st)] });
   const stdout = Object.assign(new PassThrough(), { columns: 120, rows: 40, isTTY: true });
   stdout.resume();
   const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined, ref: () => undefined, unref: () => undefined });
@@ -316,14 +324,14 @@ async function soak(): Promise<{ rssEndMb: number; heapEndMb: number; rssMaxMb: 
 }
 
 /** CPU of the real-time console (speed 1, the clock on screen) and of the floor (a tiny Ink app
- * redrawing a clock once a second), side by side in two pseudo-terminals over the same 8 s. */
+ * redrawing a clock once a second), side by side in two pseudo-terminals over the same 12 s. */
 async function idleCpu(): Promise<{ canary: number; ink: number } | null> {
   if (!hasScript) return null;
   const canaryJs = join(root, 'dist', 'canary.mjs');
   const inkJs = join(root, 'dist', 'bench', 'ink-app.js');
   const [canary, ink] = await Promise.all([
-    idleCpuPercent([process.execPath, ...binNodeFlags(), canaryJs, 'start', '--speed', '1'], cliEnv(), canaryJs, 3_000, 20_000),
-    idleCpuPercent([process.execPath, inkJs, 'clock'], cliEnv(), inkJs, 3_000, 20_000),
+    idleCpuPercent([process.execPath, ...binNodeFlags(), canaryJs, 'start', '--speed', '1'], cliEnv(), canaryJs, 3_000, 12_000),
+    idleCpuPercent([process.execPath, inkJs, 'clock'], cliEnv(), inkJs, 3_000, 12_000),
   ]);
   return { canary, ink };
 }
@@ -395,6 +403,17 @@ function soakInChild(): Promise<Awaited<ReturnType<typeof soak>>> {
   });
 }
 
+/** The floor of one frame: stock Ink drawing a full screen (bench/floors/ink-fullscreen.tsx, a
+ * program of its own bundled with Ink's own files), its median frame in ms. */
+function inkFullscreenFrameMs(): Promise<number> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(process.execPath, [join(root, 'dist', 'bench', 'ink-fullscreen.js')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 && Number.isFinite(Number(out.trim())) ? resolveP(Number(out.trim())) : reject(new Error(`ink-fullscreen floor exited ${code}: ${out}`))));
+  });
+}
+
 /** Each floor and its figure measured in turns (a, b, a, b...), so a busy moment hits both. */
 async function interleaved(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number[], number[]]> {
   const xs: number[] = [];
@@ -410,6 +429,8 @@ const GROUPS = ['first_frame', 'npm_start', 'render', 'engine', 'journal', 'noti
 
 async function main(): Promise<void> {
   if (process.argv.includes('--soak-child')) {
+    // As the CLI does at its start (src/cli.ts): the lean heap once the first frame is out.
+    leanHeapSoon();
     const result = await soak();
     process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
     return;
@@ -437,9 +458,9 @@ async function main(): Promise<void> {
     emit('npm_run_noop_ms', median(noop), 'ms', 400);
   }
   if (run('render')) {
-    const [canary, ink] = await interleaved(3, renderFrames, () => inkFullscreenFrameMs());
+    const [canary, ink] = await interleaved(3, renderFrames, inkFullscreenFrameMs);
     emit('render_frame_median_ms', median(canary), 'ms', 10); // 3,000 pods, 10 sparklines, 120x40
-    emit('ink_fullscreen_frame_ms', median(ink), 'ms', 10); // floor: Ink drawing a full 120x40 screen of plain text
+    emit('ink_fullscreen_frame_ms', median(ink), 'ms', 10); // floor: stock Ink drawing a full 120x40 screen of plain text (a child process)
     emit('render_frame_ratio_to_ink_fullscreen', median(canary) / median(ink), 'ratio', 0.5);
   }
   if (run('engine')) {
@@ -474,7 +495,7 @@ async function main(): Promise<void> {
     const idle = await idleCpu();
     if (idle !== null) {
       emit('idle_cpu_percent', idle.canary, '% of a core', 1); // real-time console, --speed 1, clock on screen
-      emit('ink_clock_idle_cpu_percent', idle.ink, '% of a core', 1); // floor: a tiny Ink app redrawing at 1 Hz, same 8 s
+      emit('ink_clock_idle_cpu_percent', idle.ink, '% of a core', 1); // floor: a tiny Ink app redrawing at 1 Hz, same 12 s
       emit('idle_cpu_ratio_to_ink', idle.canary / Math.max(idle.ink, 0.01), 'ratio', 1);
     } else process.stderr.write('bench: `script` (util-linux) not installed: idle_cpu_percent not measured\n');
   }

@@ -1,7 +1,7 @@
 // `canary replay <journal>`: the same console, driven by the recorded events, with time you can
 // move: ←/→ one event, [/] one hour, n the next rollback, home/end. Read-only: the console binds no
 // action key (keys.ts, access 'replay'), the store ignores commands anyway, and the banner says so.
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import { Box, Text, useInput, useStdout } from 'ink';
 import type { Plan } from '../src/plan/schema.js';
 import type { EngineEvent, RolloutState } from '../src/engine/types.js';
@@ -15,19 +15,25 @@ export interface ReplayFrame {
   state: RolloutState;
 }
 
-/** A store showing one recorded state at a time; dispatch is a no-op (a replay never acts). */
+/** A store showing one recorded frame at a time; dispatch is a no-op (a replay never acts). The
+ * frame shown is the store's (`index`): a key moves it from the input handler, and the banner and
+ * the panes read it from here, so one move is one consistent render (never a store changed while
+ * React renders). */
 class ReplayStore implements Store {
   private listeners = new Set<() => void>();
-  constructor(private state: RolloutState) {}
-  getState = () => this.state;
+  private i = 0;
+  constructor(private frames: ReplayFrame[]) {}
+  getState = () => this.frames[this.i]!.state;
+  /** The frame shown. */
+  index = () => this.i;
   subscribe = (l: () => void) => {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
   };
   dispatch = (_e: EngineEvent) => undefined;
-  show(state: RolloutState): void {
-    if (state === this.state) return;
-    this.state = state;
+  show(i: number): void {
+    if (i === this.i) return;
+    this.i = i;
     for (const l of this.listeners) l();
   }
 }
@@ -64,18 +70,17 @@ export function moveReplay(frames: ReplayFrame[], i: number, input: string, key:
 }
 
 export function Replay({ plan, frames, file, columns, rows, keymap }: { plan: Plan; frames: ReplayFrame[]; file: string; columns?: number; rows?: number; keymap?: Keymap }) {
-  const [i, setI] = useState(0);
   const { stdout } = useStdout();
   const height = rows ?? Math.max(4, (stdout.rows || 24) - 1);
   const width = columns ?? (stdout.columns || 80);
   const theme = useMemo(() => makeTheme(), []);
+  const store = useMemo(() => new ReplayStore(frames), [frames]);
+  const i = useSyncExternalStore(store.subscribe, store.index, store.index);
   const frame = frames[i]!;
-  const store = useMemo(() => new ReplayStore(frames[0]!.state), [frames]);
-  store.show(frame.state);
   useInput(
     useCallback(
-      (input: string, key: { leftArrow?: boolean; rightArrow?: boolean; home?: boolean; end?: boolean }) => setI((cur) => moveReplay(frames, cur, input, key)),
-      [frames],
+      (input: string, key: { leftArrow?: boolean; rightArrow?: boolean; home?: boolean; end?: boolean }) => store.show(moveReplay(frames, store.index(), input, key)),
+      [frames, store],
     ),
   );
   const when = new Date(frame.state.now).toISOString().slice(0, 16).replace('T', ' ');
@@ -85,7 +90,7 @@ export function Replay({ plan, frames, file, columns, rows, keymap }: { plan: Pl
       <Text {...(theme.enabled ? { color: 'black', backgroundColor: 'yellow' } : {})} wrap="truncate">
         {banner.padEnd(width).slice(0, width)}
       </Text>
-      <App plan={plan} store={store} actor={{ id: 'replay', name: 'replay (read-only)' }} now={() => frame.state.now} columns={width} rows={height - 1} replay {...(keymap ? { keymap } : {})} />
+      <App plan={plan} store={store} actor={{ id: 'replay', name: 'replay (read-only)' }} now={() => store.getState().now} columns={width} rows={height - 1} replay {...(keymap ? { keymap } : {})} />
     </Box>
   );
 }

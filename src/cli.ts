@@ -13,6 +13,7 @@ import { UsageError, UserError } from './commands/errors.js';
 import { buildProgram } from './commands/program.js';
 import { COMMANDS, DEFAULT_COMMAND } from './commands/registry.js';
 import { readEnv } from './env.js';
+import { leanHeapSoon } from './heap.js';
 
 export { packageRoot, DEFAULT_PLAN } from './paths.js';
 
@@ -82,5 +83,7 @@ if (invokedDirectly) {
   const late = (err: unknown) => exitAfterFlush(reportError(err));
   process.on('uncaughtException', late);
   process.on('unhandledRejection', late);
+  // A console runs for days: a lean heap once its first frame is out (src/heap.ts).
+  leanHeapSoon();
   main(process.argv.slice(2)).then(exitAfterFlush, late);
 }

@@ -23,6 +23,12 @@ export interface CanaryEnv {
   noColor: boolean;
   /** CI set and not "false"/"0". */
   ci: boolean;
+  /** CI (or CONTINUOUS_INTEGRATION) is set, by is-in-ci's rule (present and not "false"/"0"), and
+   * stdout is a terminal: a build agent's interactive shell, a devcontainer. Ink 6.8 reads them
+   * once, when it loads (is-in-ci), and then draws no frame before exit; chalk then draws no
+   * colour. A terminal on stdout means a person is watching, so applyToProcess hides both
+   * variables from this process before a console loads Ink; children still get them (`vars`). */
+  ciOnTerminal: boolean;
   /** CANARY_DEBUG=1: an internal error prints its stack. */
   debug: boolean;
   /** $USER, for "manual rollback by ...". */
@@ -39,7 +45,12 @@ export interface CanaryEnv {
 
 const set = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 
-export function readEnv(env: NodeJS.ProcessEnv = process.env, flags: { noColor?: boolean | undefined } = {}): CanaryEnv {
+/** The variables Ink's is-in-ci reads, by its rule: present (even empty) and not "false"/"0". */
+const CI_VARS = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
+const inCi = (env: NodeJS.ProcessEnv): boolean => CI_VARS.some((k) => k in env && env[k] !== '0' && env[k] !== 'false');
+
+/** `flags.terminal`: the command's stdout is a terminal (see `ciOnTerminal`). */
+export function readEnv(env: NodeJS.ProcessEnv = process.env, flags: { noColor?: boolean | undefined; terminal?: boolean | undefined } = {}): CanaryEnv {
   const home = homedir();
   const noColor = flags.noColor === true || set(env.NO_COLOR) !== undefined;
   return {
@@ -51,6 +62,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, flags: { noColor?:
     token: set(env.CANARY_TOKEN?.trim()),
     noColor,
     ci: set(env.CI) !== undefined && env.CI !== 'false' && env.CI !== '0',
+    ciOnTerminal: flags.terminal === true && inCi(env),
     debug: set(env.CANARY_DEBUG) !== undefined && env.CANARY_DEBUG !== '0',
     user: set(env.USER),
     podName: set(env.POD_NAME),
@@ -70,9 +82,14 @@ export function planCacheDir(env: Pick<CanaryEnv, 'cacheHome' | 'planCache'>): s
   return env.planCache ? join(env.cacheHome, 'canary', 'plans') : null;
 }
 
-/** --no-color or NO_COLOR: libraries in this process that read the environment themselves (chalk
- * under Ink, the theme) draw no colour either. */
+/** Settings for the libraries in this process that read the environment themselves, once, when
+ * they load (so this runs before a command loads them: every command's implementation is a
+ * dynamic import, src/commands/types.ts):
+ * - --no-color or NO_COLOR: chalk under Ink and the theme draw no colour either;
+ * - CI set with a terminal on stdout (`ciOnTerminal`): Ink and chalk do not see CI, so the console
+ *   draws (and in colour) as in any terminal. Piped, CI stays: Ink prints the last frame at exit. */
 export function applyToProcess(env: CanaryEnv): void {
+  if (env.ciOnTerminal) for (const k of CI_VARS) delete process.env[k];
   if (!env.noColor) return;
   process.env.NO_COLOR = '1';
   process.env.FORCE_COLOR = '0';

@@ -91,7 +91,8 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
   // first gate and its set-weight are decided on the first events, and they must be printed too.
   let last = runtime.startState;
   let seenHistory = last.history.length ? last.history.at(-1)! : null;
-  let seenEffects = 0;
+  /** The id of the last effect printed (runtime.effects is bounded: an index into it would move). */
+  let seenEffect = -Infinity;
   let lastVerdicts = verdictKey(last);
 
   return new Promise<HeadlessResult>((resolve) => {
@@ -107,6 +108,7 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
       clearInterval(keepAlive);
       if (deadline) clearTimeout(deadline);
       unsubscribe();
+      unfollow();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);
@@ -147,17 +149,29 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal); // the terminal or ssh session went away
 
-    /** Everything new since the last call: history lines, effects, verdict changes, the state line. */
-    const report = () => {
+    /** History lines and effects new since the last call. Called after every event the runtime
+     * reduces (runtime.follow), so an event's lines and its effects' come before the lines of the
+     * next event, even one in the same dispatch (an effect's result given at once). */
+    const events = () => {
       const s = runtime.getState();
       // history: only what is new (the history is bounded; find where we left off)
       const h = s.history;
-      let from = seenHistory ? h.lastIndexOf(seenHistory) + 1 : 0;
-      if (seenHistory && from === 0 && h[0] !== seenHistory) from = 0;
-      for (const e of h.slice(from)) printHistory(e);
-      seenHistory = h.at(-1) ?? seenHistory;
-      for (const eff of runtime.effects.slice(seenEffects)) printEffect(eff);
-      seenEffects = runtime.effects.length;
+      if (h.at(-1) !== seenHistory) {
+        let from = seenHistory ? h.lastIndexOf(seenHistory) + 1 : 0;
+        if (seenHistory && from === 0 && h[0] !== seenHistory) from = 0;
+        for (const e of h.slice(from)) printHistory(e);
+        seenHistory = h.at(-1) ?? seenHistory;
+      }
+      const effs = runtime.effects;
+      let from = effs.length;
+      while (from > 0 && effs[from - 1]!.id > seenEffect) from--;
+      for (const eff of effs.slice(from)) printEffect(eff);
+      if (effs.length) seenEffect = Math.max(seenEffect, effs.at(-1)!.id);
+    };
+    /** Everything new since the last call: history lines, effects, verdict changes, the state line. */
+    const report = () => {
+      events();
+      const s = runtime.getState();
       const vk = verdictKey(s);
       // No criteria and no judgment (before the first analysis of a phase, after a rollback): nothing to say.
       if (vk !== lastVerdicts && (s.criteria.length || s.judgment)) {
@@ -217,6 +231,9 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
       }
     };
     const unsubscribe = runtime.subscribe(check);
+    const unfollow = runtime.follow(() => {
+      if (!done) events();
+    });
     check();
   });
 }

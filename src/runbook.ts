@@ -9,7 +9,7 @@ import type { PodInfo } from './engine/types.js';
 import type { CommandRunner, PodInspector, TrafficActuator } from './runtime/ports.js';
 import type { ClusterTarget } from './kube/config.js';
 import type { PrometheusClient } from './sources/prometheus.js';
-import { HookedTraffic, PlanCommandRunner, rollbackHookOf, type RunMode } from './actuators/runbook.js';
+import { HookedTraffic, PlanCommandRunner, queryLines, rollbackHookOf, type RunMode } from './actuators/runbook.js';
 import { SimPodInspector } from './sim/inspect.js';
 import { KubePodInspector } from './sources/kube-inspect.js';
 
@@ -26,7 +26,7 @@ export interface RunbookWiringOptions {
   kubeTargets?: ClusterTarget[] | null;
   prometheus?: PrometheusClient | null;
   /** The environment commands start from (CanaryEnv.vars). */
-  env?: Readonly<Record<string, string | undefined>>;
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunbookWiring {
@@ -42,18 +42,13 @@ export function wireRunbook(o: RunbookWiringOptions): RunbookWiring {
   const commands = new PlanCommandRunner({
     mode: o.mode,
     cwd,
-    ...(o.env ? { env: o.env } : {}),
+    env: o.env,
     secretEnv: o.plan.runbook.secretEnv,
     simEnv,
-    ...(prom
-      ? {
-          query: async (q: string, timeoutMs: number) =>
-            (await prom.query(q, undefined, { signal: AbortSignal.timeout(timeoutMs) })).series.map((s) => `{${Object.entries(s.metric).map(([k, v]) => `${k}="${v}"`).join(',')}} ${s.points.at(-1)?.[1] ?? ''}`),
-        }
-      : {}),
+    ...(prom ? { query: queryLines(prom) } : {}),
   });
   const simHook = o.mode === 'sim' ? rollbackHookOf(o.plan, cwd, 'sim', simEnv) : null;
-  const hook = simHook && o.env ? { ...simHook, base: o.env } : simHook;
+  const hook = simHook ? { ...simHook, base: o.env } : simHook;
   const traffic = hook ? new HookedTraffic(o.traffic, hook) : o.traffic;
   const inspector: PodInspector = o.kubeTargets?.length
     ? new KubePodInspector({ targets: o.kubeTargets })

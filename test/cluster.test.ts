@@ -66,6 +66,7 @@ function driver(name: string, cluster: KubeCluster, extra: Partial<ConstructorPa
     statusRefreshMs: 500,
     driftEveryMs: 300,
     ...extra,
+    env: process.env,
   });
   drivers.push(d);
   const logs = () => lines.map((l) => JSON.parse(l) as { level: string; msg: string });

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buildProgram } from '../src/commands/program.js';
 import { COMMANDS, DEFAULT_COMMAND } from '../src/commands/registry.js';
-import { planCacheDir, readEnv } from '../src/env.js';
+import { applyToProcess, planCacheDir, readEnv } from '../src/env.js';
 import { readJoinToken } from '../src/warroom/commands.js';
 
 const root = join(import.meta.dirname, '..');
@@ -52,5 +52,33 @@ describe('the environment, read once', () => {
     const files = existsSync(join(state, 'canary')) ? readdirSync(join(state, 'canary')) : [];
     expect(files.some((f) => f.endsWith('-tokens.json'))).toBe(true);
     expect(text).toContain(join(state, 'canary'));
+  });
+});
+
+describe('CI with a terminal on stdout', () => {
+  it('is named by is-in-ci\'s rule only when stdout is a terminal; children still get CI', () => {
+    expect(readEnv({ CI: 'true' }, { terminal: true }).ciOnTerminal).toBe(true);
+    expect(readEnv({ CONTINUOUS_INTEGRATION: '' }, { terminal: true }).ciOnTerminal).toBe(true);
+    expect(readEnv({ CI: 'true' }, { terminal: false }).ciOnTerminal).toBe(false);
+    expect(readEnv({ CI: 'true' }).ciOnTerminal).toBe(false);
+    expect(readEnv({ CI: 'false', CONTINUOUS_INTEGRATION: '0' }, { terminal: true }).ciOnTerminal).toBe(false);
+    expect(readEnv({ CI: 'true' }, { terminal: true }).vars.CI).toBe('true');
+  });
+
+  it('applyToProcess hides CI and CONTINUOUS_INTEGRATION from this process then, and only then', () => {
+    const saved = { CI: process.env.CI, CONTINUOUS_INTEGRATION: process.env.CONTINUOUS_INTEGRATION };
+    try {
+      process.env.CI = 'true';
+      process.env.CONTINUOUS_INTEGRATION = '1';
+      applyToProcess(readEnv({ CI: 'true', CONTINUOUS_INTEGRATION: '1' }, { terminal: false }));
+      expect([process.env.CI, process.env.CONTINUOUS_INTEGRATION]).toEqual(['true', '1']);
+      applyToProcess(readEnv({ CI: 'true', CONTINUOUS_INTEGRATION: '1' }, { terminal: true }));
+      expect('CI' in process.env || 'CONTINUOUS_INTEGRATION' in process.env).toBe(false);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });

@@ -4,7 +4,7 @@
 // byte for byte, what Ink's own gives, over hundreds of console frames with resizes, scrolling,
 // clipping and wide characters.
 import { describe, it, expect, afterEach, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import React from 'react';
@@ -18,24 +18,62 @@ import { inkBuildDir, MARKER, PATCHES, patchedSource } from '../build/patch-ink.
 
 type OutputResult = { output: string; height: number };
 interface OutputProto {
+  caches: unknown;
   get(this: OutputProto): OutputResult;
   getUnpatched(this: OutputProto): OutputResult;
+}
+interface StyledChar {
+  type: 'char';
+  value: string;
+  fullWidth: boolean;
+  styles: { code: string; endCode: string }[];
+}
+interface Tokenizer {
+  tokenize(line: string): unknown[];
+  styledCharsFromTokens(tokens: unknown[]): StyledChar[];
+  styledCharsToString(chars: StyledChar[]): string;
 }
 
 const dir = inkBuildDir() as string;
 let proto: OutputProto;
 let patchedGet: OutputProto['get'];
+let fast: { canaryFastStyledChars(line: string): StyledChar[] | null; canaryStyledCharsToString(chars: StyledChar[]): string };
+let ansi: Tokenizer;
+let chalk: { level: number };
+let chalkLevel = 0;
 const seen = { frames: 0, mismatches: [] as { patched: string; ink: string }[] };
 
 beforeAll(async () => {
-  // The very module Ink's renderer uses (node_modules is loaded by Node, not transformed).
-  const mod = (await import(pathToFileURL(join(dir, 'output.js')).href)) as { default: { prototype: OutputProto } };
+  // The very modules Ink's renderer uses (node_modules is loaded by Node, not transformed).
+  // (Ink's dependencies sit beside it in node_modules; imported, not transformed: the same modules.)
+  const load = async <T,>(specifier: string): Promise<T> => {
+    expect(existsSync(join(dir, '..', 'node_modules', specifier)), `Ink has its own copy of ${specifier}: load that one`).toBe(false);
+    return (await import(specifier)) as T;
+  };
+  const mod = (await import(pathToFileURL(join(dir, 'output.js')).href)) as { default: { prototype: OutputProto } } & typeof fast;
+  fast = mod;
+  ansi = await load<Tokenizer>('@alcalzone/ansi-tokenize');
+  const stringWidth = (await load<{ default: (s: string) => number }>('string-width')).default;
+  const widestLine = (await load<{ default: (s: string) => number }>('widest-line')).default;
+  chalk = (await load<{ default: { level: number } }>('chalk')).default;
+  // Frames in colour, as in a terminal (a test's stdout is not one): the styled paths are the ones to compare.
+  chalkLevel = chalk.level;
+  chalk.level = 3;
+  // Ink's own output step, with Ink's own caches (fresh each frame, nothing of the patch's).
+  const pristine = () => ({
+    getStyledChars: (line: string) => ansi.styledCharsFromTokens(ansi.tokenize(line)),
+    getStringWidth: (text: string) => stringWidth(text),
+    getWidestLine: (text: string) => widestLine(text),
+  });
   proto = mod.default.prototype;
   patchedGet = proto.get;
   // Every frame drawn in these tests: the patched result, checked against Ink's own.
   proto.get = function get(this: OutputProto) {
     const mine = patchedGet.call(this);
+    const shared = this.caches;
+    this.caches = pristine();
     const ink = this.getUnpatched();
+    this.caches = shared;
     seen.frames += 1;
     if (mine.output !== ink.output || mine.height !== ink.height) seen.mismatches.push({ patched: mine.output, ink: ink.output });
     return mine;
@@ -44,6 +82,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (proto) proto.get = patchedGet;
+  if (chalk) chalk.level = chalkLevel;
 });
 
 afterEach(() => cleanup());
@@ -98,6 +137,8 @@ describe('the patched output step', () => {
     }
     expect(seen.frames - before).toBeGreaterThan(160);
     expect(seen.mismatches.slice(0, 1)).toEqual([]);
+    // ... in colour: the frames carried styles (they are what the fast paths must keep).
+    expect(ui.lastFrame()).toContain('\u001b[');
   }, 120_000); // each frame is drawn twice (patched and Ink's own), with 3,000 pods
 
   it('clips wide characters and styled text as Ink does, wherever the box sits', async () => {
@@ -124,5 +165,53 @@ describe('the patched output step', () => {
     }
     expect(seen.frames - before).toBeGreaterThan(100);
     expect(seen.mismatches.slice(0, 1)).toEqual([]);
+  });
+});
+
+describe('the fast styled characters', () => {
+  const tricky = [
+    '',
+    'plain ascii │ box ─┌┐└┘ and blocks ▁▂▃▄▅▆▇█',
+    '\u001b[31mred\u001b[39m plain \u001b[1mbold\u001b[22m',
+    '\u001b[1;2;31mcompound\u001b[0m after reset',
+    '\u001b[38;5;123m8-bit\u001b[39m \u001b[48;2;1;2;3m24-bit\u001b[49m',
+    '\u001b[mempty params',
+    '\u001b[1m\u001b[2mbold and dim\u001b[22m',
+    '\u001b[31mnever closed',
+    'trailing escape \u001b',
+    'not sgr \u001b[2K after',
+    'unterminated \u001b[31',
+    '\u001b]8;;http://127.0.0.1/\u0007link\u001b]8;;\u0007',
+    'latin é and combining e\u0301',
+    'wide 漢字 and 🚀 and ✓',
+    'c1 \u009b control',
+    '\u001b[32m│\u001b[39m  orchestrator-7d9f8-00001  canary  use1 yes Running 0 3h \u001b[32m│\u001b[39m',
+  ];
+
+  it('are what Ink makes of a line, character for character, or null (Ink then makes them)', () => {
+    let fastLines = 0;
+    for (const line of tricky) {
+      const ink = ansi.styledCharsFromTokens(ansi.tokenize(line));
+      const mine = fast.canaryFastStyledChars(line);
+      if (mine === null) continue;
+      fastLines += 1;
+      expect(mine, JSON.stringify(line)).toEqual(ink);
+      expect(fast.canaryStyledCharsToString(mine), JSON.stringify(line)).toBe(ansi.styledCharsToString(ink));
+      expect(fast.canaryStyledCharsToString(ink), JSON.stringify(line)).toBe(ansi.styledCharsToString(ink));
+    }
+    // The lines a console is made of take the fast way; anything unusual does not.
+    expect(fastLines).toBe(9);
+    for (const odd of ['not sgr \u001b[2K after', 'unterminated \u001b[31', 'trailing escape \u001b', 'latin é and combining e\u0301', 'wide 漢字 and 🚀 and ✓', 'c1 \u009b control'])
+      expect(fast.canaryFastStyledChars(odd), JSON.stringify(odd)).toBeNull();
+  });
+
+  it('write rows as Ink writes them whatever the styles of the characters side by side', () => {
+    // Rows made of pieces of different lines (as the grid puts writes side by side).
+    const pieces = tricky.map((l) => ansi.styledCharsFromTokens(ansi.tokenize(l)));
+    const fastPieces = tricky.map((l) => fast.canaryFastStyledChars(l)).filter((x): x is StyledChar[] => x !== null);
+    for (let i = 0; i < 200; i++) {
+      const row = [...pieces[i % pieces.length]!.slice(i % 5), ...fastPieces[(i * 7) % fastPieces.length]!.slice(0, 20 + (i % 9)), ...pieces[(i * 3) % pieces.length]!];
+      expect(fast.canaryStyledCharsToString(row)).toBe(ansi.styledCharsToString(row));
+    }
   });
 });

@@ -98,7 +98,7 @@ describe('runbook commands on the embedded world: the stand-ins, against the sim
   beforeAll(async () => {
     world = new SimWorld({ plan, scenario: 'healthy', seed: 1, start: Date.parse('2026-11-30T14:00:00Z'), podsPerRegion: 2 });
     service = await startSimService({ world, host: '127.0.0.1', port: 0 });
-    runner = new PlanCommandRunner({ mode: 'sim', cwd: PLAN_DIR, secretEnv: plan.runbook.secretEnv, simEnv: { CANARY_SIM_URL: service.url }, batchMs: 20 });
+    runner = new PlanCommandRunner({ env: process.env, mode: 'sim', cwd: PLAN_DIR, secretEnv: plan.runbook.secretEnv, simEnv: { CANARY_SIM_URL: service.url }, batchMs: 20 });
   });
   afterAll(async () => {
     runner.close();
@@ -170,12 +170,12 @@ describe('runbook commands on the embedded world: the stand-ins, against the sim
   });
 
   it('in real mode a query check asks Prometheus; without one it says what to do', async () => {
-    const real = new PlanCommandRunner({ mode: 'real', cwd: PLAN_DIR, query: async (q) => (q.includes('orchestrator') ? ['{job="orchestrator"} 1'] : []) });
+    const real = new PlanCommandRunner({ env: process.env, mode: 'real', cwd: PLAN_DIR, query: async (q) => (q.includes('orchestrator') ? ['{job="orchestrator"} 1'] : []) });
     const lines: string[] = [];
     expect(await real.run(effect({ purpose: 'check', query: 'up{job=~"orchestrator.*"} == 1' }), (l) => lines.push(...l))).toEqual({ ok: true, exitCode: 0, detail: '1 series' });
     expect(lines).toEqual(['{job="orchestrator"} 1']);
     expect((await real.run(effect({ purpose: 'check', query: 'up{job="nothing"}' }), () => undefined)).detail).toBe('the query returned no series');
-    const none = new PlanCommandRunner({ mode: 'real', cwd: PLAN_DIR });
+    const none = new PlanCommandRunner({ env: process.env, mode: 'real', cwd: PLAN_DIR });
     expect((await none.run(effect({ purpose: 'check', query: 'up' }), () => undefined)).detail).toContain('start with --prometheus');
   });
 });
@@ -237,7 +237,7 @@ describe('feature flags: the hook or the flag service webhook', () => {
     const world = new SimWorld({ plan, scenario: 'healthy', seed: 1, start: Date.parse('2026-11-30T14:00:00Z'), podsPerRegion: 1 });
     const service = await startSimService({ world, host: '127.0.0.1', port: 0 });
     try {
-      const runner = new PlanCommandRunner({ mode: 'sim', cwd: PLAN_DIR, simEnv: { CANARY_SIM_URL: service.url } });
+      const runner = new PlanCommandRunner({ env: process.env, mode: 'sim', cwd: PLAN_DIR, simEnv: { CANARY_SIM_URL: service.url } });
       const lines: string[] = [];
       const r = await runner.run(flagEffect(), (l) => lines.push(...l));
       expect(r).toEqual({ ok: true, exitCode: null, detail: 'HTTP 200 (simulated)' });
@@ -247,7 +247,7 @@ describe('feature flags: the hook or the flag service webhook', () => {
       expect(hook).toEqual({ ok: true, exitCode: 0, detail: 'exited 0 (simulated)' });
       expect(lines.at(-1)).toBe('flag advanced-features enabled for phase canary-25 (simulated flag service)');
       // Without the simulated service nothing is sent, and it says why.
-      const off = new PlanCommandRunner({ mode: 'sim', cwd: PLAN_DIR });
+      const off = new PlanCommandRunner({ env: process.env, mode: 'sim', cwd: PLAN_DIR });
       expect(await off.run(flagEffect(), () => undefined)).toMatchObject({ ok: true, skipped: true });
     } finally {
       await service.close();

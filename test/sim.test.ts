@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EngineEvent, PodInfo, SliSample } from '../src/engine/types.js';
 import { Plan } from '../src/plan/schema.js';
 import { DEMO_START, ManualClock, SimClock } from '../src/sim/clock.js';
@@ -385,5 +385,41 @@ describe('SimSource', () => {
     clock.advance(MIN);
     src.tick();
     expect(sampleEvents(got)).toHaveLength(2);
+  });
+
+  it('at x1 advances the world once a real second (an idle console wakes up once, not four times), and at once when the speed changes', () => {
+    vi.useFakeTimers();
+    try {
+      let real = 0;
+      const step = (ms: number) => {
+        for (let i = 0; i < ms; i += 10) {
+          real += 10;
+          vi.advanceTimersByTime(10);
+        }
+      };
+      const clock = new SimClock({ start: START, speed: 1, realNow: () => real });
+      const w = world('healthy');
+      const src = new SimSource(w, clock, { realNow: () => real });
+      let ticks = 0;
+      src.start((e) => {
+        if (e.type === 'tick') ticks += 1;
+      });
+      ticks = 0;
+      step(3000);
+      expect(ticks).toBe(3);
+      expect(w.now).toBeGreaterThanOrEqual(START + 2000);
+      // From x1 to x3600: the world moves at once, not at the next second.
+      clock.setSpeed(3600);
+      const before = w.now;
+      step(10);
+      expect(w.now - before).toBeGreaterThanOrEqual(10 * 3600);
+      // At a fast pace it polls every 250 ms again.
+      ticks = 0;
+      step(1000);
+      expect(ticks).toBeGreaterThanOrEqual(4);
+      src.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -68,6 +68,7 @@ function driver(name: string, cluster: KubeCluster) {
     sourcePeriodMs: 200,
     statusRefreshMs: 500,
     driftEveryMs: 300,
+    env: process.env,
   });
   drivers.push(d);
   return { d, said: (re: RegExp) => lines.some((l) => re.test((JSON.parse(l) as { msg: string }).msg)) };

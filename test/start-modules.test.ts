@@ -51,6 +51,12 @@ function startAndRecord(name: string, env: NodeJS.ProcessEnv): Promise<string[]>
   });
 }
 
+/** Our own source files bundled into these files of dist/. */
+function sourcesIn(files: string[]): string[] {
+  const modules = JSON.parse(readFileSync(join(root, 'dist', '.modules.json'), 'utf8')) as Record<string, string[]>;
+  return files.flatMap((f) => modules[f] ?? []).filter((input) => !input.startsWith('node_modules/'));
+}
+
 /** The packages (node_modules/<name>) bundled into these files of dist/. */
 function packagesIn(files: string[]): Set<string> {
   const modules = JSON.parse(readFileSync(join(root, 'dist', '.modules.json'), 'utf8')) as Record<string, string[]>;
@@ -79,6 +85,9 @@ describe('canary start: what it loads before its first frame', () => {
     expect(warm).toContain('ink'); // it did draw
     expect(warm).not.toContain('yaml');
     expect(warm).not.toContain('zod');
+    // The embedded world never talks to a Kubernetes API server: its client (https, readline) is
+    // not loaded either (the rollback hook's stand-in runs without it: src/actuators/hook.ts).
+    expect(sourcesIn(warmFiles)).not.toContain('src/kube/client.ts');
     // A key config file is checked (its YAML, its shape) before the console starts.
     mkdirSync(join(tmp, 'config', 'canary'), { recursive: true });
     writeFileSync(join(tmp, 'config', 'canary', 'config.yaml'), 'keys:\n  help: "?"\n');

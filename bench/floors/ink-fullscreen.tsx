@@ -1,6 +1,9 @@
-// Floor of render_frame_median_ms: Ink 6 drawing a full 120x40 screen of plain text, every line
-// different from the frame before, measured exactly as the console's frame is (an external store
-// changes, useSyncExternalStore, one unthrottled output per commit, median after warm-up).
+// Floor of render_frame_median_ms: stock Ink 6 drawing a full 120x40 screen of plain text, every
+// line different from the frame before, measured exactly as the console's frame is (an external
+// store changes, useSyncExternalStore, one unthrottled output per commit, median after warm-up).
+// A program of its own, bundled with Ink's own files (build/bundle.mjs: not the output step
+// build/patch-ink.mjs patches for the console): `node dist/bench/ink-fullscreen.js` prints the
+// median frame in ms.
 import React, { useSyncExternalStore } from 'react';
 import { PassThrough } from 'node:stream';
 import { Box, Text, render } from 'ink';
@@ -56,4 +59,8 @@ export async function inkFullscreenFrameMs(cols = 120, rows = 40, frames = 200):
   ink.unmount();
   const s = times.slice(20).sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
+}
+
+if (process.argv[1]?.endsWith('ink-fullscreen.js')) {
+  void inkFullscreenFrameMs().then((ms) => process.stdout.write(`${ms}\n`));
 }

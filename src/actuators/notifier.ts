@@ -6,7 +6,6 @@
 // URLs and tokens come from environment variables the plan names and are never printed: they
 // are scrubbed from every detail this module reports.
 import { describeExit, execCommand } from './exec.js';
-import { processVars } from '../env.js';
 import type { NotifyChannel, Plan } from '../plan/schema.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Notifier, NotifyEffect, NotifyReport } from '../runtime/ports.js';
@@ -18,8 +17,8 @@ export interface ChannelNotifierOptions {
   /** Default: the plan's notifications.channels. */
   channels?: NotifyChannel[];
   /** Where urlEnv / tokenEnv are looked up, and a command hook's environment comes from
-   * (CanaryEnv.vars; default: the process's, src/env.ts processVars). */
-  env?: Record<string, string | undefined>;
+   * (CanaryEnv.vars, src/env.ts). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Deliveries waiting per channel (default: the plan's notifications.queue, else 100). */
   queueLimit?: number;
   /** Working directory of command hooks (default: the process's). */
@@ -93,7 +92,7 @@ export class ChannelNotifier implements Notifier {
   private readonly env: Readonly<Record<string, string | undefined>>;
 
   constructor(private readonly opts: ChannelNotifierOptions) {
-    const env = (this.env = opts.env ?? processVars());
+    const env = (this.env = opts.env);
     this.limit = opts.queueLimit ?? opts.plan.notifications?.queue ?? 100;
     for (const channel of opts.channels ?? opts.plan.notifications?.channels ?? []) {
       const url = channel.urlEnv ? env[channel.urlEnv] : undefined;

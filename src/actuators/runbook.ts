@@ -8,8 +8,8 @@ import { normalCommand } from '../plan/runbook-commands.js';
 import { parseDuration } from '../plan/duration.js';
 import type { ActuationResult, CommandOutcome, CommandRunner, RunCommandEffect, TrafficActuator } from '../runtime/ports.js';
 import { describeExit, execCommand, scrub, secretsOf } from './exec.js';
-import { processVars } from '../env.js';
-import { runHook } from './traffic/kube-traffic.js';
+import { runHook } from './hook.js';
+import type { PrometheusClient } from '../sources/prometheus.js';
 
 export type RunMode = 'real' | 'sim';
 
@@ -17,8 +17,8 @@ export interface PlanCommandRunnerOptions {
   mode: RunMode;
   /** Commands run here (the plan's directory: `./scripts/...` is beside the plan). */
   cwd: string;
-  /** Environment the commands start from (CanaryEnv.vars; default: the process's, src/env.ts). */
-  env?: Readonly<Record<string, string | undefined>>;
+  /** Environment the commands start from (CanaryEnv.vars, src/env.ts). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Variables whose values are secrets (the plan's runbook.secretEnv). */
   secretEnv?: readonly string[];
   /** More variables for the embedded world's stand-ins (CANARY_SIM_URL: the simulated service). */
@@ -27,6 +27,12 @@ export interface PlanCommandRunnerOptions {
   query?: (promql: string, timeoutMs: number) => Promise<string[]>;
   /** Output is handed on at most this often (real ms). */
   batchMs?: number;
+}
+
+/** A checklist check's PromQL asked of Prometheus: one line per series, `{labels} value`. */
+export function queryLines(prom: Pick<PrometheusClient, 'query'>): NonNullable<PlanCommandRunnerOptions['query']> {
+  return async (q, timeoutMs) =>
+    (await prom.query(q, undefined, { signal: AbortSignal.timeout(timeoutMs) })).series.map((s) => `{${Object.entries(s.metric).map(([k, v]) => `${k}="${v}"`).join(',')}} ${s.points.at(-1)?.[1] ?? ''}`);
 }
 
 export class PlanCommandRunner implements CommandRunner {
@@ -40,8 +46,7 @@ export class PlanCommandRunner implements CommandRunner {
     const command = this.o.mode === 'sim' ? e.sim : e.run;
     if (command === undefined)
       return { ok: true, skipped: true, exitCode: null, detail: e.query ? 'not checked on the simulated world (no sim stand-in); tick it by hand' : 'not run on the simulated world: the plan gives no sim stand-in' };
-    const base = this.o.env ?? processVars();
-    const env: NodeJS.ProcessEnv = { ...base, ...e.env, ...(this.o.mode === 'sim' ? this.o.simEnv : {}), CANARY_RUN_PURPOSE: e.purpose };
+    const env: NodeJS.ProcessEnv = { ...this.o.env, ...e.env, ...(this.o.mode === 'sim' ? this.o.simEnv : {}), CANARY_RUN_PURPOSE: e.purpose };
     const ctl = new AbortController();
     this.running.set(e.id, ctl);
     let batch: string[] = [];
@@ -81,7 +86,7 @@ export class PlanCommandRunner implements CommandRunner {
    * variable the plan names (scrubbed from everything shown: it often carries a token). On the
    * embedded world it goes to the simulated flag service ($CANARY_SIM_URL/flags/<name>). */
   private async runWebhook(e: RunCommandEffect, onLines: (lines: string[]) => void): Promise<CommandOutcome> {
-    const env = { ...(this.o.env ?? processVars()), ...e.env };
+    const env = { ...this.o.env, ...e.env };
     const flag = e.env.FLAG ?? e.name;
     const sim = this.o.mode === 'sim';
     const url = sim ? (this.o.simEnv?.CANARY_SIM_URL ? `${this.o.simEnv.CANARY_SIM_URL}/flags/${encodeURIComponent(flag)}` : undefined) : env[e.webhookEnv!];

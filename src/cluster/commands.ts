@@ -16,6 +16,9 @@ export interface IO {
   journalKey?: string | undefined;
   /** Prometheus credentials (environment only). */
   prometheus?: { token?: string | undefined; user?: string | undefined; password?: string | undefined };
+  /** The environment as read (CanaryEnv.vars): kubeconfig discovery (KUBECONFIG, HOME), the
+   * plan's notification URLs and tokens, and what the rollback hook and runbook commands start from. */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 export interface HomeValues {
@@ -87,19 +90,21 @@ export function driverOptions(
       ...(v['retry-period'] !== undefined ? { retryMs: v['retry-period'] * 1000 } : {}),
     },
     ...(io.journalKey ? { key: io.journalKey } : {}),
+    env: io.env,
   };
 }
 
-/** The cluster holding the CanaryRollout, from --kubeconfig/--context/--namespace. */
-export function homeOf(v: HomeValues): ReturnType<typeof connectHome> {
-  return connectHome({ ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}), ...(v.context ? { context: v.context } : {}), ...(v.namespace ? { namespace: v.namespace } : {}) });
+/** The cluster holding the CanaryRollout, from --kubeconfig/--context/--namespace (and the
+ * environment's KUBECONFIG, as kubectl finds it). */
+export function homeOf(v: HomeValues, env: IO['env']): ReturnType<typeof connectHome> {
+  return connectHome({ ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}), ...(v.context ? { context: v.context } : {}), ...(v.namespace ? { namespace: v.namespace } : {}), env });
 }
 
 /** `canary drive <rollout>`: runs until SIGTERM/SIGINT (exit 0, lease released) or until it gives up (exit 1, why on stderr and in the log). */
 export async function drive(rollout: string, v: DriveValues, io: IO): Promise<number> {
   let home: Awaited<ReturnType<typeof connectHome>>;
   try {
-    home = await homeOf(v);
+    home = await homeOf(v, io.env);
   } catch (err) {
     io.err.write(`canary drive: ${message(err)}\n`);
     return 1;
@@ -192,7 +197,7 @@ export function statusLines(cr: CanaryRollout, now = Date.now()): string {
 /** `canary status <rollout> [--context c] [--namespace n] [-o json]`. */
 export async function clusterStatus(rollout: string, v: HomeValues & { json?: boolean | undefined }, io: IO): Promise<number> {
   try {
-    const home = await connectHome({ ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}), ...(v.context ? { context: v.context } : {}), ...(v.namespace ? { namespace: v.namespace } : {}) });
+    const home = await homeOf(v, io.env);
     try {
       const cr = await new RolloutResource(home.cluster, home.namespace, rollout).get();
       io.out.write(v.json ? `${JSON.stringify(statusJson(cr))}\n` : statusLines(cr));
@@ -209,7 +214,7 @@ export async function clusterStatus(rollout: string, v: HomeValues & { json?: bo
 /** `canary audit verify --rollout <name>`: the journal's chain from the cluster, anchored by the status's head. */
 export async function verifyRollout(rollout: string, v: HomeValues & { json?: boolean | undefined }, io: IO): Promise<number> {
   try {
-    const home = await connectHome({ ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}), ...(v.context ? { context: v.context } : {}), ...(v.namespace ? { namespace: v.namespace } : {}) });
+    const home = await homeOf(v, io.env);
     try {
       const cr = await new RolloutResource(home.cluster, home.namespace, rollout).get();
       const head = cr.status?.journal;

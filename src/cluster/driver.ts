@@ -30,6 +30,7 @@ import type { LeaseKeeper } from '../actuators/lease.js';
 import { PrometheusClient, type PrometheusClientOptions } from '../sources/prometheus.js';
 import { PrometheusSource } from '../sources/prometheus-source.js';
 import { ChannelNotifier } from '../actuators/notifier.js';
+import { PlanCommandRunner, queryLines } from '../actuators/runbook.js';
 import { ClusterJournal, loadClusterJournal, type LoadedJournal } from './journal.js';
 import { ClusterStateError, RolloutResource, type CanaryRollout, type CanaryRolloutStatus } from './resource.js';
 import { stateFromSnapshot } from './snapshot.js';
@@ -58,6 +59,9 @@ export interface DriverOptions {
   kube: { kubeconfig?: string; contexts?: string[]; inClusterRoot?: string };
   /** Where the SLIs come from: fixed, or from the plan (its sources.prometheus) once it is read. Null: none given. */
   prometheus: PrometheusClientOptions | ((plan: Plan) => PrometheusClientOptions | null);
+  /** The environment as read (CanaryEnv.vars): kubeconfig discovery, the plan's notification URLs
+   * and tokens, and what the rollback hook and the runbook's commands start from. */
+  env: Readonly<Record<string, string | undefined>>;
   /** Who this driver is in the Lease and the status (the command passes $POD_NAME; default host:pid). */
   identity?: string;
   /** Lease timings: client-go's 15 s / 10 s / 2 s unless given. */
@@ -266,6 +270,7 @@ export class Driver {
       planPath: '.',
       now: () => this.clock.now(),
       identity: this.identity,
+      env: this.o.env,
       ...(this.o.kube.kubeconfig ? { kubeconfig: this.o.kube.kubeconfig } : {}),
       ...(this.o.kube.contexts ? { contexts: this.o.kube.contexts } : {}),
       ...(this.o.kube.inClusterRoot ? { inClusterRoot: this.o.kube.inClusterRoot } : {}),
@@ -392,7 +397,11 @@ export class Driver {
     const kube = this.kube!;
     const flags = { stopped: false };
     const traffic = new GuardedTraffic(kube.traffic, () => journal, lease, () => flags.stopped || this.closed, (l, m) => this.log(l, m));
-    const notifier = new ChannelNotifier({ plan: planNow });
+    const notifier = new ChannelNotifier({ plan: planNow, env: this.o.env });
+    // The runbook's commands (deploy steps, validation after 100%, rollback verification,
+    // checklist checks, flag hooks), the real ones, as `canary start` runs them for a Kubernetes
+    // plan; from the driver's working directory, as the rollback hook.
+    const commands = new PlanCommandRunner({ mode: 'real', cwd: '.', env: this.o.env, secretEnv: planNow.runbook.secretEnv, query: queryLines(client) });
     const sources: Source[] = [source, kube.pods, kube.watch];
     const runtime = new Runtime({
       plan: planNow,
@@ -400,6 +409,7 @@ export class Driver {
       sources,
       traffic,
       notifier,
+      commands,
       initial: state,
       journal: {
         append: (event, st, effects) => {

@@ -110,9 +110,9 @@ export function buildProgram(commands: readonly CommandSpec<any>[], ctx: Omit<Ct
         const self = a[a.length - 1] as Command;
         const args = (a.slice(0, (spec.args ?? []).length) as (string | undefined)[]).filter((x): x is string => x !== undefined);
         const global = program.opts<{ color?: boolean }>();
-        const env = readEnv(ctx.environ, { noColor: global.color === false });
-        // Components (chalk under Ink, the theme) read NO_COLOR/FORCE_COLOR from the process;
-        // child processes get them through env.vars.
+        const env = readEnv(ctx.environ, { noColor: global.color === false, terminal: ctx.out.isTTY === true });
+        // Components (chalk under Ink, the theme) read NO_COLOR/FORCE_COLOR (and Ink CI) from the
+        // process; child processes get the environment through env.vars.
         applyToProcess(env);
         const r = await run(valuesFrom(spec.options, self.opts()) as ValuesOf<OptionTable>, args, { ...ctx, env, commands });
         code = typeof r === 'number' ? r : 0;

@@ -75,6 +75,17 @@ export class Runtime implements Store {
     return () => this.watchers.delete(listener);
   };
 
+  private followers = new Set<() => void>();
+
+  /** Called after each event is reduced and its effects handed out, in order, inside the drain:
+   * before the next queued event, such as an effect's result given at once (a report with no
+   * report directory). For a reporter that prints each event's lines before those of its result
+   * (the headless output); `subscribe` and `watch` come once per dispatch, after all of them. */
+  follow = (listener: () => void): (() => void) => {
+    this.followers.add(listener);
+    return () => this.followers.delete(listener);
+  };
+
   /** Synchronous: when dispatch returns, the event is reduced and its effects are under way. */
   dispatch = (event: EngineEvent): void => {
     this.queue.push(event);
@@ -91,6 +102,7 @@ export class Runtime implements Store {
           const more = obs(state, e, effects);
           if (more) this.queue.push(...more);
         }
+        for (const f of this.followers) f();
       }
     } finally {
       this.draining = false;

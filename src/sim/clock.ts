@@ -22,6 +22,7 @@ export class SimClock implements Clock {
   private baseReal: number;
   private baseSim: number;
   private _speed: number;
+  private readonly speedListeners = new Set<() => void>();
 
   constructor(opts: SimClockOptions) {
     if (!Number.isFinite(opts.start)) throw new Error(`SimClock: start must be epoch ms, got ${opts.start}`);
@@ -55,6 +56,13 @@ export class SimClock implements Clock {
     this.baseReal = this.realNow();
     this.baseSim = t;
     this._speed = speed;
+    for (const fn of this.speedListeners) fn();
+  }
+
+  /** Calls `fn` after every change of speed (a source sleeping at a slow pace wakes up). */
+  onSpeed(fn: () => void): () => void {
+    this.speedListeners.add(fn);
+    return () => this.speedListeners.delete(fn);
   }
 }
 

@@ -56,6 +56,32 @@ export async function startSimService(opts: SimServiceOptions): Promise<SimServi
   const arrivals: Record<Track, number[]> = { canary: [], baseline: [] };
   let split = 0; // deterministic weighted round-robin
   const pending = new Set<NodeJS.Timeout>();
+  // The extra load the service's traffic puts on the world, fed every 250 ms while requests come
+  // (and once more after the last, back to none); an idle service sets no timer at all.
+  let feeder: NodeJS.Timeout | null = null;
+  const feed = (): void => {
+    const now = performance.now();
+    for (const tr of ['canary', 'baseline'] as const) {
+      const a = arrivals[tr];
+      let i = 0;
+      while (i < a.length && a[i]! < now - RATE_WINDOW_MS) i++;
+      if (i) a.splice(0, i);
+      world.setExtraLoad(tr, (a.length * 1000) / RATE_WINDOW_MS);
+    }
+    if (feeder !== null && arrivals.canary.length === 0 && arrivals.baseline.length === 0) {
+      clearInterval(feeder);
+      feeder = null;
+    }
+  };
+  const feeding = (): void => {
+    if (feeder !== null) return;
+    feeder = setInterval(feed, FEED_EVERY_MS);
+    feeder.unref();
+  };
+  const stopFeeding = (): void => {
+    if (feeder !== null) clearInterval(feeder);
+    feeder = null;
+  };
 
   const pickTrack = (path: string): ServedTrack => {
     if (path.startsWith('/canary')) return 'canary';
@@ -91,7 +117,10 @@ export async function startSimService(opts: SimServiceOptions): Promise<SimServi
     req.resume(); // bodies are read and dropped
     const track = pickTrack(path);
     const b = world.behaviour(track === 'stable' ? 'baseline' : track);
-    if (track !== 'stable') arrivals[track].push(performance.now());
+    if (track !== 'stable') {
+      arrivals[track].push(performance.now());
+      feeding();
+    }
     let status = 200;
     let ms: number;
     if (rng.next() < b.unavailableShare && track === 'canary') {
@@ -123,17 +152,6 @@ export async function startSimService(opts: SimServiceOptions): Promise<SimServi
       resolve();
     });
   });
-  const feeder = setInterval(() => {
-    const now = performance.now();
-    for (const tr of ['canary', 'baseline'] as const) {
-      const a = arrivals[tr];
-      let i = 0;
-      while (i < a.length && a[i]! < now - RATE_WINDOW_MS) i++;
-      if (i) a.splice(0, i);
-      world.setExtraLoad(tr, (a.length * 1000) / RATE_WINDOW_MS);
-    }
-  }, FEED_EVERY_MS);
-  feeder.unref();
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
@@ -142,7 +160,7 @@ export async function startSimService(opts: SimServiceOptions): Promise<SimServi
     counts: () => ({ canary: { ...counts.canary }, baseline: { ...counts.baseline }, stable: { ...counts.stable } }),
     total: () => total,
     async close() {
-      clearInterval(feeder);
+      stopFeeding();
       for (const t of pending) clearTimeout(t);
       pending.clear();
       world.setExtraLoad('canary', 0);

@@ -19,10 +19,14 @@ import type { SimWorld } from './world.js';
 /** The clock the source paces the world by; a SimClock can also be held back. */
 export interface PaceClock extends Clock {
   holdAt?(sim: number): void;
+  /** Calls `fn` after every change of speed; returns how to stop. */
+  onSpeed?(fn: () => void): () => void;
 }
 
 export interface SimSourceOptions {
-  /** Real ms between world advances when the world keeps up (default 250). */
+  /** Real ms between world advances when the world keeps up (default 250); at a slow pace the
+   * source advances at most once per simulated second (a second apart in real time at x1), since
+   * nothing on screen changes faster, and wakes up at once when the speed changes. */
   periodMs?: number;
   /** Emit one sample per analysis interval crossed (default true), so the engine judges every
    * interval the plan names (consecutive_failures counts minutes) however fast the clock runs. */
@@ -68,6 +72,7 @@ export class SimSource implements Source {
   /** (real ms, world ms) points since the last speed change, oldest first, for the measurement. */
   private points: { real: number; sim: number }[] = [];
   private since: { real: number; sim: number; speed: number } | null = null;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly world: SimWorld,
@@ -91,10 +96,13 @@ export class SimSource implements Source {
   start(emit: Emit): void {
     if (this.emit !== null) return; // already running
     this.emit = emit;
+    this.unsubscribe = this.clock.onSpeed?.(() => this.wake()) ?? null;
     this.loop();
   }
 
   stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.immediate !== null) clearImmediate(this.immediate);
     this.timer = null;
@@ -112,10 +120,26 @@ export class SimSource implements Source {
     // some timer is due; it ran 7 s late in a headless run. It is due at once anyway.)
     if (behind) this.immediate = setImmediate(this.loop);
     else {
-      this.timer = setTimeout(this.loop, this.periodMs);
+      this.timer = setTimeout(this.loop, this.sleepMs());
       this.timer.unref();
     }
   };
+
+  /** How long the loop sleeps when the world keeps up: the poll period, or at a slow pace (under
+   * x4) as long as one simulated second takes, at most a real second. An idle real-time console
+   * then advances the world and ticks the runtime once a second, not four times. */
+  private sleepMs(): number {
+    const speed = this.clock.speed;
+    return Math.max(this.periodMs, speed > 0 ? Math.min(1000, 1000 / speed) : 1000);
+  }
+
+  /** The speed changed: a sleeping loop runs now (from x1 to x3600 the world moves at once). */
+  private wake(): void {
+    if (this.timer === null || this.emit === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.immediate = setImmediate(this.loop);
+  }
 
   /**
    * One advance (exposed so a caller or a test can step the source without a timer): moves the

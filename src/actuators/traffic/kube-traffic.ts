@@ -3,8 +3,7 @@
 // and a failed `test` op (422) are retried after a fresh read; a rollback is retried until every
 // cluster reads 0% or its deadline passes, and it is idempotent (a cluster already at 0 is left
 // alone). Mutations stop when `guard` says this terminal may not drive (the Lease is not ours).
-import { describeExit, execCommand, secretsOf } from '../exec.js';
-import { processVars } from '../../env.js';
+import { runHook, type RollbackHook } from '../hook.js';
 import { KubeError, CONTENT } from '../../kube/client.js';
 import type { ClusterTarget } from '../../kube/config.js';
 import type { ActuationResult, ClusterResult, TrafficActuator } from '../../runtime/ports.js';
@@ -27,7 +26,7 @@ export interface KubeTrafficOptions {
   scaleCanaryToZero?: { namespace: string; deployment: string };
   /** After traffic is at 0: the plan's rollback hook, e.g. emergency-rollback.sh. */
   /** `base`: canary's environment (CanaryEnv.vars) the hook's starts from; `env` is added. */
-  hook?: { command: string; env: Record<string, string>; timeoutMs?: number; cwd?: string; secretEnv?: string[]; base?: Readonly<Record<string, string | undefined>> };
+  hook?: RollbackHook;
 }
 
 export class KubeTraffic implements TrafficActuator {
@@ -180,18 +179,6 @@ function summarize(results: ClusterResult[], weight: number): ActuationResult {
   const w = failed.length === 0 ? weight : (failed.find((r) => r.weight !== null && r.weight !== weight)?.weight ?? -1);
   const detail = results.map((r) => `${r.cluster} ${r.ok ? `${r.weight}% ✓` : `✗ ${r.detail}`}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`).join(', ');
   return { weight: w, detail, clusters: results };
-}
-
-/** Runs the plan's rollback hook with ${VAR} from `env` and the reason; never through a shell
- * string built from the reason (it is passed as an environment variable). Runs like every hook
- * (exec.ts): own process group, timeout, output scrubbed; the exit code is in the detail. */
-export async function runHook(h: NonNullable<KubeTrafficOptions['hook']>, reason: string, onLine?: (line: string) => void): Promise<string> {
-  const env = { ...(h.base ?? processVars()), ...h.env, ROLLBACK_REASON: reason };
-  const timeoutMs = h.timeoutMs ?? 120_000;
-  const r = await execCommand({ command: h.command, env, timeoutMs, ...(h.cwd ? { cwd: h.cwd } : {}), secrets: secretsOf(env, h.secretEnv), keep: 50, ...(onLine ? { onLine } : {}) });
-  const out = r.lines.filter((l) => l.trim()).slice(-1)[0]?.trim() ?? '';
-  if (r.code === 0) return `rollback hook ran${out ? `: ${out}` : ''}`;
-  return `rollback hook failed (${describeExit(r, timeoutMs)}): ${out || r.error || ''}`.replace(/: $/, '');
 }
 
 function msg(err: unknown): string {

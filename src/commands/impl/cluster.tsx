@@ -15,7 +15,7 @@ import type { Ctx } from '../types.js';
 import type { DriveValues, HomeValues, IO } from '../../cluster/commands.js';
 
 function io(ctx: Ctx, out: NodeJS.WritableStream = ctx.out): IO {
-  return { out, err: ctx.err, journalKey: ctx.env.journalKey, prometheus: ctx.env.prometheus };
+  return { out, err: ctx.err, journalKey: ctx.env.journalKey, prometheus: ctx.env.prometheus, env: ctx.env.vars };
 }
 
 /** Collects what a cluster command writes, to print it as JSON or YAML. */
@@ -60,7 +60,7 @@ export async function join(rollout: string, values: HomeValues & { 'token-file'?
   let token: string;
   try {
     token = readJoinToken(values['token-file'], ctx.env.token);
-    store = await joinThroughApiServer({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), context: values.context, namespace: values.namespace, token });
+    store = await joinThroughApiServer({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), context: values.context, namespace: values.namespace, token, env: ctx.env.vars });
   } catch (err) {
     throw new UserError(messageOf(err));
   }

@@ -47,12 +47,12 @@ export async function runRolloutConsole(rollout: string, values: Values, ctx: Ct
   const homeContext = values.context?.find((c) => !c.includes('='));
   let home: Awaited<ReturnType<typeof homeOf>>;
   try {
-    home = await homeOf({ kubeconfig: values.kubeconfig, context: homeContext, namespace: values.namespace });
+    home = await homeOf({ kubeconfig: values.kubeconfig, context: homeContext, namespace: values.namespace }, ctx.env.vars);
   } catch (err) {
     throw new UserError(`canary start --rollout ${rollout}: ${messageOf(err)}`);
   }
   const identity = values.identity ?? `${ctx.env.user ?? 'operator'}@${hostname()}:${process.pid}`;
-  const io = { out: ctx.out, err: ctx.err, journalKey: ctx.env.journalKey, prometheus: ctx.env.prometheus };
+  const io = { out: ctx.out, err: ctx.err, journalKey: ctx.env.journalKey, prometheus: ctx.env.prometheus, env: ctx.env.vars };
   const opts = driverOptions(rollout, { ...values, context: homeContext, identity }, io, home, values.context);
   if (typeof opts === 'string') {
     home.cluster.close();
