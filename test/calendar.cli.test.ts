@@ -24,8 +24,9 @@ function canary(args: string[]): Promise<{ code: number | null; out: string; err
   });
 }
 
-describe('--start-at', () => {
-  it('a value that is not a date-time, or not a day of the calendar, is a usage error (exit 2) that says what is expected', async () => {
+// The three are separate processes with separate files: they run at once.
+describe.concurrent('--start-at', () => {
+  it('a value that is not a date-time, or not a day of the calendar, is a usage error (exit 2) that says what is expected', async ({ expect }) => {
     for (const [value, why] of [
       ['friday', '"friday" is not a date-time'],
       ['2026-02-30T09:00', '2026-02-30 is not a day of the calendar'],
@@ -44,14 +45,14 @@ describe('--start-at', () => {
 
   // 15:00 New York: the crew ticks the pre-deployment checklist for about 1h25m, so the 1% gate
   // opens before the 17:00 engineering summary is due.
-  it('headless lines name a report as it is produced and where it went (no journal: said as not produced, with why)', async () => {
+  it('headless lines name a report as it is produced and where it went (no journal: said as not produced, with why)', async ({ expect }) => {
     const r = await canary(['run', '--headless', '--scenario', 'healthy', '--until', 'canary-5', '--pods-per-region', '1', '--speed', '18000', '--no-journal', '--start-at', '2026-11-30T15:00']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/effect #\d+: produce daily report eng-daily \(Engineering\), send to slack-eng/);
     expect(r.out).toContain('daily report eng-daily (Engineering) for Mon 30 Nov 2026 17:00 GMT-5 NOT produced: no report directory for this run: reports are written beside a local journal (--no-journal, or a driver in the cluster, keeps none)');
   }, 60_000);
 
-  it("Mon 21 Dec 09:00 New York: the gate into 25% comes up on Christmas, the CTO is asked for and the journal says why; the run's reports are beside its journal", async () => {
+  it("Mon 21 Dec 09:00 New York: the gate into 25% comes up on Christmas, the CTO is asked for and the journal says why; the run's reports are beside its journal", async ({ expect }) => {
     const journal = join(tmp, 'xmas.jsonl');
     const r = await canary(['run', '--headless', '--json', '--scenario', 'healthy', '--start-at', '2026-12-21T09:00', '--until', 'canary-25', '--pods-per-region', '1', '--speed', '18000', '--journal', journal, '--plan', plan]);
     expect(r.code, `${r.err}${r.out.slice(-400)}`).toBe(0);

@@ -68,7 +68,7 @@ class RecordingTraffic implements TrafficActuator {
   }
 }
 
-async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -1,5 +1,6 @@
 // `canary run --headless` as a pipeline runs it: the built binary, its output lines and its exit
-// code, one scenario built for each exit code.
+// code, one scenario built for each exit code. Every test is its own process with its own files
+// and mostly waits for the simulated clock, so they run at once (describe.concurrent).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,9 +20,11 @@ interface Run {
   lines: Record<string, unknown>[];
 }
 
-function run(args: string[], opts: { onLine?: (line: Record<string, unknown>, kill: (s: NodeJS.Signals) => void) => void; timeoutMs?: number } = {}): Promise<Run> {
+function run(args: string[], opts: { onLine?: (line: Record<string, unknown>, kill: (s: NodeJS.Signals) => void) => void; timeoutMs?: number; stateHome?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: join(tmp, 'state') };
+    // A state home of its own: runs at the same time would otherwise share the default journal's
+    // directory (its name is the start time, to the millisecond).
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: opts.stateHome ?? mkdtempSync(join(tmp, 'state-')) };
     delete env.CI;
     const child = spawn(process.execPath, [cli, 'run', '--headless', ...args], { cwd: tmp, env });
     let out = '';
@@ -55,8 +58,8 @@ function run(args: string[], opts: { onLine?: (line: Record<string, unknown>, ki
 
 const exitLine = (r: Run) => r.lines.find((l) => l.type === 'exit') as { code: number; reason: string; status: string; weight: number; appliedWeight: number };
 
-describe('canary run --headless', () => {
-  it('--until canary-5 on a healthy canary: exit 0 once 5% is applied; JSON lines carry verdicts with explanations', async () => {
+describe.concurrent('canary run --headless', { timeout: 90_000 }, () => {
+  it('--until canary-5 on a healthy canary: exit 0 once 5% is applied; JSON lines carry verdicts with explanations', async ({ expect }) => {
     const r = await run(['--json', '--scenario', 'healthy', '--until', 'canary-5']);
     expect(r.code).toBe(0);
     expect(exitLine(r)).toMatchObject({ code: 0, status: 'running', weight: 5, appliedWeight: 5 });
@@ -69,14 +72,14 @@ describe('canary run --headless', () => {
     expect(r.lines.filter((l) => l.type === 'state').map((l) => l.phase)).toEqual(expect.arrayContaining(['canary-1', 'canary-5']));
   });
 
-  it('a regression rolls back: exit 3, and the last line names the rule, the value and the threshold', async () => {
+  it('a regression rolls back: exit 3, and the last line names the rule, the value and the threshold', async ({ expect }) => {
     const r = await run([]);
     expect(r.code).toBe(3);
     const last = r.out.trim().split('\n').at(-1)!;
     expect(last).toMatch(/^exit 3: rolled back from 25%: circuit breaker: p95 degradation vs baseline \(latency_degradation\): canary Latency p95 \d+ms >= 3x baseline \d+ms = \d+ms/);
   });
 
-  it('nobody to approve (--no-crew): exit 4, held waiting for a person, with who is missing', async () => {
+  it('nobody to approve (--no-crew): exit 4, held waiting for a person, with who is missing', async ({ expect }) => {
     const r = await run(['--json', '--no-crew']);
     expect(r.code).toBe(4);
     // Nobody ticks the pre-deployment checklist either: every item is named.
@@ -84,7 +87,7 @@ describe('canary run --headless', () => {
     expect(exitLine(r).reason).toContain('checklist "Pre-deployment: Security & Compliance": 6 of 6 not ticked:');
   });
 
-  it('a bad plan: exit 1 with file:line:col', async () => {
+  it('a bad plan: exit 1 with file:line:col', async ({ expect }) => {
     const bad = join(tmp, 'bad.yaml');
     writeFileSync(bad, readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8').replace('weight: 25, bake', 'weight: 125, bake'));
     const r = await run(['--plan', bad]);
@@ -92,7 +95,7 @@ describe('canary run --headless', () => {
     expect(r.err).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: phases\\[2\\]\\.steps\\[0\\]\\.weight: a traffic weight is a percentage: 0 to 100`));
   });
 
-  it('Prometheus unreachable for longer than noDataAfter: exit 5 with the error', async () => {
+  it('Prometheus unreachable for longer than noDataAfter: exit 5 with the error', async ({ expect }) => {
     const plan = join(tmp, 'fast-nodata.yaml');
     writeFileSync(plan, readFileSync(join(root, 'config', 'maestro-conductor-rc.yaml'), 'utf8').replace('noDataAfter: 10m', 'noDataAfter: 3s').replace('staleAfter: 3m', 'staleAfter: 2s'));
     const r = await run(['--json', '--plan', plan, '--prometheus', 'http://127.0.0.1:1'], { timeoutMs: 30_000 });
@@ -100,7 +103,7 @@ describe('canary run --headless', () => {
     expect(exitLine(r).reason).toMatch(/source prometheus: .*cannot reach 127\.0\.0\.1:1: connection refused.* unavailable for more than 3s/);
   });
 
-  it('SIGTERM in the middle: exit 130, and every weight change handed out is confirmed (nothing half-applied)', async () => {
+  it('SIGTERM in the middle: exit 130, and every weight change handed out is confirmed (nothing half-applied)', async ({ expect }) => {
     let sent = false;
     const r = await run(['--json', '--scenario', 'healthy'], {
       onLine: (line, kill) => {
@@ -122,7 +125,7 @@ describe('canary run --headless', () => {
   });
 });
 
-describe('machine output agrees with itself (issue 15 item 12)', () => {
+describe.concurrent('machine output agrees with itself (issue 15 item 12)', () => {
   const cmd = (args: string[]) =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
       const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: join(tmp, 'state') };
@@ -133,7 +136,7 @@ describe('machine output agrees with itself (issue 15 item 12)', () => {
       child.on('exit', (code) => resolve({ code, out }));
     });
 
-  it('--json prints the first gate and its set-weight; state lines, effects and status --json number steps alike; the journal is in time order', async () => {
+  it('--json prints the first gate and its set-weight; state lines, effects and status --json number steps alike; the journal is in time order', async ({ expect }) => {
     const journal = join(tmp, 'order.jsonl');
     const r = await run(['--json', '--scenario', 'healthy', '--until', 'canary-5', '--journal', journal]);
     expect(r.code).toBe(0);
@@ -157,7 +160,7 @@ describe('machine output agrees with itself (issue 15 item 12)', () => {
   }, 120_000);
 });
 
-describe('the journal from the command line', () => {
+describe.concurrent('the journal from the command line', () => {
   const journal = join(tmp, 'rollout.jsonl');
   const cmd = (args: string[]) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
@@ -171,7 +174,7 @@ describe('the journal from the command line', () => {
       child.on('exit', (code) => resolve({ code, out, err }));
     });
 
-  it('run --journal, then status, audit verify, report; a second run resumes the same chain; an edit is caught', async () => {
+  it('run --journal, then status, audit verify, report; a second run resumes the same chain; an edit is caught', async ({ expect }) => {
     const first = await run(['--scenario', 'healthy', '--until', 'canary-5', '--journal', journal]);
     expect(first.code).toBe(0);
     const status = await cmd(['status', '--journal', journal]);
@@ -203,10 +206,10 @@ describe('the journal from the command line', () => {
   }, 120_000);
 });
 
-it('by default the journal goes under $XDG_STATE_HOME/canary, a fresh one per simulated run', async () => {
-  const r = await run(['--json', '--scenario', 'healthy', '--until', 'canary-1']);
+it.concurrent('by default the journal goes under $XDG_STATE_HOME/canary, a fresh one per simulated run', async ({ expect }) => {
+  const r = await run(['--json', '--scenario', 'healthy', '--until', 'canary-1'], { stateHome: join(tmp, 'state-default') });
   expect(r.code).toBe(0);
-  const dir = join(tmp, 'state', 'canary');
+  const dir = join(tmp, 'state-default', 'canary');
   const files = readdirSync(dir).filter((f) => /^maestro-conductor-vnext-rc-sim-.*\.jsonl$/.test(f));
   expect(files.length).toBeGreaterThanOrEqual(1);
   expect(readFileSync(join(dir, files[0]!), 'utf8').split('\n')[0]).toContain('"type":"journal.open"');

@@ -34,7 +34,7 @@ function istioPlanText(): string {
   return stringify(raw);
 }
 
-async function until(cond: () => boolean, what: string, ms = 8_000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -20,7 +20,7 @@ const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
 const SELECTORS = { canary: { app: 'checkout', track: 'canary' }, stable: { app: 'checkout', track: 'stable' } };
 const dir = mkdtempSync(join(tmpdir(), 'canary-kube-'));
 
-async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -5,6 +5,9 @@
 // enter) holds the phase; `R` `y` rolls back and the rollback is verified; after 100% the
 // post-rollout validation runs against the simulated service and gates "complete". Needs tmux (CI
 // installs it); under CI=true a missing tmux fails, it is never skipped.
+//
+// The three run at once (describe.concurrent): each is its own CLI in its own tmux session, port and
+// state directory, and each spends its time waiting for the simulated clock, not computing.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -32,6 +35,12 @@ async function freePort(): Promise<number> {
     });
   });
 }
+/** The status bar's simulated clock (` · T+6h12m`, ` · T+1d2h`) in minutes; null when not shown. */
+function clockMinutes(screen: string): number | null {
+  const m = [...screen.matchAll(/· T\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)? /g)].at(-1);
+  if (!m || m[0] === '· T+ ') return null;
+  return Number(m[1] ?? 0) * 1440 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) + Number(m[4] ?? 0) / 60;
+}
 async function start(name: string, args: string): Promise<{ session: string; keys: (...k: string[]) => void; waitFor: (ok: (s: string) => boolean, what: string, ms?: number) => Promise<string> }> {
   const session = `canary-runbook-${name}-${process.pid}`;
   sessions.push(session);
@@ -45,8 +54,8 @@ async function start(name: string, args: string): Promise<{ session: string; key
   };
 }
 
-describe.skipIf(!hasTmux)('the runbook from the console (tmux)', { timeout: 240_000 }, () => {
-  it('the checklist blocks the 1% gate naming the missing items; t ticks; d y streams the deploy output; enter on the canary pod follows its log to the crash-looping container\'s last words', async () => {
+describe.skipIf(!hasTmux).concurrent('the runbook from the console (tmux)', { timeout: 300_000 }, () => {
+  it('the checklist blocks the 1% gate naming the missing items; t ticks; d y streams the deploy output; enter on the canary pod follows its log to the crash-looping container\'s last words', async ({ expect }) => {
     const t = await start('crash', '--scenario crashloop --speed 60');
     await t.waitFor((s) => s.includes('checklist 0/18') || /checklist \d+\/18/.test(s), 'the checklist line');
     t.keys('a');
@@ -86,18 +95,22 @@ describe.skipIf(!hasTmux)('the runbook from the console (tmux)', { timeout: 240_
     await t.waitFor((s) => s.includes('rolled back, confirmed') && s.includes('validate-rollback.sh exited 0'), 'the rollback verified');
   });
 
-  it('a no-go at hour 6 holds the phase with the reason; R y rolls back and the rollback is verified', async () => {
-    const t = await start('nogo', '--scenario healthy --speed 600');
+  it('a no-go at hour 6 holds the phase with the reason; R y rolls back and the rollback is verified', async ({ expect }) => {
+    // One simulated hour a second to hour 6; the clock slows itself to ×60 while the checkpoint is
+    // due, so the crew's go (30 simulated minutes after it came due) is half a minute away.
+    const t = await start('nogo', '--scenario healthy --speed 3600');
     await t.waitFor((s) => s.includes('GO? hour 6'), 'the hour-6 checkpoint due', 120_000);
     t.keys('n');
     await t.waitFor((s) => s.includes('NO-GO at hour 6') && s.includes('Reason:'), 'the no-go dialog');
     t.keys('-l', 'saga completion 97 percent in use1');
     t.keys('Enter');
-    const held = await t.waitFor((s) => s.includes('hold: no-go at hour 6'), 'the phase held by the no-go');
+    const held = await t.waitFor((s) => s.includes('hold: no-go at hour 6') && clockMinutes(s) !== null, 'the phase held by the no-go');
     expect(held).toMatch(/GO\? hour 6/);
-    // Still held well after the crew would have given a go (30 simulated minutes = 3 s here).
-    await new Promise((r) => setTimeout(r, 6_000));
-    const still = await t.waitFor((s) => s.includes('hold: no-go at hour 6'), 'the no-go still holding');
+    // Still held after the crew would have given a go: 35 simulated minutes on the status bar's
+    // clock after the no-go, itself after the checkpoint came due.
+    const noGoAt = clockMinutes(held)!;
+    const still = await t.waitFor((s) => (clockMinutes(s) ?? 0) >= noGoAt + 35, 'the simulated clock 35 minutes past the no-go', 120_000);
+    expect(still).toContain('hold: no-go at hour 6');
     expect(still).toContain('GO? hour 6');
     // a shows why the gate stays shut: the no-go, with the person's reason.
     t.keys('a');
@@ -111,10 +124,10 @@ describe.skipIf(!hasTmux)('the runbook from the console (tmux)', { timeout: 240_
     expect(rb).toContain('ROLLED BACK');
   });
 
-  it('after 100% the post-rollout validation runs against the simulated service, each with its status, and gates completion', async () => {
+  it('after 100% the post-rollout validation runs against the simulated service, each with its status, and gates completion', async ({ expect }) => {
     const t = await start('full', '--scenario healthy --speed 36000');
-    await t.waitFor((s) => s.includes('post-rollout validation'), 'the validation starting at 100%', 120_000);
-    const done = await t.waitFor((s) => s.includes('COMPLETED at 100%'), 'the rollout completed', 120_000);
+    await t.waitFor((s) => s.includes('post-rollout validation'), 'the validation starting at 100%', 180_000);
+    const done = await t.waitFor((s) => s.includes('COMPLETED at 100%'), 'the rollout completed', 110_000);
     expect(done).toContain('post-rollout validation 5/5');
     expect(done).toMatch(/✓ npm run test:production-smoke exited 0/);
     expect(done).toMatch(/✓ customer workflow validation exited 0/);

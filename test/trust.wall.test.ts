@@ -63,7 +63,7 @@ function words(wall: Wall): string {
     .replace(/\s+/g, ' ');
 }
 
-async function until(cond: () => boolean, what: string, ms = 8_000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for: ${what}`);

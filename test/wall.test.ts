@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function until(cond: () => boolean, what: string, ms = 8_000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for: ${what}`);
