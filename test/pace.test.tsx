@@ -183,8 +183,12 @@ describe('the slowdown rule', () => {
     rb.dispatch({ type: 'command', at: rb.clock.t, actor: OPERATOR, command: { kind: 'rollback' } });
     const after = rb.getState();
     expect(slowReason(plan, after)).toBe('rollback');
-    // Drained and long past: the moment passed.
-    expect(slowReason(plan, { ...after, incidents: [], appliedWeight: after.desiredWeight, now: after.rollback!.at + 11 * MIN })).toBeNull();
+    // Drained and long past: the rollback's moment passed, and the rollout is over. So is a
+    // completed one: nothing is left to fly past at x36000 (a console left open there used ~17%
+    // of a core for as long as it stayed open).
+    expect(after.status).toBe('rolled-back');
+    expect(slowReason(plan, { ...after, incidents: [], appliedWeight: after.desiredWeight, now: after.rollback!.at + 11 * MIN })).toBe('rolled back');
+    expect(slowReason(plan, { ...s, status: 'completed' })).toBe('rollout complete');
   });
 
   it('drops to 60x in a moment unless the person chose a speed during it; paused is 0', () => {

@@ -23,6 +23,10 @@ export function slowReason(plan: Plan, state: RolloutState): string | null {
   if (state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined)) return 'incident open';
   const phase = compile(plan).phases[state.phaseIndex];
   if (phase && trafficOn(state) && (state.checkpoints[phase.id] ?? []).some((c) => c.dueAt !== undefined && c.ackedAt === undefined)) return 'checkpoint due';
+  // Over: nothing is left to fly past, and a world kept at x36000 afterwards cost ~17% of a core
+  // for as long as the console stayed open.
+  if (state.status === 'completed') return 'rollout complete';
+  if (state.status === 'rolled-back') return 'rolled back';
   return null;
 }
 
