@@ -103,6 +103,24 @@ const yogaNoFetch = {
   },
 };
 
+/** string-width answers a string of printable ASCII with its length without segmenting it into
+ * graphemes; every frame's borders, sparklines and symbols (│ ▁▂▃ ✓ ● ·) went the slow way
+ * (Intl.Segmenter and four Unicode regular expressions per grapheme: ~9 ms of the first frame's
+ * profile). The same shortcut for the characters of build/narrow-chars.mjs, which are one column
+ * and a grapheme each (test/ink-patch.test.tsx checks every one against string-width itself).
+ * Only that one test of that one file; a string-width without it builds unchanged. */
+const stringWidthNarrow = {
+  name: 'string-width-narrow',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (a) => {
+      const { NARROW_CLASS } = await import('./narrow-chars.mjs');
+      const text = readFileSync(a.path, 'utf8');
+      const from = 'if (/^[\\u0020-\\u007E]*$/.test(string)) {';
+      return { contents: text.split(from).length === 2 ? text.replace(from, () => `if (/^[${NARROW_CLASS}]*$/.test(string)) {`) : text, loader: 'js' };
+    });
+  },
+};
+
 /** Ink's own files for the floors: each file build/patch-ink.mjs patched is loaded from the copy
  * it kept (output.canary-stock.js...). Without that copy the floors cannot be built honestly. */
 const stockInk = {
@@ -134,7 +152,7 @@ const cli = await build({
   outExtension: { '.js': '.mjs' },
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [yogaNoFetch],
+  plugins: [yogaNoFetch, stringWidthNarrow],
 });
 // src/cli.ts runs main() only when it is the file Node was started with (import.meta.url equals
 // argv[1]). With splitting, a module imported both by the entry and by a dynamically imported
@@ -168,6 +186,8 @@ if (!args.has('--cli')) {
     // Worker and floor programs sit beside run.js, which starts them by file name.
     entryPoints: ['run.tsx', 'warroom-viewers.ts', 'floors/ws-clients.ts'].map((f) => ({ in: join(root, 'bench', f), out: f.replace(/^.*\//, '').replace(/\.tsx?$/, '') })),
     outdir: join(dist, 'bench'),
+    // The console measured in process (frames, the soak) is built as the CLI's is.
+    plugins: [yogaNoFetch, stringWidthNarrow],
     // autocannon and client-node stay in node_modules, as for the CLI.
   });
   metas.push(bench.metafile);

@@ -16,12 +16,13 @@
 // one this patch was written for (another Ink version), it is left unpatched and this says so:
 // the console still works, only slower, and test/ink-patch.test.tsx fails until the patch is
 // brought up to date.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NARROW_END, NARROW_RANGES } from './narrow-chars.mjs';
 
-export const MARKER = '/* patched by canary: build/patch-ink.mjs v2 */';
+export const MARKER = '/* patched by canary: build/patch-ink.mjs v3 */';
 
 const ORIGINAL_CACHES = `class OutputCaches {
     widths = new Map();
@@ -201,9 +202,14 @@ const PATCHED_GET = `    get() {
 
 const HELPERS = `
 const CANARY_NO_STYLES = [];
+/** 1 for the characters of build/narrow-chars.mjs: one column, a grapheme of their own. */
+const CANARY_NARROW = new Uint8Array(${NARROW_END});
+for (const [from, to] of ${JSON.stringify(NARROW_RANGES)}) {
+    CANARY_NARROW.fill(1, from, to + 1);
+}
 const CANARY_BLANK = { type: 'char', value: ' ', fullWidth: false, styles: CANARY_NO_STYLES };
-/** The styled characters of a line made only of printable ASCII, box-drawing and block
- * characters (U+2500-U+259F: borders, sparklines) and SGR escapes (ESC [ digits/semicolons m):
+/** The styled characters of a line made only of the characters of build/narrow-chars.mjs
+ * (printable ASCII, box drawing, blocks, arrows, the console's symbols) and SGR escapes (ESC [ digits/semicolons m):
  * what styledCharsFromTokens(tokenize(line)) gives (each such character is a grapheme of its own,
  * one column wide, never full width), without segmenting the line into graphemes character by
  * character. Characters between two escapes share one styles array (nothing changes them). null
@@ -231,7 +237,7 @@ function canaryFastStyledChars(line) {
             i = j + 1;
             continue;
         }
-        if (!((c >= 0x20 && c <= 0x7e) || (c >= 0x2500 && c <= 0x259f))) {
+        if (!(c < ${NARROW_END} && CANARY_NARROW[c] === 1)) {
             return null;
         }
         if (styles === null) {
@@ -373,7 +379,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.stderr.write('patch-ink: ink is not installed; nothing to patch\n');
     process.exit(0);
   }
-  const sources = Object.keys(PATCHES).map((name) => [name, join(dir, name)]).map(([name, file]) => [name, file, readFileSync(file, 'utf8')]);
+  // A file an older version of this script patched is patched again from Ink's own copy, kept
+  // beside it (since v2); without that copy Ink has to be reinstalled.
+  const read = (file) => {
+    const text = readFileSync(file, 'utf8');
+    if (!text.startsWith('/* patched by canary:') || text.startsWith(MARKER) || !existsSync(stockPath(file))) return text;
+    return readFileSync(stockPath(file), 'utf8');
+  };
+  const sources = Object.keys(PATCHES).map((name) => [name, join(dir, name)]).map(([name, file]) => [name, file, read(file)]);
   const patched = sources.map(([name, , source]) => patchedSource(name, source));
   const bad = sources.filter((_, i) => patched[i] === null).map(([, file]) => file);
   if (bad.length) {

@@ -15,6 +15,8 @@ import { sized } from './helpers/sized.js';
 import { CHLOE, loadPlan, makeStore, manyPods, MIN, samples, T0 } from './helpers/state.js';
 // @ts-expect-error: a plain .mjs build script, no types
 import { inkBuildDir, MARKER, PATCHES, patchedSource } from '../build/patch-ink.mjs';
+// @ts-expect-error: a plain .mjs build script, no types
+import { NARROW_CLASS, NARROW_RANGES } from '../build/narrow-chars.mjs';
 
 type OutputResult = { output: string; height: number };
 interface OutputProto {
@@ -168,6 +170,34 @@ describe('the patched output step', () => {
   });
 });
 
+describe('the one-column characters (build/narrow-chars.mjs)', () => {
+  it('are each one column and a grapheme of their own beside any other, for string-width, ansi-tokenize and Intl.Segmenter as installed', async () => {
+    const stringWidth = (await import('string-width' as string)) as { default: (s: string) => number };
+    const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    const all: string[] = [];
+    for (const [from, to] of NARROW_RANGES) for (let cp = from; cp <= to; cp++) all.push(String.fromCharCode(cp));
+    expect(all.length).toBeGreaterThan(2000);
+    const bad: string[] = [];
+    for (let i = 0; i < all.length; i++) {
+      const ch = all[i]!;
+      // Beside itself, ASCII, a box-drawing character and another of the set.
+      const other = all[(i * 7919) % all.length]!;
+      const text = `a${ch}${ch}│${ch}${other}`;
+      const tokens = ansi.styledCharsFromTokens(ansi.tokenize(text));
+      if (stringWidth.default(ch) !== 1 || stringWidth.default(text) !== text.length || [...segmenter.segment(text)].length !== text.length || tokens.length !== text.length || tokens.some((t) => t.fullWidth || t.value.length !== 1))
+        bad.push(`U+${ch.codePointAt(0)!.toString(16).toUpperCase()}`);
+    }
+    expect(bad.slice(0, 20)).toEqual([]);
+  });
+
+  it("are what the CLI's string-width answers with their length (the build's shortcut is in dist/)", () => {
+    const modules = JSON.parse(readFileSync(join(dir, '..', '..', '..', 'dist', '.modules.json'), 'utf8')) as Record<string, string[]>;
+    const file = Object.entries(modules).find(([, inputs]) => inputs.some((i) => /node_modules\/string-width\/index\.js$/.test(i)))?.[0];
+    expect(file, 'the file of dist/ that carries string-width').toBeDefined();
+    expect(readFileSync(join(dir, '..', '..', '..', file!), 'utf8')).toContain(`/^[${NARROW_CLASS}]*$/`);
+  });
+});
+
 describe('the fast styled characters', () => {
   const tricky = [
     '',
@@ -184,6 +214,7 @@ describe('the fast styled characters', () => {
     '\u001b]8;;http://127.0.0.1/\u0007link\u001b]8;;\u0007',
     'latin é and combining e\u0301',
     'wide 漢字 and 🚀 and ✓',
+    'symbols ✓ ✗ ● ◌ × · … → ◆ ▲ ■ ★ ⏸ in \u001b[33mcolour\u001b[39m',
     'c1 \u009b control',
     '\u001b[32m│\u001b[39m  orchestrator-7d9f8-00001  canary  use1 yes Running 0 3h \u001b[32m│\u001b[39m',
   ];
@@ -200,7 +231,7 @@ describe('the fast styled characters', () => {
       expect(fast.canaryStyledCharsToString(ink), JSON.stringify(line)).toBe(ansi.styledCharsToString(ink));
     }
     // The lines a console is made of take the fast way; anything unusual does not.
-    expect(fastLines).toBe(9);
+    expect(fastLines).toBe(10);
     for (const odd of ['not sgr \u001b[2K after', 'unterminated \u001b[31', 'trailing escape \u001b', 'latin é and combining e\u0301', 'wide 漢字 and 🚀 and ✓', 'c1 \u009b control'])
       expect(fast.canaryFastStyledChars(odd), JSON.stringify(odd)).toBeNull();
   });
