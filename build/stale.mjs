@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const stampFile = join(root, 'dist', '.build-inputs.json');
 /** Files whose change makes any build stale, besides the ones esbuild reports reading. */
-export const alwaysInputs = ['build/bundle.mjs', 'build/stale.mjs', 'build/no-devtools.mjs', 'package.json', 'node_modules/.package-lock.json'];
+export const alwaysInputs = ['build/bundle.mjs', 'build/stale.mjs', 'build/no-devtools.mjs', 'build/narrow-chars.mjs', 'build/patch-ink.mjs', 'package.json', 'node_modules/.package-lock.json'];
 
 export function mtime(file, base = root) {
   try {
