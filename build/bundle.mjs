@@ -36,6 +36,9 @@ const args = new Set(process.argv.slice(2));
 if (args.has('--if-stale') && upToDate(!args.has('--cli'))) process.exit(0);
 
 const { build } = await import('esbuild');
+// Ink as build/patch-ink.mjs leaves it (npm install runs it; again here, so a pull that changed the
+// patch needs no reinstall): idempotent, a few file reads when nothing changed.
+spawnSync(process.execPath, [join(root, 'build', 'patch-ink.mjs')], { stdio: 'inherit' });
 
 /** Names this build's validation logic: every source file under src/ and the zod and yaml
  * versions. src/plan/cache.ts keys cached plans by it, so a plan validated by an older canary is
