@@ -197,6 +197,11 @@ describe('the slowdown rule', () => {
     expect(desiredSpeed({ speed: 10, paused: false, choseDuringMoment: false }, 'checkpoint due')).toBe(10); // never speeds up
     expect(desiredSpeed({ speed: 3600, paused: false, choseDuringMoment: true }, 'checkpoint due')).toBe(3600);
     expect(desiredSpeed({ speed: 3600, paused: true, choseDuringMoment: false }, null)).toBe(0);
+    // Over: back to real time (a completed console at x60 redrew several times a second), unless
+    // the person chose a speed since.
+    expect(desiredSpeed({ speed: 36_000, paused: false, choseDuringMoment: false }, 'rollout complete')).toBe(1);
+    expect(desiredSpeed({ speed: 36_000, paused: false, choseDuringMoment: false }, 'rolled back')).toBe(1);
+    expect(desiredSpeed({ speed: 600, paused: false, choseDuringMoment: true }, 'rollout complete')).toBe(600);
     expect(stepSpeed(3600, 'faster')).toBe(7200);
     expect(stepSpeed(3600, 'slower')).toBe(1800);
     expect(stepSpeed(1, 'slower')).toBe(1);

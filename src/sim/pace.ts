@@ -14,6 +14,11 @@ import type { SpeedReport } from './sources.js';
 export const SLOW_SPEED = 60;
 /** The speed keys' steps (simulated seconds per real second). */
 export const SPEED_STEPS: readonly number[] = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 18_000, 36_000, 100_000];
+/** The speed once the rollout is over (completed, or rolled back and settled): real time. At
+ * x60 the console still redrew several times a second (~7% of a core); at x1 it idles (~0.5%). */
+export const OVER_SPEED = 1;
+/** The moments that mean the rollout is over (slowReason's words). */
+const OVER: ReadonlySet<string> = new Set(['rollout complete', 'rolled back']);
 /** How long after a rollback the world stays slow (simulated ms), so its effects can be read. */
 export const ROLLBACK_SLOW_MS = 10 * 60_000;
 
@@ -23,18 +28,19 @@ export function slowReason(plan: Plan, state: RolloutState): string | null {
   if (state.incidents.some((i) => i.resolvedAt === undefined && i.ackedAt === undefined)) return 'incident open';
   const phase = compile(plan).phases[state.phaseIndex];
   if (phase && trafficOn(state) && (state.checkpoints[phase.id] ?? []).some((c) => c.dueAt !== undefined && c.ackedAt === undefined)) return 'checkpoint due';
-  // Over: nothing is left to fly past, and a world kept at x36000 afterwards cost ~17% of a core
-  // for as long as the console stayed open.
+  // Over: nothing is left to fly past (a world kept at x36000 afterwards cost ~17% of a core for
+  // as long as the console stayed open); the clock goes back to real time (OVER_SPEED).
   if (state.status === 'completed') return 'rollout complete';
   if (state.status === 'rolled-back') return 'rolled back';
   return null;
 }
 
 /** The speed the clock should run at: the person's, unless a moment needs them and they have not
- * chosen a speed since it began (then at most SLOW_SPEED). Paused is 0. */
+ * chosen a speed since it began (then at most SLOW_SPEED; once the rollout is over, OVER_SPEED).
+ * Paused is 0. */
 export function desiredSpeed(choice: { speed: number; paused: boolean; choseDuringMoment: boolean }, reason: string | null): number {
   if (choice.paused) return 0;
-  if (reason !== null && !choice.choseDuringMoment) return Math.min(choice.speed, SLOW_SPEED);
+  if (reason !== null && !choice.choseDuringMoment) return Math.min(choice.speed, OVER.has(reason) ? OVER_SPEED : SLOW_SPEED);
   return choice.speed;
 }
 
