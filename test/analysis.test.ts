@@ -371,8 +371,8 @@ describe('judge', () => {
   it("builds its input from the plan's SLIs and the engine's series", () => {
     const series = (t: number[], v: (number | null)[]) => ({ bt: t, bv: v, start: 0, end: t.length });
     const state: Record<string, SliState> = {
-      latency_p95: { canary: series([1, 2, 3], [300, null, 310]), baseline: series([1, 2, 3], [200, 210, 220]), lastAt: 3, canaryNote: null, baselineNote: null },
-      request_rate: { canary: series([1], [5]), baseline: series([1], [500]), lastAt: 1, canaryNote: null, baselineNote: null },
+      latency_p95: { canary: series([1, 2, 3], [300, null, 310]), baseline: series([1, 2, 3], [200, 210, 220]), lastAt: 3, canaryNote: null, baselineNote: null, stableNote: null },
+      request_rate: { canary: series([1], [5]), baseline: series([1], [500]), lastAt: 1, canaryNote: null, baselineNote: null, stableNote: null },
     };
     const slis = [
       { name: 'latency_p95', direction: 'lower-is-better', unit: 'ms' },

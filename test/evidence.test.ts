@@ -50,7 +50,8 @@ const json = (res: http.ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify(body));
 };
-const one = (v: string, extra: Record<string, unknown> = {}) => ({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1_700_000_000, v] }] }, ...extra });
+// Stamped now, as Prometheus stamps an instant query's answer with its evaluation time.
+const one = (v: string, extra: Record<string, unknown> = {}) => ({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, v] }] }, ...extra });
 
 /** Which SLI and track each query of a plan is. */
 const byQuery = (p: Plan) => new Map(planQueries(p).map((q) => [q.promql, q]));
@@ -108,7 +109,7 @@ describe('a failing or silent source holds every gate, approvals or not', () => 
     expect(w.traffic.weights).toEqual([]);
     expect(s.status).toBe('pending');
     expect(s.history.at(-1)!.text).toMatch(/asked to advance: refused - .*source prometheus failing: .*HTTP 503 unavailable/);
-    expect(s.history.at(-1)!.text).toContain('baseline availability: inconclusive: Prometheus');
+    expect(s.history.at(-1)!.text).toContain('stable availability: inconclusive: Prometheus');
   });
 
   it('the first advance waits for the first answer: pressed before any query returned, it is refused; after, it goes out', async () => {
@@ -120,9 +121,9 @@ describe('a failing or silent source holds every gate, approvals or not', () => 
     await until(() => held.length === queries.size, 'every query of the first round to arrive');
     w.approveAndAdvance();
     expect(w.setWeights()).toEqual([]);
-    expect(w.runtime.getState().history.at(-1)!.text).toContain('baseline availability: no data yet');
+    expect(w.runtime.getState().history.at(-1)!.text).toContain('stable availability: no data yet');
     held.splice(0).forEach((answer) => answer());
-    await until(() => w.runtime.getState().slis['availability']!.baselineNote !== null, 'the first round to be reduced');
+    await until(() => w.runtime.getState().slis['availability']!.stableNote !== null, 'the first round to be reduced');
     w.runtime.dispatch({ type: 'command', at: w.clock.now(), actor: { id: 'ana', name: 'Ana Ortiz' }, command: { kind: 'advance' } });
     expect(w.setWeights().map((e) => e.weight)).toEqual([1]);
   });
@@ -236,17 +237,17 @@ describe('invalid data is never a pass', () => {
 });
 
 describe('no gate opens without fresh, valid evidence measured after the last confirmed weight change', () => {
-  it('the first gate: no baseline yet, an invalid baseline, or a failing source refuse the advance; rollback is never blocked', () => {
+  it('the first gate: no stable data yet, an invalid stable value, or a failing source refuse the advance; rollback is never blocked', () => {
     const d = new Driver(plan, { crew: false });
     d.approve('canary-1', 'eng-lead', 'Dev Raman');
     d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
     d.command('advance');
     expect(d.effects).toEqual([]);
-    expect(d.state.history.at(-1)!.text).toContain('baseline availability: no data yet');
+    expect(d.state.history.at(-1)!.text).toContain('stable availability: no data yet');
     d.send({ type: 'sli.samples', at: d.now, samples: samples(HEALTHY, { ...HEALTHY, latency_p95: NaN }) });
     d.command('advance');
     expect(d.effects).toEqual([]);
-    expect(d.state.history.at(-1)!.text).toContain('baseline latency_p95: invalid value NaN');
+    expect(d.state.history.at(-1)!.text).toContain('stable latency_p95: invalid value NaN');
     d.observe();
     d.send({ type: 'source.status', at: d.now, source: 'prometheus', ok: false, message: 'HTTP 503' });
     d.command('advance');
@@ -308,6 +309,7 @@ describe('a relative rule with no baseline is inconclusive and says why', () => 
     expect(qs.map((q) => [q.track, q.promql.match(/track="(\w+)"/)![1]])).toEqual([
       ['canary', 'canary'],
       ['baseline', 'stable'],
+      ['stable', 'stable'],
     ]);
   });
 });

@@ -14,6 +14,7 @@ import { loadPlanFile } from '../src/plan/loader.js';
 import type { Plan } from '../src/plan/schema.js';
 import { ManualClock } from '../src/sim/clock.js';
 import type { EngineEvent, Track } from '../src/engine/types.js';
+import type { SliTrack } from '../src/plan/schema.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { JournalWriter } from '../src/journal/journal.js';
@@ -442,8 +443,12 @@ const PLAN: Plan = (() => {
   if (!r.ok) throw new Error('reference plan does not load');
   return r.plan;
 })();
-const TRACKS: Track[] = ['canary', 'baseline'];
+const TRACKS: SliTrack[] = ['canary', 'baseline', 'stable'];
 const N = PLAN.slis.length * TRACKS.length;
+/** Range queries (backfill) go out for canary and baseline only: the stable fleet has no history. */
+const N_RANGE = PLAN.slis.length * 2;
+/** Instant answers stamped now, as Prometheus stamps them with their evaluation time. */
+const vecNow = (...values: string[]) => values.map((v, i) => ({ metric: { i: String(i) }, value: [Date.now() / 1000, v] }));
 
 /** Which SLI/track a query is, and a distinct value for each. */
 const BY_QUERY = new Map(
@@ -463,7 +468,7 @@ describe('PrometheusSource', () => {
         if (!q) return send(res, 400, promErr('bad_data', 'unknown query'));
         if (q.sli === 'error_rate' && q.track === 'canary') return send(res, 422, promErr('execution', 'many-to-many matching not allowed'));
         if (q.sli === 'memory_leaks') return send(res, 200, ok([]));
-        send(res, 200, ok([{ metric: {}, value: [1_700_000_000, String(q.value)] }]));
+        send(res, 200, ok([{ metric: {}, value: [Date.now() / 1000, String(q.value)] }]));
       });
       // Answer nothing until every query of the tick has arrived: sequential queries would hang here.
       if (held.length === N) held.splice(0).forEach((answer) => answer());
@@ -497,7 +502,7 @@ describe('PrometheusSource', () => {
 
   it('ticks never overlap: a due tick is skipped while the previous is in flight', async () => {
     const held: (() => void)[] = [];
-    const f = await fake((_, res) => held.push(() => send(res, 200, ok([{ metric: {}, value: [1, '1'] }]))));
+    const f = await fake((_, res) => held.push(() => send(res, 200, ok([{ metric: {}, value: [Date.now() / 1000, '1'] }]))));
     const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock: new ManualClock(), periodMs: 10 });
     const events: EngineEvent[] = [];
     statusEvents = [];
@@ -563,7 +568,7 @@ describe('PrometheusSource', () => {
     const clock = new ManualClock(5_000_000, 60); // a sim clock: 60 sim ms per real ms
     const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock, periodMs: period, realNow: () => realNow });
     const events = await src.backfill(4);
-    expect(f.seen).toHaveLength(N);
+    expect(f.seen).toHaveLength(N_RANGE);
     expect(f.seen[0]!.params.get('start')).toBe(String((realNow - 3 * period) / 1000));
     expect(f.seen[0]!.params.get('end')).toBe(String(realNow / 1000));
     expect(f.seen[0]!.params.get('step')).toBe('1');
@@ -575,7 +580,7 @@ describe('PrometheusSource', () => {
     const at = (k: number, sli: string, track: Track) => ev.points[k]!.samples.find((s) => s.sli === sli && s.track === track)!.value;
     expect([0, 1, 2, 3].map((k) => at(k, 'latency_p95', 'baseline'))).toEqual([latency.value, latency.value + 1, null, latency.value + 3]);
     expect([0, 1, 2, 3].map((k) => at(k, 'availability', 'canary'))).toEqual([null, null, null, null]);
-    expect(ev.points.every((p) => p.samples.length === N)).toBe(true);
+    expect(ev.points.every((p) => p.samples.length === N_RANGE)).toBe(true);
 
     // Reduced and journaled: the history is in the series at its own times, the journal line at now.
     const dir = mkdtempSync(join(tmpdir(), 'canary-backfill-'));
@@ -600,12 +605,12 @@ describe('PrometheusSource', () => {
   it('validate --against: each query once against a live server; shape problems, impossible values and missing data named per SLI and track', async () => {
     const f = await fake((s, res) => {
       const q = BY_QUERY.get(s.params.get('query') ?? '')!;
-      if (q.sli === 'latency_p95') return send(res, 200, ok(vec('1', '2')));
+      if (q.sli === 'latency_p95') return send(res, 200, ok(vecNow('1', '2')));
       if (q.sli === 'error_rate' && q.track === 'canary') return send(res, 200, ok([{ metric: {}, values: [[1, '1']] }], 'matrix'));
-      if (q.sli === 'availability' && q.track === 'baseline') return send(res, 200, ok(vec('-Inf')));
+      if (q.sli === 'availability' && q.track === 'baseline') return send(res, 200, ok(vecNow('-Inf')));
       if (q.sli === 'memory_leaks' && q.track === 'baseline') return send(res, 200, ok([]));
       if (q.sli === 'request_rate') return send(res, 503, promErr('unavailable', 'not ready'));
-      send(res, 200, ok(vec('0')));
+      send(res, 200, ok(vecNow('0')));
     });
     const r = await checkAgainst(PLAN, client(f.url));
     expect(f.seen).toHaveLength(N);
@@ -617,16 +622,16 @@ describe('PrometheusSource', () => {
     expect(line('memory_leaks', 'baseline')).toMatch(/^! .*no data: .*track="baseline"/);
     expect(line('request_rate', 'canary')).toMatch(/^✗ .*HTTP 503 unavailable/);
     expect(line('critical_errors', 'canary')).toBe('✓ slis[6].query critical_errors/canary: 0');
-    expect(r.lines.at(-1)).toBe(`✗ 6 SLI queries of ${N} would not give run a valid value from ${f.url}`);
+    expect(r.lines.at(-1)).toBe(`✗ 8 SLI queries of ${N} would not give run a valid value from ${f.url}`);
   });
 
   it('odd shapes are named errors on their SLI, warnings travel with the sample, and a healthy source never reads "is back"', async () => {
     const f = await fake((s, res) => {
       const q = BY_QUERY.get(s.params.get('query') ?? '')!;
-      if (q.sli === 'latency_p95') return send(res, 200, ok(vec('1', '2')));
+      if (q.sli === 'latency_p95') return send(res, 200, ok(vecNow('1', '2')));
       if (q.sli === 'error_rate') return send(res, 200, ok([{ metric: {}, values: [[1, '1']] }], 'matrix'));
-      if (q.sli === 'availability') return send(res, 200, ok(vec('+Inf'), 'vector', { warnings: ['partial data: store eu-1 down'] }));
-      send(res, 200, ok(vec(String(q.value))));
+      if (q.sli === 'availability') return send(res, 200, ok(vecNow('+Inf'), 'vector', { warnings: ['partial data: store eu-1 down'] }));
+      send(res, 200, ok(vecNow(String(q.value))));
     });
     const src = new PrometheusSource({ plan: PLAN, client: client(f.url), clock: new ManualClock(), periodMs: 60_000 });
     const events: EngineEvent[] = [];

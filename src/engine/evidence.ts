@@ -5,8 +5,14 @@
 // The rule, for every gate: no gate opens and no weight goes up unless every SLI the gate needs
 // has a valid value measured after the previous weight change was confirmed (and within
 // noDataAfter of now). Before there is canary traffic (the first gate, or a restart after a
-// rollback) that means: every source healthy and the baseline's data valid. Rollback never asks.
-import type { Plan, Sli } from '../plan/schema.js';
+// rollback) that means: every source healthy, and every SLI the first phase needs answered with a
+// valid value for the STABLE fleet (analysis.tracks.stable), the one carrying the traffic now: an
+// empty answer there means the query watches nothing (a wrong metric or label name), and the
+// canary would then take traffic unwatched. Canary and baseline are not read then: with no traffic
+// they answer nothing, or NaN for a ratio (0/0); a query that fails holds through the source. A
+// sample's time is the source's own (an answer Prometheus evaluated 2 h ago is 2 h old), so a
+// cached or frozen answer past noDataAfter is never evidence. Rollback never asks.
+import { trackLabels, type Plan, type Sli } from '../plan/schema.js';
 import { formatDuration } from '../plan/duration.js';
 import type { CompiledPlan } from './compiled.js';
 import type { RolloutState, SampleNote, SliSample, SliState } from './types.js';
@@ -62,22 +68,21 @@ export function noteProblem(cp: CompiledPlan, now: number, note: SampleNote | nu
   return null;
 }
 
-const noteOf = (s: SliState | undefined, track: 'canary' | 'baseline') => (s ? (track === 'canary' ? s.canaryNote : s.baselineNote) : null);
+const noteOf = (s: SliState | undefined, track: 'canary' | 'baseline' | 'stable') =>
+  s ? (track === 'canary' ? s.canaryNote : track === 'baseline' ? s.baselineNote : s.stableNote) : null;
 
 /** Why the evidence does not allow moving traffic now (empty when it does). */
 export function evidenceBlockers(cp: CompiledPlan, s: RolloutState, trafficOn: boolean): string[] {
   const out: string[] = [];
   if (!trafficOn) {
-    // The first gate (or a restart): no canary traffic to judge, so the baseline must be seen
-    // clearly through healthy sources.
+    // The first gate (or a restart): no canary traffic to judge, so the fleet that carries the
+    // traffic must be seen clearly, through the very queries that will watch the canary.
     const needed = neededSlis(cp, 0);
     const all = [...new Set([...needed.canary, ...needed.baseline])];
+    const label = trackLabels(cp.plan).stable;
     for (const name of all) {
-      // Measured, fresh and not invalid. An empty answer is allowed here: a baseline deployment
-      // sized like the canary takes no traffic before the canary does (the simulated world's does not).
-      const note = noteOf(s.slis[name], 'baseline');
-      const why = note?.status === 'no-data' && s.now - note.at <= cp.noDataMs ? null : noteProblem(cp, s.now, note, null);
-      if (why) out.push(`baseline ${name}: ${why}`);
+      const why = noteProblem(cp, s.now, noteOf(s.slis[name], 'stable'), null);
+      if (why) out.push(`stable ${name}: ${why}${why.startsWith('no data (') ? ` - the query matched nothing on the stable fleet ($track="${label}"): a metric or label name that does not exist (or analysis.tracks.stable), and the canary would take traffic unwatched` : ''}`);
     }
     return out;
   }

@@ -50,7 +50,7 @@ import {
 
 export function initialState(plan: Plan, now: number): RolloutState {
   const slis: Record<string, SliState> = {};
-  for (const s of plan.slis) slis[s.name] = { canary: emptySeries(), baseline: emptySeries(), lastAt: null, canaryNote: null, baselineNote: null };
+  for (const s of plan.slis) slis[s.name] = { canary: emptySeries(), baseline: emptySeries(), lastAt: null, canaryNote: null, baselineNote: null, stableNote: null };
   return {
     plan: plan.metadata.name,
     status: 'pending',
@@ -282,6 +282,7 @@ function onHistory(tx: Tx, points: { t: number; samples: SliSample[] }[]): void 
     if (!(p.t <= tx.s.now)) continue;
     slis = applySamples(tx, slis, p.t, p.samples.filter((x) => {
       const cur = slis[x.sli];
+      if (x.track === 'stable') return false; // the stable fleet has a note, no history
       const series = cur ? (x.track === 'canary' ? cur.canary : cur.baseline) : undefined;
       return !series || series.end === series.start || series.bt[series.end - 1]! < p.t;
     }));
@@ -292,15 +293,32 @@ function onHistory(tx: Tx, points: { t: number; samples: SliSample[] }[]): void 
 /** Classifies each sample (valid, no data, invalid: see evidence.ts), keeps valid values in the
  * series (an invalid one is a gap there) and the newest note per track; says in the history when
  * what a track reports changes from valid to invalid and back, or a new warning comes. */
-function applySamples(tx: Tx, slis: Record<string, SliState>, at: number, samples: SliSample[]): Record<string, SliState> {
+function applySamples(tx: Tx, slis: Record<string, SliState>, batchAt: number, samples: SliSample[]): Record<string, SliState> {
+  let stale: { what: string; ageMs: number }[] | undefined;
   for (const sample of samples) {
     const cur = slis[sample.sli];
     const def = tx.cp.sliByName[sample.sli];
     if (!cur || !def) continue; // an SLI the plan does not know
+    // The answer's own time when the source says it is older than the batch (a cached answer).
+    const at = sample.measuredAt !== undefined && sample.measuredAt < batchAt ? sample.measuredAt : batchAt;
     const note = classify(tx.cp.plan, def, sample, at);
+    const prev = sample.track === 'canary' ? cur.canaryNote : sample.track === 'baseline' ? cur.baselineNote : cur.stableNote;
+    const old = prev !== null && prev.at > at ? prev : null; // never replace a newer answer with an older one
+    if (old !== null) continue;
+    // Said once per batch, for the answers that just became this old.
+    if (batchAt - at > tx.cp.staleMs && !(prev !== null && batchAt - prev.at > tx.cp.staleMs && (batchAt - prev.at > tx.cp.noDataMs) === (batchAt - at > tx.cp.noDataMs)))
+      (stale ??= []).push({ what: `${sample.sli}/${sample.track}`, ageMs: batchAt - at });
+    if (sample.track === 'stable') {
+      if (note.status === 'invalid' && prev?.status !== 'invalid')
+        tx.log('hold', `${sample.sli}/stable: ${note.raw !== undefined ? `invalid value ${note.raw}: ` : ''}${note.why ?? 'invalid data'} - never counted as a pass`);
+      slis[sample.sli] = { canary: cur.canary, baseline: cur.baseline, lastAt: cur.lastAt, canaryNote: cur.canaryNote, baselineNote: cur.baselineNote, stableNote: note };
+      continue;
+    }
+    // A repeated old answer (the same evaluation time) is not a new point of the series.
+    const series = sample.track === 'canary' ? cur.canary : cur.baseline;
+    const newPoint = series.end === series.start || series.bt[series.end - 1]! < at;
     const value = note.status === 'ok' ? note.value : null;
     const lastAt = value === null ? cur.lastAt : Math.max(cur.lastAt ?? 0, at);
-    const prev = sample.track === 'canary' ? cur.canaryNote : cur.baselineNote;
     const said = (n: SampleNote | null) => (n && n.status === 'invalid' ? `${n.raw ?? ''}|${n.why ?? ''}` : '');
     if (note.status === 'invalid' && said(note) !== said(prev))
       tx.log('hold', `${sample.sli}/${sample.track}: ${note.raw !== undefined ? `invalid value ${note.raw}: ` : ''}${note.why ?? 'invalid data'} - never counted as a pass`);
@@ -310,8 +328,16 @@ function applySamples(tx: Tx, slis: Record<string, SliState>, at: number, sample
     // Spelled out (no computed key): keeps these objects in V8's fast shape.
     slis[sample.sli] =
       sample.track === 'canary'
-        ? { canary: append(cur.canary, at, value), baseline: cur.baseline, lastAt, canaryNote: note, baselineNote: cur.baselineNote }
-        : { canary: cur.canary, baseline: append(cur.baseline, at, value), lastAt, canaryNote: cur.canaryNote, baselineNote: note };
+        ? { canary: newPoint ? append(cur.canary, at, value) : cur.canary, baseline: cur.baseline, lastAt, canaryNote: note, baselineNote: cur.baselineNote, stableNote: cur.stableNote }
+        : { canary: cur.canary, baseline: newPoint ? append(cur.baseline, at, value) : cur.baseline, lastAt, canaryNote: cur.canaryNote, baselineNote: note, stableNote: cur.stableNote };
+  }
+  if (stale) {
+    const oldest = Math.max(...stale.map((x) => x.ageMs));
+    const past = oldest > tx.cp.noDataMs;
+    tx.log(
+      'hold',
+      `${stale.length === 1 ? `${stale[0]!.what}: the answer is` : `${stale.length} answers (${stale[0]!.what}, ...) are up to`} ${formatDuration(oldest)} old by the source's own time (a cached or frozen answer: a caching proxy, a stuck query frontend) - drawn stale${past ? `, and past noDataAfter (${tx.cp.plan.analysis.noDataAfter}): never counted as evidence` : ''}`,
+    );
   }
   return slis;
 }

@@ -49,7 +49,13 @@ export interface PodInfo {
 
 export interface SliSample {
   sli: string;
-  track: Track;
+  /** `stable`: the fleet that carries the traffic before the canary takes any (the first gate's
+   * evidence); it has a note, no series. */
+  track: Track | 'stable';
+  /** When the source's own answer says the value was measured (clock ms), when that is older than
+   * the event's time: a Prometheus answer evaluated long ago (a caching proxy, a stuck query
+   * frontend) is as old as it says, never "now". */
+  measuredAt?: number;
   /** null: the query returned no data (kept distinct from 0). NaN and ±Infinity are kept as the
    * source saw them: the engine calls them invalid data, never a pass. */
   value: number | null;
@@ -224,6 +230,8 @@ export interface SliState {
   /** The newest sample of each track as measured (valid, no data or invalid, and why). */
   canaryNote: SampleNote | null;
   baselineNote: SampleNote | null;
+  /** The stable fleet's newest sample: what the first gate needs (see evidence.ts). */
+  stableNote: SampleNote | null;
 }
 
 export interface CheckpointState {

@@ -401,7 +401,14 @@ export const Plan = z.strictObject({
     /** What `$track` becomes in every SLI query: the label values that mean canary and baseline
      * (e.g. `{ canary: canary, baseline: stable }` for an exporter labelling track="stable"). */
     tracks: z
-      .strictObject({ canary: z.string().min(1), baseline: z.string().min(1) })
+      .strictObject({
+        canary: z.string().min(1),
+        baseline: z.string().min(1),
+        /** The fleet that carries the traffic before the canary takes any: the first gate needs
+         * valid, fresh answers for it (default: the `track` label of target.selectors.stable,
+         * else "stable"). */
+        stable: z.string().min(1).optional(),
+      })
       .default({ canary: 'canary', baseline: 'baseline' }),
     /** A value that is not a finite number in its SLI's range (+Inf, NaN, 120%, a negative
      * latency) is invalid data: never a pass. `hold` (the default): the rollout holds and says so;
@@ -714,6 +721,16 @@ const QUERY_PLACEHOLDER_RES: { re: RegExp; what: (m: RegExpMatchArray) => string
   { re: /\$(?!track\b)([A-Za-z_]\w*)/g, what: (m) => m[0] },
 ];
 
+/** The tracks an SLI query is sent for: the canary, its baseline, and the stable fleet. */
+export type SliTrack = 'canary' | 'baseline' | 'stable';
+
+/** What `$track` becomes for each track: `analysis.tracks`, the stable one defaulting to the `track`
+ * label of `target.selectors.stable`, else "stable". */
+export function trackLabels(plan: Plan): Record<SliTrack, string> {
+  const t = plan.analysis.tracks;
+  return { canary: t.canary, baseline: t.baseline, stable: t.stable ?? plan.target.selectors.stable['track'] ?? 'stable' };
+}
+
 /** PromQL that can never mean what the plan thinks: placeholders nothing substitutes, and SLI
  * queries without `$track`, whose canary and baseline columns would read the same series. */
 export function checkQueries(plan: Plan): PlanProblem[] {
@@ -727,7 +744,7 @@ export function checkQueries(plan: Plan): PlanProblem[] {
         const text = what(m);
         if (seen.has(text)) continue;
         seen.add(text);
-        problems.push({ path, message: `SLI "${sli.name}": ${text} is never substituted (canary replaces only $track, with "${t.canary}" or "${t.baseline}"); write the value itself` });
+        problems.push({ path, message: `SLI "${sli.name}": ${text} is never substituted (canary replaces only $track, with "${t.canary}", "${t.baseline}" or "${trackLabels(plan).stable}"); write the value itself` });
       }
     }
     if (!/\$track\b/.test(sli.query))

@@ -1,5 +1,5 @@
 // The simulated service's cumulative counters, laid out the way Prometheus would scrape them: one
-// block of STRIDE counters per track (canary, baseline), the expected (real-valued) counts in
+// block of STRIDE counters per track (canary, baseline, stable), the expected (real-valued) counts in
 // `acc`, and a ring of floored snapshots, one per analysis-interval boundary, that SLI values are
 // computed from (promql.ts). The traffic model (traffic.ts) adds to `acc`; nothing else writes it.
 import type { Track } from '../engine/types.js';
@@ -29,7 +29,11 @@ export const C_BUCKET = 12; // http_request_duration_seconds_bucket{le=...}, the
 /** http_requests_total{code="503"}: the mesh's fast fails (no healthy upstream), a part of C_ERR. */
 export const C_ERR_503 = C_BUCKET + LATENCY_BUCKETS.length + 1;
 export const STRIDE = C_ERR_503 + 1;
-export const TRACKS: readonly Track[] = ['canary', 'baseline'];
+/** The world's tracks, in counter-block order: 0 canary, 1 baseline, 2 the stable fleet. */
+export type SimTrack = Track | 'stable';
+export const TRACKS: readonly SimTrack[] = ['canary', 'baseline', 'stable'];
+export const N_TRACKS = 3;
+export const trackIndex = (track: SimTrack): number => (track === 'canary' ? 0 : track === 'baseline' ? 1 : 2);
 
 /** The counter a plan's `simulate: { counter }` names. */
 export const COUNTER_OF: Record<SimCounter, number> = {
@@ -85,29 +89,29 @@ export interface TrackCounters {
 
 export class CounterStore {
   /** Expected (real-valued) counts; the exported counters are their floors. */
-  readonly acc = new Float64Array(2 * STRIDE);
+  readonly acc = new Float64Array(N_TRACKS * STRIDE);
   private readonly ring: Float64Array;
 
   /** `ringSize` snapshots are kept: enough for the longest SLI window plus one. */
   constructor(readonly ringSize: number) {
-    this.ring = new Float64Array(ringSize * 2 * STRIDE); // snapshot 0: all zero
+    this.ring = new Float64Array(ringSize * N_TRACKS * STRIDE); // snapshot 0: all zero
   }
 
   /** Keeps the floored counters as snapshot k (boundary k). */
   snapshot(k: number): void {
-    const off = (k % this.ringSize) * 2 * STRIDE;
-    for (let i = 0; i < 2 * STRIDE; i++) this.ring[off + i] = Math.floor(this.acc[i]!);
+    const off = (k % this.ringSize) * N_TRACKS * STRIDE;
+    for (let i = 0; i < N_TRACKS * STRIDE; i++) this.ring[off + i] = Math.floor(this.acc[i]!);
   }
 
   /** Counter `c` of track `tr` at snapshot k minus at snapshot j. */
   delta(tr: number, k: number, j: number, c: number): number {
-    const cur = (k % this.ringSize) * 2 * STRIDE + tr * STRIDE;
-    const prev = (j % this.ringSize) * 2 * STRIDE + tr * STRIDE;
+    const cur = (k % this.ringSize) * N_TRACKS * STRIDE + tr * STRIDE;
+    const prev = (j % this.ringSize) * N_TRACKS * STRIDE + tr * STRIDE;
     return this.ring[cur + c]! - this.ring[prev + c]!;
   }
 
-  counters(track: Track): TrackCounters {
-    const b = (track === 'canary' ? 0 : 1) * STRIDE;
+  counters(track: SimTrack): TrackCounters {
+    const b = trackIndex(track) * STRIDE;
     const f = (i: number) => Math.floor(this.acc[b + i]!);
     const buckets: number[] = [];
     for (let i = 0; i < BOUNDS_WITH_INF.length; i++) buckets.push(f(C_BUCKET + i));

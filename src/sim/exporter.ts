@@ -5,7 +5,7 @@
 // scraping it answers the plan's own queries.
 //
 // Every scrape first moves the world to the clock's now (`advance`, default true) and then reads
-// `world.counters(track)` for both tracks (canary, baseline). The events that advance returns
+// `world.counters(track)` for every track (canary, baseline, stable). The events that advance returns
 // (sli.samples, pods.*) are dropped: with `advance: true` the exporter must be the only thing that
 // advances the world. When something else drives it and consumes its events (SimSource in the
 // product), pass `advance: false`: the exporter then serves the counters as of that driver's last
@@ -18,7 +18,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { Track } from '../engine/types.js';
+import type { SimTrack } from './counters.js';
 import type { Clock } from '../runtime/ports.js';
 import { LATENCY_BUCKETS } from './world.js';
 import type { SimWorld } from './world.js';
@@ -49,7 +49,7 @@ export interface Exporter {
 }
 
 type WorldCounters = ReturnType<SimWorld['counters']>;
-const TRACKS: readonly Track[] = ['canary', 'baseline'];
+const TRACKS: readonly SimTrack[] = ['canary', 'baseline', 'stable'];
 const CODES = ['200', '500', '503'] as const;
 const KINDS = ['security', 'content'] as const;
 
@@ -104,7 +104,7 @@ function isLoopback(host: string): boolean {
 const INDEX = `canary simulated world: Prometheus exporter
 
 /metrics   the world's counters and latency histogram (Prometheus text format)
-           tracks: canary, baseline
+           tracks: canary, baseline, stable
 `;
 
 /** Starts the exporter; resolves once it listens. */
@@ -119,8 +119,8 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   const registry = new Registry();
 
   // What the collectors read: taken once per scrape, after the advance.
-  let snapshot: Record<Track, WorldCounters> | null = null;
-  const read = (): Record<Track, WorldCounters> => (snapshot ??= { canary: world.counters('canary'), baseline: world.counters('baseline') });
+  let snapshot: Record<SimTrack, WorldCounters> | null = null;
+  const read = (): Record<SimTrack, WorldCounters> => (snapshot ??= { canary: world.counters('canary'), baseline: world.counters('baseline'), stable: world.counters('stable') });
   const highWater = new Map<string, number>();
   const mono = (key: string, v: number): number => {
     const prev = highWater.get(key) ?? 0;

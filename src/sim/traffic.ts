@@ -55,13 +55,16 @@ export class TrafficModel {
   private readonly lnBounds = LATENCY_BUCKETS.map((b) => Math.log(b));
   // Noise, updated once per interval (AR(1) around 0).
   private trafficNoise = 0;
-  private readonly latNoise = [0, 0];
-  private readonly errNoise = [0, 0];
+  private readonly latNoise = [0, 0, 0];
+  private readonly errNoise = [0, 0, 0];
   /** Requests per second arriving from outside (a load test through the HTTP service), per track. */
-  private readonly extraRps = [0, 0];
+  private readonly extraRps = [0, 0, 0];
+  /** The stable fleet's noise has its own stream: canary and baseline values stay as they were. */
+  private readonly stableRng: Rng;
 
   constructor(seed: number) {
     this.rng = Rng.derive(seed, 'metrics');
+    this.stableRng = Rng.derive(seed, 'metrics-stable');
   }
 
   /** Requests per second a track gets from the service's own traffic at `weight`, at time `at`. */
@@ -73,8 +76,14 @@ export class TrafficModel {
    * (0..1, taken at the middle of the span), the noise, and `canaryFail` (the canary's 503 share). */
   integrate(acc: Float64Array, from: number, to: number, weight: number, level: number, sc: Scenario, canaryFail: number): void {
     const dtSec = (to - from) / SECOND;
-    if (!(dtSec > 0) || weight <= 0) return;
+    if (!(dtSec > 0)) return;
     const mid = (from + to) / 2;
+    // The stable fleet carries what the canary does not, at any weight (all of it at 0%).
+    if (!sc.noTraffic && weight < 100) {
+      const stableOwn = (TOTAL_RPS * diurnal(mid) * (1 + this.trafficNoise) * (100 - weight) * dtSec) / 100;
+      this.addTrack(acc, 2, stableOwn, dtSec, level, sc, canaryFail);
+    }
+    if (weight <= 0) return;
 
     if (sc.canaryEvents && level > 0) {
       for (const [key, perHour] of Object.entries(sc.canaryEvents) as [keyof ScenarioEventRates, number | undefined][]) {
@@ -90,7 +99,12 @@ export class TrafficModel {
     // Kayenta-style: the baseline gets as many requests as the canary.
     const own = (total * weight * dtSec) / 100;
 
-    for (let tr = 0; tr < 2; tr++) {
+    for (let tr = 0; tr < 2; tr++) this.addTrack(acc, tr, own, dtSec, level, sc, canaryFail);
+  }
+
+  /** Adds `own` requests of track `tr` over `dtSec` (and its load test's), as the track answers them. */
+  private addTrack(acc: Float64Array, tr: number, own: number, dtSec: number, level: number, sc: Scenario, canaryFail: number): void {
+    {
       const base = tr * STRIDE;
       // A load test's requests add to the track's own (see serve.ts), counted like any other.
       const n = own + this.extraRps[tr]! * dtSec;
@@ -153,6 +167,8 @@ export class TrafficModel {
       this.latNoise[tr] = ar1(this.latNoise[tr]!, 0.85, 0.07, rng);
       this.errNoise[tr] = ar1(this.errNoise[tr]!, 0.8, 0.2, rng);
     }
+    this.latNoise[2] = ar1(this.latNoise[2]!, 0.85, 0.07, this.stableRng);
+    this.errNoise[2] = ar1(this.errNoise[2]!, 0.8, 0.2, this.stableRng);
   }
 
 }

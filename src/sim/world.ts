@@ -23,7 +23,7 @@ import type { EngineEvent, PodInfo, SliSample, Track } from '../engine/types.js'
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/schema.js';
 import type { ActuationResult, TrafficActuator } from '../runtime/ports.js';
-import { BOUNDS_WITH_INF, CounterStore, TRACKS, type TrackCounters } from './counters.js';
+import { BOUNDS_WITH_INF, CounterStore, TRACKS, type SimTrack, type TrackCounters } from './counters.js';
 import { SimPods } from './pods.js';
 import { compileSli, evaluate, type SliSpec } from './promql.js';
 import { resolveScenario } from './scenarios.js';
@@ -157,7 +157,7 @@ export class SimWorld implements TrafficActuator {
    * the last advanceTo: the exporter advances first). Every value only grows (the per-code and
    * per-kind splits are floors of differences: up to float rounding, which the exporter absorbs).
    */
-  counters(track: Track): TrackCounters {
+  counters(track: SimTrack): TrackCounters {
     return this.store.counters(track);
   }
 
@@ -287,6 +287,11 @@ export class SimWorld implements TrafficActuator {
     const samples: SliSample[] = [];
     for (const spec of this.specs)
       for (let tr = 0; tr < 2; tr++) samples.push({ sli: spec.name, track: TRACKS[tr]!, value: evaluate(spec, this.store, tr, k, this.intervalMs, this.scratch) });
+    // The stable fleet only while no canary traffic flows: the engine reads it for the first gate
+    // (and a restart after a rollback) only, and a third of every batch would cost the journal and
+    // the engine for nothing the rest of the time. Prometheus (the exporter) has it at every weight.
+    if (this._weight === 0)
+      for (const spec of this.specs) samples.push({ sli: spec.name, track: 'stable', value: evaluate(spec, this.store, 2, k, this.intervalMs, this.scratch) });
     return samples;
   }
 }

@@ -10,9 +10,23 @@
 //
 // Prometheus evaluates the instant queries at its own "now" (no `time` is sent), so the source
 // also works when the engine runs on a simulated clock; the event's `at` is `clock.now()`.
+//
+// An answer's age is its own: an instant query's timestamp is when it was evaluated, so an answer
+// stamped long before the query was sent is a cached or frozen one (a caching proxy, a stuck
+// Thanos/Mimir query frontend). Such a sample carries `measuredAt` (that time on the clock) and the
+// engine draws it stale with its real age, and never counts it past noDataAfter. Clock skew between
+// this machine and Prometheus is bounded by CLOCK_SKEW_TOLERANCE_MS: an answer at most that much
+// older than the query (or from up to that far in the future) counts as measured when sent, so a
+// few seconds of skew never moves a sample's time and cannot flap anything; an answer from further
+// in the future is said in the status (the clocks disagree), and also counts as measured when sent.
+//
+// Besides canary and baseline, every SLI query is sent for the stable fleet (analysis.tracks.stable),
+// which carries the traffic before the canary takes any: the first gate needs its answers. A track
+// whose label value is another's (e.g. `baseline: stable`) is asked once and answers for both.
 import { setMaxListeners } from 'node:events';
-import type { EngineEvent, SliSample, Track } from '../engine/types.js';
-import type { Plan } from '../plan/schema.js';
+import type { EngineEvent, SliSample } from '../engine/types.js';
+import { trackLabels, type Plan, type SliTrack } from '../plan/schema.js';
+import { formatDuration } from '../plan/duration.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Clock, Emit, Source } from '../runtime/ports.js';
 import { MAX_POINTS_PER_SERIES, PromError, shortenQuery, sliAnswer } from './prometheus.js';
@@ -29,12 +43,14 @@ export interface PrometheusSourceStatus {
   /** The first failure of the last round (plan order), or null. */
   lastError: PromError | null;
   /** Every failed query of the last round. */
-  failures: { sli: string; track: Track; error: PromError }[];
+  failures: { sli: string; track: SliTrack; error: PromError }[];
   /** Prometheus warnings and SLI-shape problems (e.g. a query returning several series), "sli/track: text". */
   warnings: string[];
   /** Clock time of the last round in which at least one query answered. */
   lastSuccessAt: number | null;
   skippedTicks: number;
+  /** Answers older than staleAfter by their own time: how many, how old, and what it usually is. */
+  stale?: string;
 }
 
 export interface PrometheusSourceOptions {
@@ -43,7 +59,8 @@ export interface PrometheusSourceOptions {
   clock: Clock;
   /** Real ms between rounds of queries (default 1000). */
   periodMs?: number;
-  tracks?: Track[];
+  /** Default: canary, baseline and stable. */
+  tracks?: SliTrack[];
   /** Called after the first round and whenever the set of failures or warnings changes. */
   onStatus?: (status: PrometheusSourceStatus) => void;
   /** Real epoch ms, to place backfilled points on the clock (Date.now by default). */
@@ -52,9 +69,15 @@ export interface PrometheusSourceOptions {
 
 interface SliQuery {
   sli: string;
-  track: Track;
+  track: SliTrack;
   promql: string;
 }
+
+/** Skew allowed between this machine's clock and Prometheus': an answer stamped up to this long
+ * before the query was sent (or after it) counts as measured when the query was sent. NTP keeps
+ * clocks within milliseconds; 15 s also covers a query frontend that aligns "now" to a 10 s step,
+ * and is far below any sensible staleAfter (minutes). */
+export const CLOCK_SKEW_TOLERANCE_MS = 15_000;
 
 type Outcome = { ok: true; result: QueryResult } | { ok: false; error: PromError };
 
@@ -72,9 +95,20 @@ export function sliQuery(query: string, trackValue: string): string {
   return query.split('$track').join(trackValue);
 }
 
-/** Every SLI query of the plan, per track, as it is sent. */
-export function planQueries(plan: Plan, tracks: readonly Track[] = ['canary', 'baseline']): { sli: string; track: Track; promql: string }[] {
-  return plan.slis.flatMap((sli) => tracks.map((track) => ({ sli: sli.name, track, promql: sliQuery(sli.query, plan.analysis.tracks[track]) })));
+/** Every SLI query of the plan, per track, as it is sent (the same PromQL may appear for two tracks
+ * whose label values are the same). */
+export function planQueries(plan: Plan, tracks: readonly SliTrack[] = ['canary', 'baseline', 'stable']): SliQuery[] {
+  const labels = trackLabels(plan);
+  return plan.slis.flatMap((sli) => tracks.map((track) => ({ sli: sli.name, track, promql: sliQuery(sli.query, labels[track]) })));
+}
+
+/** How old an answer stamped `answerAt` is when the query went out at `sentAt` (real ms), with the
+ * clock-skew tolerance applied: 0 for an answer within it; `ahead` when it is further in the future. */
+export function answerAge(sentAt: number, answerAt: number): { ageMs: number; aheadMs: number } {
+  const d = sentAt - answerAt;
+  if (d > CLOCK_SKEW_TOLERANCE_MS) return { ageMs: d, aheadMs: 0 };
+  if (-d > CLOCK_SKEW_TOLERANCE_MS) return { ageMs: 0, aheadMs: -d };
+  return { ageMs: 0, aheadMs: 0 };
 }
 
 export class PrometheusSource implements Source {
@@ -92,6 +126,10 @@ export class PrometheusSource implements Source {
   private readonly onStatus: ((status: PrometheusSourceStatus) => void) | undefined;
   private readonly realNow: () => number;
   private readonly queries: SliQuery[];
+  /** The distinct PromQL texts, each sent once per round; `sends[i]` is the index of query i's. */
+  private readonly distinct: string[];
+  private readonly sends: number[];
+  private readonly staleMs: number;
   private emit: Emit | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private inFlight: Promise<void> | null = null;
@@ -99,6 +137,7 @@ export class PrometheusSource implements Source {
   private readonly pending = new Set<Promise<unknown>>();
   private lastSignature: string | null = null;
   private lastStatus: PrometheusSourceStatus | null = null;
+  private lastStaleMessage: string | null = null;
 
   constructor(opts: PrometheusSourceOptions) {
     this.client = opts.client;
@@ -106,8 +145,16 @@ export class PrometheusSource implements Source {
     this.periodMs = Math.max(1, opts.periodMs ?? 1000);
     this.onStatus = opts.onStatus;
     this.realNow = opts.realNow ?? (() => Date.now());
-    const tracks = opts.tracks ?? ['canary', 'baseline'];
+    const tracks = opts.tracks ?? ['canary', 'baseline', 'stable'];
     this.queries = planQueries(opts.plan, tracks);
+    const at = new Map<string, number>();
+    this.sends = this.queries.map((q) => {
+      let i = at.get(q.promql);
+      if (i === undefined) at.set(q.promql, (i = at.size));
+      return i;
+    });
+    this.distinct = [...at.keys()];
+    this.staleMs = parseDuration(opts.plan.analysis.staleAfter) ?? 180_000;
   }
 
   start(emit: Emit): void {
@@ -157,9 +204,15 @@ export class PrometheusSource implements Source {
       const step = this.periodMs;
       const endReal = this.realNow();
       const startReal = endReal - (n - 1) * step;
-      const outcomes = await Promise.all(
-        this.queries.map((q) => settle(this.client.queryRange(q.promql, startReal, endReal, step, { signal }), q.promql)),
+      const sent = await Promise.all(
+        this.distinct.map((promql, i) =>
+          // The stable fleet has no history in the engine: its range queries are not sent.
+          this.queries.some((q, qi) => this.sends[qi] === i && q.track !== 'stable')
+            ? settle(this.client.queryRange(promql, startReal, endReal, step, { signal }), promql)
+            : Promise.resolve(null),
+        ),
       );
+      const outcomes = this.queries.map((q, qi): Outcome => sent[this.sends[qi]!] ?? { ok: true, result: { resultType: 'matrix', series: [], warnings: [], infos: [] } });
       if (signal.aborted) return [];
       const clockNow = this.clock.now();
       const grid: (number | null)[][] = Array.from({ length: n }, () => this.queries.map(() => null));
@@ -168,6 +221,7 @@ export class PrometheusSource implements Source {
       outcomes.forEach((o, qi) => {
         if (!o.ok) return;
         const q = this.queries[qi]!;
+        if (q.track === 'stable') return;
         for (const w of o.result.warnings) warnings.push(`${q.sli}/${q.track}: ${w}`);
         if (o.result.series.length > 1) {
           warnings.push(`${q.sli}/${q.track}: query returned ${o.result.series.length} series; the plan expects one - add a sum() or a label matcher`);
@@ -179,8 +233,8 @@ export class PrometheusSource implements Source {
           if (k >= 0 && k < n) grid[k]![qi] = v;
         }
       });
-      const anyOk = outcomes.some((o) => o.ok);
-      this.record(clockNow, outcomes, warnings);
+      const anyOk = outcomes.some((o, qi) => o.ok && this.queries[qi]!.track !== 'stable');
+      this.record(clockNow, outcomes.map((o, qi) => (this.queries[qi]!.track === 'stable' ? null : o)), warnings, null);
       if (!anyOk) return [];
       const speed = this.clock.speed;
       return [
@@ -215,11 +269,16 @@ export class PrometheusSource implements Source {
     // When the queries went out: what the values measure (a weight confirmed while they were in
     // flight is not what they saw).
     const measuredAt = this.clock.now();
-    const outcomes = await Promise.all(this.queries.map((q) => settle(this.client.query(q.promql, undefined, { signal }), q.promql)));
+    const sentReal = this.realNow();
+    const sent = await Promise.all(this.distinct.map((promql) => settle(this.client.query(promql, undefined, { signal }), promql)));
+    const outcomes = this.queries.map((_, i) => sent[this.sends[i]!]!);
     const emit = this.emit;
     if (signal.aborted || emit === null) return; // stopped meanwhile: nothing to say
     const at = this.clock.now();
+    const speed = this.clock.speed;
     const warnings: string[] = [];
+    let old: Aged | null = null;
+    let ahead = 0;
     const samples: SliSample[] = this.queries.map((q, i) => {
       const o = outcomes[i]!;
       if (!o.ok) return { sli: q.sli, track: q.track, value: null, error: o.error.message };
@@ -231,18 +290,31 @@ export class PrometheusSource implements Source {
         warnings.push(`${q.sli}/${q.track}: ${answer.error}`);
         return { sli: q.sli, track: q.track, value: null, error: answer.error, ...extra };
       }
-      return { sli: q.sli, track: q.track, value: answer.value, ...extra };
+      if (answer.at === undefined) return { sli: q.sli, track: q.track, value: answer.value, ...extra };
+      const age = answerAge(sentReal, answer.at);
+      ahead = Math.max(ahead, age.aheadMs);
+      if (age.ageMs === 0) return { sli: q.sli, track: q.track, value: answer.value, ...extra };
+      if (old === null || age.ageMs > old.ageMs) old = { ageMs: age.ageMs, answerAt: answer.at, count: (old?.count ?? 0) + 1, first: old?.first ?? `${q.sli}/${q.track}` };
+      else old.count += 1;
+      return { sli: q.sli, track: q.track, value: answer.value, measuredAt: measuredAt - age.ageMs * speed, ...extra };
     });
-    this.record(at, outcomes, warnings);
+    if (ahead > 0)
+      warnings.push(`Prometheus' answers are stamped ${formatDuration(ahead)} in the future of this machine's clock: check NTP on both (answers count as measured when sent)`);
+    this.record(at, outcomes, warnings, old);
     emit({ type: 'sli.samples', at, samples, ...(measuredAt < at ? { measuredAt } : {}) });
   }
 
-  private record(at: number, outcomes: Outcome[], warnings: string[]): void {
-    const failures = outcomes.flatMap((o, i) => (o.ok ? [] : [{ sli: this.queries[i]!.sli, track: this.queries[i]!.track, error: o.error }]));
+  /** `outcomes[i]` null: query i was not sent this round. `old`: the answers older than the skew
+ * tolerance; past staleAfter they make the source unhealthy (the rollout holds and says why). */
+  private record(at: number, outcomes: (Outcome | null)[], warnings: string[], old: Aged | null): void {
+    const failures = outcomes.flatMap((o, i) => (o === null || o.ok ? [] : [{ sli: this.queries[i]!.sli, track: this.queries[i]!.track, error: o.error }]));
     this.lastError = failures[0]?.error ?? null;
-    if (outcomes.some((o) => o.ok)) this.lastSuccessAt = at;
+    if (outcomes.some((o) => o?.ok)) this.lastSuccessAt = at;
+    const staleText = old !== null && old.ageMs > this.staleMs ? staleMessage(old, this.queries.length, this.staleMs) : null;
+    if (staleText !== null) this.lastStaleMessage = staleText;
     const status: PrometheusSourceStatus = {
-      ok: failures.length === 0,
+      ok: failures.length === 0 && staleText === null,
+      ...(staleText !== null ? { stale: staleText } : {}),
       at,
       lastError: this.lastError,
       failures,
@@ -251,12 +323,14 @@ export class PrometheusSource implements Source {
       skippedTicks: this.skippedTicks,
     };
     this.lastStatus = status;
-    const signature = JSON.stringify([failures.map((f) => [f.sli, f.track, f.error.kind, f.error.message]), warnings]);
+    // The stale answers' age grows every round: only whether there are any changes the signature.
+    const signature = JSON.stringify([failures.map((f) => [f.sli, f.track, f.error.kind, f.error.message]), warnings.map((w) => w.replace(/stamped .* in the future/, 'ahead')), staleText !== null]);
     if (signature === this.lastSignature) return;
     this.lastSignature = signature;
     this.onStatus?.(status);
     // The engine hears about it too, so the rollout holds and the screen says why.
-    this.emit?.({ type: 'source.status', at, source: this.name, ok: status.ok, ...(status.ok ? {} : { message: statusMessage(failures, this.queries.length) }) });
+    const message = failures.length ? statusMessage(failures, this.queries.length) : staleText;
+    this.emit?.({ type: 'source.status', at, source: this.name, ok: status.ok, ...(message ? { message } : {}) });
   }
 
   /** Runs `work` with an AbortController that `stop()` aborts, and remembers the promise. */
@@ -290,6 +364,19 @@ async function settle(p: Promise<QueryResult>, promql: string): Promise<Outcome>
       }),
     };
   }
+}
+
+interface Aged {
+  /** The oldest answer's age (real ms) and its own time (epoch ms). */
+  ageMs: number;
+  answerAt: number;
+  count: number;
+  first: string;
+}
+
+/** One line for the screen: answers older than staleAfter, how old, and what that usually is. */
+function staleMessage(old: Aged, total: number, staleMs: number): string {
+  return `${old.count} of ${total} answers are up to ${formatDuration(old.ageMs)} old (e.g. ${old.first}, evaluated at ${new Date(old.answerAt).toISOString()}; staleAfter ${formatDuration(staleMs)}): Prometheus answered from an old evaluation - a caching proxy or a stuck query frontend (Thanos, Mimir) in front of it. Query Prometheus itself, or fix the cache`;
 }
 
 /** One line for the screen: the first failure's message and how many queries failed. */

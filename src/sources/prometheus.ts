@@ -197,7 +197,7 @@ export function parsePromValue(text: string): number | undefined {
 
 /** What an SLI query produced: one number (NaN and ±Infinity kept: the engine calls them invalid
  * data), no data, or a shape that is not one number, named so a person can fix the query. */
-export type SliAnswer = { value: number | null } | { error: string };
+export type SliAnswer = { value: number | null; at?: number } | { error: string };
 
 /**
  * The single number an SLI query is meant to produce.
@@ -219,7 +219,8 @@ export function sliAnswer(result: QueryResult): SliAnswer {
   }
   const points = result.series[0]!.points;
   const last = points[points.length - 1];
-  return { value: last ? last[1] : null };
+  // `at`: the answer's own time (ms): for an instant query, when Prometheus evaluated it.
+  return last ? { value: last[1], at: last[0] } : { value: null };
 }
 
 /** The SLI view as one number or null (no data, NaN, or a shape problem, which `warn` is told). */
@@ -244,7 +245,15 @@ function formatLabels(metric: Record<string, string>): string {
 export const MAX_POINTS_PER_SERIES = 11_000;
 /** Encoded parameters longer than this are sent as a form POST (like Grafana). */
 export const MAX_GET_PARAMS_LENGTH = 2000;
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest answer read, per request (1 MiB). An SLI answer is one number: a few hundred bytes.
+ * The largest answer canary asks for is a backfill range query, one series of at most 11,000
+ * points (~300 KB). Every SLI query of a round is in flight at once (36 for a 12-SLI plan), so the
+ * cap bounds a round at ~36 MB of bodies; at 64 MB a hostile or broken server sending 60 MB
+ * answers made that 1.3 GB and the driver died under a 512Mi memory limit. Reading stops at the
+ * cap and the query fails with "answer over 1 MiB".
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
 const TOO_MANY_POINTS_RE = /exceeded maximum resolution of [\d,]+ points per timeseries/i;
 const SECRET_HEADER_RE = /auth|token|key|secret|cookie|password|session/i;
 
@@ -539,7 +548,14 @@ export class PrometheusClient {
         what: `cannot reach ${hostOf(this.baseUrl)}: ${NETWORK_CODES[netCode]} (${netCode})`,
         hint: 'Check that Prometheus is running and that sources.prometheus.url is right',
       };
-    if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || /maxContentLength/i.test(messageOf(err)))
+    if (/maxContentLength/i.test(messageOf(err)))
+      return {
+        kind: 'bad-response',
+        code: 'ERR_ANSWER_TOO_LARGE',
+        what: `answer over ${fmtBytes(MAX_BODY_BYTES)} (${MAX_BODY_BYTES.toLocaleString('en-US')} bytes), reading stopped there: an SLI answer is one number, a few hundred bytes`,
+        hint: 'The query returns far more than one series (add a sum() or a label matcher), or something in front of Prometheus sends another body',
+      };
+    if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED')
       return {
         kind: 'bad-response',
         code: code ?? 'ERR_BAD_RESPONSE',
@@ -584,6 +600,22 @@ export class PrometheusClient {
       } catch {
         parsedJson = false;
       }
+    }
+    if (!parsedJson && (/json/i.test(contentType) || /^\s*[[{]/.test(text))) {
+      // It started as JSON and did not end as JSON: cut short (a connection closed mid-answer, a
+      // proxy's size limit) or broken by something in front of Prometheus.
+      let why = '';
+      try {
+        JSON.parse(text);
+      } catch (e) {
+        why = oneLine(messageOf(e), 100);
+      }
+      return fail({
+        kind: 'bad-response',
+        status,
+        what: `the JSON answer (HTTP ${status}${contentType ? `, ${contentType}` : ''}, ${text.length.toLocaleString('en-US')} characters) is cut short or invalid: ${why}`,
+        hint: 'The answer ended early or is not valid JSON: a proxy or load balancer in front of Prometheus may cut answers (size or time limits), or the server failed mid-answer; check their logs and retry',
+      });
     }
     if (!parsedJson) {
       const what = contentType ? `got ${contentType}` : text.trim() === '' ? 'got an empty body' : 'got a body without a content type';
@@ -802,6 +834,10 @@ function msToSeconds(ms: number): string {
 
 function secondsToMs(s: number): number {
   return Math.round(s * 1000);
+}
+
+function fmtBytes(n: number): string {
+  return n >= 1024 * 1024 && n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} bytes`;
 }
 
 function fmtMs(ms: number): string {

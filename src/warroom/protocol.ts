@@ -22,6 +22,7 @@ export interface WireSli {
   lastAt: number | null;
   canaryNote: SampleNote | null;
   baselineNote: SampleNote | null;
+  stableNote?: SampleNote | null;
 }
 
 /** RolloutState as JSON: pods as an array, series as windows. */
@@ -34,7 +35,7 @@ export interface Patch {
   /** Top-level fields replaced whole. */
   set?: Record<string, unknown>;
   pods?: { up: PodInfo[]; del: string[] };
-  slis?: Record<string, { canary?: SeriesPatch; baseline?: SeriesPatch; lastAt: number | null; canaryNote: SampleNote | null; baselineNote: SampleNote | null }>;
+  slis?: Record<string, { canary?: SeriesPatch; baseline?: SeriesPatch; lastAt: number | null; canaryNote: SampleNote | null; baselineNote: SampleNote | null; stableNote?: SampleNote | null }>;
   /** The common round of samples, compactly: every SLI that changed got one valid value per
    * track at the same time `at` (no warnings), so the points, the notes ({at, status: 'ok',
    * value}) and lastAt follow from the values alone. [canary, baseline]; null: that track got
@@ -88,13 +89,13 @@ function seriesFromWire([t, v]: WireSeries): Series {
 
 export function toWire(state: RolloutState): WireState {
   const slis: Record<string, WireSli> = {};
-  for (const [name, s] of Object.entries(state.slis)) slis[name] = { canary: seriesToWire(s.canary), baseline: seriesToWire(s.baseline), lastAt: s.lastAt, canaryNote: s.canaryNote, baselineNote: s.baselineNote };
+  for (const [name, s] of Object.entries(state.slis)) slis[name] = { canary: seriesToWire(s.canary), baseline: seriesToWire(s.baseline), lastAt: s.lastAt, canaryNote: s.canaryNote, baselineNote: s.baselineNote, stableNote: s.stableNote };
   return { ...state, pods: [...state.pods.values()], slis };
 }
 
 export function fromWire(w: WireState): RolloutState {
   const slis: Record<string, SliState> = {};
-  for (const [name, s] of Object.entries(w.slis)) slis[name] = { canary: seriesFromWire(s.canary), baseline: seriesFromWire(s.baseline), lastAt: s.lastAt, canaryNote: s.canaryNote ?? null, baselineNote: s.baselineNote ?? null };
+  for (const [name, s] of Object.entries(w.slis)) slis[name] = { canary: seriesFromWire(s.canary), baseline: seriesFromWire(s.baseline), lastAt: s.lastAt, canaryNote: s.canaryNote ?? null, baselineNote: s.baselineNote ?? null, stableNote: s.stableNote ?? null };
   return { ...w, pods: PodTable.from(w.pods), slis } as RolloutState;
 }
 
@@ -137,14 +138,14 @@ export function diffState(prev: RolloutState, next: RolloutState): Patch | null 
         const o = os[name];
         if (o === n) continue;
         if (!o) {
-          out[name] = { canary: { r: seriesToWire(n.canary) }, baseline: { r: seriesToWire(n.baseline) }, lastAt: n.lastAt, canaryNote: n.canaryNote, baselineNote: n.baselineNote };
+          out[name] = { canary: { r: seriesToWire(n.canary) }, baseline: { r: seriesToWire(n.baseline) }, lastAt: n.lastAt, canaryNote: n.canaryNote, baselineNote: n.baselineNote, stableNote: n.stableNote };
           changed = true;
           continue;
         }
         const c = diffSeries(o.canary, n.canary);
         const bl = diffSeries(o.baseline, n.baseline);
-        if (!c && !bl && o.lastAt === n.lastAt && o.canaryNote === n.canaryNote && o.baselineNote === n.baselineNote) continue;
-        out[name] = { ...(c ? { canary: c } : {}), ...(bl ? { baseline: bl } : {}), lastAt: n.lastAt, canaryNote: n.canaryNote, baselineNote: n.baselineNote };
+        if (!c && !bl && o.lastAt === n.lastAt && o.canaryNote === n.canaryNote && o.baselineNote === n.baselineNote && o.stableNote === n.stableNote) continue;
+        out[name] = { ...(c ? { canary: c } : {}), ...(bl ? { baseline: bl } : {}), lastAt: n.lastAt, canaryNote: n.canaryNote, baselineNote: n.baselineNote, stableNote: n.stableNote };
         changed = true;
       }
       if (changed) {
@@ -198,7 +199,7 @@ function compactPoints(os: RolloutState['slis'], ns: RolloutState['slis']): Patc
   for (const [name, n] of Object.entries(ns)) {
     const o = os[name];
     if (o === n) continue;
-    if (!o) return undefined;
+    if (!o || o.stableNote !== n.stableNote) return undefined;
     const c = onePoint(o.canary, n.canary, o.canaryNote, n.canaryNote, at);
     if (c === undefined) return undefined;
     at ??= c?.at;
@@ -231,8 +232,8 @@ export function applyPatch(state: RolloutState, p: Patch): RolloutState {
   if (p.slis) {
     const slis = { ...state.slis };
     for (const [name, sp] of Object.entries(p.slis)) {
-      const cur = slis[name] ?? { canary: { bt: [], bv: [], start: 0, end: 0 }, baseline: { bt: [], bv: [], start: 0, end: 0 }, lastAt: null, canaryNote: null, baselineNote: null };
-      slis[name] = { canary: applySeries(cur.canary, sp.canary), baseline: applySeries(cur.baseline, sp.baseline), lastAt: sp.lastAt, canaryNote: sp.canaryNote ?? null, baselineNote: sp.baselineNote ?? null };
+      const cur = slis[name] ?? { canary: { bt: [], bv: [], start: 0, end: 0 }, baseline: { bt: [], bv: [], start: 0, end: 0 }, lastAt: null, canaryNote: null, baselineNote: null, stableNote: null };
+      slis[name] = { canary: applySeries(cur.canary, sp.canary), baseline: applySeries(cur.baseline, sp.baseline), lastAt: sp.lastAt, canaryNote: sp.canaryNote ?? null, baselineNote: sp.baselineNote ?? null, stableNote: sp.stableNote ?? null };
     }
     next.slis = slis;
   }
@@ -248,6 +249,7 @@ export function applyPatch(state: RolloutState, p: Patch): RolloutState {
         lastAt: Math.max(cur.lastAt ?? 0, at),
         canaryNote: c === null ? cur.canaryNote : { at, status: 'ok', value: c },
         baselineNote: b === null ? cur.baselineNote : { at, status: 'ok', value: b },
+        stableNote: cur.stableNote,
       };
     }
     next.slis = slis;

@@ -119,6 +119,7 @@ function healthySamples(plan: Plan, k: number): SliSample[] {
   return plan.slis.flatMap((x) => [
     { sli: x.name, track: 'canary' as const, value: (HEALTHY[x.name] ?? 0) * (1 + ((k % 7) - 3) * 1e-4) },
     { sli: x.name, track: 'baseline' as const, value: (HEALTHY[x.name] ?? 0) * (1 + ((k % 5) - 2) * 1e-4) },
+    { sli: x.name, track: 'stable' as const, value: (HEALTHY[x.name] ?? 0) * (1 + ((k % 5) - 2) * 1e-4) },
   ]);
 }
 

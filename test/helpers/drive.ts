@@ -37,7 +37,7 @@ export const HEALTHY: Values = {
 export function samples(canary: Values, baseline: Values = HEALTHY): SliSample[] {
   const out: SliSample[] = [];
   for (const [sli, value] of Object.entries(canary)) out.push({ sli, track: 'canary', value });
-  for (const [sli, value] of Object.entries(baseline)) out.push({ sli, track: 'baseline', value });
+  for (const [sli, value] of Object.entries(baseline)) out.push({ sli, track: 'baseline', value }, { sli, track: 'stable', value });
   return out;
 }
 

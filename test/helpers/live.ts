@@ -32,6 +32,7 @@ export function stateAtWeight(plan: Plan, weight: number, now: number): RolloutS
     const samples: SliSample[] = plan.slis.flatMap((x) => [
       { sli: x.name, track: 'canary' as const, value: (healthy[x.name] ?? 0) * (1 + ((k % 7) - 3) * 1e-4) },
       { sli: x.name, track: 'baseline' as const, value: (healthy[x.name] ?? 0) * (1 + ((k % 5) - 2) * 1e-4) },
+      { sli: x.name, track: 'stable' as const, value: (healthy[x.name] ?? 0) * (1 + ((k % 5) - 2) * 1e-4) },
     ]);
     send({ type: 'sli.samples', at: t, samples });
     for (const e of crew.decide(s)) send(e);

@@ -70,7 +70,7 @@ export interface Healthy {
 const GOOD: Healthy = { availability: 99.97, latency_p95: 320, error_rate: 0.03, workflow_success_rate: 99.8, request_rate: 850 };
 const COUNTS = ['safety_violations', 'critical_errors', 'security_violations', 'data_integrity_failures', 'memory_leaks', 'customer_complaints', 'security_incidents'];
 
-/** Samples for every SLI of the plan, canary and baseline; `i` wiggles the values a little. */
+/** Samples for every SLI of the plan, canary, baseline and stable (as the baseline); `i` wiggles the values a little. */
 export function samples(i: number, over: Partial<Record<string, number | null>> = {}): SliSample[] {
   const out: SliSample[] = [];
   const wiggle = Math.sin(i / 2);
@@ -78,10 +78,12 @@ export function samples(i: number, over: Partial<Record<string, number | null>> 
     const c = sli === 'latency_p95' ? v + 40 * wiggle : sli === 'request_rate' ? v + 50 * wiggle : v;
     out.push({ sli, track: 'canary', value: sli in over ? (over[sli] ?? null) : c });
     out.push({ sli, track: 'baseline', value: sli === 'latency_p95' ? 300 + 20 * Math.cos(i / 3) : v });
+    out.push({ sli, track: 'stable', value: sli === 'latency_p95' ? 300 + 20 * Math.cos(i / 3) : v });
   }
   for (const sli of COUNTS) {
     out.push({ sli, track: 'canary', value: sli in over ? (over[sli] ?? null) : 0 });
     out.push({ sli, track: 'baseline', value: 0 });
+    out.push({ sli, track: 'stable', value: 0 });
   }
   return out;
 }
