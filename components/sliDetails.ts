@@ -55,7 +55,7 @@ export function sliDetails(plan: Plan, state: RolloutState, name: string, spark?
             : '? no data (never a pass)'
       : 'not judged yet';
     const when = r && state.lastAnalysisAt !== null ? ` (last analysis ${formatDuration(Math.max(0, state.now - state.lastAnalysisAt))} ago, every ${plan.analysis.interval})` : '';
-    lines.push(`criterion: canary ${crit.op} ${v(crit.value)}${crit.seed ? ` (seed: ${crit.seed})` : ''} over ${plan.analysis.window}: ${verdict}${when}`);
+    lines.push(`criterion: canary ${crit.op} ${v(crit.value)}${crit.seed ? ` (seed: ${crit.seed})` : ''} over ${plan.analysis.window}: ${verdict}${when}${r ? notCurrent(state, name, r.verdict) : ''}`);
   }
   const rules = cp.rules.filter((r): r is CompiledRule & { kind: 'value' | 'relative' } => (r.kind === 'value' || r.kind === 'relative') && r.sli === name);
   for (const r of rules) {
@@ -79,4 +79,20 @@ export function sliDetails(plan: Plan, state: RolloutState, name: string, spark?
   if (def.seedQuery) lines.push(`seed query:       ${def.seedQuery}`);
   lines.push('esc closes; ↑/↓ the next SLI; R then y rolls back.');
   return { title: `${def.title} (${name})`, lines };
+}
+
+/** A pass (or fail) from the last analysis that what came since contradicts: a source failing now,
+ * or a newer canary answer that is not a valid value. The engine judges once per interval; until it
+ * does again, the verdict on screen must not read as current. */
+function notCurrent(state: RolloutState, name: string, verdict: string): string {
+  if ((verdict !== 'pass' && verdict !== 'fail') || state.lastAnalysisAt === null) return '';
+  const failing = Object.entries(state.sources).filter(([, h]) => !h.ok);
+  const note = state.slis[name]?.canaryNote ?? null;
+  const newer = note !== null && note.at > state.lastAnalysisAt && note.status !== 'ok' ? note : null;
+  if (failing.length === 0 && newer === null) return '';
+  const ago = formatDuration(Math.max(0, state.now - state.lastAnalysisAt));
+  const why = failing.length
+    ? failing.map(([src, h]) => `source ${src} failing now (for ${formatDuration(Math.max(0, state.now - h.since))}): ${h.message ?? 'unknown error'}`).join('; ')
+    : `the newest canary answer is ${newer!.status === 'no-data' ? 'no data' : `inconclusive: ${newer!.why ?? 'invalid data'}`}`;
+  return ` - NOT CURRENT: that ${verdict} is ${ago} old, from before this: ${why}`;
 }

@@ -68,7 +68,9 @@ function samples(at: number, s: RolloutState): SliSample[] {
   for (const [sli, v] of Object.entries(HEALTHY)) {
     const wobble = sli === 'latency_p95' ? (minute % 7) * 3 : 0;
     out.push({ sli, track: 'canary', value: sli === 'error_rate' && spike ? 2.5 : v + wobble });
-    out.push({ sli, track: 'baseline', value: v + wobble }, { sli, track: 'stable', value: v + wobble });
+    out.push({ sli, track: 'baseline', value: v + wobble });
+    // The stable fleet while no canary traffic flows, as the simulated world sends it.
+    if (s.desiredWeight === 0) out.push({ sli, track: 'stable', value: v + wobble });
   }
   return out;
 }
