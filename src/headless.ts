@@ -5,6 +5,7 @@ import type { Plan } from './plan/schema.js';
 import { formatDuration } from './plan/duration.js';
 import { gateView } from './engine/gates.js';
 import { compile } from './engine/compiled.js';
+import { neededSlis } from './engine/evidence.js';
 import type { Effect, HistoryEntry, RolloutState } from './engine/types.js';
 import type { Runtime } from './runtime/runtime.js';
 import { lagging } from './sim/pace.js';
@@ -38,11 +39,23 @@ export interface HeadlessOptions {
   speed?: () => SpeedReport;
 }
 
-/** SLIs the gate needs (success criteria, safety thresholds) that have had no data for longer
+/** SLIs the gate needs (success criteria, safety thresholds; before the first gate, the stable fleet's) that have had no data for longer
  * than the plan's noDataAfter while traffic is on the canary, with how long. */
 export function noDataPast(plan: Plan, s: RolloutState): { sli: string; forMs: number }[] {
-  if ((s.status !== 'running' && s.status !== 'paused') || s.phaseIndex < 0) return [];
   const cp = compile(plan);
+  if (s.status === 'pending') {
+    // Before the first gate the stable fleet is the evidence (engine/evidence.ts): an SLI it needs
+    // whose stable query keeps answering nothing, while waiting there longer than noDataAfter.
+    const needed = neededSlis(cp, 0);
+    const out: { sli: string; forMs: number }[] = [];
+    for (const name of new Set([...needed.canary, ...needed.baseline])) {
+      const note = s.slis[name]?.stableNote;
+      if (!note || note.status !== 'no-data' || s.now - note.at > 2 * cp.intervalMs) continue;
+      if (s.now - s.statusSince > cp.noDataMs) out.push({ sli: `${name} (stable fleet)`, forMs: s.now - s.statusSince });
+    }
+    return out;
+  }
+  if ((s.status !== 'running' && s.status !== 'paused') || s.phaseIndex < 0) return [];
   const out: { sli: string; forMs: number }[] = [];
   for (const c of s.criteria) {
     if (c.verdict !== 'no-data') continue;

@@ -36,7 +36,7 @@ describe('issue 16 item 4: a headless run always ends', () => {
     const r = await run(['--scenario', 'no-traffic']);
     expect(r.code).toBe(5);
     const last = r.out.trim().split('\n').at(-1)!;
-    expect(last).toMatch(/^exit 5: no data past noDataAfter 10m: availability for \d+m/);
+    expect(last).toMatch(/^exit 5: no data past noDataAfter 10m: availability \(stable fleet\) for \d+m/);
   });
 
   it("--scenario no-traffic with the plan's analysis.onNoData: hold: exit 4, held", async () => {

@@ -38,9 +38,10 @@ export interface Patch {
   slis?: Record<string, { canary?: SeriesPatch; baseline?: SeriesPatch; lastAt: number | null; canaryNote: SampleNote | null; baselineNote: SampleNote | null; stableNote?: SampleNote | null }>;
   /** The common round of samples, compactly: every SLI that changed got one valid value per
    * track at the same time `at` (no warnings), so the points, the notes ({at, status: 'ok',
-   * value}) and lastAt follow from the values alone. [canary, baseline]; null: that track got
-   * nothing. ~10x fewer bytes and objects for a viewer to parse than `slis`. */
-  pts?: { at: number; v: Record<string, [number | null, number | null]> };
+   * value}) and lastAt follow from the values alone. [canary, baseline, stable?]; null: that track got
+   * nothing; the stable fleet's value (a note, no series) only when its note changed, to such a note.
+   * ~10x fewer bytes and objects for a viewer to parse than `slis`. */
+  pts?: { at: number; v: Record<string, [number | null, number | null] | [number | null, number | null, number]> };
   history?: { append: HistoryEntry[] } | { replace: HistoryEntry[] };
 }
 
@@ -195,11 +196,11 @@ function onePoint(os: Series, ns: Series, on: SampleNote | null, nn: SampleNote 
 
 function compactPoints(os: RolloutState['slis'], ns: RolloutState['slis']): Patch['pts'] | undefined {
   let at: number | undefined;
-  const v: Record<string, [number | null, number | null]> = {};
+  const v: NonNullable<Patch['pts']>['v'] = {};
   for (const [name, n] of Object.entries(ns)) {
     const o = os[name];
     if (o === n) continue;
-    if (!o || o.stableNote !== n.stableNote) return undefined;
+    if (!o) return undefined;
     const c = onePoint(o.canary, n.canary, o.canaryNote, n.canaryNote, at);
     if (c === undefined) return undefined;
     at ??= c?.at;
@@ -207,7 +208,11 @@ function compactPoints(os: RolloutState['slis'], ns: RolloutState['slis']): Patc
     if (b === undefined) return undefined;
     at ??= b?.at;
     if (at === undefined || n.lastAt !== Math.max(o.lastAt ?? 0, at)) return undefined;
-    v[name] = [c ? c.v : null, b ? b.v : null];
+    const sn = n.stableNote;
+    if (o.stableNote !== sn) {
+      if (sn === null || sn.value === null || !isPlainOk(sn, at, sn.value)) return undefined;
+      v[name] = [c ? c.v : null, b ? b.v : null, sn.value];
+    } else v[name] = [c ? c.v : null, b ? b.v : null];
   }
   for (const name of Object.keys(os)) if (!(name in ns)) return undefined;
   return at === undefined ? undefined : { at, v };
@@ -240,7 +245,7 @@ export function applyPatch(state: RolloutState, p: Patch): RolloutState {
   if (p.pts) {
     const slis = { ...state.slis };
     const at = p.pts.at;
-    for (const [name, [c, b]] of Object.entries(p.pts.v)) {
+    for (const [name, [c, b, st]] of Object.entries(p.pts.v)) {
       const cur = slis[name];
       if (!cur) continue;
       slis[name] = {
@@ -249,7 +254,7 @@ export function applyPatch(state: RolloutState, p: Patch): RolloutState {
         lastAt: Math.max(cur.lastAt ?? 0, at),
         canaryNote: c === null ? cur.canaryNote : { at, status: 'ok', value: c },
         baselineNote: b === null ? cur.baselineNote : { at, status: 'ok', value: b },
-        stableNote: cur.stableNote,
+        stableNote: st === undefined ? cur.stableNote : { at, status: 'ok', value: st },
       };
     }
     next.slis = slis;

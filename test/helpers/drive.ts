@@ -34,10 +34,12 @@ export const HEALTHY: Values = {
   security_incidents: 0,
 };
 
-export function samples(canary: Values, baseline: Values = HEALTHY): SliSample[] {
+/** Canary and baseline samples, and the stable fleet's (as the baseline) unless `stable` is false. */
+export function samples(canary: Values, baseline: Values = HEALTHY, stable = true): SliSample[] {
   const out: SliSample[] = [];
   for (const [sli, value] of Object.entries(canary)) out.push({ sli, track: 'canary', value });
-  for (const [sli, value] of Object.entries(baseline)) out.push({ sli, track: 'baseline', value }, { sli, track: 'stable', value });
+  for (const [sli, value] of Object.entries(baseline)) out.push({ sli, track: 'baseline', value });
+  if (stable) for (const [sli, value] of Object.entries(baseline)) out.push({ sli, track: 'stable', value });
   return out;
 }
 
@@ -99,7 +101,8 @@ export class Driver {
   minute(): void {
     if (this.crew) this.tickOnce();
     const at = this.state.now + MIN;
-    this.send({ type: 'sli.samples', at, samples: samples(this.canary(this.state)) });
+    // The stable fleet while no canary traffic flows, as the simulated world sends it.
+    this.send({ type: 'sli.samples', at, samples: samples(this.canary(this.state), HEALTHY, this.state.desiredWeight === 0) });
     if (this.crew) for (const e of this.crew.decide(this.state)) this.send(e);
   }
 
