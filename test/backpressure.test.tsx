@@ -183,7 +183,7 @@ describe('a real Prometheus without data still trips noDataAfter (back-pressure 
     const exit = lines.at(-1) as { type: string; code: number; reason: string };
     expect({ code, err }).toEqual({ code: 5, err: '' });
     expect(exit.type).toBe('exit');
-    expect(exit.reason).toMatch(/^no data past noDataAfter 3s: availability for \d+s/);
+    expect(exit.reason).toMatch(/^no data past noDataAfter 3s: availability \(stable fleet\) for \d+s/);
     // Real time is never paced: no clock line.
     expect(lines.some((l) => l.type === 'clock')).toBe(false);
   }, 90_000);

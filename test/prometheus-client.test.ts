@@ -14,7 +14,7 @@ import { loadPlanFile } from '../src/plan/loader.js';
 import type { Plan } from '../src/plan/schema.js';
 import { ManualClock } from '../src/sim/clock.js';
 import type { EngineEvent, Track } from '../src/engine/types.js';
-import type { SliTrack } from '../src/plan/schema.js';
+import type { SliTrack } from '../src/plan/tracks.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { JournalWriter } from '../src/journal/journal.js';

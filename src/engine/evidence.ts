@@ -12,7 +12,8 @@
 // they answer nothing, or NaN for a ratio (0/0); a query that fails holds through the source. A
 // sample's time is the source's own (an answer Prometheus evaluated 2 h ago is 2 h old), so a
 // cached or frozen answer past noDataAfter is never evidence. Rollback never asks.
-import { trackLabels, type Plan, type Sli } from '../plan/schema.js';
+import type { Plan, Sli } from '../plan/schema.js';
+import { trackLabels } from '../plan/tracks.js';
 import { formatDuration } from '../plan/duration.js';
 import type { CompiledPlan } from './compiled.js';
 import type { RolloutState, SampleNote, SliSample, SliState } from './types.js';

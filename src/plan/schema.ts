@@ -9,6 +9,7 @@ import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
 import { Duration } from './duration-schema.js';
 import { Simulate } from './simulate.js';
 import { kubeTrafficProvider, TRAFFIC_PROVIDER_KINDS, trafficSettingsShape, type TrafficSettings } from './traffic-providers.js';
+import { trackLabels } from './tracks.js';
 
 export { formatDuration, parseDuration } from './duration.js';
 export { Duration } from './duration-schema.js';
@@ -720,16 +721,6 @@ const QUERY_PLACEHOLDER_RES: { re: RegExp; what: (m: RegExpMatchArray) => string
   { re: /\{\{[^}]*\}\}/g, what: (m) => m[0] },
   { re: /\$(?!track\b)([A-Za-z_]\w*)/g, what: (m) => m[0] },
 ];
-
-/** The tracks an SLI query is sent for: the canary, its baseline, and the stable fleet. */
-export type SliTrack = 'canary' | 'baseline' | 'stable';
-
-/** What `$track` becomes for each track: `analysis.tracks`, the stable one defaulting to the `track`
- * label of `target.selectors.stable`, else "stable". */
-export function trackLabels(plan: Plan): Record<SliTrack, string> {
-  const t = plan.analysis.tracks;
-  return { canary: t.canary, baseline: t.baseline, stable: t.stable ?? plan.target.selectors.stable['track'] ?? 'stable' };
-}
 
 /** PromQL that can never mean what the plan thinks: placeholders nothing substitutes, and SLI
  * queries without `$track`, whose canary and baseline columns would read the same series. */

@@ -25,7 +25,8 @@
 // whose label value is another's (e.g. `baseline: stable`) is asked once and answers for both.
 import { setMaxListeners } from 'node:events';
 import type { EngineEvent, SliSample } from '../engine/types.js';
-import { trackLabels, type Plan, type SliTrack } from '../plan/schema.js';
+import type { Plan } from '../plan/schema.js';
+import { trackLabels, type SliTrack } from '../plan/tracks.js';
 import { formatDuration } from '../plan/duration.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Clock, Emit, Source } from '../runtime/ports.js';

@@ -5,7 +5,8 @@
 // not use). Read-only: instant queries, one round, each with the client's timeout.
 import { impossible, rawText } from '../engine/evidence.js';
 import { formatDuration, parseDuration } from '../plan/duration.js';
-import { trackLabels, type Plan, type SliTrack } from '../plan/schema.js';
+import type { Plan } from '../plan/schema.js';
+import { trackLabels, type SliTrack } from '../plan/tracks.js';
 import { PrometheusClient, isPromError, sliAnswer } from './prometheus.js';
 import type { PrometheusClientOptions } from './prometheus.js';
 import { answerAge, planQueries } from './prometheus-source.js';
