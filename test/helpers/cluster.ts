@@ -36,8 +36,8 @@ export interface FakePrometheus {
 
 /** Answers /api/v1/query and /api/v1/query_range for the plan's SLI queries. */
 export async function startFakePrometheus(plan: Plan): Promise<FakePrometheus> {
-  const byQuery = new Map<string, { sli: string; track: 'canary' | 'baseline' }>();
-  for (const s of plan.slis) for (const track of ['canary', 'baseline'] as const) byQuery.set(sliQuery(s.query, track), { sli: s.name, track });
+  const byQuery = new Map<string, { sli: string; track: 'canary' | 'baseline' | 'stable' }>();
+  for (const s of plan.slis) for (const track of ['canary', 'baseline', 'stable'] as const) byQuery.set(sliQuery(s.query, track), { sli: s.name, track });
   const values = new Map<string, number>();
   const valueOf = (q: string) => {
     const k = byQuery.get(q);
@@ -62,7 +62,8 @@ export async function startFakePrometheus(plan: Plan): Promise<FakePrometheus> {
         const end = Number(params.get('end'));
         const step = Number(params.get('step'));
         const points: [number, string][] = [];
-        if (v !== null) for (let t = start; t <= end + 1e-9; t += step) points.push([t, String(v)]);
+        // k x step, not a running sum: summed floats drifted past `end` and dropped the newest point.
+        if (v !== null) for (let k = 0; start + k * step <= end + 1e-6; k++) points.push([start + k * step, String(v)]);
         send({ status: 'success', data: { resultType: 'matrix', result: v === null ? [] : [{ metric: {}, values: points }] } });
       } else res.writeHead(404).end();
     });
