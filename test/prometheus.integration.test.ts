@@ -14,6 +14,8 @@ import type { Exporter } from '../src/sim/exporter.js';
 import { atOnce } from '../src/sim/scenarios.js';
 import { LATENCY_BUCKETS, SimWorld, histogramQuantile } from '../src/sim/world.js';
 import type { SimWorldOptions } from '../src/sim/world.js';
+import { PrometheusClient } from '../src/sources/prometheus.js';
+import { checkAgainst } from '../src/sources/validate-live.js';
 import { PROMETHEUS_JOB, prometheusBinary, startPrometheus } from './helpers/prometheus.js';
 import type { PrometheusHandle } from './helpers/prometheus.js';
 
@@ -440,4 +442,27 @@ describe.skipIf(!available)('a real Prometheus scraping the sim world', () => {
     }
     console.log(`error spike: canary error_rate >= 1% ${Math.round(took)} ms after the injection; ${report.join('; ')}`);
   }, 35_000);
+
+  it("validate --against: the stable fleet answers every SLI query (the first gate's evidence); a metric name that does not exist fails it, named", async () => {
+    const url = ready();
+    const client = new PrometheusClient({ url, timeoutMs: 5_000 });
+    try {
+      // Until the rate() and increase() windows hold two scrapes of every stable series.
+      const good = await waitFor('every stable-fleet query to answer', 30_000, async () => {
+        const r = await checkAgainst(plan, client);
+        return r.findings.filter((f) => f.track === 'stable').every((f) => f.level === 'ok') ? r : undefined;
+      }, 500);
+      const stable = good.findings.filter((f) => f.track === 'stable');
+      expect(stable).toHaveLength(plan.slis.length);
+      expect(Number(stable.find((f) => f.sli === 'request_rate')!.text)).toBeGreaterThan(0);
+      // The metric misspelt in the plan: nothing matches on the fleet that carries the traffic.
+      const wrong: Plan = { ...plan, slis: plan.slis.map((x) => ({ ...x, query: x.query.replaceAll('http_requests_total', 'http_request_total') })) };
+      const r = await checkAgainst(wrong, client);
+      expect(r.ok).toBe(false);
+      expect(r.lines.find((l) => l.includes(' availability/stable: '))).toMatch(/^✗ .*no data: the query matched nothing on the stable fleet .*usually a metric or label name that does not exist/);
+      expect(r.lines).toContain('✗ 3 SLI queries matched nothing on the stable fleet (availability, error_rate, request_rate): check the metric and label names; the first gate would never open');
+    } finally {
+      client.close();
+    }
+  }, 40_000);
 });
