@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, DEFAULT_COMMAND } from '../src/commands/registry.js';
-import { checkHead, MIN_HEAD_PREFIX } from '../src/commands/audit.js';
+import { checkHead } from '../src/commands/audit.js';
 import type { OptionTable } from '../src/commands/options.js';
 import type { CommandSpec } from '../src/commands/types.js';
 
@@ -37,6 +37,8 @@ function canary(args: string[]): Promise<Result> {
 }
 
 const STACK = /^\s+at .+[:(]\d+/m;
+/** The fewest hex digits of a head --expect-head takes (src/commands/audit.ts MIN_HEAD_PREFIX). */
+const MIN_HEAD_PREFIX = 16;
 
 describe('a journal read with another plan file', () => {
   const journal = join(tmp, 'j.jsonl');
