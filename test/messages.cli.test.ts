@@ -138,6 +138,12 @@ describe('--expect-head as README writes it', () => {
     expect(r.out).toContain(`TRUNCATED or rewritten: the recorded head seq ${seq} ${hash.slice(0, MIN_HEAD_PREFIX)}... is not in the chain, which ends at seq ${seq - 3} (3 entries after seq ${seq - 3} are gone)`);
   });
 
+  it('with --rollout (the journal in the cluster, anchored by its status): refused, not ignored', async () => {
+    const r = await canary(['audit', 'verify', '--rollout', 'maestro-conductor-rc', '--expect-head', `${seq}:${hash}`]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--expect-head is for a journal file; the journal in the cluster is checked against its CanaryRollout's status head");
+  });
+
   it('a prefix under 16 digits (or with "…" pasted after it): exit 2, how many digits it takes', async () => {
     for (const head of [`${seq}:${hash.slice(0, 12)}`, `${seq}:${hash.slice(0, 6)}…`]) {
       const r = await canary(['audit', 'verify', journal, '--expect-head', head]);

@@ -114,7 +114,7 @@ describe('thresholds impossible for the SLI unit', () => {
       '{ sli: availability, op: ">=", value: 101, seed: "99.9%" }',
       '101',
       'successCriteria[0].value',
-      'availability >= 101 can never pass, so no gate would ever open: SLI "availability" is a percentage (0 to 100)',
+      'SLI "availability" is a percentage (0 to 100): availability >= 101 can never pass, so no gate would ever open',
     ],
     [
       'a criterion below 0% that always passes',
@@ -122,7 +122,7 @@ describe('thresholds impossible for the SLI unit', () => {
       '{ sli: error_rate, op: ">", value: -1, seed: "<0.1%" }',
       '-1',
       'successCriteria[2].value',
-      'error_rate > -1 always passes, so it judges nothing: SLI "error_rate" is a percentage (0 to 100)',
+      'SLI "error_rate" is a percentage (0 to 100): error_rate > -1 always passes, so it judges nothing',
     ],
     [
       'a safety threshold on a negative count',
@@ -130,7 +130,7 @@ describe('thresholds impossible for the SLI unit', () => {
       '{ sli: memory_leaks, op: "<=", value: -1, seed: "memory_leaks: 0" }',
       '-1',
       'safetyThresholds[3].value',
-      'memory_leaks <= -1 can never pass, so no gate would ever open: SLI "memory_leaks" is a count (never negative)',
+      'SLI "memory_leaks" is a count (never negative): memory_leaks <= -1 can never pass, so no gate would ever open',
     ],
     [
       'a rollback rule on a negative latency that trips at once',
@@ -138,7 +138,7 @@ describe('thresholds impossible for the SLI unit', () => {
       'sli: latency_p95, op: ">=", value: -5,',
       '-5',
       'rollback.automatic[1].value',
-      'latency_p95 >= -5 is always true, so this rule would roll back at once: SLI "latency_p95" is a latency in ms (never negative)',
+      'SLI "latency_p95" is a latency in ms (never negative): latency_p95 >= -5 is always true, so this rule would roll back at once',
     ],
     [
       'a rollback rule above 100% that never trips',
@@ -146,7 +146,7 @@ describe('thresholds impossible for the SLI unit', () => {
       'sli: error_rate, op: ">=", value: 150,',
       '150',
       'rollback.automatic[0].value',
-      'error_rate >= 150 can never be true, so this rule would never roll back: SLI "error_rate" is a percentage (0 to 100)',
+      'SLI "error_rate" is a percentage (0 to 100): error_rate >= 150 can never be true, so this rule would never roll back',
     ],
     [
       "a relative rule's negative floor",
@@ -154,7 +154,7 @@ describe('thresholds impossible for the SLI unit', () => {
       'baselineFactor: 3, minimum: -100,',
       '-100',
       'rollback.circuitBreakers[2].minimum',
-      'minimum -100 is a value SLI "latency_p95" can never have: it is a latency in ms (never negative)',
+      'SLI "latency_p95" is a latency in ms (never negative): minimum -100 is a value it can never have',
     ],
   ])('%s: an error at file:line:col of the value', (_what, find, replace, value, path, message) => {
     const text = edit(find, replace);

@@ -36,6 +36,8 @@ const verify = defineCommand({
     { cmd: 'canary audit verify --rollout maestro-conductor-rc -n maestro-conductor-canary', what: 'the journal in the cluster; names the segment of a problem' },
   ],
   run: async (values, [file], ctx) => {
+    if (values.rollout && values['expect-head'])
+      throw new (await import('./errors.js')).UsageError("--expect-head is for a journal file; the journal in the cluster is checked against its CanaryRollout's status head (cut-off entries are caught without it)", 'canary audit verify');
     if (values.rollout) return (await import('./impl/cluster.js')).verify(values.rollout, values, ctx);
     if (!file) throw new (await import('./errors.js')).UsageError('canary audit verify needs <journal> (a file) or --rollout <name> (a CanaryRollout in the cluster)', 'canary audit verify');
     return (await import('./impl/journal.js')).auditVerify(file, values, ctx);

@@ -726,7 +726,7 @@ export function checkThresholds(plan: Plan): PlanProblem[] {
       what === 'criterion'
         ? how === 'never' ? 'can never pass, so no gate would ever open' : 'always passes, so it judges nothing'
         : how === 'never' ? 'can never be true, so this rule would never roll back' : 'is always true, so this rule would roll back at once';
-    problems.push({ path, message: `${sli} ${op} ${value} ${then}: SLI "${sli}" is ${UNIT_RANGE[unit].what}` });
+    problems.push({ path, message: `SLI "${sli}" is ${UNIT_RANGE[unit].what}: ${sli} ${op} ${value} ${then}` });
   };
   plan.successCriteria.forEach((c, i) => check(c.sli, c.op, c.value, ['successCriteria', i, 'value'], 'criterion'));
   plan.safetyThresholds.forEach((c, i) => check(c.sli, c.op, c.value, ['safetyThresholds', i, 'value'], 'criterion'));
@@ -738,7 +738,7 @@ export function checkThresholds(plan: Plan): PlanProblem[] {
         const unit = units.get(r.sli);
         const range = unit && UNIT_RANGE[unit];
         if (range && (r.minimum < range.min || r.minimum > range.max))
-          problems.push({ path: ['rollback', group, i, 'minimum'], message: `minimum ${r.minimum} is a value SLI "${r.sli}" can never have: it is ${range.what}` });
+          problems.push({ path: ['rollback', group, i, 'minimum'], message: `SLI "${r.sli}" is ${range.what}: minimum ${r.minimum} is a value it can never have` });
       }
     });
   }
