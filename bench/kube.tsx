@@ -3,19 +3,23 @@
 //                  the last of three clusters has received its PATCH (the server's own arrival
 //                  stamp), with 3,000 pods live (1,000 per cluster, 50 pod changes a second
 //                  streaming through the watches); 20 rollbacks after 3 warm-up ones, so the "p99"
-//                  is the worst of the 20. The three servers, their pods, the churn and the
-//                  arrival stamps run in a worker thread (bench/kube-servers.ts), as a real API
-//                  server runs in a process of its own: on the console's thread, a redraw queued
-//                  before the server's read of the PATCH was counted as rollback latency. Both
-//                  threads time with `performance.timeOrigin + performance.now()` (one clock,
-//                  checked at start: ServersThread.checkClock).
+//                  is the worst of the 20. Each cluster's server, its pods, its share of the
+//                  churn and its arrival stamps run in a worker thread of its own
+//                  (bench/kube-servers.ts), as a real API server runs in a process of its own (on
+//                  another machine): on the console's thread, a redraw queued before the server's
+//                  read of the PATCH was counted as rollback latency. One thread per cluster,
+//                  because three clusters are three servers that never wait for each other (all
+//                  three in one thread measured the same within the noise, five interleaved runs
+//                  each). Every thread times with `performance.timeOrigin + performance.now()`
+//                  (one clock, checked at start: ServersThread.checkClock).
 //   kube_list_3000_pods_ratio          canary's initial list of 3,000 pods (request to pods.sync
 //                  classified) over `kubectl get pods -o json` on the same server (its wall time).
 //                  That server stays in this process: nothing else runs on the thread while canary
-//                  lists (no console, no churn), so the only extra in canary's time is the
-//                  server's own work (serialising and gzipping 3,000 pods), done on the same
-//                  thread before canary reads the first byte, where kubectl's overlaps with it in
-//                  its own process. That overstates canary's time, never understates it.
+//                  lists (no console, no churn), so what shares canary's thread is the server's
+//                  own work answering the list, which kubectl's time includes as well. Moved to a
+//                  worker thread it measured slower, not faster (interleaved, load 2-2.5: 115-178
+//                  ms in process, 181-207 ms in a worker), so in process does not flatter canary;
+//                  the ratio is ~0.05-0.08 either way (kubectl: ~2.5-3.5 s, mostly its start).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,22 +85,25 @@ function at25(plan: Plan, t0: number): RolloutState {
 export async function kubeRollbackBench(seedText: string, iterations = 20): Promise<number[]> {
   const dir = mkdtempSync(join(tmpdir(), 'canary-bench-kube-'));
   const plan = istioPlan(seedText);
-  // The three API servers, their pods, their churn and their receive times: off this thread (see
-  // the header and bench/kube-servers.ts).
-  const config: KubeServersConfig = {
-    namespace: NS,
-    clusters: REGIONS.map((r) => ({ context: r, pods: 1000, prefix: `orch-${r}` })),
-    crds: ['virtualservices.networking.istio.io'],
-    churnPerSecond: 50,
-  };
-  const servers = new ServersThread(new Worker(new URL('./kube-servers.js', import.meta.url), { workerData: config }));
+  // Each cluster's API server, its pods, its share of the churn and its receive times in a thread
+  // of its own (see the header and bench/kube-servers.ts): three clusters are three independent
+  // servers, none of which waits for another's work before reading canary's PATCH.
+  const servers = REGIONS.map((r) => {
+    const config: KubeServersConfig = {
+      namespace: NS,
+      clusters: [{ context: r, pods: 1000, prefix: `orch-${r}` }],
+      crds: ['virtualservices.networking.istio.io'],
+      churnPerSecond: 50 / REGIONS.length, // 50 pod changes a second across the clusters
+    };
+    return new ServersThread(new Worker(new URL('./kube-servers.js', import.meta.url), { workerData: config }));
+  });
   let kube: Awaited<ReturnType<typeof connectKubernetes>> | null = null;
   const times: number[] = [];
   try {
-    const ready = await servers.next('ready', 60_000);
-    await servers.checkClock();
+    const kubeconfigs = await Promise.all(servers.map(async (s) => (await s.next('ready', 60_000)).kubeconfig));
+    for (const s of servers) await s.checkClock();
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, ready.kubeconfig);
+    writeFileSync(kubeconfig, mergeKubeconfigs(kubeconfigs));
     const planPath = join(dir, 'plan.yaml');
     writeFileSync(planPath, stringify(plan));
     const start = at25(plan, Date.parse('2026-11-30T14:00:00Z'));
@@ -107,10 +114,11 @@ export async function kubeRollbackBench(seedText: string, iterations = 20): Prom
     const forward = (e: EngineEvent) => (runtime ? runtime.dispatch(e) : early.push(e));
     kube.pods.start(forward);
     kube.watch.start(forward); // as in the console (every 10 s there; every 100 ms here to keep the bench short)
-    servers.send({ type: 'churn' }); // live churn: 50 pod changes a second across the clusters
+    for (const s of servers) s.send({ type: 'churn' });
     for (let i = 0; i < iterations + 3; i++) {
-      servers.send({ type: 'arm', id: i });
-      await servers.next('armed', 5_000);
+      // Each cluster's VirtualService back at 75/25, its request log cleared, waiting for a PATCH.
+      for (const s of servers) s.send({ type: 'arm', id: i });
+      for (const s of servers) await s.next('armed', 5_000);
       await sleep(150); // the drift watch has read the new weights
       const pods = runtime?.getState().pods;
       const rt: Runtime = new Runtime({ plan, clock: { now: () => Date.now(), speed: 1 }, traffic: kube.traffic, initial: { ...start, ...(pods ? { pods } : {}) }, tickMs: 0, notifyEveryMs: 100 });
@@ -129,11 +137,14 @@ export async function kubeRollbackBench(seedText: string, iterations = 20): Prom
       await sleep(30);
       stdin.write('R');
       await sleep(30);
-      const patched = servers.next('patched', 5_000);
+      const patched = Promise.all(servers.map((s) => s.next('patched', 5_000)));
       const t0 = clock();
       stdin.write('y');
-      const { id, at } = await patched;
-      if (id !== i) throw new Error(`bench: PATCHes of rollback ${id} reported during rollback ${i}`);
+      const at: number[] = [];
+      for (const p of await patched) {
+        if (p.id !== i) throw new Error(`bench: a PATCH of rollback ${p.id} reported during rollback ${i}`);
+        at.push(...p.at);
+      }
       if (i >= 3) times.push(Math.max(...at) - t0); // the first runs warm the JIT up
       await waitFor(() => rt.getState().pending && Object.keys(rt.getState().pending).length === 0, 'the confirmation', 5_000);
       ink.unmount();
@@ -144,9 +155,15 @@ export async function kubeRollbackBench(seedText: string, iterations = 20): Prom
       await kube.pods.stop();
       kube.close();
     }
-    await servers.stop();
+    await Promise.all(servers.map((s) => s.stop()));
   }
   return times;
+}
+
+/** One kubeconfig with every context of these (one per server thread), the first one current. */
+function mergeKubeconfigs(texts: string[]): string {
+  const docs = texts.map((t) => parse(t) as { clusters: unknown[]; users: unknown[]; contexts: unknown[]; 'current-context': string });
+  return stringify({ ...docs[0], clusters: docs.flatMap((d) => d.clusters), users: docs.flatMap((d) => d.users), contexts: docs.flatMap((d) => d.contexts) });
 }
 
 /** The same clock as bench/kube-servers.ts's: epoch milliseconds, sub-millisecond precision. */
