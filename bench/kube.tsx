@@ -9,8 +9,9 @@
 //                  another machine): on the console's thread, a redraw queued before the server's
 //                  read of the PATCH was counted as rollback latency. One thread per cluster,
 //                  because three clusters are three servers that never wait for each other (all
-//                  three in one thread measured the same within the noise, five interleaved runs
-//                  each). Every thread times with `performance.timeOrigin + performance.now()`
+//                  three in one thread measured the same within the noise: eleven interleaved
+//                  pairs of runs, 7.5-23 ms in one thread, 8.1-22 ms in three). Every thread
+//                  times with `performance.timeOrigin + performance.now()`
 //                  (one clock, checked at start: ServersThread.checkClock).
 //   kube_list_3000_pods_ratio          canary's initial list of 3,000 pods (request to pods.sync
 //                  classified) over `kubectl get pods -o json` on the same server (its wall time).
