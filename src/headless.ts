@@ -39,8 +39,9 @@ export interface HeadlessOptions {
   speed?: () => SpeedReport;
 }
 
-/** SLIs the gate needs (success criteria, safety thresholds; before the first gate, the stable fleet's) that have had no data for longer
- * than the plan's noDataAfter while traffic is on the canary, with how long. */
+/** SLIs the gate needs (success criteria, safety thresholds) that have had no data for longer
+ * than the plan's noDataAfter while traffic is on the canary, with how long; before the first gate,
+ * those whose stable-fleet query answers nothing while the rollout has waited there that long. */
 export function noDataPast(plan: Plan, s: RolloutState): { sli: string; forMs: number }[] {
   const cp = compile(plan);
   if (s.status === 'pending') {

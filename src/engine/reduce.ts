@@ -303,8 +303,7 @@ function applySamples(tx: Tx, slis: Record<string, SliState>, batchAt: number, s
     const at = sample.measuredAt !== undefined && sample.measuredAt < batchAt ? sample.measuredAt : batchAt;
     const note = classify(tx.cp.plan, def, sample, at);
     const prev = sample.track === 'canary' ? cur.canaryNote : sample.track === 'baseline' ? cur.baselineNote : cur.stableNote;
-    const old = prev !== null && prev.at > at ? prev : null; // never replace a newer answer with an older one
-    if (old !== null) continue;
+    if (prev !== null && prev.at > at) continue; // never replace a newer answer with an older one
     // Said once per batch, for the answers that just became this old.
     if (batchAt - at > tx.cp.staleMs && !(prev !== null && batchAt - prev.at > tx.cp.staleMs && (batchAt - prev.at > tx.cp.noDataMs) === (batchAt - at > tx.cp.noDataMs)))
       (stale ??= []).push({ what: `${sample.sli}/${sample.track}`, ageMs: batchAt - at });

@@ -104,32 +104,30 @@ export class TrafficModel {
 
   /** Adds `own` requests of track `tr` over `dtSec` (and its load test's), as the track answers them. */
   private addTrack(acc: Float64Array, tr: number, own: number, dtSec: number, level: number, sc: Scenario, canaryFail: number): void {
-    {
-      const base = tr * STRIDE;
-      // A load test's requests add to the track's own (see serve.ts), counted like any other.
-      const n = own + this.extraRps[tr]! * dtSec;
-      const errF = clamp(1 + this.errNoise[tr]!, 0.67, 1.33);
-      const healthyErr = HEALTHY_ERROR * errF;
-      const { p95Ms, err, fail } = this.trackParams(tr, level, own / dtSec, sc, canaryFail);
-      const errAll = 1 - (1 - err) * (1 - fail);
-      acc[base + C_REQ] = acc[base + C_REQ]! + n;
-      acc[base + C_ERR] = acc[base + C_ERR]! + n * errAll;
-      if (fail > 0) acc[base + C_ERR_503] = acc[base + C_ERR_503]! + n * fail;
-      const wf = n * WORKFLOWS_PER_REQUEST;
-      acc[base + C_WF] = acc[base + C_WF]! + wf;
-      const wfFail = clamp(HEALTHY_WORKFLOW_FAILURE * errF + 0.8 * (errAll - healthyErr), 0, 1);
-      acc[base + C_WF_FAIL] = acc[base + C_WF_FAIL]! + wf * wfFail;
-      const mu = Math.log(p95Ms / 1000) - P95_Z * LATENCY_SIGMA;
-      const meanSeconds = (1 - fail) * Math.exp(mu + (LATENCY_SIGMA * LATENCY_SIGMA) / 2) + fail * FAST_FAIL_SECONDS;
-      acc[base + C_LAT_SUM] = acc[base + C_LAT_SUM]! + n * meanSeconds;
-      const scale = 1 / (LATENCY_SIGMA * Math.SQRT2);
-      for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
-        const served = 0.5 * (1 + erf((this.lnBounds[i]! - mu) * scale));
-        const frac = (1 - fail) * served + (LATENCY_BUCKETS[i]! >= FAST_FAIL_SECONDS ? fail : 0);
-        acc[base + C_BUCKET + i] = acc[base + C_BUCKET + i]! + n * frac;
-      }
-      acc[base + C_BUCKET + LATENCY_BUCKETS.length] = acc[base + C_BUCKET + LATENCY_BUCKETS.length]! + n;
+    const base = tr * STRIDE;
+    // A load test's requests add to the track's own (see serve.ts), counted like any other.
+    const n = own + this.extraRps[tr]! * dtSec;
+    const errF = clamp(1 + this.errNoise[tr]!, 0.67, 1.33);
+    const healthyErr = HEALTHY_ERROR * errF;
+    const { p95Ms, err, fail } = this.trackParams(tr, level, own / dtSec, sc, canaryFail);
+    const errAll = 1 - (1 - err) * (1 - fail);
+    acc[base + C_REQ] = acc[base + C_REQ]! + n;
+    acc[base + C_ERR] = acc[base + C_ERR]! + n * errAll;
+    if (fail > 0) acc[base + C_ERR_503] = acc[base + C_ERR_503]! + n * fail;
+    const wf = n * WORKFLOWS_PER_REQUEST;
+    acc[base + C_WF] = acc[base + C_WF]! + wf;
+    const wfFail = clamp(HEALTHY_WORKFLOW_FAILURE * errF + 0.8 * (errAll - healthyErr), 0, 1);
+    acc[base + C_WF_FAIL] = acc[base + C_WF_FAIL]! + wf * wfFail;
+    const mu = Math.log(p95Ms / 1000) - P95_Z * LATENCY_SIGMA;
+    const meanSeconds = (1 - fail) * Math.exp(mu + (LATENCY_SIGMA * LATENCY_SIGMA) / 2) + fail * FAST_FAIL_SECONDS;
+    acc[base + C_LAT_SUM] = acc[base + C_LAT_SUM]! + n * meanSeconds;
+    const scale = 1 / (LATENCY_SIGMA * Math.SQRT2);
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      const served = 0.5 * (1 + erf((this.lnBounds[i]! - mu) * scale));
+      const frac = (1 - fail) * served + (LATENCY_BUCKETS[i]! >= FAST_FAIL_SECONDS ? fail : 0);
+      acc[base + C_BUCKET + i] = acc[base + C_BUCKET + i]! + n * frac;
     }
+    acc[base + C_BUCKET + LATENCY_BUCKETS.length] = acc[base + C_BUCKET + LATENCY_BUCKETS.length]! + n;
   }
 
   /** p95 (ms), 5xx share and 503 (no healthy pod) share of a track at fault `level`, with `ownRps`

@@ -27,8 +27,7 @@ import { setMaxListeners } from 'node:events';
 import type { EngineEvent, SliSample } from '../engine/types.js';
 import type { Plan } from '../plan/schema.js';
 import { trackLabels, type SliTrack } from '../plan/tracks.js';
-import { formatDuration } from '../plan/duration.js';
-import { parseDuration } from '../plan/duration.js';
+import { formatDuration, parseDuration } from '../plan/duration.js';
 import type { Clock, Emit, Source } from '../runtime/ports.js';
 import { MAX_POINTS_PER_SERIES, PromError, shortenQuery, sliAnswer } from './prometheus.js';
 import type { PrometheusClient, PrometheusClientOptions, QueryResult } from './prometheus.js';
@@ -138,7 +137,6 @@ export class PrometheusSource implements Source {
   private readonly pending = new Set<Promise<unknown>>();
   private lastSignature: string | null = null;
   private lastStatus: PrometheusSourceStatus | null = null;
-  private lastStaleMessage: string | null = null;
 
   constructor(opts: PrometheusSourceOptions) {
     this.client = opts.client;
@@ -312,7 +310,6 @@ export class PrometheusSource implements Source {
     this.lastError = failures[0]?.error ?? null;
     if (outcomes.some((o) => o?.ok)) this.lastSuccessAt = at;
     const staleText = old !== null && old.ageMs > this.staleMs ? staleMessage(old, this.queries.length, this.staleMs) : null;
-    if (staleText !== null) this.lastStaleMessage = staleText;
     const status: PrometheusSourceStatus = {
       ok: failures.length === 0 && staleText === null,
       ...(staleText !== null ? { stale: staleText } : {}),
