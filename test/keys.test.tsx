@@ -68,9 +68,9 @@ function withIncident(): TestStore {
   return store;
 }
 
-describe('dispatch order: R first, then the topmost dialog, then the focused pane, then global keys', () => {
-  it('R opens the rollback from inside every dialog, and y rolls back', async () => {
-    for (const open of ['?', 'c', 'l', 'i', 'I', 'g', 'a', '!']) {
+describe('dispatch order: a text prompt, then R, then the topmost dialog, then the focused pane, then global keys', () => {
+  it('R opens the rollback from inside every dialog but a text prompt (test/prompts.test.tsx), and y rolls back', async () => {
+    for (const open of ['?', 'c', 'l', 'I', 'g', 'a', '!']) {
       const store = withIncident();
       const ui = await show(store);
       await ui.key(open);
