@@ -235,9 +235,11 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
 
   const { phases, slis, pods: podsBox, roster } = layout;
   // Each pane through its own subscription (Live), with the times it shows as its clock key.
-  const phasesClock = useCallback((s: RolloutState) => JSON.stringify(phasesPaneLines(plan, s, phases.width, phases.height)), [plan, phases.width, phases.height]);
+  // A read-only view (a replay, a war-room viewer) binds no action key, so its panes name none.
+  const actions = access.kind === 'operator';
+  const phasesClock = useCallback((s: RolloutState) => JSON.stringify(phasesPaneLines(plan, s, phases.width, phases.height, actions)), [plan, phases.width, phases.height, actions]);
   const phasesPane = (
-    <Live store={store} clock={phasesClock} render={(s) => <PhasesPane plan={plan} state={s} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} />} />
+    <Live store={store} clock={phasesClock} render={(s) => <PhasesPane plan={plan} state={s} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} actions={actions} />} />
   );
   const order = useMemo(() => sliOrder(plan), [plan]);
   const selectedSli = order[Math.min(ui.sliIndex, order.length - 1)] ?? '';
@@ -311,7 +313,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       break;
     }
     case 'confirm-rollback': {
-      const d = describeRollback(plan, state);
+      const d = describeRollback(plan, state, simulated);
       overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="bad" columns={cols} rows={height} theme={theme} />;
       break;
     }

@@ -237,7 +237,7 @@ describe('help at 80x24', () => {
     // every section, the dialogs' keys included, was on screen at some point
     for (const t of ['Rollout', 'People', 'Panes', 'Pods', 'General', 'In SLI details', 'In Declare an incident', 'In Resolve an incident', 'In Communications', 'In Load tests of this phase', 'In a confirmation', 'In the pod filter'])
       expect(all).toContain(t);
-    expect(f).toContain('R then y rolls back from any screen');
+    expect(f).toContain('R y rolls back from any screen (in a text prompt: esc first).');
   });
 });
 
