@@ -9,6 +9,7 @@ import type { Store } from '../src/runtime/store.js';
 import { App } from './App.js';
 import type { Keymap } from '../src/config/keys.js';
 import { makeTheme } from './theme.js';
+import { printable } from '../src/plan/printable.js';
 
 export interface ReplayFrame {
   seq: number;
@@ -83,7 +84,7 @@ export function Replay({ plan, frames, file, columns, rows, keymap }: { plan: Pl
     [frames, store],
   );
   const when = new Date(frame.state.now).toISOString().slice(0, 16).replace('T', ' ');
-  const banner = ` REPLAY ${file}  event ${i + 1}/${frames.length} (seq ${frame.seq}) at ${when} UTC  ←/→ event  [/] hour  n next rollback  home/end  q quit  (read-only)`;
+  const banner = ` REPLAY ${printable(file)}  event ${i + 1}/${frames.length} (seq ${frame.seq}) at ${when} UTC  ←/→ event  [/] hour  n next rollback  home/end  q quit  (read-only)`;
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text {...(theme.enabled ? { color: 'black', backgroundColor: 'yellow' } : {})} wrap="truncate">

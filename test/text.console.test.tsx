@@ -8,6 +8,8 @@ import { sized } from './helpers/sized.js';
 import { App } from '../components/App.js';
 import { Replay, type ReplayFrame } from '../components/Replay.js';
 import { describeRollback } from '../src/engine/gates.js';
+import { PassThrough } from 'node:stream';
+import { startWall } from '../components/Wall.js';
 import { printable } from '../src/plan/printable.js';
 import type { Actor } from '../src/engine/types.js';
 import { loadPlan, makeStore, OPERATOR, runningScenario, T0, type TestStore } from './helpers/state.js';
@@ -148,5 +150,24 @@ describe('a read-only view names no action key', () => {
     // the same states in an operator's console do name the keys
     const ui = await show(makeStore(plan, T0, { checklist: false }));
     expect(ui.frame()).toContain('press a');
+  });
+});
+
+describe('the wall', () => {
+  it("draws a war-room person's incident summary and the plan's names with escape codes as text (blessed obeys SGR in content)", async () => {
+    const seed = loadPlan();
+    const plan = { ...seed, roster: { ...seed.roster, people: seed.roster.people.map((p) => ({ ...p, name: `${p.name}\u001b[41m!` })) } };
+    const store = running();
+    store.dispatch({ type: 'command', at: store.clock.t, actor: WARROOM, command: { kind: 'declare-incident', severity: 'P0', summary: HOSTILE } });
+    const output = Object.assign(new PassThrough(), { columns: 120, rows: 40, isTTY: true });
+    const wall = await startWall({ plan, store, output, source: 'embedded simulated world', everyMs: 5 });
+    try {
+      const t0 = Date.now();
+      while (!wall.text().join('\n').includes('INC-1') && Date.now() - t0 < 10_000) await new Promise<void>((r) => setTimeout(r, 10));
+      expect(wall.text().join('\n')).toContain('␛]0;PWNED␇');
+      expect(wall.text().join('\n')).toMatch(/Ben Okafor␛\[41m!/);
+    } finally {
+      wall.destroy();
+    }
   });
 });
