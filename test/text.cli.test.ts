@@ -90,6 +90,18 @@ describe('a plan with escapes in its text', () => {
     expect(r.out + r.err).not.toMatch(RAW_CONTROL);
   });
 
+  it('run --headless prints a phase title with escapes shown (␛), none raw', async () => {
+    const file = join(tmp, 'title.yaml');
+    const text = readFileSync(PLAN_PATH, 'utf8');
+    const first = /^  - id: canary-1\n    title: (.*)$/m.exec(text);
+    expect(first).not.toBeNull();
+    writeFileSync(file, text.replace(first![0], first![0].replace(`title: ${first![1]}`, 'title: "Canary \\e[41m1%"')));
+    const r = await canary(['run', '--headless', '--plan', file, '--scenario', 'healthy', '--until', 'canary-1', '--pods-per-region', '1', '--no-journal', '--timeout', '50s']);
+    expect(r.code, r.err + r.out.slice(-500)).toBe(0);
+    expect(r.out).toContain('Canary ␛[41m1%');
+    expect(r.out).not.toMatch(RAW_CONTROL);
+  }, 60_000);
+
   it("any error message (a server's answer, a file name) is printed shown, newlines kept", () => {
     let out = '';
     reportError(new UserError('the server said: \u001b[2Jgone\nline two'), { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream);
