@@ -115,7 +115,7 @@ export class RemoteStore implements Store {
 
   /** Connects; resolves once the first state is in (snapshot or resume), rejects on 401, on a
    * server that sends no state, when the first connection cannot be made within
-   * `firstConnectMs`, or when close() is called meanwhile (`leftWhileConnecting`). */
+   * `firstConnectMs`, or with a LeftError when close() is called meanwhile (the person left). */
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       let settled = false;
