@@ -32,7 +32,7 @@ import type { PodInspector } from '../runtime/ports.js';
 import type { ClusterTarget } from '../kube/config.js';
 import type { PrometheusClient } from '../sources/prometheus.js';
 import { packageRoot } from '../paths.js';
-import { defaultJournalPath, lockJournal } from './journal-lock.js';
+import { defaultJournalPath, lockJournal, type LockResult } from './journal-lock.js';
 import { planAndText } from './plan.js';
 import type { Common, ModeParts, SimPacing, WorldValues } from './parts.js';
 
@@ -134,14 +134,15 @@ async function assemble(
   // driver) must not fork the hash chain. The default one gets its own file; an explicit one is an error.
   let unlockJournal: (() => void) | null = null;
   if (journalPath) {
-    const lock = lockJournal(journalPath);
+    const lock = takeJournalLock(journalPath);
     if (lock.ok) unlockJournal = lock.release;
-    else if (values.journal) throw new UserError(`journal ${journalPath} is in use by ${lock.holder}; give another --journal, or --no-journal`);
+    else if (values.journal)
+      throw new UserError(`journal ${journalPath} is in use by ${lock.holder} (${lock.detail}); its lock file is ${lock.lock}. Stop that canary first, or give another --journal, or --no-journal`);
     else {
       const mine = journalPath.replace(/\.jsonl$/, `-pid${process.pid}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
-      process.stderr.write(`canary: journal ${journalPath} is in use by ${lock.holder}; this terminal journals to ${mine}\n`);
+      process.stderr.write(`canary: journal ${journalPath} is in use by ${lock.holder} (${lock.detail}); this terminal journals to ${mine}\n`);
       journalPath = mine;
-      const again = lockJournal(journalPath);
+      const again = takeJournalLock(journalPath);
       unlockJournal = again.ok ? again.release : null;
     }
   }
@@ -347,6 +348,19 @@ async function assemble(
       for (const c of closers) await c();
     },
   };
+}
+
+/** The journal's lock, or a message that says which file could not be locked and why (a directory
+ * without write permission...). A stale lock that was taken over is said on stderr. */
+function takeJournalLock(journalPath: string): LockResult {
+  let lock: LockResult;
+  try {
+    lock = lockJournal(journalPath);
+  } catch (err) {
+    throw new UserError(`journal ${journalPath}: cannot take its lock ${journalPath}.lock: ${messageOf(err)} (--journal <other file> or --no-journal to run without it)`);
+  }
+  if (lock.ok && lock.tookOver) process.stderr.write(`canary: took over the lock ${journalPath}.lock, which was stale: ${lock.tookOver}\n`);
+  return lock;
 }
 
 /** `--start-at` (checked for its shape when parsed) as an instant, in the plan's time zone. */
