@@ -12,7 +12,8 @@ import { whoIs } from '../engine/roster.js';
 import type { Actor, RolloutState } from '../engine/types.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { Clock } from '../runtime/ports.js';
-import { JournalWriter, resumeSync, type ResumeResult } from '../journal/journal.js';
+import { JournalWriter, resumeSync, type JournalLoss, type ResumeResult } from '../journal/journal.js';
+export type { JournalLoss } from '../journal/journal.js';
 import { DEMO_START } from '../sim/clock.js';
 import { SimCrew } from '../sim/crew.js';
 import { SCENARIOS } from '../sim/scenarios.js';
@@ -68,6 +69,9 @@ export interface Wiring {
   actor: Actor;
   crew: SimCrew | null;
   journal: string | null;
+  /** The journal was lost while canary ran (replaced, truncated, removed, a write failed): what
+   * happened and what to do, for the exit message; null when it was not (or there is none). */
+  journalLoss(): JournalLoss | null;
   /** Notification channels that are off, and why (their environment variable is not set). */
   notifyOff: string[];
   notifyOn: string[];
@@ -333,6 +337,7 @@ async function assemble(
     actor,
     crew,
     journal: journalPath ?? null,
+    journalLoss: () => writer?.lost ?? null,
     notifyOff: notifier.off,
     notifyOn: notifier.channels,
     commsDir,
@@ -361,6 +366,11 @@ function takeJournalLock(journalPath: string): LockResult {
   }
   if (lock.ok && lock.tookOver) process.stderr.write(`canary: took over the lock ${journalPath}.lock, which was stale: ${lock.tookOver}\n`);
   return lock;
+}
+
+/** What the commands print at exit when the journal was lost. */
+export function journalLossText(l: JournalLoss): string {
+  return `canary: JOURNAL LOST: ${l.path}: ${l.reason}. Nothing after seq ${l.lastSeq} is recorded${l.saved ? `; the journal as canary wrote it is saved in ${l.saved}` : ''}.\ncanary: to do: ${l.todo}\n`;
 }
 
 /** `--start-at` (checked for its shape when parsed) as an instant, in the plan's time zone. */
