@@ -158,7 +158,8 @@ async function assemble(
     try {
       resumed = resumeSync(plan, journalPath, { planText, ...(key ? { key } : {}), ...(ledger ? { observe: (st: RolloutState) => ledger.observe(st) } : {}) });
     } catch (err) {
-      throw new UserError(`journal ${journalPath}: ${messageOf(err)} (--journal <other file> or --no-journal to run without it)`);
+      const m = messageOf(err);
+      throw new UserError(`journal ${m.startsWith(journalPath) ? m : `${journalPath}: ${m}`} (--journal <other file> or --no-journal to run without it)`);
     }
   }
   const realTime = mode !== 'simulated';

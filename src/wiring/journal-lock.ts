@@ -272,9 +272,9 @@ export function lockJournal(path: string): LockResult {
     unlinkQuiet(`${mine}.r`);
   }
   if (!r.ok) {
-    const since = r.info.since ? `, since ${r.info.since}` : '';
+    const since = r.info.since ? ` since ${r.info.since}` : '';
     const cmd = r.info.command ? `: ${r.info.command}` : '';
-    const detail = r.busy ? `another canary is taking this lock over right now${cmd}` : `${describe(r.info).replace(/^canary /, '')} runs${since}${cmd}${r.note ? `; ${r.note}` : ''}`;
+    const detail = r.busy ? `another canary is taking this lock over right now${cmd}` : `running${since}${cmd}${r.note ? `; ${r.note}` : ''}`;
     return { ok: false, holder: describe(r.info), lock, detail };
   }
   sweep(lock, id);
