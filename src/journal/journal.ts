@@ -383,15 +383,16 @@ export class JournalWriter {
   checkFile(): void {
     if (this.lost) throw new JournalLostError(this.lost);
     const open = fstatSync(this.fd);
-    let at: ReturnType<typeof statSync> | null = null;
+    let at: ReturnType<typeof statSync> | undefined;
+    let why = '';
     try {
-      at = statSync(this.path);
+      at = statSync(this.path, { throwIfNoEntry: false });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      why = ` (${(err as NodeJS.ErrnoException).code ?? String(err)})`; // its directory made unreadable...
     }
     const f = this.file;
     const intact = open.dev === f.dev && open.ino === f.ino && open.size === f.size;
-    if (!at) return this.lose('removed', 'the journal file was removed or renamed while canary wrote it (logrotate, a person?)', intact);
+    if (!at) return this.lose('removed', `the journal file was removed or renamed while canary wrote it${why || ' (logrotate, a person?)'}`, intact);
     if (at.dev !== f.dev || at.ino !== f.ino)
       return this.lose('replaced', 'another file is at its path now: the journal was replaced while canary wrote it (sed -i, an editor, logrotate?)', intact);
     if (open.size < f.size)
