@@ -187,7 +187,7 @@ if (!args.has('--cli')) {
   const bench = await build({
     ...common,
     // Worker and floor programs sit beside run.js, which starts them by file name.
-    entryPoints: ['run.tsx', 'warroom-viewers.ts', 'floors/ws-clients.ts'].map((f) => ({ in: join(root, 'bench', f), out: f.replace(/^.*\//, '').replace(/\.tsx?$/, '') })),
+    entryPoints: ['run.tsx', 'warroom-viewers.ts', 'kube-servers.ts', 'floors/ws-clients.ts'].map((f) => ({ in: join(root, 'bench', f), out: f.replace(/^.*\//, '').replace(/\.tsx?$/, '') })),
     outdir: join(dist, 'bench'),
     // The console measured in process (frames, the soak) is built as the CLI's is.
     plugins: [yogaNoFetch, stringWidthNarrow],

@@ -505,6 +505,24 @@ describe('war room over sockets on 127.0.0.1', () => {
     expect(notices.filter((n) => /more than .* actions a second/.test(n))).toHaveLength(15);
   });
 
+  it('every refusal of an action carries its id: over the rate limit, and not understood', async () => {
+    const r = await room({ actionBurst: 2, actionsPerSecond: 0.001 });
+    const ws = await rawSocket(r.url, r.tokens.ana!);
+    const said: { id?: number; ok: boolean; text: string }[] = [];
+    ws.on('message', (d: Buffer) => {
+      const m = JSON.parse(d.toString()) as { t: string; id?: number; ok: boolean; text: string };
+      if (m.t === 'said') said.push(m);
+    });
+    ws.send(JSON.stringify({ t: 'act', id: 1, event: { type: 'command', command: { kind: 'bogus' } } }));
+    for (const id of [2, 3, 4]) ws.send(JSON.stringify({ t: 'act', id, event: { type: 'command', command: { kind: 'pause' } } }));
+    await until(() => said.length >= 4, '4 answers');
+    expect(said.map((m) => m.id)).toEqual([1, 2, 3, 4]);
+    expect(said[0]!.text).toMatch(/not an action this server understands/);
+    expect(said[1]!.text).not.toMatch(/refused: (more than|not an action)/); // the engine's own answer
+    for (const m of said.slice(2)) expect(m).toMatchObject({ ok: false, text: expect.stringMatching(/more than .* actions a second/) });
+    expect(r.store.events.filter((e) => e.type === 'command')).toHaveLength(1);
+  });
+
   it('serves wss:// with a certificate and key; a join that trusts the CA sees the state', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'canary-tls-'));
     try {

@@ -420,28 +420,44 @@ export class WarRoomServer {
     e.ins.close();
   }
 
-  private message(c: Client, data: Buffer, isBinary: boolean): void {
-    // One bucket per person, not per connection: reconnecting or opening more sockets with the
-    // same token does not refill it.
+  /** Takes one token from the person's bucket; when it is empty, refuses (with the message's action
+   * `id`, when it has one) and returns true. One bucket per person, not per
+   * connection: reconnecting or opening more sockets with the same token does not refill it.
+   * (A message is at most maxPayload bytes, so reading its id before refusing costs little.) */
+  private refusedOverRate(c: Client, id: number | undefined): boolean {
     const now = performance.now();
     const b = this.buckets.get(c.who.id) ?? { tokens: this.o.actionBurst, refilledAt: now };
     b.tokens = Math.min(this.o.actionBurst, b.tokens + ((now - b.refilledAt) / 1000) * this.o.actionsPerSecond);
     b.refilledAt = now;
     this.buckets.set(c.who.id, b);
-    if (b.tokens < 1) return this.say(c, undefined, false, `refused: more than ${this.o.actionsPerSecond} actions a second; slow down`);
-    b.tokens -= 1;
-    if (isBinary) return this.say(c, undefined, false, 'refused: binary messages are not understood');
-    let parsed: z.infer<typeof ActionSchema>;
-    try {
-      const json: unknown = JSON.parse(data.toString('utf8'));
-      const inspect = InspectSchema.safeParse(json);
-      if (inspect.success) return this.inspect(c, inspect.data.key);
-      const r = ActionSchema.safeParse(json);
-      if (!r.success) return this.say(c, undefined, false, `refused: not an action this server understands (${r.error.issues[0]?.message ?? 'malformed'})`);
-      parsed = r.data;
-    } catch {
-      return this.say(c, undefined, false, 'refused: not JSON');
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return false;
     }
+    this.say(c, id, false, `refused: more than ${this.o.actionsPerSecond} actions a second; slow down`);
+    return true;
+  }
+
+  private message(c: Client, data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      if (!this.refusedOverRate(c, undefined)) this.say(c, undefined, false, 'refused: binary messages are not understood');
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(data.toString('utf8'));
+    } catch {
+      if (!this.refusedOverRate(c, undefined)) this.say(c, undefined, false, 'refused: not JSON');
+      return;
+    }
+    // Every refusal of an action names it (its id), so a client that sent several knows which.
+    const id = typeof json === 'object' && json !== null && Number.isInteger((json as { id?: unknown }).id) ? (json as { id: number }).id : undefined;
+    if (this.refusedOverRate(c, id)) return;
+    const inspect = InspectSchema.safeParse(json);
+    if (inspect.success) return this.inspect(c, inspect.data.key);
+    const r = ActionSchema.safeParse(json);
+    if (!r.success) return this.say(c, id, false, `refused: not an action this server understands (${r.error.issues[0]?.message ?? 'malformed'})`);
+    const parsed: z.infer<typeof ActionSchema> = r.data;
     const actor = { id: c.who.id, name: c.who.name, roles: c.who.roles, ...(c.who.canAct ? {} : { viewer: true }) };
     const at = this.o.now();
     const e = parsed.event;
