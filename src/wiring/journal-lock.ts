@@ -199,7 +199,7 @@ function take(path: string, mine: string, id: string, depth: number): Take {
         sleepMs(2);
         continue;
       }
-      return { ok: false, info: cur.info, note: live.alive ? live.note : `stale claims on stale claims: ${path}`, busy: depth > 0 };
+      return { ok: false, info: cur.info, note: live.alive ? live.note : `takeover claims left by canaries that died while taking this lock over (${path}); if no canary runs on this journal, remove them by hand`, busy: depth > 0 };
     }
     // Stale: claim the right to replace exactly this generation.
     const claim = `${path}.next-${cur.gen}`;
