@@ -6,8 +6,8 @@
 //   2. shapes and types from the zod schema `Plan` (every issue is mapped back to its YAML node);
 //   3. cross-field checks from `crossCheck` (references between sections, orderings).
 // Nothing here throws for bad input: every failure comes back as a `PlanError`.
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Document, Node as YamlNode, Pair } from 'yaml';
+import { LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import type { CST, Document, Node as YamlNode, Pair } from 'yaml';
 import type { core } from 'zod';
 import { Plan, crossCheck, ruleSchemaFor } from './schema.js';
 import { simulationProblems } from './simulate.js';
@@ -76,7 +76,12 @@ function loadUnsafe(text: string, file: string, opts: LoadOptions): LoadResult {
     return { line: Math.max(1, p.line), col: Math.max(1, p.col) };
   };
 
-  // 1. YAML syntax.
+  // 1. YAML syntax. Nesting first: the parser builds nested lists and mappings by recursion, so
+  // thousands of `[` overflow its stack (an error it reports as "Maximum call stack size
+  // exceeded"); and below that, turning the YAML into data and the schema recurse too.
+  const exhausted = doc.errors.find((e) => e.code === 'RESOURCE_EXHAUSTION');
+  const deep = exhausted ? tooDeepInText(text) ?? { offset: exhausted.pos[0], depth: undefined } : doc.errors.length === 0 ? tooDeepInDoc(doc.contents) : null;
+  if (deep) return { ok: false, errors: [{ file, ...at(deep.offset), path: '', message: tooDeepMessage(deep.depth) }] };
   if (doc.errors.length === 0) {
     const dup = duplicateKeys(doc.contents);
     if (dup.length > 0)
@@ -208,6 +213,59 @@ function duplicateKeys(root: unknown): { key: string; offset: number }[] {
     } else if (isSeq(n)) for (const item of n.items) stack.push(item);
   }
   return out;
+}
+
+/** How deep lists and mappings may nest in a plan. A whole plan needs fewer than 10 levels (the
+ * reference plan 7: roster.escalation.P0.steps[0].notify); far more is a mistake (a bracket
+ * doubled, a generated file gone wrong) or an attempt to exhaust the parser's stack. */
+export const MAX_PLAN_DEPTH = 64;
+
+function tooDeepMessage(depth: number | undefined): string {
+  return `the plan nests too deep: ${depth !== undefined ? `this list or mapping is ${depth} levels down, and` : 'lists and mappings nest too deep here for the YAML reader;'} a plan may nest lists and mappings at most ${MAX_PLAN_DEPTH} levels deep (a whole plan needs fewer than 10); is a bracket doubled or never closed?`;
+}
+
+/** The first list or mapping nested deeper than MAX_PLAN_DEPTH in a parsed document (iterative: it
+ * must not overflow where the parser did not). */
+function tooDeepInDoc(root: unknown): { offset: number; depth: number } | null {
+  const stack: { n: unknown; depth: number }[] = [{ n: root, depth: 0 }];
+  let found: { offset: number; depth: number } | null = null;
+  while (stack.length) {
+    const { n, depth } = stack.pop()!;
+    if (!isMap(n) && !isSeq(n)) continue;
+    const d = depth + 1;
+    if (d > MAX_PLAN_DEPTH) {
+      const offset = (n as YamlNode).range?.[0] ?? 0;
+      if (!found || offset < found.offset) found = { offset, depth: d };
+      continue;
+    }
+    if (isMap(n)) for (const p of n.items) stack.push({ n: p.key, depth: d }, { n: p.value, depth: d });
+    else for (const item of n.items) stack.push({ n: item, depth: d });
+  }
+  return found;
+}
+
+/** The same from the parser's concrete syntax tree, built without recursion: where the document
+ * itself could not be built because it nests too deep. */
+function tooDeepInText(text: string): { offset: number; depth: number } | null {
+  const stack: { t: CST.Token | null | undefined; depth: number }[] = [];
+  for (const t of new Parser().parse(text)) stack.push({ t, depth: 0 });
+  while (stack.length) {
+    const { t, depth } = stack.pop()!;
+    if (!t) continue;
+    if (t.type === 'document') {
+      stack.push({ t: t.value, depth });
+      continue;
+    }
+    if (t.type !== 'block-map' && t.type !== 'block-seq' && t.type !== 'flow-collection') continue;
+    const d = depth + 1;
+    if (d > MAX_PLAN_DEPTH) return { offset: t.offset, depth: d };
+    // Pushed last to first, so the first item is looked at first (the error is the first in the file).
+    for (let i = t.items.length - 1; i >= 0; i--) {
+      const item = t.items[i]! as { key?: CST.Token | null; value?: CST.Token };
+      stack.push({ t: item.value, depth: d }, { t: item.key, depth: d });
+    }
+  }
+  return null;
 }
 
 function lowerFirst(s: string): string {

@@ -8,6 +8,7 @@ import { checkCalendar, checkReports, Report } from './reports.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
 import { Duration } from './duration-schema.js';
 import { Simulate } from './simulate.js';
+import { impossibleThreshold, UNIT_RANGE } from './units.js';
 import { kubeTrafficProvider, TRAFFIC_PROVIDER_KINDS, trafficSettingsShape, type TrafficSettings } from './traffic-providers.js';
 
 export { formatDuration, parseDuration } from './duration.js';
@@ -561,6 +562,7 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   };
   plan.successCriteria.forEach((c, i) => checkSli(c.sli, ['successCriteria', i, 'sli']));
   plan.safetyThresholds.forEach((c, i) => checkSli(c.sli, ['safetyThresholds', i, 'sli']));
+  problems.push(...checkThresholds(plan));
   const j = plan.analysis.judgment;
   if (j) {
     j.metrics.forEach((m, i) => checkSli(m.sli, ['analysis', 'judgment', 'metrics', i, 'sli']));
@@ -607,7 +609,9 @@ export function crossCheck(plan: Plan): PlanProblem[] {
         if (!regions.has(r)) problems.push({ path: ['phases', p, 'regions', i], message: `unknown region "${r}"; expected one of: ${list(regions)}` });
       });
     phase.steps.forEach((step, s) => {
-      if (step.weight <= lastWeight)
+      if (p === 0 && s === 0 && step.weight <= 0)
+        problems.push({ path: ['phases', p, 'steps', s, 'weight'], message: `the first step's weight must be more than 0 (it is ${step.weight}): a step at 0% sends the canary no traffic, so nothing would be judged; start at e.g. 1` });
+      else if (step.weight <= lastWeight)
         problems.push({ path: ['phases', p, 'steps', s, 'weight'], message: `weights must increase: ${step.weight} follows ${lastWeight}` });
       lastWeight = Math.max(lastWeight, step.weight);
       const min = parseDuration(step.bake.min)!;
@@ -704,6 +708,40 @@ export function crossCheck(plan: Plan): PlanProblem[] {
   if (plan.checklists)
     unique(plan.checklists.map((c, i) => ({ id: c.name, path: ['checklists', i, 'name'] })), 'checklist name');
 problems.push(...checkCalendar(plan), ...checkReports(plan), ...runbookProblems(plan));
+  return problems;
+}
+
+/** Thresholds no SLI of their unit can cross or fail to cross (`availability >= 101`, a negative
+ * latency): a criterion that can never pass (or always passes), a rule that never trips (or trips
+ * at once). Each is an error at the threshold's value. */
+export function checkThresholds(plan: Plan): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const units = new Map(plan.slis.map((s) => [s.name, s.unit] as const));
+  const check = (sli: string, op: Op, value: number, path: (string | number)[], what: 'criterion' | 'rule') => {
+    const unit = units.get(sli);
+    if (unit === undefined) return; // an unknown SLI is its own error
+    const how = impossibleThreshold(op, value, unit);
+    if (how === null) return;
+    const then =
+      what === 'criterion'
+        ? how === 'never' ? 'can never pass, so no gate would ever open' : 'always passes, so it judges nothing'
+        : how === 'never' ? 'can never be true, so this rule would never roll back' : 'is always true, so this rule would roll back at once';
+    problems.push({ path, message: `SLI "${sli}" is ${UNIT_RANGE[unit].what}: ${sli} ${op} ${value} ${then}` });
+  };
+  plan.successCriteria.forEach((c, i) => check(c.sli, c.op, c.value, ['successCriteria', i, 'value'], 'criterion'));
+  plan.safetyThresholds.forEach((c, i) => check(c.sli, c.op, c.value, ['safetyThresholds', i, 'value'], 'criterion'));
+  plan.phases.forEach((ph, p) => ph.successCriteria?.forEach((c, i) => check(c.sli, c.op, c.value, ['phases', p, 'successCriteria', i, 'value'], 'criterion')));
+  for (const group of ['automatic', 'circuitBreakers', 'immediate'] as const) {
+    plan.rollback[group].forEach((r, i) => {
+      if (r.kind === 'value') check(r.sli, r.op, r.value, ['rollback', group, i, 'value'], 'rule');
+      if (r.kind === 'relative' && r.minimum !== undefined) {
+        const unit = units.get(r.sli);
+        const range = unit && UNIT_RANGE[unit];
+        if (range && (r.minimum < range.min || r.minimum > range.max))
+          problems.push({ path: ['rollback', group, i, 'minimum'], message: `SLI "${r.sli}" is ${range.what}: minimum ${r.minimum} is a value it can never have` });
+      }
+    });
+  }
   return problems;
 }
 

@@ -34,7 +34,7 @@ import type { ClusterTarget } from '../kube/config.js';
 import type { PrometheusClient } from '../sources/prometheus.js';
 import { packageRoot } from '../paths.js';
 import { defaultJournalPath, lockJournal, type LockResult } from './journal-lock.js';
-import { planAndText } from './plan.js';
+import { journalPlanMismatch, planAndText } from './plan.js';
 import type { Common, ModeParts, SimPacing, WorldValues } from './parts.js';
 
 export { realClock, simClock, simSource, type Common, type ModeParts, type SimPacing, type WorldValues } from './parts.js';
@@ -155,6 +155,8 @@ async function assemble(
   // Stakeholder reports are rendered from the journal's facts: a resumed rollout's are replayed into it.
   const ledger = plan.reports.length && journalPath ? new ReportLedger() : null;
   if (journalPath && existsSync(journalPath)) {
+    const wrongPlan = journalPlanMismatch(journalPath, { plan, planPath, planText }, values.plan);
+    if (wrongPlan) throw new UserError(`${wrongPlan} (or --journal <other file>, or --no-journal to run without one)`);
     try {
       resumed = resumeSync(plan, journalPath, { planText, ...(key ? { key } : {}), ...(ledger ? { observe: (st: RolloutState) => ledger.observe(st) } : {}) });
     } catch (err) {

@@ -89,13 +89,28 @@ _canary_path() {
 }`;
 }
 
+/** How canary is launched, as the shell sees it: `canary` (on PATH, or an alias), `npx canary` (in
+ * the checkout) or `node <path>/canary.mjs` (how the README runs it). Each is completed alike;
+ * `npx` and `node` only when nothing else completes them, and anything else they run is left to
+ * the shell's default (file names). */
+const LAUNCHERS = 'npx node';
+
 function bash(ns: Node[]): string {
   return `# canary completion for bash: source <(canary completion bash)
+# Completes \`canary ...\`, and \`npx canary ...\` and \`node .../canary.mjs ...\` too.
 ${shFunctions(ns)}
 _canary_complete() {
+  # How many words launch canary: 1 (canary), 2 (npx canary, node dist/canary.mjs), 0 (not canary).
+  local off=0
+  case "\${COMP_WORDS[0]}" in
+    npx) [ "\${COMP_WORDS[1]}" = canary ] && [ "$COMP_CWORD" -gt 1 ] && off=2 ;;
+    node) case "\${COMP_WORDS[1]}" in *canary.mjs) [ "$COMP_CWORD" -gt 1 ] && off=2 ;; esac ;;
+    *) off=1 ;;
+  esac
+  if [ "$off" = 0 ]; then COMPREPLY=(); return; fi
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev=""
-  [ "$COMP_CWORD" -gt 1 ] && prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  local cpath; cpath="$(_canary_path "\${COMP_WORDS[@]:1:COMP_CWORD-1}")"
+  [ "$COMP_CWORD" -gt "$off" ] && prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  local cpath; cpath="$(_canary_path "\${COMP_WORDS[@]:off:COMP_CWORD-off}")"
   local words
   if [ -n "$prev" ] && case " $(_canary_valued "$cpath") " in *" $prev "*) true ;; *) false ;; esac; then
     words="$(_canary_values "$cpath" "$prev")"
@@ -112,17 +127,32 @@ _canary_complete() {
   fi
 }
 complete -o default -F _canary_complete canary
+for _canary_launcher in ${LAUNCHERS}; do
+  complete -p "$_canary_launcher" >/dev/null 2>&1 || complete -o default -F _canary_complete "$_canary_launcher"
+done
+unset _canary_launcher
 `;
 }
 
 function zsh(ns: Node[]): string {
   return `#compdef canary
 # canary completion for zsh: canary completion zsh > "\${fpath[1]}/_canary"
+# Completes \`canary ...\`, and \`npx canary ...\` and \`node .../canary.mjs ...\` too.
 ${shFunctions(ns)}
 _canary() {
+  # How many words launch canary: 1 (canary), 2 (npx canary, node dist/canary.mjs).
+  local off=1
+  if [[ "\${words[1]}" == npx || "\${words[1]}" == node ]]; then
+    if (( CURRENT > 2 )) && [[ "\${words[2]}" == canary || "\${words[2]}" == *canary.mjs ]]; then
+      off=2
+    else
+      _default
+      return
+    fi
+  fi
   local cur="\${words[CURRENT]}" prev=""
-  (( CURRENT > 2 )) && prev="\${words[CURRENT-1]}"
-  local cpath; cpath="$(_canary_path "\${(@)words[2,CURRENT-1]}")"
+  (( CURRENT > off + 1 )) && prev="\${words[CURRENT-1]}"
+  local cpath; cpath="$(_canary_path "\${(@)words[off+1,CURRENT-1]}")"
   local list
   if [[ -n "$prev" && " $(_canary_valued "$cpath") " == *" $prev "* ]]; then
     list="$(_canary_values "$cpath" "$prev")"
@@ -139,6 +169,10 @@ _canary() {
   fi
 }
 compdef _canary canary
+for _canary_launcher in ${LAUNCHERS}; do
+  (( \${+_comps[$_canary_launcher]} )) || compdef _canary "$_canary_launcher"
+done
+unset _canary_launcher
 `;
 }
 

@@ -6,7 +6,7 @@ import { parseStartAt, startAtInstant } from '../../engine/calendar.js';
 import { report as reportOf } from '../../journal/report.js';
 import { statusText } from '../../status.js';
 import { planCacheDir } from '../../env.js';
-import { planAndText } from '../../wiring/plan.js';
+import { journalPlanMismatch, planAndText } from '../../wiring/plan.js';
 import { UsageError, UserError, messageOf } from '../errors.js';
 import type { OutputFormat } from '../output.js';
 import { formatMachine } from './machine.js';
@@ -30,7 +30,10 @@ export async function status(values: { journal?: string | undefined; plan?: stri
   if (!values.journal) throw new UsageError('canary status needs --journal <file> (status from a running `canary serve` arrives with the war room)', 'canary status');
   const output: OutputFormat = values.json ? 'json' : (values.output ?? 'text');
   const file = journalFile(values.journal);
-  const { plan, planText } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const loaded = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const { plan, planText } = loaded;
+  const wrongPlan = journalPlanMismatch(file, loaded, values.plan);
+  if (wrongPlan) throw new UserError(wrongPlan);
   const key = ctx.env.journalKey;
   let text: string;
   try {
@@ -49,8 +52,10 @@ export async function auditVerify(file: string, values: { 'expect-head'?: string
   const key = ctx.env.journalKey;
   let r: ReturnType<typeof verifyJournal>;
   try {
-    r = verifyJournal(file, { ...(key ? { key } : {}), ...(values['expect-head'] ? { expectedHead: values['expect-head'].trim() } : {}) });
+    const expectedHead = values['expect-head'] ? expandHead(file, values['expect-head'].trim(), key) : undefined;
+    r = verifyJournal(file, { ...(key ? { key } : {}), ...(expectedHead !== undefined ? { expectedHead } : {}) });
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UserError(`${file}: ${messageOf(err)}`);
   }
   const output = values.output ?? 'text';
@@ -62,6 +67,23 @@ export async function auditVerify(file: string, values: { 'expect-head'?: string
   return r.ok ? 0 : 1;
 }
 
+/** --expect-head as given (checked by `checkHead`: 16 to 64 hex digits, maybe a seq before them),
+ * a prefix made whole from the entry it names: the one at that seq, or the one hash in the chain
+ * that starts with it. A prefix nothing in the chain starts with is left as it is: the journal was
+ * cut short or rewritten, and verifyJournal says so. */
+function expandHead(file: string, text: string, key: string | undefined): string | { seq?: number; hash: string } {
+  const m = /^(?:(\d+):)?([0-9a-f]+)$/.exec(text);
+  if (!m || m[2]!.length === 64) return text;
+  const seq = m[1] !== undefined ? Number(m[1]) : undefined;
+  const prefix = m[2]!;
+  const read = readJournal(file, key ? { key } : {});
+  const all = [...(read.header ? [read.header] : []), ...read.entries];
+  const hits = all.filter((e) => e.hash.startsWith(prefix) && (seq === undefined || e.seq === seq));
+  if (hits.length > 1)
+    throw new UsageError(`--expect-head ${text}: ${hits.length} entries' hashes start with ${prefix} (seq ${hits.map((e) => e.seq).join(', ')}); give more digits, or <seq>:<hash>`, 'canary audit verify');
+  return hits.length === 1 ? { seq: hits[0]!.seq, hash: hits[0]!.hash } : { ...(seq !== undefined ? { seq } : {}), hash: prefix };
+}
+
 /** `canary report <journal> [--plan file]`: the Markdown retrospective; with --kind/--name, one of
  * the plan's stakeholder reports, regenerated from the journal. */
 export async function report(
@@ -70,7 +92,11 @@ export async function report(
   ctx: Ctx,
 ): Promise<number> {
   journalFile(file);
-  const { plan, planText } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const loaded = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const { plan, planText } = loaded;
+  // The retrospective says so too ("Plan file: changed since the journal was written").
+  const wrongPlan = journalPlanMismatch(file, loaded, values.plan);
+  if (wrongPlan) ctx.err.write(`canary: warning: ${wrongPlan}\n`);
   const key = ctx.env.journalKey;
   if (values.kind !== undefined || values.name !== undefined || values.at !== undefined) {
     const sel = { ...(values.kind ? { every: values.kind } : {}), ...(values.name ? { name: values.name } : {}) };

@@ -3,9 +3,9 @@ import React from 'react';
 import { render } from 'ink';
 import { Replay, type ReplayFrame } from '../../../components/Replay.js';
 import { initialState } from '../../engine/reduce.js';
-import { readJournal, replaySteps, sha256Hex } from '../../journal/journal.js';
+import { readJournal, replaySteps } from '../../journal/journal.js';
 import { planCacheDir } from '../../env.js';
-import { planAndText } from '../../wiring/plan.js';
+import { journalPlanMismatch, planAndText } from '../../wiring/plan.js';
 import { UserError, messageOf } from '../errors.js';
 import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
 import type { Ctx } from '../types.js';
@@ -15,14 +15,16 @@ import { keymapOrFail } from './keymap.js';
 export async function replay(file: string, values: { plan?: string | undefined }, ctx: Ctx): Promise<number> {
   journalFile(file);
   const keymap = await keymapOrFail(ctx.env);
-  const { plan, planText } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const loaded = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
+  const { plan } = loaded;
   const key = ctx.env.journalKey;
   let frames: ReplayFrame[];
   try {
     const read = readJournal(file, key ? { key } : {});
     if (read.problems.length) ctx.err.write(`canary: ${file} does not verify (${read.problems.length} problem(s)); replaying what is there. Run \`canary audit verify ${file}\`.\n`);
     if (!read.header) throw new UserError(`${file}: no journal header`);
-    if (sha256Hex(planText) !== read.header.event.planHash) ctx.err.write(`canary: ${file} was written with another version of the plan file\n`);
+    const wrongPlan = journalPlanMismatch(file, loaded, values.plan);
+    if (wrongPlan) ctx.err.write(`canary: warning: ${wrongPlan}; replaying with it anyway\n`);
     frames = [{ seq: 0, state: initialState(plan, read.header.at) }];
     for (const step of replaySteps(plan, read)) frames.push({ seq: step.entry.seq, state: step.state });
   } catch (err) {
