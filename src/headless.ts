@@ -210,6 +210,8 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
       const s = runtime.getState();
       if (s.status === 'rolled-back') return void finish(EXIT.rolledBack, `rolled back from ${s.rollback?.fromWeight ?? '?'}%: ${s.rollback?.reason ?? ''}`);
       if (s.status === 'completed') return void finish(EXIT.completed, `completed at ${s.desiredWeight}%`);
+      // Nothing is recorded any more: the rollout holds until a person restores the journal.
+      if (s.journalLost) return void finish(EXIT.held, `held: the journal ${s.journalLost.path} was lost (${s.journalLost.reason}); nothing after seq ${s.journalLost.lastSeq} is recorded`);
       if (opts.until && opts.until !== 'complete') {
         const idx = plan.phases.findIndex((p) => p.id === opts.until);
         if (s.phaseIndex >= idx && Object.keys(s.pending).length === 0) return void finish(EXIT.completed, `reached ${opts.until} at ${s.desiredWeight}%`);

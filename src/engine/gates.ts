@@ -97,7 +97,9 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
     for (const [name, h] of Object.entries(state.sources)) if (!h.ok) blockers.push(`source ${name} failing: ${h.message ?? 'unknown error'}`);
     blockers.push(...evidenceBlockers(cp, state, false));
     if (Object.keys(state.pending).length) blockers.push('traffic change not yet confirmed');
-    return phaseGate(plan, state, cp.phases[0]!, blockers, []);
+    const people: string[] = [];
+    if (state.journalLost) blockers.push(...journalBlocker(state, people));
+    return phaseGate(plan, state, cp.phases[0]!, blockers, people);
   }
 
   const phase = cp.phases[state.phaseIndex]!;
@@ -108,6 +110,7 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
     blockers.push(text);
     people.push(text);
   };
+  if (state.journalLost) for (const b of journalBlocker(state, people)) blockers.push(b);
   if (state.status === 'paused') byPeople('the rollout is paused (p to resume)');
   if (state.stepBakeMs < step.minMs)
     blockers.push(`bake ${formatDuration(state.stepBakeMs)} of minimum ${formatDuration(step.minMs)} (${formatDuration(step.minMs - state.stepBakeMs)} left)`);
@@ -151,6 +154,14 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
     return { kind: 'complete', auto: true, toWeight: state.desiredWeight, ...rest, allowed: blockers.length === 0 };
   }
   return phaseGate(plan, state, nextPhase, blockers, people);
+}
+
+/** A lost journal: nothing would be recorded, so nothing moves on until a person restores it. */
+function journalBlocker(state: RolloutState, people: string[]): string[] {
+  const l = state.journalLost!;
+  const text = `the journal is lost (${l.kind}: ${l.path}); nothing would be recorded - restore it and start canary again`;
+  people.push(text);
+  return [text];
 }
 
 function round(v: number | null): string {
