@@ -11,7 +11,7 @@ import type { Store } from '../src/runtime/store.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { formatPercent } from './format.js';
 import { helpLayout, HelpOverlay } from './HelpOverlay.js';
-import { accessFor, handleInput, inProgress } from './keys.js';
+import { accessFor, handleInput, inProgress, inTextPrompt } from './keys.js';
 import { INITIAL_UI, type ClockControl, type KeyContext, type UiState } from './ui.js';
 import type { Keymap } from '../src/config/keys.js';
 import { compile } from '../src/engine/compiled.js';
@@ -65,6 +65,9 @@ export interface AppProps {
   /** The embedded simulated world's clock (only there): its speed keys are bound and the status
    * bar shows its speed. Absent in real time, a replay and a joined console. */
   clock?: ClockControl;
+  /** Keys of the view around the console (`canary replay`'s ←/→, [ ], n): called with every key
+   * press no text prompt takes (in the pod filter, `n` is a letter, not the next rollback). */
+  onViewKey?: (input: string, key: Key) => void;
 }
 
 const noSubscribe = () => () => undefined;
@@ -84,7 +87,7 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
-export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, simulated: simulatedProp, clock: clockProp, inspect }: AppProps) {
+export function App({ plan, store, actor, now, columns, rows, onQuit, journal, people, keymap, replay, simulated: simulatedProp, clock: clockProp, inspect, onViewKey }: AppProps) {
   // A replay never paces anything.
   const clock = replay ? undefined : clockProp;
   const subscribeInspect = useCallback((listener: () => void) => inspect?.subscribe(listener) ?? (() => undefined), [inspect]);
@@ -160,8 +163,8 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   // Everything the key handler needs, as of the latest render (the handler itself never changes).
   const overlayWidth = Math.min(cols - 2, 100);
   const simulated = simulatedProp === true;
-  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, podRows: pods.rows, pageSize: 1, height, cols, overlayWidth, people, keymap, replay, simulated, clock, inspect });
-  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, podRows: pods.rows, pageSize, height, cols, overlayWidth, people, keymap, replay, simulated, clock, inspect };
+  const live = useRef({ plan, store, actor, now, onQuit, exit, podCount: 0, podRows: pods.rows, pageSize: 1, height, cols, overlayWidth, people, keymap, replay, simulated, clock, inspect, onViewKey });
+  live.current = { plan, store, actor, now, onQuit, exit, podCount: pods.rows.length, podRows: pods.rows, pageSize, height, cols, overlayWidth, people, keymap, replay, simulated, clock, inspect, onViewKey };
 
   const onInput = useCallback((input: string, key: Key) => {
     const l = live.current;
@@ -198,6 +201,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       ctx.pageSize = h.page;
     }
     const res = handleInput(prev, input, key, ctx);
+    if (!inTextPrompt(prev)) l.onViewKey?.(input, key);
     const before = st.history.length;
     // Commands first: synchronously, before any state update or render. An advance carries the
     // move the dialog showed, so the engine refuses it if the next gate changed meanwhile.
@@ -218,6 +222,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     if (res.commands.length && (said?.kind === 'info' || said?.kind === 'incident' || said?.kind === 'refused')) setFlash(said.kind === 'refused' ? `✗ ${said.text}` : said.text);
     // A key refused here (a viewer, a read-only terminal, no rollback authority): why, at once.
     if (res.say) setFlash(res.say.startsWith('✗') ? res.say : `✗ ${res.say}`);
+    else if (res.note) setFlash(res.note);
     if (res.ui.overlay.kind === 'confirm-advance' && prev.overlay.kind !== 'confirm-advance') advanceSnap.current = describeAdvance(l.plan, l.store.getState());
     if (res.ui.overlay.kind !== 'confirm-advance') advanceSnap.current = null;
     if (res.ui !== prev) {
@@ -230,9 +235,11 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
 
   const { phases, slis, pods: podsBox, roster } = layout;
   // Each pane through its own subscription (Live), with the times it shows as its clock key.
-  const phasesClock = useCallback((s: RolloutState) => JSON.stringify(phasesPaneLines(plan, s, phases.width, phases.height)), [plan, phases.width, phases.height]);
+  // A read-only view (a replay, a war-room viewer) binds no action key, so its panes name none.
+  const actions = access.kind === 'operator';
+  const phasesClock = useCallback((s: RolloutState) => JSON.stringify(phasesPaneLines(plan, s, phases.width, phases.height, actions)), [plan, phases.width, phases.height, actions]);
   const phasesPane = (
-    <Live store={store} clock={phasesClock} render={(s) => <PhasesPane plan={plan} state={s} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} />} />
+    <Live store={store} clock={phasesClock} render={(s) => <PhasesPane plan={plan} state={s} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} actions={actions} />} />
   );
   const order = useMemo(() => sliOrder(plan), [plan]);
   const selectedSli = order[Math.min(ui.sliIndex, order.length - 1)] ?? '';
@@ -306,7 +313,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       break;
     }
     case 'confirm-rollback': {
-      const d = describeRollback(plan, state);
+      const d = describeRollback(plan, state, simulated);
       overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="bad" columns={cols} rows={height} theme={theme} />;
       break;
     }

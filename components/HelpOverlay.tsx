@@ -59,9 +59,9 @@ export function helpLayout(ctx: Pick<KeyContext, 'keymap' | 'access'>, columns: 
   if (asks.length) footer.push([{ text: `${asks.join(' ')} ask first: only y in their dialog does it.`, tone: 'muted' }]);
   for (const why of refused) for (const t of wrap(`Not here: ${why}.`, inner, '  ')) footer.push([{ text: t, tone: 'warn' }]);
   if (ctx.access?.kind === 'replay') footer.push([{ text: 'A replay is read-only: no key changes anything.', tone: 'muted' }]);
-  else if (rollback) footer.push([{ text: `${rbKey} then y rolls back from any screen; in a dialog only y says yes.`, tone: 'muted' }]);
-  // borders (2) + footer; at least 3 body lines
-  const page = Math.max(3, rows - 2 - footer.length);
+  else if (rollback) footer.push([{ text: `${rbKey} y rolls back from any screen (in a text prompt: esc first).`, tone: 'muted' }]);
+  // the status bar's row (the overlay never covers it), borders (2) + footer; at least 3 body lines
+  const page = Math.max(3, rows - 3 - footer.length);
   return { width, lines, page, footer };
 }
 

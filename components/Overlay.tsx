@@ -10,7 +10,7 @@ export interface OverlayProps {
   tone: Tone;
   /** Lines of segments, already wrapped to at most `width - 4` cells. */
   lines: Seg[][];
-  /** Screen size the overlay is centred in. */
+  /** Screen size the overlay is centred in (the last row, the status bar, stays uncovered). */
   columns: number;
   rows: number;
   width: number;
@@ -20,7 +20,9 @@ export interface OverlayProps {
 export function Overlay({ title, tone, lines, columns, rows, width, theme }: OverlayProps) {
   const w = Math.max(8, Math.min(width, columns));
   const inner = w - 4; // border + one space each side
-  const maxLines = Math.max(1, rows - 2);
+  // Never over the status bar (the screen's last row): it shows the dialog's keys, and a box as tall
+  // as the screen left the bar's last character showing after its corner (╚═══╝k).
+  const maxLines = Math.max(1, rows - 3);
   const shown = lines.slice(0, maxLines);
   const h = shown.length + 2;
   const left = Math.max(0, Math.floor((columns - w) / 2));

@@ -4,6 +4,7 @@
 import type { ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import { cellWidth } from './format.js';
+import { printable } from '../src/plan/printable.js';
 import { truncateSegs, segsWidth, type Seg } from './line.js';
 import type { Theme } from './theme.js';
 
@@ -36,7 +37,7 @@ export function Pane({ title, extra, right, focused, width, height, theme, child
   if (extra?.length) head.push({ text: ' ' }, ...extra);
   // ╭─ ▶ Title extra ───── right ─╮   fixed cells: "╭─ " + " " + "╮" = 5, and "─" after `right`
   const room = Math.max(0, width - 5);
-  const wantRight = right ? ` ${right} ` : '';
+  const wantRight = right ? ` ${printable(right)} ` : '';
   // the right text only when it leaves the title a fair share
   const rightText = wantRight && cellWidth(wantRight) + 1 <= room - Math.min(segsWidth(head), 16) ? wantRight : '';
   const rightW = rightText ? cellWidth(rightText) + 1 : 0;

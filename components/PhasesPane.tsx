@@ -19,6 +19,8 @@ export interface PhasesPaneProps {
   height: number;
   focused: boolean;
   theme: Theme;
+  /** false in a read-only view (a replay, a war-room viewer): no key hints ("press a", "(t)"). */
+  actions?: boolean;
 }
 
 type PhaseMark = 'done' | 'current' | 'rolled-back' | 'pending';
@@ -64,7 +66,9 @@ const hourOf = (ms: number) => trimNumber(ms / 3_600_000, 2);
 /** Every line the pane would like to show, with priorities; `width` is the inner width.
  * `compact`: every phase on one strip line (✓1% ✗5% ·25% ·50→75→90→100%) instead of a row each,
  * for a pane too short for both the phases and what the current one needs (80x24). */
-export function phaseLines(plan: Plan, state: RolloutState, width: number, compact = false): PLine[] {
+export function phaseLines(plan: Plan, state: RolloutState, width: number, compact = false, actions = true): PLine[] {
+  // A key's hint, only where keys act (a read-only view binds none, so it names none).
+  const hint = (text: string) => (actions ? text : '');
   const cp = compile(plan);
   const gate = gateView(plan, state);
   const lines: PLine[] = [];
@@ -116,7 +120,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     if (mark === 'rolled-back' && state.rollback) {
       const rb = state.rollback;
       pushWrapped(100, `✗ ROLLED BACK from ${trimNumber(rb.fromWeight, 2)}%: ${rb.reason}`, 'bad', true);
-      push(30, { text: `  by ${rb.by}, ${formatAge(state.now - rb.at)} ago · a restarts (approvals asked again)`, tone: 'muted' });
+      push(30, { text: `  by ${rb.by}, ${formatAge(state.now - rb.at)} ago${hint(' · a restarts (approvals asked again)')}`, tone: 'muted' });
     }
     if (isGate) approvalsLines(state.status === 'pending' || state.status === 'rolled-back' ? 85 : 55);
     if (isGate) checklistLine(p.id, state.status === 'pending' ? 86 : 54);
@@ -130,7 +134,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
   }
   clusterLines();
   if (state.status === 'completed') push(90, { text: `✓ COMPLETED at ${trimNumber(state.desiredWeight, 2)}%`, tone: 'ok', bold: true });
-  if (state.status === 'pending') push(15, { text: 'press a to open the first gate once approvals are in', tone: 'muted' });
+  if (state.status === 'pending' && actions) push(15, { text: 'press a to open the first gate once approvals are in', tone: 'muted' });
   // Holds, in the engine's words; the per-SLI "no data for X" holds are folded into one line (the
   // SLI pane shows which ones, with ages).
   const noData = state.criteria.filter((c) => c.verdict === 'no-data').map((c) => c.sli);
@@ -147,7 +151,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     if (c.total === 0) return;
     const next = runbookPlan(plan).gateChecklists[phaseId]?.flatMap((l) => l.items).find((i) => !state.runbook.ticks[i.key]);
     const done = c.ticked === c.total;
-    push(prio, { text: `  checklist ${c.ticked}/${c.total}${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'warn', bold: !done }, { text: next ? ` next: ${next.text} (t)` : '', tone: 'muted' });
+    push(prio, { text: `  checklist ${c.ticked}/${c.total}${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'warn', bold: !done }, { text: next ? ` next: ${next.text}${hint(' (t)')}` : '', tone: 'muted' });
   }
 
   /** The current phase's feature flags: how many are enabled, how many wait for approvals (F). */
@@ -155,7 +159,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     const f = flagSummary(plan, state, phaseId);
     if (!f || (state.status !== 'running' && state.status !== 'paused')) return;
     const done = f.enabled === f.total;
-    push(52, { text: `  flags ${f.enabled}/${f.total} enabled${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'info' }, { text: done ? '' : `${f.waiting ? ` · ${f.waiting} await approval` : ''} (F)`, tone: 'muted' });
+    push(52, { text: `  flags ${f.enabled}/${f.total} enabled${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'info' }, { text: done ? '' : `${f.waiting ? ` · ${f.waiting} await approval` : ''}${hint(' (F)')}`, tone: 'muted' });
   }
 
   /** After a rollback: "rolled back, confirmed" includes its verification step. */
@@ -165,7 +169,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     const run = v.runId !== null ? state.runbook.runs.find((r) => r.id === v.runId) : undefined;
     const g = runGlyph(run);
     const what = run?.name ?? 'verification';
-    const text = v.status === 'running' ? `${what} running…` : v.status === 'passed' ? `rolled back, confirmed: ${what} ${v.detail}` : v.status === 'skipped' ? `verification skipped: ${v.detail}` : `rollback verification FAILED: ${what} ${v.detail} (V runs it again)`;
+    const text = v.status === 'running' ? `${what} running…` : v.status === 'passed' ? `rolled back, confirmed: ${what} ${v.detail}` : v.status === 'skipped' ? `verification skipped: ${v.detail}` : `rollback verification FAILED: ${what} ${v.detail}${hint(' (V runs it again)')}`;
     pushWrapped(97, `${g.glyph} ${text}`, v.status === 'failed' ? 'bad' : v.status === 'passed' ? 'ok' : 'info', v.status === 'failed');
   }
 
@@ -227,7 +231,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     const cps = state.checkpoints[p.id] ?? [];
     const due = cps.find((c) => c.dueAt !== undefined && c.ackedAt === undefined);
     if (due) {
-      wrap(`⚑ GO? hour ${hourOf(due.at)} ${due.title} — press g`, width - 2, '  ').forEach((t, k) =>
+      wrap(`⚑ GO? hour ${hourOf(due.at)} ${due.title}${hint(' — press g')}`, width - 2, '  ').forEach((t, k) =>
         push(92 - 0.01 * k, { text: `  ${t}`, tone: 'warn', bold: true }),
       );
     } else {
@@ -238,16 +242,16 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
 }
 
 /** The lines the pane draws at this size (App compares them to skip a redraw on a clock tick). */
-export function phasesPaneLines(plan: Plan, state: RolloutState, width: number, height: number): PLine[] {
+export function phasesPaneLines(plan: Plan, state: RolloutState, width: number, height: number, actions = true): PLine[] {
   const w = paneInnerWidth(width);
   const h = paneInnerHeight(height);
-  const full = phaseLines(plan, state, w);
-  return fitLines(full.length > h ? phaseLines(plan, state, w, true) : full, h);
+  const full = phaseLines(plan, state, w, false, actions);
+  return fitLines(full.length > h ? phaseLines(plan, state, w, true, actions) : full, h);
 }
 
-export function PhasesPane({ plan, state, width, height, focused, theme }: PhasesPaneProps) {
+export function PhasesPane({ plan, state, width, height, focused, theme, actions = true }: PhasesPaneProps) {
   const w = paneInnerWidth(width);
-  const lines = phasesPaneLines(plan, state, width, height);
+  const lines = phasesPaneLines(plan, state, width, height, actions);
   return (
     <Pane title="Phases" right={plan.metadata.release} focused={focused} width={width} height={height} theme={theme}>
       <Box flexDirection="column">

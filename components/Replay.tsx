@@ -2,13 +2,14 @@
 // move: ←/→ one event, [/] one hour, n the next rollback, home/end. Read-only: the console binds no
 // action key (keys.ts, access 'replay'), the store ignores commands anyway, and the banner says so.
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import { Box, Text, useInput, useStdout } from 'ink';
+import { Box, Text, useStdout } from 'ink';
 import type { Plan } from '../src/plan/schema.js';
 import type { EngineEvent, RolloutState } from '../src/engine/types.js';
 import type { Store } from '../src/runtime/store.js';
 import { App } from './App.js';
 import type { Keymap } from '../src/config/keys.js';
 import { makeTheme } from './theme.js';
+import { printable } from '../src/plan/printable.js';
 
 export interface ReplayFrame {
   seq: number;
@@ -77,20 +78,19 @@ export function Replay({ plan, frames, file, columns, rows, keymap }: { plan: Pl
   const store = useMemo(() => new ReplayStore(frames), [frames]);
   const i = useSyncExternalStore(store.subscribe, store.index, store.index);
   const frame = frames[i]!;
-  useInput(
-    useCallback(
-      (input: string, key: { leftArrow?: boolean; rightArrow?: boolean; home?: boolean; end?: boolean }) => store.show(moveReplay(frames, store.index(), input, key)),
-      [frames, store],
-    ),
+  // The console hands over every key its filter prompt does not take (there, n is a letter).
+  const onViewKey = useCallback(
+    (input: string, key: { leftArrow?: boolean; rightArrow?: boolean; home?: boolean; end?: boolean }) => store.show(moveReplay(frames, store.index(), input, key)),
+    [frames, store],
   );
   const when = new Date(frame.state.now).toISOString().slice(0, 16).replace('T', ' ');
-  const banner = ` REPLAY ${file}  event ${i + 1}/${frames.length} (seq ${frame.seq}) at ${when} UTC  ←/→ event  [/] hour  n next rollback  home/end  q quit  (read-only)`;
+  const banner = ` REPLAY ${printable(file)}  event ${i + 1}/${frames.length} (seq ${frame.seq}) at ${when} UTC  ←/→ event  [/] hour  n next rollback  home/end  q quit  (read-only)`;
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text {...(theme.enabled ? { color: 'black', backgroundColor: 'yellow' } : {})} wrap="truncate">
         {banner.padEnd(width).slice(0, width)}
       </Text>
-      <App plan={plan} store={store} actor={{ id: 'replay', name: 'replay (read-only)' }} now={() => store.getState().now} columns={width} rows={height - 1} replay {...(keymap ? { keymap } : {})} />
+      <App plan={plan} store={store} actor={{ id: 'replay', name: 'replay (read-only)' }} now={() => store.getState().now} columns={width} rows={height - 1} replay onViewKey={onViewKey} {...(keymap ? { keymap } : {})} />
     </Box>
   );
 }

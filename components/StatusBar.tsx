@@ -66,6 +66,8 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
     cuttable.unshift(...[why, actual].filter((x): x is Seg => x !== undefined));
   }
   for (const [name, h] of Object.entries(state.sources)) if (!h.ok) left.push({ text: ` · ✗ ${name}`, tone: 'bad', bold: true });
+  // The journal is gone (replaced, truncated, removed): nothing is recorded and the rollout holds.
+  if (state.journalLost) left.push({ text: ` · ✗ JOURNAL LOST (${state.journalLost.kind}): holding`, tone: 'bad', bold: true });
   // With a Lease: does this terminal drive, or who does.
   if (state.driver) {
     // With what the driver's side says: whom this terminal took over from, a renewal that failed, a

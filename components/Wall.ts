@@ -6,6 +6,7 @@
 // blessed and blessed-contrib are CommonJS and large: they are loaded here with a dynamic import
 // (and kept out of the bundle) so no other command pays for them.
 import { preferUtf8LineDrawing } from '../src/env.js';
+import { printable } from '../src/plan/printable.js';
 import type { Plan } from '../src/plan/schema.js';
 import { compile } from '../src/engine/compiled.js';
 import { gateView } from '../src/engine/gates.js';
@@ -410,12 +411,14 @@ export async function startWall(o: WallOptions): Promise<Wall> {
     }
     const w = widgets!;
     const lines = fitFacts(facts, l.facts.width - 3, l.facts.height - 2);
-    w.facts.setContent(lines.map((x) => `{${TONE[x.tone]}-fg}${blessed.escape(x.text)}{/${TONE[x.tone]}-fg}`).join('\n'));
+    // blessed obeys SGR codes in content (and escape() only escapes its tags): a person's summary
+    // or a server's message is shown (␛), never obeyed.
+    w.facts.setContent(lines.map((x) => `{${TONE[x.tone]}-fg}${blessed.escape(printable(x.text))}{/${TONE[x.tone]}-fg}`).join('\n'));
     // blessed-contrib reads a percent <= 1.001 as a fraction (1 would draw 100%): always give it one.
     w.gauge?.setPercent?.(Math.max(0, Math.min(100, m.weight)) / 100);
     w.gauge?.setLabel?.(` Canary weight ${trimNumber(m.weight, 2)}% `);
     w.pods?.setData({ headers: ['region', 'canary', 'stable', '✗'], data: m.pods });
-    w.people?.setData({ headers: ['role', 'who', ''], data: m.people });
+    w.people?.setData({ headers: ['role', 'who', ''], data: m.people.map((row) => row.map((cell) => printable(cell))) });
     w.charts.forEach((widget, i) => {
       const c = m.charts[i]!;
       const room = l.charts[i]!.width - 4;

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 
 import { Box, Text, useStdout } from 'ink';
 import { App, type AppProps } from './App.js';
 import { makeTheme } from './theme.js';
+import { printable } from '../src/plan/printable.js';
 
 /** Something that can say one line about the war room and tell when it changed. */
 export interface WarRoomLine {
@@ -36,7 +37,7 @@ export function WarRoomConsole(props: Omit<AppProps, 'rows'> & { room: WarRoomLi
     <Box flexDirection="column" width={width}>
       <App {...props} rows={rows} />
       <Text {...(color ? { color } : {})} wrap="truncate-end">
-        {line.text.slice(0, width)}
+        {printable(line.text).slice(0, width)}
       </Text>
     </Box>
   );

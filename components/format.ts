@@ -1,6 +1,7 @@
 // Text helpers for the console: ages, durations, values with units, and terminal-cell-aware
 // truncation, padding and wrapping. Pure functions, no React.
 import { formatDuration } from '../src/plan/duration.js';
+import { hasControl, printable } from '../src/plan/printable.js';
 
 /** Kubernetes-style age: 45s, 12m, 3h, 2d. Negative ages (clock skew) show as 0s. */
 export function formatAge(ms: number): string {
@@ -144,9 +145,11 @@ function isZeroWidth(cp: number): boolean {
 // Printable ASCII only: the common case (pod names, numbers) is answered without a loop over code points.
 const ASCII = /^[\x20-\x7e]*$/;
 
-/** Width of `s` in terminal cells (no ANSI escapes expected). */
+/** Width of `s` in terminal cells, as the console draws it: a control character (an escape from a
+ * person's text, a server's) counts as its visible stand-in (`printable`), which is what is drawn. */
 export function cellWidth(s: string): number {
   if (ASCII.test(s)) return s.length;
+  if (hasControl(s)) s = printable(s);
   let w = 0;
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
@@ -156,10 +159,12 @@ export function cellWidth(s: string): number {
   return w;
 }
 
-/** Cut `s` to at most `width` cells, ending with `…` when something was cut. */
+/** Cut `s` to at most `width` cells, ending with `…` when something was cut; control characters
+ * come back as their visible stand-ins (`printable`). */
 export function truncate(s: string, width: number): string {
   if (width <= 0) return '';
   if (ASCII.test(s)) return s.length <= width ? s : width === 1 ? '…' : `${s.slice(0, width - 1)}…`;
+  if (hasControl(s)) s = printable(s);
   if (cellWidth(s) <= width) return s;
   let out = '';
   let w = 0;

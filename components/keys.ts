@@ -6,9 +6,12 @@
 // from the same tables, so a key cannot work without being shown or be shown without working.
 //
 // Dispatch order is `handleKey` below, in this order:
-//   1. rollback (`R`, or its remap) from every state: R then y always rolls back;
+//   0. a text prompt (the pod filter, an incident's summary, a no-go's reason) takes every
+//      printable key as text, `R` and every other global key included (k9s, vim): only esc,
+//      enter, backspace, arrows/tab and ctrl keys act there;
+//   1. rollback (`R`, or its remap) from every other state: R then y always rolls back;
 //   2. the topmost dialog (modal: its bindings, then what it does with any other key);
-//   3. the focused pane (the pod filter prompt, then the pane's bindings);
+//   3. the focused pane (its bindings);
 //   4. the global bindings.
 // Read-only views (k9s): a replay binds no action key at all; a war-room viewer and a terminal
 // that does not hold the lease are told why at once when they press one, before any dialog opens.
@@ -48,6 +51,18 @@ export function matches(spec: string, input: string, key: KeyLike): boolean {
   return input === spec && !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab;
 }
 const any = (specs: readonly string[], input: string, key: KeyLike) => specs.some((s) => matches(s, input, key));
+
+/** Is a text prompt open (the pod filter, an incident's summary, a no-go's reason)? There every
+ * printable key is text: `R`, `n`, `q`, `?`, `:` too. Only esc, enter, backspace, the arrows, tab
+ * and ctrl keys act. */
+export function inTextPrompt(ui: UiState): boolean {
+  return ui.overlay.kind === 'none' ? ui.editingFilter : ui.overlay.kind === 'declare-incident' || ui.overlay.kind === 'no-go';
+}
+
+/** The printable characters of a key press (C0, DEL and C1 controls dropped): what a prompt takes. */
+function typedText(input: string): string {
+  return [...input].filter((ch) => ch >= ' ' && (ch < '\u007f' || ch > '\u009f')).join('');
+}
 
 // ---------------------------------------------------------------------------------------------
 // who may do what
@@ -279,10 +294,7 @@ export const DIALOGS: Specs = {
     other: { help: 'ignored', run: (ui) => ({ ui }) },
   },
   'confirm-advance': confirmSpec('Advance', 'advance as the dialog says', (ui, _d, ctx) => (ctx.canAdvance === false ? { ui } : { ui, command: { kind: 'advance' } })),
-  'confirm-rollback': {
-    ...confirmSpec<Dialog & { kind: 'confirm-rollback' }>('Roll back', 'roll back now', (ui, _d, ctx) => (canRollback(ctx.status) ? { ui, command: { kind: 'rollback' } } : { ui })),
-    other: { help: 'no: closes the dialog (the incident being declared comes back)', hint: 'any other key: no', run: (ui) => closeTo(ui) },
-  },
+  'confirm-rollback': confirmSpec('Roll back', 'roll back now', (ui, _d, ctx) => (canRollback(ctx.status) ? { ui, command: { kind: 'rollback' } } : { ui })),
   'confirm-quit': confirmSpec('Quit', 'quit (traffic stays where it is)', (ui) => ({ ui, quit: true })),
   'confirm-go': confirmSpec('GO at a checkpoint', 'give the go', (ui, _d, ctx) => (ctx.checkpointDue === false ? { ui } : { ui, command: { kind: 'ack-checkpoint' } })),
   'confirm-declare': {
@@ -346,11 +358,11 @@ export const DIALOGS: Specs = {
       { keys: ['backspace'], help: 'delete a character', run: (ui, d) => ({ ui: { ...ui, overlay: { ...d, draft: { ...d.draft, summary: [...d.draft.summary].slice(0, -1).join('') } } } }) },
     ],
     other: {
-      help: 'text: the one-line summary (R still rolls back: type r)',
+      help: 'text: the one-line summary (every printable key is text, R too: esc, then R, rolls back)',
       hint: 'type the summary',
       run: (ui, d, _ctx, input, key) => {
         if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown) return { ui };
-        const text = [...input].filter((ch) => ch >= ' ' && ch !== '\u007f').join('');
+        const text = typedText(input);
         if (!text) return { ui };
         const summary = [...(d.draft.summary + text)].slice(0, SUMMARY_MAX).join('');
         return { ui: { ...ui, overlay: { ...d, draft: { ...d.draft, summary } } } };
@@ -513,11 +525,11 @@ export const DIALOGS: Specs = {
       { keys: ['backspace'], help: 'delete a character', run: (ui, d) => ({ ui: { ...ui, overlay: { ...d, reason: [...d.reason].slice(0, -1).join('') } } }) },
     ],
     other: {
-      help: 'text: the reason (R still rolls back: type r)',
+      help: 'text: the reason (every printable key is text, R too: esc, then R, rolls back)',
       hint: 'type the reason',
       run: (ui, d, _ctx, input, key) => {
         if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.tab) return { ui };
-        const text = [...input].filter((ch) => ch >= ' ' && ch !== '\u007f').join('');
+        const text = typedText(input);
         if (!text) return { ui };
         return { ui: { ...ui, overlay: { ...d, reason: [...(d.reason + text)].slice(0, SUMMARY_MAX).join('') } } };
       },
@@ -595,10 +607,8 @@ function dialogKey<D extends Dialog>(ui: UiState, d: D, input: string, key: KeyL
 // ---------------------------------------------------------------------------------------------
 // the pod filter prompt (the pods pane's text mode)
 
-// Pod filter text: what can appear in a pod name, region, track or status (never the rollback key:
-// it is handled first). Uppercase letters are folded since matching ignores case.
-const FILTER_CHAR = /^[a-zA-Z0-9._:/-]$/;
-
+// Pod filter text: every printable key, the rollback key and every global key included (matching
+// ignores case, so uppercase letters are folded).
 function filterKey(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): KeyResult {
   if (key.escape) return { ui: { ...ui, filter: '', editingFilter: false, podsOffset: 0 } };
   if (key.return) return { ui: { ...ui, editingFilter: false } };
@@ -606,8 +616,8 @@ function filterKey(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): K
   if (key.backspace || key.delete) return { ui: { ...ui, filter: ui.filter.slice(0, -1), podsOffset: 0 } };
   const move: Move | null = key.upArrow ? 'up' : key.downArrow ? 'down' : key.pageUp ? 'page-up' : key.pageDown ? 'page-down' : key.home ? 'home' : key.end ? 'end' : null;
   if (move) return scrollPods(ui, move, ctx);
-  if (key.ctrl || key.meta) return { ui };
-  const text = [...input].filter((ch) => FILTER_CHAR.test(ch)).join('').toLowerCase();
+  if (key.ctrl || key.meta || key.leftArrow || key.rightArrow) return { ui };
+  const text = typedText(input).toLowerCase();
   return text ? { ui: { ...ui, filter: ui.filter + text, podsOffset: 0 } } : { ui };
 }
 
@@ -620,9 +630,9 @@ export const REPLAY_HELP: HelpRow[] = [
 ];
 
 export const FILTER_HELP: { keys: string; help: string }[] = [
-  { keys: 'text', help: 'filter by name, region, track or status' },
+  { keys: 'text', help: 'filter by name, region, track or status (every printable key is text: R, q, ? too)' },
   { keys: 'enter', help: 'keep the filter' },
-  { keys: 'esc', help: 'clear it' },
+  { keys: 'esc', help: 'clear it (then R rolls back)' },
   { keys: '↑/↓ pgup/pgdn', help: 'scroll the pods' },
 ];
 
@@ -645,29 +655,30 @@ export function handleKey(ui: UiState, input: string, key: KeyLike, ctx: KeyCont
   const keymap = ctx.keymap ?? DEFAULT_KEYMAP;
   const access = ctx.access ?? FULL_ACCESS;
 
-  // 1. rollback, from anywhere (while declaring an incident too: the draft is kept, and the
-  //    dialog comes back when the confirmation closes)
-  if (single && any(keymap.rollback, input, key)) {
+  // 0. a text prompt takes every printable key (the filter prompt below, the incident summary
+  //    and the no-go reason in their dialogs): R there is a letter, never the rollback
+  const prompt = inTextPrompt(ui);
+
+  // 1. rollback, from anywhere else
+  if (single && !prompt && any(keymap.rollback, input, key)) {
     const a = availability('rollback', 'asks', access);
     if (a.state === 'refused') return { ui, say: a.why };
     if (a.state === 'on') {
-      const under = ui.overlay.kind === 'declare-incident' ? ui.overlay : ui.overlay.kind === 'confirm-rollback' ? ui.overlay.under : null;
-      return { ui: { ...ui, overlay: { kind: 'confirm-rollback', under }, editingFilter: false } };
+      return { ui: { ...ui, overlay: { kind: 'confirm-rollback' } } };
     }
   }
 
   // 2. the topmost dialog
   if (ui.overlay.kind !== 'none') {
-    const r = dialogKey(ui, ui.overlay, input, key, ctx);
-    // R's confirmation closed over the incident being declared: the dialog comes back.
-    if (ui.overlay.kind === 'confirm-rollback' && ui.overlay.under && r.ui.overlay.kind === 'none') return { ...r, ui: { ...r.ui, overlay: ui.overlay.under } };
-    return r;
+    return dialogKey(ui, ui.overlay, input, key, ctx);
   }
 
   // 3. the focused pane: its text prompt, then its bindings; 4. the global bindings
   if (ui.editingFilter) return filterKey(ui, input, key, ctx);
   if (!single) return { ui }; // a paste outside the filter prompt: never a command
   const action = actionFor(input, key, keymap, ui.focus);
+  // k9s's command mode: canary has none; say so instead of doing nothing.
+  if (!action && input === ':' && !key.ctrl && !key.meta) return { ui, note: 'no command mode: ? shows the keys' };
   if (!action || action === 'rollback') return { ui };
   const a = availability(action, ACTIONS[action].kind, access);
   if (a.state === 'unbound') return { ui };
@@ -683,21 +694,22 @@ export const BURST_MAX = 4;
 /** One read from the terminal: a burst of up to BURST_MAX plain characters is each character in
  * turn (so `Ry` in one read rolls back); anything longer outside the filter prompt is a paste and
  * never a command. */
-export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null; clock: ClockKey[]; inspect?: string | null } {
+export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyContext): { ui: UiState; commands: Command[]; quit: boolean; approve: boolean; say: string | null; note?: string; clock: ClockKey[]; inspect?: string | null } {
   const chars = [...input];
   const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && chars.every((c) => c >= ' ' && c !== '\u007f');
-  const rollbackKeys = (ctx.keymap ?? DEFAULT_KEYMAP).rollback;
-  if (chars.length <= 1 || !plain || chars.length > BURST_MAX || ui.editingFilter || (ui.overlay.kind === 'declare-incident' && !chars.some((c) => rollbackKeys.includes(c)))) {
+  // In a text prompt a burst is text as a whole (every printable key is text there).
+  if (chars.length <= 1 || !plain || chars.length > BURST_MAX || inTextPrompt(ui)) {
     const r = handleKey(ui, input, key, ctx);
-    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null, clock: r.clock ? [r.clock] : [], ...(r.inspect !== undefined ? { inspect: r.inspect } : {}) };
+    return { ui: r.ui, commands: r.command ? [r.command] : [], quit: r.quit === true, approve: r.approve === true, say: r.say ?? null, ...(r.note ? { note: r.note } : {}), clock: r.clock ? [r.clock] : [], ...(r.inspect !== undefined ? { inspect: r.inspect } : {}) };
   }
   let state = ui;
   const commands: Command[] = [];
   let approve = false;
   let say: string | null = null;
+  let note: string | undefined;
   let inspect: string | null | undefined;
   const clock: ClockKey[] = [];
-  const done = (quit: boolean) => ({ ui: state, commands, quit, approve, say, clock, ...(inspect !== undefined ? { inspect } : {}) });
+  const done = (quit: boolean) => ({ ui: state, commands, quit, approve, say, ...(note ? { note } : {}), clock, ...(inspect !== undefined ? { inspect } : {}) });
   for (const ch of chars) {
     const r = handleKey(state, ch, {}, ctx);
     state = r.ui;
@@ -705,6 +717,7 @@ export function handleInput(ui: UiState, input: string, key: KeyLike, ctx: KeyCo
     if (r.clock) clock.push(r.clock);
     if (r.approve) approve = true;
     if (r.say) say = r.say;
+    if (r.note) note = r.note;
     if (r.inspect !== undefined) inspect = r.inspect;
     if (r.quit) return done(true);
   }
@@ -796,7 +809,8 @@ export function statusHints(ui: UiState, ctx: Pick<KeyContext, 'keymap' | 'acces
   const keymap = ctx.keymap ?? DEFAULT_KEYMAP;
   const access = ctx.access ?? FULL_ACCESS;
   const on = (a: ActionName) => availability(a, ACTIONS[a].kind, access).state === 'on' && keymap[a].length > 0;
-  const rb = on('rollback') ? hintOf(keymap, 'rollback') : '';
+  // In a text prompt R is a letter: the rollback is esc, then R.
+  const rb = on('rollback') ? (inTextPrompt(ui) ? `esc,${keymap.rollback[0]} rollback` : hintOf(keymap, 'rollback')) : '';
   const join = (parts: string[]) => parts.filter(Boolean).join('  ');
   if (ui.overlay.kind !== 'none') {
     const spec = DIALOGS[ui.overlay.kind] as DialogSpec<Dialog>;

@@ -4,6 +4,7 @@
 import type { ReactNode } from 'react';
 import { Text } from 'ink';
 import { cellWidth, truncate } from './format.js';
+import { printable } from '../src/plan/printable.js';
 import type { Theme, Tone } from './theme.js';
 
 export interface Seg {
@@ -24,12 +25,16 @@ export function segsWidth(segs: readonly Seg[]): number {
   return w;
 }
 
-/** Cut segments to `width` cells (the last kept one ends with … when something was cut). */
+/** Cut segments to `width` cells (the last kept one ends with … when something was cut). Every
+ * segment drawn passes here: a control character in it (a person's summary, a pod name or log line
+ * from a server, a plan's title) comes out as its visible stand-in (`printable`), never raw. */
 export function truncateSegs(segs: readonly Seg[], width: number): Seg[] {
   const out: Seg[] = [];
   let left = width;
   for (let i = 0; i < segs.length; i++) {
-    const s = segs[i]!;
+    const raw = segs[i]!;
+    const text = printable(raw.text);
+    const s = text === raw.text ? raw : { ...raw, text };
     const w = cellWidth(s.text);
     if (w <= left) {
       out.push(s);

@@ -30,8 +30,7 @@ export const SUMMARY_MAX = 120;
 export type Dialog =
   | { kind: 'help'; offset: number }
   | { kind: 'confirm-advance' }
-  /** `under`: the incident dialog R was pressed over; it comes back (with its draft) when this closes. */
-  | { kind: 'confirm-rollback'; under: (Dialog & { kind: 'declare-incident' }) | null }
+  | { kind: 'confirm-rollback' }
   | { kind: 'confirm-quit' }
   | { kind: 'confirm-go' }
   /** The incident `y` acknowledges (the most severe, oldest one nobody acknowledged yet). */
@@ -179,6 +178,8 @@ export interface KeyResult {
   approve?: boolean;
   /** Say this where the hints are (a refusal, before any dialog opens). */
   say?: string;
+  /** Something to tell the person at the keyboard that is not a refusal (`:`: there is no command mode). */
+  note?: string;
   /** Look at this pod (describe + follow its log) on this terminal only; null stops looking. */
   inspect?: string | null;
 }

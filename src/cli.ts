@@ -14,13 +14,16 @@ import { buildProgram } from './commands/program.js';
 import { COMMANDS, DEFAULT_COMMAND } from './commands/registry.js';
 import { readEnv } from './env.js';
 import { leanHeapSoon } from './heap.js';
+import { printable } from './plan/printable.js';
 
 export { packageRoot, DEFAULT_PLAN } from './paths.js';
 
 const REPORT = 'this is a bug in canary: please report it (the command you ran, and the output of the same command with CANARY_DEBUG=1) to the canary maintainers, in the issue tracker of the canary repository';
 
 /** Prints an error as canary prints every error, and returns its exit code. */
-export function reportError(err: unknown, err$: NodeJS.WritableStream = process.stderr, debug = isDebug()): number {
+export function reportError(err: unknown, stream: NodeJS.WritableStream = process.stderr, debug = isDebug()): number {
+  // A message may quote a plan, a server's answer or a file name: shown, never obeyed.
+  const err$ = { write: (text: string) => stream.write(printable(text, 'layout')) };
   if (err instanceof UsageError) {
     err$.write(`canary: ${err.message}\n`);
     err$.write(`canary: see \`${err.command ?? 'canary'} --help\`\n`);

@@ -3,6 +3,7 @@
 // with an exit code a pipeline can branch on.
 import type { Plan } from './plan/schema.js';
 import { formatDuration } from './plan/duration.js';
+import { printable } from './plan/printable.js';
 import { gateView } from './engine/gates.js';
 import { compile } from './engine/compiled.js';
 import { neededSlis } from './engine/evidence.js';
@@ -94,7 +95,8 @@ export function heldOnPeople(plan: Plan, s: RolloutState): string[] | null {
 export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
   const { plan, runtime, json } = opts;
   const out = opts.out ?? process.stdout;
-  const print = (obj: Record<string, unknown>, text: string) => out.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
+  // A line's text quotes the plan, people and servers: shown (␛), never obeyed (JSON escapes its own).
+  const print = (obj: Record<string, unknown>, text: string) => out.write(json ? `${JSON.stringify(obj)}\n` : `${printable(text, 'newline')}\n`);
   const t0 = () => runtime.getState().startedAt;
   const stamp = (at: number) => {
     const st = t0();
@@ -222,6 +224,8 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
       const s = runtime.getState();
       if (s.status === 'rolled-back') return void finish(EXIT.rolledBack, `rolled back from ${s.rollback?.fromWeight ?? '?'}%: ${s.rollback?.reason ?? ''}`);
       if (s.status === 'completed') return void finish(EXIT.completed, `completed at ${s.desiredWeight}%`);
+      // Nothing is recorded any more: the rollout holds until a person restores the journal.
+      if (s.journalLost) return void finish(EXIT.held, `held: the journal ${s.journalLost.path} was lost (${s.journalLost.reason}); nothing after seq ${s.journalLost.lastSeq} is recorded`);
       if (opts.until && opts.until !== 'complete') {
         const idx = plan.phases.findIndex((p) => p.id === opts.until);
         if (s.phaseIndex >= idx && Object.keys(s.pending).length === 0) return void finish(EXIT.completed, `reached ${opts.until} at ${s.desiredWeight}%`);

@@ -6,6 +6,7 @@ import { gateView } from './engine/gates.js';
 import type { RolloutState } from './engine/types.js';
 import { escalationClock, openIncidents } from './engine/people.js';
 import { calendarDay, calendarGatesAhead, specialDayReason } from './engine/calendar.js';
+import { printable } from './plan/printable.js';
 
 export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; problems?: string[]; torn?: boolean }): string {
   const cp = compile(plan);
@@ -68,5 +69,6 @@ export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; p
   }
   if (opts.torn) lines.push('Journal:    its last line was torn (a crash mid-write); it is set aside when the rollout resumes');
   for (const p of opts.problems ?? []) lines.push(`Problem:    ${p}`);
-  return `${lines.join('\n')}\n`;
+  // Summaries, reasons and names come from people, plans and journals: shown, never obeyed.
+  return printable(`${lines.join('\n')}\n`, 'newline');
 }

@@ -277,11 +277,16 @@ describe('keys', () => {
     expect(rollbacks(store)).toHaveLength(1);
   });
 
-  it('R then y rolls back while editing the pod filter (R is never filter text)', async () => {
+  it('in the pod filter R is a letter; esc, then R y rolls back', async () => {
     const store = running();
     const ui = await show(store);
     ui.write('/');
     ui.write('o');
+    ui.write('R');
+    ui.write('y');
+    expect(rollbacks(store)).toHaveLength(0);
+    ui.write('\u001B'); // esc leaves the prompt (and clears it)
+    await settle(); // (an escape followed at once by R would be alt-R)
     ui.write('R');
     ui.write('y');
     expect(rollbacks(store)).toHaveLength(1);
@@ -442,11 +447,12 @@ describe('handleKey (pure)', () => {
     { ...INITIAL_UI, overlay: { kind: 'help', offset: 0 } },
     { ...INITIAL_UI, overlay: { kind: 'confirm-advance' } },
     { ...INITIAL_UI, overlay: { kind: 'confirm-quit' } },
-    { ...INITIAL_UI, overlay: { kind: 'confirm-rollback', under: null } },
-    { ...INITIAL_UI, focus: 'pods', editingFilter: true, filter: 'orch' },
+    { ...INITIAL_UI, overlay: { kind: 'confirm-rollback' } },
   ];
 
-  it('R, y is a rollback from every state', () => {
+  it('R, y is a rollback from every state but a text prompt (there R is a letter)', () => {
+    const editing: UiState = { ...INITIAL_UI, focus: 'pods', editingFilter: true, filter: 'orch' };
+    expect(handleKey(editing, 'R', { shift: true }, ctx)).toEqual({ ui: { ...editing, filter: 'orchr' } });
     for (const s of states) {
       const a = handleKey(s, 'R', { shift: true }, ctx);
       expect(a.command).toBeUndefined();
@@ -458,7 +464,7 @@ describe('handleKey (pure)', () => {
   });
 
   it('only y confirms; other keys cancel', () => {
-    const open: UiState = { ...INITIAL_UI, overlay: { kind: 'confirm-rollback', under: null } };
+    const open: UiState = { ...INITIAL_UI, overlay: { kind: 'confirm-rollback' } };
     for (const [input, key] of [
       ['n', {}],
       ['Y', { shift: true }],
@@ -492,7 +498,7 @@ describe('handleKey (pure)', () => {
   });
 
   it('no rollback command when there is nothing to roll back', () => {
-    const open: UiState = { ...INITIAL_UI, overlay: { kind: 'confirm-rollback', under: null } };
+    const open: UiState = { ...INITIAL_UI, overlay: { kind: 'confirm-rollback' } };
     expect(handleKey(open, 'y', {}, { status: 'pending' }).command).toBeUndefined();
     expect(handleKey(open, 'y', {}, { status: 'rolled-back' }).command).toBeUndefined();
   });

@@ -165,7 +165,9 @@ describe('journal: replay is the live state', () => {
     const path = file();
     const writer = await JournalWriter.open(path, { plan, planText, start: T0 });
     const traffic: TrafficActuator = { name: 'hung', setWeight: () => new Promise(() => undefined), rollback: () => new Promise(() => undefined) };
-    const rt = new Runtime({ plan, clock: new ManualClock(T0), traffic, journal: writer });
+    // The actuator never answers, and this runtime is gone with the process: no timeout may report
+    // a failure 30 s later into the closed journal (an unhandled rejection in whatever test runs then).
+    const rt = new Runtime({ plan, clock: new ManualClock(T0), traffic, journal: writer, actuatorTimeoutMs: 2_147_483_647 });
     rt.dispatch({ type: 'sli.samples', at: T0, samples: samples(HEALTHY) }); // the first gate needs a valid baseline
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'dev', name: 'Dev Raman' }, phase: 'canary-1', role: 'eng-lead' });
     rt.dispatch({ type: 'approve', at: T0, actor: { id: 'chloe', name: 'Chloe Lindqvist' }, phase: 'canary-1', role: 'sre-lead' });

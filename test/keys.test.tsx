@@ -68,9 +68,9 @@ function withIncident(): TestStore {
   return store;
 }
 
-describe('dispatch order: R first, then the topmost dialog, then the focused pane, then global keys', () => {
-  it('R opens the rollback from inside every dialog, and y rolls back', async () => {
-    for (const open of ['?', 'c', 'l', 'i', 'I', 'g', 'a', '!']) {
+describe('dispatch order: a text prompt, then R, then the topmost dialog, then the focused pane, then global keys', () => {
+  it('R opens the rollback from inside every dialog but a text prompt (test/prompts.test.tsx), and y rolls back', async () => {
+    for (const open of ['?', 'c', 'l', 'I', 'g', 'a', '!']) {
       const store = withIncident();
       const ui = await show(store);
       await ui.key(open);
@@ -237,7 +237,7 @@ describe('help at 80x24', () => {
     // every section, the dialogs' keys included, was on screen at some point
     for (const t of ['Rollout', 'People', 'Panes', 'Pods', 'General', 'In SLI details', 'In Declare an incident', 'In Resolve an incident', 'In Communications', 'In Load tests of this phase', 'In a confirmation', 'In the pod filter'])
       expect(all).toContain(t);
-    expect(f).toContain('R then y rolls back from any screen');
+    expect(f).toContain('R y rolls back from any screen (in a text prompt: esc first).');
   });
 });
 

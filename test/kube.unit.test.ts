@@ -271,7 +271,7 @@ describe('one journal writer per file', () => {
     const first = lockJournal(path);
     expect(first.ok).toBe(true);
     // the same process asking again is "another canary": the file says our pid, which is alive
-    expect(lockJournal(path)).toEqual({ ok: false, holder: `canary pid ${process.pid}` });
+    expect(lockJournal(path)).toMatchObject({ ok: false, holder: `canary pid ${process.pid}`, lock: `${path}.lock` });
     if (first.ok) first.release();
     writeFileSync(`${path}.lock`, '999999999\n'); // a pid that cannot exist
     const stale = lockJournal(path);

@@ -100,19 +100,22 @@ describe('incidents in the console', () => {
     expect(store.getState().incidents).toHaveLength(0);
   });
 
-  it('R still rolls back from the incident dialog, and the draft comes back after', () => {
+  it('in the incident dialog R is a letter of the summary; esc, then R y rolls back', () => {
     const ctx = { status: 'running' as const };
     let r = handleKey(INITIAL_UI, 'i', {}, ctx);
     r = handleKey(r.ui, 'd', {}, ctx);
     r = handleKey(r.ui, 'R', {}, ctx);
-    expect(r.ui.overlay.kind).toBe('confirm-rollback');
+    expect(r.ui.overlay).toEqual({ kind: 'declare-incident', draft: { severity: 'P0', summary: 'dR' } });
     r = handleKey(r.ui, 'y', {}, ctx);
-    expect(r.command).toEqual({ kind: 'rollback' });
-    expect(r.ui.overlay).toEqual({ kind: 'declare-incident', draft: { severity: 'P0', summary: 'd' } });
+    expect(r.command).toBeUndefined();
+    expect(r.ui.overlay).toEqual({ kind: 'declare-incident', draft: { severity: 'P0', summary: 'dRy' } });
+    const closed = handleKey(r.ui, '', { escape: true }, ctx);
+    const rb = handleKey(handleKey(closed.ui, 'R', {}, ctx).ui, 'y', {}, ctx);
+    expect(rb.command).toEqual({ kind: 'rollback' });
     // a fast burst is text in the dialog (not keys): `kIc` types, it does not acknowledge
     const typed = handleInput(r.ui, 'kIc', {}, ctx);
     expect(typed.commands).toEqual([]);
-    expect(typed.ui.overlay).toMatchObject({ kind: 'declare-incident', draft: { summary: 'dkIc' } });
+    expect(typed.ui.overlay).toMatchObject({ kind: 'declare-incident', draft: { summary: 'dRykIc' } });
   });
 
   it('I resolves the chosen incident of several; ! y acks the most severe first', async () => {

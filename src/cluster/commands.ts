@@ -8,6 +8,7 @@ import { connectHome } from './connect.js';
 import { Driver, type DriverOptions } from './driver.js';
 import { loadClusterJournal, verifyText } from './journal.js';
 import { ClusterStateError, RolloutResource, type CanaryRollout } from './resource.js';
+import { printable } from '../plan/printable.js';
 
 export interface IO {
   out: NodeJS.WritableStream;
@@ -191,7 +192,8 @@ export function statusLines(cr: CanaryRollout, now = Date.now()): string {
   if (st.driver) lines.push(`Driver:       ${st.driver.holder} (lease epoch ${st.driver.epoch}, since ${st.driver.since})`);
   if (st.journal) lines.push(`Journal:      head seq ${st.journal.seq} ${st.journal.hash}, ${st.journal.segments} segment(s)`);
   lines.push(`Updated:      ${st.updatedAt} (${ago(st.updatedAt)})`);
-  return `${lines.join('\n')}\n`;
+  // The status is the cluster's (and its summaries people's): shown, never obeyed.
+  return printable(`${lines.join('\n')}\n`, 'newline');
 }
 
 /** `canary status <rollout> [--context c] [--namespace n] [-o json]`. */

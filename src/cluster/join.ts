@@ -38,8 +38,9 @@ export async function proxyTarget(o: Omit<ProxyJoinOptions, 'token'>): Promise<{
   return { url, headers: opts.headers, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.cert ? { cert: opts.cert } : {}), ...(opts.key ? { key: opts.key } : {}), namespace };
 }
 
-/** A RemoteStore joined to the in-cluster driver through the API server; rejects with what to do. */
-export async function joinThroughApiServer(o: ProxyJoinOptions): Promise<RemoteStore> {
+/** A RemoteStore for the in-cluster driver through the API server, not connected yet, and how to
+ * explain a failure to connect (what to do): `canary join --rollout` shows the attempt meanwhile. */
+export async function proxyStore(o: ProxyJoinOptions): Promise<{ store: RemoteStore; explain: (message: string) => string }> {
   const t = await proxyTarget(o);
   const store = new RemoteStore({
     url: t.url,
@@ -48,19 +49,28 @@ export async function joinThroughApiServer(o: ProxyJoinOptions): Promise<RemoteS
     proxy: { headers: t.headers, ...(t.cert ? { cert: t.cert } : {}), ...(t.key ? { key: t.key } : {}) },
     timeoutMs: o.timeoutMs ?? 5_000,
   });
+  return { store, explain: (m) => explainJoin(o, t, m) };
+}
+
+/** A RemoteStore joined to the in-cluster driver through the API server; rejects with what to do. */
+export async function joinThroughApiServer(o: ProxyJoinOptions): Promise<RemoteStore> {
+  const { store, explain } = await proxyStore(o);
   try {
     await store.start();
   } catch (err) {
     store.close();
-    const m = err instanceof Error ? err.message : String(err);
-    const hint = /403/.test(m)
-      ? ` - your Kubernetes user may not reach the driver: grant "get" on "services/proxy" (service ${o.service ?? DRIVER_SERVICE}) in namespace ${t.namespace}`
-      : /503/.test(m)
-        ? ` - no driver serves the war room: is the Deployment in deploy/ running (kubectl get canaryrollouts -n ${t.namespace})?`
-        : /401/.test(m)
-          ? ' - the API server or the war room refused the credentials: check your kubeconfig login, and CANARY_TOKEN'
-          : '';
-    throw new Error(`${t.url}: ${m}${hint}`);
+    throw new Error(explain(err instanceof Error ? err.message : String(err)));
   }
   return store;
+}
+
+function explainJoin(o: ProxyJoinOptions, t: { url: string; namespace: string }, m: string): string {
+  const hint = /403/.test(m)
+    ? ` - your Kubernetes user may not reach the driver: grant "get" on "services/proxy" (service ${o.service ?? DRIVER_SERVICE}) in namespace ${t.namespace}`
+    : /503/.test(m)
+      ? ` - no driver serves the war room: is the Deployment in deploy/ running (kubectl get canaryrollouts -n ${t.namespace})?`
+      : /401/.test(m)
+        ? ' - the API server or the war room refused the credentials: check your kubeconfig login, and CANARY_TOKEN'
+        : '';
+  return `${t.url}: ${m}${hint}`;
 }

@@ -8,7 +8,8 @@ import type { ApprovalGiven, GateTarget, RolloutState } from './types.js';
 import { rollbackScope, trafficDrift } from './traffic.js';
 import { loadTestBlockers } from './loadtests.js';
 import { evidenceBlockers } from './evidence.js';
-import { checklistBlockers, deployBlockers, noGoBlocker, validationBlockers } from './runbook.js';
+import { checklistBlockers, commandValues, deployBlockers, fillIn, noGoBlocker, validationBlockers } from './runbook.js';
+import { normalCommand } from '../plan/runbook-commands.js';
 
 export interface ApprovalView {
   role: string;
@@ -96,7 +97,9 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
     for (const [name, h] of Object.entries(state.sources)) if (!h.ok) blockers.push(`source ${name} failing: ${h.message ?? 'unknown error'}`);
     blockers.push(...evidenceBlockers(cp, state, false));
     if (Object.keys(state.pending).length) blockers.push('traffic change not yet confirmed');
-    return phaseGate(plan, state, cp.phases[0]!, blockers, []);
+    const people: string[] = [];
+    if (state.journalLost) blockers.push(...journalBlocker(state, people));
+    return phaseGate(plan, state, cp.phases[0]!, blockers, people);
   }
 
   const phase = cp.phases[state.phaseIndex]!;
@@ -107,6 +110,7 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
     blockers.push(text);
     people.push(text);
   };
+  if (state.journalLost) for (const b of journalBlocker(state, people)) blockers.push(b);
   if (state.status === 'paused') byPeople('the rollout is paused (p to resume)');
   if (state.stepBakeMs < step.minMs)
     blockers.push(`bake ${formatDuration(state.stepBakeMs)} of minimum ${formatDuration(step.minMs)} (${formatDuration(step.minMs - state.stepBakeMs)} left)`);
@@ -152,6 +156,14 @@ export function gateView(plan: Plan, state: RolloutState): GateView {
   return phaseGate(plan, state, nextPhase, blockers, people);
 }
 
+/** A lost journal: nothing would be recorded, so nothing moves on until a person restores it. */
+function journalBlocker(state: RolloutState, people: string[]): string[] {
+  const l = state.journalLost!;
+  const text = `the journal is lost (${l.kind}: ${l.path}); nothing would be recorded - restore it and start canary again`;
+  people.push(text);
+  return [text];
+}
+
 function round(v: number | null): string {
   if (v === null) return 'no data';
   return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2);
@@ -195,8 +207,21 @@ export function describeAdvance(plan: Plan, state: RolloutState): { allowed: boo
   return { allowed: g.allowed, title, lines, target: gateTarget(g, state) };
 }
 
-/** The words of the rollback dialog. */
-export function describeRollback(plan: Plan, state: RolloutState): { allowed: boolean; title: string; lines: string[] } {
+/** The rollback hook as the dialog names it: its name, then the command with the plan's values
+ * filled in (the reason stays `${ROLLBACK_REASON}`: it reaches the hook as a variable), and on the
+ * embedded world the stand-in that runs instead. */
+export function hookLines(plan: Plan, simulated = false): string[] {
+  if (!plan.rollback.hook) return [];
+  const c = normalCommand(plan.rollback.hook, 0);
+  const named = typeof plan.rollback.hook !== 'string' && plan.rollback.hook.name !== undefined;
+  const values = commandValues(plan, null);
+  const lines = [`Hook${named ? ` ${c.name}` : ''}, run once traffic reads 0%: $ ${fillIn(c.run, values)}`];
+  if (simulated) lines.push(c.sim ? `  the simulated world runs: $ ${fillIn(c.sim, values)}` : '  the simulated world: no stand-in, not run');
+  return lines;
+}
+
+/** The words of the rollback dialog (`simulated`: the embedded world, whose hook stand-in runs). */
+export function describeRollback(plan: Plan, state: RolloutState, simulated = false): { allowed: boolean; title: string; lines: string[] } {
   const scope = rollbackScope(state);
   if (!scope.ok && state.status === 'rolled-back') return { allowed: false, title: 'Already rolled back', lines: [state.rollback?.reason ?? ''] };
   if (!scope.ok) return { allowed: false, title: 'Nothing to roll back', lines: ['No traffic is on the canary yet.'] };
@@ -205,7 +230,7 @@ export function describeRollback(plan: Plan, state: RolloutState): { allowed: bo
     `Traffic to the canary: ${scope.fromWeight}% -> 0% in ${plan.target.regions.join(', ')}`,
     `Back to ${plan.metadata.previousVersion}; the rollout stays rolled back until someone restarts it.`,
   ];
-  if (plan.rollback.hook) lines.push(`Hook: ${plan.rollback.hook}`);
+  lines.push(...hookLines(plan, simulated));
   lines.push('Press y to roll back now; any other key cancels.');
   return { allowed: true, title: `ROLL BACK ${plan.metadata.release}`, lines };
 }

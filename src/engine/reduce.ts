@@ -89,6 +89,7 @@ export function initialState(plan: Plan, now: number): RolloutState {
     actuation: null,
     traffic: {},
     driver: null,
+    journalLost: null,
     history: [],
     incidents: [],
     comms: EMPTY_COMMS,
@@ -188,6 +189,14 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
       tx.s.driver = { holder: event.holder, self: event.self, since: prev && prev.holder === event.holder && prev.self === event.self ? prev.since : tx.s.now, message: event.message ?? null };
       if (!prev || prev.self !== event.self || prev.holder !== event.holder)
         tx.log('info', event.self ? 'this terminal drives the rollout (holds the lease)' : `read-only: ${event.holder ?? 'nobody'} drives${event.message ? ` (${event.message})` : ''}`);
+      break;
+    }
+    case 'journal.lost': {
+      if (tx.s.journalLost) break;
+      const l = event.loss;
+      tx.s.journalLost = { ...l, at: tx.s.now };
+      tx.log('hold', `JOURNAL LOST: ${l.path}: ${l.reason}. Nothing after seq ${l.lastSeq} is recorded, so the rollout holds: no gate opens and no weight goes up (rolling back still works: R y).${l.saved ? ` The journal as canary wrote it is saved in ${l.saved}.` : ''} To do: ${l.todo}`);
+      tx.effect({ type: 'notify', kind: 'gate', severity: 'critical', message: `${tx.cp.plan.metadata.service}: canary's journal ${l.path} was lost (${l.kind}); the rollout holds at ${tx.s.desiredWeight}% until someone restores it` });
       break;
     }
     case 'loadtest.progress':
@@ -877,8 +886,9 @@ export const DECISION_GRACE_MS = 3_600_000;
 function computeHolds(tx: Tx): string[] {
   const s = tx.s;
   // Not running: only what still needs a person (a rollback not confirmed everywhere, drift).
-  if (!trafficOn(s)) return [...(s.lastEffectError ? [s.lastEffectError] : []), ...trafficDrift(tx.cp, s).map((d) => `traffic drift: ${d}`)];
-  const holds: string[] = [];
+  const lost = s.journalLost ? [journalLostHold(s.journalLost)] : [];
+  if (!trafficOn(s)) return [...lost, ...(s.lastEffectError ? [s.lastEffectError] : []), ...trafficDrift(tx.cp, s).map((d) => `traffic drift: ${d}`)];
+  const holds: string[] = [...lost];
   if (s.status === 'paused') holds.push('paused by a person');
   if (s.overdueSince !== null) {
     const step = tx.cp.phases[s.phaseIndex]?.steps[s.stepIndex];
@@ -913,6 +923,11 @@ function externalRollback(tx: Tx): void {
   if (!phase.regions.every((r) => covered.has(r)) || !mine.every(([, t]) => t.weight === 0)) return;
   const reason = `traffic is at 0% in every cluster of ${phase.title}: rolled back outside this console (canary rollback, or by hand)`;
   doRollback(tx, { id: 'system', name: 'system' }, reason, { rule: 'external', group: 'manual', title: 'Rolled back outside canary', text: reason });
+}
+
+/** The hold (and gate blocker) a lost journal puts on the rollout. */
+export function journalLostHold(l: NonNullable<RolloutState['journalLost']>): string {
+  return `JOURNAL LOST (${l.kind}): ${l.path} - nothing after seq ${l.lastSeq} is recorded; restore it and start canary again${l.saved ? ` (saved: ${l.saved})` : ''}`;
 }
 
 /** Not this terminal's rollout to drive (another holds the lease, or ours lapsed). */

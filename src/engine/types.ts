@@ -132,6 +132,9 @@ export type EngineEvent =
   | { type: 'traffic.observed'; at: number; cluster: string; regions: string[]; weight: number | null; detail: string }
   /** Who drives the rollout (holds the Lease); `self`: this terminal. */
   | { type: 'driver.status'; at: number; holder: string | null; self: boolean; message?: string }
+  /** The journal can no longer be written (replaced, truncated, removed under the running canary, or
+   * a write failed): from here on nothing is recorded, so the rollout holds (never journaled). */
+  | { type: 'journal.lost'; at: number; loss: JournalLossInfo }
   /** The notifier reports how delivering a notify effect to one channel went (after retries). */
   | { type: 'notify.result'; at: number; effectId: number; channel: string; ok: boolean; detail: string; attempts: number }
   /** How producing a report went: the file it was written to, or why not. */
@@ -141,6 +144,19 @@ export type EngineEvent =
   /** A load test ended: its figures (null when it never ran), and where they were saved. */
   | { type: 'loadtest.result'; at: number; runId: number; name: string; outcome: LoadOutcome; detail: string; summary: LoadSummary | null; file?: string }
   | RunbookEvent;
+
+/** What happened to a journal that can no longer be written (src/journal: JournalLoss). */
+export interface JournalLossInfo {
+  kind: 'replaced' | 'removed' | 'truncated' | 'grew' | 'write-failed';
+  path: string;
+  reason: string;
+  /** The last entry in the chain as canary wrote it. */
+  lastSeq: number;
+  /** Where the journal as canary wrote it was saved, if it could be. */
+  saved: string | null;
+  /** What a person should do. */
+  todo: string;
+}
 
 /** How one cluster took a traffic change. */
 export interface ClusterResult {
@@ -335,6 +351,9 @@ export interface RolloutState {
   traffic: Record<string, { regions: string[]; weight: number | null; detail: string; at: number }>;
   /** Who drives (the Lease holder); null when no lease is used (embedded world, one terminal). */
   driver: { holder: string | null; self: boolean; since: number; message: string | null } | null;
+  /** The journal was lost while the rollout ran (see `journal.lost`): no gate opens, no weight goes
+   * up, until canary is started again on a journal; rolling back is still allowed. */
+  journalLost: (JournalLossInfo & { at: number }) | null;
   history: HistoryEntry[];
   /** Every incident of this run, open and closed, oldest first (see people.ts). */
   incidents: Incident[];

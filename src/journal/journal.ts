@@ -30,13 +30,22 @@
 // fsynced before `append` returns; the runtime appends before it carries the effects out. Other
 // lines (samples, ticks that moved analysis) are batched and fsynced at most `flushEveryMs` later;
 // a crash can lose that batch, never a decision, and the chain on disk stays whole.
+//
+// The file under the writer: before each write the writer compares the file it holds open with
+// the file at its path (fstat of the fd against stat of the path: device, inode, and the size it
+// expects from what it wrote). A journal replaced (sed -i, an editor, logrotate's rename), removed,
+// truncated (truncate -s 0, copytruncate) or written by someone else is noticed before the next
+// write, and so before the next decision acts: the writer stops (a JournalLostError, carrying what
+// happened, for the runtime to tell the engine: the rollout holds), and when the file it wrote is
+// still whole (only its path changed) saves it as `<journal>.saved-<seq>`. A write that fails
+// (a full disk) is the same loss. Cost: two stat calls per write (see the README).
 import { createHash, createHmac } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Plan } from '../plan/schema.js';
 import { initialState, reduce } from '../engine/reduce.js';
 import { seriesTimes, seriesValues } from '../engine/series.js';
-import type { Effect, EngineEvent, RolloutState, Series } from '../engine/types.js';
+import type { Effect, EngineEvent, JournalLossInfo, RolloutState, Series } from '../engine/types.js';
 import { canonicalJSON, parseLine } from './canonical.js';
 
 export const JOURNAL_VERSION = 1;
@@ -108,6 +117,18 @@ export class JournalError extends Error {
   ) {
     super(message);
     this.name = 'JournalError';
+  }
+}
+
+/** What happened to a journal that can no longer be written, as the runtime hands it to the
+ * engine (a `journal.lost` event) and the commands print it at exit. */
+export type JournalLoss = JournalLossInfo;
+
+/** The journal cannot be written any more (see the note at the top). */
+export class JournalLostError extends JournalError {
+  constructor(readonly loss: JournalLoss) {
+    super(`journal ${loss.path}: ${loss.reason}; canary stopped writing it after seq ${loss.lastSeq}${loss.saved ? ` (the journal as canary wrote it is saved in ${loss.saved})` : ''}`);
+    this.name = 'JournalLostError';
   }
 }
 
@@ -230,6 +251,10 @@ export class JournalWriter {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private failed: Error | null = null;
+  /** Set when the file under the writer changed or a write failed: nothing more is written. */
+  lost: JournalLoss | null = null;
+  /** The file the writer holds open, and its size once everything written so far is there. */
+  private file: { dev: number; ino: number; size: number };
   private pendingTickAt: number | null = null;
   private readonly flushEveryMs: number;
   private readonly includePods: boolean;
@@ -248,6 +273,8 @@ export class JournalWriter {
     this.flushEveryMs = opts.flushEveryMs ?? 1000;
     this.includePods = opts.includePods ?? false;
     this.chunkBytes = opts.chunkBytes ?? 0;
+    const st = fstatSync(fd);
+    this.file = { dev: st.dev, ino: st.ino, size: st.size };
   }
 
   /** Starts a new journal at `path` (refuses to overwrite one) and writes its header, fsynced. */
@@ -258,7 +285,7 @@ export class JournalWriter {
   static openSync(path: string, opts: WriterOptions): JournalWriter {
     let fd: number;
     try {
-      fd = openSync(path, 'ax');
+      fd = openSync(path, 'ax+'); // + : a lost journal's bytes are read back to save them
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST')
         throw new JournalError(`${path}: a journal already exists; resume it (canary start --journal ${path}) or choose another file`);
@@ -279,7 +306,7 @@ export class JournalWriter {
 
   /** Continues a journal whose last good entry is `last` (resume calls this after checking it). */
   static attach(path: string, last: { seq: number; hash: string }, state: RolloutState | null, opts: AttachOptions = {}): JournalWriter {
-    const fd = openSync(path, 'a');
+    const fd = openSync(path, 'a+');
     return new JournalWriter(path, fd, last.seq + 1, last.hash, keyBuffer(opts.key), opts, state);
   }
 
@@ -296,6 +323,7 @@ export class JournalWriter {
    * caller must not act on a decision that is not journaled.
    */
   append(event: EngineEvent, state?: RolloutState, effects: readonly Effect[] = []): Appended | null {
+    if (this.lost) throw new JournalLostError(this.lost);
     if (this.failed) throw new JournalError(`journal ${this.path} failed earlier (${this.failed.message}); refusing to go on without it`);
     if (this.closed) throw new JournalError(`journal ${this.path} is closed`);
     const before = this.lastState;
@@ -327,30 +355,111 @@ export class JournalWriter {
 
   /** Writes and fsyncs whatever is batched. */
   flush(): void {
+    this.flushChecked(false);
+  }
+
+  private flushChecked(checked: boolean): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.lost) throw new JournalLostError(this.lost);
     if (!this.buffer.length) return;
+    if (!checked) this.checkFile();
     const data = Buffer.from(this.buffer.join(''), 'utf8');
-    this.buffer = [];
     try {
       writeAll(this.fd, data, this.chunkBytes);
       fsyncSync(this.fd);
     } catch (err) {
       this.failed = err instanceof Error ? err : new Error(String(err));
-      throw new JournalError(`journal ${this.path}: write failed: ${this.failed.message}`);
+      this.lose('write-failed', `writing it failed: ${this.failed.message}`, false);
     }
+    this.buffer = [];
+    this.file.size += data.length;
     this.stats.bytes += data.length;
     this.stats.fsyncs += 1;
+  }
+
+  /** Is the file at the path still the one this writer holds open, as it left it? Throws a
+   * JournalLostError saying what happened when not. Two stat calls. */
+  checkFile(): void {
+    if (this.lost) throw new JournalLostError(this.lost);
+    const open = fstatSync(this.fd);
+    let at: ReturnType<typeof statSync> | undefined;
+    let why = '';
+    try {
+      at = statSync(this.path, { throwIfNoEntry: false });
+    } catch (err) {
+      why = ` (${(err as NodeJS.ErrnoException).code ?? String(err)})`; // its directory made unreadable...
+    }
+    const f = this.file;
+    const intact = open.dev === f.dev && open.ino === f.ino && open.size === f.size;
+    if (!at) return this.lose('removed', `the journal file was removed or renamed while canary wrote it${why || ' (logrotate, a person?)'}`, intact);
+    if (at.dev !== f.dev || at.ino !== f.ino)
+      return this.lose('replaced', 'another file is at its path now: the journal was replaced while canary wrote it (sed -i, an editor, logrotate?)', intact);
+    if (open.size < f.size)
+      return this.lose('truncated', `it was truncated while canary wrote it: ${open.size} bytes, canary had written ${f.size} (truncate, logrotate copytruncate?); the entries cut off are gone from it`, false);
+    if (open.size > f.size) return this.lose('grew', `it grew by ${open.size - f.size} bytes that this canary did not write: another process writes to it`, true);
+  }
+
+  /** Stops writing for good: records what happened, saves the journal as this writer wrote it when
+   * that file is still whole, and throws. */
+  private lose(kind: JournalLoss['kind'], reason: string, intact: boolean): never {
+    // The lines of the batch are in the saved copy, not in the file (a failed write: in neither).
+    const lastSeq = this.nextSeq - 1 - (kind === 'write-failed' ? this.buffer.length : 0);
+    let saved: string | null = null;
+    if (intact) {
+      try {
+        saved = this.saveCopy(lastSeq);
+      } catch {
+        saved = null;
+      }
+    }
+    const todo =
+      saved ? `check it (canary audit verify ${saved}), put it back (mv ${saved} ${this.path}) and start canary again on it to resume; decisions after seq ${lastSeq} are not in any journal`
+      : kind === 'truncated' ? `restore the journal from a copy (a backup, logrotate's rotated file) if there is one and start canary again on it; canary audit verify ${this.path} says what is left; decisions after seq ${lastSeq} are not in any journal`
+      : `find out what happened to ${this.path}; decisions after seq ${lastSeq} are not in any journal; start canary again with --journal <new file> for a new record`;
+    this.lost = { kind, path: this.path, reason, lastSeq, saved, todo };
+    this.buffer = [];
+    throw new JournalLostError(this.lost);
+  }
+
+  /** The journal as this writer wrote it (the open file's bytes, then the batch not yet written, up
+   * to seq `lastSeq`), fsynced, beside it as `<journal>.saved-<seq>`. */
+  private saveCopy(lastSeq: number): string {
+    let target = `${this.path}.saved-${lastSeq}`;
+    for (let n = 2; existsSync(target); n++) target = `${this.path}.saved-${lastSeq}.${n}`;
+    const out = openSync(target, 'wx');
+    try {
+      const chunk = Buffer.alloc(1 << 20);
+      for (let off = 0; off < this.file.size; ) {
+        const n = readSync(this.fd, chunk, 0, Math.min(chunk.length, this.file.size - off), off);
+        if (n <= 0) break;
+        writeAll(out, chunk.subarray(0, n), 0);
+        off += n;
+      }
+      if (this.buffer.length) writeAll(out, Buffer.from(this.buffer.join(''), 'utf8'), 0);
+      fsyncSync(out);
+    } finally {
+      closeSync(out);
+    }
+    fsyncDir(target);
+    return target;
   }
 
   /** Writes a last tick (so the journal ends at the live time), flushes and closes. */
   close(): void {
     if (this.closed) return;
     try {
-      if (!this.failed) {
-        if (this.pendingTickAt !== null) this.write(this.pendingTickAt, 'system', { type: 'tick', at: this.pendingTickAt }, false);
-        this.pendingTickAt = null;
-        this.flush();
+      if (!this.failed && !this.lost) {
+        try {
+          if (this.pendingTickAt !== null) this.write(this.pendingTickAt, 'system', { type: 'tick', at: this.pendingTickAt }, false);
+          this.pendingTickAt = null;
+          // The last look at the file: a journal replaced while nothing was written is said at exit too.
+          if (this.buffer.length) this.flush();
+          else this.checkFile();
+        } catch (err) {
+          if (!(err instanceof JournalLostError)) throw err;
+          // recorded in `lost`: the command says it at exit
+        }
       }
     } finally {
       this.closed = true;
@@ -369,12 +478,17 @@ export class JournalWriter {
     const body = `{"actor":${actorText},"at":${atText},"event":${ev},"seq":${seq}}`;
     const hash = digest(this.prev, body, this.key);
     const line = `{"seq":${seq},"at":${atText},"actor":${actorText},"event":${ev},"prev":"${this.prev}","hash":"${hash}"}\n`;
-    if (!this.buffer.length) this.bufferedSince = performance.now();
+    const now = performance.now();
+    const due = sync || this.flushEveryMs <= 0 || (this.buffer.length > 0 && now - this.bufferedSince >= this.flushEveryMs);
+    // The file is checked before this line is taken: when it is lost, this event is in no copy of
+    // the chain (its effects are not carried out: the runtime holds the rollout instead).
+    if (due) this.checkFile();
+    if (!this.buffer.length) this.bufferedSince = now;
     this.buffer.push(line);
     this.nextSeq += 1;
     this.prev = hash;
     this.stats.entries += 1;
-    if (sync || this.flushEveryMs <= 0 || performance.now() - this.bufferedSince >= this.flushEveryMs) this.flush();
+    if (due) this.flushChecked(true);
     else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -809,7 +923,7 @@ export async function resume(plan: Plan, path: string, opts: ResumeOptions = {})
 
 export function resumeSync(plan: Plan, path: string, opts: ResumeOptions = {}): ResumeResult {
   const read = readJournal(path, opts);
-  if (!read.header) throw new JournalError(`${path}: no journal header; it cannot be resumed`, read.problems);
+  if (!read.header) throw new JournalError(noHeader(path, read), read.problems);
   if (read.problems.length)
     throw new JournalError(`${path}: the journal does not verify; refusing to resume from it:\n${read.problems.map((p) => `  ${p.kind} at line ${p.line}${p.seq !== null ? `, seq ${p.seq}` : ''}: ${p.message}`).join('\n')}`, read.problems);
   checkPlan(plan, read.header, opts.planText);
@@ -818,6 +932,17 @@ export function resumeSync(plan: Plan, path: string, opts: ResumeOptions = {}): 
   if (read.torn) torn = { ...read.torn, movedTo: setAside(path, read.torn) };
   const writer = JournalWriter.attach(path, replayed.head, replayed.state, opts);
   return { ...replayed, torn, entries: read.entries.length + 1, writer };
+}
+
+/** Why a journal without a header cannot be resumed, and what to do. An empty file is not taken
+ * as a new journal: canary leaves one only when killed between creating it and writing its header
+ * (before any decision), but a journal emptied by someone (truncate -s 0, a full disk) looks the
+ * same, and starting it over would forget a rollout that has traffic on the canary. */
+function noHeader(path: string, read: ReadResult): string {
+  if (read.bytes === 0)
+    return `${path} is empty (0 bytes): it holds no decision and cannot be resumed. A canary killed as it started leaves such a file: then remove it (rm ${path}) and start again, or start with --journal <new file>. If it was a journal that was emptied (truncate, a full disk), restore it from a copy first: starting over forgets the rollout`;
+  const first = read.problems.find((p) => p.kind === 'header');
+  return `${path}: no journal header (${first ? first.message : 'line 1 is not one'}; ${read.bytes} bytes): it is not a canary journal, or its start was damaged, and it cannot be resumed. canary audit verify ${path} says more; start with --journal <new file> for a new rollout`;
 }
 
 /** Copies the torn bytes to `<path>.torn-<seq>` (fsynced), then truncates them off the journal. */

@@ -5,6 +5,7 @@ import type { Plan } from '../plan/schema.js';
 import { compile } from '../engine/compiled.js';
 import { actorName, type HistoryEntry, type RolloutState, type TripExplanation } from '../engine/types.js';
 import { readJournal, replaySteps, sha256Hex, type KeyOption, type ReadResult } from './journal.js';
+import { printable } from '../plan/printable.js';
 
 export interface ReportOptions extends KeyOption {
   /** The plan file's text, to say whether it is the one the journal was written with. */
@@ -51,7 +52,14 @@ export function report(plan: Plan, path: string, opts: ReportOptions = {}): stri
   return reportFrom(plan, readJournal(path, opts), path, opts);
 }
 
+/** The retrospective: Markdown whose text (summaries, reasons, names) comes from people, plans and
+ * the journal, so every control character in it is shown (␛), never written raw to a terminal. */
+
 export function reportFrom(plan: Plan, read: ReadResult, path: string, opts: ReportOptions = {}): string {
+  return printable(retrospective(plan, read, path, opts), 'layout');
+}
+
+function retrospective(plan: Plan, read: ReadResult, path: string, opts: ReportOptions): string {
   const cp = compile(plan);
   if (!read.header) return `# Rollout retrospective\n\n${path}: no journal header - nothing to report.\n`;
   const header = read.header;

@@ -3,11 +3,15 @@ import { formatPlanError, loadPlanFile, type LoadOptions } from './loader.js';
 import { planJsonSchema } from './jsonschema.js';
 import { planSummary } from './summary.js';
 import { stopLines } from './authority.js';
+import { printable } from './printable.js';
 
 /** Loads and checks a plan. Prints the summary and `✓ <file> is a valid plan` to `out` and returns
  * 0; or every problem (`file:line:col: path: message`) and `✗ N problem(s) in <file>` to `err` and
  * returns 1; or returns 2 when the file cannot be read. */
-export function runValidate(file: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream, opts: LoadOptions = {}): number {
+export function runValidate(file: string, outStream: NodeJS.WritableStream, errStream: NodeJS.WritableStream, opts: LoadOptions = {}): number {
+  // The plan's text (its names, an unknown key echoed in a problem) is shown, never obeyed.
+  const out = { write: (text: string) => outStream.write(printable(text, 'newline')) };
+  const err = { write: (text: string) => errStream.write(printable(text, 'newline')) };
   const result = loadPlanFile(file, opts);
   if (result.ok) {
     out.write(`${planSummary(result.plan)}\n\n`);

@@ -10,6 +10,7 @@ import { gateView } from '../engine/gates.js';
 import { openIncidents } from '../engine/people.js';
 import { calendarGatesAhead, specialDayReason } from '../engine/calendar.js';
 import type { HistoryEntry, RolloutState } from '../engine/types.js';
+import { printable } from '../plan/printable.js';
 
 export interface ReportSpec {
   name: string;
@@ -124,5 +125,6 @@ export function renderReport(plan: Plan, s: RolloutState, entries: readonly Hist
   out.push('');
   out.push(`_From the journal of ${plan.metadata.name}: the state at ${date(s.now)} and ${inPeriod.length} journal entr${inPeriod.length === 1 ? 'y' : 'ies'} of the period. Report ${spec.name}._`);
   out.push('');
-  return out.join('\n');
+  // People's summaries and reasons, the plan's names: shown (␛), never written raw to a terminal.
+  return printable(out.join('\n'), 'layout');
 }

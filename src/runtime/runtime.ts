@@ -6,6 +6,7 @@ import { initialState, reduce } from '../engine/reduce.js';
 import type { Effect, EngineEvent, LoadSummary, RolloutState } from '../engine/types.js';
 import type { ActuationResult, Clock, CommandRunner, CommsWriter, LoadRunner, Notifier, ReportEffect, ReportProducer, Source, TrafficActuator } from './ports.js';
 import type { Store } from './store.js';
+import { JournalLostError } from '../journal/journal.js';
 import { visiblyDifferent } from './visible.js';
 
 export { visiblyDifferent };
@@ -35,7 +36,10 @@ export interface RuntimeOptions {
   notifyEveryMs?: number;
   /** The journal: each event is appended after it is reduced and before its effects are carried
    * out, so a decision is on disk before it acts. If append throws (the journal cannot be
-   * written) the event's state is not taken and its effects are not carried out. */
+   * written) the event's state is not taken and its effects are not carried out. When what it
+   * throws is a JournalLostError (the file was replaced, truncated or removed under canary, or a
+   * write failed) the engine is told (`journal.lost`: the rollout holds, and says why), the event
+   * is reduced again after it, and nothing more is journaled. */
   journal?: { append(event: EngineEvent, state: RolloutState, effects: Effect[]): unknown };
   /** Called after every reduce (journal, war room, crew...). May return follow-up events. */
   observers?: ((state: RolloutState, event: EngineEvent, effects: Effect[]) => EngineEvent[] | void)[];
@@ -46,6 +50,8 @@ export class Runtime implements Store {
   private listeners = new Set<() => void>();
   private queue: EngineEvent[] = [];
   private draining = false;
+  /** The journal threw a JournalLostError: nothing more is appended. */
+  private journalLost = false;
   private timer: NodeJS.Timeout | null = null;
   /** Every effect handed out, newest last (bounded), for the status line and tests. */
   readonly effects: Effect[] = [];
@@ -95,7 +101,18 @@ export class Runtime implements Store {
       while (this.queue.length) {
         const e = this.queue.shift()!;
         const { state, effects } = reduce(this.opts.plan, this.state, e);
-        this.opts.journal?.append(e, state, effects);
+        if (!this.journalLost) {
+          try {
+            this.opts.journal?.append(e, state, effects);
+          } catch (err) {
+            if (!(err instanceof JournalLostError)) throw err;
+            // The record is gone: the engine holds the rollout (a gate would open, a weight go up,
+            // with nothing to show for it), then takes this event on that state, unjournaled.
+            this.journalLost = true;
+            this.queue.unshift({ type: 'journal.lost', at: this.state.now, loss: err.loss }, e);
+            continue;
+          }
+        }
         this.state = state;
         for (const eff of effects) this.carryOut(eff);
         for (const obs of this.opts.observers ?? []) {

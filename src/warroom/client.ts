@@ -5,6 +5,9 @@
 //
 // Reconnects by itself (backoff 0.25 s .. 5 s) and resumes from the last sequence number it
 // applied; an update out of order (a gap) is never applied: it reconnects and resumes instead.
+// The FIRST connection is bounded (`firstConnectMs`, 20 s): a wrong URL or a server that is not
+// there is said plainly (how many attempts, the last error) instead of retried forever; once it
+// has been connected, it retries for as long as the terminal stays open (a restarting server).
 import { WebSocket } from 'ws';
 import type { EngineEvent, RolloutState } from '../engine/types.js';
 import type { Store } from '../runtime/store.js';
@@ -26,6 +29,8 @@ export interface RemoteStoreOptions {
   /** Milliseconds to wait for the connection (and its first message). */
   timeoutMs?: number;
   reconnect?: boolean;
+  /** The first connection gives up after this long (ms, default 20 s), with what it tried. */
+  firstConnectMs?: number;
   /** Max size of a message from the server (a snapshot of a big rollout is ~1 MB). */
   maxPayloadBytes?: number;
   /** No ping or message from the server for this long: the connection is dropped and made
@@ -48,6 +53,12 @@ export class RemoteStore implements Store {
   private backoffMs = 250;
   private retry: NodeJS.Timeout | null = null;
   private nextAction = 1;
+  /** start()'s promise while it waits for the first state (close() rejects it: the person left). */
+  private startDone: ((err?: Error) => void) | null = null;
+  private startedAt: number | null = null;
+  private everConnected = false;
+  /** Connection attempts since the last time it was connected (1 while the first one is made). */
+  attempts = 0;
   /** Last sequence number applied, and the server run it belongs to. */
   seq = -1;
   epoch: string | null = null;
@@ -102,18 +113,30 @@ export class RemoteStore implements Store {
     if (cur && view && view.key === cur.key) this.podHolder.set(view);
   }
 
-  /** Connects; resolves once the first state is in (snapshot or resume), rejects on 401 or timeout. */
+  /** Connects; resolves once the first state is in (snapshot or resume), rejects on 401, on a
+   * server that sends no state, when the first connection cannot be made within
+   * `firstConnectMs`, or with a LeftError when close() is called meanwhile (the person left). */
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const done = (err?: Error) => {
         if (settled) return;
         settled = true;
+        this.startDone = null;
         if (err) reject(err);
         else resolve();
       };
+      this.startDone = done;
+      this.startedAt = Date.now();
       this.connect(done);
     });
+  }
+
+  /** What a terminal shows while the first connection is being made: where, which attempt, the
+   * last error, and how long until it gives up. */
+  connecting(now = Date.now()): { url: string; attempt: number; lastError: string | null; giveUpInMs: number | null } {
+    const left = this.startedAt === null || this.everConnected ? null : Math.max(0, this.startedAt + (this.o.firstConnectMs ?? 20_000) - now);
+    return { url: this.o.url, attempt: this.attempts, lastError: this.problem, giveUpInMs: left };
   }
 
   getState = (): RolloutState => {
@@ -156,6 +179,7 @@ export class RemoteStore implements Store {
     if (this.retry) clearTimeout(this.retry);
     this.ws?.close(1000, 'bye');
     this.setStatus('closed');
+    this.startDone?.(new LeftError(`${this.o.url}: left before the first connection was made (attempt ${this.attempts}${this.problem ? `, last error: ${this.problem}` : ''})`));
   }
 
   /** Drop the connection without saying goodbye (tests: a network cut); it reconnects. */
@@ -174,6 +198,8 @@ export class RemoteStore implements Store {
       }
     }
     this.stats.connects += 1;
+    this.attempts += 1;
+    this.setStatus(this.everConnected ? 'reconnecting' : 'connecting');
     const ws = new WebSocket(url, {
       headers: px ? { ...px.headers, 'x-canary-token': this.o.token } : { authorization: `Bearer ${this.o.token}` },
       ...(px?.cert ? { cert: px.cert } : {}),
@@ -233,6 +259,8 @@ export class RemoteStore implements Store {
         if (msg.planText !== undefined) this.planText = msg.planText;
         this.stats.snapshots += 1;
         this.backoffMs = 250;
+        this.attempts = 0;
+        this.everConnected = true;
         clearTimeout(firstTimer);
         this.setStatus('connected');
         this.emit();
@@ -247,6 +275,8 @@ export class RemoteStore implements Store {
         this.you = msg.you;
         this.stats.resumes += 1;
         this.backoffMs = 250;
+        this.attempts = 0;
+        this.everConnected = true;
         clearTimeout(firstTimer);
         this.setStatus('connected');
         this.reinspect();
@@ -286,8 +316,16 @@ export class RemoteStore implements Store {
         done(new Error(`${this.o.url}: ${this.problem}`));
         return;
       }
-      this.setStatus('reconnecting');
       const wait = this.backoffMs;
+      // The first connection is bounded: say what was tried rather than retry forever.
+      const bound = this.o.firstConnectMs ?? 20_000;
+      if (!this.everConnected && this.startedAt !== null && Date.now() + wait - this.startedAt > bound) {
+        this.closed = true;
+        this.setStatus('closed');
+        done(new Error(`${this.o.url}: could not connect within ${Math.round(bound / 1000)} s (${this.attempts} attempt${this.attempts === 1 ? '' : 's'}; the last: ${this.problem}) - is the war room served there (canary serve prints its URL)?`));
+        return;
+      }
+      this.setStatus(this.everConnected ? 'reconnecting' : 'connecting');
       this.backoffMs = Math.min(5_000, this.backoffMs * 2);
       this.retry = setTimeout(() => this.connect(done), wait);
     });
@@ -311,6 +349,9 @@ export class RemoteStore implements Store {
     for (const l of this.listeners) l();
   }
 }
+
+/** start() was abandoned: the person left (q, ctrl-c) before the first connection was made. */
+export class LeftError extends Error {}
 
 function describe(a: ActionEvent): string {
   return a.type === 'command' ? a.command.kind : a.type === 'approve' ? `approve ${a.phase} as ${a.role}` : `signal ${a.name}`;

@@ -115,7 +115,9 @@ export function readJoinToken(tokenFile: string | undefined, token: string | und
   return t;
 }
 
-export async function joinRoom(urlText: string | undefined, o: { tokenFile?: string | undefined; token: string | undefined; ca?: string | undefined; reconnect?: boolean }): Promise<RemoteStore> {
+/** A RemoteStore for the war room at `urlText`, not connected yet (the URL, token and CA are
+ * checked here, at once): `canary join` shows the connection being made while `start()` runs. */
+export function openRoom(urlText: string | undefined, o: { tokenFile?: string | undefined; token: string | undefined; ca?: string | undefined; reconnect?: boolean }): RemoteStore {
   if (!urlText) throw new Error('usage: canary join <ws://host:port/ | wss://host:port/> (the URL `canary serve` shows)');
   let url: URL;
   try {
@@ -126,7 +128,12 @@ export async function joinRoom(urlText: string | undefined, o: { tokenFile?: str
   }
   const token = readJoinToken(o.tokenFile, o.token);
   const ca = o.ca ? readFileSync(o.ca) : undefined;
-  const store = new RemoteStore({ url: url.toString(), token, ...(ca ? { ca } : {}), timeoutMs: 5_000, ...(o.reconnect === false ? { reconnect: false } : {}) });
+  return new RemoteStore({ url: url.toString(), token, ...(ca ? { ca } : {}), timeoutMs: 5_000, ...(o.reconnect === false ? { reconnect: false } : {}) });
+}
+
+/** `openRoom`, connected: resolves once the first state is in. */
+export async function joinRoom(urlText: string | undefined, o: { tokenFile?: string | undefined; token: string | undefined; ca?: string | undefined; reconnect?: boolean }): Promise<RemoteStore> {
+  const store = openRoom(urlText, o);
   try {
     await store.start();
   } catch (err) {

@@ -12,7 +12,8 @@ import { whoIs } from '../engine/roster.js';
 import type { Actor, RolloutState } from '../engine/types.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { Clock } from '../runtime/ports.js';
-import { JournalWriter, resumeSync, type ResumeResult } from '../journal/journal.js';
+import { JournalWriter, resumeSync, type JournalLoss, type ResumeResult } from '../journal/journal.js';
+export type { JournalLoss } from '../journal/journal.js';
 import { DEMO_START } from '../sim/clock.js';
 import { SimCrew } from '../sim/crew.js';
 import { SCENARIOS } from '../sim/scenarios.js';
@@ -32,7 +33,7 @@ import type { PodInspector } from '../runtime/ports.js';
 import type { ClusterTarget } from '../kube/config.js';
 import type { PrometheusClient } from '../sources/prometheus.js';
 import { packageRoot } from '../paths.js';
-import { defaultJournalPath, lockJournal } from './journal-lock.js';
+import { defaultJournalPath, lockJournal, type LockResult } from './journal-lock.js';
 import { journalPlanMismatch, planAndText } from './plan.js';
 import type { Common, ModeParts, SimPacing, WorldValues } from './parts.js';
 
@@ -68,6 +69,9 @@ export interface Wiring {
   actor: Actor;
   crew: SimCrew | null;
   journal: string | null;
+  /** The journal was lost while canary ran (replaced, truncated, removed, a write failed): what
+   * happened and what to do, for the exit message; null when it was not (or there is none). */
+  journalLoss(): JournalLoss | null;
   /** Notification channels that are off, and why (their environment variable is not set). */
   notifyOff: string[];
   notifyOn: string[];
@@ -134,14 +138,15 @@ async function assemble(
   // driver) must not fork the hash chain. The default one gets its own file; an explicit one is an error.
   let unlockJournal: (() => void) | null = null;
   if (journalPath) {
-    const lock = lockJournal(journalPath);
+    const lock = takeJournalLock(journalPath);
     if (lock.ok) unlockJournal = lock.release;
-    else if (values.journal) throw new UserError(`journal ${journalPath} is in use by ${lock.holder}; give another --journal, or --no-journal`);
+    else if (values.journal)
+      throw new UserError(`journal ${journalPath} is in use by ${lock.holder} (${lock.detail}); its lock file is ${lock.lock}. Stop that canary first, or give another --journal, or --no-journal`);
     else {
       const mine = journalPath.replace(/\.jsonl$/, `-pid${process.pid}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
-      process.stderr.write(`canary: journal ${journalPath} is in use by ${lock.holder}; this terminal journals to ${mine}\n`);
+      process.stderr.write(`canary: journal ${journalPath} is in use by ${lock.holder} (${lock.detail}); this terminal journals to ${mine}\n`);
       journalPath = mine;
-      const again = lockJournal(journalPath);
+      const again = takeJournalLock(journalPath);
       unlockJournal = again.ok ? again.release : null;
     }
   }
@@ -155,7 +160,8 @@ async function assemble(
     try {
       resumed = resumeSync(plan, journalPath, { planText, ...(key ? { key } : {}), ...(ledger ? { observe: (st: RolloutState) => ledger.observe(st) } : {}) });
     } catch (err) {
-      throw new UserError(`journal ${journalPath}: ${messageOf(err)} (--journal <other file> or --no-journal to run without it)`);
+      const m = messageOf(err);
+      throw new UserError(`journal ${m.startsWith(journalPath) ? m : `${journalPath}: ${m}`} (--journal <other file> or --no-journal to run without it)`);
     }
   }
   const realTime = mode !== 'simulated';
@@ -334,6 +340,7 @@ async function assemble(
     actor,
     crew,
     journal: journalPath ?? null,
+    journalLoss: () => writer?.lost ?? null,
     notifyOff: notifier.off,
     notifyOn: notifier.channels,
     commsDir,
@@ -349,6 +356,24 @@ async function assemble(
       for (const c of closers) await c();
     },
   };
+}
+
+/** The journal's lock, or a message that says which file could not be locked and why (a directory
+ * without write permission...). A stale lock that was taken over is said on stderr. */
+function takeJournalLock(journalPath: string): LockResult {
+  let lock: LockResult;
+  try {
+    lock = lockJournal(journalPath);
+  } catch (err) {
+    throw new UserError(`journal ${journalPath}: cannot take its lock ${journalPath}.lock: ${messageOf(err)} (--journal <other file> or --no-journal to run without it)`);
+  }
+  if (lock.ok && lock.tookOver) process.stderr.write(`canary: took over the lock ${journalPath}.lock, which was stale: ${lock.tookOver}\n`);
+  return lock;
+}
+
+/** What the commands print at exit when the journal was lost. */
+export function journalLossText(l: JournalLoss): string {
+  return `canary: JOURNAL LOST: ${l.path}: ${l.reason}. Nothing after seq ${l.lastSeq} is recorded${l.saved ? `; the journal as canary wrote it is saved in ${l.saved}` : ''}.\ncanary: to do: ${l.todo}\n`;
 }
 
 /** `--start-at` (checked for its shape when parsed) as an instant, in the plan's time zone. */

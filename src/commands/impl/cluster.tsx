@@ -55,14 +55,21 @@ export async function verify(rollout: string, values: HomeValues & { output?: Ou
 
 export async function join(rollout: string, values: HomeValues & { 'token-file'?: string | undefined; plan?: string | undefined }, ctx: Ctx): Promise<number> {
   requireTerminal('join');
-  const { joinThroughApiServer } = await import('../../cluster/join.js');
-  let store: Awaited<ReturnType<typeof joinThroughApiServer>>;
+  const { proxyStore } = await import('../../cluster/join.js');
+  let opened: Awaited<ReturnType<typeof proxyStore>>;
   let token: string;
   try {
     token = readJoinToken(values['token-file'], ctx.env.token);
-    store = await joinThroughApiServer({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), context: values.context, namespace: values.namespace, token, env: ctx.env.vars });
+    opened = await proxyStore({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), context: values.context, namespace: values.namespace, token, env: ctx.env.vars });
   } catch (err) {
     throw new UserError(messageOf(err));
+  }
+  const { store } = opened;
+  // The attempt is on screen at once, and q or ctrl-c leave while it is made.
+  const left = await (await import('./connecting.js')).connectShowing(store, opened.explain);
+  if (left) {
+    ctx.out.write(`canary: left before joining ${rollout}\n`);
+    return left === 'ctrl-c' ? 130 : 0;
   }
   const where = `${rollout} (through the API server)`;
   const plan = await serverPlan(store.planText, where, values, { cacheDir: planCacheDir(ctx.env) });

@@ -3,7 +3,7 @@ import React from 'react';
 import { render } from 'ink';
 import { App } from '../../../components/App.js';
 import type { OpenedRoom } from '../../warroom/commands.js';
-import { buildRuntime, type WorldValues } from '../../wiring/build.js';
+import { buildRuntime, journalLossText, type WorldValues } from '../../wiring/build.js';
 import { UserError, messageOf } from '../errors.js';
 import type { ValuesOf } from '../options.js';
 import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
@@ -53,5 +53,7 @@ export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<
   leaveAltScreen();
   const s = runtime.getState();
   ctx.out.write(`canary: left the console; rollout ${s.status} at ${s.desiredWeight}%${s.rollback ? ` (${s.rollback.reason})` : ''}${journal ? `; journal ${journal}` : ''}\n`);
+  const lost = w.journalLoss();
+  if (lost) ctx.err.write(journalLossText(lost));
   return 0;
 }

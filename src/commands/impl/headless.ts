@@ -1,7 +1,7 @@
 // `canary run --headless`: no screen; lines (or JSON lines) and an exit code.
 import { runHeadless } from '../../headless.js';
 import { parseDuration } from '../../plan/duration.js';
-import { buildRuntime } from '../../wiring/build.js';
+import { buildRuntime, journalLossText } from '../../wiring/build.js';
 import { UsageError } from '../errors.js';
 import type { ValuesOf } from '../options.js';
 import type { RUN_OPTIONS } from '../world-options.js';
@@ -28,5 +28,9 @@ export async function runHeadlessCommand(values: ValuesOf<typeof RUN_OPTIONS>, c
     ...(w.pace ? { speed: w.pace.average } : {}),
   });
   await w.close();
+  // The journal lost while the run went on has ended it (held, 4); one noticed only at the last
+  // write, as canary stopped, is said here.
+  const lost = w.journalLoss();
+  if (lost) ctx.err.write(journalLossText(lost));
   return result.code;
 }

@@ -2,7 +2,8 @@
 import React from 'react';
 import { render } from 'ink';
 import type { Actor } from '../../engine/types.js';
-import { joinedLine, joinRoom, runTokens } from '../../warroom/commands.js';
+import { joinedLine, openRoom, runTokens } from '../../warroom/commands.js';
+import { connectShowing } from './connecting.js';
 import { WarRoomConsole } from '../../../components/WarRoom.js';
 import { planCacheDir } from '../../env.js';
 import { planAndText, serverPlan } from '../../wiring/plan.js';
@@ -24,11 +25,17 @@ export async function tokens(values: { plan?: string | undefined; file?: string 
 export async function join(url: string, values: { 'token-file'?: string | undefined; ca?: string | undefined; plan?: string | undefined }, ctx: Ctx): Promise<number> {
   requireTerminal('join');
   const keymap = await keymapOrFail(ctx.env);
-  let store: Awaited<ReturnType<typeof joinRoom>>;
+  let store: ReturnType<typeof openRoom>;
   try {
-    store = await joinRoom(url, { tokenFile: values['token-file'], token: ctx.env.token, ca: values.ca });
+    store = openRoom(url, { tokenFile: values['token-file'], token: ctx.env.token, ca: values.ca });
   } catch (err) {
     throw new UserError(messageOf(err));
+  }
+  // The attempt is on screen at once, and q or ctrl-c leave while it is made.
+  const left = await connectShowing(store);
+  if (left) {
+    ctx.out.write(`canary: left before joining ${url}\n`);
+    return left === 'ctrl-c' ? 130 : 0;
   }
   const plan = await serverPlan(store.planText, url, values, { cacheDir: planCacheDir(ctx.env) });
   const you = store.you!;
