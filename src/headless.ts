@@ -46,6 +46,7 @@ export interface HeadlessOptions {
 export function noDataPast(plan: Plan, s: RolloutState): { sli: string; forMs: number }[] {
   const cp = compile(plan);
   if (s.status === 'pending') {
+    if ((s.rules ?? 1) < 2) return []; // a rollout journaled under rules 1 judged the baseline there
     // Before the first gate the stable fleet is the evidence (engine/evidence.ts): an SLI it needs
     // whose stable query keeps answering nothing, while waiting there longer than noDataAfter.
     const needed = neededSlis(cp, 0);

@@ -27,7 +27,8 @@ export function snapshotOf(s: RolloutState): Snapshot {
 export function stateFromSnapshot(plan: Plan, snap: Snapshot): RolloutState {
   const base = initialState(plan, snap.now);
   const { recent, ...rest } = snap;
-  return { ...base, ...rest, slis: base.slis, pods: base.pods, podsVersion: 0, history: [...recent] };
+  // A snapshot without `rules` was written before there was more than one set: rules 1, as it ran.
+  return { ...base, ...rest, rules: snap.rules ?? 1, slis: base.slis, pods: base.pods, podsVersion: 0, history: [...recent] };
 }
 
 /** Traffic effects asked for and not confirmed in `s` (set-weight, rollback): redone on takeover. */

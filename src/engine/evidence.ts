@@ -75,6 +75,16 @@ const noteOf = (s: SliState | undefined, track: 'canary' | 'baseline' | 'stable'
 /** Why the evidence does not allow moving traffic now (empty when it does). */
 export function evidenceBlockers(cp: CompiledPlan, s: RolloutState, trafficOn: boolean): string[] {
   const out: string[] = [];
+  if (!trafficOn && (s.rules ?? 1) < 2) {
+    // Rules 1 (a rollout journaled before the stable fleet's answers existed, replayed as it ran):
+    // the baseline's answers, measured, fresh and not invalid, an empty one allowed.
+    for (const name of new Set([...neededSlis(cp, 0).canary, ...neededSlis(cp, 0).baseline])) {
+      const note = noteOf(s.slis[name], 'baseline');
+      const why = note?.status === 'no-data' && s.now - note.at <= cp.noDataMs ? null : noteProblem(cp, s.now, note, null);
+      if (why) out.push(`baseline ${name}: ${why}`);
+    }
+    return out;
+  }
   if (!trafficOn) {
     // The first gate (or a restart): no canary traffic to judge, so the fleet that carries the
     // traffic must be seen clearly, through the very queries that will watch the canary.

@@ -48,11 +48,15 @@ import {
   actorName,
 } from './types.js';
 
-export function initialState(plan: Plan, now: number): RolloutState {
+/** The evidence rules a rollout started now runs under (RolloutState.rules). */
+export const ENGINE_RULES = 2;
+
+export function initialState(plan: Plan, now: number, rules: number = ENGINE_RULES): RolloutState {
   const slis: Record<string, SliState> = {};
   for (const s of plan.slis) slis[s.name] = { canary: emptySeries(), baseline: emptySeries(), lastAt: null, canaryNote: null, baselineNote: null, stableNote: null };
   return {
     plan: plan.metadata.name,
+    rules,
     status: 'pending',
     now,
     startedAt: null,

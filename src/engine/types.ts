@@ -291,6 +291,13 @@ export interface HistoryEntry {
 
 export interface RolloutState {
   plan: string;
+  /** The evidence rules this rollout runs under (ENGINE_RULES when it started with this canary):
+   * 1 = the first gate judged on the baseline's answers, an empty one allowed (journals and
+   * cluster snapshots written before the stable fleet's answers existed, which carry no `rules`
+   * and replay as they ran); 2 = the first gate needs the stable fleet's valid, fresh answers.
+   * A journal re-reduced under rules it was not written with would not give the state it recorded
+   * (a rollout at 5% would read "pending at 0%" and open its first gate again). */
+  rules?: number;
   status: RolloutStatus;
   now: number;
   /** When the first gate was passed (or the last restart). */

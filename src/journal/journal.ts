@@ -5,9 +5,9 @@
 // A line:  {"seq":n,"at":<event.at>,"actor":"<id>|system","event":{...},"prev":"<hex>","hash":"<hex>"}
 //   hash = sha256(prev + canonicalJSON({seq, at, actor, event}))   (or HMAC-SHA256(key, same))
 //   prev = the previous line's hash, "0" x 64 for the first line.
-// Line 1 (seq 0) is the header: event {type:'journal.open', plan, planHash, version: 1, alg}; its
+// Line 1 (seq 0) is the header: event {type:'journal.open', plan, planHash, version: 1, alg, rules}; its
 // `at` is the time the engine's initial state starts at, so replay = reduce every event from
-// initialState(plan, header.at).
+// initialState(plan, header.at) under the header's rules (rulesOf).
 //
 // What is journaled: every event the engine consumed, in the order it consumed them, except
 //  - a `tick` (or a `pods.*` event, see below) whose reduce changed nothing but time - `now`,
@@ -43,7 +43,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Plan } from '../plan/schema.js';
-import { initialState, reduce } from '../engine/reduce.js';
+import { ENGINE_RULES, initialState, reduce } from '../engine/reduce.js';
 import { seriesTimes, seriesValues } from '../engine/series.js';
 import type { Effect, EngineEvent, JournalLossInfo, RolloutState, Series } from '../engine/types.js';
 import { canonicalJSON, parseLine } from './canonical.js';
@@ -61,7 +61,13 @@ export interface JournalOpen {
   planHash: string;
   version: 1;
   alg: JournalAlg;
+  /** The engine's evidence rules the rollout runs under (RolloutState.rules); absent in journals
+   * written before there was more than one: those replay under rules 1, as they ran. */
+  rules?: number;
 }
+
+/** The rules a journal's entries are reduced under. */
+export const rulesOf = (header: JournalHeader): number => header.event.rules ?? 1;
 
 export interface JournalEntry<E = EngineEvent> {
   seq: number;
@@ -294,7 +300,7 @@ export class JournalWriter {
     const key = keyBuffer(opts.key);
     const w = new JournalWriter(path, fd, 0, GENESIS, key, opts, initialState(opts.plan, opts.start));
     try {
-      const header: JournalOpen = { type: 'journal.open', plan: opts.plan.metadata.name, planHash: sha256Hex(opts.planText), version: JOURNAL_VERSION, alg: key ? 'hmac-sha256' : 'sha256' };
+      const header: JournalOpen = { type: 'journal.open', plan: opts.plan.metadata.name, planHash: sha256Hex(opts.planText), version: JOURNAL_VERSION, alg: key ? 'hmac-sha256' : 'sha256', rules: ENGINE_RULES };
       w.write(opts.start, 'system', header, true);
       fsyncDir(path);
     } catch (err) {
@@ -853,10 +859,10 @@ function checkPlan(plan: Plan, header: JournalHeader, planText?: string): void {
     throw new JournalError(`the plan file changed since the journal was opened (plan hash ${sha256Hex(planText).slice(0, 12)}... is not ${header.event.planHash.slice(0, 12)}...): replaying with another plan would not give the same state`);
 }
 
-/** Every entry reduced in turn from initialState(plan, header.at). */
+/** Every entry reduced in turn from initialState(plan, header.at), under the journal's rules. */
 export function* replaySteps(plan: Plan, read: ReadResult): Generator<ReplayStep> {
   if (!read.header) throw new JournalError('no journal header: nothing to replay');
-  let state = initialState(plan, read.header.at);
+  let state = initialState(plan, read.header.at, rulesOf(read.header));
   for (const entry of read.entries) {
     const r = reduce(plan, state, entry.event);
     yield { entry, before: state, state: r.state, effects: r.effects };
@@ -888,7 +894,7 @@ export function replayJournal(plan: Plan, source: string | ReadResult, opts: Rep
   const read = typeof source === 'string' ? readJournal(source, opts) : source;
   if (!read.header) throw new JournalError('no journal header: nothing to replay', read.problems);
   checkPlan(plan, read.header, opts.planText);
-  let state = initialState(plan, read.header.at);
+  let state = initialState(plan, read.header.at, rulesOf(read.header));
   const asked = new Map<number, Effect>();
   for (const step of replaySteps(plan, read)) {
     state = step.state;

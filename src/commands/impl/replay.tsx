@@ -3,7 +3,7 @@ import React from 'react';
 import { render } from 'ink';
 import { Replay, type ReplayFrame } from '../../../components/Replay.js';
 import { initialState } from '../../engine/reduce.js';
-import { readJournal, replaySteps } from '../../journal/journal.js';
+import { readJournal, replaySteps, rulesOf } from '../../journal/journal.js';
 import { planCacheDir } from '../../env.js';
 import { journalPlanMismatch, planAndText } from '../../wiring/plan.js';
 import { UserError, messageOf } from '../errors.js';
@@ -25,7 +25,7 @@ export async function replay(file: string, values: { plan?: string | undefined }
     if (!read.header) throw new UserError(`${file}: no journal header`);
     const wrongPlan = journalPlanMismatch(file, loaded, values.plan);
     if (wrongPlan) ctx.err.write(`canary: warning: ${wrongPlan}; replaying with it anyway\n`);
-    frames = [{ seq: 0, state: initialState(plan, read.header.at) }];
+    frames = [{ seq: 0, state: initialState(plan, read.header.at, rulesOf(read.header)) }];
     for (const step of replaySteps(plan, read)) frames.push({ seq: step.entry.seq, state: step.state });
   } catch (err) {
     if (err instanceof UserError) throw err;
