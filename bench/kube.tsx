@@ -69,14 +69,15 @@ function at25(plan: Plan, t0: number): RolloutState {
       if (eff.type === 'set-weight') s = reduce(plan, s, { type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight }).state;
   };
   const healthy = [
-    ...['canary', 'baseline'].flatMap((track) =>
+    // with the stable fleet's, the first gate's evidence (sent at 0% only, as the world does)
+    ...['canary', 'baseline', 'stable'].flatMap((track) =>
       Object.entries({ availability: 99.97, latency_p95: 220, error_rate: 0.03, workflow_success_rate: 99.9, request_rate: 8, safety_violations: 0, critical_errors: 0, security_violations: 0, data_integrity_failures: 0, memory_leaks: 0, customer_complaints: 0, security_incidents: 0 }).map(
-        ([sli, value]) => ({ sli, track: track as 'canary' | 'baseline', value }),
+        ([sli, value]) => ({ sli, track: track as 'canary' | 'baseline' | 'stable', value }),
       ),
     ),
   ];
   for (let m = 0; m < 60 * 24 * 10 && s.desiredWeight < 25; m++) {
-    send({ type: 'sli.samples', at: s.now + 60_000, samples: healthy });
+    send({ type: 'sli.samples', at: s.now + 60_000, samples: s.desiredWeight === 0 ? healthy : healthy.filter((x) => x.track !== 'stable') });
     for (const e of crew.decide(s)) send(e);
   }
   if (s.desiredWeight !== 25) throw new Error(`bench: could not reach 25% (at ${s.desiredWeight}%)`);

@@ -210,6 +210,9 @@ function engineFullPlan(): { ms: number; events: number; status: string } {
     { sli: s.name, track: 'canary' as const, value: healthy[s.name] ?? 0 },
     { sli: s.name, track: 'baseline' as const, value: healthy[s.name] ?? 0 },
   ]);
+  // The stable fleet's answers while no canary traffic flows (the first gate's evidence), as the
+  // simulated world sends them.
+  const atZero: SliSample[] = [...smp, ...plan.slis.map((s) => ({ sli: s.name, track: 'stable' as const, value: healthy[s.name] ?? 0 }))];
   const t0 = performance.now();
   let s = initialState(plan, T0);
   const crew = new SimCrew(plan);
@@ -226,7 +229,7 @@ function engineFullPlan(): { ms: number; events: number; status: string } {
     }
   };
   for (let t = T0; s.status !== 'completed' && t < T0 + 30 * 86_400_000; t += 60_000) {
-    send({ type: 'sli.samples', at: t, samples: smp });
+    send({ type: 'sli.samples', at: t, samples: s.desiredWeight === 0 ? atZero : smp });
     for (const e of crew.decide(s)) send(e);
   }
   return { ms: performance.now() - t0, events, status: s.status };
