@@ -7,6 +7,8 @@
 //                           with 7 runs and 1.20-1.40 with 11, on a quiet machine)
 //   ink_minimal_first_frame_ms   floor: a minimal stock Ink 6 app (one Box/Text), bundled the same way
 //   first_frame_ratio_to_ink     goal <= 1.3
+//                           (every start after the first: the plan and the compiled code cached)
+//   first_frame_no_code_cache_ms the first start after a build or a new Node (CANARY_CODE_CACHE=off)
 //   npm_start_to_panes_ms   `npm start` to the four panes (goal <= 3 s), median of 5;
 //   npm_start_ratio_to_direct    over first_frame_ms measured alongside (goal <= 1.5)
 //   npm_run_noop_ms         npm itself: `npm run` of a script that does nothing, start to exit
@@ -37,7 +39,7 @@
 //
 //   node dist/bench/run.js --only first_frame,idle   runs only the named groups (see GROUPS)
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +63,8 @@ import { startLiveLoop } from '../test/helpers/live.js';
 import { kubeListBench, kubeRollbackBench, p99 } from './kube.js';
 import { loadTestStop } from './loadtest.js';
 import { warroomBench } from './warroom.js';
-import { hasScript, idleCpuPercent, timeToScreen } from './terminal.js';
+import { hasScript, idleCpuPercent, inTerminal, timeToScreen, waitFor } from './terminal.js';
+import { readCache } from '../src/code-cache.js';
 
 /** The package root: this file is bench/run.tsx, or dist/bench/run.js once built. (Not
  * src/cli.ts's packageRoot: bundled into this file, the CLI would think it was started.) */
@@ -98,6 +101,22 @@ function cliEnv(): NodeJS.ProcessEnv {
 /** The real CLI, started as a person would (in a pseudo-terminal: a pipe makes Ink ask the shell
  * for the terminal size, ~50 ms more), to the first frame showing all four pane titles. */
 const firstFrame = () => timeToScreen([process.execPath, ...binNodeFlags(), join(root, 'dist', 'canary.mjs'), 'start'], cliEnv(), PANES);
+/** The first start after a build: the plan validated and cached, and the bin's V8 code cache
+ * (src/code-cache.ts) written, as a console does once its first frame is out (~1 s in). */
+async function firstStart(): Promise<void> {
+  const dir = join(benchState, 'cache', 'canary', 'code');
+  const since = Date.now() - 1000;
+  const term = inTerminal([process.execPath, ...binNodeFlags(), join(root, 'dist', 'canary.mjs'), 'start'], cliEnv());
+  try {
+    const consoleCache = () =>
+      existsSync(dir) && readdirSync(dir).some((f) => statSync(join(dir, f)).mtimeMs >= since && (readCache(join(dir, f), dir) as { scope?: string }).scope === 'console');
+    await waitFor(() => PANES.every((t) => term.out().includes(t)) && consoleCache(), 'the first start: its first frame and its code cache', 30_000, term);
+  } finally {
+    term.stop();
+  }
+}
+/** Without the code cache (CANARY_CODE_CACHE=off): as the first start after a build or a new Node. */
+const firstFrameNoCodeCache = () => timeToScreen([process.execPath, ...binNodeFlags(), join(root, 'dist', 'canary.mjs'), 'start'], { ...cliEnv(), CANARY_CODE_CACHE: 'off' }, PANES);
 /** The floor: a minimal Ink app, bundled by the same build, to its first frame. */
 const inkFirstFrame = () => timeToScreen([process.execPath, join(root, 'dist', 'bench', 'ink-app.js'), 'first-frame'], cliEnv(), PANES);
 /** `npm start` from the package root (the build is up to date: it checks and goes on). */
@@ -451,13 +470,18 @@ async function main(): Promise<void> {
   for (const g of only ?? []) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only ${g}: expected some of ${GROUPS.join(', ')}`);
   const run = (g: (typeof GROUPS)[number]) => !only || only.has(g);
   if (run('first_frame')) {
-    // One start not counted: it validates the plan and caches it, as the first start after an
-    // install or a plan edit does; the counted ones are every later start.
-    await firstFrame();
+    // One start not counted: it validates the plan and caches it, and keeps the compiled code, as
+    // the first start after an install, a build or a plan edit does; the counted ones are every
+    // later start.
+    if (hasScript) await firstStart();
+    else await firstFrame();
     const [canary, ink] = await interleaved(21, firstFrame, inkFirstFrame);
     emit('first_frame_ms', median(canary), 'ms', 400); // node dist/canary.mjs start to the four panes, median of 21
     emit('ink_minimal_first_frame_ms', median(ink), 'ms', 400); // floor: a minimal Ink 6 app (one Box/Text), median of 21
     emit('first_frame_ratio_to_ink', median(canary) / median(ink), 'ratio', 1.3);
+    // The first start after a build or a new Node, which compiles everything (median of 5).
+    const [cold] = await interleaved(5, firstFrameNoCodeCache, async () => 0);
+    emit('first_frame_no_code_cache_ms', median(cold), 'ms', 400);
   }
   if (run('npm_start')) {
     const [viaNpm, direct] = await interleaved(5, npmStart, firstFrame);
@@ -506,7 +530,7 @@ async function main(): Promise<void> {
     // The plan from the cache, as at every start after the first (run alone, this group would
     // otherwise measure a console that validated its plan at start: zod and yaml loaded, a larger
     // heap for V8 to shrink while it idles: ~1.1% instead of ~0.6%).
-    if (hasScript) await firstFrame();
+    if (hasScript) await firstStart();
     const idle = await idleCpu();
     if (idle !== null) {
       emit('idle_cpu_percent', idle.canary, '% of a core', 1); // real-time console, --speed 1, clock on screen

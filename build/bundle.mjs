@@ -18,7 +18,7 @@
 // opening and compiling small module files. Why splitting: `start` never needs the war room, ws,
 // axios or prom-client, and compiling them cost ~0.1 s of the first frame.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { alwaysInputs, mtime, root, stampFile, upToDate } from './stale.mjs';
@@ -146,35 +146,83 @@ const stockInk = {
 
 const started = performance.now();
 rmSync(join(dist, 'canary.mjs'), { force: true });
-rmSync(join(dist, 'chunks'), { recursive: true, force: true });
+rmSync(join(dist, 'canary-app.cjs'), { force: true });
+rmSync(join(dist, 'chunks'), { recursive: true, force: true }); // the split ESM build of before
 mkdirSync(dist, { recursive: true });
+
+/** What stays in node_modules and is loaded by import() (see `external`): in the script bundle such
+ * a call becomes __canaryImport(), the bin's import() (src/launcher.ts: a script compiled with
+ * cached data cannot import() itself). */
+const IMPORTED = ['@kubernetes/client-node', 'autocannon', 'blessed', 'blessed-contrib'];
+
+/** Ink's reconciler awaits two imports at its top level when DEV=true (React devtools, which are
+ * not installed: build/no-devtools.mjs): a script cannot await there. Those two expressions
+ * become what they give without DEV; Ink without them builds unchanged, and a new top-level await
+ * fails the build with esbuild's own message. */
+const inkNoTopLevelAwait = {
+  name: 'ink-no-top-level-await',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, (a) => {
+      const text = readFileSync(a.path, 'utf8')
+        .replace("await import('./devtools.js');", 'void 0;')
+        .replace('? await loadPackageJson()', '? { name: undefined, version: undefined }');
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
+// The CLI: src/cli.ts and everything it uses, one script (CommonJS format), which the bin
+// compiles through V8's code cache (src/launcher.ts, src/code-cache.ts). One script, not chunks:
+// a command's heavy part that it does not run (the war room for \`start\`, yaml and zod when the
+// plan is cached) sits in the file as functions never called, which with the cache cost neither
+// a parse nor a compile.
 const cli = await build({
   ...common,
-  entryPoints: [{ in: join(root, 'src/cli.ts'), out: 'canary' }],
-  outdir: dist,
-  outExtension: { '.js': '.mjs' },
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  plugins: [yogaNoFetch, stringWidthNarrow],
+  format: 'cjs',
+  entryPoints: [join(root, 'src/cli.ts')],
+  outfile: join(dist, 'canary-app.cjs'),
+  // The bin's wrapper gives require, import.meta.url (its own, src/launcher.ts) and import().
+  banner: {},
+  define: { ...common.define, 'import.meta.url': '__canaryMetaUrl' },
+  alias: { ...common.alias, 'yoga-layout': join(root, 'build/yoga-global.mjs') },
+  // Plain ASCII (the default; the bin reads it as latin1).
+  charset: 'ascii',
+  plugins: [stringWidthNarrow, inkNoTopLevelAwait],
 });
-// src/cli.ts runs main() only when it is the file Node was started with (import.meta.url equals
-// argv[1]). With splitting, a module imported both by the entry and by a dynamically imported
-// chunk moves into a shared chunk: if that ever happened to cli.tsx itself, `canary` would start,
-// load, and do nothing. Refuse such a build rather than ship it.
-const entry = cli.metafile.outputs['dist/canary.mjs'] ?? Object.entries(cli.metafile.outputs).find(([k]) => k.endsWith('dist/canary.mjs'))?.[1];
-if (!entry || !Object.keys(entry.inputs).some((i) => i.endsWith('src/cli.ts'))) {
-  process.stderr.write(
-    'build: src/cli.ts was moved into a shared chunk (a dynamically imported module imports from it), so dist/canary.mjs would not run main().\n' +
-      '       Move what that module imports from src/cli.ts (packageRoot, ...) into a module of its own.\n',
-  );
-  process.exit(1);
-}
-// The bin's #! line carries the Node options (env -S: coreutils 8.30+, BSD/macOS env).
 {
-  const file = join(dist, 'canary.mjs');
-  const text = readFileSync(file, 'utf8');
-  const body = text.startsWith('#!') ? text.slice(text.indexOf('\n') + 1) : text;
-  writeFileSync(file, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}\n${body}`, { mode: 0o755 });
+  const file = join(dist, 'canary-app.cjs');
+  let text = readFileSync(file, 'latin1');
+  // src/cli.ts's #! line: inside the bin's wrapper function it would be a syntax error.
+  if (text.startsWith('#!')) text = `//${text}`;
+  const calls = new RegExp(`\\bimport\\(("(?:${IMPORTED.map((m) => m.replace(/[/-]/g, '\\$&')).join('|')}|node:[a-z0-9_/]+)")\\)`, 'g');
+  text = text.replace(calls, '__canaryImport($1)');
+  const left = text.match(/\bimport\([^)]{0,60}/g);
+  if (left) {
+    process.stderr.write(
+      `build: dist/canary-app.cjs still calls import() (${left.join(', ')}): a script compiled with V8's code cache cannot.\n` +
+        '       Bundle that module, or add it to IMPORTED in build/bundle.mjs (then it is loaded from node_modules by the bin).\n',
+    );
+    process.exit(1);
+  }
+  if (/[^\x00-\x7f]/.test(text)) {
+    process.stderr.write('build: dist/canary-app.cjs is not plain ASCII (esbuild charset), and the bin reads it as latin1\n');
+    process.exit(1);
+  }
+  writeFileSync(file, text, 'latin1');
+  const appHash = createHash('sha256').update(text).digest('hex');
+  // The bin: yoga-layout, the code cache, and the script above. Its #! line carries the Node
+  // options (env -S: coreutils 8.30+, BSD/macOS env).
+  const bin = await build({
+    ...common,
+    entryPoints: [join(root, 'src/launcher.ts')],
+    outfile: join(dist, 'canary.mjs'),
+    define: { ...common.define, __CANARY_APP_HASH__: JSON.stringify(appHash) },
+    banner: { js: `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}\n${common.banner.js}` },
+    plugins: [yogaNoFetch],
+  });
+  for (const [out, meta] of Object.entries(bin.metafile.outputs)) cli.metafile.outputs[out] = meta;
+  Object.assign(cli.metafile.inputs, bin.metafile.inputs);
+  chmodSync(join(dist, 'canary.mjs'), 0o755);
 }
 // Each output file of the CLI and what went into it (esbuild's metafile, inputs only).
 writeFileSync(
@@ -214,7 +262,8 @@ for (const m of metas) {
 for (const file of alwaysInputs) inputs[file] = mtime(file);
 writeFileSync(stampFile, JSON.stringify({ bench: !args.has('--cli'), inputs, outputs }));
 // A quick proof the entry runs (catches a broken split before a person or a test does).
-const help = spawnSync(process.execPath, [...NODE_FLAGS, join(dist, 'canary.mjs'), 'help'], { encoding: 'utf8' });
+// (No code cache: a build writes nothing outside dist/.)
+const help = spawnSync(process.execPath, [...NODE_FLAGS, join(dist, 'canary.mjs'), 'help'], { encoding: 'utf8', env: { ...process.env, CANARY_CODE_CACHE: 'off' } });
 if (help.status !== 0 || !help.stdout.includes('canary')) {
   process.stderr.write(`build: dist/canary.mjs help failed (exit ${help.status}):\n${help.stdout}${help.stderr}\n`);
   process.exit(1);

@@ -17,6 +17,8 @@ export interface CanaryEnv {
   cacheHome: string;
   /** CANARY_PLAN_CACHE=off: no plan cache. */
   planCache: boolean;
+  /** CANARY_CODE_CACHE=off: the bin compiles the CLI at every start (src/code-cache.ts). */
+  codeCache: boolean;
   /** CANARY_TOKEN (trimmed): a war-room token for join, wall and declare. */
   token: string | undefined;
   /** NO_COLOR set and non-empty (https://no-color.org), or --no-color. */
@@ -59,6 +61,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, flags: { noColor?:
     configHome: set(env.XDG_CONFIG_HOME) ?? join(home, '.config'),
     cacheHome: set(env.XDG_CACHE_HOME) ?? join(home, '.cache'),
     planCache: env.CANARY_PLAN_CACHE !== 'off',
+    codeCache: env.CANARY_CODE_CACHE !== 'off',
     token: set(env.CANARY_TOKEN?.trim()),
     noColor,
     ci: set(env.CI) !== undefined && env.CI !== 'false' && env.CI !== '0',

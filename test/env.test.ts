@@ -31,8 +31,9 @@ describe('the environment, read once', () => {
   });
 
   it('readEnv takes what it is given: cache, plan cache off, the war-room token, and --no-color for children', () => {
-    const env = readEnv({ XDG_CACHE_HOME: '/c', XDG_STATE_HOME: '/s', CANARY_PLAN_CACHE: 'off', CANARY_TOKEN: ' cnry_x \n', PATH: '/bin' }, { noColor: true });
-    expect(env).toMatchObject({ cacheHome: '/c', stateHome: '/s', planCache: false, token: 'cnry_x', noColor: true });
+    const env = readEnv({ XDG_CACHE_HOME: '/c', XDG_STATE_HOME: '/s', CANARY_PLAN_CACHE: 'off', CANARY_CODE_CACHE: 'off', CANARY_TOKEN: ' cnry_x \n', PATH: '/bin' }, { noColor: true });
+    expect(env).toMatchObject({ cacheHome: '/c', stateHome: '/s', planCache: false, codeCache: false, token: 'cnry_x', noColor: true });
+    expect(readEnv({}).codeCache).toBe(true);
     expect(planCacheDir(env)).toBeNull();
     expect(planCacheDir(readEnv({ XDG_CACHE_HOME: '/c' }))).toBe(join('/c', 'canary', 'plans'));
     expect(env.vars).toMatchObject({ PATH: '/bin', NO_COLOR: '1', FORCE_COLOR: '0' });

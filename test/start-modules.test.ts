@@ -1,29 +1,37 @@
-// What `canary start` loads before its first frame (issue 18: start cost). A plan validated before
-// comes from the plan cache, so the YAML parser and zod (~0.7 MB that Node would otherwise compile
-// on every start) must not be loaded at all; they are loaded when the plan has to be validated, and
-// when a key config file has to be checked. The built CLI runs in a pseudo-terminal with a module
-// hook recording every file it loads (test/fixtures/loads/); build/bundle.mjs says which packages
-// went into each file (dist/.modules.json).
+// What `canary start` runs before its first frame (issue 18: start cost). A plan validated before
+// comes from the plan cache, so the YAML parser and zod must not be initialised at all; they are
+// when the plan has to be validated, and when a key config file has to be checked.
+//
+// The CLI is one script (dist/canary-app.cjs, src/launcher.ts): esbuild wraps each module that is
+// loaded lazily (an import() in our source) in a function named by its path, run on first use, so
+// what ran is what V8's coverage (NODE_V8_COVERAGE, written at exit) counts as called. A module
+// esbuild did not wrap runs at every start and is named by no function: the cold start's
+// assertions (yaml and zod did run) fail if that ever happens to them, rather than the warm
+// start's passing by default.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'canary.mjs');
-const hook = join(root, 'test', 'fixtures', 'loads', 'register.mjs');
 const tmp = mkdtempSync(join(tmpdir(), 'canary-start-modules-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+interface Coverage {
+  result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[];
+}
+
 /** Starts the console in a 120x40 pseudo-terminal, waits for its first full frame, ends it (SIGTERM
- * to canary itself) and returns the files of dist/ it loaded, relative to the package root. */
+ * to canary itself, which exits and so writes its coverage) and returns the modules of the bundle
+ * whose wrapper ran: 'src/plan/load.ts', 'node_modules/yaml/dist/index.js'... */
 function startAndRecord(name: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const log = join(tmp, `${name}.loads`);
-  const argv = [process.execPath, '--import', hook, cli, 'start', '--no-journal'];
+  const coverage = join(tmp, `${name}.coverage`);
+  const argv = [process.execPath, cli, 'start', '--no-journal'];
   const cmd = `stty cols 120 rows 40; exec ${argv.map((a) => JSON.stringify(a)).join(' ')}`;
-  const e: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', CANARY_TEST_LOADS: log, ...env };
+  const e: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', NODE_V8_COVERAGE: coverage, ...env };
   delete e.CI; // Ink prints only the last frame in CI mode
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: tmp, env: e, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -45,28 +53,27 @@ function startAndRecord(name: string, env: NodeJS.ProcessEnv): Promise<string[]>
     child.on('exit', () => {
       clearTimeout(timer);
       if (!framed) return reject(new Error(`${name}: ended before its first frame:\n${out.slice(-2000)}`));
-      const urls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
-      resolve(urls.map((u) => relative(root, fileURLToPath(u))).filter((f) => f.startsWith('dist/')));
+      const ran = new Set<string>();
+      let scripts = 0;
+      for (const f of existsSync(coverage) ? readdirSync(coverage) : []) {
+        for (const script of (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as Coverage).result) {
+          if (!script.url.endsWith('/dist/canary-app.cjs')) continue;
+          scripts++;
+          for (const fn of script.functions) if (/^(src|components|node_modules)\//.test(fn.functionName) && (fn.ranges[0]?.count ?? 0) > 0) ran.add(fn.functionName);
+        }
+      }
+      if (scripts === 0) return reject(new Error(`${name}: no coverage of dist/canary-app.cjs in ${coverage}`));
+      resolve([...ran]);
     });
   });
 }
 
-/** Our own source files bundled into these files of dist/. */
-function sourcesIn(files: string[]): string[] {
-  const modules = JSON.parse(readFileSync(join(root, 'dist', '.modules.json'), 'utf8')) as Record<string, string[]>;
-  return files.flatMap((f) => modules[f] ?? []).filter((input) => !input.startsWith('node_modules/'));
-}
-
-/** The packages (node_modules/<name>) bundled into these files of dist/. */
-function packagesIn(files: string[]): Set<string> {
-  const modules = JSON.parse(readFileSync(join(root, 'dist', '.modules.json'), 'utf8')) as Record<string, string[]>;
+/** The packages (node_modules/<name>) of which a module ran. */
+function packagesIn(modules: string[]): Set<string> {
   const out = new Set<string>();
-  for (const f of files) {
-    expect(modules[f], `${f} is a file of the build`).toBeDefined();
-    for (const input of modules[f]!) {
-      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
-      if (m) out.add(m[1]!);
-    }
+  for (const m of modules) {
+    const p = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(m);
+    if (p) out.add(p[1]!);
   }
   return out;
 }
@@ -79,15 +86,15 @@ describe('canary start: what it loads before its first frame', () => {
     expect(cold).toContain('yaml');
     expect(cold).toContain('zod');
     // Every later start: the cached plan, and no config file.
-    const warmFiles = await startAndRecord('warm', env);
-    expect(warmFiles).toContain('dist/canary.mjs');
-    const warm = packagesIn(warmFiles);
+    const warmModules = await startAndRecord('warm', env);
+    const warm = packagesIn(warmModules);
     expect(warm).toContain('ink'); // it did draw
     expect(warm).not.toContain('yaml');
     expect(warm).not.toContain('zod');
     // The embedded world never talks to a Kubernetes API server: its client (https, readline) is
     // not loaded either (the rollback hook's stand-in runs without it: src/actuators/hook.ts).
-    expect(sourcesIn(warmFiles)).not.toContain('src/kube/client.ts');
+    expect(warmModules).toContain('src/plan/cache.ts'); // the plan came from the cache
+    expect(warmModules).not.toContain('src/kube/client.ts');
     // A key config file is checked (its YAML, its shape) before the console starts.
     mkdirSync(join(tmp, 'config', 'canary'), { recursive: true });
     writeFileSync(join(tmp, 'config', 'canary', 'config.yaml'), 'keys:\n  help: "?"\n');

@@ -13,6 +13,7 @@ import { formatMachine } from './machine.js';
 import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
 import type { Ctx } from '../types.js';
 import type { DriveValues, HomeValues, IO } from '../../cluster/commands.js';
+import { keepCompiledCode } from '../../code-cache.js';
 
 function io(ctx: Ctx, out: NodeJS.WritableStream = ctx.out): IO {
   return { out, err: ctx.err, journalKey: ctx.env.journalKey, prometheus: ctx.env.prometheus, env: ctx.env.vars };
@@ -78,6 +79,7 @@ export async function join(rollout: string, values: HomeValues & { 'token-file'?
   const leave = altScreen(ctx.out);
   let quit: () => void = () => undefined;
   const ink = render(<WarRoomConsole plan={plan} store={store} actor={actor} now={() => store.getState().now} onQuit={() => quit()} room={joinedLine(store, where)} />, INK_OPTIONS);
+  keepCompiledCode('console'); // the first frame is out (src/code-cache.ts)
   quit = () => ink.unmount();
   await ink.waitUntilExit();
   store.close();

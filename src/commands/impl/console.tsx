@@ -11,6 +11,7 @@ import type { SERVE_OPTIONS } from '../world-options.js';
 import type { Ctx } from '../types.js';
 import { keymapOrFail } from './keymap.js';
 import { SimPace } from '../../sim/pace.js';
+import { keepCompiledCode } from '../../code-cache.js';
 
 export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<typeof SERVE_OPTIONS> | null): Promise<number> {
   requireTerminal(serve ? 'serve' : 'start');
@@ -45,6 +46,7 @@ export async function runConsole(values: WorldValues, ctx: Ctx, serve: ValuesOf<
   let quit: () => void = () => undefined;
   const props = { plan, store: runtime, actor, now: () => clock.now(), onQuit: () => quit(), people: { notifyOn, notifyOff, commsDir }, keymap, simulated: w.mode !== 'kubernetes', inspect: w.inspection, ...(journal ? { journal } : {}), ...(pace ? { clock: pace } : {}) };
   const ink = render(room && WarRoomConsole ? <WarRoomConsole {...props} room={room} /> : <App {...props} />, INK_OPTIONS);
+  keepCompiledCode('console'); // the first frame is out (src/code-cache.ts)
   quit = () => ink.unmount();
   await ink.waitUntilExit();
   unobserve?.();

@@ -11,6 +11,7 @@ import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
 import type { Ctx } from '../types.js';
 import { journalFile } from './journal.js';
 import { keymapOrFail } from './keymap.js';
+import { keepCompiledCode } from '../../code-cache.js';
 
 export async function replay(file: string, values: { plan?: string | undefined }, ctx: Ctx): Promise<number> {
   journalFile(file);
@@ -34,6 +35,7 @@ export async function replay(file: string, values: { plan?: string | undefined }
   requireTerminal('replay');
   const leave = altScreen(ctx.out);
   const ink = render(<Replay plan={plan} frames={frames} file={file} keymap={keymap} />, { ...INK_OPTIONS, maxFps: 30 });
+  keepCompiledCode('console'); // the first frame is out (src/code-cache.ts)
   await ink.waitUntilExit();
   leave();
   return 0;

@@ -22,6 +22,7 @@ import type { Ctx } from '../types.js';
 import type { WORLD_OPTIONS } from '../world-options.js';
 import type { ROLLOUT_OPTIONS } from '../cluster-options.js';
 import { keymapOrFail } from './keymap.js';
+import { keepCompiledCode } from '../../code-cache.js';
 
 type Values = ValuesOf<typeof WORLD_OPTIONS & typeof ROLLOUT_OPTIONS>;
 
@@ -138,6 +139,7 @@ export async function runRolloutConsole(rollout: string, values: Values, ctx: Ct
     }
   });
   const ink = render(<App plan={plan} store={store} actor={actor} now={() => Date.now()} onQuit={() => quit()} keymap={keymap} />, INK_OPTIONS);
+  keepCompiledCode('console'); // the first frame is out (src/code-cache.ts)
   quit = () => ink.unmount();
   await ink.waitUntilExit();
   const drove = store.isDriving;

@@ -11,6 +11,7 @@ import { UserError, messageOf } from '../errors.js';
 import { altScreen, INK_OPTIONS, requireTerminal } from '../screen.js';
 import type { Ctx } from '../types.js';
 import { keymapOrFail } from './keymap.js';
+import { keepCompiledCode } from '../../code-cache.js';
 
 export async function tokens(values: { plan?: string | undefined; file?: string | undefined; person?: string[] | undefined; viewers?: number | undefined }, ctx: Ctx): Promise<number> {
   const { plan } = await planAndText(values, { cacheDir: planCacheDir(ctx.env) });
@@ -43,6 +44,7 @@ export async function join(url: string, values: { 'token-file'?: string | undefi
   const leave = altScreen(ctx.out);
   let quit: () => void = () => undefined;
   const ink = render(<WarRoomConsole plan={plan} store={store} actor={actor} now={() => store.getState().now} onQuit={() => quit()} room={joinedLine(store, url)} keymap={keymap} inspect={store.inspection} />, INK_OPTIONS);
+  keepCompiledCode('console'); // the first frame is out (src/code-cache.ts)
   quit = () => ink.unmount();
   await ink.waitUntilExit();
   store.close();

@@ -1,0 +1,146 @@
+// The V8 code cache of the bundled CLI (dist/canary-app.cjs), used by the bin (src/launcher.ts).
+//
+// Compiling the CLI is most of what a start costs over a bare Ink app: the first frame took ~1.3x
+// a minimal Ink app's, and ~60 ms of the difference was V8 parsing and compiling our code and its
+// packages (React's first mount alone ran ~25 ms of functions compiled for the first time). Node
+// 22 keeps compiled code between runs (module.enableCompileCache); Node 20, which we support,
+// does not, for modules. So the bin compiles the bundle as one vm.Script with V8's own code
+// cache: the first start compiles and, once its first frame is out, keeps the code V8 compiled
+// (Script#createCachedData); every later start hands it back (cachedData) and V8 skips the parse
+// and compile of everything in it. First frame with the cache: about a bare Ink app's.
+//
+// What V8 checks when it takes cached data: its own version, the V8 flags, the source's length,
+// the data's length. Not the source's content (a rebuild of the same length would be taken) and,
+// in release builds, not a checksum of the data (a flipped bit would run as bytecode). So:
+//   - the file is named by a key over the bundle's hash (computed at build time), Node's version,
+//     the architecture and the Node options: a new build or another Node never reads an old file;
+//   - the file carries a SHA-256 of its contents, checked before V8 sees a byte (~1.5 ms);
+//   - it is written to a temporary file and renamed (a kill -9 leaves the old file or none), mode
+//     0600 in a directory of mode 0700, and read only when it and its directory belong to this
+//     user and no one else can write them;
+//   - anything wrong (unreadable, foreign, corrupt, refused by V8) means no cache: the bundle is
+//     compiled from source, as without one, and a good file replaces the bad one.
+// CANARY_CODE_CACHE=off turns it off; CANARY_DEBUG=1 says on stderr what happened to it.
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What wrote the cache: a console (`start`, `join`...) once its first frame was out, or another
+ * command (`validate`, `status`...), which compiled only the code it ran. A console given another
+ * command's cache writes its own (a superset: V8 keeps the code it was given and adds its own). */
+export type CacheScope = 'command' | 'console';
+
+const MAGIC = Buffer.from('canary-v8-cache-1\n');
+const SCOPES: Record<CacheScope, number> = { command: 1, console: 2 };
+/** How many cache files are kept (one per build, Node and options in use; each ~1.5 MB). */
+const KEEP = 4;
+
+/** The cache file for this bundle under this Node and these options. */
+export function cacheFile(dir: string, appHash: string, node: { version: string; arch: string; execArgv: readonly string[]; nodeOptions: string | undefined }): string {
+  const key = createHash('sha256')
+    .update([appHash, node.version, node.arch, ...node.execArgv, `NODE_OPTIONS=${node.nodeOptions ?? ''}`].join('\0'))
+    .digest('hex')
+    .slice(0, 32);
+  return join(dir, `code-${key}.v8`);
+}
+
+export type ReadResult = { data: Buffer; scope: CacheScope } | { data: null; why: string };
+
+const uid = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
+
+/** Whose the file or directory is and who may write it: null when only this user can. */
+function foreign(st: { uid: number; mode: number }, what: string): string | null {
+  const me = uid();
+  if (me !== null && st.uid !== me) return `${what} belongs to uid ${st.uid}, not ${me}`;
+  if ((st.mode & 0o022) !== 0) return `${what} can be written by others (mode ${(st.mode & 0o777).toString(8)})`;
+  return null;
+}
+
+/** The cached code in `file`, checked, or why there is none. Never throws. */
+export function readCache(file: string, dir: string): ReadResult {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    return { data: null, why: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'none yet' : `unreadable (${(err as Error).message})` };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { data: null, why: 'not a regular file' };
+    const bad = foreign(st, 'the file') ?? foreign(statSync(dir), 'its directory');
+    if (bad) return { data: null, why: bad };
+    const buf = readFileSync(fd);
+    const head = MAGIC.length + 1 + 32;
+    if (buf.length <= head || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return { data: null, why: 'not a canary code cache' };
+    const scopeByte = buf[MAGIC.length]!;
+    const scope = (Object.keys(SCOPES) as CacheScope[]).find((s) => SCOPES[s] === scopeByte);
+    const sum = buf.subarray(MAGIC.length + 1, head);
+    const body = buf.subarray(head);
+    if (!scope || !createHash('sha256').update(buf.subarray(MAGIC.length, MAGIC.length + 1)).update(body).digest().equals(sum)) return { data: null, why: 'checksum does not match (corrupt)' };
+    return { data: body, scope };
+  } catch (err) {
+    return { data: null, why: `unreadable (${(err as Error).message})` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `data` as the cache in `file` (atomically), then keeps the KEEP newest cache files of
+ * `dir`. Returns the bytes written, or why it could not (a cache that cannot be written is no
+ * cache: the next start compiles again). */
+export function writeCache(file: string, dir: string, data: Buffer, scope: CacheScope): number | string {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const scopeByte = Buffer.from([SCOPES[scope]]);
+    const sum = createHash('sha256').update(scopeByte).update(data).digest();
+    writeFileSync(tmp, Buffer.concat([MAGIC, scopeByte, sum, data]), { mode: 0o600 });
+    chmodSync(tmp, 0o600); // the mode above is for a new file only
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never written
+    }
+    return (err as Error).message;
+  }
+  // Another canary may be tidying up at the same time: a file gone already is fine.
+  const age = (f: string): number => {
+    try {
+      return statSync(join(dir, f)).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  try {
+    const files = readdirSync(dir).filter((f) => /^code-[0-9a-f]+\.v8$/.test(f));
+    if (files.length > KEEP) {
+      const byAge = files.map((f) => ({ f, t: age(f) })).sort((a, b) => a.t - b.t);
+      for (const { f } of byAge.slice(0, files.length - KEEP)) {
+        try {
+          unlinkSync(join(dir, f));
+        } catch {
+          // gone already
+        }
+      }
+    }
+  } catch {
+    // the cache is written; keeping the directory small can wait for the next one
+  }
+  return data.length;
+}
+
+/** Where the bin publishes its save function (the bundle is loaded by the bin, not imported by it,
+ * so they share no module). */
+export const SAVE_CODE_CACHE = Symbol.for('canary.saveCodeCache');
+
+/** Has the bin keep the code compiled so far, if it wants it (no cache yet, or a console given a
+ * command's). A console calls it right after Ink's render(), which writes the first frame before
+ * it returns: the code of a start and no more (a cache kept later, with the code of the minutes
+ * after, was ~10% larger and its start ~4% slower: V8 reads all of it back before running).
+ * Nothing when the CLI was not started by the bin (tests, the bench's in-process consoles). */
+export function keepCompiledCode(scope: CacheScope): void {
+  const save = (globalThis as Record<symbol, unknown>)[SAVE_CODE_CACHE];
+  if (typeof save === 'function') (save as (scope: CacheScope) => void)(scope);
+}
