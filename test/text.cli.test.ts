@@ -71,6 +71,38 @@ describe('a journal with a hostile incident summary', () => {
   });
 });
 
+describe("a tampered journal whose header names a plan with escapes", () => {
+  // The header is the file's text: an edit breaks its hash, which audit verify reports, but the
+  // plan name it carries is still printed (by audit verify, and in the other-plan warning of
+  // report and replay).
+  const journal = join(tmp, 'tampered-header.jsonl');
+  beforeAll(() => {
+    const planText = readFileSync(PLAN_PATH, 'utf8');
+    const plan = Plan.parse(parse(planText));
+    const w = JournalWriter.openSync(journal, { plan, planText, start: Date.parse('2026-11-10T15:00:00Z') });
+    w.close();
+    const lines = readFileSync(journal, 'utf8').split('\n');
+    const head = JSON.parse(lines[0]!) as { event: { plan: string } };
+    head.event.plan = HOSTILE;
+    lines[0] = JSON.stringify(head);
+    writeFileSync(journal, lines.join('\n'));
+  });
+
+  it('audit verify shows the name with its escapes (␛), none raw, and says the header was edited', async () => {
+    const r = await canary(['audit', 'verify', journal]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`plan ${SHOWN}`);
+    expect(r.out).toMatch(/EDITED at line 1, seq 0/);
+    expect(r.out + r.err).not.toMatch(RAW_CONTROL);
+  });
+
+  it("report's other-plan warning shows it (␛), none raw", async () => {
+    const r = await canary(['report', journal, '--plan', PLAN_PATH]);
+    expect(r.err).toContain(`is the journal of plan "${SHOWN}"`);
+    expect(r.out + r.err).not.toMatch(RAW_CONTROL);
+  });
+});
+
 describe('a plan with escapes in its text', () => {
   it("validate's summary shows metadata.owner's escapes (␛), none raw", async () => {
     const file = join(tmp, 'owner.yaml');

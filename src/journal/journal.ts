@@ -47,6 +47,7 @@ import { ENGINE_RULES, initialState, reduce } from '../engine/reduce.js';
 import { seriesTimes, seriesValues } from '../engine/series.js';
 import type { Effect, EngineEvent, JournalLossInfo, RolloutState, Series } from '../engine/types.js';
 import { canonicalJSON, parseLine } from './canonical.js';
+import { printable } from '../plan/printable.js';
 
 export const JOURNAL_VERSION = 1;
 export const GENESIS = '0'.repeat(64);
@@ -825,7 +826,7 @@ export function verifyJournal(path: string, opts: VerifyOptions = {}): VerifyRes
   problems.sort((a, b) => a.line - b.line);
   const ok = problems.length === 0;
   const lines: string[] = [];
-  lines.push(`journal ${path}: ${all.length} entries${r.header ? `, plan ${r.header.event.plan}` : ''}, ${r.keyed ? 'HMAC-SHA256 (keyed)' : 'SHA-256 (not keyed)'}`);
+  lines.push(`journal ${path}: ${all.length} entries${r.header ? `, plan ${printable(String(r.header.event.plan))}` : ''}, ${r.keyed ? 'HMAC-SHA256 (keyed)' : 'SHA-256 (not keyed)'}`);
   lines.push(ok ? 'chain: OK - every entry hashes to its hash and links to the one before' : `chain: FAILED - ${problems.length} problem${problems.length === 1 ? '' : 's'}; the first:`);
   for (const p of problems) lines.push(`  ${p.kind.toUpperCase()} at line ${p.line}${p.seq !== null ? `, seq ${p.seq}` : ''}: ${p.message}`);
   if (r.torn)

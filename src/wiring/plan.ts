@@ -9,6 +9,7 @@ import { openPlanFile, validatePlanTextFrom } from '../plan/open.js';
 import { formatPlanError, type LoadOptions } from '../plan/read.js';
 import type { Plan } from '../plan/schema.js';
 import { DEFAULT_PLAN } from '../paths.js';
+import { printable } from '../plan/printable.js';
 
 /** Loads a plan; its problems go to stderr one per line, then a UserError (exit 1) says what next. */
 async function openOrThrow(file: string, opts: LoadOptions = {}): Promise<{ plan: Plan; text: string }> {
@@ -70,9 +71,10 @@ export function journalPlanMismatch(journal: string, loaded: { planPath: string;
   const rel = relative(process.cwd(), loaded.planPath);
   const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : loaded.planPath;
   const which = given !== undefined ? `--plan ${given}` : `the default plan, ${shown} (no --plan was given)`;
+  // The journal's plan name is the file's text (a tampered one can hold escapes): shown, not obeyed.
   const what =
     h.plan !== loaded.plan.metadata.name
-      ? `${journal} is the journal of plan "${h.plan}", and ${which} is plan "${loaded.plan.metadata.name}"`
-      : `${journal} was written with another plan file than ${which}: both are plan "${h.plan}", but the text differs (sha256 ${hash.slice(0, 12)}..., the journal's ${h.planHash.slice(0, 12)}...), and replaying with another plan would not give the rollout's state`;
+      ? `${journal} is the journal of plan "${printable(h.plan)}", and ${which} is plan "${loaded.plan.metadata.name}"`
+      : `${journal} was written with another plan file than ${which}: both are plan "${printable(h.plan)}", but the text differs (sha256 ${hash.slice(0, 12)}..., the journal's ${h.planHash.slice(0, 12)}...), and replaying with another plan would not give the rollout's state`;
   return `${what}; pass the plan file it ran with, unchanged: --plan <file>`;
 }
