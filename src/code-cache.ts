@@ -17,13 +17,13 @@
 //   - the file carries a SHA-256 of its contents, checked before V8 sees a byte (~1.5 ms);
 //   - it is written to a temporary file and renamed (a kill -9 leaves the old file or none), mode
 //     0600 in a directory of mode 0700, and read only when it and its directory belong to this
-//     user and no one else can write them;
+//     user and no one else can write them (src/private-file.ts);
 //   - anything wrong (unreadable, foreign, corrupt, refused by V8) means no cache: the bundle is
 //     compiled from source, as without one, and a good file replaces the bad one.
 // CANARY_CODE_CACHE=off turns it off; CANARY_DEBUG=1 says on stderr what happened to it.
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keepNewest, readPrivate, writePrivate } from './private-file.js';
 
 /** What wrote the cache: a console (`start`, `join`...) once its first frame was out, or another
  * command (`validate`, `status`...), which compiled only the code it ran. A console given another
@@ -46,88 +46,29 @@ export function cacheFile(dir: string, appHash: string, node: { version: string;
 
 export type ReadResult = { data: Buffer; scope: CacheScope } | { data: null; why: string };
 
-const uid = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
-
-/** Whose the file or directory is and who may write it: null when only this user can. */
-function foreign(st: { uid: number; mode: number }, what: string): string | null {
-  const me = uid();
-  if (me !== null && st.uid !== me) return `${what} belongs to uid ${st.uid}, not ${me}`;
-  if ((st.mode & 0o022) !== 0) return `${what} can be written by others (mode ${(st.mode & 0o777).toString(8)})`;
-  return null;
-}
-
 /** The cached code in `file`, checked, or why there is none. Never throws. */
 export function readCache(file: string, dir: string): ReadResult {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    return { data: null, why: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'none yet' : `unreadable (${(err as Error).message})` };
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { data: null, why: 'not a regular file' };
-    const bad = foreign(st, 'the file') ?? foreign(statSync(dir), 'its directory');
-    if (bad) return { data: null, why: bad };
-    const buf = readFileSync(fd);
-    const head = MAGIC.length + 1 + 32;
-    if (buf.length <= head || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return { data: null, why: 'not a canary code cache' };
-    const scopeByte = buf[MAGIC.length]!;
-    const scope = (Object.keys(SCOPES) as CacheScope[]).find((s) => SCOPES[s] === scopeByte);
-    const sum = buf.subarray(MAGIC.length + 1, head);
-    const body = buf.subarray(head);
-    if (!scope || !createHash('sha256').update(buf.subarray(MAGIC.length, MAGIC.length + 1)).update(body).digest().equals(sum)) return { data: null, why: 'checksum does not match (corrupt)' };
-    return { data: body, scope };
-  } catch (err) {
-    return { data: null, why: `unreadable (${(err as Error).message})` };
-  } finally {
-    closeSync(fd);
-  }
+  const read = readPrivate(file, dir);
+  if (!read.data) return read;
+  const buf = read.data;
+  const head = MAGIC.length + 1 + 32;
+  if (buf.length <= head || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return { data: null, why: 'not a canary code cache' };
+  const scope = (Object.keys(SCOPES) as CacheScope[]).find((s) => SCOPES[s] === buf[MAGIC.length]);
+  const sum = buf.subarray(MAGIC.length + 1, head);
+  const body = buf.subarray(head);
+  if (!scope || !createHash('sha256').update(buf.subarray(MAGIC.length, MAGIC.length + 1)).update(body).digest().equals(sum)) return { data: null, why: 'checksum does not match (corrupt)' };
+  return { data: body, scope };
 }
 
 /** Writes `data` as the cache in `file` (atomically), then keeps the KEEP newest cache files of
  * `dir`. Returns the bytes written, or why it could not (a cache that cannot be written is no
  * cache: the next start compiles again). */
 export function writeCache(file: string, dir: string, data: Buffer, scope: CacheScope): number | string {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const scopeByte = Buffer.from([SCOPES[scope]]);
-    const sum = createHash('sha256').update(scopeByte).update(data).digest();
-    writeFileSync(tmp, Buffer.concat([MAGIC, scopeByte, sum, data]), { mode: 0o600 });
-    chmodSync(tmp, 0o600); // the mode above is for a new file only
-    renameSync(tmp, file);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never written
-    }
-    return (err as Error).message;
-  }
-  // Another canary may be tidying up at the same time: a file gone already is fine.
-  const age = (f: string): number => {
-    try {
-      return statSync(join(dir, f)).mtimeMs;
-    } catch {
-      return -1;
-    }
-  };
-  try {
-    const files = readdirSync(dir).filter((f) => /^code-[0-9a-f]+\.v8$/.test(f));
-    if (files.length > KEEP) {
-      const byAge = files.map((f) => ({ f, t: age(f) })).sort((a, b) => a.t - b.t);
-      for (const { f } of byAge.slice(0, files.length - KEEP)) {
-        try {
-          unlinkSync(join(dir, f));
-        } catch {
-          // gone already
-        }
-      }
-    }
-  } catch {
-    // the cache is written; keeping the directory small can wait for the next one
-  }
+  const scopeByte = Buffer.from([SCOPES[scope]]);
+  const sum = createHash('sha256').update(scopeByte).update(data).digest();
+  const failed = writePrivate(file, dir, Buffer.concat([MAGIC, scopeByte, sum, data]));
+  if (failed) return failed;
+  keepNewest(dir, /^code-[0-9a-f]+\.v8$/, KEEP);
   return data.length;
 }
 

@@ -342,4 +342,43 @@ describe('the validated-plan cache (built CLI)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('is used only when its checksum matches and no one else could have written it (its plan is not validated again)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } = await import('node:fs');
+    const { createHash } = await import('node:crypto');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'canary-plan-cache-'));
+    try {
+      const cli = new URL('../dist/canary.mjs', import.meta.url).pathname;
+      const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') };
+      const planFile = new URL('../config/maestro-conductor-rc.yaml', import.meta.url).pathname;
+      const validate = () => spawnSync(process.execPath, [cli, 'validate', planFile], { env, encoding: 'utf8' });
+      const first = validate();
+      expect(first.status).toBe(0);
+      const plans = join(dir, 'cache', 'canary', 'plans');
+      const file = join(plans, readdirSync(plans)[0]!);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(plans).mode & 0o777).toBe(0o700);
+      const [sum, json] = [readFileSync(file, 'utf8').slice(0, 64), readFileSync(file, 'utf8').slice(65)];
+      expect(createHash('sha256').update(json).digest('hex')).toBe(sum);
+      // What a planted plan would change: the summary names the plan.
+      const planted = json.replace('"maestro-conductor-vnext-rc"', '"planted-plan"');
+      expect(planted).not.toBe(json);
+      // Edited, its checksum left as it was: validated again, the file's own plan.
+      writeFileSync(file, `${sum}\n${planted}`);
+      expect(validate().stdout).toBe(first.stdout);
+      // Edited with a matching checksum, but writable by the group: not trusted either.
+      writeFileSync(file, `${createHash('sha256').update(planted).digest('hex')}\n${planted}`);
+      chmodSync(file, 0o664);
+      expect(validate().stdout).toBe(first.stdout);
+      // The same file, this user's alone: it is used as it is (what the two checks above stand between).
+      writeFileSync(file, `${createHash('sha256').update(planted).digest('hex')}\n${planted}`);
+      chmodSync(file, 0o600);
+      expect(validate().stdout).toContain('planted-plan');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,0 +1,86 @@
+// Files canary keeps for itself between runs and then trusts: a validated plan (src/plan/cache.ts,
+// used without validating it again) and compiled code (src/code-cache.ts, run as it is). Written
+// whole, to a temporary file then renamed (a kill -9 leaves the old file or none), mode 0600 in a
+// directory made with mode 0700; read only when the file and its directory belong to this user and
+// no one else can write them (an XDG_CACHE_HOME on a shared disk must not let another user choose
+// a plan's thresholds or the code canary runs). The callers add a checksum of their own (a flipped
+// bit in a threshold is still valid JSON). A leaf: node built-ins only.
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const uid = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
+
+/** Null when only this user can have written `st`; else why not. */
+function foreign(st: { uid: number; mode: number }, what: string): string | null {
+  const me = uid();
+  if (me !== null && st.uid !== me) return `${what} belongs to uid ${st.uid}, not ${me}`;
+  if ((st.mode & 0o022) !== 0) return `${what} can be written by others (mode ${(st.mode & 0o777).toString(8)})`;
+  return null;
+}
+
+/** The bytes of `file` (in `dir`), or why they are not to be trusted. Never throws. */
+export function readPrivate(file: string, dir: string): { data: Buffer } | { data: null; why: string } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    return { data: null, why: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'none yet' : `unreadable (${(err as Error).message})` };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { data: null, why: 'not a regular file' };
+    const bad = foreign(st, 'the file') ?? foreign(statSync(dir), 'its directory');
+    if (bad) return { data: null, why: bad };
+    return { data: readFileSync(fd) };
+  } catch (err) {
+    return { data: null, why: `unreadable (${(err as Error).message})` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `data` as `file` (in `dir`, made if missing). Null when written; else why not. */
+export function writePrivate(file: string, dir: string, data: Buffer | string): string | null {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, data, { mode: 0o600 });
+    chmodSync(tmp, 0o600); // the mode above is for a new file only
+    renameSync(tmp, file);
+    return null;
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never written
+    }
+    return (err as Error).message;
+  }
+}
+
+/** Keeps the `keep` most recently written files of `dir` whose names match `names`; removes the
+ * rest. Another canary may be tidying up at the same time: a file gone already is fine, and
+ * nothing here throws (a directory kept small can wait for the next write). */
+export function keepNewest(dir: string, names: RegExp, keep: number): void {
+  const age = (f: string): number => {
+    try {
+      return statSync(join(dir, f)).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  try {
+    const files = readdirSync(dir).filter((f) => names.test(f));
+    if (files.length <= keep) return;
+    const byAge = files.map((f) => ({ f, t: age(f) })).sort((a, b) => a.t - b.t);
+    for (const { f } of byAge.slice(0, files.length - keep)) {
+      try {
+        unlinkSync(join(dir, f));
+      } catch {
+        // gone already
+      }
+    }
+  } catch {
+    // the directory cannot be listed: nothing to tidy
+  }
+}
