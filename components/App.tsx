@@ -19,7 +19,7 @@ import { trafficOn } from '../src/engine/traffic.js';
 import type { RolloutState } from '../src/engine/types.js';
 import { formatDuration } from '../src/plan/duration.js';
 import { computeLayout } from './layout.js';
-import { PhasesPane, phasesPaneLines } from './PhasesPane.js';
+import { PhasesPane, phaseKeys, phasesPaneLines } from './PhasesPane.js';
 import { PodsPane, podsPageSize, podsPaneClockText, usePodRows } from './PodsPane.js';
 import { RosterPane } from './RosterPane.js';
 import { SliPane, sliOrder, sliPaneClockText } from './SliPane.js';
@@ -236,7 +236,8 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   const { phases, slis, pods: podsBox, roster } = layout;
   // Each pane through its own subscription (Live), with the times it shows as its clock key.
   // A read-only view (a replay, a war-room viewer) binds no action key, so its panes name none.
-  const actions = access.kind === 'operator';
+  const operator = access.kind === 'operator';
+  const actions = useMemo(() => (operator ? phaseKeys(keymap) : null), [operator, keymap]);
   const phasesClock = useCallback((s: RolloutState) => JSON.stringify(phasesPaneLines(plan, s, phases.width, phases.height, actions)), [plan, phases.width, phases.height, actions]);
   const phasesPane = (
     <Live store={store} clock={phasesClock} render={(s) => <PhasesPane plan={plan} state={s} width={phases.width} height={phases.height} focused={ui.focus === 'phases'} theme={theme} actions={actions} />} />

@@ -11,6 +11,7 @@ import { Pane, paneInnerHeight, paneInnerWidth } from './Pane.js';
 import type { Theme, Tone } from './theme.js';
 import { checklistProgress, lastRun, runbookPlan } from '../src/engine/runbook.js';
 import { flagSummary, runGlyph, validationSegs } from './runbook.js';
+import { DEFAULT_KEYMAP, type Keymap } from '../src/config/keys.js';
 
 export interface PhasesPaneProps {
   plan: Plan;
@@ -19,9 +20,26 @@ export interface PhasesPaneProps {
   height: number;
   focused: boolean;
   theme: Theme;
-  /** false in a read-only view (a replay, a war-room viewer): no key hints ("press a", "(t)"). */
-  actions?: boolean;
+  /** The keys the pane's hints name ("press a", "(t)"), as the keymap in force binds them; null
+   * in a read-only view (a replay, a war-room viewer), which binds none and so names none. */
+  actions?: PhaseKeys | null;
 }
+
+/** The keys the Phases pane names in its hints: each action's first key, null when unbound. */
+export interface PhaseKeys {
+  advance: string | null;
+  go: string | null;
+  checklist: string | null;
+  flags: string | null;
+  validate: string | null;
+}
+
+/** The hints' keys under a keymap (a config file may remap them; default: the built-in keys). */
+export function phaseKeys(keymap: Keymap = DEFAULT_KEYMAP): PhaseKeys {
+  const first = (a: keyof PhaseKeys) => keymap[a][0] ?? null;
+  return { advance: first('advance'), go: first('go'), checklist: first('checklist'), flags: first('flags'), validate: first('validate') };
+}
+const DEFAULT_PHASE_KEYS = phaseKeys();
 
 type PhaseMark = 'done' | 'current' | 'rolled-back' | 'pending';
 const MARK_GLYPH: Record<PhaseMark, string> = { done: '✓', current: '▶', 'rolled-back': '✗', pending: '·' };
@@ -66,9 +84,13 @@ const hourOf = (ms: number) => trimNumber(ms / 3_600_000, 2);
 /** Every line the pane would like to show, with priorities; `width` is the inner width.
  * `compact`: every phase on one strip line (✓1% ✗5% ·25% ·50→75→90→100%) instead of a row each,
  * for a pane too short for both the phases and what the current one needs (80x24). */
-export function phaseLines(plan: Plan, state: RolloutState, width: number, compact = false, actions = true): PLine[] {
-  // A key's hint, only where keys act (a read-only view binds none, so it names none).
-  const hint = (text: string) => (actions ? text : '');
+export function phaseLines(plan: Plan, state: RolloutState, width: number, compact = false, actions: PhaseKeys | null = DEFAULT_PHASE_KEYS): PLine[] {
+  // A key's hint, only where keys act (a read-only view binds none, so it names none), with the
+  // key as bound: a remapped advance is not "press a".
+  const hint = (action: keyof PhaseKeys, text: (key: string) => string) => {
+    const key = actions?.[action];
+    return key ? text(key) : '';
+  };
   const cp = compile(plan);
   const gate = gateView(plan, state);
   const lines: PLine[] = [];
@@ -120,7 +142,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     if (mark === 'rolled-back' && state.rollback) {
       const rb = state.rollback;
       pushWrapped(100, `✗ ROLLED BACK from ${trimNumber(rb.fromWeight, 2)}%: ${rb.reason}`, 'bad', true);
-      push(30, { text: `  by ${rb.by}, ${formatAge(state.now - rb.at)} ago${hint(' · a restarts (approvals asked again)')}`, tone: 'muted' });
+      push(30, { text: `  by ${rb.by}, ${formatAge(state.now - rb.at)} ago${hint('advance', (k) => ` · ${k} restarts (approvals asked again)`)}`, tone: 'muted' });
     }
     if (isGate) approvalsLines(state.status === 'pending' || state.status === 'rolled-back' ? 85 : 55);
     if (isGate) checklistLine(p.id, state.status === 'pending' ? 86 : 54);
@@ -134,7 +156,8 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
   }
   clusterLines();
   if (state.status === 'completed') push(90, { text: `✓ COMPLETED at ${trimNumber(state.desiredWeight, 2)}%`, tone: 'ok', bold: true });
-  if (state.status === 'pending' && actions) push(15, { text: 'press a to open the first gate once approvals are in', tone: 'muted' });
+  const open = hint('advance', (k) => `press ${k} to open the first gate once approvals are in`);
+  if (state.status === 'pending' && open) push(15, { text: open, tone: 'muted' });
   // Holds, in the engine's words; the per-SLI "no data for X" holds are folded into one line (the
   // SLI pane shows which ones, with ages).
   const noData = state.criteria.filter((c) => c.verdict === 'no-data').map((c) => c.sli);
@@ -151,7 +174,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     if (c.total === 0) return;
     const next = runbookPlan(plan).gateChecklists[phaseId]?.flatMap((l) => l.items).find((i) => !state.runbook.ticks[i.key]);
     const done = c.ticked === c.total;
-    push(prio, { text: `  checklist ${c.ticked}/${c.total}${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'warn', bold: !done }, { text: next ? ` next: ${next.text}${hint(' (t)')}` : '', tone: 'muted' });
+    push(prio, { text: `  checklist ${c.ticked}/${c.total}${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'warn', bold: !done }, { text: next ? ` next: ${next.text}${hint('checklist', (k) => ` (${k})`)}` : '', tone: 'muted' });
   }
 
   /** The current phase's feature flags: how many are enabled, how many wait for approvals (F). */
@@ -159,7 +182,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     const f = flagSummary(plan, state, phaseId);
     if (!f || (state.status !== 'running' && state.status !== 'paused')) return;
     const done = f.enabled === f.total;
-    push(52, { text: `  flags ${f.enabled}/${f.total} enabled${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'info' }, { text: done ? '' : `${f.waiting ? ` · ${f.waiting} await approval` : ''}${hint(' (F)')}`, tone: 'muted' });
+    push(52, { text: `  flags ${f.enabled}/${f.total} enabled${done ? ' ✓' : ''}`, tone: done ? 'ok' : 'info' }, { text: done ? '' : `${f.waiting ? ` · ${f.waiting} await approval` : ''}${hint('flags', (k) => ` (${k})`)}`, tone: 'muted' });
   }
 
   /** After a rollback: "rolled back, confirmed" includes its verification step. */
@@ -169,7 +192,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     const run = v.runId !== null ? state.runbook.runs.find((r) => r.id === v.runId) : undefined;
     const g = runGlyph(run);
     const what = run?.name ?? 'verification';
-    const text = v.status === 'running' ? `${what} running…` : v.status === 'passed' ? `rolled back, confirmed: ${what} ${v.detail}` : v.status === 'skipped' ? `verification skipped: ${v.detail}` : `rollback verification FAILED: ${what} ${v.detail}${hint(' (V runs it again)')}`;
+    const text = v.status === 'running' ? `${what} running…` : v.status === 'passed' ? `rolled back, confirmed: ${what} ${v.detail}` : v.status === 'skipped' ? `verification skipped: ${v.detail}` : `rollback verification FAILED: ${what} ${v.detail}${hint('validate', (k) => ` (${k} runs it again)`)}`;
     pushWrapped(97, `${g.glyph} ${text}`, v.status === 'failed' ? 'bad' : v.status === 'passed' ? 'ok' : 'info', v.status === 'failed');
   }
 
@@ -231,7 +254,7 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
     const cps = state.checkpoints[p.id] ?? [];
     const due = cps.find((c) => c.dueAt !== undefined && c.ackedAt === undefined);
     if (due) {
-      wrap(`⚑ GO? hour ${hourOf(due.at)} ${due.title}${hint(' — press g')}`, width - 2, '  ').forEach((t, k) =>
+      wrap(`⚑ GO? hour ${hourOf(due.at)} ${due.title}${hint('go', (k) => ` — press ${k}`)}`, width - 2, '  ').forEach((t, k) =>
         push(92 - 0.01 * k, { text: `  ${t}`, tone: 'warn', bold: true }),
       );
     } else {
@@ -242,14 +265,14 @@ export function phaseLines(plan: Plan, state: RolloutState, width: number, compa
 }
 
 /** The lines the pane draws at this size (App compares them to skip a redraw on a clock tick). */
-export function phasesPaneLines(plan: Plan, state: RolloutState, width: number, height: number, actions = true): PLine[] {
+export function phasesPaneLines(plan: Plan, state: RolloutState, width: number, height: number, actions: PhaseKeys | null = DEFAULT_PHASE_KEYS): PLine[] {
   const w = paneInnerWidth(width);
   const h = paneInnerHeight(height);
   const full = phaseLines(plan, state, w, false, actions);
   return fitLines(full.length > h ? phaseLines(plan, state, w, true, actions) : full, h);
 }
 
-export function PhasesPane({ plan, state, width, height, focused, theme, actions = true }: PhasesPaneProps) {
+export function PhasesPane({ plan, state, width, height, focused, theme, actions = DEFAULT_PHASE_KEYS }: PhasesPaneProps) {
   const w = paneInnerWidth(width);
   const lines = phasesPaneLines(plan, state, width, height, actions);
   return (

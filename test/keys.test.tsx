@@ -9,6 +9,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { render, cleanup } from 'ink-testing-library';
 import { sized } from './helpers/sized.js';
 import { App } from '../components/App.js';
+import { phaseKeys, phaseLines } from '../components/PhasesPane.js';
 import { Replay, type ReplayFrame } from '../components/Replay.js';
 import { handleKey, INITIAL_UI, type KeyContext, type UiState } from '../components/keys.js';
 import { ACTION_NAMES, checkKeymap, DEFAULT_KEYMAP, type Keymap } from '../src/config/keys.js';
@@ -265,6 +266,29 @@ describe('key remapping ($XDG_CONFIG_HOME/canary/config.yaml)', () => {
     expect(ui.frame()).toContain('Acknowledge an incident');
     await ui.key('y');
     expect(store.getState().incidents[0]!.ackedBy).toBe(OPERATOR.name);
+  });
+
+  it("the Phases pane's hints name the keys as remapped (review: they said a, g and t whatever the keymap)", async () => {
+    const r = parse('keys:\n  advance: N\n  checklist: T\n  go: O\n');
+    expect(r.ok, r.ok ? '' : r.errors.map((e) => e.message).join('; ')).toBe(true);
+    if (!r.ok) return;
+    const plan = loadPlan();
+    const pending = await show(makeStore(plan, T0, { checklist: false }), { keymap: r.keymap });
+    expect(pending.frame()).toContain('press N to open the first gate');
+    expect(pending.frame()).not.toContain('press a ');
+    // the checklist line is cut at this width: the pane's lines as a wide pane would show them
+    const text = phaseLines(plan, makeStore(plan, T0, { checklist: false }).getState(), 300, false, phaseKeys(r.keymap))
+      .map((l) => l.segs.map((g) => g.text).join(''))
+      .join('\n');
+    expect(text).toMatch(/checklist 0\/\d+ next: .*\(T\)$/m);
+    expect(text).not.toContain('(t)');
+    cleanup();
+    const due = makeStore(plan, T0);
+    runningScenario(due, 6 * 60 + 5);
+    const running = await show(due, { keymap: r.keymap });
+    expect(running.frame()).toContain('GO? hour 6');
+    expect(running.frame()).toContain('— press O'); // the same line, wrapped
+    expect(running.frame()).not.toContain('press g');
   });
 
   it('errors name the file, line, column, the action and the key', () => {
