@@ -5,7 +5,7 @@
 // no one else can write them (an XDG_CACHE_HOME on a shared disk must not let another user choose
 // a plan's thresholds or the code canary runs). The callers add a checksum of their own (a flipped
 // bit in a threshold is still valid JSON). A leaf: node built-ins only.
-import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const uid = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
@@ -39,13 +39,23 @@ export function readPrivate(file: string, dir: string): { data: Buffer } | { dat
   }
 }
 
-/** Writes `data` as `file` (in `dir`, made if missing). Null when written; else why not. */
+/** Writes `data` as `file` (in `dir`, made if missing). Null when written; else why not. Not into a
+ * directory someone else could write (they could swap the file, or plant the temporary name as a
+ * link to one of this user's files), and the temporary file is created new (O_EXCL: a link
+ * planted under its name is never followed). */
 export function writePrivate(file: string, dir: string, data: Buffer | string): string | null {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, data, { mode: 0o600 });
-    chmodSync(tmp, 0o600); // the mode above is for a new file only
+    const bad = foreign(statSync(dir), 'the directory');
+    if (bad) return bad;
+    try {
+      writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      unlinkSync(tmp); // left by a process with our pid that was killed mid-write (or planted): the name, not what it points to
+      writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+    }
     renameSync(tmp, file);
     return null;
   } catch (err) {

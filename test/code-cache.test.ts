@@ -99,6 +99,17 @@ describe('the code cache of the bin', () => {
     expect(validate(env).cache).toEqual([expect.stringMatching(/: used$/)]);
   }, 120_000);
 
+  it('is neither read nor written in a directory others can write (they could swap the file, or plant a link under the temporary name)', () => {
+    const { env, dir } = home();
+    validate(env);
+    chmodSync(dir, 0o777);
+    const shared = validate(env);
+    expect(shared.cache[0]).toMatch(/: its directory can be written by others \(mode 777\): compiled from source$/);
+    expect(shared.cache[1]).toMatch(/: not written: the directory can be written by others \(mode 777\)$/);
+    chmodSync(dir, 0o700);
+    expect(validate(env).cache).toEqual([expect.stringMatching(/: used$/)]);
+  }, 60_000);
+
   it('CANARY_CODE_CACHE=off: neither read nor written', () => {
     const { env, dir } = home();
     const r = validate({ ...env, CANARY_CODE_CACHE: 'off' });
