@@ -151,6 +151,11 @@ describe('engine: deploy steps per phase', () => {
   it("runs the plan's commands with the phase's values, one after the other; a failure holds the gate with exit code and last lines", () => {
     const d = new Driver(plan, { crew: false });
     d.observe();
+    // The deploy sets the canary's weight: it runs only once the gate could open (rules 3).
+    expect(runs(cmd(d, { kind: 'run-deploy' }))).toEqual([]);
+    expect(d.state.history.at(-1)!.text).toMatch(/^Ana Ortiz asked to deploy canary-1: refused - approval from Engineering Lead missing/);
+    d.approve('canary-1', 'eng-lead', 'Dev Raman');
+    d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
     d.commands = (e) => (e.name === 'helm upgrade' ? { ok: false, exitCode: 1, detail: 'exited 1', lines: ['Error: UPGRADE FAILED: pre-upgrade hooks failed', '* timed out waiting for the condition'] } : { ok: true, exitCode: 0, detail: 'exited 0' });
     const effects = cmd(d, { kind: 'run-deploy' });
     const helm = runs(effects)[0]!;
@@ -160,15 +165,14 @@ describe('engine: deploy steps per phase', () => {
     expect(run.command).toBe('helm upgrade --install maestro-conductor-rc ./charts/maestro-conductor --namespace maestro-conductor-canary --set canary.enabled=true --set canary.weight=1 --set image.tag=rc --set monitoring.enhanced=true');
     expect(run.status).toBe('failed');
     // The next step did not run after a failure.
-    expect(runs(d.effects).map((e) => e.name)).toEqual(['helm upgrade']);
-    d.approve('canary-1', 'eng-lead', 'Dev Raman');
-    d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
+    expect(runs(d.effects).filter((e) => e.purpose === 'deploy').map((e) => e.name)).toEqual(['helm upgrade']);
     const g = gateView(plan, d.state);
     expect(g.allowed).toBe(false);
     expect(g.blockers).toEqual(['deploy step "helm upgrade" failed (exited 1): Error: UPGRADE FAILED: pre-upgrade hooks failed | * timed out waiting for the condition']);
     d.commands = () => ({ ok: true, exitCode: 0, detail: 'exited 0', lines: ['STATUS: deployed'] });
+    // Its own failure is what a deploy again answers: that blocker does not refuse it.
     cmd(d, { kind: 'run-deploy' });
-    expect(runs(d.effects).map((e) => e.name)).toEqual(['helm upgrade', 'helm upgrade', 'kubectl get pods']);
+    expect(runs(d.effects).filter((e) => e.purpose === 'deploy').map((e) => e.name)).toEqual(['helm upgrade', 'helm upgrade', 'kubectl get pods']);
     expect(gateView(plan, d.state).allowed).toBe(true);
   });
 
@@ -176,6 +180,14 @@ describe('engine: deploy steps per phase', () => {
     const d = new Driver(plan, { crew: false });
     openFirstGate(d);
     d.runFor(26 * HOUR);
+    // Not before the gate into 5% could open: checkpoints waiting for a go, approvals missing.
+    expect(runs(cmd(d, { kind: 'run-deploy' }))).toEqual([]);
+    expect(d.state.history.at(-1)!.text).toMatch(/asked to deploy canary-5: refused - .*waits for a go.*approval from Product Manager missing/);
+    while (d.state.checkpoints['canary-1']!.some((c) => c.dueAt !== undefined && c.ackedAt === undefined)) d.command('ack-checkpoint');
+    d.approve('canary-5', 'product-lead', 'Emma Brandt');
+    d.approve('canary-5', 'eng-lead', 'Dev Raman');
+    d.approve('canary-5', 'customer-success', 'Femi Adeyemi');
+    d.minute();
     const e = runs(cmd(d, { kind: 'run-deploy' }))[0]!;
     expect(e.env.WEIGHT).toBe('5');
     expect(fillIn('--set canary.weight=${WEIGHT} --token ${VALIDATION_TOKEN}', e.env)).toBe('--set canary.weight=5 --token ${VALIDATION_TOKEN}');

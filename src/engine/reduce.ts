@@ -11,9 +11,10 @@ import { rollbackScope, trafficDrift, trafficOn } from './traffic.js';
 import { judge } from '../analysis/judge.js';
 import { signalRefusal } from '../plan/authority.js';
 import { classify, noteProblem } from './evidence.js';
+import { approvalGateRefusal, authorityRules, deployCheck, tickRefusal } from './authority.js';
 import { calendarGatesAhead, calendarApprovalWhy, specialDayReason } from './calendar.js';
 import { EMPTY_REPORTS, isReportEffect, onReportResult, onReportSent, reportsProgress } from './reports.js';
-import { EMPTY_RUNBOOK, isRunbookCommand, isRunbookEvent, onGo, onRollbackConfirmed, onRolloutStart, onRunbookCommand, onRunbookEvent, runbookHolds, runbookProgress, skippedCheckpoints } from './runbook.js';
+import { EMPTY_RUNBOOK, runbookPlan, isRunbookCommand, isRunbookEvent, onGo, onRollbackConfirmed, onRolloutStart, onRunbookCommand, onRunbookEvent, runbookHolds, runbookProgress, skippedCheckpoints } from './runbook.js';
 import { initialLoadTests, onLoadProgress, onLoadResult, resetPhasePasses, startLoadTest, stopLoadTest } from './loadtests.js';
 import {
   EMPTY_COMMS,
@@ -48,8 +49,11 @@ import {
   actorName,
 } from './types.js';
 
-/** The evidence rules a rollout started now runs under (RolloutState.rules). */
-export const ENGINE_RULES = 2;
+/** The rules a rollout started now runs under (RolloutState.rules): 2 the stable fleet's answers
+ * at the first gate; 3 who may move traffic and when (authority.ts: approvals for the next gate
+ * only, deploy steps only for it and only when it could open, a checked item ticked by hand only
+ * over a failed check, with a note). */
+export const ENGINE_RULES = 3;
 
 export function initialState(plan: Plan, now: number, rules: number = ENGINE_RULES): RolloutState {
   const slis: Record<string, SliState> = {};
@@ -570,6 +574,16 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
     return tx.log('refused', `${who} asked to roll back: refused, the plan gives rollback authority to ${tx.cp.plan.rollback.authority.map((a) => tx.cp.roleTitles[a.role] ?? a.role).join(', ')}`);
   // Any terminal may take traffic off the canary (given the rollback authority above); everything else is the driver's.
   if (readOnly(s) && command.kind !== 'rollback') return tx.log('refused', `${who} asked to ${command.kind}: refused - read-only, ${s.driver!.holder ?? 'nobody'} drives this rollout`);
+  // Rules 3: who may move traffic, and when (authority.ts). Older journals replay as they ran.
+  if (authorityRules(s) && command.kind === 'run-deploy') {
+    const d = deployCheck(tx.cp.plan, s, actor, command.phase);
+    if (d.blockers.length) return tx.log('refused', `${who} asked to deploy${d.phase ? ` ${d.phase}` : ''}: refused - ${d.blockers.join('; ')}`);
+  }
+  if (authorityRules(s) && command.kind === 'tick-item') {
+    const item = runbookPlan(tx.cp.plan).items.find((i) => i.key === command.item);
+    const why = item && !s.runbook.ticks[item.key] ? tickRefusal(tx.cp.plan, s, actor, item, command.note) : null;
+    if (why) return tx.log('refused', `${who} ticked "${item!.text}": refused - ${why}`);
+  }
   switch (command.kind) {
     case 'rollback': {
       const scope = rollbackScope(s);
@@ -766,6 +780,9 @@ function onApprove(tx: Tx, actor: Actor, phaseId: string, role: string): void {
   if (!phase.approvals.some((a) => a.role === role))
     return tx.log('refused', `${who} approved ${phase.title} as ${role}: refused - that role is not asked for at this gate`);
   if (actor.roles && !actor.roles.includes(role)) return tx.log('refused', `${who} cannot approve as ${role}: refused - not one of their roles`);
+  // Rules 3: an approval is for the gate the rollout waits at or reaches next, never one ahead.
+  const notNext = authorityRules(s) ? approvalGateRefusal(tx.cp, s, phase.id) : null;
+  if (notNext) return tx.log('refused', `${who} approved ${phase.title} as ${role}: refused - ${notNext}`);
   const given = s.approvals[phaseId] ?? [];
   if (given.some((g) => g.role === role)) return tx.log('refused', `${who} approved ${phase.title} as ${role}: refused - already approved`);
   if (given.some((g) => g.by === who)) return tx.log('refused', `${who} approved ${phase.title} again: refused - already approved in another role; one person fills one role`);

@@ -199,7 +199,10 @@ export function onRunbookCommand(tx: RunbookTx, actor: Actor, c: RunbookCommand,
       if (!item) return tx.log('refused', `${by} ticked "${c.item}": no such checklist item`);
       if (rb(tx).ticks[item.key]) return tx.log('refused', `${by} ticked "${item.text}": already ticked by ${rb(tx).ticks[item.key]!.by}`);
       set(tx, { ticks: { ...rb(tx).ticks, [item.key]: { by, at: s.now, how: 'person', ...(c.note ? { detail: c.note } : {}) } } });
-      tx.log('approval', `${by} ticked ${item.checklist}: ${item.text}${c.note ? ` (${c.note})` : ''}`);
+      // Ticked by hand over its automated check (which failed, or could not run here): said so.
+      const check = item.check ? lastRun(s, `check:${item.key}`) : undefined;
+      const over = check && check.status !== 'passed' && check.status !== 'running' ? ` by hand, OVERRIDING its check (${check.status === 'skipped' ? 'not run' : 'failed'}: ${check.detail})` : '';
+      tx.log('approval', `${by} ticked ${item.checklist}: ${item.text}${over}${c.note ? ` (${c.note})` : ''}`);
       return;
     }
     case 'run-check': {

@@ -100,18 +100,17 @@ export class SimCrew {
     const gate = gateView(this.plan, state);
     if (gate.kind !== 'phase' || !gate.phase) return out;
     // The checklist before the gate: one item at a time, ticked by the SRE lead, or its check run.
-    // A check that has not answered in half an hour is checked by hand (and the note says so).
-    const waiting = (key: string) => {
-      const r = lastRun(state, `check:${key}`);
-      return r?.status === 'running' && now - r.startedAt < 30 * 60_000;
-    };
+    // A check still running is waited for (it times out by itself); one that failed (or could not
+    // run here) is checked by hand, as a person would: an override the engine accepts only with a
+    // note, from someone with rollout authority, and says so in the history.
+    const waiting = (key: string) => lastRun(state, `check:${key}`)?.status === 'running';
     const item = (runbookPlan(this.plan).gateChecklists[gate.phase.id] ?? []).flatMap((c) => c.items).find((i) => !state.runbook.ticks[i.key] && !waiting(i.key));
     if (item && this.since(`checklist:${state.startedAt}:${gate.phase.id}`, now) >= (this.opts.tickEveryMs ?? 5 * 60_000) * (Object.keys(state.runbook.ticks).length + 1)) {
       const lead = this.actorFor('sre-lead', now, new Set()) ?? sre;
       const ran = lastRun(state, `check:${item.key}`);
       if (item.check && !ran && this.once(`check:${item.key}`, now)) out.push({ type: 'command', at: now, actor: lead, command: { kind: 'run-check', item: item.key } });
       else if ((!item.check || ran) && this.once(`tick:${item.key}`, now))
-        out.push({ type: 'command', at: now, actor: lead, command: { kind: 'tick-item', item: item.key, ...(ran && ran.status !== 'passed' ? { note: `checked by hand after: ${ran.status === 'running' ? 'its check did not answer' : ran.detail}` } : {}) } });
+        out.push({ type: 'command', at: now, actor: lead, command: { kind: 'tick-item', item: item.key, ...(ran && ran.status !== 'passed' ? { note: `checked by hand after its check ${ran.status === 'skipped' ? 'could not run' : 'failed'} (${ran.detail})` } : {}) } });
     }
     if (state.status === 'pending' && this.opts.leaveFirstGate && gate.approvals.every((a) => a.given)) return out;
     // Approvers start looking once the current step has baked half its minimum (or at once before the start).

@@ -131,10 +131,27 @@ export class Driver {
 }
 
 /** Every item of the checklists before a gate ticked by the SRE lead, as a person does with `t`. */
+/** An item with an automated check is ticked by its check (engine rules 3: never by hand unless it
+ * failed): the check is run and answers "passed" at once. `d.state` may be a snapshot taken before
+ * the call: nothing else happens in between, so each check's run is the next effect id. */
 export function tickEverything(d: { send(e: EngineEvent): unknown; state: RolloutState; plan: Plan }): void {
-  const gated = Object.values(runbookPlan(d.plan).gateChecklists).flat().flatMap((c) => c.items.map((i) => i.key));
-  for (const key of [...new Set(gated)])
-    d.send({ type: 'command', at: d.state.now, actor: { id: 'chloe', name: 'Chloe Lindqvist', roles: ['sre', 'sre-lead'] }, command: { kind: 'tick-item', item: key } });
+  const gated = Object.values(runbookPlan(d.plan).gateChecklists).flat().flatMap((c) => c.items);
+  const chloe = { id: 'chloe', name: 'Chloe Lindqvist', roles: ['sre', 'sre-lead'] };
+  const at = d.state.now;
+  let nextId = d.state.nextEffectId;
+  const seen = new Set<string>();
+  for (const item of gated) {
+    if (seen.has(item.key)) continue;
+    seen.add(item.key);
+    if (!item.check) {
+      d.send({ type: 'command', at, actor: chloe, command: { kind: 'tick-item', item: item.key } });
+      continue;
+    }
+    const runId = nextId++;
+    d.send({ type: 'command', at, actor: chloe, command: { kind: 'run-check', item: item.key } });
+    // (A driver that answers run-command effects itself has done so already: this one is ignored.)
+    d.send({ type: 'command.result', at, runId, ok: true, exitCode: 0, detail: 'exited 0' });
+  }
 }
 
 export function checklistKeys(plan: Plan): string[] {
