@@ -35,7 +35,7 @@ import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js
 import { loadTestsForPhase } from '../src/engine/loadtests.js';
 import { RunbookPane } from './RunbookPane.js';
 import type { PodInspection } from '../src/runtime/inspection.js';
-import { checklistLines, describeDeploy, describeFlag, flagLines, noGoLines, podLines } from './runbook.js';
+import { checklistLines, describeDeploy, describeFlag, describeValidate, flagLines, noGoLines, podLines } from './runbook.js';
 
 export interface AppProps {
   plan: Plan;
@@ -153,7 +153,9 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
   if (!clockView) meter.current.observe(performance.now(), store.getState().now);
   const speed = clockView ? clockView.speed : meter.current.speed();
   const access = accessFor(plan, state, actor, replay === true, !!clock);
-  const keys = { ...(keymap ? { keymap } : {}), access, ...(clockView ? { clock: clockView } : {}) };
+  const overlayKind = ui.overlay;
+  const canConfirm = useCallback((s: RolloutState) => confirmAllowed(plan, s, overlayKind, actor, simulatedProp === true), [plan, overlayKind, actor, simulatedProp]);
+  const keys = { ...(keymap ? { keymap } : {}), access, ...(clockView ? { clock: clockView } : {}), canConfirm };
   const statusRows = 1 + flashLines(plan, state, ui, cols, flash, journal, keys).length;
   const layout = computeLayout(cols, height, sliRows, statusRows);
   const statusClock = (s: RolloutState) => JSON.stringify(statusSegs(plan, s, ui, cols, flash, journal, keys));
@@ -189,7 +191,8 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     if (prev.overlay.kind === 'checklist') ctx.checklistKeys = checklistLines(l.plan, st, l.overlayWidth - 4, 0).keys;
     if (prev.overlay.kind === 'flags') ctx.flagNames = flagLines(l.plan, st, l.overlayWidth - 4, 0).names;
     if (prev.overlay.kind === 'confirm-flag') ctx.canEnableFlag = describeFlag(l.plan, st, prev.overlay.flag, l.simulated).allowed;
-    if (prev.overlay.kind === 'confirm-deploy') ctx.canDeploy = describeDeploy(l.plan, st, l.simulated).allowed;
+    if (prev.overlay.kind === 'confirm-deploy') ctx.canDeploy = describeDeploy(l.plan, st, l.simulated, l.actor).allowed;
+    if (prev.overlay.kind === 'confirm-validate') ctx.canValidate = describeValidate(l.plan, st).allowed;
     if (prev.overlay.kind === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
     if (prev.overlay.kind === 'communications') {
       ctx.commsLines = commsLines(l.plan, st, l.overlayWidth - 4, l.people ?? {}, ctx.access?.kind === 'operator' && !ctx.access.actions).length;
@@ -387,16 +390,13 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       break;
     }
     case 'confirm-deploy': {
-      const d = describeDeploy(plan, state, simulated);
+      const d = describeDeploy(plan, state, simulated, actor);
       overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
       break;
     }
     case 'confirm-validate': {
-      const rolledBack = state.status === 'rolled-back';
-      const lines = rolledBack
-        ? [`Run the rollback verification again: ${plan.rollback.validate ? (typeof plan.rollback.validate === 'string' ? plan.rollback.validate : plan.rollback.validate.run) : 'the plan has none'}`, 'Run it? y/N']
-        : ['Run the post-rollout validation again (every command, one after the other); "complete" waits for it.', 'Run it? y/N'];
-      overlay = <ConfirmDialog title={rolledBack ? 'Verify the rollback again' : 'Post-rollout validation again'} lines={lines} allowed tone="warn" columns={cols} rows={height} theme={theme} />;
+      const d = describeValidate(plan, state);
+      overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
       break;
     }
     case 'no-go': {
@@ -485,4 +485,25 @@ function describeGo(plan: Plan, state: RolloutState): { allowed: boolean; title:
   if (!due.length || !phase) return { allowed: false, title: 'GO at a checkpoint', lines: ['No checkpoint is waiting for a go.'] };
   const c = due[0]!;
   return { allowed: true, title: `GO: ${phase.title}, checkpoint ${formatDuration(c.at)}`, lines: [`"${c.title}" came due.`, 'Giving the go lets the rollout proceed past it; it is journaled under your name.', 'Give the go? y/N'] };
+}
+
+/** Whether the open confirmation's `y` would do something now, as its dialog says (the status
+ * bar's hints follow it: "any key closes" when not). Undefined for anything else. */
+export function confirmAllowed(plan: Plan, state: RolloutState, o: UiState['overlay'], actor: Actor, simulated: boolean): boolean | undefined {
+  switch (o.kind) {
+    case 'confirm-advance':
+      return describeAdvance(plan, state).allowed;
+    case 'confirm-rollback':
+      return describeRollback(plan, state, simulated).allowed;
+    case 'confirm-go':
+      return describeGo(plan, state).allowed;
+    case 'confirm-deploy':
+      return describeDeploy(plan, state, simulated, actor).allowed;
+    case 'confirm-validate':
+      return describeValidate(plan, state).allowed;
+    case 'confirm-flag':
+      return describeFlag(plan, state, o.flag, simulated).allowed;
+    default:
+      return undefined;
+  }
 }

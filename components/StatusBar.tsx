@@ -27,7 +27,11 @@ export function newestSampleAt(state: RolloutState): number | null {
   return at;
 }
 
-export type StatusKeys = Pick<KeyContext, 'keymap' | 'access'> & { clock?: ClockView };
+export type StatusKeys = Pick<KeyContext, 'keymap' | 'access'> & {
+  clock?: ClockView;
+  /** Whether the open confirmation's `y` would do something in this state (its dialog's words). */
+  canConfirm?: (state: RolloutState) => boolean | undefined;
+};
 
 export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: number, flash?: string | null, journal?: string, keys: StatusKeys = {}): Seg[] {
   const st = STATUS_LABEL[state.status];
@@ -86,7 +90,8 @@ export function statusSegs(plan: Plan, state: RolloutState, ui: UiState, width: 
     left.push({ text: ` · ● ${ids}${keysText ? ` ${keysText}` : ''}`, tone: paging.length ? 'bad' : 'warn', bold: true });
   }
 
-  const hints = statusHints(ui, { ...keys, status: state.status, loadRunning: state.loadTests.running !== null });
+  const canConfirm = ui.overlay.kind === 'none' ? undefined : keys.canConfirm?.(state);
+  const hints = statusHints(ui, { ...(keys.keymap ? { keymap: keys.keymap } : {}), ...(keys.access ? { access: keys.access } : {}), status: state.status, loadRunning: state.loadTests.running !== null, ...(canConfirm !== undefined ? { canConfirm } : {}) });
   if (flash) {
     // What the engine just said about the last key: shown instead of the hints when it fits; a
     // refusal (✗) in the refusal tone. One that does not fit goes on lines of its own (flashLines).

@@ -504,7 +504,9 @@ export const DIALOGS: Specs = {
   },
   'confirm-deploy': confirmSpec('Deploy', 'run the deploy steps (output in the runbook pane)', (ui, _d, ctx) => (ctx.canDeploy === false ? { ui } : { ui: { ...ui, runbookPane: true }, command: { kind: 'run-deploy' } })),
   'confirm-validate': confirmSpec('Validate again', 'run it again (output in the runbook pane)', (ui, _d, ctx) =>
-    ctx.status === 'rolled-back' ? { ui: { ...ui, runbookPane: true }, command: { kind: 'verify-rollback' } } : inProgress(ctx.status) ? { ui: { ...ui, runbookPane: true }, command: { kind: 'run-validation' } } : { ui },
+    ctx.canValidate === false
+      ? { ui }
+      : ctx.status === 'rolled-back' ? { ui: { ...ui, runbookPane: true }, command: { kind: 'verify-rollback' } } : inProgress(ctx.status) ? { ui: { ...ui, runbookPane: true }, command: { kind: 'run-validation' } } : { ui },
   ),
   'no-go': {
     title: 'NO-GO at a checkpoint',
@@ -805,7 +807,7 @@ export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sect
 const hintOf = (keymap: Keymap, a: ActionName, word?: string) => (keymap[a].length ? `${keymap[a][0]} ${word ?? ACTIONS[a].hint}` : '');
 
 /** The status bar's key hints for this mode, longest first (the bar shows the first that fits). */
-export function statusHints(ui: UiState, ctx: Pick<KeyContext, 'keymap' | 'access' | 'status' | 'loadRunning'>): string[] {
+export function statusHints(ui: UiState, ctx: Pick<KeyContext, 'keymap' | 'access' | 'status' | 'loadRunning' | 'canConfirm'>): string[] {
   const keymap = ctx.keymap ?? DEFAULT_KEYMAP;
   const access = ctx.access ?? FULL_ACCESS;
   const on = (a: ActionName) => availability(a, ACTIONS[a].kind, access).state === 'on' && keymap[a].length > 0;
@@ -814,7 +816,8 @@ export function statusHints(ui: UiState, ctx: Pick<KeyContext, 'keymap' | 'acces
   const join = (parts: string[]) => parts.filter(Boolean).join('  ');
   if (ui.overlay.kind !== 'none') {
     const spec = DIALOGS[ui.overlay.kind] as DialogSpec<Dialog>;
-    if (spec.confirm) return ['y: yes  any other key: no', 'y/N'];
+    // A confirmation whose action cannot run now only explains: no `y` offered, here as in it.
+    if (spec.confirm) return ctx.canConfirm === false ? ['any key closes'] : ['y: yes  any other key: no', 'y/N'];
     const bs = dialogBindings(ui.overlay.kind, access).filter((x) => x.why === null).map((x) => x.b);
     const hinted = bs.filter((b) => b.hint);
     const other = spec.other.hint ? [spec.other.hint] : [];

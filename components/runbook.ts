@@ -3,10 +3,11 @@
 // post-rollout validation and the rollback verification, a pod's description and log, and the
 // dialogs' lines (deploy, no-go). Panes and overlays only lay these out.
 import type { Plan } from '../src/plan/schema.js';
-import type { CommandRun, RolloutState } from '../src/engine/types.js';
+import type { Actor, CommandRun, RolloutState } from '../src/engine/types.js';
 import { checklistProgress, commandValues, fillIn, flagBlockers, lastRun, runbookPlan } from '../src/engine/runbook.js';
 import { gateView } from '../src/engine/gates.js';
 import { compile } from '../src/engine/compiled.js';
+import { authorityRules, deployCheck, validateRefusal } from '../src/engine/authority.js';
 import { formatDur, wrap } from './format.js';
 import type { Seg } from './line.js';
 import type { Tone } from './theme.js';
@@ -40,12 +41,16 @@ export function deployPhaseOf(plan: Plan, state: RolloutState): string | null {
 }
 
 /** The deploy dialog: every step of the phase with its values filled in, what runs on the
- * simulated world instead, and the last outcome of each. */
-export function describeDeploy(plan: Plan, state: RolloutState, simulated: boolean): { allowed: boolean; title: string; lines: string[] } {
-  const phase = deployPhaseOf(plan, state);
+ * simulated world instead, and the last outcome of each; `y` only when the engine would run it now
+ * (the next gate's phase, that gate clear apart from its own deploy, this person's authority),
+ * else what blocks it. */
+export function describeDeploy(plan: Plan, state: RolloutState, simulated: boolean, actor: Actor | null = null): { allowed: boolean; title: string; lines: string[] } {
+  const legacy = !authorityRules(state);
+  const check = legacy ? { phase: deployPhaseOf(plan, state), blockers: [] as string[] } : deployCheck(plan, state, actor);
+  const phase = check.phase;
   const steps = phase ? (runbookPlan(plan).deploy[phase] ?? []) : [];
   const title = phase ? `Deploy ${plan.phases.find((p) => p.id === phase)?.title ?? phase}` : 'Deploy';
-  if (!phase || steps.length === 0) return { allowed: false, title, lines: ['The plan has no deploy steps (runbook.deploy, or the phase\'s deploy).'] };
+  if (!phase || steps.length === 0) return { allowed: false, title, lines: [phase ? 'The plan has no deploy steps (runbook.deploy, or the phase\'s deploy).' : (check.blockers[0] ?? 'No phase to deploy.')] };
   const values = commandValues(plan, phase);
   const lines: string[] = [];
   steps.forEach((s, i) => {
@@ -56,8 +61,23 @@ export function describeDeploy(plan: Plan, state: RolloutState, simulated: boole
   });
   const running = steps.some((_, i) => lastRun(state, `deploy:${phase}:${i}`)?.status === 'running');
   if (running) return { allowed: false, title, lines: [...lines, 'The deploy steps are running.'] };
+  if (check.blockers.length) return { allowed: false, title, lines: [...lines, 'It runs only when the gate into this phase could open (it sets the canary\'s weight as the gate does):', ...check.blockers.map((b) => `Blocked: ${b}`)] };
   lines.push(`Runs one after the other (a failure stops the rest), output in the runbook pane. Press y to run; any other key cancels.`);
   return { allowed: true, title, lines };
+}
+
+/** `V`: the post-rollout validation again (after a rollback: its verification again), with `y`
+ * only when it can run now, else why not. */
+export function describeValidate(plan: Plan, state: RolloutState): { allowed: boolean; title: string; lines: string[] } {
+  const rolledBack = state.status === 'rolled-back';
+  const title = rolledBack ? 'Verify the rollback again' : 'Post-rollout validation again';
+  const v = plan.rollback.validate;
+  const what = rolledBack
+    ? `Run the rollback verification again: ${v ? (typeof v === 'string' ? v : v.run) : 'the plan has none'}`
+    : 'Run the post-rollout validation again (every command, one after the other); "complete" waits for it.';
+  const why = validateRefusal(plan, state);
+  if (why) return { allowed: false, title, lines: [what, `Blocked: ${why}`] };
+  return { allowed: true, title, lines: [what, 'Run it? y/N'] };
 }
 
 /** The runbook pane: the run shown (running first, else the newest), its command and its output. */

@@ -144,6 +144,11 @@ export interface KeyContext {
   canEnableFlag?: boolean;
   /** The deploy steps can run now (false: `y` in the deploy dialog only closes it). */
   canDeploy?: boolean;
+  /** `V` can run now (false: `y` in its dialog only closes it). */
+  canValidate?: boolean;
+  /** The open confirmation's `y` would do something now (false: the status bar says "any key
+   * closes", as the dialog does). Undefined: no confirmation open, or one that always can. */
+  canConfirm?: boolean;
   /** The pod `enter` describes (the pods pane's marked row), if any. */
   podKey?: string | null;
 }

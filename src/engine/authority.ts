@@ -113,3 +113,18 @@ export function tickRefusal(plan: Plan, s: RolloutState, actor: Actor, item: Che
     .filter(Boolean);
   return authorityRefusal(cp, actor, gates);
 }
+
+/** Why `V` (post-rollout validation again, or after a rollback its verification again) cannot run
+ * now, or null when it can: what the engine accepts, for the dialog to offer `y` only then. */
+export function validateRefusal(plan: Plan, s: RolloutState): string | null {
+  if (s.status === 'rolled-back') return s.rollback ? null : 'there is no rollback to verify';
+  const rp = runbookPlan(plan);
+  if (rp.validate.length === 0) return 'the plan has no postRollout.validate';
+  if (rp.validate.some((_, i) => lastRun(s, `validate:${i}`)?.status === 'running')) return 'the validation is running';
+  const cp = compile(plan);
+  const phase = cp.phases[s.phaseIndex];
+  const atFull =
+    (s.status === 'running' || s.status === 'paused') && s.phaseIndex === cp.phases.length - 1 && phase !== undefined && s.stepIndex === phase.steps.length - 1 && s.appliedWeight === s.desiredWeight && Object.keys(s.pending).length === 0;
+  if (!atFull) return `post-rollout validation runs once traffic is at 100% (the rollout is ${s.status}${s.status === 'pending' ? '' : ` at ${s.desiredWeight}%`})`;
+  return null;
+}
