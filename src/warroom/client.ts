@@ -311,6 +311,14 @@ export class RemoteStore implements Store {
       if (this.ws === ws) this.ws = null;
       if (this.closed) return;
       this.problem = error ?? `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
+      // The server revoked this token (re-issued or removed): reconnecting with it cannot work.
+      if (code === 4001) {
+        this.problem = `${this.o.url}: ${reason.length ? reason.toString() : 'war-room token revoked'} (ask the driver for a new one: canary tokens)`;
+        this.closed = true;
+        this.setStatus('refused');
+        done(new Error(this.problem));
+        return;
+      }
       if (this.o.reconnect === false) {
         this.setStatus('closed');
         done(new Error(`${this.o.url}: ${this.problem}`));

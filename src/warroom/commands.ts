@@ -46,7 +46,9 @@ export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Ru
   if (o.tokens === undefined && o.stateHome === undefined) throw new Error('the war room needs a token file (--tokens)');
   const tokenFile = o.tokens ?? defaultTokenPath(o.plan, o.stateHome!);
   if (!existsSync(tokenFile)) throw new Error(`no war-room tokens at ${tokenFile}: run \`canary tokens${o.tokens ? ` --file ${o.tokens}` : ''}\` first and give each person theirs`);
-  const book = new TokenBook(o.plan, readTokenFile(tokenFile));
+  // Followed while serving: a token re-issued or removed stops working at once (no restart).
+  let say: (line: string) => void = () => undefined;
+  const book = new TokenBook(o.plan, readTokenFile(tokenFile), tokenFile, (l) => say(l));
   if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key go together (PEM files): give both for wss://, or neither for ws://');
   const tls = o.cert && o.key ? { cert: readFileSync(o.cert), key: readFileSync(o.key) } : undefined;
   const { host, port } = parseListen(o.listen ?? DEFAULT_LISTEN);
@@ -76,6 +78,10 @@ export async function openWarRoom(o: { plan: Plan; planText: string; runtime: Ru
       tell();
     },
   });
+  say = (l) => {
+    last = l;
+    tell();
+  };
   let url: string;
   try {
     url = await server.listen();

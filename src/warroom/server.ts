@@ -53,6 +53,9 @@ export interface WarRoomServerOptions {
   dropAfterMs?: number;
   /** Called for each connection event (logs, tests). */
   log?: (line: string) => void;
+  /** How often (real ms) the token file is looked at for re-issued or revoked tokens (besides every
+   * join and action); a connection whose token is gone is closed with a message. Default 2000. */
+  tokenCheckMs?: number;
   /** `enter` on a pod in a joined terminal: the server describes it and follows its log for that
    * connection only (the plan says which container and how far back). */
   inspect?: { plan: Plan; inspector: PodInspector | null };
@@ -72,6 +75,8 @@ interface Client {
   id: number;
   ws: WebSocket;
   who: Identity;
+  /** The token entry it joined with: revoked (re-issued, removed), the connection is closed. */
+  tokenId: string;
   alive: boolean;
   sentSeq: number;
   laggingSince: number | null;
@@ -134,6 +139,9 @@ const ActionSchema = z.strictObject({
   ]),
 });
 
+/** The close code of a connection whose token was revoked or re-issued (the client stops there). */
+export const REVOKED_CODE = 4001;
+
 export class WarRoomServer {
   private http: HttpServer;
   private wss: WebSocketServer;
@@ -150,6 +158,7 @@ export class WarRoomServer {
   private ring: [number, Buffer][] = [];
   private snapshotCache: { seq: number; text: string } | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  private tokenTimer: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
   private flushQueued = false;
   private readonly o: Required<Omit<WarRoomServerOptions, 'tls' | 'watch' | 'log' | 'planText' | 'inspect'>> & Pick<WarRoomServerOptions, 'tls' | 'watch' | 'log' | 'planText' | 'inspect'>;
@@ -168,6 +177,7 @@ export class WarRoomServer {
       highWaterBytes: 1024 * 1024,
       dropAfterBytes: 16 * 1024 * 1024,
       dropAfterMs: 60_000,
+      tokenCheckMs: 2_000,
       ...opts,
     };
     this.sent = opts.store.getState();
@@ -192,6 +202,8 @@ export class WarRoomServer {
     this.unwatch = watch(() => this.changed());
     this.heartbeat = setInterval(() => this.beat(), this.o.heartbeatMs);
     this.heartbeat.unref?.();
+    this.tokenTimer = setInterval(() => this.checkTokens(), this.o.tokenCheckMs);
+    this.tokenTimer.unref?.();
     return this.url;
   }
 
@@ -214,6 +226,7 @@ export class WarRoomServer {
     this.unwatch?.();
     for (const c of this.clients.values()) this.stopInspecting(c);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.tokenTimer) clearInterval(this.tokenTimer);
     for (const c of this.clients.values()) c.ws.close(1001, 'server stopping');
     const closing = new Promise<void>((resolve) => this.http.close(() => resolve()));
     setTimeout(() => {
@@ -236,8 +249,10 @@ export class WarRoomServer {
     const own = req.headers['x-canary-token'];
     const auth = req.headers.authorization;
     const token = typeof own === 'string' && own.trim() ? own.trim() : auth?.startsWith('Bearer ') ? auth.slice(7).trim() : null;
-    const who = this.o.tokens.verify(token);
-    if (!who) {
+    // A token re-issued or removed since the last look is refused now, not after a restart.
+    this.checkTokens();
+    const checked = this.o.tokens.check(token);
+    if (!checked) {
       this.stats.refusedUpgrades += 1;
       this.o.log?.(`refused a join from ${req.socket.remoteAddress}: ${token ? 'unknown token' : 'no token'}`);
       // Answer and close both ways (end() alone leaves the socket half open, with no timeout).
@@ -252,14 +267,29 @@ export class WarRoomServer {
     const epochText = inPath ? inPath[2]! : url.searchParams.get('epoch');
     // Sequence numbers mean something only within one server run: resume only in the same epoch.
     const since = sinceText !== null && /^\d+$/.test(sinceText) && epochText === this.epoch ? Number(sinceText) : null;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, who, since));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, checked.who, checked.tokenId, since));
   }
 
-  private connected(ws: WebSocket, who: Identity, since: number | null): void {
+  /** Re-reads the token file when it changed; closes every connection whose token is no longer in
+   * it, saying why (code 4001: the client does not reconnect with that token). */
+  private checkTokens(): void {
+    if (!this.o.tokens.refresh()) return;
+    for (const c of this.clients.values()) {
+      if (this.o.tokens.has(c.tokenId)) continue;
+      const why = `${c.who.name}: your war-room token was revoked or re-issued on the serving machine; join again with the new one (canary tokens)`;
+      this.o.log?.(`${c.who.name}: token revoked; disconnected`);
+      this.say(c, undefined, false, why);
+      this.stopInspecting(c);
+      this.clients.delete(c.ws);
+      c.ws.close(REVOKED_CODE, 'war-room token revoked or re-issued: join again with the new one');
+    }
+  }
+
+  private connected(ws: WebSocket, who: Identity, tokenId: string, since: number | null): void {
     // Bring the others up to date first (before this one is among them), so the join starts
     // from the newest state and no patch can reach it ahead of its snapshot or resume.
     this.flush();
-    const c: Client = { id: this.nextClient++, ws, who, alive: true, sentSeq: 0, laggingSince: null, tokens: this.o.actionBurst, refilledAt: performance.now(), inspection: null };
+    const c: Client = { id: this.nextClient++, ws, who, tokenId, alive: true, sentSeq: 0, laggingSince: null, tokens: this.o.actionBurst, refilledAt: performance.now(), inspection: null };
     this.clients.set(ws, c);
     this.o.log?.(`${who.name} joined${who.canAct ? ` (${who.roles.join(', ') || 'no roles'})` : ' (view only)'}`);
     ws.on('pong', () => {
@@ -452,6 +482,9 @@ export class WarRoomServer {
     }
     // Every refusal of an action names it (its id), so a client that sent several knows which.
     const id = typeof json === 'object' && json !== null && Number.isInteger((json as { id?: unknown }).id) ? (json as { id: number }).id : undefined;
+    // An action from a token revoked a moment ago is never carried out.
+    this.checkTokens();
+    if (!this.clients.has(c.ws)) return;
     if (this.refusedOverRate(c, id)) return;
     const inspect = InspectSchema.safeParse(json);
     if (inspect.success) return this.inspect(c, inspect.data.key);

@@ -5,7 +5,7 @@
 //
 // Token text: `cnry_<id>_<secret>`; the id finds the entry, the secret is checked against its hash.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Plan } from '../plan/schema.js';
 import type { Identity } from './protocol.js';
@@ -102,19 +102,65 @@ export function readTokenFileIfAny(path: string): TokenFile | null {
   return existsSync(path) ? readTokenFile(path) : null;
 }
 
-/** Checks tokens against a token file for one plan: who is this, and may they act. */
+/** Checks tokens against a token file for one plan: who is this, and may they act. Built with
+ * `path`, it follows the file: `refresh()` (the server calls it on every join, every action and
+ * every few seconds) re-reads it when it changed on disk (inode, size or mtime), so a token
+ * re-issued (`canary tokens --person jon`) or removed stops working without a restart. */
 export class TokenBook {
   private byId: Map<string, TokenEntry>;
+  private seen: string | null = null;
   constructor(
     private readonly plan: Plan,
     file: TokenFile,
+    private readonly path?: string,
+    /** Told when the file changed (and what it did), or could not be read (the last good one stays). */
+    private readonly onReload?: (line: string) => void,
   ) {
     if (file.plan !== plan.metadata.name) throw new Error(`the token file is for plan "${file.plan}", not "${plan.metadata.name}"; issue tokens with \`canary tokens --plan <this plan>\``);
     this.byId = new Map(file.tokens.map((t) => [t.id, t]));
+    if (path) this.seen = stamp(path);
+  }
+
+  /** Re-reads the file when it changed since the last look; true when the tokens changed. A file
+   * that disappeared leaves no token valid; one that cannot be read or is for another plan keeps
+   * the last good tokens and says why. */
+  refresh(): boolean {
+    if (!this.path) return false;
+    const now = stamp(this.path);
+    if (now === this.seen) return false;
+    this.seen = now;
+    if (now === null) {
+      this.byId = new Map();
+      this.onReload?.(`${this.path} is gone: no war-room token is valid until \`canary tokens\` writes it again`);
+      return true;
+    }
+    try {
+      const file = readTokenFile(this.path);
+      if (file.plan !== this.plan.metadata.name) throw new Error(`${this.path}: the token file is now for plan "${file.plan}", not "${this.plan.metadata.name}"`);
+      const before = this.byId;
+      this.byId = new Map(file.tokens.map((t) => [t.id, t]));
+      const gone = [...before.keys()].filter((id) => !this.byId.has(id)).length;
+      const added = [...this.byId.keys()].filter((id) => !before.has(id)).length;
+      this.onReload?.(`tokens re-read from ${this.path}: ${added} new, ${gone} revoked`);
+      return true;
+    } catch (err) {
+      this.onReload?.(`${err instanceof Error ? err.message : String(err)}; the tokens read before stay in force`);
+      return false;
+    }
+  }
+
+  /** The token entry `token` was checked against is still in the file. */
+  has(tokenId: string): boolean {
+    return this.byId.has(tokenId);
   }
 
   /** The identity behind `token`, or null (unknown, malformed, wrong secret, person no longer on the roster). */
   verify(token: string | undefined | null): Identity | null {
+    return this.check(token)?.who ?? null;
+  }
+
+  /** `verify`, with the id of the token's entry (a connection is closed once it is revoked). */
+  check(token: string | undefined | null): { who: Identity; tokenId: string } | null {
     if (!token) return null;
     const m = /^cnry_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/.exec(token);
     // Unknown ids still pay for one hash and one comparison, so timing says nothing about them.
@@ -123,9 +169,19 @@ export class TokenBook {
     const got = hashSecret(entry?.salt ?? '', m?.[2] ?? token);
     const same = timingSafeEqual(expected, got);
     if (!entry || !same) return null;
-    if (entry.kind === 'viewer' || entry.person === null) return { id: `viewer-${entry.id}`, name: `viewer ${entry.id}`, roles: [], canAct: false };
+    if (entry.kind === 'viewer' || entry.person === null) return { who: { id: `viewer-${entry.id}`, name: `viewer ${entry.id}`, roles: [], canAct: false }, tokenId: entry.id };
     const p = this.plan.roster.people.find((x) => x.id === entry.person);
     if (!p) return null;
-    return { id: p.id, name: p.name, roles: [...p.roles], canAct: true };
+    return { who: { id: p.id, name: p.name, roles: [...p.roles], canAct: true }, tokenId: entry.id };
+  }
+}
+
+/** What identifies the file's version on disk (null: no file). */
+function stamp(path: string): string | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return null;
   }
 }
