@@ -9,7 +9,7 @@ import type { PodInfo } from './engine/types.js';
 import type { CommandRunner, PodInspector, TrafficActuator } from './runtime/ports.js';
 import type { ClusterTarget } from './kube/config.js';
 import type { PrometheusClient } from './sources/prometheus.js';
-import { HookedTraffic, PlanCommandRunner, queryLines, rollbackHookOf, type RunMode } from './actuators/runbook.js';
+import { HookedTraffic, PlanCommandRunner, queryLines, queryRulesOf, rollbackHookOf, type RunMode } from './actuators/runbook.js';
 import { SimPodInspector } from './sim/inspect.js';
 import { KubePodInspector } from './sources/kube-inspect.js';
 
@@ -45,7 +45,7 @@ export function wireRunbook(o: RunbookWiringOptions): RunbookWiring {
     env: o.env,
     secretEnv: o.plan.runbook.secretEnv,
     simEnv,
-    ...(prom ? { query: queryLines(prom) } : {}),
+    ...(prom ? { query: queryLines(prom), queryRules: queryRulesOf(o.plan) } : {}),
   });
   const simHook = o.mode === 'sim' ? rollbackHookOf(o.plan, cwd, 'sim', simEnv) : null;
   const hook = simHook ? { ...simHook, base: o.env } : simHook;

@@ -170,9 +170,10 @@ describe('runbook commands on the embedded world: the stand-ins, against the sim
   });
 
   it('in real mode a query check asks Prometheus; without one it says what to do', async () => {
-    const real = new PlanCommandRunner({ env: process.env, mode: 'real', cwd: PLAN_DIR, query: async (q) => (q.includes('orchestrator') ? ['{job="orchestrator"} 1'] : []) });
+    const now = Date.now();
+    const real = new PlanCommandRunner({ env: process.env, mode: 'real', cwd: PLAN_DIR, query: async (q) => ({ series: q.includes('orchestrator') ? [{ labels: '{job="orchestrator"}', value: 1, at: now }] : [], warnings: [] }) });
     const lines: string[] = [];
-    expect(await real.run(effect({ purpose: 'check', query: 'up{job=~"orchestrator.*"} == 1' }), (l) => lines.push(...l))).toEqual({ ok: true, exitCode: 0, detail: '1 series' });
+    expect(await real.run(effect({ purpose: 'check', query: 'up{job=~"orchestrator.*"} == 1' }), (l) => lines.push(...l))).toEqual({ ok: true, exitCode: 0, detail: '1 series, each holds' });
     expect(lines).toEqual(['{job="orchestrator"} 1']);
     expect((await real.run(effect({ purpose: 'check', query: 'up{job="nothing"}' }), () => undefined)).detail).toBe('the query returned no series');
     const none = new PlanCommandRunner({ env: process.env, mode: 'real', cwd: PLAN_DIR });

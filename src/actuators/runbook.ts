@@ -5,7 +5,7 @@
 // never runs `helm` against whatever cluster the machine's kubeconfig points at.
 import type { Plan } from '../plan/schema.js';
 import { normalCommand } from '../plan/runbook-commands.js';
-import { parseDuration } from '../plan/duration.js';
+import { formatDuration, parseDuration } from '../plan/duration.js';
 import type { ActuationResult, CommandOutcome, CommandRunner, RunCommandEffect, TrafficActuator } from '../runtime/ports.js';
 import { describeExit, execCommand, scrub, secretsOf } from './exec.js';
 import { runHook } from './hook.js';
@@ -23,16 +23,41 @@ export interface PlanCommandRunnerOptions {
   secretEnv?: readonly string[];
   /** More variables for the embedded world's stand-ins (CANARY_SIM_URL: the simulated service). */
   simEnv?: Record<string, string>;
-  /** PromQL for checklist checks ("at least one series"); absent: query checks need a `sim`. */
-  query?: (promql: string, timeoutMs: number) => Promise<string[]>;
+  /** PromQL for checklist checks; absent: query checks need a `sim`. */
+  query?: (promql: string, timeoutMs: number) => Promise<QueryAnswer>;
+  /** How a query check's answer is judged, from the plan: a series older than `staleMs` (the
+   * plan's analysis.staleAfter) does not pass, nor does one with Prometheus warnings while
+   * `warnings` is `inconclusive` (sources.prometheus.warnings). */
+  queryRules?: { staleMs: number; warnings: 'inconclusive' | 'show' };
+  /** Wall-clock time (ms) for the age of a query check's answer. Default Date.now. */
+  now?: () => number;
   /** Output is handed on at most this often (real ms). */
   batchMs?: number;
 }
 
-/** A checklist check's PromQL asked of Prometheus: one line per series, `{labels} value`. */
+/** A checklist check's answer: each series with its labels, value and evaluation time (ms). */
+export interface QueryAnswer {
+  series: { labels: string; value: number; at: number }[];
+  warnings: string[];
+}
+
+/** A checklist check's PromQL asked of Prometheus: each series' labels, newest value and time. */
 export function queryLines(prom: Pick<PrometheusClient, 'query'>): NonNullable<PlanCommandRunnerOptions['query']> {
-  return async (q, timeoutMs) =>
-    (await prom.query(q, undefined, { signal: AbortSignal.timeout(timeoutMs) })).series.map((s) => `{${Object.entries(s.metric).map(([k, v]) => `${k}="${v}"`).join(',')}} ${s.points.at(-1)?.[1] ?? ''}`);
+  return async (q, timeoutMs) => {
+    const r = await prom.query(q, undefined, { signal: AbortSignal.timeout(timeoutMs) });
+    return {
+      series: r.series.map((s) => {
+        const p = s.points.at(-1);
+        return { labels: `{${Object.entries(s.metric).map(([k, v]) => `${k}="${v}"`).join(',')}}`, value: p ? p[1] : NaN, at: p ? p[0] : NaN };
+      }),
+      warnings: r.warnings,
+    };
+  };
+}
+
+/** The plan's rules for a query check's answer (analysis.staleAfter, sources.prometheus.warnings). */
+export function queryRulesOf(plan: Plan): NonNullable<PlanCommandRunnerOptions['queryRules']> {
+  return { staleMs: parseDuration(plan.analysis.staleAfter) ?? 180_000, warnings: plan.sources.prometheus?.warnings ?? 'inconclusive' };
 }
 
 export class PlanCommandRunner implements CommandRunner {
@@ -115,15 +140,37 @@ export class PlanCommandRunner implements CommandRunner {
     }
   }
 
+  /** A query check passes only when every series it returned holds: a value that is a number and
+   * not 0 (a comparison like `up == 1` returns only the series that hold; a bare `up` returns 0 for
+   * a target that is down), measured within the plan's staleAfter, and no Prometheus warnings
+   * (unless the plan says `warnings: show`). Any series alone is not a pass. */
   private async runQuery(e: RunCommandEffect, onLines: (lines: string[]) => void): Promise<CommandOutcome> {
     if (!this.o.query) return { ok: false, exitCode: null, detail: 'no Prometheus to ask (start with --prometheus), or tick it by hand' };
+    const rules = this.o.queryRules ?? { staleMs: 180_000, warnings: 'inconclusive' as const };
+    let answer: QueryAnswer;
     try {
-      const series = await this.o.query(e.query!, e.timeoutMs);
-      onLines(series.length ? series.slice(0, 20) : ['(no series)']);
-      return series.length ? { ok: true, exitCode: 0, detail: `${series.length} series` } : { ok: false, exitCode: 1, detail: 'the query returned no series' };
+      answer = await this.o.query(e.query!, e.timeoutMs);
     } catch (err) {
       return { ok: false, exitCode: null, detail: err instanceof Error ? err.message : String(err) };
     }
+    const now = (this.o.now ?? Date.now)();
+    const bad: string[] = [];
+    const lines = answer.series.slice(0, 20).map((x) => {
+      const age = now - x.at;
+      const why = !Number.isFinite(x.value) ? `not a number (${x.value})` : x.value === 0 ? 'value 0: the condition does not hold' : !Number.isFinite(x.at) ? 'no time' : age > rules.staleMs ? `${formatDuration(age)} old (staleAfter ${formatDuration(rules.staleMs)})` : null;
+      if (why) bad.push(`${x.labels} ${why}`);
+      return `${x.labels} ${x.value}${why ? `  ✗ ${why}` : ''}`;
+    });
+    for (const x of answer.series.slice(20)) {
+      const age = now - x.at;
+      if (!Number.isFinite(x.value) || x.value === 0 || !(age <= rules.staleMs)) bad.push(`${x.labels} ${x.value}`);
+    }
+    onLines([...(answer.series.length ? lines : ['(no series)']), ...answer.warnings.map((w) => `warning: ${w}`)]);
+    if (!answer.series.length) return { ok: false, exitCode: 1, detail: 'the query returned no series' };
+    if (bad.length) return { ok: false, exitCode: 1, detail: `${bad.length} of ${answer.series.length} series do not pass: ${bad[0]}${bad.length > 1 ? ', ...' : ''}` };
+    if (answer.warnings.length && rules.warnings === 'inconclusive')
+      return { ok: false, exitCode: 1, detail: `Prometheus warned: ${answer.warnings[0]} (inconclusive: sources.prometheus.warnings)` };
+    return { ok: true, exitCode: 0, detail: `${answer.series.length} series, each holds` };
   }
 
   stop(runId: number): void {

@@ -30,7 +30,7 @@ import type { LeaseKeeper } from '../actuators/lease.js';
 import { PrometheusClient, type PrometheusClientOptions } from '../sources/prometheus.js';
 import { PrometheusSource } from '../sources/prometheus-source.js';
 import { ChannelNotifier } from '../actuators/notifier.js';
-import { PlanCommandRunner, queryLines } from '../actuators/runbook.js';
+import { PlanCommandRunner, queryLines, queryRulesOf } from '../actuators/runbook.js';
 import { ClusterJournal, loadClusterJournal, type LoadedJournal } from './journal.js';
 import { ClusterStateError, RolloutResource, type CanaryRollout, type CanaryRolloutStatus } from './resource.js';
 import { stateFromSnapshot } from './snapshot.js';
@@ -401,7 +401,7 @@ export class Driver {
     // The runbook's commands (deploy steps, validation after 100%, rollback verification,
     // checklist checks, flag hooks), the real ones, as `canary start` runs them for a Kubernetes
     // plan; from the driver's working directory, as the rollback hook.
-    const commands = new PlanCommandRunner({ mode: 'real', cwd: '.', env: this.o.env, secretEnv: planNow.runbook.secretEnv, query: queryLines(client) });
+    const commands = new PlanCommandRunner({ mode: 'real', cwd: '.', env: this.o.env, secretEnv: planNow.runbook.secretEnv, query: queryLines(client), queryRules: queryRulesOf(planNow) });
     const sources: Source[] = [source, kube.pods, kube.watch];
     const runtime = new Runtime({
       plan: planNow,
