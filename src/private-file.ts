@@ -5,7 +5,7 @@
 // no one else can write them (an XDG_CACHE_HOME on a shared disk must not let another user choose
 // a plan's thresholds or the code canary runs). The callers add a checksum of their own (a flipped
 // bit in a threshold is still valid JSON). A leaf: node built-ins only.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const uid = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
@@ -19,8 +19,11 @@ function foreign(st: { uid: number; mode: number }, what: string): string | null
 }
 
 /** Null when `dir` and the directory it is in are real directories (not links: a link to someone's
- * directory would have canary read and tidy up there) of this user that no one else can write. */
-function foreignDir(dir: string): string | null {
+ * directory would have canary read and tidy up there) of this user that no one else can write.
+ * `heal`: one of this user's that others can write (made under a umask of 002, or by an older
+ * canary) is made 0700 first; what others may have put in it meanwhile is theirs, and a file
+ * that is not this user's is never read. */
+function foreignDir(dir: string, heal = false): string | null {
   for (const [d, what] of [
     [dir, 'its directory'],
     [dirname(dir), "its directory's parent"],
@@ -28,8 +31,11 @@ function foreignDir(dir: string): string | null {
     const st = lstatSync(d);
     if (st.isSymbolicLink()) return `${what} ${d} is a symbolic link`;
     if (!st.isDirectory()) return `${what} ${d} is not a directory`;
-    const bad = foreign(st, `${what} ${d}`);
-    if (bad) return bad;
+    if (heal && (st.mode & 0o022) !== 0 && st.uid === uid()) chmodSync(d, 0o700);
+    else {
+      const bad = foreign(st, `${what} ${d}`);
+      if (bad) return bad;
+    }
   }
   return null;
 }
@@ -68,7 +74,7 @@ export function writePrivate(file: string, dir: string, data: Buffer | string): 
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const bad = foreignDir(dir);
+    const bad = foreignDir(dir, true);
     if (bad) return bad;
     try {
       writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
