@@ -64,12 +64,14 @@ describe.skipIf(!hasTmux).concurrent('the runbook from the console (tmux)', { ti
     t.keys('Escape');
     // The dialog closed before the next key: ESC and d arriving together read as alt-d.
     await t.waitFor((s) => !s.includes('Blocked: checklist'), 'the advance dialog closed');
-    // The deploy step, its values filled in, and its output in the runbook pane.
+    // The deploy step, its values filled in; it sets the canary's weight, so it waits for what the
+    // gate waits for, and the dialog says so instead of offering y.
     t.keys('d');
-    await t.waitFor((s) => s.includes('Deploy Canary 1%') && s.includes('helm upgrade --install maestro-conductor-rc') && /canary\.weight=1\b/.test(s) && s.includes('image.tag=rc'), 'the deploy dialog with the phase values');
-    t.keys('y');
-    await t.waitFor((s) => s.includes('Runbook: deploy') && s.includes('Release "maestro-conductor-rc" has been upg') && s.includes('STATUS: deployed'), 'the deploy output streamed into the pane');
-    // Tick every item as the person at this keyboard.
+    await t.waitFor((s) => s.includes('Deploy Canary 1%') && s.includes('helm upgrade --install maestro-conductor-rc') && /canary\.weight=1\b/.test(s) && s.includes('Blocked: checklist'), 'the deploy dialog, blocked');
+    t.keys('Escape');
+    await t.waitFor((s) => !s.includes('Deploy Canary 1%'), 'the deploy dialog closed');
+    // Tick every item as the person at this keyboard; the one with a check (Prometheus targets) is
+    // ticked by its check (c), never by hand before it ran.
     t.keys('t');
     await t.waitFor((s) => s.includes('Checklist before Canary 1%'), 'the checklist overlay');
     // One key at a time: a burst longer than four characters is a paste, never a command.
@@ -77,6 +79,13 @@ describe.skipIf(!hasTmux).concurrent('the runbook from the console (tmux)', { ti
       t.keys('t');
       await new Promise((r) => setTimeout(r, 60));
     }
+    await t.waitFor((s) => s.includes('17/18 ticked'), 'every item but the checked one ticked');
+    for (let i = 0; i < 11; i++) {
+      t.keys('k');
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    t.keys('c');
+    await t.waitFor((s) => s.includes('18/18 ticked'), 'the checked item ticked by its check');
     t.keys('Escape');
     await t.waitFor((s) => s.includes('checklist 18/18 ✓') && !s.includes('Checklist before Canary 1%'), 'every item ticked');
     // Focus the pods pane before the canary pod exists: it becomes the marked first row.
@@ -93,6 +102,22 @@ describe.skipIf(!hasTmux).concurrent('the runbook from the console (tmux)', { ti
     t.keys('Escape');
     // The crash-looping canary rolls back by itself; the rollback is verified.
     await t.waitFor((s) => s.includes('rolled back, confirmed') && s.includes('validate-rollback.sh exited 0'), 'the rollback verified');
+    // Before a restart (the approvers sign again) the first gate's deploy can run: d offers y once
+    // it could open, and its output streams into the runbook pane (once the rollback's P0 incident,
+    // which takes that place while it pages, is acknowledged).
+    t.keys('!');
+    await t.waitFor((s) => s.includes('Acknowledge an incident'), 'the acknowledge dialog');
+    t.keys('y');
+    await t.waitFor((s) => !s.includes('Acknowledge an incident'), 'the incident acknowledged');
+    // The clock slowed itself at the rollback: faster again, for the approvers to sign.
+    for (let i = 0; i < 8; i++) {
+      t.keys('+');
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    t.keys('d');
+    await t.waitFor((s) => s.includes('Deploy Canary 1%') && s.includes('Press y to run'), 'the deploy dialog offering y', 120_000);
+    t.keys('y');
+    await t.waitFor((s) => s.includes('Runbook: deploy') && s.includes('Release "maestro-conductor-rc" has been upg') && s.includes('STATUS: deployed'), 'the deploy output streamed into the pane');
   });
 
   it('a no-go at hour 6 holds the phase with the reason; R y rolls back and the rollback is verified', async ({ expect }) => {
