@@ -65,8 +65,11 @@ function at25(plan: Plan, t0: number): RolloutState {
   const send = (e: EngineEvent) => {
     const r = reduce(plan, s, e);
     s = r.state;
-    for (const eff of r.effects)
+    for (const eff of r.effects) {
       if (eff.type === 'set-weight') s = reduce(plan, s, { type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight }).state;
+      // The crew's checklist checks answer (engine rules 3: the crew waits for a running check).
+      if (eff.type === 'run-command') s = reduce(plan, s, { type: 'command.result', at: s.now, runId: eff.id, ok: true, exitCode: 0, detail: 'exited 0' }).state;
+    }
   };
   const healthy = [
     // with the stable fleet's, the first gate's evidence (sent at 0% only, as the world does)

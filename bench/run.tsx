@@ -388,7 +388,11 @@ function journalBench(): { appendUs: number; resumeMs: number; events: number; b
       w2.append(e, r.state, r.effects);
       s = r.state;
       events++;
-      for (const eff of r.effects) if (eff.type === 'set-weight') send({ type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight });
+      for (const eff of r.effects) {
+        if (eff.type === 'set-weight') send({ type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight });
+        // The crew's checklist checks answer (engine rules 3: the crew waits for a running check).
+        if (eff.type === 'run-command') send({ type: 'command.result', at: s.now, runId: eff.id, ok: true, exitCode: 0, detail: 'exited 0' });
+      }
     };
     for (let t = T0, k = 0; events < 100_000; t += 60_000, k++) {
       send({ type: 'sli.samples', at: t, samples: sample(k) });

@@ -35,7 +35,7 @@ import { describeLoadConfirm, describeLoadPicker, LoadPane } from './LoadPane.js
 import { loadTestsForPhase } from '../src/engine/loadtests.js';
 import { RunbookPane } from './RunbookPane.js';
 import type { PodInspection } from '../src/runtime/inspection.js';
-import { checklistLines, describeDeploy, describeFlag, describeValidate, flagLines, noGoLines, podLines } from './runbook.js';
+import { checklistLines, describeDeploy, describeFlag, describeValidate, flagLines, needsNote, noGoLines, podLines, tickNoteLines } from './runbook.js';
 
 export interface AppProps {
   plan: Plan;
@@ -188,7 +188,10 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       incidentKinds: incidentKinds(compile(l.plan)),
       podKey: prev.focus === 'pods' ? (l.podRows[Math.max(0, Math.min(prev.podsOffset, l.podRows.length - l.pageSize))]?.pod.key ?? null) : null,
     };
-    if (prev.overlay.kind === 'checklist') ctx.checklistKeys = checklistLines(l.plan, st, l.overlayWidth - 4, 0).keys;
+    if (prev.overlay.kind === 'checklist') {
+      ctx.checklistKeys = checklistLines(l.plan, st, l.overlayWidth - 4, 0).keys;
+      ctx.checklistNeedsNote = needsNote(l.plan, st);
+    }
     if (prev.overlay.kind === 'flags') ctx.flagNames = flagLines(l.plan, st, l.overlayWidth - 4, 0).names;
     if (prev.overlay.kind === 'confirm-flag') ctx.canEnableFlag = describeFlag(l.plan, st, prev.overlay.flag, l.simulated).allowed;
     if (prev.overlay.kind === 'confirm-deploy') ctx.canDeploy = describeDeploy(l.plan, st, l.simulated, l.actor).allowed;
@@ -397,6 +400,11 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     case 'confirm-validate': {
       const d = describeValidate(plan, state);
       overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone="warn" columns={cols} rows={height} theme={theme} />;
+      break;
+    }
+    case 'tick-note': {
+      const w = Math.min(cols - 2, 80);
+      overlay = <Overlay title="Tick by hand, over its check" tone="warn" lines={tickNoteLines(plan, state, o.item, o.note, w - 4)} columns={cols} rows={height} width={w} theme={theme} />;
       break;
     }
     case 'no-go': {

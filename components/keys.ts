@@ -56,7 +56,7 @@ const any = (specs: readonly string[], input: string, key: KeyLike) => specs.som
  * printable key is text: `R`, `n`, `q`, `?`, `:` too. Only esc, enter, backspace, the arrows, tab
  * and ctrl keys act. */
 export function inTextPrompt(ui: UiState): boolean {
-  return ui.overlay.kind === 'none' ? ui.editingFilter : ui.overlay.kind === 'declare-incident' || ui.overlay.kind === 'no-go';
+  return ui.overlay.kind === 'none' ? ui.editingFilter : ui.overlay.kind === 'declare-incident' || ui.overlay.kind === 'no-go' || ui.overlay.kind === 'tick-note';
 }
 
 /** The printable characters of a key press (C0, DEL and C1 controls dropped): what a prompt takes. */
@@ -442,7 +442,10 @@ export const DIALOGS: Specs = {
         acts: true,
         run: (ui, d, ctx) => {
           const item = (ctx.checklistKeys ?? [])[d.index];
-          return item === undefined ? { ui } : { ui: { ...ui, overlay: { ...d, index: Math.min(d.index + 1, Math.max(0, (ctx.checklistKeys ?? []).length - 1)) } }, command: { kind: 'tick-item', item } };
+          if (item === undefined) return { ui };
+          // Over a failed check: by hand only with a note saying why (the engine asks for one).
+          if (ctx.checklistNeedsNote?.includes(item)) return { ui: { ...ui, overlay: { kind: 'tick-note', item, index: d.index, note: '' } } };
+          return { ui: { ...ui, overlay: { ...d, index: Math.min(d.index + 1, Math.max(0, (ctx.checklistKeys ?? []).length - 1)) } }, command: { kind: 'tick-item', item } };
         },
       },
       {
@@ -534,6 +537,35 @@ export const DIALOGS: Specs = {
         const text = typedText(input);
         if (!text) return { ui };
         return { ui: { ...ui, overlay: { ...d, reason: [...(d.reason + text)].slice(0, SUMMARY_MAX).join('') } } };
+      },
+    },
+  },
+  'tick-note': {
+    title: 'Tick over a failed check',
+    bindings: [
+      { keys: ['esc'], help: 'back to the checklist', hint: 'esc back', essential: true, run: (ui, d) => ({ ui: { ...ui, overlay: { kind: 'checklist', index: d.index } } }) },
+      {
+        keys: ['enter'],
+        help: 'tick it by hand with the note typed (journaled with you and the check it overrides)',
+        hint: 'enter tick',
+        essential: true,
+        acts: true,
+        run: (ui, d) => {
+          const note = d.note.trim();
+          if (!note) return { ui };
+          return { ui: { ...ui, overlay: { kind: 'checklist', index: d.index } }, command: { kind: 'tick-item', item: d.item, note } };
+        },
+      },
+      { keys: ['backspace'], help: 'delete a character', run: (ui, d) => ({ ui: { ...ui, overlay: { ...d, note: [...d.note].slice(0, -1).join('') } } }) },
+    ],
+    other: {
+      help: 'text: the note (every printable key is text, R too: esc, then R, rolls back)',
+      hint: 'type the note',
+      run: (ui, d, _ctx, input, key) => {
+        if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.tab) return { ui };
+        const text = typedText(input);
+        if (!text) return { ui };
+        return { ui: { ...ui, overlay: { ...d, note: [...(d.note + text)].slice(0, SUMMARY_MAX).join('') } } };
       },
     },
   },
@@ -773,6 +805,7 @@ export function helpSections(ctx: Pick<KeyContext, 'keymap' | 'access'>): { sect
     'confirm-rollback': visible.some((b) => b.action === 'rollback'),
     'confirm-quit': access.kind !== 'replay',
     checklist: visible.some((b) => b.action === 'checklist'),
+    'tick-note': visible.some((b) => b.action === 'checklist'),
     flags: visible.some((b) => b.action === 'flags'),
     'confirm-flag': visible.some((b) => b.action === 'flags'),
     'confirm-deploy': visible.some((b) => b.action === 'deploy'),

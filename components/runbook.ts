@@ -160,6 +160,33 @@ export function noGoLines(plan: Plan, state: RolloutState, reason: string, width
   return { allowed: reason.trim().length > 0, title: `NO-GO at hour ${due.at / 3_600_000}`, lines };
 }
 
+/** Checklist items (keys) whose automated check failed or could not run and that nobody ticked:
+ * ticking one by hand overrides the check and needs a note (engine rules 3). */
+export function needsNote(plan: Plan, state: RolloutState): string[] {
+  if (!authorityRules(state)) return [];
+  return runbookPlan(plan)
+    .items.filter((i) => i.check && !state.runbook.ticks[i.key])
+    .filter((i) => {
+      const r = lastRun(state, `check:${i.key}`);
+      return r !== undefined && (r.status === 'failed' || r.status === 'skipped');
+    })
+    .map((i) => i.key);
+}
+
+/** The note prompt of `t` on an item whose check failed: the item, the check's result, the note. */
+export function tickNoteLines(plan: Plan, state: RolloutState, key: string, note: string, width: number): Seg[][] {
+  const item = runbookPlan(plan).items.find((i) => i.key === key);
+  const run = lastRun(state, `check:${key}`);
+  return [
+    [{ text: `${item?.checklist ?? ''}: ${item?.text ?? key}`, bold: true }],
+    ...wrap(`Its check (${item?.check?.name ?? 'check'}) ${run?.status === 'skipped' ? 'could not run here' : 'failed'}: ${run?.detail ?? ''}. Ticking it by hand overrides the check: say why. The note is journaled with you and the check's result; only someone with rollout authority at this gate may.`, width, '').map((t): Seg[] => [{ text: t, tone: 'muted' }]),
+    [{ text: '' }],
+    [{ text: 'Note: ', tone: 'muted' }, { text: note || ' ', bold: true }, { text: '▏', tone: 'info' }],
+    [{ text: '' }],
+    [{ text: note.trim() ? 'enter ticks it · esc back to the checklist' : 'type the note · esc back to the checklist', tone: 'muted' }],
+  ];
+}
+
 /** A pod's description and log (enter on a pod): conditions, containers, events, then the log.
  * `ins` is what this terminal looks at (src/runtime/inspection.ts), not the rollout's state. */
 export function podLines(state: RolloutState, ins: PodView | null, width: number, height: number): { title: string; lines: Seg[][] } {

@@ -46,6 +46,8 @@ export type Dialog =
   | { kind: 'confirm-load'; index: number; name: string }
   // The runbook (issue 17).
   | { kind: 'checklist'; index: number }
+  /** Ticking by hand an item whose check failed (or could not run): the note the engine asks for. */
+  | { kind: 'tick-note'; item: string; index: number; note: string }
   | { kind: 'confirm-deploy' }
   | { kind: 'no-go'; reason: string }
   | { kind: 'confirm-validate' }
@@ -138,6 +140,8 @@ export interface KeyContext {
   loadRunning?: boolean;
   /** The checklist overlay's items (keys), in the order it lists them. */
   checklistKeys?: readonly string[];
+  /** Items whose automated check failed or could not run: `t` on one asks for a note first. */
+  checklistNeedsNote?: readonly string[];
   /** The flags overlay's flags (names), in the order it lists them. */
   flagNames?: readonly string[];
   /** The flag being confirmed can be enabled now (false: `y` only closes the dialog). */

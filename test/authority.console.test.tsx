@@ -88,4 +88,30 @@ describe('dialogs offer y only when the action can run now', () => {
     expect(lastLine(f)).toContain('any key closes');
     expect(lastLine(f)).not.toContain('y: yes');
   });
+
+  it('t on an item whose check failed asks for a note; enter ticks it with the note, said as an override', async () => {
+    const store = makeStore(loadPlan(), T0, { checklist: false });
+    const CHLOE: Actor = { id: 'chloe', name: 'Chloe Lindqvist', roles: ['sre', 'sre-lead'] };
+    store.dispatch({ type: 'command', at: T0, actor: CHLOE, command: { kind: 'run-check', item: 'monitoring#1' } });
+    const run = store.getState().runbook.runs.at(-1)!;
+    store.dispatch({ type: 'command.result', at: T0, runId: run.id, ok: false, exitCode: 127, detail: 'exited 127' });
+    const ui = await show(store, CHLOE);
+    await ui.write('t');
+    for (let i = 0; i < 6; i++) await ui.write('j');
+    await ui.write('t');
+    expect(ui.frame()).toContain('Tick by hand, over its check');
+    expect(ui.frame()).toContain('Prometheus targets configured f');
+    expect(ui.frame()).toContain('failed: exited');
+    expect(store.events.filter((e) => e.type === 'command' && e.command.kind === 'tick-item')).toEqual([]);
+    // Enter with no note does nothing; typed text (t included) is the note.
+    await ui.write('\r');
+    expect(ui.frame()).toContain('Tick by hand, over its check');
+    for (const ch of 'targets up in the UI') await ui.write(ch);
+    expect(ui.frame()).toContain('Note: targets up in the UI');
+    await ui.write('\r');
+    expect(store.events.at(-1)).toMatchObject({ type: 'command', actor: CHLOE, command: { kind: 'tick-item', item: 'monitoring#1', note: 'targets up in the UI' } });
+    expect(store.getState().runbook.ticks['monitoring#1']).toMatchObject({ by: 'Chloe Lindqvist', detail: 'targets up in the UI' });
+    expect(store.getState().history.at(-1)!.text).toContain('OVERRIDING its check (failed: exited 127)');
+    expect(ui.frame()).toContain('Checklist before Canary 1%');
+  });
 });

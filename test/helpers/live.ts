@@ -26,7 +26,11 @@ export function stateAtWeight(plan: Plan, weight: number, now: number): RolloutS
   const send = (e: Parameters<typeof reduce>[2]) => {
     const r = reduce(plan, s, e);
     s = r.state;
-    for (const eff of r.effects) if (eff.type === 'set-weight') send({ type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight });
+    for (const eff of r.effects) {
+      if (eff.type === 'set-weight') send({ type: 'effect.result', at: s.now, effectId: eff.id, ok: true, detail: 'ok', weight: eff.weight });
+      // The crew's checklist checks answer (rules 3: an item with a check is ticked by it, and the crew waits for it).
+      if (eff.type === 'run-command') send({ type: 'command.result', at: s.now, runId: eff.id, ok: true, exitCode: 0, detail: 'exited 0' });
+    }
   };
   for (let t = start, k = 0; s.desiredWeight < weight && t < now; t += 60_000, k++) {
     const samples: SliSample[] = plan.slis.flatMap((x) => [
