@@ -28,6 +28,7 @@ import { createElement } from 'react';
 import { render } from 'ink-testing-library';
 import { stripVTControlCharacters } from 'node:util';
 import { sized } from './helpers/sized.js';
+import { statusText } from '../src/status.js';
 import { HEALTHY, loadSeedPlan, tickEverything } from './helpers/drive.js';
 
 const plan = loadSeedPlan();
@@ -305,6 +306,39 @@ describe('validate --against shows what a server says, never obeys it', () => {
     expect(r.out).toContain('y="␛[31m\\u009b2J"');
     expect(r.out).toContain('warnings: ␛]0;PWNED3␇ partial\\u202e');
   }, 60_000);
+});
+
+describe('run --headless --json shows what a server says, never obeys it', () => {
+  it('an error holding ESC, BEL, a C1 CSI (U+009B) and a bidi override: every one escaped in the JSON line, and parsed back the same', async () => {
+    const sli = sliOf(plan);
+    const evil = '\u001b]0;PWNED\u0007\u009b2J\u202eboom';
+    const url = await serve((q, res, path) => {
+      if (path.endsWith('query_range')) return json(res, emptyMatrix);
+      if (sli(q) === 'availability') return json(res, { status: 'error', errorType: 'bad_data', error: evil }, 400);
+      json(res, at(String(HEALTHY[sli(q)] ?? 0), Date.now() / 1000));
+    });
+    const r = await canary(['run', '--headless', '--json', '--no-journal', '--plan', join(root, 'config', 'maestro-conductor-rc.yaml'), '--prometheus', url, '--timeout', '5s']);
+    expect(r.code, r.err).toBe(124);
+    // eslint-disable-next-line no-control-regex
+    expect(r.out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    const texts = r.out.trim().split('\n').map((l) => (JSON.parse(l) as { text?: string }).text ?? '');
+    expect(texts.some((t) => t.startsWith('source prometheus failing: ') && t.includes(`HTTP 400 bad_data: ${evil}`))).toBe(true);
+  }, 60_000);
+});
+
+describe('canary status --json shows what a server says, never obeys it', () => {
+  it('a source failing with a C1 CSI and a bidi override in its error: the holds come out escaped, and parse back the same', async () => {
+    const sli = sliOf(plan);
+    const evil = '\u009b2J\u202eboom\u2028';
+    const url = await serve((q, res) => (sli(q) === 'availability' ? json(res, { status: 'error', errorType: 'bad_data', error: evil }, 400) : json(res, at(String(HEALTHY[sli(q)] ?? 0), Date.now() / 1000))));
+    const w = wire(url);
+    w.runtime.start();
+    await until(() => w.runtime.getState().sources['prometheus']?.ok === false, 'the source to fail');
+    const out = statusText(plan, w.runtime.getState(), { json: true });
+    expect(out).not.toMatch(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    expect(out).toContain('\\u009b2J\\u202eboom');
+    expect(JSON.stringify(JSON.parse(out))).toContain(evil.trim());
+  });
 });
 
 describe('a value is read only as Prometheus spells numbers', () => {
