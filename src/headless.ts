@@ -6,7 +6,7 @@ import { formatDuration } from './plan/duration.js';
 import { printable } from './plan/printable.js';
 import { gateView } from './engine/gates.js';
 import { compile } from './engine/compiled.js';
-import { evidenceGone, trafficFloor, type GoneEvidence } from './engine/evidence.js';
+import { evidenceGone, goneText, trafficFloor, type GoneEvidence } from './engine/evidence.js';
 import type { Effect, HistoryEntry, RolloutState } from './engine/types.js';
 import type { Runtime } from './runtime/runtime.js';
 import { lagging } from './sim/pace.js';
@@ -54,7 +54,7 @@ export function noDataPast(plan: Plan, s: RolloutState): GoneEvidence[] {
  * 30s: availability (invalid value NaN: NaN is not a finite number) for 45s"). */
 export function goneReason(plan: Plan, gone: GoneEvidence[]): string {
   const allEmpty = gone.every((g) => g.noData);
-  return `${allEmpty ? 'no data' : 'no valid data'} past noDataAfter ${plan.analysis.noDataAfter}: ${gone.map((g) => `${g.sli}${g.noData ? '' : ` (${g.why})`} for ${formatDuration(g.forMs)}`).join(', ')}`;
+  return `${allEmpty ? 'no data' : 'no valid data'} past noDataAfter ${plan.analysis.noDataAfter}: ${goneText(gone, !allEmpty)}`;
 }
 
 export interface HeadlessResult {
@@ -218,7 +218,8 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
         if (s.now - since > compile(plan).noDataMs)
           return void finish(EXIT.sourceDown, `source ${down.map(([n, h]) => `${n}: ${h.message ?? ''}`).join('; ')} unavailable for more than ${noData}`);
       }
-      const missing = noDataPast(plan, s);
+      // A failing source's every answer is invalid: it ends as the source (above), with its error.
+      const missing = down.length ? [] : noDataPast(plan, s);
       if (missing.length) {
         const what = goneReason(plan, missing);
         if (plan.analysis.onNoData === 'hold') return void finish(EXIT.held, `held: ${what} (the plan's analysis.onNoData is hold)`);

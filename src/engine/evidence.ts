@@ -169,7 +169,7 @@ export function evidenceGone(cp: CompiledPlan, s: RolloutState): GoneEvidence[] 
     for (const name of new Set([...needed.canary, ...needed.baseline])) {
       const note = s.slis[name]?.stableNote;
       if (!note || note.status === 'ok' || s.now - note.at > 2 * cp.intervalMs) continue;
-      out.push({ sli: `${name} (stable fleet)`, forMs: s.now - s.statusSince, why: noteWhy(note), noData: note.status === 'no-data' });
+      out.push({ sli: `${name} (stable fleet)`, forMs: s.now - s.statusSince, why: noteWhy(note, s), noData: note.status === 'no-data' });
     }
     return out;
   }
@@ -198,14 +198,33 @@ export function evidenceGone(cp: CompiledPlan, s: RolloutState): GoneEvidence[] 
     since = Math.max(since, s.startedAt ?? since);
     if (s.now - since <= cp.noDataMs) continue;
     const idle = name === traffic && note?.status === 'ok' && note.value !== null && !good(note.value);
-    out.push({ sli: name, forMs: s.now - since, why: idle ? `canary serves no requests: ${rate(note.value!)}/s` : noteWhy(note, cp, s.now), noData: !idle && (note === null || note.status === 'no-data') });
+    out.push({ sli: name, forMs: s.now - since, why: idle ? `canary serves no requests: ${rate(note.value!)}/s` : noteWhy(note, s), noData: !idle && (note === null || note.status === 'no-data') });
   }
   return out;
 }
 
-/** A note that is not valid evidence, in a few words. */
-function noteWhy(note: SampleNote | null, cp?: CompiledPlan, now?: number): string {
+/** A note that is not valid evidence, in a few words: a failed query while a source is failing
+ * says so (the source's health has the error), any other reason is cut at 200 characters. */
+function noteWhy(note: SampleNote | null, s: RolloutState): string {
   if (!note || note.status === 'no-data') return 'no data';
-  if (note.status === 'invalid') return note.raw !== undefined ? `invalid value ${note.raw}: ${(note.why ?? 'invalid data').replace(/^invalid data: /, '')}` : `inconclusive: ${note.why ?? 'invalid data'}`;
-  return cp && now !== undefined ? `no sample for ${formatDuration(now - note.at)}` : 'no data';
+  if (note.status === 'ok') return `no sample for ${formatDuration(s.now - note.at)}`;
+  if (note.raw !== undefined) return `invalid value ${note.raw}: ${(note.why ?? 'invalid data').replace(/^invalid data: /, '')}`;
+  const failing = Object.entries(s.sources).filter(([, h]) => !h.ok).map(([n]) => n);
+  if (failing.length) return `no valid answer: source ${failing.join(', ')} failing`;
+  const why = note.why ?? 'invalid data';
+  return `inconclusive: ${why.length > 200 ? `${why.slice(0, 199)}…` : why}`;
+}
+
+/** The gone evidence in words, SLIs with the same reason together ("availability, error_rate (no
+ * valid answer: source prometheus failing) for 12m"); `named`: say "(no data)" too. */
+export function goneText(gone: readonly GoneEvidence[], named: boolean): string {
+  const groups = new Map<string, GoneEvidence[]>();
+  // Without `named`, every SLI with no data is said alone, as "availability for 12m".
+  gone.forEach((g, i) => {
+    const key = !named && g.noData ? `\0${i}` : g.why;
+    groups.set(key, [...(groups.get(key) ?? []), g]);
+  });
+  return [...groups.values()]
+    .map((gs) => `${gs.map((g) => g.sli).join(', ')}${named || !gs[0]!.noData ? ` (${gs[0]!.why})` : ''} for ${formatDuration(Math.max(...gs.map((g) => g.forMs)))}`)
+    .join(', ');
 }

@@ -10,7 +10,7 @@ import { metricsFromSlis } from './judgment.js';
 import { rollbackScope, trafficDrift, trafficOn } from './traffic.js';
 import { judge } from '../analysis/judge.js';
 import { signalRefusal } from '../plan/authority.js';
-import { classify, evidenceGone, noRequests, noteProblem, trafficFloor } from './evidence.js';
+import { classify, evidenceGone, goneText, noRequests, noteProblem, trafficFloor } from './evidence.js';
 import { calendarGatesAhead, calendarApprovalWhy, specialDayReason } from './calendar.js';
 import { EMPTY_REPORTS, isReportEffect, onReportResult, onReportSent, reportsProgress } from './reports.js';
 import { EMPTY_RUNBOOK, isRunbookCommand, isRunbookEvent, onGo, onRollbackConfirmed, onRolloutStart, onRunbookCommand, onRunbookEvent, runbookHolds, runbookProgress, skippedCheckpoints } from './runbook.js';
@@ -900,7 +900,7 @@ function evidenceProgress(tx: Tx): void {
     return;
   }
   s.evidenceGone = { since: s.now, slis };
-  const what = gone.map((g) => `${g.sli} (${g.why}) for ${formatDuration(g.forMs)}`).join(', ');
+  const what = goneText(gone, true);
   const text = `no valid evidence past noDataAfter (${tx.cp.plan.analysis.noDataAfter}) at ${s.desiredWeight}%: ${what}`;
   tx.log('hold', `${text} - no gate opens, and the rules that read these cannot fire; look at the source and the queries, or roll back (R y)`);
   tx.effect({ type: 'notify', kind: 'gate', severity: 'critical', message: `${tx.cp.plan.metadata.service}: ${text}; the canary is not watched - look at the source, or roll back` });
