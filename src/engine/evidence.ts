@@ -56,8 +56,27 @@ export function classify(plan: Plan, sli: Sli, sample: SliSample, at: number): S
   return { at, status: 'ok', value: v, ...warnings };
 }
 
-/** The SLIs the gates need: the criteria of the phase in question and every SLI a rule reads. */
-export function neededSlis(cp: CompiledPlan, phaseIndex: number): { canary: string[]; baseline: string[] } {
+interface Needed {
+  canary: readonly string[];
+  baseline: readonly string[];
+  /** `canary` and the traffic SLI (rules 3). */
+  canaryAndTraffic: readonly string[];
+  /** `canary` and `baseline`, each once. */
+  all: readonly string[];
+}
+const neededCache = new WeakMap<CompiledPlan, Map<number, Needed>>();
+
+/** The SLIs the gates need: the criteria of the phase in question and every SLI a rule reads
+ * (computed once per plan and phase: the gates ask at every event). */
+export function neededSlis(cp: CompiledPlan, phaseIndex: number): Needed {
+  let byPhase = neededCache.get(cp);
+  if (!byPhase) neededCache.set(cp, (byPhase = new Map()));
+  let hit = byPhase.get(phaseIndex);
+  if (!hit) byPhase.set(phaseIndex, (hit = computeNeeded(cp, phaseIndex)));
+  return hit;
+}
+
+function computeNeeded(cp: CompiledPlan, phaseIndex: number): Needed {
   const canary = new Set<string>();
   const baseline = new Set<string>();
   for (const c of cp.phases[phaseIndex]?.criteria ?? []) canary.add(c.sli);
@@ -65,7 +84,8 @@ export function neededSlis(cp: CompiledPlan, phaseIndex: number): { canary: stri
     if (r.kind === 'value' || r.kind === 'relative') canary.add(r.sli);
     if (r.kind === 'relative') baseline.add(r.sli);
   }
-  return { canary: [...canary], baseline: [...baseline] };
+  const t = cp.trafficSli;
+  return Object.freeze({ canary: Object.freeze([...canary]), baseline: Object.freeze([...baseline]), canaryAndTraffic: Object.freeze(t !== null && !canary.has(t) ? [...canary, t] : [...canary]), all: Object.freeze([...new Set([...canary, ...baseline])]) });
 }
 
 /** Why a note is not fresh, valid evidence measured at or after `since`; null when it is. */
@@ -87,7 +107,7 @@ export function evidenceBlockers(cp: CompiledPlan, s: RolloutState, trafficOn: b
   if (!trafficOn && (s.rules ?? 1) < 2) {
     // Rules 1 (a rollout journaled before the stable fleet's answers existed, replayed as it ran):
     // the baseline's answers, measured, fresh and not invalid, an empty one allowed.
-    for (const name of new Set([...neededSlis(cp, 0).canary, ...neededSlis(cp, 0).baseline])) {
+    for (const name of neededSlis(cp, 0).all) {
       const note = noteOf(s.slis[name], 'baseline');
       const why = note?.status === 'no-data' && s.now - note.at <= cp.noDataMs ? null : noteProblem(cp, s.now, note, null);
       if (why) out.push(`baseline ${name}: ${why}`);
@@ -97,10 +117,8 @@ export function evidenceBlockers(cp: CompiledPlan, s: RolloutState, trafficOn: b
   if (!trafficOn) {
     // The first gate (or a restart): no canary traffic to judge, so the fleet that carries the
     // traffic must be seen clearly, through the very queries that will watch the canary.
-    const needed = neededSlis(cp, 0);
-    const all = [...new Set([...needed.canary, ...needed.baseline])];
     const label = trackLabels(cp.plan).stable;
-    for (const name of all) {
+    for (const name of neededSlis(cp, 0).all) {
       const why = noteProblem(cp, s.now, noteOf(s.slis[name], 'stable'), null);
       if (why) out.push(`stable ${name}: ${why}${why.startsWith('no data (') ? ` - the query matched nothing on the stable fleet ($track="${label}"): a metric or label name that does not exist (or analysis.tracks.stable), and the canary would take traffic unwatched` : ''}`);
     }
@@ -121,10 +139,9 @@ export const trafficFloor = (s: RolloutState): boolean => (s.rules ?? 1) >= 3;
 
 /** The canary SLIs a gate needs with traffic on: the phase's criteria, every SLI a rule reads, and
  * (rules 3) the traffic SLI. */
-function canarySlisNeeded(cp: CompiledPlan, s: RolloutState): string[] {
-  const canary = neededSlis(cp, s.phaseIndex).canary;
-  const t = cp.trafficSli;
-  return t !== null && trafficFloor(s) && !canary.includes(t) ? [...canary, t] : canary;
+function canarySlisNeeded(cp: CompiledPlan, s: RolloutState): readonly string[] {
+  const needed = neededSlis(cp, s.phaseIndex);
+  return trafficFloor(s) ? needed.canaryAndTraffic : needed.canary;
 }
 
 /** A rate as the holds say it: "0", "0.25", "850". */
@@ -165,8 +182,7 @@ export function evidenceGone(cp: CompiledPlan, s: RolloutState): GoneEvidence[] 
   if (s.status === 'pending') {
     if ((s.rules ?? 1) < 2) return out; // a rollout journaled under rules 1 judged the baseline there
     if (s.now - s.statusSince <= cp.noDataMs) return out;
-    const needed = neededSlis(cp, 0);
-    for (const name of new Set([...needed.canary, ...needed.baseline])) {
+    for (const name of neededSlis(cp, 0).all) {
       const note = s.slis[name]?.stableNote;
       if (!note || note.status === 'ok' || s.now - note.at > 2 * cp.intervalMs) continue;
       out.push({ sli: `${name} (stable fleet)`, forMs: s.now - s.statusSince, why: noteWhy(note, s), noData: note.status === 'no-data' });
