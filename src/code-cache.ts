@@ -22,7 +22,7 @@
 //     compiled from source, as without one, and a good file replaces the bad one.
 // CANARY_CODE_CACHE=off turns it off; CANARY_DEBUG=1 says on stderr what happened to it.
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { keepNewest, readPrivate, writePrivate } from './private-file.js';
 
 /** What wrote the cache: a console (`start`, `join`...) once its first frame was out, or another
@@ -35,13 +35,20 @@ const SCOPES: Record<CacheScope, number> = { command: 1, console: 2 };
 /** How many cache files are kept (one per build, Node and options in use; each ~1.5 MB). */
 const KEEP = 4;
 
-/** The cache file for this bundle under this Node and these options. */
-export function cacheFile(dir: string, appHash: string, node: { version: string; arch: string; execArgv: readonly string[]; nodeOptions: string | undefined }): string {
+/** The cache file for this bundle (its build's hash, and `app`: the identity of the file itself,
+ * size, time and inode) under this Node and these options. */
+export function cacheFile(dir: string, appHash: string, node: { version: string; arch: string; execArgv: readonly string[]; nodeOptions: string | undefined; app: string }): string {
   const key = createHash('sha256')
-    .update([appHash, node.version, node.arch, ...node.execArgv, `NODE_OPTIONS=${node.nodeOptions ?? ''}`].join('\0'))
+    .update([appHash, node.app, node.version, node.arch, ...node.execArgv, `NODE_OPTIONS=${node.nodeOptions ?? ''}`].join('\0'))
     .digest('hex')
     .slice(0, 32);
   return join(dir, `code-${key}.v8`);
+}
+
+/** The checksum of a cache file: over its name too (the name is the key: a file copied to another
+ * key's name is not that key's code), its scope and its code. */
+function sumOf(file: string, scopeByte: Buffer, data: Buffer): Buffer {
+  return createHash('sha256').update(basename(file)).update('\0').update(scopeByte).update(data).digest();
 }
 
 export type ReadResult = { data: Buffer; scope: CacheScope } | { data: null; why: string };
@@ -56,7 +63,7 @@ export function readCache(file: string, dir: string): ReadResult {
   const scope = (Object.keys(SCOPES) as CacheScope[]).find((s) => SCOPES[s] === buf[MAGIC.length]);
   const sum = buf.subarray(MAGIC.length + 1, head);
   const body = buf.subarray(head);
-  if (!scope || !createHash('sha256').update(buf.subarray(MAGIC.length, MAGIC.length + 1)).update(body).digest().equals(sum)) return { data: null, why: 'checksum does not match (corrupt)' };
+  if (!scope || !sumOf(file, buf.subarray(MAGIC.length, MAGIC.length + 1), body).equals(sum)) return { data: null, why: 'checksum does not match (corrupt, or copied from another name)' };
   return { data: body, scope };
 }
 
@@ -65,11 +72,36 @@ export function readCache(file: string, dir: string): ReadResult {
  * cache: the next start compiles again). */
 export function writeCache(file: string, dir: string, data: Buffer, scope: CacheScope): number | string {
   const scopeByte = Buffer.from([SCOPES[scope]]);
-  const sum = createHash('sha256').update(scopeByte).update(data).digest();
+  const sum = sumOf(file, scopeByte, data);
   const failed = writePrivate(file, dir, Buffer.concat([MAGIC, scopeByte, sum, data]));
   if (failed) return failed;
-  keepNewest(dir, /^code-[0-9a-f]+\.v8$/, KEEP);
+  keepNewest(dir, /^code-[0-9a-f]{32}\.v8$/, KEEP);
   return data.length;
+}
+
+/** What the app asks of the bin's save function. `last`: the V8 flags are about to change (src/heap.ts),
+ * so nothing may be kept after this one (V8 would refuse it at every later start). */
+export interface SaveRequest {
+  scope: CacheScope;
+  last?: boolean;
+}
+
+/** When the bin keeps the compiled code: once, when it found no usable cache, or when a console
+ * was given another command's (a console's code is what every console start wants); never after
+ * a `last` request (the V8 flags then differ from the start's, and V8 would refuse what is kept).
+ * `taken`: the scope of the cache V8 took at start, null when none. */
+export class KeepPolicy {
+  private done = false;
+  constructor(private readonly taken: CacheScope | null) {}
+
+  /** Whether to keep the code now (true at most once). */
+  wants(request: SaveRequest): boolean {
+    if (this.done) return false;
+    if (request.last) this.done = true;
+    if (this.taken && !(request.scope === 'console' && this.taken !== 'console')) return false;
+    this.done = true;
+    return true;
+  }
 }
 
 /** Where the bin publishes its save function (the bundle is loaded by the bin, not imported by it,
@@ -81,7 +113,7 @@ export const SAVE_CODE_CACHE = Symbol.for('canary.saveCodeCache');
  * it returns: the code of a start and no more (a cache kept later, with the code of the minutes
  * after, was ~10% larger and its start ~4% slower: V8 reads all of it back before running).
  * Nothing when the CLI was not started by the bin (tests, the bench's in-process consoles). */
-export function keepCompiledCode(scope: CacheScope): void {
+export function keepCompiledCode(scope: CacheScope, opts: { last?: boolean } = {}): void {
   const save = (globalThis as Record<symbol, unknown>)[SAVE_CODE_CACHE];
-  if (typeof save === 'function') (save as (scope: CacheScope) => void)(scope);
+  if (typeof save === 'function') (save as (r: SaveRequest) => void)({ scope, ...(opts.last ? { last: true } : {}) });
 }

@@ -4,7 +4,7 @@
 // read); the few process-wide settings libraries read themselves (chalk's FORCE_COLOR, blessed's
 // NCURSES_NO_UTF8_ACS, the theme's NO_COLOR) are set and read here too.
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 export interface CanaryEnv {
   /** CANARY_JOURNAL_KEY: makes a journal's hash chain an HMAC. */
@@ -46,6 +46,11 @@ export interface CanaryEnv {
 }
 
 const set = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+/** An XDG base directory: absolute, else unset ("if it contains a relative path, it should be
+ * considered invalid and ignored": the XDG Base Directory spec). */
+const xdg = (v: string | undefined): string | undefined => (set(v) !== undefined && isAbsolute(v!) ? v : undefined);
+/** A switch that is on unless set to off (off, 0, false, no). */
+const unlessOff = (v: string | undefined): boolean => !['off', '0', 'false', 'no'].includes((v ?? '').trim().toLowerCase());
 
 /** The variables Ink's is-in-ci reads, by its rule: present (even empty) and not "false"/"0". */
 const CI_VARS = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
@@ -57,11 +62,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, flags: { noColor?:
   const noColor = flags.noColor === true || set(env.NO_COLOR) !== undefined;
   return {
     journalKey: set(env.CANARY_JOURNAL_KEY),
-    stateHome: set(env.XDG_STATE_HOME) ?? join(home, '.local', 'state'),
-    configHome: set(env.XDG_CONFIG_HOME) ?? join(home, '.config'),
-    cacheHome: set(env.XDG_CACHE_HOME) ?? join(home, '.cache'),
-    planCache: env.CANARY_PLAN_CACHE !== 'off',
-    codeCache: env.CANARY_CODE_CACHE !== 'off',
+    stateHome: xdg(env.XDG_STATE_HOME) ?? join(home, '.local', 'state'),
+    configHome: xdg(env.XDG_CONFIG_HOME) ?? join(home, '.config'),
+    cacheHome: xdg(env.XDG_CACHE_HOME) ?? join(home, '.cache'),
+    planCache: unlessOff(env.CANARY_PLAN_CACHE),
+    codeCache: unlessOff(env.CANARY_CODE_CACHE),
     token: set(env.CANARY_TOKEN?.trim()),
     noColor,
     ci: set(env.CI) !== undefined && env.CI !== 'false' && env.CI !== '0',

@@ -22,7 +22,7 @@ import { keepCompiledCode } from './code-cache.js';
  * after keeping the compiled code when the bin wants it. */
 export function leanHeapSoon(afterMs = 1000): void {
   setTimeout(() => {
-    keepCompiledCode('command');
+    keepCompiledCode('command', { last: true });
     void import('node:v8').then((v8) => v8.setFlagsFromString('--optimize-for-size'));
   }, afterMs).unref();
 }

@@ -86,7 +86,7 @@ beforeAll(async () => {
   const { cluster } = await connectHome({ kubeconfig: kc, context: 'home' });
   await ClusterJournal.create({ cluster, namespace: NS, rollout: ROLLOUT, stamp: () => ({ holder: 'import', epoch: 0 }), plan, planText, state: stateAt5(plan) });
   cluster.close();
-});
+}, 60_000); // servers and objects: over vitest's 10 s default at a load average of 15
 
 afterAll(async () => {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');

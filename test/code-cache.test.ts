@@ -4,13 +4,13 @@
 // file replaces it). A console given a shorter command's cache keeps its own, before the lean-heap
 // flag change (a cache kept after it would be refused by every later start).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cacheFile, readCache, writeCache } from '../src/code-cache.js';
+import { cacheFile, KeepPolicy, readCache, writeCache } from '../src/code-cache.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'canary.mjs');
@@ -65,14 +65,14 @@ describe('the code cache of the bin', () => {
     flipped[Math.floor(flipped.length / 2)]! ^= 0x10;
     writeFileSync(file, flipped, { mode: 0o600 });
     const afterFlip = validate(env);
-    expect(afterFlip.cache[0]).toMatch(/: checksum does not match \(corrupt\): compiled from source$/);
+    expect(afterFlip.cache[0]).toMatch(/: checksum does not match \(corrupt, or copied from another name\): compiled from source$/);
     expect(afterFlip.cache[1]).toMatch(/: written/);
     expect(afterFlip.out).toBe(good.out);
     expect(validate(env).cache).toEqual([expect.stringMatching(/: used$/)]);
 
     // Cut short (a disk full, a copy interrupted).
     writeFileSync(file, bytes.subarray(0, 1000), { mode: 0o600 });
-    expect(validate(env).cache[0]).toMatch(/: checksum does not match \(corrupt\): compiled from source$/);
+    expect(validate(env).cache[0]).toMatch(/: checksum does not match \(corrupt, or copied from another name\): compiled from source$/);
 
     // Writable by the group: someone else could have put code in it.
     chmodSync(file, 0o660);
@@ -99,15 +99,79 @@ describe('the code cache of the bin', () => {
     expect(validate(env).cache).toEqual([expect.stringMatching(/: used$/)]);
   }, 120_000);
 
-  it('is neither read nor written in a directory others can write (they could swap the file, or plant a link under the temporary name)', () => {
+  it('is not read from a directory others can write; canary makes its own directory 0700 again and writes; another user\'s is refused', () => {
     const { env, dir } = home();
     validate(env);
-    chmodSync(dir, 0o777);
+    chmodSync(dir, 0o777); // a umask of 002, or someone's chmod
     const shared = validate(env);
-    expect(shared.cache[0]).toMatch(/: its directory can be written by others \(mode 777\): compiled from source$/);
-    expect(shared.cache[1]).toMatch(/: not written: the directory can be written by others \(mode 777\)$/);
-    chmodSync(dir, 0o700);
+    expect(shared.cache[0]).toMatch(/: its directory \S+ can be written by others \(mode 777\): compiled from source$/);
+    expect(shared.cache[1]).toMatch(/: written/);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(validate(env).cache).toEqual([expect.stringMatching(/: used$/)]);
+    if (process.getuid?.() === 0) {
+      chownSync(dir, 65534, 65534);
+      chmodSync(dir, 0o777);
+      const theirs = validate(env);
+      expect(theirs.cache[0]).toMatch(/: its directory \S+ belongs to uid 65534, not 0: compiled from source$/);
+      expect(theirs.cache[1]).toMatch(/: not written: its directory \S+ belongs to uid 65534, not 0$/);
+    }
+  }, 60_000);
+
+  it('a bundle edited to the same length is compiled from source, not run as the old code (V8 compares only lengths)', () => {
+    const { env } = home();
+    const copy = join(tmp, `dist-${n}`);
+    mkdirSync(copy);
+    for (const f of ['canary.mjs', 'canary-app.cjs']) copyFileSync(join(root, 'dist', f), join(copy, f));
+    const help = () => spawnSync(process.execPath, [join(copy, 'canary.mjs'), 'help'], { env, encoding: 'utf8', timeout: 60_000 });
+    expect(help().stdout).toContain('Exit codes:');
+    expect(help().stderr).toMatch(/: used\n/);
+    const app = join(copy, 'canary-app.cjs');
+    const text = readFileSync(app, 'latin1');
+    expect(text).toContain('Exit codes:');
+    writeFileSync(app, text.replace('Exit codes:', 'EXIT CODES:'), 'latin1');
+    expect(statSync(app).size).toBe(text.length);
+    const edited = help();
+    expect(edited.stderr).toMatch(/: none yet: compiled from source\n/);
+    expect(edited.stdout).toContain('EXIT CODES:');
+  }, 60_000);
+
+  it('a FIFO planted under the cache file\'s name is passed over, not waited on (every command hung on it)', () => {
+    const { env, dir } = home();
+    const first = validate(env);
+    const file = only(dir);
+    rmSync(file);
+    spawnSync('mkfifo', [file]);
+    expect(statSync(file).isFIFO()).toBe(true);
+    const r = validate(env); // spawnSync's timeout (60 s) fails the test if it hangs
+    expect(r.cache[0]).toMatch(/: not a regular file: compiled from source$/);
+    expect(r.out).toBe(first.out);
+  }, 60_000);
+
+  it("the plan cache in a linked directory is neither read nor tidied: someone else's *.json files stay", () => {
+    const { env } = home();
+    const cacheHome = env.XDG_CACHE_HOME!;
+    const victim = join(tmp, `victim-${n}`);
+    mkdirSync(victim, { mode: 0o700 });
+    for (let i = 1; i <= 25; i++) writeFileSync(join(victim, `run-${String(i).padStart(2, '0')}.json`), '{}');
+    mkdirSync(join(cacheHome, 'canary'), { recursive: true, mode: 0o700 });
+    symlinkSync(victim, join(cacheHome, 'canary', 'plans'));
+    for (let i = 0; i < 2; i++) validate(env);
+    expect(readdirSync(victim).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `run-${String(i + 1).padStart(2, '0')}.json`));
+  }, 60_000);
+
+  it('a Node without WebAssembly (--jitless): commands that do not draw run; the console says why in one line', () => {
+    const { env } = home();
+    const jit = { ...env, NODE_OPTIONS: '--jitless' };
+    const v = spawnSync(process.execPath, [cli, 'validate', plan], { env: jit, encoding: 'utf8', timeout: 60_000 });
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/post +5 validation commands/);
+    const cmd = `stty cols 120 rows 40; exec ${[process.execPath, cli, 'start', '--no-journal'].map((a) => JSON.stringify(a)).join(' ')}`;
+    const e: NodeJS.ProcessEnv = { ...jit, TERM: 'xterm-256color' };
+    delete e.CI;
+    const s = spawnSync('script', ['-qfec', cmd, '/dev/null'], { env: e, encoding: 'utf8', timeout: 60_000 });
+    const lines = s.stdout.split(/\r?\n/).filter((l) => l.startsWith('canary: ') && !l.startsWith('canary: code cache'));
+    expect(lines).toEqual([expect.stringMatching(/^canary: this command draws in the terminal, and its layout engine \(yoga\) could not start: this Node runs without WebAssembly \(--jitless\?\)\. /)]);
+    expect(s.stdout.length).toBeLessThan(2000); // not a dump of the minified loader
   }, 60_000);
 
   it('CANARY_CODE_CACHE=off: neither read nor written', () => {
@@ -125,6 +189,8 @@ describe('the code cache of the bin', () => {
     expect(scopeOf()).toMatchObject({ scope: 'command' });
     const commandSize = statSync(file).size;
 
+    /** The console in a pseudo-terminal until `until`, then SIGTERM to canary (it exits, and says at
+     * exit what happened to the code cache: CANARY_DEBUG=1); everything the terminal showed. */
     const run = async (until: (out: string) => boolean): Promise<string> => {
       const cmd = `stty cols 120 rows 40; exec ${[process.execPath, cli, 'start', '--no-journal'].map((a) => JSON.stringify(a)).join(' ')}`;
       const e: NodeJS.ProcessEnv = { ...env, TERM: 'xterm-256color' };
@@ -132,12 +198,16 @@ describe('the code cache of the bin', () => {
       const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: e, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<void>((r) => child.on('exit', () => r()));
       try {
         const deadline = Date.now() + 45_000;
         while (!until(out)) {
           if (Date.now() > deadline) throw new Error(`timed out; the terminal showed:\n${out.slice(-2000)}`);
           await new Promise((r) => setTimeout(r, 50));
         }
+        const pid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
+        process.kill(pid, 'SIGTERM');
+        await exited;
         return out;
       } finally {
         try {
@@ -148,10 +218,9 @@ describe('the code cache of the bin', () => {
       }
     };
     const framed = (out: string) => ['Phases', 'SLIs', 'Pods', 'Roster'].every((t) => out.includes(t));
-    const first = await run((out) => framed(out) && /written \(\d+ bytes, console\)/.test(out));
+    const first = await run((out) => framed(out) && (scopeOf() as { scope?: string }).scope === 'console');
     expect(first).toMatch(/code cache \S+: used/);
-    const kept = scopeOf();
-    expect(kept).toMatchObject({ scope: 'console' });
+    expect(first).toMatch(/written \(\d+ bytes, console\)/);
     expect(statSync(file).size).toBeGreaterThan(commandSize); // the console's code too
     const second = await run(framed);
     expect(second).toMatch(/code cache \S+: used/);
@@ -159,9 +228,29 @@ describe('the code cache of the bin', () => {
   }, 120_000);
 });
 
+describe('when the bin keeps the code (KeepPolicy)', () => {
+  it('once with no cache; a console given a command\'s keeps its own; never after the flag change (review: a console whose first frame came after it kept code every later start refused)', () => {
+    const none = new KeepPolicy(null);
+    expect(none.wants({ scope: 'console' })).toBe(true);
+    expect(none.wants({ scope: 'command', last: true })).toBe(false); // once
+    const commandCache = new KeepPolicy('command');
+    expect(commandCache.wants({ scope: 'command' })).toBe(false);
+    expect(commandCache.wants({ scope: 'console' })).toBe(true);
+    const consoleCache = new KeepPolicy('console');
+    expect(consoleCache.wants({ scope: 'console' })).toBe(false);
+    // the lean-heap moment comes first (a join before its server, a long replay, a loaded machine)
+    const late = new KeepPolicy('command');
+    expect(late.wants({ scope: 'command', last: true })).toBe(false);
+    expect(late.wants({ scope: 'console' })).toBe(false);
+    const lateNone = new KeepPolicy(null);
+    expect(lateNone.wants({ scope: 'command', last: true })).toBe(true);
+    expect(lateNone.wants({ scope: 'console' })).toBe(false);
+  });
+});
+
 describe('cache files', () => {
   it('are named by the build, the Node, the architecture and the Node options', () => {
-    const base = { version: 'v20.20.2', arch: 'x64', execArgv: ['--max-semi-space-size=8'], nodeOptions: undefined };
+    const base = { version: 'v20.20.2', arch: 'x64', execArgv: ['--max-semi-space-size=8'], nodeOptions: undefined, app: '2655270:1796596558589:123:45' };
     const a = cacheFile('/c', 'hash1', base);
     expect(a).toMatch(/^\/c\/code-[0-9a-f]{32}\.v8$/);
     expect(cacheFile('/c', 'hash1', { ...base })).toBe(a);
@@ -171,6 +260,7 @@ describe('cache files', () => {
       cacheFile('/c', 'hash1', { ...base, arch: 'arm64' }),
       cacheFile('/c', 'hash1', { ...base, execArgv: [] }),
       cacheFile('/c', 'hash1', { ...base, nodeOptions: '--max-old-space-size=100' }),
+      cacheFile('/c', 'hash1', { ...base, app: '2655270:1796596558590:123:45' }), // the same build's file, edited
     ])
       expect(other).not.toBe(a);
   });
@@ -178,12 +268,21 @@ describe('cache files', () => {
   it('keeps the four newest', () => {
     const dir = join(tmp, 'keep');
     const now = Date.now() / 1000;
+    const name = (i: number) => `code-${String(i).repeat(32)}.v8`;
     for (let i = 0; i < 5; i++) {
-      expect(writeCache(join(dir, `code-${i}0.v8`), dir, Buffer.from(`data ${i}`), 'command')).toBe(6);
-      utimesSync(join(dir, `code-${i}0.v8`), now - 100 + i, now - 100 + i);
+      expect(writeCache(join(dir, name(i)), dir, Buffer.from(`data ${i}`), 'command')).toBe(6);
+      utimesSync(join(dir, name(i)), now - 100 + i, now - 100 + i);
     }
-    expect(writeCache(join(dir, 'code-50.v8'), dir, Buffer.from('data 5'), 'command')).toBe(6);
-    expect(readdirSync(dir).sort()).toEqual(['code-20.v8', 'code-30.v8', 'code-40.v8', 'code-50.v8']);
-    expect(readCache(join(dir, 'code-50.v8'), dir)).toMatchObject({ scope: 'command', data: Buffer.from('data 5') });
+    // not canary's: never touched; a temporary file a killed canary left an hour ago: removed; a fresh one (being written): kept
+    writeFileSync(join(dir, 'notes.v8'), 'mine');
+    writeFileSync(join(dir, `${name(9)}.4242.tmp`), 'left');
+    utimesSync(join(dir, `${name(9)}.4242.tmp`), now - 3600, now - 3600);
+    writeFileSync(join(dir, `${name(8)}.4243.tmp`), 'being written');
+    expect(writeCache(join(dir, name(5)), dir, Buffer.from('data 5'), 'command')).toBe(6);
+    expect(readdirSync(dir).sort()).toEqual([name(2), name(3), name(4), name(5), `${name(8)}.4243.tmp`, 'notes.v8'].sort());
+    expect(readCache(join(dir, name(5)), dir)).toMatchObject({ scope: 'command', data: Buffer.from('data 5') });
+    // copied to another key's name: the checksum covers the name
+    writeFileSync(join(dir, name(7)), readFileSync(join(dir, name(5))), { mode: 0o600 });
+    expect(readCache(join(dir, name(7)), dir)).toMatchObject({ data: null, why: 'checksum does not match (corrupt, or copied from another name)' });
   });
 });

@@ -2,7 +2,7 @@
 // other module of src/ or components/ reads process.env, so a test injects any of it.
 import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buildProgram } from '../src/commands/program.js';
@@ -34,6 +34,10 @@ describe('the environment, read once', () => {
     const env = readEnv({ XDG_CACHE_HOME: '/c', XDG_STATE_HOME: '/s', CANARY_PLAN_CACHE: 'off', CANARY_CODE_CACHE: 'off', CANARY_TOKEN: ' cnry_x \n', PATH: '/bin' }, { noColor: true });
     expect(env).toMatchObject({ cacheHome: '/c', stateHome: '/s', planCache: false, codeCache: false, token: 'cnry_x', noColor: true });
     expect(readEnv({}).codeCache).toBe(true);
+    for (const off of ['0', 'false', 'OFF', 'no']) expect(readEnv({ CANARY_CODE_CACHE: off }).codeCache).toBe(false);
+    // a relative XDG directory is ignored, as the XDG spec says (it wrote ./rel/canary/... wherever canary ran)
+    const rel = readEnv({ XDG_CACHE_HOME: 'rel', XDG_STATE_HOME: './st', XDG_CONFIG_HOME: 'cfg' });
+    expect([rel.cacheHome, rel.stateHome, rel.configHome]).toEqual([join(homedir(), '.cache'), join(homedir(), '.local', 'state'), join(homedir(), '.config')]);
     expect(planCacheDir(env)).toBeNull();
     expect(planCacheDir(readEnv({ XDG_CACHE_HOME: '/c' }))).toBe(join('/c', 'canary', 'plans'));
     expect(env.vars).toMatchObject({ PATH: '/bin', NO_COLOR: '1', FORCE_COLOR: '0' });

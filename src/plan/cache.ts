@@ -49,5 +49,5 @@ export function cachePlan(text: string, plan: Plan, dir: string | null): void {
   if (!id || dir === null) return;
   const json = JSON.stringify(plan);
   // A cache that cannot be written is no cache: the next start validates again.
-  if (writePrivate(fileFor(dir, text, id), dir, `${createHash('sha256').update(json).digest('hex')}\n${json}`) === null) keepNewest(dir, /\.json$/, KEEP);
+  if (writePrivate(fileFor(dir, text, id), dir, `${createHash('sha256').update(json).digest('hex')}\n${json}`) === null) keepNewest(dir, /^[0-9a-f]{40}\.json$/, KEEP);
 }

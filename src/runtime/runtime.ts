@@ -8,6 +8,7 @@ import type { ActuationResult, Clock, CommandRunner, CommsWriter, LoadRunner, No
 import type { Store } from './store.js';
 import { JournalLostError } from '../journal/journal.js';
 import { visiblyDifferent } from './visible.js';
+import { OutputCap } from './output-cap.js';
 
 export { visiblyDifferent };
 
@@ -190,9 +191,20 @@ export class Runtime implements Store {
       queueMicrotask(() => result({ ok: false, exitCode: null, detail: 'no command runner is configured' }));
       return;
     }
+    // What it prints is bounded (src/runtime/output-cap.ts): the journal keeps every event.
+    const output = new OutputCap((lines) => this.dispatch({ type: 'command.output', at: this.opts.clock.now(), runId: effect.id, lines }));
     runner
-      .run(effect, (lines) => this.dispatch({ type: 'command.output', at: this.opts.clock.now(), runId: effect.id, lines }))
-      .then(result, (err: unknown) => result({ ok: false, exitCode: null, detail: errorText(err) }));
+      .run(effect, (lines) => output.push(lines))
+      .then(
+        (r) => {
+          output.end();
+          result(r);
+        },
+        (err: unknown) => {
+          output.end();
+          result({ ok: false, exitCode: null, detail: errorText(err) });
+        },
+      );
   }
 
   /** A load test's progress and result come back as events, so the pane is a function of state and
