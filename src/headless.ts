@@ -3,7 +3,7 @@
 // with an exit code a pipeline can branch on.
 import type { Plan } from './plan/schema.js';
 import { formatDuration } from './plan/duration.js';
-import { printable } from './plan/printable.js';
+import { jsonLine, printable } from './plan/printable.js';
 import { gateView } from './engine/gates.js';
 import { compile } from './engine/compiled.js';
 import { evidenceGone, goneText, trafficFloor, type GoneEvidence } from './engine/evidence.js';
@@ -77,7 +77,7 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
   const { plan, runtime, json } = opts;
   const out = opts.out ?? process.stdout;
   // A line's text quotes the plan, people and servers: shown (␛), never obeyed (JSON escapes its own).
-  const print = (obj: Record<string, unknown>, text: string) => out.write(json ? `${JSON.stringify(obj)}\n` : `${printable(text, 'newline')}\n`);
+  const print = (obj: Record<string, unknown>, text: string) => out.write(json ? `${jsonLine(obj)}\n` : `${printable(text, 'newline')}\n`);
   const t0 = () => runtime.getState().startedAt;
   const stamp = (at: number) => {
     const st = t0();

@@ -6,7 +6,7 @@ import { gateView } from './engine/gates.js';
 import type { RolloutState } from './engine/types.js';
 import { escalationClock, openIncidents } from './engine/people.js';
 import { calendarDay, calendarGatesAhead, specialDayReason } from './engine/calendar.js';
-import { printable } from './plan/printable.js';
+import { jsonLine, printable } from './plan/printable.js';
 
 export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; problems?: string[]; torn?: boolean }): string {
   const cp = compile(plan);
@@ -43,7 +43,7 @@ export function statusText(plan: Plan, s: RolloutState, opts: { json: boolean; p
     at: s.now,
     problems: opts.problems ?? [],
   };
-  if (opts.json) return `${JSON.stringify(summary)}\n`;
+  if (opts.json) return `${jsonLine(summary)}\n`;
   const lines = [
     `Name:       ${plan.metadata.name} (${plan.metadata.service} ${plan.metadata.version})`,
     `Status:     ${s.status.toUpperCase()}${s.status === 'rolled-back' && s.rollback ? ` - ${s.rollback.reason}` : ''}`,

@@ -38,3 +38,13 @@ export function printable(text: string, keep: 'none' | 'newline' | 'layout' = 'n
   re.lastIndex = 0;
   return text.replace(re, controlPicture);
 }
+
+// What JSON.stringify leaves as it is: C1 controls (U+009B is a CSI on terminals that take 8-bit
+// controls), the bidirectional overrides and isolates, and the line and paragraph separators.
+const JSON_RAW_CONTROLS = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `value` as one line of JSON that is safe on a terminal: JSON.stringify escapes C0 controls, and
+ * this escapes the rest (`\u009b`), so a parser reads the very same text back. */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_RAW_CONTROLS, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}

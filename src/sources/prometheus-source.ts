@@ -17,8 +17,12 @@
 // engine draws it stale with its real age, and never counts it past noDataAfter. Clock skew between
 // this machine and Prometheus is bounded by CLOCK_SKEW_TOLERANCE_MS: an answer at most that much
 // older than the query (or from up to that far in the future) counts as measured when sent, so a
-// few seconds of skew never moves a sample's time and cannot flap anything; an answer from further
-// in the future is said in the status (the clocks disagree), and also counts as measured when sent.
+// few seconds of skew never moves a sample's time and cannot flap anything. An answer from further
+// in the future is never evidence: its sample is an error and the source fails ("Prometheus' clock
+// is 1h ahead of this machine's ... check NTP"), so the gates hold and noDataAfter applies as for
+// any failing source (a frozen answer stamped an hour ahead would otherwise never age). And an
+// evaluation time a query already answered is not a new sample: a repeated answer keeps the time it
+// was first seen (or its own, if older), so a frozen answer ages from then, stamp or no stamp.
 //
 // Besides canary and baseline, every SLI query is sent for the stable fleet (analysis.tracks.stable),
 // which carries the traffic before the canary takes any: the first gate needs its answers. A track
@@ -51,6 +55,8 @@ export interface PrometheusSourceStatus {
   skippedTicks: number;
   /** Answers older than staleAfter by their own time: how many, how old, and what it usually is. */
   stale?: string;
+  /** Answers stamped beyond CLOCK_SKEW_TOLERANCE_MS in the future: how far, and what to check. */
+  ahead?: string;
 }
 
 export interface PrometheusSourceOptions {
@@ -103,13 +109,35 @@ export function planQueries(plan: Plan, tracks: readonly SliTrack[] = ['canary',
 }
 
 /** How old an answer stamped `answerAt` is when the query went out at `sentAt` (real ms), with the
- * clock-skew tolerance applied: 0 for an answer within it; `ahead` when it is further in the future. */
+ * clock-skew tolerance applied: 0 for an answer within it; `ahead` when it is further in the future
+ * (such an answer is never evidence: see `aheadMessage`). */
 export function answerAge(sentAt: number, answerAt: number): { ageMs: number; aheadMs: number } {
   const d = sentAt - answerAt;
   if (d > CLOCK_SKEW_TOLERANCE_MS) return { ageMs: d, aheadMs: 0 };
   if (-d > CLOCK_SKEW_TOLERANCE_MS) return { ageMs: 0, aheadMs: -d };
   return { ageMs: 0, aheadMs: 0 };
 }
+
+/** An epoch-ms time as ISO 8601, or as the number itself when Date cannot show it (a hostile
+ * timestamp past year 275760 would make toISOString throw). */
+export function isoTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `${ms} ms since 1970` : d.toISOString();
+}
+
+/** Why an answer stamped `aheadMs` in the future of this machine's clock is not evidence: the clocks
+ * disagree (or something caches answers under a future time). Prometheus sends seconds; an answer
+ * whose time read as milliseconds is "now" was sent in milliseconds. `sentAt`, `answerAt`: epoch ms. */
+export function aheadMessage(aheadMs: number, answerAt: number, sentAt: number): string {
+  const millis = Math.abs(answerAt / 1000 - sentAt) < 86_400_000
+    ? ` (stamped ${isoTime(answerAt)}: the server sends times in milliseconds where Prometheus sends seconds)`
+    : '';
+  return `Prometheus' clock is ${formatDuration(aheadMs)} ahead of this machine's (or the answer is cached with a future time): check NTP${millis}`;
+}
+
+/** The sample error of an answer stamped beyond the tolerance in the future (the same every round,
+ * so the engine says it once; the source's status carries how far ahead). */
+const AHEAD_SAMPLE_ERROR = `answer stamped more than ${CLOCK_SKEW_TOLERANCE_MS / 1000} s in the future of this machine's clock (check NTP: see source prometheus)`;
 
 export class PrometheusSource implements Source {
   readonly name = 'prometheus';
@@ -137,6 +165,9 @@ export class PrometheusSource implements Source {
   private readonly pending = new Set<Promise<unknown>>();
   private lastSignature: string | null = null;
   private lastStatus: PrometheusSourceStatus | null = null;
+  /** Per distinct query: the evaluation time of its last answer, when that was first seen (real ms)
+   * and the clock time its sample was given then. */
+  private readonly seen = new Map<number, { answerAt: number; firstSentReal: number; sampleAt: number }>();
 
   constructor(opts: PrometheusSourceOptions) {
     this.client = opts.client;
@@ -277,7 +308,10 @@ export class PrometheusSource implements Source {
     const speed = this.clock.speed;
     const warnings: string[] = [];
     let old: Aged | null = null;
-    let ahead = 0;
+    let ahead: Aged | null = null;
+    // The largest age (or lead) of a round, its answer's time, how many, and the first one's name.
+    const aged = (acc: Aged | null, ms: number, answerAt: number, what: string): Aged =>
+      acc === null ? { ageMs: ms, answerAt, count: 1, first: what } : ms > acc.ageMs ? { ageMs: ms, answerAt, count: acc.count + 1, first: acc.first } : { ...acc, count: acc.count + 1 };
     const samples: SliSample[] = this.queries.map((q, i) => {
       const o = outcomes[i]!;
       if (!o.ok) return { sli: q.sli, track: q.track, value: null, error: o.error.message };
@@ -291,28 +325,41 @@ export class PrometheusSource implements Source {
       }
       if (answer.at === undefined) return { sli: q.sli, track: q.track, value: answer.value, ...extra };
       const age = answerAge(sentReal, answer.at);
-      ahead = Math.max(ahead, age.aheadMs);
-      if (age.ageMs === 0) return { sli: q.sli, track: q.track, value: answer.value, ...extra };
-      if (old === null || age.ageMs > old.ageMs) old = { ageMs: age.ageMs, answerAt: answer.at, count: (old?.count ?? 0) + 1, first: old?.first ?? `${q.sli}/${q.track}` };
-      else old.count += 1;
-      return { sli: q.sli, track: q.track, value: answer.value, measuredAt: measuredAt - age.ageMs * speed, ...extra };
+      if (age.aheadMs > 0) {
+        // Never evidence: a frozen answer an hour ahead would never age, and nothing measured it now.
+        ahead = aged(ahead, age.aheadMs, answer.at, `${q.sli}/${q.track}`);
+        return { sli: q.sli, track: q.track, value: null, error: AHEAD_SAMPLE_ERROR, ...extra };
+      }
+      // An evaluation time this query already answered is the same sample again (a frozen or
+      // cached answer): it ages from when it was first seen, or from its own time if that is older.
+      const send = this.sends[i]!;
+      const before = this.seen.get(send);
+      const repeatMs = before !== undefined && before.answerAt === answer.at ? sentReal - before.firstSentReal : 0;
+      const ageMs = Math.max(age.ageMs, repeatMs);
+      const sampleAt = Math.min(measuredAt - ageMs * speed, before !== undefined && before.answerAt === answer.at ? before.sampleAt : Infinity);
+      if (before === undefined || before.answerAt !== answer.at) this.seen.set(send, { answerAt: answer.at, firstSentReal: sentReal, sampleAt });
+      if (ageMs > 0) old = aged(old, ageMs, answer.at, `${q.sli}/${q.track}`);
+      if (sampleAt >= measuredAt) return { sli: q.sli, track: q.track, value: answer.value, ...extra };
+      return { sli: q.sli, track: q.track, value: answer.value, measuredAt: sampleAt, ...extra };
     });
-    if (ahead > 0)
-      warnings.push(`Prometheus' answers are stamped ${formatDuration(ahead)} in the future of this machine's clock: check NTP on both (answers count as measured when sent)`);
-    this.record(at, outcomes, warnings, old);
+    const lead = ahead as Aged | null; // assigned in the callback above: TS does not see it
+    this.record(at, outcomes, warnings, old, lead === null ? null : { ...lead, sentAt: sentReal });
     emit({ type: 'sli.samples', at, samples, ...(measuredAt < at ? { measuredAt } : {}) });
   }
 
   /** `outcomes[i]` null: query i was not sent this round. `old`: the answers older than the skew
- * tolerance; past staleAfter they make the source unhealthy (the rollout holds and says why). */
-  private record(at: number, outcomes: (Outcome | null)[], warnings: string[], old: Aged | null): void {
+ * tolerance (or repeated); past staleAfter they make the source unhealthy (the rollout holds and
+ * says why). `ahead`: the answers stamped beyond the tolerance in the future; any makes it unhealthy. */
+  private record(at: number, outcomes: (Outcome | null)[], warnings: string[], old: Aged | null, ahead: (Aged & { sentAt: number }) | null = null): void {
     const failures = outcomes.flatMap((o, i) => (o === null || o.ok ? [] : [{ sli: this.queries[i]!.sli, track: this.queries[i]!.track, error: o.error }]));
     this.lastError = failures[0]?.error ?? null;
     if (outcomes.some((o) => o?.ok)) this.lastSuccessAt = at;
     const staleText = old !== null && old.ageMs > this.staleMs ? staleMessage(old, this.queries.length, this.staleMs) : null;
+    const aheadText = ahead !== null ? `${aheadMessage(ahead.ageMs, ahead.answerAt, ahead.sentAt)}: ${ahead.count} of ${this.queries.length} answers stamped up to ${formatDuration(ahead.ageMs)} ahead (e.g. ${ahead.first}), never counted as evidence` : null;
     const status: PrometheusSourceStatus = {
-      ok: failures.length === 0 && staleText === null,
+      ok: failures.length === 0 && staleText === null && aheadText === null,
       ...(staleText !== null ? { stale: staleText } : {}),
+      ...(aheadText !== null ? { ahead: aheadText } : {}),
       at,
       lastError: this.lastError,
       failures,
@@ -321,13 +368,14 @@ export class PrometheusSource implements Source {
       skippedTicks: this.skippedTicks,
     };
     this.lastStatus = status;
-    // The stale answers' age grows every round: only whether there are any changes the signature.
-    const signature = JSON.stringify([failures.map((f) => [f.sli, f.track, f.error.kind, f.error.message]), warnings.map((w) => w.replace(/stamped .* in the future/, 'ahead')), staleText !== null]);
+    // The stale answers' age grows (and a frozen future answer's lead shrinks) every round: only
+    // whether there are any changes the signature.
+    const signature = JSON.stringify([failures.map((f) => [f.sli, f.track, f.error.kind, f.error.message]), warnings, staleText !== null, aheadText !== null]);
     if (signature === this.lastSignature) return;
     this.lastSignature = signature;
     this.onStatus?.(status);
     // The engine hears about it too, so the rollout holds and the screen says why.
-    const message = failures.length ? statusMessage(failures, this.queries.length) : staleText;
+    const message = [failures.length ? statusMessage(failures, this.queries.length) : null, aheadText, staleText].filter((m) => m !== null).join('; ') || null;
     this.emit?.({ type: 'source.status', at, source: this.name, ok: status.ok, ...(message ? { message } : {}) });
   }
 
@@ -374,7 +422,7 @@ interface Aged {
 
 /** One line for the screen: answers older than staleAfter, how old, and what that usually is. */
 function staleMessage(old: Aged, total: number, staleMs: number): string {
-  return `${old.count} of ${total} answers are up to ${formatDuration(old.ageMs)} old (e.g. ${old.first}, evaluated at ${new Date(old.answerAt).toISOString()}; staleAfter ${formatDuration(staleMs)}): Prometheus answered from an old evaluation - a caching proxy or a stuck query frontend (Thanos, Mimir) in front of it. Query Prometheus itself, or fix the cache`;
+  return `${old.count} of ${total} answers are up to ${formatDuration(old.ageMs)} old (e.g. ${old.first}, evaluated at ${isoTime(old.answerAt)}; staleAfter ${formatDuration(staleMs)}): Prometheus answered from an old evaluation - a caching proxy or a stuck query frontend (Thanos, Mimir) in front of it, or Prometheus' clock is behind this machine's (clock skew: check NTP on both). Query Prometheus itself, or fix the cache or the clock`;
 }
 
 /** One line for the screen: the first failure's message and how many queries failed. */

@@ -176,20 +176,23 @@ const Envelope = z.object({
 });
 type Envelope = z.infer<typeof Envelope>;
 
-/** Prometheus' float text: "1.5", "NaN", "+Inf", "-Inf". Returns undefined for anything else. */
+/** Prometheus' spelling of a finite float: a decimal with an optional sign and exponent ("99.97",
+ * "-0.5", "1e-05", "1.5E+10"). Nothing JavaScript's Number() also takes: hex ("0x63" is 99), octal
+ * and binary literals, "Infinity", surrounding blanks, an empty string (0). */
+const PROM_FLOAT_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Prometheus' float text: a decimal ("1.5", "1e-05"), "NaN", "+Inf", "-Inf". Returns undefined
+ * for anything else, so an answer holding "0x63" is a bad answer, not the number 99. */
 export function parsePromValue(text: string): number | undefined {
   switch (text) {
     case 'NaN':
       return NaN;
     case '+Inf':
-    case 'Inf':
       return Infinity;
     case '-Inf':
       return -Infinity;
   }
-  if (text.trim() === '') return undefined;
-  const n = Number(text);
-  return Number.isNaN(n) ? undefined : n;
+  return PROM_FLOAT_RE.test(text) ? Number(text) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

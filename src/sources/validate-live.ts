@@ -2,14 +2,17 @@
 // to a live Prometheus, and what the engine would make of each answer: a query that fails, a shape
 // that is not one number (several series, a matrix), an impossible value (+Inf, NaN, out of the
 // SLI's range), warnings, or no data (often analysis.tracks naming label values the exporter does
-// not use). Read-only: instant queries, one round, each with the client's timeout.
+// not use). Read-only: instant queries, one round, each with the client's timeout. Everything a
+// server said (an error, warnings, label values) is shown through printable(): a hostile or broken
+// server's escape sequences come out as ␛..., never obeyed by the terminal.
 import { impossible, rawText } from '../engine/evidence.js';
 import { formatDuration, parseDuration } from '../plan/duration.js';
+import { printable } from '../plan/printable.js';
 import type { Plan } from '../plan/schema.js';
 import { trackLabels, type SliTrack } from '../plan/tracks.js';
 import { PrometheusClient, isPromError, sliAnswer } from './prometheus.js';
 import type { PrometheusClientOptions } from './prometheus.js';
-import { answerAge, planQueries } from './prometheus-source.js';
+import { CLOCK_SKEW_TOLERANCE_MS, aheadMessage, answerAge, isoTime, planQueries } from './prometheus-source.js';
 
 export interface LiveFinding {
   /** `slis[2].query`: where in the plan. */
@@ -55,7 +58,12 @@ export async function checkAgainst(plan: Plan, client: Pick<PrometheusClient, 'q
   };
   const outcomes = await Promise.all(queries.map((q) => ask(q.promql)));
   const empty = new Set<string>(); // sli/track pairs that matched nothing
-  const findings: LiveFinding[] = queries.map((q, i) => {
+  const findings: LiveFinding[] = queries.map((q, i): LiveFinding => {
+    const f = finding(q, i);
+    // The text quotes the server (its error, warnings, label values): shown, never obeyed.
+    return { ...f, text: printable(f.text) };
+  });
+  function finding(q: (typeof queries)[number], i: number): LiveFinding {
     const o = outcomes[i]!;
     const base = { path: `slis[${index.get(q.sli)}].query`, sli: q.sli, track: q.track };
     if (!o.ok) return { ...base, level: 'problem', text: o.error };
@@ -70,14 +78,14 @@ export async function checkAgainst(plan: Plan, client: Pick<PrometheusClient, 'q
     }
     const stale = a.at !== undefined ? answerAge(o.sentAt, a.at) : { ageMs: 0, aheadMs: 0 };
     if (stale.ageMs > staleMs)
-      return { ...base, level: 'problem', text: `${rawText(a.value)}, but the answer is ${formatDuration(stale.ageMs)} old (evaluated at ${new Date(a.at!).toISOString()}; staleAfter ${plan.analysis.staleAfter}): a caching proxy or a stuck query frontend answers from an old evaluation; run draws it stale, and never counts it as evidence past noDataAfter (${plan.analysis.noDataAfter})${warn}` };
+      return { ...base, level: 'problem', text: `${rawText(a.value)}, but the answer is ${formatDuration(stale.ageMs)} old (evaluated at ${isoTime(a.at!)}; staleAfter ${plan.analysis.staleAfter}): a caching proxy or a stuck query frontend answers from an old evaluation, or Prometheus' clock is behind this machine's (clock skew: check NTP on both); run draws it stale, and never counts it as evidence past noDataAfter (${plan.analysis.noDataAfter})${warn}` };
+    if (stale.aheadMs > 0)
+      return { ...base, level: 'problem', text: `${rawText(a.value)}, but the answer is stamped ${formatDuration(stale.aheadMs)} in the future (evaluated at ${isoTime(a.at!)}; the tolerance is ${formatDuration(CLOCK_SKEW_TOLERANCE_MS)}): ${aheadMessage(stale.aheadMs, a.at!, o.sentAt)}; run never counts it as evidence, and the source fails while it lasts${warn}` };
     const bad = impossible(a.value, unit.get(q.sli)!);
     if (bad !== null) return { ...base, level: 'problem', text: `invalid data: ${bad} (run would never count it as a pass)${warn}` };
-    const skew = stale.aheadMs > 0 ? `; the answer is stamped ${formatDuration(stale.aheadMs)} in the future of this machine's clock: check NTP` : '';
-    if (warn) return { ...base, level: plan.sources.prometheus?.warnings === 'show' ? 'note' : 'problem', text: `${rawText(a.value)}${warn}${skew}` };
-    if (skew) return { ...base, level: 'note', text: `${rawText(a.value)}${skew}` };
+    if (warn) return { ...base, level: plan.sources.prometheus?.warnings === 'show' ? 'note' : 'problem', text: `${rawText(a.value)}${warn}` };
     return { ...base, level: 'ok', text: rawText(a.value) };
-  });
+  }
   const problems = findings.filter((f) => f.level === 'problem').length;
   const notes = findings.filter((f) => f.level === 'note').length;
   const unwatched = [...new Set(findings.filter((f) => f.level === 'problem' && empty.has(`${f.sli}/${f.track}`)).map((f) => f.sli))];
@@ -87,8 +95,8 @@ export async function checkAgainst(plan: Plan, client: Pick<PrometheusClient, 'q
     lines.push(`✗ ${unwatched.length} SLI quer${unwatched.length === 1 ? 'y' : 'ies'} matched nothing on the stable fleet (${unwatched.join(', ')}): check the metric and label names; the first gate would never open`);
   lines.push(
     problems === 0
-      ? `✓ every SLI query answered ${client.baseUrl} with one number${notes ? ` (${notes} without data or with a note: see above)` : ''}`
-      : `✗ ${problems} SLI quer${problems === 1 ? 'y' : 'ies'} of ${findings.length} would not give run a valid value from ${client.baseUrl}`,
+      ? `✓ every SLI query answered ${printable(client.baseUrl)} with one number${notes ? ` (${notes} without data or with a note: see above)` : ''}`
+      : `✗ ${problems} SLI quer${problems === 1 ? 'y' : 'ies'} of ${findings.length} would not give run a valid value from ${printable(client.baseUrl)}`,
   );
   return { ok: problems === 0, findings, lines };
 }
