@@ -6,7 +6,7 @@ import { formatDuration } from './plan/duration.js';
 import { jsonLine, printable } from './plan/printable.js';
 import { gateView } from './engine/gates.js';
 import { compile } from './engine/compiled.js';
-import { neededSlis } from './engine/evidence.js';
+import { evidenceGone, goneText, trafficFloor, type GoneEvidence } from './engine/evidence.js';
 import type { Effect, HistoryEntry, RolloutState } from './engine/types.js';
 import type { Runtime } from './runtime/runtime.js';
 import { lagging } from './sim/pace.js';
@@ -40,41 +40,21 @@ export interface HeadlessOptions {
   speed?: () => SpeedReport;
 }
 
-/** SLIs the gate needs (success criteria, safety thresholds) that have had no data for longer
- * than the plan's noDataAfter while traffic is on the canary, with how long; before the first gate,
- * those whose stable-fleet query answers nothing while the rollout has waited there that long. */
-export function noDataPast(plan: Plan, s: RolloutState): { sli: string; forMs: number }[] {
-  const cp = compile(plan);
-  if (s.status === 'pending') {
-    if ((s.rules ?? 1) < 2) return []; // a rollout journaled under rules 1 judged the baseline there
-    // Before the first gate the stable fleet is the evidence (engine/evidence.ts): an SLI it needs
-    // whose stable query keeps answering nothing, while waiting there longer than noDataAfter.
-    const needed = neededSlis(cp, 0);
-    const out: { sli: string; forMs: number }[] = [];
-    for (const name of new Set([...needed.canary, ...needed.baseline])) {
-      const note = s.slis[name]?.stableNote;
-      if (!note || note.status !== 'no-data' || s.now - note.at > 2 * cp.intervalMs) continue;
-      if (s.now - s.statusSince > cp.noDataMs) out.push({ sli: `${name} (stable fleet)`, forMs: s.now - s.statusSince });
-    }
-    return out;
-  }
-  if ((s.status !== 'running' && s.status !== 'paused') || s.phaseIndex < 0) return [];
-  const out: { sli: string; forMs: number }[] = [];
-  for (const c of s.criteria) {
-    if (c.verdict !== 'no-data') continue;
-    const sli = s.slis[c.sli];
-    if (!sli) continue;
-    // The source must be sampling (a sample, with or without a value, within two intervals): a
-    // gap in sampling itself (a stalled event loop at --speed 36000 skips simulated minutes) is
-    // not "the query returned nothing".
-    const c0 = sli.canary;
-    const sampledAt = c0.end > c0.start ? c0.bt[c0.end - 1]! : null;
-    if (sampledAt === null || s.now - sampledAt > 2 * cp.intervalMs) continue;
-    // Since the last sample with a value, or since traffic went to the canary if there never was one.
-    const since = sli.lastAt ?? s.phaseStartedAt ?? s.startedAt;
-    if (since !== null && s.now - since > cp.noDataMs) out.push({ sli: c.sli, forMs: s.now - since });
-  }
-  return out;
+/** SLIs the gate needs that have had no valid evidence past the plan's noDataAfter: no data,
+ * invalid data (NaN, +Inf, an impossible value, a failed or odd answer), or (rules 3) a canary
+ * that serves no requests; before the first gate, the stable fleet's (engine/evidence.ts). */
+export function noDataPast(plan: Plan, s: RolloutState): GoneEvidence[] {
+  // Under rules 3 the engine pages for it (once per analysis): the run ends once the page is out.
+  if (trafficFloor(s) && s.status !== 'pending' && !s.evidenceGone) return [];
+  return evidenceGone(compile(plan), s);
+}
+
+/** The exit reason for evidence gone past noDataAfter: "no data past noDataAfter 10m: availability
+ * for 12m", or with the reason named when any is not simply empty ("no valid data past noDataAfter
+ * 30s: availability (invalid value NaN: NaN is not a finite number) for 45s"). */
+export function goneReason(plan: Plan, gone: GoneEvidence[]): string {
+  const allEmpty = gone.every((g) => g.noData);
+  return `${allEmpty ? 'no data' : 'no valid data'} past noDataAfter ${plan.analysis.noDataAfter}: ${goneText(gone, !allEmpty)}`;
 }
 
 export interface HeadlessResult {
@@ -118,7 +98,7 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     // stdin); with no screen, this keeps it alive until the run ends.
     const keepAlive = setInterval(() => undefined, 60_000);
     // --timeout: a pipeline step is bounded whatever the rollout does.
-    const deadline = opts.timeoutMs !== undefined ? setTimeout(() => void finish(EXIT.timeout, `--timeout ${formatDuration(opts.timeoutMs!)} passed; rollout ${runtime.getState().status} at ${runtime.getState().desiredWeight}%${runtime.getState().holds.length ? `, holding: ${runtime.getState().holds.join('; ')}` : ''}`), opts.timeoutMs) : null;
+    const deadline = opts.timeoutMs !== undefined ? setTimeout(() => void finish(EXIT.timeout, `--timeout ${formatDuration(opts.timeoutMs!)} passed; ${whereItWas(plan, runtime.getState())}`), opts.timeoutMs) : null;
     const finish = async (code: number, reason: string) => {
       if (done) return;
       done = true;
@@ -238,9 +218,10 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
         if (s.now - since > compile(plan).noDataMs)
           return void finish(EXIT.sourceDown, `source ${down.map(([n, h]) => `${n}: ${h.message ?? ''}`).join('; ')} unavailable for more than ${noData}`);
       }
-      const missing = noDataPast(plan, s);
+      // A failing source's every answer is invalid: it ends as the source (above), with its error.
+      const missing = down.length ? [] : noDataPast(plan, s);
       if (missing.length) {
-        const what = `no data past noDataAfter ${plan.analysis.noDataAfter}: ${missing.map((m) => `${m.sli} for ${formatDuration(m.forMs)}`).join(', ')}`;
+        const what = goneReason(plan, missing);
         if (plan.analysis.onNoData === 'hold') return void finish(EXIT.held, `held: ${what} (the plan's analysis.onNoData is hold)`);
         return void finish(EXIT.sourceDown, what);
       }
@@ -255,6 +236,20 @@ export function runHeadless(opts: HeadlessOptions): Promise<HeadlessResult> {
     });
     check();
   });
+}
+
+/** Where a rollout stopped, for an exit that did not come from the rollout itself (--timeout): its
+ * status and weight, and what it waited for: the holds while traffic is on the canary, else the
+ * blockers of the next gate (pending, rolled back: approvals, checklists, the stable fleet's
+ * evidence...). */
+export function whereItWas(plan: Plan, s: RolloutState): string {
+  const at = `rollout ${s.status} at ${s.desiredWeight}%`;
+  if (s.holds.length) return `${at}, holding: ${s.holds.join('; ')}`;
+  if (s.status === 'completed') return at;
+  const g = gateView(plan, s);
+  if (g.kind === 'none') return at;
+  if (g.allowed) return `${at}, the gate ${g.kind === 'phase' && g.phase ? `into ${g.phase.id} ` : ''}is open${g.kind === 'phase' || !g.auto ? ': a person must advance (a)' : ''}`;
+  return `${at}, blocked: ${g.blockers.join('; ')}`;
 }
 
 function verdictKey(s: RolloutState): string {

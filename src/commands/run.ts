@@ -18,8 +18,9 @@ Exit codes:
   3    rolled back (automatically or by a person): the reason is the last line
   4    held: waiting for a person (approvals, a checkpoint go, an overdue decision)
   5    no data: a source (Prometheus) stayed unavailable, or an SLI the gate needs had no
-       data, past the plan's noDataAfter (4 when the plan's analysis.onNoData is hold)
-  124  --timeout passed first
+       valid data (nothing, NaN, an impossible value; with traffic on, a canary serving no
+       requests), past the plan's noDataAfter (4 when the plan's analysis.onNoData is hold)
+  124  --timeout passed first: the last line says what the rollout waited for
   130  stopped by SIGINT/SIGTERM, after effects in flight were confirmed
 
 ${WORLD_DETAILS}`,

@@ -1,6 +1,7 @@
 // The plan in the units the engine works in (milliseconds, indexes), computed once per plan.
 import type { Criterion, Plan, TripRule } from '../plan/schema.js';
 import { parseDuration } from '../plan/duration.js';
+import { trafficSli } from '../plan/traffic-sli.js';
 
 export interface CompiledStep {
   weight: number;
@@ -38,6 +39,8 @@ export interface CompiledPlan {
   sliByName: Record<string, Plan['slis'][number]>;
   judgmentLookbackMs: number;
   judgmentEveryMs: number;
+  /** The SLI that counts the canary's requests per second (plan/traffic-sli.ts), or null. */
+  trafficSli: string | null;
 }
 
 const cache = new WeakMap<Plan, CompiledPlan>();
@@ -78,6 +81,7 @@ export function compile(plan: Plan): CompiledPlan {
     sliByName: Object.fromEntries(plan.slis.map((s) => [s.name, s])),
     judgmentLookbackMs: ms(plan.analysis.judgment?.lookback, 1_800_000),
     judgmentEveryMs: ms(plan.analysis.judgment?.every, ms(plan.analysis.interval, 60_000)),
+    trafficSli: trafficSli(plan),
   };
   cache.set(plan, compiled);
   return compiled;

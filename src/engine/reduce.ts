@@ -10,7 +10,7 @@ import { metricsFromSlis } from './judgment.js';
 import { rollbackScope, trafficDrift, trafficOn } from './traffic.js';
 import { judge } from '../analysis/judge.js';
 import { signalRefusal } from '../plan/authority.js';
-import { classify, noteProblem } from './evidence.js';
+import { classify, evidenceGone, goneText, noRequests, noteProblem, trafficFloor } from './evidence.js';
 import { approvalGateRefusal, authorityRules, deployCheck, tickRefusal } from './authority.js';
 import { calendarGatesAhead, calendarApprovalWhy, specialDayReason } from './calendar.js';
 import { EMPTY_REPORTS, isReportEffect, onReportResult, onReportSent, reportsProgress } from './reports.js';
@@ -50,7 +50,8 @@ import {
 } from './types.js';
 
 /** The rules a rollout started now runs under (RolloutState.rules): 2 the stable fleet's answers
- * at the first gate; 3 who may move traffic and when (authority.ts: approvals for the next gate
+ * at the first gate; 3 the canary's traffic floor and the page for evidence gone past noDataAfter
+ * (evidence.ts), and who may move traffic and when (authority.ts: approvals for the next gate
  * only, deploy steps only for it and only when it could open, a checked item ticked by hand only
  * over a failed check, with a note). */
 export const ENGINE_RULES = 3;
@@ -98,6 +99,7 @@ export function initialState(plan: Plan, now: number, rules: number = ENGINE_RUL
     traffic: {},
     driver: null,
     journalLost: null,
+    evidenceGone: null,
     history: [],
     incidents: [],
     comms: EMPTY_COMMS,
@@ -235,6 +237,7 @@ export function reduce(plan: Plan, state: RolloutState, event: EngineEvent): { s
     }
   }
   progress(tx);
+  evidenceProgress(tx);
   if (tx.s.status !== state.status) tx.s.statusSince = tx.s.now;
   peopleProgress(tx);
   calendarProgress(tx);
@@ -888,6 +891,38 @@ function progress(tx: Tx): void {
   }
 }
 
+/** Rules 3: SLIs the gate needs with no valid canary evidence past noDataAfter (no data, invalid
+ * data, no requests) are said and paged once, like no data and invalid data alike; "back" once
+ * they all have valid evidence again. Judged once per analysis (and cleared when traffic is off). */
+function evidenceProgress(tx: Tx): void {
+  const s = tx.s;
+  if (!trafficFloor(s)) return;
+  if (!trafficOn(s)) {
+    if (s.evidenceGone) s.evidenceGone = null;
+    return;
+  }
+  if (s.lastAnalysisAt !== s.now) return;
+  const gone = evidenceGone(tx.cp, s);
+  const was = s.evidenceGone ?? null;
+  if (gone.length === 0) {
+    if (was) {
+      s.evidenceGone = null;
+      tx.log('info', `valid evidence again for ${was.slis.join(', ')}`);
+    }
+    return;
+  }
+  const slis = gone.map((g) => g.sli);
+  if (was) {
+    if (!sameStrings(slis, was.slis)) s.evidenceGone = { since: was.since, slis };
+    return;
+  }
+  s.evidenceGone = { since: s.now, slis };
+  const what = goneText(gone, true);
+  const text = `no valid evidence past noDataAfter (${tx.cp.plan.analysis.noDataAfter}) at ${s.desiredWeight}%: ${what}`;
+  tx.log('hold', `${text} - no gate opens, and the rules that read these cannot fire; look at the source and the queries, or roll back (R y)`);
+  tx.effect({ type: 'notify', kind: 'gate', severity: 'critical', message: `${tx.cp.plan.metadata.service}: ${text}; the canary is not watched - look at the source, or roll back` });
+}
+
 function sameRecord(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
@@ -920,6 +955,16 @@ function computeHolds(tx: Tx): string[] {
       const last = s.slis[c.sli]?.lastAt;
       holds.push(`no data for ${c.sli}${last ? ` for ${formatDuration(s.now - last)}` : ' yet'} (holds after ${tx.cp.plan.analysis.noDataAfter})`);
     } else if (c.verdict === 'invalid') holds.push(`${c.sli}: ${c.raw !== undefined ? `invalid value ${c.raw}: ` : 'inconclusive: '}${c.why ?? 'invalid data'}`);
+  }
+  // Rules 3: the traffic SLI (unless a criterion already says it): no requests, or no valid answer.
+  const t = trafficFloor(s) ? tx.cp.trafficSli : null;
+  if (t !== null) {
+    const idle = noRequests(tx.cp, s);
+    if (idle) holds.push(idle.text);
+    else if (!s.criteria.some((c) => c.sli === t)) {
+      const why = noteProblem(tx.cp, s.now, s.slis[t]?.canaryNote ?? null, null);
+      if (why) holds.push(`canary traffic (${t}): ${why}`);
+    }
   }
   for (const r of s.inconclusive) holds.push(`rule ${r.rule} cannot be evaluated: ${r.why}`);
   for (const [name, h] of Object.entries(s.sources)) if (!h.ok) holds.push(`source ${name} failing since ${formatDuration(s.now - h.since)} ago: ${h.message ?? 'unknown error'}`);

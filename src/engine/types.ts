@@ -296,7 +296,9 @@ export interface RolloutState {
    * cluster snapshots written before the stable fleet's answers existed, which carry no `rules`
    * and replay as they ran); 2 = the first gate needs the stable fleet's valid, fresh answers.
    * A journal re-reduced under rules it was not written with would not give the state it recorded
-   * (a rollout at 5% would read "pending at 0%" and open its first gate again). */
+   * (a rollout at 5% would read "pending at 0%" and open its first gate again). 3 = with traffic
+   * on the canary, a gate also needs the canary's requests per second (the plan's traffic SLI)
+   * above zero, and evidence missing or invalid past noDataAfter pages once (`evidenceGone`). */
   rules?: number;
   status: RolloutStatus;
   now: number;
@@ -361,6 +363,10 @@ export interface RolloutState {
   /** The journal was lost while the rollout ran (see `journal.lost`): no gate opens, no weight goes
    * up, until canary is started again on a journal; rolling back is still allowed. */
   journalLost: (JournalLossInfo & { at: number }) | null;
+  /** Rules 3: since when SLIs the gate needs have had no valid canary evidence past noDataAfter
+   * (no data, invalid data, no requests), and which: said and paged once, cleared when it is back.
+   * Absent in states and snapshots written before rules 3. */
+  evidenceGone?: { since: number; slis: string[] } | null;
   history: HistoryEntry[];
   /** Every incident of this run, open and closed, oldest first (see people.ts). */
   incidents: Incident[];

@@ -16,6 +16,7 @@ export { formatPlanError, MAX_PLAN_BYTES, type LoadOptions, type LoadResult, typ
 import { cacheKey, cachedPlanFor, MAX_PLAN_BYTES, readPlanText, tooBig, type LoadOptions, type LoadResult, type PlanError } from './read.js';
 import { cachePlan } from './cache.js';
 import { runbookWarnings } from './runbook.js';
+import { trafficSliProblems } from './traffic-sli.js';
 
 type PathKey = string | number;
 
@@ -151,7 +152,8 @@ function loadUnsafe(text: string, file: string, opts: LoadOptions): LoadResult {
     });
     return { ok: false, errors: sortErrors(dedupe(errors)) };
   }
-  const warnings = runbookWarnings(parsed.data).map((p): PlanError => {
+  const warningProblems = [...runbookWarnings(parsed.data), ...trafficSliProblems(parsed.data).filter((p) => p.level === 'warning')];
+  const warnings = warningProblems.map((p): PlanError => {
     const { line, col } = locator.valueAt(p.path);
     return { file, line, col, path: formatPath(p.path), message: p.message };
   });

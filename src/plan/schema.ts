@@ -11,6 +11,7 @@ import { Simulate } from './simulate.js';
 import { impossibleThreshold, UNIT_RANGE } from './units.js';
 import { kubeTrafficProvider, TRAFFIC_PROVIDER_KINDS, trafficSettingsShape, type TrafficSettings } from './traffic-providers.js';
 import { trackLabels } from './tracks.js';
+import { trafficSliProblems } from './traffic-sli.js';
 
 export { formatDuration, parseDuration } from './duration.js';
 export { Duration } from './duration-schema.js';
@@ -412,6 +413,10 @@ export const Plan = z.strictObject({
         stable: z.string().min(1).optional(),
       })
       .default({ canary: 'canary', baseline: 'baseline' }),
+    /** The SLI (unit rps) that counts the canary's requests: with traffic on the canary, no gate
+     * opens while its canary value is 0 (a canary that serves nothing has nothing to judge).
+     * Default: the plan's only SLI with unit rps (see traffic-sli.ts). */
+    trafficSli: Id.optional(),
     /** A value that is not a finite number in its SLI's range (+Inf, NaN, 120%, a negative
      * latency) is invalid data: never a pass. `hold` (the default): the rollout holds and says so;
      * `rollback`: an invalid canary value rolls the rollout back. */
@@ -602,6 +607,8 @@ export function crossCheck(plan: Plan): PlanProblem[] {
     });
   }
   problems.push(...checkQueries(plan));
+  problems.push(...checkTracks(plan));
+  for (const p of trafficSliProblems(plan)) if (p.level === 'error') problems.push({ path: p.path, message: p.message });
   plan.rollback.authority.forEach((a, i) => {
     if (!roles.has(a.role)) problems.push({ path: ['rollback', 'authority', i, 'role'], message: `unknown role "${a.role}"; expected one of: ${list(roles)}` });
   });
@@ -780,4 +787,21 @@ export function checkQueries(plan: Plan): PlanProblem[] {
       problems.push({ path, message: `SLI "${sli.name}": the query has no $track, so canary and baseline would read the same series; select the track, e.g. {track="$track"} (analysis.tracks says which label values mean canary and baseline)` });
   });
   return problems;
+}
+
+/** The canary's label value must differ from the stable fleet's and the baseline's: with the same
+ * value its queries read that fleet, the first gate's stable answers are the canary's own series,
+ * and every "x baseline" rule and the judgment compare a fleet with itself (they never fire). The
+ * baseline may be the stable fleet (`baseline: stable`, an exporter without a baseline deployment). */
+export function checkTracks(plan: Plan): PlanProblem[] {
+  const labels = trackLabels(plan);
+  const t = plan.analysis.tracks;
+  const stableFrom = t.stable !== undefined ? 'analysis.tracks.stable' : plan.target.selectors.stable['track'] !== undefined ? 'the track label of target.selectors.stable' : 'the default stable label';
+  const out: PlanProblem[] = [];
+  const path = ['analysis', 'tracks', 'canary'];
+  if (labels.canary === labels.stable)
+    out.push({ path, message: `the canary's label value "${labels.canary}" is the stable fleet's too (${stableFrom}): the canary's queries would read the stable fleet, which carries the traffic, so a broken canary would look healthy and every rule would watch the wrong pods; set analysis.tracks.canary to the label value the canary's pods carry (e.g. canary)` });
+  if (labels.canary === labels.baseline)
+    out.push({ path, message: `the canary's label value "${labels.canary}" is the baseline's too (analysis.tracks.baseline): every "x baseline" rule and the judgment would compare the canary with itself and never fire; set analysis.tracks.baseline to the label value of the comparison fleet (baseline, or stable when there is no baseline deployment)` });
+  return out;
 }
