@@ -267,11 +267,11 @@ function scrollBy(cur: number, max: number, page: number, input: string, key: Ke
   else if (key.downArrow || (input === 'j' && !key.ctrl)) next += 1;
   else if (key.pageUp) next -= page;
   else if (key.pageDown || input === ' ') next += page;
-  else if (key.home) next = 0;
-  else if (key.end) next = max;
+  else if (key.home || (input === 'g' && !key.ctrl)) next = 0; // vim, less, k9s: g top, G bottom
+  else if (key.end || (input === 'G' && !key.ctrl)) next = max;
   return Math.max(0, Math.min(max, next));
 }
-const SCROLL_KEYS = ['↑', 'k', '↓', 'j', 'pgup', 'pgdn', 'space', 'home', 'end'];
+const SCROLL_KEYS = ['↑', 'k', '↓', 'j', 'pgup', 'pgdn', 'space', 'home', 'end', 'g', 'G'];
 const isScroll = (input: string, key: KeyLike) => any(SCROLL_KEYS, input, key);
 
 export const DIALOGS: Specs = {
@@ -280,7 +280,7 @@ export const DIALOGS: Specs = {
     bindings: [
       {
         keys: ['↑↓jk'],
-        help: 'scroll (pgup/pgdn, home/end too)',
+        help: 'scroll (pgup/pgdn, home/end or g/G too)',
         hint: '↑/↓ scroll',
         match: isScroll,
         run: (ui, d, ctx, input, key) => {
@@ -403,7 +403,7 @@ export const DIALOGS: Specs = {
     bindings: [
       {
         keys: ['↑↓jk'],
-        help: 'scroll (pgup/pgdn/space, home/end too)',
+        help: 'scroll (pgup/pgdn/space, home/end or g/G too)',
         hint: '↑/↓ scroll',
         match: isScroll,
         run: (ui, d, ctx, input, key) => {

@@ -216,6 +216,17 @@ describe('read-only views bind no action keys (issue 16 item 10)', () => {
 });
 
 describe('help at 80x24', () => {
+  it('G goes to the end and g back to the top, as in vim, less and k9s (review: they did nothing)', async () => {
+    const ui = await show(running(), { columns: 80, rows: 24 });
+    await ui.key('?');
+    const total = Number(/Keys 1-\d+ of (\d+)/.exec(ui.frame())![1]);
+    await ui.key('G');
+    expect(ui.frame()).toMatch(new RegExp(`Keys \\d+-${total} of ${total}`));
+    await ui.key('g');
+    expect(ui.frame()).toMatch(/Keys 1-\d+ of \d+ ↓ more/);
+    expect(ui.frame()).toContain('Keys'); // still in help: g is not GO there
+  });
+
   it('fits, says which lines it shows, and scrolls to the end without cutting anything', async () => {
     const ui = await show(running(), { columns: 80, rows: 24 });
     await ui.key('?');
