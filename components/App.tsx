@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import type { Plan } from '../src/plan/schema.js';
 import { describeAdvance, describeRollback, gateView } from '../src/engine/gates.js';
+import { describeAdvanceFor } from '../src/engine/authority.js';
 import type { Actor } from '../src/engine/types.js';
 import type { Store } from '../src/runtime/store.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
@@ -196,7 +197,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     if (prev.overlay.kind === 'confirm-flag') ctx.canEnableFlag = describeFlag(l.plan, st, prev.overlay.flag, l.simulated).allowed;
     if (prev.overlay.kind === 'confirm-deploy') ctx.canDeploy = describeDeploy(l.plan, st, l.simulated, l.actor).allowed;
     if (prev.overlay.kind === 'confirm-validate') ctx.canValidate = describeValidate(l.plan, st).allowed;
-    if (prev.overlay.kind === 'confirm-advance') ctx.canAdvance = gateView(l.plan, st).allowed;
+    if (prev.overlay.kind === 'confirm-advance') ctx.canAdvance = describeAdvanceFor(l.plan, st, l.actor ?? null).allowed;
     if (prev.overlay.kind === 'communications') {
       ctx.commsLines = commsLines(l.plan, st, l.overlayWidth - 4, l.people ?? {}, ctx.access?.kind === 'operator' && !ctx.access.actions).length;
       ctx.pageSize = Math.max(1, l.height - 4);
@@ -229,7 +230,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
     // A key refused here (a viewer, a read-only terminal, no rollback authority): why, at once.
     if (res.say) setFlash(res.say.startsWith('✗') ? res.say : `✗ ${res.say}`);
     else if (res.note) setFlash(res.note);
-    if (res.ui.overlay.kind === 'confirm-advance' && prev.overlay.kind !== 'confirm-advance') advanceSnap.current = describeAdvance(l.plan, l.store.getState());
+    if (res.ui.overlay.kind === 'confirm-advance' && prev.overlay.kind !== 'confirm-advance') advanceSnap.current = describeAdvanceFor(l.plan, l.store.getState(), l.actor ?? null);
     if (res.ui.overlay.kind !== 'confirm-advance') advanceSnap.current = null;
     if (res.ui !== prev) {
       uiRef.current = res.ui;
@@ -315,7 +316,7 @@ export function App({ plan, store, actor, now, columns, rows, onQuit, journal, p
       overlay = <HelpOverlay columns={cols} rows={height} theme={theme} offset={o.offset} ctx={keys} />;
       break;
     case 'confirm-advance': {
-      const d = advanceSnap.current ?? describeAdvance(plan, state);
+      const d = advanceSnap.current ?? describeAdvanceFor(plan, state, actor ?? null);
       overlay = <ConfirmDialog title={d.title} lines={d.lines} allowed={d.allowed} tone={d.allowed ? 'info' : 'warn'} columns={cols} rows={height} theme={theme} />;
       break;
     }
@@ -500,7 +501,7 @@ function describeGo(plan: Plan, state: RolloutState): { allowed: boolean; title:
 export function confirmAllowed(plan: Plan, state: RolloutState, o: UiState['overlay'], actor: Actor, simulated: boolean): boolean | undefined {
   switch (o.kind) {
     case 'confirm-advance':
-      return describeAdvance(plan, state).allowed;
+      return describeAdvanceFor(plan, state, actor).allowed;
     case 'confirm-rollback':
       return describeRollback(plan, state, simulated).allowed;
     case 'confirm-go':

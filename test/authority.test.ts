@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initialState, reduce } from '../src/engine/reduce.js';
 import { runbookPlan } from '../src/engine/runbook.js';
+import { describeAdvanceFor } from '../src/engine/authority.js';
 import type { Actor, Effect, EngineEvent } from '../src/engine/types.js';
 import { entryHash, JournalWriter, readJournal, replayJournal } from '../src/journal/journal.js';
 import { Driver, HOUR, MIN, T0, loadSeedPlan } from './helpers/drive.js';
@@ -81,6 +82,37 @@ describe('deploy steps: the next gate, when it could open, by rollout authority'
     expect(last(d).text).toMatch(/^Ana Ortiz asked to deploy canary-5: refused - bake 2h of minimum 1d \(22h left\); approval from Product Manager missing/);
     expect(runs(cmd(d, { kind: 'run-deploy', phase: 'canary-1' }, ANA))).toEqual([]);
     expect(last(d).text).toContain("only the next gate's phase can be deployed (Canary 5%: early adopters)");
+  });
+});
+
+describe('advance and stop: rollout authority', () => {
+  it('an open gate is opened by someone with rollout authority there, not by any joined person; the dialog says so and offers no y', () => {
+    const d = new Driver(plan, { crew: false });
+    d.observe();
+    d.approve('canary-1', 'eng-lead', 'Dev Raman');
+    d.approve('canary-1', 'sre-lead', 'Chloe Lindqvist');
+    expect(describeAdvanceFor(plan, d.state, FEMI)).toMatchObject({ allowed: false });
+    expect(describeAdvanceFor(plan, d.state, FEMI).lines.at(-1)).toMatch(/^Blocked: Femi Adeyemi holds none of the roles with rollout authority here/);
+    expect(describeAdvanceFor(plan, d.state, ANA)).toMatchObject({ allowed: true });
+    cmd(d, { kind: 'advance' }, FEMI);
+    expect(last(d).text).toMatch(/^Femi Adeyemi asked to advance: refused - Femi Adeyemi holds none of the roles with rollout authority here/);
+    expect(d.state.desiredWeight).toBe(0);
+    cmd(d, { kind: 'advance' }, ANA);
+    expect(d.state.desiredWeight).toBe(1);
+  });
+
+  it("a running command is stopped by the person who started it or by the rollback authority, not by anyone else", () => {
+    const d = new Driver(plan, { crew: false, checklist: false });
+    // reduced by hand: the driver would answer the check at once
+    const started = reduce(plan, d.state, { type: 'command', at: d.now, actor: ANA, command: { kind: 'run-check', item: PROM } });
+    const run = started.state.runbook.runs.at(-1)!;
+    expect(run.status).toBe('running');
+    const stop = (actor: Actor) => reduce(plan, started.state, { type: 'command', at: d.now, actor, command: { kind: 'stop-command', runId: run.id } });
+    const byFemi = stop(FEMI);
+    expect(byFemi.effects.filter((e) => e.type === 'stop-command')).toEqual([]);
+    expect(byFemi.state.history.at(-1)!.text).toMatch(/^Femi Adeyemi asked to stop ".*": refused - Ana Ortiz started it; only they or the plan's rollback authority \(.*\) may stop it$/);
+    expect(stop(CHLOE).effects.filter((e) => e.type === 'stop-command')).toHaveLength(1);
+    expect(stop(ANA).effects.filter((e) => e.type === 'stop-command')).toHaveLength(1);
   });
 });
 

@@ -5,7 +5,7 @@
 // (whose dialogs offer `y` only when the engine would accept it).
 import type { Plan } from '../plan/schema.js';
 import { compile, type CompiledPhase, type CompiledPlan } from './compiled.js';
-import { gateView } from './gates.js';
+import { describeAdvance, gateView } from './gates.js';
 import { deployBlockers, lastRun, runbookPlan, type ChecklistItemView } from './runbook.js';
 import { actorName, type Actor, type RolloutState } from './types.js';
 
@@ -127,4 +127,36 @@ export function validateRefusal(plan: Plan, s: RolloutState): string | null {
     (s.status === 'running' || s.status === 'paused') && s.phaseIndex === cp.phases.length - 1 && phase !== undefined && s.stepIndex === phase.steps.length - 1 && s.appliedWeight === s.desiredWeight && Object.keys(s.pending).length === 0;
   if (!atFull) return `post-rollout validation runs once traffic is at 100% (the rollout is ${s.status}${s.status === 'pending' ? '' : ` at ${s.desiredWeight}%`})`;
   return null;
+}
+
+/** Why `actor` may not advance now (open the next gate, take the next step, complete), or null
+ * when they may: rollout authority at the phase traffic moves into (its approvers and the plan's
+ * rollback authority), as for its deploy steps. Approvals say a gate may open; who opens it is one
+ * of the people who answer for the traffic that then moves. */
+export function advanceRefusal(cp: CompiledPlan, s: RolloutState, actor: Actor): string | null {
+  if (actor.viewer) return 'a viewer cannot act';
+  const g = gateView(cp.plan, s);
+  const into = g.kind === 'phase' ? g.phase : cp.phases[s.phaseIndex];
+  return into ? authorityRefusal(cp, actor, [into]) : null;
+}
+
+/** The advance dialog for this person: describeAdvance, and under rules 3 the person's own
+ * authority among its blockers (its `y` is offered only when the engine would accept it). */
+export function describeAdvanceFor(plan: Plan, s: RolloutState, actor: Actor | null): ReturnType<typeof describeAdvance> {
+  const d = describeAdvance(plan, s);
+  if (!actor || !authorityRules(s) || d.target === null) return d;
+  const why = advanceRefusal(compile(plan), s, actor);
+  if (!why) return d;
+  return { ...d, allowed: false, lines: [...d.lines.filter((l) => !l.startsWith('Press y')), `Blocked: ${why}`] };
+}
+
+/** Why `actor` may not stop command run `by` someone else, or null when they may: the person who
+ * started it, or anyone with the plan's rollback authority (stopping a deploy halfway is not a
+ * small thing); a terminal without known roles may. */
+export function stopRefusal(cp: CompiledPlan, actor: Actor, startedBy: string): string | null {
+  if (actor.viewer) return 'a viewer cannot act';
+  if (!actor.roles || actorName(actor) === startedBy) return null;
+  const roles = cp.plan.rollback.authority.map((a) => a.role);
+  if (roles.length === 0 || actor.roles.some((r) => roles.includes(r))) return null;
+  return `${startedBy} started it; only they or the plan's rollback authority (${roles.map((r) => cp.roleTitles[r] ?? r).join(', ')}) may stop it`;
 }

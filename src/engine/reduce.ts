@@ -11,7 +11,7 @@ import { rollbackScope, trafficDrift, trafficOn } from './traffic.js';
 import { judge } from '../analysis/judge.js';
 import { signalRefusal } from '../plan/authority.js';
 import { classify, evidenceGone, goneText, noRequests, noteProblem, trafficFloor } from './evidence.js';
-import { approvalGateRefusal, authorityRules, deployCheck, tickRefusal } from './authority.js';
+import { advanceRefusal, approvalGateRefusal, authorityRules, deployCheck, stopRefusal, tickRefusal } from './authority.js';
 import { calendarGatesAhead, calendarApprovalWhy, specialDayReason } from './calendar.js';
 import { EMPTY_REPORTS, isReportEffect, onReportResult, onReportSent, reportsProgress } from './reports.js';
 import { EMPTY_RUNBOOK, runbookPlan, isRunbookCommand, isRunbookEvent, onGo, onRollbackConfirmed, onRolloutStart, onRunbookCommand, onRunbookEvent, runbookHolds, runbookProgress, skippedCheckpoints } from './runbook.js';
@@ -582,6 +582,11 @@ function onCommand(tx: Tx, actor: Actor, command: EngineEvent & { type: 'command
     const d = deployCheck(tx.cp.plan, s, actor, command.phase);
     if (d.blockers.length) return tx.log('refused', `${who} asked to deploy${d.phase ? ` ${d.phase}` : ''}: refused - ${d.blockers.join('; ')}`);
   }
+  if (authorityRules(s) && command.kind === 'stop-command') {
+    const run = s.runbook.runs.find((r) => r.id === command.runId && r.status === 'running');
+    const why = run ? stopRefusal(tx.cp, actor, run.by) : null;
+    if (why) return tx.log('refused', `${who} asked to stop "${run!.name}": refused - ${why}`);
+  }
   if (authorityRules(s) && command.kind === 'tick-item') {
     const item = runbookPlan(tx.cp.plan).items.find((i) => i.key === command.item);
     const why = item && !s.runbook.ticks[item.key] ? tickRefusal(tx.cp.plan, s, actor, item, command.note) : null;
@@ -719,6 +724,12 @@ function advance(tx: Tx, actor: Actor, target: GateTarget | undefined): void {
   }
   if (!gate.allowed) {
     tx.log('refused', `${who} asked to advance: refused - ${gate.blockers.join('; ')}`);
+    return;
+  }
+  // Rules 3: only someone with rollout authority where traffic moves (authority.ts).
+  const notYours = authorityRules(s) ? advanceRefusal(tx.cp, s, actor) : null;
+  if (notYours) {
+    tx.log('refused', `${who} asked to advance: refused - ${notYours}`);
     return;
   }
   if (gate.kind === 'phase') enterPhase(tx, gate.phaseIndex, actor);
