@@ -1,13 +1,13 @@
 // Builds dist/ straight from the TypeScript with esbuild (no tsc: the type check is `npm test`'s).
-//   dist/canary.mjs        the CLI (src/cli.ts) and what every command needs
-//   dist/chunks/*.mjs      code split out of it: a command's heavy part, loaded by a dynamic
-//                          import() only when that command runs (the war room and ws for
-//                          serve/join, axios and the Prometheus client for --prometheus...), so
-//                          `canary start` compiles only what it uses
+//   dist/canary.mjs        the bin (src/launcher.ts): yoga, and the V8 code cache it compiles
+//                          the CLI with (src/code-cache.ts)
+//   dist/canary-app.cjs    the CLI (src/cli.ts and everything it uses), one CommonJS script: a
+//                          command's heavy part it does not run sits in it as functions never
+//                          called (esbuild wraps each lazily loaded module), which with the code
+//                          cache cost neither a parse nor a compile
 //   dist/bench/*.js        the benchmark runner, its workers and floor programs (bench/), one file each
 //   dist/.build-inputs.json every file the build read, for `--if-stale`
-//   dist/.modules.json      which source files and packages went into each file of the CLI, for
-//                           the test that `start` with a cached plan loads neither yaml nor zod
+//   dist/.modules.json      which source files and packages went into each file of the CLI
 //
 //   node build/bundle.mjs              build
 //   node build/bundle.mjs --if-stale   build only when a file the last build read (or this script,
@@ -15,8 +15,9 @@
 //   node build/bundle.mjs --cli        the CLI only (no bench)
 //
 // Why one bundle and not tsc's ~300 files: Node 20's ESM loader spends ~0.7 s of a cold start
-// opening and compiling small module files. Why splitting: `start` never needs the war room, ws,
-// axios or prom-client, and compiling them cost ~0.1 s of the first frame.
+// opening and compiling small module files. Why a script and not ES modules split by command:
+// Node 20 gives a code cache to scripts only, and with it the first frame comes about as soon as
+// a bare Ink app's (the split ES modules: ~1.3x).
 import { createHash } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
